@@ -1,0 +1,42 @@
+// The Express application: wiring only. Routes receive their dependencies from here; the entry
+// points (api/main.ts, scripts/start.ts) create those dependencies.
+import express, { Router, type Express } from 'express';
+import type { Config } from '../domain/config.js';
+import type { Database } from '../db/database.js';
+import type { Logger } from '../runtime/logger.js';
+import type { TemporalHandle } from '../runtime/temporal-client.js';
+import { requireBearerToken } from './auth.js';
+import { errorMiddleware, notFound } from './errors.js';
+import { healthRoutes } from './health.js';
+import { requestLog } from './request-log.js';
+
+export interface ApiDeps {
+  config: Config;
+  db: Database;
+  temporal: TemporalHandle;
+  logger: Logger;
+  /** The bearer token clients must present (read from the token file by the entry point). */
+  apiToken: string;
+}
+
+/** SPEC §6: request bodies are bounded at 1 MiB. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export function createApp(deps: ApiDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(requestLog(deps.logger));
+  const auth = requireBearerToken(deps.apiToken);
+  // SPEC §4: every route but /healthz requires the bearer token, /readyz included.
+  app.use(healthRoutes(deps.db, deps.temporal, auth));
+
+  const v1 = Router();
+  v1.use(auth);
+  v1.use(express.json({ limit: MAX_BODY_BYTES, strict: true }));
+  app.use('/api/v1', v1);
+
+  app.use(notFound);
+  app.use(errorMiddleware);
+  return app;
+}

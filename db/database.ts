@@ -1,0 +1,82 @@
+// Opens the service database: embedded PGlite under {data dir}/pglite when DATABASE_URL is unset,
+// otherwise a PostgreSQL server. Both get the same Prisma client (through a driver adapter), the
+// same SQL executor for migrations and health checks, and pending migrations applied on open.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from '../generated/prisma/client.js';
+import { acquireDirLock, type DirLock } from './dir-lock.js';
+import { applyMigrations, type MigrationResult } from './migrations.js';
+import { createPgExecutor, createPgliteExecutor, type SqlExecutor } from './sql.js';
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../prisma/migrations', import.meta.url));
+
+export interface Database {
+  kind: 'pglite' | 'postgres';
+  prisma: PrismaClient;
+  sql: SqlExecutor;
+  /** What `open` applied, for the start-up log. */
+  migrations: MigrationResult;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** PostgreSQL URL; undefined selects embedded PGlite in `pgliteDir`. */
+  url?: string;
+  pgliteDir: string;
+  /** Defaults to true: apply pending migrations on open. */
+  migrate?: boolean;
+}
+
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  return opts.url === undefined ? openPglite(opts.pgliteDir, opts.migrate ?? true) : openPostgres(opts.url, opts.migrate ?? true);
+}
+
+async function openPostgres(url: string, migrate: boolean): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const sql = createPgExecutor(pool);
+  try {
+    const migrations = migrate ? await applyMigrations(sql, MIGRATIONS_DIR) : { applied: [], alreadyApplied: [] };
+    const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+    return {
+      kind: 'postgres', prisma, sql, migrations,
+      async close() {
+        await prisma.$disconnect();
+        await pool.end();
+      },
+    };
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+}
+
+async function openPglite(dir: string, migrate: boolean): Promise<Database> {
+  await mkdir(path.dirname(dir), { recursive: true });
+  // PGlite runs inside this process and must be the only one using the directory.
+  const lock: DirLock = await acquireDirLock(`${dir}.lock`, 'the embedded PGlite database');
+  let db: PGlite | undefined;
+  try {
+    db = await PGlite.create(dir);
+    const sql = createPgliteExecutor(db);
+    const migrations = migrate ? await applyMigrations(sql, MIGRATIONS_DIR) : { applied: [], alreadyApplied: [] };
+    const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
+    const pglite = db;
+    return {
+      kind: 'pglite', prisma, sql, migrations,
+      async close() {
+        await prisma.$disconnect();
+        await pglite.close();
+        await lock.release();
+      },
+    };
+  } catch (error) {
+    await db?.close().catch(() => undefined);
+    await lock.release();
+    throw error;
+  }
+}

@@ -1,0 +1,116 @@
+// The one place that reads the environment (STYLE.md §4). Every setting has an env var, a doc
+// line and a default; `loadConfig` validates all of them once and names the env var of any bad
+// value, so a typo stops start-up instead of surfacing later as an odd failure.
+import path from 'node:path';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const port = z.coerce.number().int().min(1).max(65_535);
+const nonEmpty = z.string().trim().min(1);
+const hostList = z
+  .string()
+  .transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/, 'expected host names like github.com or ghe.example.com')).min(1));
+const httpUrl = z
+  .url({ protocol: /^https?$/ })
+  .transform((u) => u.replace(/\/+$/, ''));
+
+interface Setting<T> {
+  env: string;
+  doc: string;
+  /** Raw value used when the env var is unset or empty. */
+  default?: string;
+  /** What docs show as the default when it is derived from another setting. */
+  derivedDefault?: string;
+  schema: z.ZodType<T>;
+}
+
+function setting<T>(s: Setting<T>): Setting<T> {
+  return s;
+}
+
+/** Every setting of the service, in the order docs/configuration.md lists them. */
+export const SETTINGS = {
+  dataDir: setting({ env: 'RELYLOOP_DATA_DIR', default: './data', schema: nonEmpty,
+    doc: 'Directory for embedded state: PGlite database, Temporal dev-server sqlite file, repo cache.' }),
+  databaseUrl: setting({ env: 'DATABASE_URL', schema: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    doc: 'PostgreSQL connection string. Unset: embedded PGlite database under {data dir}/pglite.' }),
+  temporalAddress: setting({ env: 'TEMPORAL_ADDRESS', schema: z.string().regex(/^[^\s:/]+:\d+$/, 'expected host:port').optional(),
+    doc: 'Temporal frontend host:port. Unset: `npm start` launches `temporal server start-dev` per temporal-dev.yaml.' }),
+  temporalNamespace: setting({ env: 'TEMPORAL_NAMESPACE', default: 'relyloop', schema: nonEmpty,
+    doc: 'Temporal namespace the workflows run in.' }),
+  temporalTaskQueue: setting({ env: 'TEMPORAL_TASK_QUEUE', default: 'relyloop-pr', schema: nonEmpty,
+    doc: 'Shared task queue the workers poll (git steps additionally use a per-worker queue).' }),
+  temporalUiUrl: setting({ env: 'TEMPORAL_UI_URL', default: 'http://localhost:8233', schema: httpUrl,
+    doc: 'Base URL of the Temporal Web UI, used for links in API responses.' }),
+  temporalCli: setting({ env: 'TEMPORAL_CLI', schema: nonEmpty.optional(),
+    doc: 'Path of the `temporal` CLI. Unset: `temporal` on PATH, else the copy `npm run setup` installed in the cache dir.' }),
+  temporalDevConfig: setting({ env: 'TEMPORAL_DEV_CONFIG', default: './temporal-dev.yaml', schema: nonEmpty,
+    doc: 'Settings of the embedded Temporal dev server (ports, namespace, sqlite file, search attributes).' }),
+  secretsDir: setting({ env: 'RELYLOOP_SECRETS_DIR', default: './secrets', schema: nonEmpty,
+    doc: 'Directory of secret files: the API token and one GitHub token file per config repo auth_ref.' }),
+  repoCacheDir: setting({ env: 'RELYLOOP_REPO_CACHE_DIR', derivedDefault: '{data dir}/repo-cache', schema: nonEmpty.optional(),
+    doc: 'Persistent per-config-repo git caches.' }),
+  apiHost: setting({ env: 'RELYLOOP_API_HOST', default: '127.0.0.1', schema: nonEmpty,
+    doc: 'Interface the HTTP API listens on.' }),
+  apiPort: setting({ env: 'RELYLOOP_API_PORT', default: '8080', schema: port,
+    doc: 'Port the HTTP API listens on.' }),
+  apiTokenFile: setting({ env: 'RELYLOOP_API_TOKEN_FILE', derivedDefault: '{secrets dir}/api_token', schema: nonEmpty.optional(),
+    doc: 'File holding the bearer token every API route but /healthz requires.' }),
+  gitAuthorName: setting({ env: 'RELYLOOP_GIT_AUTHOR_NAME', default: 'relyloop-bot', schema: nonEmpty.max(200),
+    doc: 'Author and committer name of the commits the service makes (never taken from the host).' }),
+  gitAuthorEmail: setting({ env: 'RELYLOOP_GIT_AUTHOR_EMAIL', default: 'relyloop-bot@example.com', schema: z.email(),
+    doc: 'Author and committer email of the commits the service makes.' }),
+  relyloopBaseUrl: setting({ env: 'RELYLOOP_BASE_URL', schema: httpUrl.optional(),
+    doc: 'RelyLoop UI base URL; when set, PR bodies link {base}/studies/{id}.' }),
+  githubHosts: setting({ env: 'RELYLOOP_GITHUB_HOSTS', default: 'github.com', schema: hostList,
+    doc: 'Comma-separated GitHub hosts config repos may live on (github.com plus GitHub Enterprise hosts).' }),
+  logLevel: setting({ env: 'LOG_LEVEL', default: 'info', schema: z.enum(LOG_LEVELS),
+    doc: 'Log level: fatal, error, warn, info, debug, trace or silent.' }),
+} as const;
+
+type Settings = typeof SETTINGS;
+type Raw = { [K in keyof Settings]: Settings[K] extends Setting<infer T> ? T : never };
+
+export interface Config extends Omit<Raw, 'repoCacheDir' | 'apiTokenFile'> {
+  repoCacheDir: string;
+  apiTokenFile: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Validates every setting from `env` (default: the process environment). Relative paths are
+ * resolved against `cwd`. Throws a ConfigError naming each bad env var.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const problems: string[] = [];
+  const raw: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(SETTINGS) as [keyof Settings, Setting<unknown>][]) {
+    const value = env[s.env];
+    const input = value === undefined || value === '' ? s.default : value;
+    const parsed = s.schema.safeParse(input);
+    if (parsed.success) raw[key] = parsed.data;
+    else problems.push(`${s.env}=${JSON.stringify(value ?? null)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const r = raw as Raw;
+  const abs = (p: string) => path.resolve(cwd, p);
+  const dataDir = abs(r.dataDir);
+  const secretsDir = abs(r.secretsDir);
+  return {
+    ...r,
+    dataDir,
+    secretsDir,
+    temporalDevConfig: abs(r.temporalDevConfig),
+    temporalCli: r.temporalCli === undefined ? undefined : abs(r.temporalCli),
+    repoCacheDir: r.repoCacheDir === undefined ? path.join(dataDir, 'repo-cache') : abs(r.repoCacheDir),
+    apiTokenFile: r.apiTokenFile === undefined ? path.join(secretsDir, 'api_token') : abs(r.apiTokenFile),
+  };
+}

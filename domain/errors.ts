@@ -1,0 +1,75 @@
+// Every error code of SPEC §7 as one `as const` union (STYLE.md §6). HTTP routes map AppErrors to
+// the error envelope; activities convert them to non-retryable ApplicationFailures whose `type` is
+// the code, and the workflow retry policy's nonRetryableErrorTypes is built from WORKFLOW_ERROR_CODES.
+
+/** Codes an endpoint can answer with, and their HTTP status. */
+export const ENDPOINT_ERRORS = {
+  UNAUTHORIZED: 401,
+  VALIDATION_ERROR: 422,
+  PROPOSAL_NOT_FOUND: 404,
+  CONFIG_REPO_NOT_FOUND: 404,
+  CLUSTER_NOT_FOUND: 404,
+  TEMPLATE_NOT_FOUND: 404,
+  STUDY_NOT_FOUND: 404,
+  INVALID_STATE_TRANSITION: 409,
+  CONFIG_REPO_NAME_TAKEN: 409,
+  CONFIG_REPO_IN_USE: 409,
+  CLUSTER_HAS_NO_CONFIG_REPO: 422,
+  UNSUPPORTED_PROVIDER: 400,
+  AUTH_REF_NOT_FOUND: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  GITHUB_NOT_CONFIGURED: 503,
+  QUEUE_UNAVAILABLE: 503,
+  NOT_FOUND: 404,
+  INTERNAL_ERROR: 500,
+} as const;
+
+/** Terminal failures of the open-PR workflow (pr_open_error prefix and ApplicationFailure type). */
+export const WORKFLOW_ERROR_CODES = [
+  'PARAM_NOT_IN_TEMPLATE',
+  'PARAMS_FILE_NOT_FOUND',
+  'CONFIG_PATH_INVALID',
+  'BRANCH_EXISTS',
+  'CLONE_FAILED',
+  'GITHUB_API_FAILED',
+  'GITHUB_AUTH_FAILED',
+] as const;
+
+export type EndpointErrorCode = keyof typeof ENDPOINT_ERRORS;
+export type WorkflowErrorCode = (typeof WORKFLOW_ERROR_CODES)[number];
+export type ErrorCode = EndpointErrorCode | WorkflowErrorCode;
+
+/** 503s the caller may retry as is (SPEC §7). */
+const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set(['GITHUB_NOT_CONFIGURED', 'QUEUE_UNAVAILABLE']);
+
+export interface AppErrorOptions {
+  code: ErrorCode;
+  message: string;
+  /** Defaults from the code (SPEC §7). */
+  retryable?: boolean;
+  /** For VALIDATION_ERROR: the offending field, e.g. `body.config_diff`. */
+  field?: string;
+  cause?: unknown;
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly field: string | undefined;
+
+  constructor({ code, message, retryable, field, cause }: AppErrorOptions) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.retryable = retryable ?? RETRYABLE_CODES.has(code);
+    this.field = field;
+  }
+}
+
+export function isWorkflowErrorCode(code: string): code is WorkflowErrorCode {
+  return (WORKFLOW_ERROR_CODES as readonly string[]).includes(code);
+}
+
+export function httpStatusOf(code: ErrorCode): number {
+  return code in ENDPOINT_ERRORS ? ENDPOINT_ERRORS[code as EndpointErrorCode] : 500;
+}

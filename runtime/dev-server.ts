@@ -1,0 +1,149 @@
+// Launches `temporal server start-dev` (for `npm start` and the test harness) as configured by temporal-dev.yaml and waits until the
+// namespace answers. Its output is parsed and re-logged through our (redacting) logger.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { Connection } from '@temporalio/client';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { Logger } from './logger.js';
+
+const settingsSchema = z.strictObject({
+  ip: z.string().min(1),
+  port: z.number().int().min(1).max(65_535),
+  ui_port: z.number().int().min(1).max(65_535),
+  namespace: z.string().regex(/^[A-Za-z0-9._-]+$/),
+  db_filename: z.string().min(1),
+  log_level: z.enum(['debug', 'info', 'warn', 'error']),
+  search_attributes: z.record(
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
+    z.enum(['Text', 'Keyword', 'Int', 'Double', 'Bool', 'Datetime', 'KeywordList']),
+  ),
+  dynamic_config: z.record(z.string().regex(/^[A-Za-z0-9_.]+$/), z.unknown()).default({}),
+});
+
+export type DevServerSettings = z.infer<typeof settingsSchema>;
+
+export async function readDevServerSettings(file: string): Promise<DevServerSettings> {
+  const parsed = settingsSchema.safeParse(parseYaml(await readFile(file, 'utf8')));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`${file} is invalid:\n  ${problems.join('\n  ')}`);
+  }
+  return parsed.data;
+}
+
+/** `temporal server start-dev` arguments; the sqlite path is resolved inside the data dir. */
+export function devServerArgs(s: DevServerSettings, dataDir: string): string[] {
+  const args = [
+    'server', 'start-dev',
+    '--ip', s.ip,
+    '--port', String(s.port),
+    '--ui-port', String(s.ui_port),
+    '--namespace', s.namespace,
+    '--db-filename', path.resolve(dataDir, s.db_filename),
+    '--log-level', s.log_level,
+    '--log-format', 'json',
+  ];
+  for (const [name, type] of Object.entries(s.search_attributes)) args.push('--search-attribute', `${name}=${type}`);
+  for (const [key, value] of Object.entries(s.dynamic_config)) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
+  return args;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string;
+  namespace: string;
+  process: ChildProcess;
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+function pipeLogs(child: ChildProcess, logger: Logger): void {
+  for (const stream of [child.stdout, child.stderr]) {
+    if (!stream) continue;
+    createInterface({ input: stream }).on('line', (line) => {
+      let level: 'info' | 'warn' | 'error' = 'info';
+      let fields: Record<string, unknown> = { line };
+      try {
+        const json = JSON.parse(line) as Record<string, unknown>;
+        const lvl = String(json.level ?? '').toLowerCase();
+        if (lvl === 'warn' || lvl === 'error') level = lvl;
+        delete json.level;
+        delete json.time;
+        fields = json;
+      } catch {
+        // not JSON: keep the raw line
+      }
+      logger[level](fields, typeof fields.msg === 'string' ? fields.msg : 'temporal server output');
+    });
+  }
+}
+
+async function waitUntilServing(address: string, namespace: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`temporal server exited (${child.exitCode ?? child.signalCode}) before serving; see its log above`);
+    }
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (error) {
+      lastError = error;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`temporal server did not answer on ${address} within ${timeoutMs} ms`, { cause: lastError });
+}
+
+export interface StartDevServerOptions {
+  cli: string;
+  settings: DevServerSettings;
+  dataDir: string;
+  logger: Logger;
+  timeoutMs?: number;
+}
+
+export async function startDevServer({ cli, settings, dataDir, logger, timeoutMs = 60_000 }: StartDevServerOptions): Promise<DevServer> {
+  await mkdir(path.dirname(path.resolve(dataDir, settings.db_filename)), { recursive: true });
+  const address = `${settings.ip}:${settings.port}`;
+  // The child gets a minimal environment: nothing of ours (secrets dir paths, tokens) leaks into it.
+  // It runs in its own process group so Ctrl-C reaches only us and we stop it last, after the
+  // worker has drained; the exit hook below keeps it from outliving us.
+  const child = spawn(cli, devServerArgs(settings, dataDir), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/' },
+    detached: true,
+  });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  pipeLogs(child, logger);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => {
+    process.off('exit', killOnExit);
+    resolve();
+  }));
+  const stop = async (graceMs = 10_000) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    await waitUntilServing(address, settings.namespace, child, timeoutMs);
+  } catch (error) {
+    await stop(2_000);
+    throw error;
+  }
+  return { address, uiUrl: `http://${settings.ip === '0.0.0.0' ? 'localhost' : settings.ip}:${settings.ui_port}`, namespace: settings.namespace, process: child, stop };
+}

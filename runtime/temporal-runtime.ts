@@ -1,0 +1,23 @@
+// Routes the Temporal SDK's own logs (worker lifecycle, workflow/activity logger, and the Rust
+// core's logs) through our redacting pino logger. Must run once per process, before any Worker
+// or NativeConnection is created.
+import { DefaultLogger, makeTelemetryFilterString, Runtime, type LogLevel } from '@temporalio/worker';
+import type { Logger } from './logger.js';
+
+const TO_PINO: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error',
+};
+
+export function installTemporalRuntime(logger: Logger): void {
+  const sdkLogger = logger.child({ component: 'temporal-sdk' });
+  Runtime.install({
+    logger: new DefaultLogger('INFO', (entry) => {
+      sdkLogger[TO_PINO[entry.level]]({ ...entry.meta }, entry.message);
+    }),
+    telemetryOptions: {
+      logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }) },
+    },
+    // Entry points own signal handling so they can stop the API, worker and dev server in order.
+    shutdownSignals: [],
+  });
+}

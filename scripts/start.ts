@@ -1,0 +1,57 @@
+// `npm start`: the embedded default in one process tree. Launches the Temporal dev server (unless
+// TEMPORAL_ADDRESS is set), opens and migrates the database (PGlite unless DATABASE_URL is set),
+// and runs the API and a worker in this process. Ctrl-C stops all of it, newest first.
+import { createTemporalHandle } from '../runtime/temporal-client.js';
+import { readDevServerSettings, startDevServer } from '../runtime/dev-server.js';
+import { installTemporalRuntime } from '../runtime/temporal-runtime.js';
+import { findTemporalCli } from '../runtime/temporal-cli.js';
+import { runEntryPoint } from '../runtime/process.js';
+import { readSecretPath } from '../runtime/secrets.js';
+import { startApiServer } from '../runtime/api-server.js';
+import { openServiceDatabase, startWorker } from '../runtime/services.js';
+
+await runEntryPoint('relyloop-pr', async ({ config, redactor, logger, shutdown }) => {
+  installTemporalRuntime(logger);
+  const failures: Promise<unknown>[] = [];
+
+  let address = config.temporalAddress;
+  let uiUrl = config.temporalUiUrl;
+  if (address === undefined) {
+    const settings = await readDevServerSettings(config.temporalDevConfig);
+    if (settings.namespace !== config.temporalNamespace) {
+      throw new Error(`temporal-dev.yaml creates namespace "${settings.namespace}" but TEMPORAL_NAMESPACE is "${config.temporalNamespace}"`);
+    }
+    const cli = findTemporalCli(config.temporalCli, process.env);
+    logger.info({ cli }, 'starting Temporal dev server');
+    const server = await startDevServer({ cli, settings, dataDir: config.dataDir, logger: logger.child({ component: 'temporal-server' }) });
+    shutdown.push('temporal dev server', () => server.stop());
+    failures.push(new Promise((_, reject) => server.process.once('exit', (code) => reject(new Error(`temporal dev server exited (${code})`)))));
+    address = server.address;
+    uiUrl = server.uiUrl;
+  }
+
+  const db = await openServiceDatabase(config, logger, shutdown);
+  const apiToken = await readSecretPath(config.apiTokenFile, redactor).catch((error: unknown) => {
+    throw new Error(`cannot read the API token at ${config.apiTokenFile} (run \`npm run setup\` to create one)`, { cause: error });
+  });
+  const temporal = createTemporalHandle(address, config.temporalNamespace);
+  shutdown.push('temporal client', () => temporal.close());
+
+  failures.push((await startWorker(config, address, {}, logger, shutdown)).done);
+  const api = await startApiServer({ config, db, temporal, logger, apiToken }, shutdown);
+
+  process.stdout.write(
+    [
+      '',
+      'relyloop-pr is running',
+      `  API:             ${api.url}/api/v1  (health: ${api.url}/healthz)`,
+      `  API token:       ${config.apiTokenFile}`,
+      `  Temporal:        ${address}  namespace ${config.temporalNamespace}, task queue ${config.temporalTaskQueue}`,
+      `  Temporal Web UI: ${uiUrl}/namespaces/${config.temporalNamespace}/workflows`,
+      `  Database:        ${db.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}/pglite` : 'PostgreSQL (DATABASE_URL)'}`,
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n') + '\n',
+  );
+  return { done: Promise.race(failures) };
+});

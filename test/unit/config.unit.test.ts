@@ -1,0 +1,87 @@
+import { describe, expect, test } from '@jest/globals';
+import path from 'node:path';
+import { ConfigError, loadConfig, SETTINGS } from '../../domain/config.js';
+
+const cwd = '/srv/relyloop';
+
+describe('loadConfig', () => {
+  test('defaults are complete and resolved against the working directory', () => {
+    const config = loadConfig({}, cwd);
+    expect(config).toEqual({
+      dataDir: '/srv/relyloop/data',
+      databaseUrl: undefined,
+      temporalAddress: undefined,
+      temporalNamespace: 'relyloop',
+      temporalTaskQueue: 'relyloop-pr',
+      temporalUiUrl: 'http://localhost:8233',
+      temporalCli: undefined,
+      temporalDevConfig: '/srv/relyloop/temporal-dev.yaml',
+      secretsDir: '/srv/relyloop/secrets',
+      repoCacheDir: '/srv/relyloop/data/repo-cache',
+      apiHost: '127.0.0.1',
+      apiPort: 8080,
+      apiTokenFile: '/srv/relyloop/secrets/api_token',
+      gitAuthorName: 'relyloop-bot',
+      gitAuthorEmail: 'relyloop-bot@example.com',
+      relyloopBaseUrl: undefined,
+      githubHosts: ['github.com'],
+      logLevel: 'info',
+    });
+  });
+
+  test('derived paths follow their base settings unless set', () => {
+    const config = loadConfig({ RELYLOOP_DATA_DIR: '/var/lib/rl', RELYLOOP_SECRETS_DIR: 'sec' }, cwd);
+    expect(config.repoCacheDir).toBe('/var/lib/rl/repo-cache');
+    expect(config.apiTokenFile).toBe(path.join(cwd, 'sec', 'api_token'));
+    expect(loadConfig({ RELYLOOP_REPO_CACHE_DIR: '/cache' }, cwd).repoCacheDir).toBe('/cache');
+  });
+
+  test.each([
+    ['DATABASE_URL', 'postgres://u:p@db:5432/relyloop', 'databaseUrl', 'postgres://u:p@db:5432/relyloop'],
+    ['TEMPORAL_ADDRESS', 'temporal.internal:7233', 'temporalAddress', 'temporal.internal:7233'],
+    ['RELYLOOP_API_PORT', '9000', 'apiPort', 9000],
+    ['RELYLOOP_GITHUB_HOSTS', 'github.com, GHE.Example.com', 'githubHosts', ['github.com', 'ghe.example.com']],
+    ['RELYLOOP_BASE_URL', 'https://relyloop.example.com/', 'relyloopBaseUrl', 'https://relyloop.example.com'],
+    ['TEMPORAL_UI_URL', 'https://temporal.example.com/', 'temporalUiUrl', 'https://temporal.example.com'],
+    ['LOG_LEVEL', 'debug', 'logLevel', 'debug'],
+    ['RELYLOOP_GIT_AUTHOR_EMAIL', 'bot@corp.example', 'gitAuthorEmail', 'bot@corp.example'],
+  ])('%s=%s is accepted', (env, value, key, expected) => {
+    expect(loadConfig({ [env]: value }, cwd)[key as keyof ReturnType<typeof loadConfig>]).toEqual(expected);
+  });
+
+  test.each([
+    ['RELYLOOP_API_PORT', 'eighty'],
+    ['RELYLOOP_API_PORT', '70000'],
+    ['DATABASE_URL', 'mysql://localhost/db'],
+    ['DATABASE_URL', 'not a url'],
+    ['TEMPORAL_ADDRESS', 'http://localhost:7233'],
+    ['TEMPORAL_ADDRESS', 'localhost'],
+    ['LOG_LEVEL', 'verbose'],
+    ['RELYLOOP_GIT_AUTHOR_EMAIL', 'not-an-email'],
+    ['RELYLOOP_BASE_URL', 'ftp://relyloop.example.com'],
+    ['RELYLOOP_GITHUB_HOSTS', 'github.com,https://evil.example'],
+    ['RELYLOOP_GITHUB_HOSTS', ' , '],
+  ])('%s=%s stops start-up with a message naming the variable', (env, value) => {
+    expect(() => loadConfig({ [env]: value }, cwd)).toThrow(ConfigError);
+    expect(() => loadConfig({ [env]: value }, cwd)).toThrow(new RegExp(`^Invalid configuration:\\n  ${env}=`));
+  });
+
+  test('every bad value is reported at once', () => {
+    const error = (() => {
+      try {
+        loadConfig({ RELYLOOP_API_PORT: 'x', LOG_LEVEL: 'loud' }, cwd);
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(error.problems.map((p) => p.split('=')[0])).toEqual(['RELYLOOP_API_PORT', 'LOG_LEVEL']);
+  });
+
+  test('every setting has an env var and a doc line', () => {
+    for (const s of Object.values(SETTINGS)) {
+      expect(s.env).toMatch(/^[A-Z][A-Z0-9_]+$/);
+      expect(s.doc.length).toBeGreaterThan(10);
+    }
+  });
+});
