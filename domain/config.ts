@@ -66,6 +66,8 @@ export const SETTINGS = {
     doc: 'RelyLoop UI base URL; when set, PR bodies link {base}/studies/{id}.' }),
   githubHosts: setting({ env: 'RELYLOOP_GITHUB_HOSTS', default: 'github.com', schema: hostList,
     doc: 'Comma-separated GitHub hosts config repos may live on (github.com plus GitHub Enterprise hosts).' }),
+  githubHttpHosts: setting({ env: 'RELYLOOP_GITHUB_HTTP_HOSTS', default: '', schema: z.string().transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)).pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/).refine((h) => h !== 'github.com', 'github.com is always https'))),
+    doc: 'Comma-separated allow-listed hosts reached over plain http (a local GitHub sandbox only); all others use https.' }),
   logLevel: setting({ env: 'LOG_LEVEL', default: 'info', schema: z.enum(LOG_LEVELS),
     doc: 'Log level: fatal, error, warn, info, debug, trace or silent.' }),
 } as const;

@@ -25,6 +25,7 @@ describe('loadConfig', () => {
       gitAuthorEmail: 'relyloop-bot@example.com',
       relyloopBaseUrl: undefined,
       githubHosts: ['github.com'],
+      githubHttpHosts: [],
       logLevel: 'info',
     });
   });
@@ -61,6 +62,7 @@ describe('loadConfig', () => {
     ['RELYLOOP_BASE_URL', 'ftp://relyloop.example.com'],
     ['RELYLOOP_GITHUB_HOSTS', 'github.com,https://evil.example'],
     ['RELYLOOP_GITHUB_HOSTS', ' , '],
+    ['RELYLOOP_GITHUB_HTTP_HOSTS', 'github.com'],
   ])('%s=%s stops start-up with a message naming the variable', (env, value) => {
     expect(() => loadConfig({ [env]: value }, cwd)).toThrow(ConfigError);
     expect(() => loadConfig({ [env]: value }, cwd)).toThrow(new RegExp(`^Invalid configuration:\\n  ${env}=`));

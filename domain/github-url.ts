@@ -1,0 +1,72 @@
+// Config repo URLs (SPEC §4): only `https://github.com/{owner}/{repo}[.git]` or the same form on
+// an allow-listed GitHub Enterprise host. Credentials, query, fragment, SSH and plain http are
+// refused (http only for hosts explicitly listed in RELYLOOP_GITHUB_HTTP_HOSTS, e.g. a local
+// sandbox). From a valid URL we derive the REST, git and web endpoints.
+
+export interface GitHubHostPolicy {
+  /** Allowed hosts (lower case, optional :port), e.g. ['github.com', 'ghe.example.com']. */
+  hosts: readonly string[];
+  /** Allowed hosts reached over plain http. */
+  httpHosts?: readonly string[];
+}
+
+export interface GitHubRepoRef {
+  /** Lower-cased host with port if any, e.g. `github.com`. */
+  host: string;
+  owner: string;
+  repo: string;
+  /** Canonical form: `{scheme}://{host}/{owner}/{repo}` (no `.git`). */
+  url: string;
+  /** Octokit base URL: https://api.github.com, or `{scheme}://{host}/api/v3` for Enterprise. */
+  apiBaseUrl: string;
+  /** Smart-HTTP clone URL. */
+  gitUrl: string;
+  /** Web URL of the repository (for PR links and raw chart URLs). */
+  webUrl: string;
+}
+
+export type RepoUrlProblem =
+  | { kind: 'invalid'; message: string }
+  | { kind: 'unsupported_provider'; message: string };
+
+const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+const REPO = /^[A-Za-z0-9._-]{1,100}$/;
+
+/** Parses a repo URL or returns why not; `invalid` maps to 422, `unsupported_provider` to 400. */
+export function parseGitHubRepoUrl(input: string, policy: GitHubHostPolicy): GitHubRepoRef | RepoUrlProblem {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    // scp-like SSH (git@github.com:o/r.git) is not a URL at all.
+    if (/^[\w.-]+@[\w.-]+:/.test(input)) return { kind: 'unsupported_provider', message: 'SSH URLs are not supported; use https://' };
+    return { kind: 'invalid', message: 'repo_url is not a valid URL' };
+  }
+  if (url.username !== '' || url.password !== '') return { kind: 'invalid', message: 'repo_url must not carry credentials' };
+  if (url.search !== '' || input.includes('?')) return { kind: 'invalid', message: 'repo_url must not have a query' };
+  if (url.hash !== '' || input.includes('#')) return { kind: 'invalid', message: 'repo_url must not have a fragment' };
+  const host = url.host.toLowerCase();
+  const httpAllowed = (policy.httpHosts ?? []).includes(host);
+  const schemeOk = url.protocol === 'https:' || (url.protocol === 'http:' && httpAllowed);
+  if (!schemeOk || !policy.hosts.includes(host)) {
+    return { kind: 'unsupported_provider', message: `only https://github.com/{owner}/{repo} and allow-listed GitHub Enterprise hosts are supported (got ${url.protocol}//${host})` };
+  }
+  const segments = url.pathname.replace(/\/$/, '').split('/').slice(1);
+  const [owner, rawRepo] = segments;
+  const repo = rawRepo?.replace(/\.git$/, '');
+  if (segments.length !== 2 || owner === undefined || repo === undefined || !OWNER.test(owner) || !REPO.test(repo) || repo === '.' || repo === '..') {
+    return { kind: 'unsupported_provider', message: 'repo_url must be {scheme}://{host}/{owner}/{repo}' };
+  }
+  const origin = `${url.protocol}//${host}`;
+  return {
+    host, owner, repo,
+    url: `${origin}/${owner}/${repo}`,
+    apiBaseUrl: host === 'github.com' ? 'https://api.github.com' : `${origin}/api/v3`,
+    gitUrl: `${origin}/${owner}/${repo}.git`,
+    webUrl: `${origin}/${owner}/${repo}`,
+  };
+}
+
+export function isRepoUrlProblem(value: GitHubRepoRef | RepoUrlProblem): value is RepoUrlProblem {
+  return 'kind' in value;
+}
