@@ -13,7 +13,7 @@ export function tryConfigPathProblem(configPath: string): string | undefined {
   if (configPath.length > MAX_CONFIG_PATH_LENGTH) return `config_path exceeds ${MAX_CONFIG_PATH_LENGTH} characters`;
   if (!CONFIG_PATH_PATTERN.test(configPath)) return 'config_path may contain only letters, digits, _ . / -';
   if (configPath.startsWith('/')) return 'config_path must be relative (no leading /)';
-  const segments = configPath.replace(/\/$/, '').split('/');
+  const segments = configPath.split('/');
   if (segments.some((s) => s === '')) return 'config_path must not contain empty segments';
   if (segments.some((s) => s === '..')) return 'config_path must not contain .. segments';
   if (segments.some((s) => s === '.')) return 'config_path must not contain . segments';
