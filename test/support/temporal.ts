@@ -1,0 +1,21 @@
+// A throwaway Temporal dev server per test file, started from the installed CLI (never a
+// download: `existing-path`), with the project's namespace and search attributes registered.
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { loadConfig } from '../../domain/config.js';
+import { SEARCH_ATTRIBUTES } from '../../domain/temporal-contracts.js';
+import { findTemporalCli } from '../../runtime/temporal-cli.js';
+
+export const TEST_NAMESPACE = 'relyloop';
+
+export async function startTestTemporal(): Promise<TestWorkflowEnvironment> {
+  const cli = findTemporalCli(loadConfig().temporalCli, process.env);
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: cli },
+      namespace: TEST_NAMESPACE,
+      ip: '127.0.0.1',
+      searchAttributes: Object.values(SEARCH_ATTRIBUTES),
+      extraArgs: ['--log-level', 'error', '--headless'],
+    },
+  });
+}
