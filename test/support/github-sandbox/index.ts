@@ -1,0 +1,168 @@
+// GitHub sandbox for tests (issue 4): git smart HTTP via `git http-backend` and the REST calls the
+// product makes, on plain HTTP 127.0.0.1 with the GitHub Enterprise layout (REST under /api/v3).
+// Every request is recorded; REST bodies and queries are checked against GitHub's OpenAPI
+// description; faults can be injected per test.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { FaultQueue } from './faults.js';
+import { serveGitRequest } from './git-http.js';
+import { assertRepoName, createBareRepo, generatedFiles, type RepoRecord } from './repos.js';
+import { RestApi } from './rest.js';
+import type { GitHubSandbox, RecordedRequest, StartGitHubSandboxOptions } from './types.js';
+
+export type * from './types.js';
+
+const GIT_PATH = /^\/([^/]+)\/([^/]+?)(?:\.git)?\/(info\/refs|git-upload-pack|git-receive-pack|HEAD)$/;
+
+export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): Promise<GitHubSandbox> {
+  const ownsRoot = opts.rootDir === undefined;
+  const root = opts.rootDir ?? (await mkdtemp(path.join(tmpdir(), 'gh-sandbox-')));
+  const home = path.join(root, 'home');
+  const projectRoot = path.join(root, 'repos');
+  await mkdir(home, { recursive: true });
+  await mkdir(projectRoot, { recursive: true });
+
+  const repos = new Map<string, RepoRecord>();
+  const faults = new FaultQueue();
+  const requests: RecordedRequest[] = [];
+  const validationFailures: string[] = [];
+  const bareDir = (owner: string, repo: string): string => {
+    assertRepoName(owner, repo);
+    return path.join(projectRoot, owner, `${repo}.git`);
+  };
+  let origin = '';
+  const rest = new RestApi({ repos, home, validationFailures, origin: () => origin });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readBody(req);
+    const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
+    const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
+    const method = req.method ?? 'GET';
+    const kind = url.pathname.startsWith('/api/v3/') ? 'rest' : 'git';
+    const record: RecordedRequest = {
+      method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: flatHeaders(req),
+      body: body.toString(kind === 'git' ? 'latin1' : 'utf8'), status: 0, kind,
+    };
+    requests.push(record);
+
+    const fault = faults.take(method, url.pathname);
+    if (fault !== undefined && 'reset' in fault) {
+      req.socket.resetAndDestroy();
+      return;
+    }
+    if (fault !== undefined && 'delayMs' in fault) await new Promise((r) => setTimeout(r, fault.delayMs));
+    if (fault !== undefined && 'status' in fault) {
+      record.status = fault.status;
+      sendJson(res, fault.status, fault.body ?? { message: 'Injected fault' }, fault.headers);
+      return;
+    }
+
+    if (kind === 'rest') {
+      const answer = await rest.handle({ method, pathname: url.pathname.slice('/api/v3'.length), query: record.query, headers: record.headers, body: record.body });
+      record.status = answer.status;
+      sendJson(res, answer.status, answer.body, answer.headers);
+      return;
+    }
+    const match = GIT_PATH.exec(url.pathname);
+    const repo = match?.[1] !== undefined && match[2] !== undefined ? repos.get(`${match[1]}/${match[2]}`) : undefined;
+    if (match === null || repo === undefined) {
+      record.status = 404;
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Repository not found.\n');
+      return;
+    }
+    const user = basicAuthUser(req.headers.authorization, repo.token);
+    if (user === null) {
+      record.status = 401;
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="GitHub"', 'content-type': 'text/plain' }).end('Invalid username or token.\n');
+      return;
+    }
+    record.status = await serveGitRequest({
+      req, res, body, projectRoot, home, remoteUser: user,
+      pathInfo: `/${repo.owner}/${repo.repo}.git/${match[3]}`, queryString: url.search.replace(/^\?/, ''),
+    });
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { message: `sandbox error: ${String(error)}` });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const host = `127.0.0.1:${port}`;
+  origin = `http://${host}`;
+
+  async function register(owner: string, repo: string, token: string, branch: string, files: Parameters<typeof createBareRepo>[0]['files']) {
+    const dir = bareDir(owner, repo);
+    const result = await createBareRepo({ bareDir: dir, home, branch, files });
+    repos.set(`${owner}/${repo}`, { owner, repo, token, defaultBranch: branch, bareDir: dir });
+    rest.resetRepo(owner, repo);
+    return result;
+  }
+
+  return {
+    origin, host, apiBaseUrl: `${origin}/api/v3`,
+    repoUrl: (owner, repo) => `${origin}/${owner}/${repo}`,
+    gitUrl: (owner, repo) => `${origin}/${owner}/${repo}.git`,
+    bareDir,
+    createRepo: ({ owner, repo, token, defaultBranch = 'main', files }) =>
+      register(owner, repo, token, defaultBranch, Object.entries(files)),
+    createLargeRepo: ({ owner, repo, token, fileCount, defaultBranch = 'main', extraFiles }) =>
+      register(owner, repo, token, defaultBranch, generatedFiles(fileCount, extraFiles)),
+    injectFaults: (spec) => faults.add(spec),
+    clearFaults: () => faults.clear(),
+    requests, validationFailures,
+    pulls: (owner, repo) => rest.pulls(owner, repo),
+    comments: (owner, repo, issueNumber) => rest.comments(owner, repo, issueNumber),
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      if (ownsRoot) await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function flatHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+/** The Basic-auth user if the password (or, `x-access-token` style aside, the user) is the token. */
+function basicAuthUser(header: string | undefined, token: string): string | null {
+  const match = /^Basic\s+(\S+)$/i.exec(header ?? '');
+  if (match?.[1] === undefined) return null;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const user = colon === -1 ? decoded : decoded.slice(0, colon);
+  const password = colon === -1 ? '' : decoded.slice(colon + 1);
+  if (password === token) return user === '' ? 'x-access-token' : user;
+  if (user === token) return 'token-user';
+  return null;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (status === 204 || body === undefined) {
+    res.writeHead(status, headers).end();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
+}

@@ -1,0 +1,107 @@
+// Public shape of the GitHub sandbox (issue 4). Other suites code against these types: change them
+// only additively.
+
+export type SandboxFile =
+  | string
+  | Buffer
+  | { symlink: string }
+  | { submodule: string /* 40-hex commit sha */ }
+  | { executable: string | Buffer };
+/** Repo-relative, '/'-separated paths. */
+export type SandboxFiles = Record<string, SandboxFile>;
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  /** Lower-cased names, as received. */
+  headers: Record<string, string>;
+  /** Decoded body (gzip removed); binary git bodies as latin1. */
+  body: string;
+  status: number;
+  kind: 'git' | 'rest';
+}
+
+/** Faults are consumed in order, one per matching request. */
+export interface FaultSpec {
+  method?: string;
+  path: RegExp;
+  faults: Fault[];
+}
+export type Fault =
+  | { status: number; headers?: Record<string, string>; body?: unknown }
+  | { reset: true }
+  | { delayMs: number };
+
+export interface SandboxUser {
+  login: string;
+}
+
+export interface SandboxPull {
+  number: number;
+  state: 'open' | 'closed';
+  title: string;
+  body: string | null;
+  head: { ref: string; sha: string; label: string };
+  base: { ref: string; sha: string; label: string };
+  draft: boolean;
+  maintainer_can_modify: boolean;
+  created_at: string;
+  updated_at: string;
+  closed_at: string | null;
+}
+
+export interface SandboxComment {
+  id: number;
+  body: string;
+  created_at: string;
+}
+
+export interface CreateRepoOptions {
+  owner: string;
+  repo: string;
+  token: string;
+  defaultBranch?: string;
+  files: SandboxFiles;
+}
+
+export interface CreateLargeRepoOptions {
+  owner: string;
+  repo: string;
+  token: string;
+  fileCount: number;
+  defaultBranch?: string;
+  extraFiles?: SandboxFiles;
+}
+
+export interface GitHubSandbox {
+  /** http://127.0.0.1:PORT */
+  origin: string;
+  /** 127.0.0.1:PORT */
+  host: string;
+  /** `${origin}/api/v3` (GitHub Enterprise layout). */
+  apiBaseUrl: string;
+  /** `${origin}/{owner}/{repo}`: what a config repo's repo_url is. */
+  repoUrl(owner: string, repo: string): string;
+  /** `${origin}/{owner}/{repo}.git` */
+  gitUrl(owner: string, repo: string): string;
+  /** Bare repo path on disk, for `git` CLI assertions in tests. */
+  bareDir(owner: string, repo: string): string;
+  createRepo(opts: CreateRepoOptions): Promise<{ headSha: string }>;
+  /** Generated files (e.g. 20,000) written with `git fast-import`. */
+  createLargeRepo(opts: CreateLargeRepoOptions): Promise<{ headSha: string }>;
+  injectFaults(spec: FaultSpec): void;
+  clearFaults(): void;
+  /** Everything received, raw (tests grep them for tokens). */
+  readonly requests: RecordedRequest[];
+  /** REST requests GitHub's OpenAPI description rejects; a passing suite expects none. */
+  readonly validationFailures: string[];
+  pulls(owner: string, repo: string): SandboxPull[];
+  comments(owner: string, repo: string, issueNumber: number): SandboxComment[];
+  close(): Promise<void>;
+}
+
+export interface StartGitHubSandboxOptions {
+  /** Where bare repos live; a fresh temp dir (removed on close) when omitted. */
+  rootDir?: string;
+}
