@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# `npm run setup`: prepares a machine to run relyloop-pr. Installs only what is missing, so a
+# second run takes seconds. On Debian as root it installs system packages itself; elsewhere it
+# prints exactly what to install.
+#   --with-postgres   also install a PostgreSQL server (for the test suite)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+with_postgres=0
+for arg in "$@"; do
+  case "$arg" in
+    --with-postgres) with_postgres=1 ;;
+    *) echo "unknown option: $arg" >&2; exit 2 ;;
+  esac
+done
+
+t0=$SECONDS
+phase_start=$SECONDS
+phase() { printf '[setup] %-28s %3ss\n' "$1" "$((SECONDS - phase_start))"; phase_start=$SECONDS; }
+
+# --- system packages ---------------------------------------------------------------------------
+# git: the tests' git server and CLI checks; the rest builds node-canvas (chart PNGs) from source.
+packages=(git ca-certificates python3 build-essential pkg-config libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev)
+[ "$with_postgres" = 1 ] && packages+=(postgresql)
+
+if [ -f /etc/debian_version ] && command -v dpkg-query >/dev/null; then
+  missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+      echo "Missing Debian packages: ${missing[*]}" >&2
+      echo "Install them with: sudo apt-get install -y ${missing[*]}" >&2
+      exit 1
+    fi
+    echo "[setup] installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+else
+  echo "Not a Debian system: install these yourself, then run this again with SKIP_SYSTEM_PACKAGES=1:" >&2
+  echo "  - git, a C/C++ toolchain, pkg-config, Python 3" >&2
+  echo "  - cairo, pango, libjpeg, giflib and librsvg development headers (for node-canvas)" >&2
+  echo "  - Node.js >= 20.3 with npm; Go >= 1.23 or Python 3 (to install the Temporal CLI)" >&2
+  [ "$with_postgres" = 1 ] && echo "  - a PostgreSQL server (for the tests)" >&2
+  [ "${SKIP_SYSTEM_PACKAGES:-0}" = 1 ] || exit 1
+fi
+phase "system packages"
+
+# --- Node.js -----------------------------------------------------------------------------------
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "Node.js >= 20.3 is required (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+
+# --- Temporal CLI ------------------------------------------------------------------------------
+temporal_cli=$(bash scripts/install-temporal-cli.sh)
+phase "temporal CLI"
+
+# --- npm dependencies --------------------------------------------------------------------------
+# Skipped when package-lock.json and the Node version are unchanged since the last install.
+stamp="node_modules/.relyloop-install-stamp"
+want="$(sha256sum package-lock.json | cut -d' ' -f1) node-$(node --version)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  # node-canvas compiles against the local Node headers instead of downloading them.
+  if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node.h ]; then export npm_config_nodedir=/usr; fi
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
+fi
+phase "npm ci"
+
+# --- Prisma client -----------------------------------------------------------------------------
+gen_stamp="generated/.schema-stamp"
+gen_want="$(cat prisma/schema.prisma package-lock.json | sha256sum | cut -d' ' -f1)"
+if [ ! -f "$gen_stamp" ] || [ "$(cat "$gen_stamp")" != "$gen_want" ]; then
+  bash scripts/prisma-generate.sh >/dev/null
+  echo "$gen_want" > "$gen_stamp"
+fi
+phase "prisma generate"
+
+# --- API token ---------------------------------------------------------------------------------
+secrets_dir="${RELYLOOP_SECRETS_DIR:-./secrets}"
+token_file="${RELYLOOP_API_TOKEN_FILE:-$secrets_dir/api_token}"
+if [ ! -s "$token_file" ]; then
+  mkdir -p "$(dirname "$token_file")"
+  chmod 700 "$(dirname "$token_file")"
+  (umask 077; node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64url"))' > "$token_file")
+  echo "[setup] created an API token in $token_file"
+fi
+
+echo "[setup] done in $((SECONDS - t0))s — temporal CLI: $temporal_cli"
+echo "[setup] start the service with: npm start"
