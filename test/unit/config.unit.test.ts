@@ -87,3 +87,12 @@ describe('loadConfig', () => {
     }
   });
 });
+
+describe('docs/configuration.md', () => {
+  test('is the rendering of the settings table (run `npm run config-docs` after changing settings)', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { renderConfigDocs } = await import('../../domain/config-docs.js');
+    const committed = await readFile(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+    expect(committed).toBe(renderConfigDocs());
+  });
+});

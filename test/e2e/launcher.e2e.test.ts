@@ -1,0 +1,129 @@
+// `npm start` as an operator runs it: the embedded dev server, PGlite, the API and a worker in one
+// process tree; ready endpoints, a worker polling, the Web UI listing the namespace; Ctrl-C
+// stops everything cleanly, and a second start reuses the data.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { parse, stringify } from 'yaml';
+import { freePort } from '../support/ports.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+interface Launch { child: ChildProcess; output: () => string; exited: Promise<number | null> }
+
+function launch(env: NodeJS.ProcessEnv): Launch {
+  let out = '';
+  const child = spawn(path.join(root, 'node_modules/.bin/tsx'), ['scripts/start.ts'], {
+    cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 90_000, getLog = () => ''): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}\n${getLog().slice(-4000)}`);
+}
+
+describe('npm start (embedded defaults)', () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  let apiUrl: string;
+  let uiUrl: string;
+  let grpc: string;
+  const token = 'launcher-test-token-0123456789';
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'relyloop-launcher-'));
+    const [apiPort, grpcPort, uiPort] = [await freePort(), await freePort(), await freePort()];
+    const dev = parse(await readFile(path.join(root, 'temporal-dev.yaml'), 'utf8')) as Record<string, unknown>;
+    await writeFile(path.join(dir, 'temporal-dev.yaml'), stringify({ ...dev, port: grpcPort, ui_port: uiPort }));
+    await mkdir(path.join(dir, 'secrets'), { mode: 0o700 });
+    await writeFile(path.join(dir, 'secrets', 'api_token'), `${token}\n`, { mode: 0o600 });
+    env = {
+      RELYLOOP_DATA_DIR: path.join(dir, 'data'),
+      RELYLOOP_SECRETS_DIR: path.join(dir, 'secrets'),
+      RELYLOOP_API_PORT: String(apiPort),
+      TEMPORAL_DEV_CONFIG: path.join(dir, 'temporal-dev.yaml'),
+      LOG_LEVEL: 'info',
+    };
+    delete process.env.DATABASE_URL;
+    delete process.env.TEMPORAL_ADDRESS;
+    apiUrl = `http://127.0.0.1:${apiPort}`;
+    uiUrl = `http://127.0.0.1:${uiPort}`;
+    grpc = `127.0.0.1:${grpcPort}`;
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  test('serves health, readiness, a polling worker and the Web UI, then stops cleanly on SIGINT', async () => {
+    const run = launch(env);
+    try {
+      await waitFor('the start banner', () => run.output().includes('relyloop-pr is running'), 120_000, run.output);
+      expect(run.output()).toContain(`Temporal Web UI: ${uiUrl}/namespaces/relyloop/workflows`);
+      expect(run.output()).toContain(`API token:       ${path.join(dir, 'secrets', 'api_token')}`);
+      expect(run.output()).not.toContain(token);
+
+      expect((await fetch(`${apiUrl}/healthz`)).status).toBe(200);
+      expect((await fetch(`${apiUrl}/readyz`)).status).toBe(401);
+      const ready = await fetch(`${apiUrl}/readyz`, { headers: { authorization: `Bearer ${token}` } });
+      expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', temporal: 'ok' } });
+
+      const connection = await Connection.connect({ address: grpc });
+      try {
+        await waitFor('a worker polling the task queue', async () => {
+          const tq = await connection.workflowService.describeTaskQueue({
+            namespace: 'relyloop', taskQueue: { name: 'relyloop-pr' },
+            taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+          });
+          return (tq.pollers ?? []).length > 0;
+        }, 30_000);
+        const attrs = await connection.operatorService.listSearchAttributes({ namespace: 'relyloop' });
+        expect(Object.keys(attrs.customAttributes ?? {})).toEqual(expect.arrayContaining(['ProposalId', 'ConfigRepoId', 'ClusterId', 'OpenPrStep']));
+      } finally {
+        await connection.close();
+      }
+      const namespaces = (await (await fetch(`${uiUrl}/api/v1/namespaces`)).json()) as { namespaces: { namespaceInfo: { name: string } }[] };
+      expect(namespaces.namespaces.map((n) => n.namespaceInfo.name)).toContain('relyloop');
+
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(0);
+      expect(existsSync(path.join(dir, 'data', 'pglite.lock'))).toBe(false);
+      await expect(fetch(`${uiUrl}/api/v1/namespaces`)).rejects.toThrow();
+      expect(run.output()).not.toContain(token);
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  }, 180_000);
+
+  test('a second start reuses the data: the database is not migrated again', async () => {
+    expect(existsSync(path.join(dir, 'data', 'temporal', 'temporal.sqlite'))).toBe(true);
+    const run = launch(env);
+    try {
+      await waitFor('the start banner', () => run.output().includes('relyloop-pr is running'), 120_000, run.output);
+      expect(run.output()).toMatch(/"applied":\[\],"alreadyApplied":1/);
+
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  }, 180_000);
+
+  test('a bad setting stops start-up with a message naming it', async () => {
+    const run = launch({ ...env, RELYLOOP_API_PORT: 'eighty' });
+    expect(await run.exited).toBe(2);
+    expect(run.output()).toContain('RELYLOOP_API_PORT="eighty"');
+  }, 60_000);
+});
