@@ -6,9 +6,13 @@ import type { Database } from '../db/database.js';
 import type { Logger } from '../runtime/logger.js';
 import type { TemporalHandle } from '../runtime/temporal-client.js';
 import { requireBearerToken } from './auth.js';
+import { createCursorCodec } from './cursor.js';
 import { errorMiddleware, notFound } from './errors.js';
 import { healthRoutes } from './health.js';
+import { API_PREFIX, openApiRoute } from './openapi.js';
 import { requestLog } from './request-log.js';
+import { mountRoutes, type RouteSpec } from './route.js';
+import { createRoutes } from './routes/index.js';
 
 export interface ApiDeps {
   config: Config;
@@ -34,7 +38,10 @@ export function createApp(deps: ApiDeps): Express {
   const v1 = Router();
   v1.use(auth);
   v1.use(express.json({ limit: MAX_BODY_BYTES, strict: true }));
-  app.use('/api/v1', v1);
+  const routes: RouteSpec[] = createRoutes({ config: deps.config, db: deps.db, cursors: createCursorCodec(deps.apiToken) });
+  routes.push(openApiRoute(() => routes));
+  v1.use(mountRoutes(routes));
+  app.use(API_PREFIX, v1);
 
   app.use(notFound);
   app.use(errorMiddleware);

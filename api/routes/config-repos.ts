@@ -1,0 +1,117 @@
+// /config-repos (SPEC §4). POST checks in the order the spec gives: URL (400/422), secret file
+// (400 AUTH_REF_NOT_FOUND), name (409, also when a concurrent insert wins the unique index).
+import { AppError } from '../../domain/errors.js';
+import { isRepoUrlProblem, parseGitHubRepoUrl } from '../../domain/github-url.js';
+import { checkSecretFile } from '../../runtime/secrets.js';
+import {
+  deleteConfigRepo, findConfigRepo, insertConfigRepo, isConfigRepoNameTaken, listConfigRepos, updateConfigRepo,
+} from '../../db/config-repos.js';
+import { defineRoute, type RouteSpec } from '../route.js';
+import { idParams, pageOf } from '../schemas/common.js';
+import {
+  configRepoJson, createConfigRepoBody, listConfigReposQuery, patchConfigRepoBody, toConfigRepoJson,
+} from '../schemas/config-repos.js';
+import { validationError } from '../validation.js';
+import { toListResult, type RouteContext } from './context.js';
+
+const notFound = (id: string) => new AppError({ code: 'CONFIG_REPO_NOT_FOUND', message: `config repo ${id} not found` });
+
+/** AUTH_REF_NOT_FOUND unless `{secrets_dir}/{ref}` is a regular file inside the secrets dir (SPEC §6). */
+async function assertSecretFile(ctx: RouteContext, field: string, ref: string): Promise<void> {
+  const { status } = await checkSecretFile(ctx.config.secretsDir, ref);
+  if (status === 'invalid_ref') throw validationError(field, `${field} is not a valid secret name`);
+  // An empty file is accepted here; open_pr reports it as GITHUB_NOT_CONFIGURED (SPEC §4).
+  if (status === 'ok' || status === 'empty') return;
+  throw new AppError({
+    code: 'AUTH_REF_NOT_FOUND',
+    message: `${field} "${ref}" does not name a regular file inside the secrets directory (${status.replaceAll('_', ' ')})`,
+  });
+}
+
+export function configRepoRoutes(ctx: RouteContext): RouteSpec[] {
+  const tag = 'config repos';
+  return [
+    defineRoute({
+      method: 'post', path: '/config-repos', tag, summary: 'Register a config repo',
+      body: createConfigRepoBody,
+      success: { status: 201, description: 'Created', schema: configRepoJson },
+      errors: ['UNSUPPORTED_PROVIDER', 'AUTH_REF_NOT_FOUND', 'CONFIG_REPO_NAME_TAKEN'],
+      async handler({ body }) {
+        const ref = parseGitHubRepoUrl(body.repo_url, { hosts: ctx.config.githubHosts, httpHosts: ctx.config.githubHttpHosts });
+        if (isRepoUrlProblem(ref)) {
+          if (ref.kind === 'invalid') throw validationError('repo_url', ref.message);
+          throw new AppError({ code: 'UNSUPPORTED_PROVIDER', message: ref.message });
+        }
+        await assertSecretFile(ctx, 'auth_ref', body.auth_ref);
+        const taken = () => new AppError({ code: 'CONFIG_REPO_NAME_TAKEN', message: `a config repo named "${body.name}" already exists` });
+        if (await isConfigRepoNameTaken(ctx.db, body.name)) throw taken();
+        const row = await insertConfigRepo(ctx.db, {
+          name: body.name,
+          provider: 'github',
+          repoUrl: ref.url,
+          defaultBranch: body.default_branch,
+          prBaseBranch: body.pr_base_branch,
+          authRef: body.auth_ref,
+          webhookSecretRef: body.webhook_secret_ref,
+        });
+        if (row === 'name_taken') throw taken();
+        return toConfigRepoJson(row);
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/config-repos', tag, summary: 'List config repos, newest first',
+      query: listConfigReposQuery,
+      success: { status: 200, description: 'A page of config repos', schema: pageOf(configRepoJson), list: true },
+      errors: [],
+      async handler({ query }) {
+        const after = ctx.cursors.assertDecoded('config_repos', query.cursor);
+        const page = await listConfigRepos(ctx.db, { after, limit: query.limit ?? 50 });
+        return toListResult(ctx, 'config_repos', page, toConfigRepoJson);
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/config-repos/:id', tag, summary: 'Get a config repo',
+      params: idParams,
+      success: { status: 200, description: 'The config repo', schema: configRepoJson },
+      errors: ['CONFIG_REPO_NOT_FOUND'],
+      async handler({ params }) {
+        const row = await findConfigRepo(ctx.db, params.id);
+        if (row === undefined) throw notFound(params.id);
+        return toConfigRepoJson(row);
+      },
+    }),
+    defineRoute({
+      method: 'patch', path: '/config-repos/:id', tag, summary: 'Rotate auth_ref or change branches',
+      params: idParams,
+      body: patchConfigRepoBody,
+      success: { status: 200, description: 'The updated config repo', schema: configRepoJson },
+      errors: ['CONFIG_REPO_NOT_FOUND', 'AUTH_REF_NOT_FOUND'],
+      async handler({ params, body }) {
+        if (await findConfigRepo(ctx.db, params.id) === undefined) throw notFound(params.id);
+        if (body.auth_ref !== undefined) await assertSecretFile(ctx, 'auth_ref', body.auth_ref);
+        const row = await updateConfigRepo(ctx.db, params.id, {
+          authRef: body.auth_ref,
+          defaultBranch: body.default_branch,
+          prBaseBranch: body.pr_base_branch,
+          webhookSecretRef: body.webhook_secret_ref,
+        });
+        if (row === undefined) throw notFound(params.id);
+        return toConfigRepoJson(row);
+      },
+    }),
+    defineRoute({
+      method: 'delete', path: '/config-repos/:id', tag, summary: 'Delete a config repo no cluster uses',
+      params: idParams,
+      success: { status: 204, description: 'Deleted' },
+      errors: ['CONFIG_REPO_NOT_FOUND', 'CONFIG_REPO_IN_USE'],
+      async handler({ params }) {
+        const outcome = await deleteConfigRepo(ctx.db, params.id);
+        if (outcome === 'not_found') throw notFound(params.id);
+        if (outcome === 'in_use') {
+          throw new AppError({ code: 'CONFIG_REPO_IN_USE', message: `config repo ${params.id} is used by a cluster; point the cluster elsewhere first` });
+        }
+        return undefined;
+      },
+    }),
+  ];
+}

@@ -1,0 +1,22 @@
+// What route handlers get from createApp: the database, the configuration and the cursor codec.
+import type { Config } from '../../domain/config.js';
+import type { Database } from '../../db/database.js';
+import type { ListedPage } from '../../db/paging.js';
+import type { CursorCodec } from '../cursor.js';
+import type { ListResult } from '../route.js';
+
+export interface RouteContext {
+  config: Config;
+  db: Database;
+  cursors: CursorCodec;
+}
+
+/** Turns a data-access page into the wire page (SPEC §4 `{data, next_cursor, has_more}`). */
+export function toListResult<T, J>(ctx: RouteContext, list: string, page: ListedPage<T>, toJson: (row: T) => J): ListResult<J> {
+  return {
+    data: page.rows.map(toJson),
+    next_cursor: page.next === undefined ? null : ctx.cursors.encode(list, page.next),
+    has_more: page.next !== undefined,
+    total: page.total,
+  };
+}

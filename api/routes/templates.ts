@@ -1,0 +1,46 @@
+// /templates (SPEC §4): create, list (optionally by cluster), get.
+import { AppError } from '../../domain/errors.js';
+import { findTemplate, insertTemplate, listTemplates } from '../../db/templates.js';
+import { defineRoute, type RouteSpec } from '../route.js';
+import { idParams, pageOf } from '../schemas/common.js';
+import { createTemplateBody, listTemplatesQuery, templateJson, toTemplateJson } from '../schemas/templates.js';
+import { toListResult, type RouteContext } from './context.js';
+
+export function templateRoutes(ctx: RouteContext): RouteSpec[] {
+  const tag = 'query templates';
+  return [
+    defineRoute({
+      method: 'post', path: '/templates', tag, summary: 'Create a query template',
+      body: createTemplateBody,
+      success: { status: 201, description: 'Created', schema: templateJson },
+      errors: ['CLUSTER_NOT_FOUND'],
+      async handler({ body }) {
+        const row = await insertTemplate(ctx.db, { clusterId: body.cluster_id, name: body.name, declaredParams: body.declared_params });
+        if (row === 'cluster_not_found') throw new AppError({ code: 'CLUSTER_NOT_FOUND', message: `cluster ${body.cluster_id} not found` });
+        return toTemplateJson(row);
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/templates', tag, summary: 'List query templates, newest first',
+      query: listTemplatesQuery,
+      success: { status: 200, description: 'A page of templates', schema: pageOf(templateJson), list: true },
+      errors: [],
+      async handler({ query }) {
+        const after = ctx.cursors.assertDecoded('query_templates', query.cursor);
+        const page = await listTemplates(ctx.db, { after, limit: query.limit ?? 50, clusterId: query.cluster_id });
+        return toListResult(ctx, 'query_templates', page, toTemplateJson);
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/templates/:id', tag, summary: 'Get a query template',
+      params: idParams,
+      success: { status: 200, description: 'The template', schema: templateJson },
+      errors: ['TEMPLATE_NOT_FOUND'],
+      async handler({ params }) {
+        const row = await findTemplate(ctx.db, params.id);
+        if (row === undefined) throw new AppError({ code: 'TEMPLATE_NOT_FOUND', message: `template ${params.id} not found` });
+        return toTemplateJson(row);
+      },
+    }),
+  ];
+}

@@ -1,0 +1,82 @@
+// Wire schemas of /proposals (SPEC §3, §4). config_diff is `{param: {from, to}}` with at most
+// 200 keys; from/to are JSON scalars (number, string ≤ 1000 chars, boolean, null) because they
+// replace one flat value of the params file (SPEC §5 step 8). Keys are NOT checked against the
+// template's declared_params here: the workflow does that inside the lock (SPEC §5 step 8).
+import { z } from 'zod';
+import type { Proposal } from '../../db/proposals.js';
+import { id, pagingQuery, paramName, timestamp } from './common.js';
+
+export const MAX_DIFF_KEYS = 200;
+
+const scalar = z.union([z.number(), z.string().max(1000), z.boolean(), z.null()]);
+
+const diffEntry = z.strictObject({ from: scalar, to: scalar });
+
+export const configDiff = z
+  .record(paramName, diffEntry)
+  .refine((o) => Object.keys(o).length >= 1, 'must change at least one parameter')
+  .refine((o) => Object.keys(o).length <= MAX_DIFF_KEYS, `at most ${MAX_DIFF_KEYS} parameters`)
+  .describe('{param: {from, to}}; from/to are numbers, strings (≤ 1000 chars), booleans or null.');
+
+export const createProposalBody = z.strictObject({
+  cluster_id: id,
+  template_id: id,
+  study_id: id.nullable().default(null).describe('Null (or absent) for a manual proposal.'),
+  config_diff: configDiff,
+});
+
+export const PROPOSAL_STATUSES = ['pending', 'pr_opened', 'pr_merged', 'rejected'] as const;
+
+export const listProposalsQuery = z.strictObject({
+  ...pagingQuery,
+  status: z.enum(PROPOSAL_STATUSES).optional(),
+  cluster_id: id.optional(),
+});
+
+export const rejectProposalBody = z.strictObject({ reason: z.string().max(500).optional() });
+
+const metricDeltaEntry = z.strictObject({
+  baseline: z.number().nullable(),
+  achieved: z.number().nullable(),
+  delta_pct: z.number().nullable().describe('(achieved - baseline) / |baseline| × 100; null when undefined.'),
+});
+
+export const proposalJson = z.strictObject({
+  id,
+  cluster_id: id,
+  template_id: id,
+  study_id: id.nullable(),
+  config_diff: z.record(z.string(), diffEntry),
+  metric_delta: z.record(z.string(), metricDeltaEntry).nullable(),
+  status: z.enum(PROPOSAL_STATUSES),
+  pr_url: z.string().nullable(),
+  pr_number: z.number().int().nullable(),
+  pr_branch: z.string().nullable(),
+  pr_state: z.enum(['open', 'closed', 'merged']).nullable(),
+  pr_open_error: z.string().nullable(),
+  rejected_reason: z.string().nullable(),
+  created_at: timestamp,
+  updated_at: timestamp,
+});
+
+export type ProposalJson = z.infer<typeof proposalJson>;
+
+export function toProposalJson(p: Proposal): ProposalJson {
+  return {
+    id: p.id,
+    cluster_id: p.clusterId,
+    template_id: p.templateId,
+    study_id: p.studyId,
+    config_diff: p.configDiff as ProposalJson['config_diff'],
+    metric_delta: (p.metricDelta as ProposalJson['metric_delta']) ?? null,
+    status: p.status,
+    pr_url: p.prUrl,
+    pr_number: p.prNumber,
+    pr_branch: p.prBranch,
+    pr_state: p.prState,
+    pr_open_error: p.prOpenError,
+    rejected_reason: p.rejectedReason,
+    created_at: p.createdAt.toISOString(),
+    updated_at: p.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,33 @@
+// Data access for query_templates (SPEC §3).
+import type { QueryTemplate } from '../generated/prisma/client.js';
+import type { Database } from './database.js';
+import { listKeyset, orderByIds, type ListedPage, type PageRequest } from './paging.js';
+import { isPrismaError } from './prisma-errors.js';
+
+export type { QueryTemplate };
+
+export interface NewTemplate {
+  clusterId: string;
+  name: string;
+  declaredParams: string[];
+}
+
+export async function findTemplate(db: Database, id: string): Promise<QueryTemplate | undefined> {
+  return (await db.prisma.queryTemplate.findUnique({ where: { id } })) ?? undefined;
+}
+
+export async function insertTemplate(db: Database, input: NewTemplate): Promise<QueryTemplate | 'cluster_not_found'> {
+  try {
+    return await db.prisma.queryTemplate.create({ data: input });
+  } catch (error) {
+    if (isPrismaError(error, 'P2003')) return 'cluster_not_found';
+    throw error;
+  }
+}
+
+export async function listTemplates(db: Database, page: PageRequest & { clusterId?: string }): Promise<ListedPage<QueryTemplate>> {
+  const filters = page.clusterId === undefined ? [] : [{ column: 'cluster_id', value: page.clusterId, cast: 'uuid' } as const];
+  const keys = await listKeyset(db.sql, { table: 'query_templates', filters, after: page.after, limit: page.limit });
+  const rows = await db.prisma.queryTemplate.findMany({ where: { id: { in: keys.ids } } });
+  return { rows: orderByIds(keys.ids, rows), next: keys.next, total: keys.total };
+}
