@@ -1,0 +1,31 @@
+// Reaches the repo lock by signal-with-start (SPEC §2): starts `repo-lock:{id}` if it is not
+// running and enqueues the request in one atomic call. Repeating it (activity retry) is harmless:
+// the lock ignores a second request from the same run.
+import type { Client } from '@temporalio/client';
+import {
+  REPO_LOCK_WORKFLOW, repoLockWorkflowId, requestLockSignal, type LockRequest, type RepoLockOptions,
+} from '../../domain/lock-contracts.js';
+
+export interface LockActivityDeps {
+  client: Client;
+  /** Task queue the lock workflow runs on (the shared one). */
+  taskQueue: string;
+  lockOptions?: Partial<RepoLockOptions>;
+}
+
+export function createLockActivities({ client, taskQueue, lockOptions }: LockActivityDeps) {
+  return {
+    async requestRepoLock({ configRepoId, request }: { configRepoId: string; request: LockRequest }): Promise<void> {
+      await client.workflow.signalWithStart(REPO_LOCK_WORKFLOW, {
+        workflowId: repoLockWorkflowId(configRepoId),
+        taskQueue,
+        args: [{ options: lockOptions }],
+        signal: requestLockSignal,
+        signalArgs: [request],
+        staticSummary: `Mutex serializing pull requests to config repo ${configRepoId}`,
+      });
+    },
+  };
+}
+
+export type LockActivities = ReturnType<typeof createLockActivities>;

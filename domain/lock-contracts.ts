@@ -1,0 +1,65 @@
+// Contract of the per-config-repo mutex workflow `repo-lock:{config_repo_id}` (SPEC §2): the
+// signals and queries requesters and operators use, and the shapes they carry. No I/O here, so
+// workflow code and activities both import it.
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+
+export const REPO_LOCK_WORKFLOW = 'repoLockWorkflow';
+
+export function repoLockWorkflowId(configRepoId: string): string {
+  return `repo-lock:${configRepoId}`;
+}
+
+export interface LockRequest {
+  /** The requesting workflow; a grant is signalled to exactly this run. */
+  workflowId: string;
+  runId: string;
+  /** How long the grant lasts without renewal. */
+  leaseMs: number;
+}
+
+export interface LockGrant {
+  /** Unique per grant: release and renew must present it, so a stale holder cannot free a later grant. */
+  leaseToken: string;
+  lockWorkflowId: string;
+}
+
+export interface LockHolder extends LockRequest {
+  leaseToken: string;
+  grantedAt: number;
+  expiresAt: number;
+}
+
+export interface RepoLockState {
+  holder: LockHolder | null;
+  queue: LockRequest[];
+  /** Grants made by this run (continue-as-new resets it). */
+  grants: number;
+}
+
+export interface RepoLockOptions {
+  /** Continue as new after this many grants even if the server has not suggested it. */
+  maxGrantsPerRun: number;
+  /** Finish when nobody has held or wanted the lock for this long; signal-with-start revives it. */
+  idleTimeoutMs: number;
+}
+
+export const DEFAULT_REPO_LOCK_OPTIONS: RepoLockOptions = { maxGrantsPerRun: 500, idleTimeoutMs: 5 * 60_000 };
+
+export interface RepoLockInput {
+  options?: Partial<RepoLockOptions>;
+  /** Carried over by continue-as-new. */
+  state?: RepoLockState;
+}
+
+/** Requester → lock: enqueue me (a repeated request from the same run is ignored). */
+export const requestLockSignal = defineSignal<[LockRequest]>('requestLock');
+/** Holder → lock: I am done. */
+export const releaseLockSignal = defineSignal<[{ leaseToken: string }]>('releaseLock');
+/** Holder → lock: extend my lease by its length from now. */
+export const renewLockSignal = defineSignal<[{ leaseToken: string }]>('renewLock');
+/** Operator → lock: take the lock from its holder now (e.g. a stuck run); `temporal workflow signal --name forceRelease`. */
+export const forceReleaseSignal = defineSignal<[{ reason?: string }]>('forceRelease');
+/** Lock → requester: the lock is yours. */
+export const lockGrantedSignal = defineSignal<[LockGrant]>('lockGranted');
+/** Holder and queue, for operators (`temporal workflow query --type lockState`). */
+export const lockStateQuery = defineQuery<RepoLockState>('lockState');

@@ -1,0 +1,61 @@
+// The requester side of the repo lock, used inside a workflow: ask (through an activity doing
+// signal-with-start), wait for the grant, renew the lease while working, and release in `finally`
+// — on success, failure and cancellation alike.
+import { CancellationScope, condition, getExternalWorkflowHandle, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import {
+  lockGrantedSignal, releaseLockSignal, renewLockSignal, repoLockWorkflowId, type LockGrant, type LockRequest,
+} from '../domain/lock-contracts.js';
+
+export interface RepoLockDeps {
+  /** Activity: signal-with-start `repo-lock:{configRepoId}` with this request. */
+  requestRepoLock(input: { configRepoId: string; request: LockRequest }): Promise<void>;
+}
+
+export interface WithRepoLockOptions {
+  configRepoId: string;
+  /** Lease length; renewed every third of it while `fn` runs. */
+  leaseMs: number;
+  /** Called once the lock is held (for progress reporting). */
+  onGranted?: () => void;
+}
+
+export async function withRepoLock<T>(deps: RepoLockDeps, opts: WithRepoLockOptions, fn: () => Promise<T>): Promise<T> {
+  const info = workflowInfo();
+  const lockWorkflowId = repoLockWorkflowId(opts.configRepoId);
+  let grant: LockGrant | undefined;
+  let wanted = true;
+  const release = (leaseToken: string) =>
+    getExternalWorkflowHandle(lockWorkflowId).signal(releaseLockSignal, { leaseToken });
+
+  setHandler(lockGrantedSignal, (g) => {
+    if (wanted) grant ??= g;
+    else if (g.leaseToken !== grant?.leaseToken) void release(g.leaseToken); // arrived after we gave up
+  });
+
+  try {
+    await deps.requestRepoLock({
+      configRepoId: opts.configRepoId,
+      request: { workflowId: info.workflowId, runId: info.runId, leaseMs: opts.leaseMs },
+    });
+    await condition(() => grant !== undefined);
+    opts.onGranted?.();
+    const held = grant as LockGrant;
+    const renewal = new CancellationScope();
+    const renewing = renewal.run(async () => {
+      for (;;) {
+        await sleep(Math.max(1_000, Math.floor(opts.leaseMs / 3)));
+        await getExternalWorkflowHandle(lockWorkflowId).signal(renewLockSignal, { leaseToken: held.leaseToken });
+      }
+    }).catch(() => undefined); // ends by cancellation below
+    try {
+      return await fn();
+    } finally {
+      renewal.cancel();
+      await renewing;
+    }
+  } finally {
+    wanted = false;
+    const held = grant;
+    if (held) await CancellationScope.nonCancellable(() => release(held.leaseToken));
+  }
+}

@@ -1,0 +1,101 @@
+// The per-config-repo mutex `repo-lock:{config_repo_id}` (SPEC §2). Requesters reach it with
+// signal-with-start; grants go out FIFO by signal to the requesting run with a fresh lease token.
+// Beyond the Temporal mutex sample it: ignores repeated requests from one run (activity retries),
+// skips requesters that no longer run, expires leases a holder stops renewing (a terminated run),
+// lets an operator force a release, continues as new carrying holder and queue, and finishes when
+// idle (the next signal-with-start starts a fresh run).
+import {
+  allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, log, setHandler, uuid4, workflowInfo,
+} from '@temporalio/workflow';
+import {
+  DEFAULT_REPO_LOCK_OPTIONS, forceReleaseSignal, lockGrantedSignal, lockStateQuery, releaseLockSignal, renewLockSignal,
+  requestLockSignal, type LockRequest, type RepoLockInput, type RepoLockState,
+} from '../domain/lock-contracts.js';
+
+const sameRun = (a: LockRequest, b: LockRequest) => a.workflowId === b.workflowId && a.runId === b.runId;
+
+export async function repoLockWorkflow(input: RepoLockInput = {}): Promise<void> {
+  const options = { ...DEFAULT_REPO_LOCK_OPTIONS, ...input.options };
+  const state: RepoLockState = { holder: null, queue: [], ...input.state, grants: 0 };
+  let changed = false;
+  let regrant = false;
+
+  setHandler(requestLockSignal, (request) => {
+    if (state.holder && sameRun(state.holder, request)) {
+      regrant = true; // the holder asks again: its grant signal may have been lost
+    } else if (!state.queue.some((queued) => sameRun(queued, request))) {
+      state.queue.push(request);
+    }
+    changed = true;
+  });
+  setHandler(releaseLockSignal, ({ leaseToken }) => {
+    if (state.holder?.leaseToken !== leaseToken) return; // stale: an earlier grant
+    state.holder = null;
+    changed = true;
+  });
+  setHandler(renewLockSignal, ({ leaseToken }) => {
+    if (state.holder?.leaseToken !== leaseToken) return;
+    state.holder.expiresAt = Date.now() + state.holder.leaseMs;
+    changed = true;
+  });
+  setHandler(forceReleaseSignal, ({ reason }) => {
+    if (!state.holder) return;
+    log.warn('lock force-released by operator', { holder: state.holder.workflowId, reason });
+    state.holder = null;
+    changed = true;
+  });
+  setHandler(lockStateQuery, () => state);
+
+  for (;;) {
+    await grantWhileFree(state);
+    if (regrant && state.holder) {
+      regrant = false;
+      await signalGrant(state.holder, state.holder.leaseToken);
+    }
+    if (workflowInfo().continueAsNewSuggested || state.grants >= options.maxGrantsPerRun) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof repoLockWorkflow>({ options: input.options, state });
+    }
+    changed = false;
+    if (!state.holder) {
+      if (state.queue.length > 0) continue;
+      if (!(await condition(() => changed, options.idleTimeoutMs))) {
+        await condition(allHandlersFinished);
+        return; // idle: nobody holds or wants the lock
+      }
+      continue;
+    }
+    const remaining = state.holder.expiresAt - Date.now();
+    if (remaining <= 0) {
+      log.warn('lock lease expired', { holder: state.holder.workflowId });
+      state.holder = null;
+      continue;
+    }
+    await condition(() => changed, remaining);
+  }
+}
+
+async function grantWhileFree(state: RepoLockState): Promise<void> {
+  while (!state.holder) {
+    const next = state.queue.shift();
+    if (!next) return;
+    const leaseToken = uuid4();
+    if (!(await signalGrant(next, leaseToken))) continue;
+    const now = Date.now();
+    state.holder = { ...next, leaseToken, grantedAt: now, expiresAt: now + next.leaseMs };
+    state.grants += 1;
+  }
+}
+
+/** False when the requester no longer runs (completed, failed, terminated): it is skipped. */
+async function signalGrant(request: LockRequest, leaseToken: string): Promise<boolean> {
+  try {
+    await getExternalWorkflowHandle(request.workflowId, request.runId).signal(lockGrantedSignal, {
+      leaseToken, lockWorkflowId: workflowInfo().workflowId,
+    });
+    return true;
+  } catch (error) {
+    log.info('lock requester is gone; skipping it', { requester: request.workflowId, error: String(error) });
+    return false;
+  }
+}
