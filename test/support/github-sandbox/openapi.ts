@@ -1,0 +1,112 @@
+// Checks REST requests against GitHub's published OpenAPI description (@octokit/openapi,
+// api.github.com). A request GitHub would reject must fail the sandbox's caller, so the check is
+// strict: unknown body fields and unknown query parameters count as errors too.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+
+type Json = Record<string, unknown>;
+interface Parameter { name: string; in: string; required?: boolean; schema?: Json }
+interface Operation { parameters?: (Parameter | { $ref: string })[]; requestBody?: { required?: boolean; content: Record<string, { schema: Json }> } }
+interface Compiled { query: ValidateFunction; body?: ValidateFunction; bodyRequired: boolean }
+
+function loadSpec(): { paths: Record<string, Record<string, Operation>> } & Json {
+  const file = createRequire(import.meta.url).resolve('@octokit/openapi/generated/api.github.com.json');
+  return JSON.parse(readFileSync(file, 'utf8')) as { paths: Record<string, Record<string, Operation>> } & Json;
+}
+
+export class OpenApiValidator {
+  private spec: ReturnType<typeof loadSpec> | undefined;
+  private readonly compiled = new Map<string, Compiled>();
+  private readonly bodyAjv = createAjv(false);
+  private readonly queryAjv = createAjv(true);
+
+  /** Error messages (empty when valid) for `method template` with this query and raw body. */
+  check(method: string, template: string, query: Record<string, string>, rawBody: string): string[] {
+    const op = this.compile(method.toLowerCase(), template);
+    const errors: string[] = [];
+    const queryCopy: Record<string, unknown> = { ...query };
+    if (!op.query(queryCopy)) errors.push(...describe('query', op.query));
+    if (op.body === undefined) {
+      if (rawBody.trim() !== '') errors.push('body: this operation takes no request body');
+      return errors;
+    }
+    if (rawBody.trim() === '') {
+      if (op.bodyRequired) errors.push('body: required');
+      return errors;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(rawBody);
+    } catch {
+      return [...errors, 'body: not valid JSON'];
+    }
+    if (!op.body(body)) errors.push(...describe('body', op.body));
+    return errors;
+  }
+
+  private compile(method: string, template: string): Compiled {
+    const key = `${method} ${template}`;
+    const cached = this.compiled.get(key);
+    if (cached !== undefined) return cached;
+    this.spec ??= loadSpec();
+    const operation = this.spec.paths[template]?.[method];
+    if (operation === undefined) throw new Error(`no operation ${key} in GitHub's OpenAPI description`);
+    const params = (operation.parameters ?? []).map((p) => this.inline(p) as Parameter).filter((p) => p.in === 'query');
+    const querySchema = {
+      type: 'object',
+      properties: Object.fromEntries(params.map((p) => [p.name, p.schema ?? {}])),
+      required: params.filter((p) => p.required === true).map((p) => p.name),
+      additionalProperties: false,
+    };
+    const jsonBody = operation.requestBody?.content['application/json']?.schema;
+    let body: ValidateFunction | undefined;
+    if (jsonBody !== undefined) {
+      const schema = this.inline(jsonBody) as Json;
+      // GitHub ignores some unknown fields, but a field it does not know is a bug in our client.
+      if (schema.type === 'object' && schema.additionalProperties === undefined) schema.additionalProperties = false;
+      body = this.bodyAjv.compile(schema);
+    }
+    const result = { query: this.queryAjv.compile(querySchema), body, bodyRequired: operation.requestBody?.required === true };
+    this.compiled.set(key, result);
+    return result;
+  }
+
+  /** Deep copy with local `$ref`s replaced by their targets (a cycle becomes `{}`). */
+  private inline(node: unknown, stack: string[] = []): unknown {
+    if (Array.isArray(node)) return node.map((n) => this.inline(n, stack));
+    if (node === null || typeof node !== 'object') return node;
+    const ref = (node as { $ref?: unknown }).$ref;
+    if (typeof ref === 'string') {
+      if (stack.includes(ref)) return {};
+      return this.inline(this.resolve(ref), [...stack, ref]);
+    }
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, this.inline(v, stack)]));
+  }
+
+  private resolve(ref: string): unknown {
+    if (!ref.startsWith('#/')) throw new Error(`unsupported $ref ${ref}`);
+    let node: unknown = this.spec;
+    for (const part of ref.slice(2).split('/')) {
+      node = (node as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+    }
+    return node;
+  }
+}
+
+function createAjv(coerceTypes: boolean): Ajv {
+  // strict: false because OpenAPI 3.0 adds keywords (example, nullable handled) ajv does not know.
+  const ajv = new Ajv({ strict: false, allErrors: true, coerceTypes });
+  addFormats.default(ajv);
+  ajv.addFormat('repo.nwo', /^[^/\s]+\/[^/\s]+$/);
+  ajv.addFormat('uri-template', true);
+  return ajv;
+}
+
+function describe(where: string, validate: ValidateFunction): string[] {
+  return (validate.errors ?? []).map((e) => {
+    const extra = e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})` : '';
+    return `${where}${e.instancePath}: ${e.message ?? e.keyword}${extra}`;
+  });
+}
