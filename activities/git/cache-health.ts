@@ -1,0 +1,49 @@
+// Decides whether an existing cache can be reused (SPEC §5 step 5). A cache is thrown away and
+// cloned again when it is damaged (unreadable HEAD, missing objects) or when repeated shallow
+// fetches have grown it past a bound: every fetch adds a packfile and shallow lines, and
+// isomorphic-git reads slower as they pile up.
+import fs from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import git from 'isomorphic-git';
+
+export interface CacheBounds {
+  maxPackfiles: number;
+  maxShallowLines: number;
+}
+
+export const DEFAULT_CACHE_BOUNDS: CacheBounds = { maxPackfiles: 32, maxShallowLines: 64 };
+
+export type CacheHealth = { usable: true } | { usable: false; reason: string };
+
+async function countPackfiles(gitdir: string): Promise<number> {
+  try {
+    return (await readdir(path.join(gitdir, 'objects', 'pack'))).filter((f) => f.endsWith('.pack')).length;
+  } catch {
+    return 0;
+  }
+}
+
+async function countShallowLines(gitdir: string): Promise<number> {
+  try {
+    return (await readFile(path.join(gitdir, 'shallow'), 'utf8')).split('\n').filter((l) => l.trim() !== '').length;
+  } catch {
+    return 0;
+  }
+}
+
+export async function tryCheckCacheHealth(gitdir: string, bounds: CacheBounds): Promise<CacheHealth> {
+  try {
+    const head = await git.resolveRef({ fs, gitdir, ref: 'HEAD' });
+    const cache = {};
+    const { commit } = await git.readCommit({ fs, gitdir, cache, oid: head });
+    await git.readTree({ fs, gitdir, cache, oid: commit.tree });
+  } catch (error) {
+    return { usable: false, reason: `damaged: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  const packs = await countPackfiles(gitdir);
+  if (packs > bounds.maxPackfiles) return { usable: false, reason: `${packs} packfiles exceed the bound of ${bounds.maxPackfiles}` };
+  const shallow = await countShallowLines(gitdir);
+  if (shallow > bounds.maxShallowLines) return { usable: false, reason: `${shallow} shallow lines exceed the bound of ${bounds.maxShallowLines}` };
+  return { usable: true };
+}

@@ -1,0 +1,264 @@
+// GitRepoCache against the GitHub sandbox (real git http-backend), checked with the git CLI on
+// the sandbox's bare repo.
+import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createGitRepoCache, type GitRepoCache, type RepoTarget } from '../../activities/git/repo-cache.js';
+import { tryRenderChart } from '../../activities/chart/render-chart.js';
+import { chartFilePath, createBranchName } from '../../domain/branch-names.js';
+import { createCommitMessage } from '../../domain/commit-message.js';
+import { AppError } from '../../domain/errors.js';
+import { tryApplyConfigDiff } from '../../domain/params-diff.js';
+import { Redactor } from '../../domain/redact.js';
+import { startGitHubSandbox, type GitHubSandbox } from '../support/github-sandbox/index.js';
+import { assertGit, runGit } from '../support/github-sandbox/git-cli.js';
+
+const TOKEN = `ghp_${'RepoCacheToken'.padEnd(36, 'x')}`;
+const AUTHOR = { name: 'relyloop-bot', email: 'relyloop-bot@example.com' };
+const PARAMS = '{\n  "field_boosts.title": 2.0,\n  "bm25.k1": 1.2,\n  "fuzziness": "AUTO"\n}\n';
+const FILES = {
+  'README.md': '# configs\n',
+  'clusters/prod/products.params.json': PARAMS,
+  'clusters/prod/articles.params.json': '{\n    "bm25.k1": 1.0\n}\n',
+  'clusters/sym/products.params.json': { symlink: '../prod/products.params.json' },
+  'clusters/sub/products.params.json': { submodule: 'b'.repeat(40) },
+  'clusters/dir/products.params.json/inner.json': '{}\n',
+  'clusters/linkdir': { symlink: 'prod' },
+  'clusters/bad/products.params.json': '{"bm25.k1": ',
+  'clusters/arr/products.params.json': '[1, 2]\n',
+  'clusters/exec/products.params.json': { executable: '{\n  "bm25.k1": 1.2\n}\n' },
+  ...Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`clusters/other/t${i}.params.json`, `{"i": ${i}}\n`])),
+};
+
+let sandbox: GitHubSandbox;
+let root: string;
+let cacheDir: string;
+let cache: GitRepoCache;
+let target: RepoTarget;
+let headSha: string;
+const home = () => path.join(root, 'home');
+const bareGit = (args: string[]) => assertGit(args, { cwd: sandbox.bareDir('acme', 'configs'), home: home() });
+
+function newTarget(overrides: Partial<RepoTarget> = {}): RepoTarget {
+  return { configRepoId: randomUUID(), gitUrl: sandbox.gitUrl('acme', 'configs'), token: TOKEN, baseBranch: 'main', ...overrides };
+}
+
+async function appError(promise: Promise<unknown>): Promise<AppError> {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  if (!(error instanceof AppError)) throw new Error(`expected an AppError, got ${String(error)}`);
+  return error;
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+}
+
+/** Commits the given files on main, the way another person would (git CLI on a local clone). */
+async function commitOnRemote(files: Record<string, string>): Promise<string> {
+  const work = await mkdtemp(path.join(root, 'work-'));
+  const opts = { cwd: work, home: home() };
+  await assertGit(['clone', '--quiet', sandbox.bareDir('acme', 'configs'), '.'], opts);
+  for (const [file, content] of Object.entries(files)) await writeFile(path.join(work, file), content);
+  await assertGit(['add', '.'], opts);
+  await assertGit(['commit', '--quiet', '-m', 'operator edit'], opts);
+  await assertGit(['push', '--quiet', 'origin', 'HEAD:main'], opts);
+  return assertGit(['rev-parse', 'HEAD'], opts);
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(path.join(tmpdir(), 'repo-cache-test-'));
+  sandbox = await startGitHubSandbox({ rootDir: path.join(root, 'sandbox') });
+  ({ headSha } = await sandbox.createRepo({ owner: 'acme', repo: 'configs', token: TOKEN, files: FILES }));
+  cacheDir = path.join(root, 'cache');
+  cache = createGitRepoCache({ cacheDir, redactor: new Redactor(), author: AUTHOR, now: () => new Date('2026-01-02T03:04:05Z') });
+  target = newTarget();
+});
+afterAll(async () => {
+  await sandbox.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('sync', () => {
+  test('first use clones shallow and bare-style; later uses fetch the base branch', async () => {
+    expect(await cache.sync(target)).toEqual({ baseCommit: headSha, cloned: true });
+    const gitdir = path.join(cacheDir, target.configRepoId);
+    const top = await readdir(gitdir);
+    expect(top).not.toContain('clusters');
+    expect(top).not.toContain('README.md');
+    expect((await readFile(path.join(gitdir, 'shallow'), 'utf8')).trim()).toBe(headSha);
+    expect((await readFile(path.join(gitdir, 'refs/remotes/origin/HEAD'), 'utf8')).trim()).toBe('ref: refs/remotes/origin/main');
+    expect(await cache.sync(target)).toEqual({ baseCommit: headSha, cloned: false });
+    const newHead = await commitOnRemote({ 'README.md': '# configs v2\n' });
+    expect(await cache.sync(target)).toEqual({ baseCommit: newHead, cloned: false });
+    headSha = newHead;
+  });
+
+  test.each([
+    ['corrupt HEAD', async (gitdir: string) => writeFile(path.join(gitdir, 'HEAD'), 'garbage\n'), /damaged/],
+    ['missing objects', async (gitdir: string) => {
+      for (const f of await readdir(path.join(gitdir, 'objects/pack'))) await rm(path.join(gitdir, 'objects/pack', f));
+    }, /damaged/],
+  ])('a damaged cache (%s) is cloned again', async (_name, damage, reason) => {
+    const t = newTarget();
+    await cache.sync(t);
+    await damage(path.join(cacheDir, t.configRepoId));
+    expect(await cache.sync(t)).toEqual({ baseCommit: headSha, cloned: true, recloneReason: expect.stringMatching(reason) });
+    expect(await cache.sync(t)).toMatchObject({ cloned: false });
+  });
+
+  test('a cache whose packfiles grew past the bound is cloned again', async () => {
+    const t = newTarget();
+    const bounded = createGitRepoCache({ cacheDir, redactor: new Redactor(), author: AUTHOR, bounds: { maxPackfiles: 1, maxShallowLines: 64 } });
+    await bounded.sync(t);
+    headSha = await commitOnRemote({ 'README.md': '# configs v3\n' });
+    expect(await bounded.sync(t)).toMatchObject({ cloned: false, baseCommit: headSha });
+    expect(await bounded.sync(t)).toEqual({ baseCommit: headSha, cloned: true, recloneReason: expect.stringContaining('packfiles') });
+  });
+
+  test.each([
+    ['wrong token', (): Partial<RepoTarget> => ({ token: `ghp_${'w'.repeat(36)}` }), /authentication failed/],
+    ['unknown repository', (): Partial<RepoTarget> => ({ gitUrl: sandbox.gitUrl('acme', 'nope') }), /git clone failed/],
+    ['unknown base branch', (): Partial<RepoTarget> => ({ baseBranch: 'does-not-exist' }), /git clone failed/],
+  ])('CLONE_FAILED, terminal: %s', async (_name, overrides, message) => {
+    const t = newTarget(overrides());
+    const error = await appError(cache.sync(t));
+    expect([error.code, error.retryable]).toEqual(['CLONE_FAILED', false]);
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toContain(t.token);
+    expect(await readdir(cacheDir)).not.toContain(t.configRepoId);
+  });
+
+  test.each(['../escape', 'not-a-uuid', `${randomUUID()}/..`])('a config repo id that is not a uuid (%s) never becomes a path', async (configRepoId) => {
+    const error = await appError(cache.sync(newTarget({ configRepoId })));
+    expect(error.code).toBe('CLONE_FAILED');
+    expect(await readdir(root)).not.toContain('escape');
+  });
+});
+
+describe('reading the params file at the base commit', () => {
+  test.each([
+    ['a regular file', 'clusters/prod', { ok: PARAMS }],
+    ['an executable file', 'clusters/exec', { ok: '{\n  "bm25.k1": 1.2\n}\n' }],
+    ['a symlink', 'clusters/sym', { code: 'CONFIG_PATH_INVALID', message: /symlink/ }],
+    ['a submodule', 'clusters/sub', { code: 'CONFIG_PATH_INVALID', message: /submodule/ }],
+    ['a directory', 'clusters/dir', { code: 'CONFIG_PATH_INVALID', message: /directory/ }],
+    ['a symlinked directory on the way', 'clusters/linkdir', { code: 'CONFIG_PATH_INVALID', message: /clusters\/linkdir is a symlink/ }],
+    ['a file on the way', 'README.md', { code: 'CONFIG_PATH_INVALID', message: /not a directory/ }],
+    ['traversal', 'clusters/../README.md', { code: 'CONFIG_PATH_INVALID', message: /\.\./ }],
+    ['absolute path', '/etc', { code: 'CONFIG_PATH_INVALID', message: /relative/ }],
+    ['a missing file', 'clusters/none', { code: 'PARAMS_FILE_NOT_FOUND', message: /does not exist/ }],
+  ])('%s', async (_name, configPath, expected) => {
+    const { baseCommit } = await cache.sync(target);
+    const read = cache.readParamsFile(target, { commit: baseCommit, configPath, templateName: 'products' });
+    if ('ok' in expected) {
+      expect((await read).text).toBe(expected.ok);
+    } else {
+      const error = await appError(read);
+      expect(error.code).toBe(expected.code);
+      expect(error.message).toMatch(expected.message);
+    }
+  });
+
+  test.each([
+    ['malformed JSON', 'clusters/bad'],
+    ['a non-object JSON', 'clusters/arr'],
+  ])('%s is PARAMS_FILE_NOT_FOUND when the diff is applied', async (_name, configPath) => {
+    const { baseCommit } = await cache.sync(target);
+    const file = await cache.readParamsFile(target, { commit: baseCommit, configPath, templateName: 'products' });
+    const result = tryApplyConfigDiff({ fileText: file.text, diff: { 'bm25.k1': { from: 1.2, to: 1.5 } }, declaredParams: ['bm25.k1'] });
+    expect(result).toMatchObject({ ok: false, code: 'PARAMS_FILE_NOT_FOUND' });
+  });
+});
+
+describe('commit and create-only push', () => {
+  const proposalId = randomUUID();
+  const studyId = randomUUID();
+  const branch = createBranchName({ proposalId, studyId });
+  let commit: string;
+  let png: Buffer;
+
+  test('the commit on the remote branch holds exactly the params change and the chart', async () => {
+    const { baseCommit } = await cache.sync(target);
+    const file = await cache.readParamsFile(target, { commit: baseCommit, configPath: 'clusters/prod', templateName: 'products' });
+    const applied = tryApplyConfigDiff({ fileText: file.text, diff: { 'field_boosts.title': { from: 2.0, to: 4.5 } }, declaredParams: ['field_boosts.title'] });
+    if (!applied.ok) throw new Error(applied.message);
+    const chart = await tryRenderChart({ 'field_boosts.title': 0.7, 'bm25.k1': 0.3 });
+    if (!chart.ok) throw new Error(chart.reason);
+    png = chart.png;
+    const message = createCommitMessage({ proposalId, templateName: 'products', clusterName: 'prod', study: { id: studyId, name: 'sweep' }, changedKeys: ['field_boosts.title'] });
+    commit = await cache.createCommit(target, { baseCommit, message, files: [
+      { path: file.path, content: Buffer.from(applied.text) },
+      { path: chartFilePath(studyId), content: png },
+    ] });
+    expect(await cache.pushBranch(target, { branch, commit })).toBe('pushed');
+
+    expect(await bareGit(['rev-parse', `refs/heads/${branch}`])).toBe(commit);
+    expect(await bareGit(['rev-parse', `${branch}^`])).toBe(baseCommit);
+    expect(await bareGit(['diff', '--name-status', `main..${branch}`])).toBe(`A\t.relyloop/digest-charts/${studyId}.png\nM\tclusters/prod/products.params.json`);
+    const diff = await bareGit(['diff', '--unified=0', `main..${branch}`, '--', 'clusters/prod/products.params.json']);
+    expect(diff.split('\n').filter((l) => /^[-+][^-+]/.test(l))).toEqual(['-  "field_boosts.title": 2.0,', '+  "field_boosts.title": 4.5,']);
+    expect(await bareGit(['show', '-s', '--format=%an <%ae>|%cn <%ce>|%at', branch])).toBe('relyloop-bot <relyloop-bot@example.com>|relyloop-bot <relyloop-bot@example.com>|1767323045');
+    expect(await bareGit(['show', '-s', '--format=%(trailers:key=RelyLoop-Proposal,valueonly)%(trailers:key=RelyLoop-Study,valueonly)', branch])).toBe(`${proposalId}\n${studyId}`);
+    expect(await bareGit(['ls-tree', branch, chartFilePath(studyId)])).toMatch(/^100644 blob /);
+    const stored = await runGit(['cat-file', 'blob', `${branch}:${chartFilePath(studyId)}`], { cwd: sandbox.bareDir('acme', 'configs'), home: home() });
+    expect(stored.stdout.equals(png)).toBe(true);
+    await bareGit(['fsck', '--strict', '--no-dangling']);
+  });
+
+  test('local refs are cleaned after the push', async () => {
+    const gitdir = path.join(cacheDir, target.configRepoId);
+    const refs = (await listFiles(path.join(gitdir, 'refs'))).map((f) => path.relative(gitdir, f));
+    expect(refs.filter((r) => r.includes('relyloop'))).toEqual([]);
+  });
+
+  test('pushing again when the remote already has our commit succeeds without a write', async () => {
+    const receivePacks = () => sandbox.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git-receive-pack')).length;
+    const before = receivePacks();
+    expect(await cache.pushBranch(target, { branch, commit })).toBe('already-on-remote');
+    expect(receivePacks()).toBe(before);
+    expect(await bareGit(['rev-parse', `refs/heads/${branch}`])).toBe(commit);
+  });
+
+  test('the remote tip and its trailers are readable, also from a cache that never saw the commit', async () => {
+    const fresh = newTarget();
+    await cache.sync(fresh);
+    expect(await cache.readRemoteTip(fresh, branch)).toEqual({ oid: commit, trailers: { proposalId, studyId } });
+    expect(await cache.readRemoteTip(fresh, 'relyloop/study-missing')).toBeUndefined();
+    expect(await cache.listRemoteBranches(fresh, { prefix: 'relyloop/' })).toContainEqual({ name: branch, oid: commit });
+  });
+
+  test('an existing remote branch is refused and never overwritten', async () => {
+    const other = createBranchName({ proposalId: randomUUID() });
+    await bareGit(['branch', other, 'main']);
+    const before = await bareGit(['rev-parse', other]);
+    const error = await appError(cache.pushBranch(target, { branch: other, commit }));
+    expect([error.code, error.message]).toEqual(['BRANCH_EXISTS', expect.stringContaining(other)]);
+    expect(await bareGit(['rev-parse', other])).toBe(before);
+  });
+
+  test('a branch created by someone else between the check and the push is rejected by the server', async () => {
+    const raced = createBranchName({ proposalId: randomUUID() });
+    const racing = createGitRepoCache({
+      cacheDir, redactor: new Redactor(), author: AUTHOR,
+      beforePushSend: async () => { await bareGit(['update-ref', `refs/heads/${raced}`, headSha]); },
+    });
+    const error = await appError(racing.pushBranch(target, { branch: raced, commit }));
+    expect([error.code, error.message]).toEqual(['BRANCH_EXISTS', expect.stringMatching(/the server rejected the create: .*failed to update ref/)]);
+    expect(await bareGit(['rev-parse', raced])).toBe(headSha);
+  });
+
+  test('no file under the cache dir holds the token after clone, fetch and push', async () => {
+    const needles = [TOKEN, Buffer.from(`x-access-token:${TOKEN}`).toString('base64')].map((n) => Buffer.from(n));
+    const files = await listFiles(cacheDir);
+    expect(files.length).toBeGreaterThan(10);
+    for (const file of files) {
+      const content = await readFile(file);
+      for (const needle of needles) expect({ file, leaked: content.includes(needle) }).toEqual({ file, leaked: false });
+    }
+    const config = await readFile(path.join(cacheDir, target.configRepoId, 'config'), 'utf8');
+    expect(config).toContain(`url = ${sandbox.gitUrl('acme', 'configs')}`);
+  });
+});
