@@ -1,3 +1,3 @@
 // Every workflow the worker registers. The worker bundles this file for Temporal's deterministic
 // sandbox, so it (and what it imports) must stay free of I/O (see eslint.config.js).
-export {};
+export { repoLockWorkflow } from './repo-lock.js';

@@ -1,0 +1,71 @@
+// The activity surface of openPrWorkflow (SPEC §5), as the workflow sees it (`import type` only).
+// Shared activities run on the shared task queue; git activities run on the worker-specific queue
+// the workflow claims, because they share that worker's local repo cache and chart files.
+import type { ConfigDiff, ParamChange } from '../domain/params-diff.js';
+
+export interface ConfigRepoRef {
+  configRepoId: string;
+  repoUrl: string;
+  /** Name of the secret file holding the token; the token itself never leaves the activity. */
+  authRef: string;
+  baseBranch: string;
+}
+
+export interface StudyContext {
+  id: string;
+  name: string;
+  metric: string;
+  baselineMetric: number | null;
+  bestMetric: number | null;
+  parameterImportance: Record<string, number> | null;
+  suggestedFollowups: string[];
+}
+
+export interface ProposalContext {
+  proposalId: string;
+  status: string;
+  clusterId: string;
+  clusterName: string;
+  templateName: string;
+  declaredParams: string[];
+  configPath: string;
+  repo: ConfigRepoRef;
+  study: StudyContext | null;
+  configDiff: ConfigDiff;
+}
+
+export interface PreparedChange {
+  paramsPath: string;
+  newText: string;
+  /** Per key: old file value, new value, drift (a `from` that differed from the file). */
+  changes: ParamChange[];
+}
+
+export type ChartOutcome = { ok: true; chartPath: string } | { ok: false; reason: string };
+
+export interface SharedActivities {
+  loadProposal(input: { proposalId: string }): Promise<ProposalContext | { notPending: string }>;
+  isProposalPending(input: { proposalId: string }): Promise<boolean>;
+  claimGitWorker(): Promise<string>;
+  /** Renders title and body (SPEC §8) and opens the PR, or adopts the open one for the same head. */
+  openPullRequest(input: { proposal: ProposalContext; branch: string; changes: ParamChange[]; chartRendered: boolean }): Promise<{ number: number; url: string; adopted: boolean }>;
+  /** Posts the chart comment unless one with this proposal's marker exists. */
+  commentChart(input: { proposal: ProposalContext; prNumber: number; branch: string }): Promise<{ posted: boolean }>;
+  markProposalOpened(input: { proposalId: string; prUrl: string; prNumber: number; branch: string }): Promise<boolean>;
+  recordPrOpenError(input: { proposalId: string; error: string }): Promise<boolean>;
+  closePullRequest(input: { repo: ConfigRepoRef; number: number }): Promise<void>;
+  deleteBranch(input: { repo: ConfigRepoRef; branch: string }): Promise<void>;
+  requestRepoLock(input: { configRepoId: string; request: { workflowId: string; runId: string; leaseMs: number } }): Promise<void>;
+}
+
+export interface GitActivities {
+  syncRepoCache(input: { repo: ConfigRepoRef }): Promise<{ baseCommit: string }>;
+  /** Undefined when the branch is free; our own earlier commit when it can be adopted; BRANCH_EXISTS otherwise. */
+  checkBranch(input: { repo: ConfigRepoRef; branch: string; proposalId: string }): Promise<{ adoptCommit?: string }>;
+  readParamsFile(input: { repo: ConfigRepoRef; baseCommit: string; configPath: string; templateName: string }): Promise<{ path: string; text: string }>;
+  applyConfigDiff(input: { paramsPath: string; text: string; diff: ConfigDiff; declaredParams: string[] }): Promise<PreparedChange>;
+  renderChart(input: { proposalId: string; importance: Record<string, number> }): Promise<ChartOutcome>;
+  /** Writes params (and chart) straight into the object store with the configured identity and trailers. */
+  commitChange(input: { proposal: ProposalContext; baseCommit: string; change: PreparedChange; chartPath?: string }): Promise<{ commit: string }>;
+  pushBranch(input: { repo: ConfigRepoRef; branch: string; commit: string }): Promise<{ outcome: 'pushed' | 'already-on-remote' }>;
+}

@@ -1,0 +1,46 @@
+// Contract of `openPrWorkflow` (SPEC §2, §5): its id, input, result, steps and progress query.
+// Shared by the API (start, status), the workflow and the worker; no I/O here.
+import { defineQuery } from '@temporalio/workflow';
+
+export const OPEN_PR_WORKFLOW = 'openPrWorkflow';
+
+/** The 15 steps of SPEC §5, in order; `OpenPrStep` search attribute values. */
+export const OPEN_PR_STEPS = [
+  'load', 'lock', 'recheck', 'claim', 'sync', 'branch_check', 'path_check', 'apply_diff',
+  'render_chart', 'commit', 'push', 'open_pr', 'comment', 'mark_opened', 'release',
+] as const;
+export type OpenPrStep = (typeof OPEN_PR_STEPS)[number];
+
+export type StepStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
+
+export interface StepProgress {
+  step: OpenPrStep;
+  status: StepStatus;
+  /** Workflow time (ms) the step started and ended. */
+  startedAt?: number;
+  endedAt?: number;
+  /** Redacted failure (ApplicationFailure type and message) when the step failed. */
+  failure?: string;
+  /** Short note, e.g. "adopted existing PR #12" or "chart failed: …". */
+  note?: string;
+}
+
+export interface OpenPrProgress {
+  currentStep: OpenPrStep | null;
+  steps: StepProgress[];
+  /** Times the git steps were (re)started on a claimed worker. */
+  gitWorkerClaims: number;
+}
+
+export const progressQuery = defineQuery<OpenPrProgress>('progress');
+
+export interface OpenPrInput {
+  proposalId: string;
+}
+
+export type OpenPrOutcome =
+  | { outcome: 'opened'; prUrl: string; prNumber: number; branch: string; adoptedPr: boolean }
+  /** The proposal was not pending when the run started or got the lock. */
+  | { outcome: 'not_pending'; status: string }
+  /** Rejected while the PR was being opened: the PR was closed and the branch deleted. */
+  | { outcome: 'rejected_meanwhile'; closedPr?: number };

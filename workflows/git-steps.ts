@@ -1,0 +1,83 @@
+// Steps 4–11 of SPEC §5 on one worker: they share that worker's local repo cache and chart file,
+// so they run on the worker-specific task queue the `claim` step returns. If that worker goes away
+// (its queue is not polled: schedule-to-start timeout), another worker is claimed and the git
+// steps start over — they are idempotent (a branch holding our own commit is adopted).
+import { TimeoutType } from '@temporalio/common';
+import { ActivityFailure, log, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
+import type { ChartOutcome, GitActivities, PreparedChange, ProposalContext, SharedActivities } from '../activities/types.js';
+import { WORKFLOW_ERROR_CODES } from '../domain/errors.js';
+import type { Progress } from './open-pr-progress.js';
+
+export const MAX_GIT_WORKER_CLAIMS = 3;
+
+export interface GitStepsResult {
+  change: PreparedChange;
+  chartRendered: boolean;
+}
+
+function gitActivitiesOn(taskQueue: string) {
+  return proxyActivities<GitActivities>({
+    taskQueue,
+    // A live worker picks tasks up within seconds; a minute without means it is gone.
+    scheduleToStartTimeout: '1 minute',
+    // Clone of a large repo or a slow push; retries cover transient network errors.
+    startToCloseTimeout: '5 minutes',
+    retry: {
+      initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5,
+      nonRetryableErrorTypes: [...WORKFLOW_ERROR_CODES],
+    },
+  });
+}
+
+function isWorkerLost(error: unknown): boolean {
+  return error instanceof ActivityFailure && error.cause instanceof TimeoutFailure &&
+    (error.cause.timeoutType === TimeoutType.SCHEDULE_TO_START || error.cause.timeoutType === TimeoutType.HEARTBEAT);
+}
+
+export async function runGitSteps(
+  progress: Progress,
+  control: Pick<SharedActivities, 'claimGitWorker'>,
+  { proposal, branch }: { proposal: ProposalContext; branch: string },
+): Promise<GitStepsResult> {
+  for (let claim = 1; ; claim++) {
+    const queue = await progress.run('claim', () => control.claimGitWorker(), (q) => `git steps on ${q}`);
+    progress.countGitClaim();
+    try {
+      return await gitSteps(progress, gitActivitiesOn(queue), proposal, branch);
+    } catch (error) {
+      if (claim >= MAX_GIT_WORKER_CLAIMS || !isWorkerLost(error)) throw error;
+      log.warn('git worker lost; claiming another and redoing the git steps', { queue, claim });
+    }
+  }
+}
+
+async function gitSteps(progress: Progress, git: GitActivities, proposal: ProposalContext, branch: string): Promise<GitStepsResult> {
+  const { repo, proposalId } = proposal;
+  const { baseCommit } = await progress.run('sync', () => git.syncRepoCache({ repo }), (r) => `base ${r.baseCommit.slice(0, 12)}`);
+  const { adoptCommit } = await progress.run('branch_check', () => git.checkBranch({ repo, branch, proposalId }),
+    (r) => (r.adoptCommit ? `adopting our earlier commit ${r.adoptCommit.slice(0, 12)}` : 'branch is free'));
+  const file = await progress.run('path_check', () =>
+    git.readParamsFile({ repo, baseCommit, configPath: proposal.configPath, templateName: proposal.templateName }));
+  const change = await progress.run('apply_diff', () =>
+    git.applyConfigDiff({ paramsPath: file.path, text: file.text, diff: proposal.configDiff, declaredParams: proposal.declaredParams }),
+  (c) => `${c.changes.length} parameter(s), ${c.changes.filter((x) => x.drift).length} drifted`);
+
+  let chart: ChartOutcome = { ok: false, reason: 'no parameter importance' };
+  const importance = proposal.study?.parameterImportance;
+  if (importance && Object.keys(importance).length > 0) {
+    chart = await progress.run('render_chart', () => git.renderChart({ proposalId, importance }),
+      (c) => (c.ok ? 'rendered' : `failed, importance table in the PR body instead: ${c.reason}`));
+  } else {
+    progress.skip('render_chart', proposal.study ? 'study has no parameter importance' : 'manual proposal');
+  }
+
+  if (adoptCommit) {
+    progress.skip('commit', `adopted ${adoptCommit.slice(0, 12)}`);
+    progress.skip('push', 'branch already holds our commit');
+  } else {
+    const { commit } = await progress.run('commit', () =>
+      git.commitChange({ proposal, baseCommit, change, chartPath: chart.ok ? chart.chartPath : undefined }), (c) => c.commit.slice(0, 12));
+    await progress.run('push', () => git.pushBranch({ repo, branch, commit }), (p) => p.outcome);
+  }
+  return { change, chartRendered: chart.ok };
+}

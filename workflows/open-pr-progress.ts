@@ -1,0 +1,83 @@
+// Progress of one openPrWorkflow run, visible three ways (SPEC §5): the `progress` query, the
+// `OpenPrStep` search attribute (find runs stuck at a step), and the current details line in the
+// Web UI.
+import { ApplicationFailure, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { OPEN_PR_STEPS, progressQuery, type OpenPrProgress, type OpenPrStep, type StepProgress } from '../domain/open-pr-contracts.js';
+
+export class Progress {
+  private readonly state: OpenPrProgress = {
+    currentStep: null,
+    steps: OPEN_PR_STEPS.map((step) => ({ step, status: 'pending' })),
+    gitWorkerClaims: 0,
+  };
+
+  constructor() {
+    setHandler(progressQuery, () => this.state);
+  }
+
+  private entry(step: OpenPrStep): StepProgress {
+    const found = this.state.steps.find((s) => s.step === step);
+    if (!found) throw new Error(`unknown step ${step}`);
+    return found;
+  }
+
+  start(step: OpenPrStep): void {
+    const e = this.entry(step);
+    e.status = 'running';
+    e.startedAt = Date.now();
+    delete e.endedAt;
+    delete e.failure;
+    this.state.currentStep = step;
+    upsertSearchAttributes({ OpenPrStep: [step] });
+    setCurrentDetails(`Step ${OPEN_PR_STEPS.indexOf(step) + 1}/15: **${step}**`);
+  }
+
+  finish(step: OpenPrStep, status: 'completed' | 'skipped' | 'failed', detail?: { note?: string; failure?: string }): void {
+    const e = this.entry(step);
+    e.status = status;
+    e.endedAt = Date.now();
+    if (detail?.note !== undefined) e.note = detail.note;
+    if (detail?.failure !== undefined) e.failure = detail.failure;
+  }
+
+  skip(step: OpenPrStep, note: string): void {
+    this.finish(step, 'skipped', { note });
+  }
+
+  countGitClaim(): void {
+    this.state.gitWorkerClaims += 1;
+  }
+
+  /** Runs `fn` as `step`, recording its outcome; failures propagate. */
+  async run<T>(step: OpenPrStep, fn: () => Promise<T>, note?: (value: T) => string | undefined): Promise<T> {
+    this.start(step);
+    try {
+      const value = await fn();
+      this.finish(step, 'completed', { note: note?.(value) });
+      return value;
+    } catch (error) {
+      this.finish(step, 'failed', { failure: describeFailure(error) });
+      throw error;
+    }
+  }
+}
+
+/** `TYPE: message` of the innermost ApplicationFailure (messages are redacted by activities). */
+export function describeFailure(error: unknown): string {
+  let current: unknown = error;
+  while (current instanceof Error) {
+    if (current instanceof ApplicationFailure) return `${current.type ?? 'Error'}: ${current.message}`;
+    current = current.cause;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The innermost ApplicationFailure in a failure chain, if any. */
+export function findApplicationFailure(error: unknown): ApplicationFailure | undefined {
+  let current: unknown = error;
+  while (current instanceof Error) {
+    if (current instanceof ApplicationFailure) return current;
+    current = current.cause;
+  }
+  return undefined;
+}
