@@ -1,0 +1,95 @@
+// Classification of GitHub REST failures (SPEC §7, §9). Terminal failures carry a workflow error
+// code; everything else is retryable, and a rate-limit wait too long to sleep through in-process
+// carries `retryAfterMs` so the activity can fail with Temporal's `nextRetryDelay` instead of
+// holding a worker slot.
+import type { WorkflowErrorCode } from '../../domain/errors.js';
+import type { Redactor } from '../../domain/redact.js';
+
+export type GitHubFailureCode = Extract<WorkflowErrorCode, 'GITHUB_API_FAILED' | 'GITHUB_AUTH_FAILED'>;
+
+/** GitHub's advice for a secondary rate limit without Retry-After: wait at least a minute. */
+export const SECONDARY_RATE_LIMIT_FALLBACK_MS = 60_000;
+
+export interface GitHubCallErrorOptions {
+  message: string;
+  /** Set for terminal failures only; retryable ones have none. */
+  code?: GitHubFailureCode;
+  retryable: boolean;
+  retryAfterMs?: number;
+  status?: number;
+  operation: string;
+}
+
+export class GitHubCallError extends Error {
+  readonly code: GitHubFailureCode | undefined;
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+  readonly status: number | undefined;
+  readonly operation: string;
+
+  constructor(opts: GitHubCallErrorOptions) {
+    super(opts.message);
+    this.name = 'GitHubCallError';
+    this.code = opts.code;
+    this.retryable = opts.retryable;
+    this.retryAfterMs = opts.retryAfterMs;
+    this.status = opts.status;
+    this.operation = opts.operation;
+  }
+}
+
+/** The parts of an Octokit RequestError (or a network error) the classification reads. */
+export interface FailureFacts {
+  status?: number;
+  message: string;
+  headers: Record<string, string | number | undefined>;
+}
+
+export type RateLimitKind = 'primary' | 'secondary' | 'retry-after';
+
+/** Which rate limit a 403/429 is, if any (GitHub docs "Rate limits for the REST API"). */
+export function rateLimitKind(facts: FailureFacts): RateLimitKind | null {
+  if (facts.status !== 403 && facts.status !== 429) return null;
+  if (/\bsecondary rate limit\b/i.test(facts.message)) return 'secondary';
+  if (String(facts.headers['x-ratelimit-remaining']) === '0') return 'primary';
+  if (facts.headers['retry-after'] !== undefined) return 'retry-after';
+  // A 429 is always a rate limit, even without the usual markers.
+  return facts.status === 429 ? 'secondary' : null;
+}
+
+/** How long GitHub asks us to wait before retrying a rate-limited call. */
+export function rateLimitWaitMs(facts: FailureFacts, kind: RateLimitKind, nowMs: number): number {
+  const retryAfter = Number(facts.headers['retry-after']);
+  if (Number.isFinite(retryAfter) && retryAfter >= 0 && facts.headers['retry-after'] !== undefined) return retryAfter * 1000;
+  const reset = Number(facts.headers['x-ratelimit-reset']);
+  if (kind === 'primary' && Number.isFinite(reset) && reset > 0) return Math.max(reset * 1000 - nowMs, 0) + 1000;
+  return SECONDARY_RATE_LIMIT_FALLBACK_MS;
+}
+
+/** Turns any failure of `operation` into a GitHubCallError with a redacted message. */
+export function classifyGitHubFailure(error: unknown, operation: string, redactor: Redactor, nowMs: number): GitHubCallError {
+  if (error instanceof GitHubCallError) return error;
+  const facts = factsOf(error);
+  const text = (detail: string) => redactor.redactString(`GitHub ${operation} failed: ${detail}`);
+  const status = facts.status;
+  const kind = rateLimitKind(facts);
+  if (kind !== null) {
+    const retryAfterMs = rateLimitWaitMs(facts, kind, nowMs);
+    return new GitHubCallError({ message: text(`${status} rate limited (${kind}); retry in ${Math.ceil(retryAfterMs / 1000)} s: ${facts.message}`), retryable: true, retryAfterMs, status, operation });
+  }
+  if (status === 401 || status === 403) {
+    return new GitHubCallError({ message: text(`${status} ${facts.message}`), code: 'GITHUB_AUTH_FAILED', retryable: false, status, operation });
+  }
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new GitHubCallError({ message: text(`${status} ${facts.message}`), code: 'GITHUB_API_FAILED', retryable: false, status, operation });
+  }
+  // 5xx, network errors (Octokit reports them as 500), timeouts, anything unexpected.
+  return new GitHubCallError({ message: text(`${status ?? 'network'} ${facts.message}`), retryable: true, status, operation });
+}
+
+function factsOf(error: unknown): FailureFacts {
+  if (typeof error !== 'object' || error === null) return { message: String(error), headers: {} };
+  const e = error as { status?: unknown; message?: unknown; response?: { headers?: Record<string, string | number | undefined>; data?: unknown } };
+  const status = typeof e.status === 'number' ? e.status : undefined;
+  return { status, message: String(e.message ?? 'unknown error'), headers: e.response?.headers ?? {} };
+}

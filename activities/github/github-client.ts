@@ -1,0 +1,172 @@
+// GitHubClient (STYLE.md §5): the product's narrow view of GitHub's REST API for one repository.
+// Every text sent is redacted first (SPEC §6); every failure is a GitHubCallError (errors.ts).
+import type { Redactor } from '../../domain/redact.js';
+import { GitHubCallError, classifyGitHubFailure } from './errors.js';
+import { createOctokit, type GitHubLimiterOptions, type GitHubOctokit, type OctokitLog } from './octokit-client.js';
+
+export interface PullRequestRef {
+  number: number;
+  url: string;
+  headRef: string;
+  baseRef: string;
+  state: 'open' | 'closed';
+  /** True when an open PR for the same head already existed and was adopted (SPEC §5 step 12). */
+  adopted: boolean;
+}
+
+export interface IssueComment {
+  id: number;
+  body: string;
+  url: string;
+}
+
+export interface RepositoryInfo {
+  fullName: string;
+  defaultBranch: string;
+  canPush: boolean;
+}
+
+export interface GitHubClient {
+  getRepository(): Promise<RepositoryInfo>;
+  createOrAdoptPullRequest(input: { head: string; base: string; title: string; body: string }): Promise<PullRequestRef>;
+  findOpenPullRequest(head: string): Promise<PullRequestRef | null>;
+  listComments(issueNumber: number): Promise<IssueComment[]>;
+  /** Posts unless a comment holding `marker` (a hidden HTML comment) exists already. */
+  createCommentOnce(input: { issueNumber: number; body: string; marker: string }): Promise<{ comment: IssueComment; created: boolean }>;
+  closePullRequest(pullNumber: number): Promise<PullRequestRef>;
+  /** Deletes `refs/heads/{branch}`; a branch already gone counts as done. */
+  deleteBranch(branch: string): Promise<{ deleted: boolean }>;
+}
+
+export interface CreateGitHubClientOptions {
+  apiBaseUrl: string;
+  token: string;
+  owner: string;
+  repo: string;
+  redactor: Redactor;
+  limiter?: GitHubLimiterOptions;
+  logger?: { debug(msg: string): void; info(msg: string): void; warn(msg: string): void; error(msg: string): void };
+  /** Clock for rate-limit reset arithmetic (tests). */
+  now?: () => number;
+}
+
+const MARKER = /^<!--[\s\S]*-->$/;
+
+export function createGitHubClient(opts: CreateGitHubClientOptions): GitHubClient {
+  opts.redactor.register(opts.token);
+  return new OctokitGitHubClient(opts);
+}
+
+interface PullData { number: number; html_url: string; state: string; head: { ref: string }; base: { ref: string } }
+
+class OctokitGitHubClient implements GitHubClient {
+  private readonly octokit: GitHubOctokit;
+  private readonly repoParams: { owner: string; repo: string };
+
+  constructor(private readonly opts: CreateGitHubClientOptions) {
+    const redact = (fn: (m: string) => void) => (msg: string) => fn(opts.redactor.redactString(String(msg)));
+    const logger = opts.logger;
+    const log: OctokitLog | undefined = logger === undefined ? undefined : {
+      debug: redact((m) => logger.debug(m)), info: redact((m) => logger.info(m)),
+      warn: redact((m) => logger.warn(m)), error: redact((m) => logger.error(m)),
+    };
+    this.octokit = createOctokit({ apiBaseUrl: opts.apiBaseUrl, token: opts.token, limiter: opts.limiter, log });
+    this.repoParams = { owner: opts.owner, repo: opts.repo };
+  }
+
+  async getRepository(): Promise<RepositoryInfo> {
+    const { data } = await this.call('GET repository', () => this.octokit.rest.repos.get(this.repoParams));
+    return { fullName: data.full_name, defaultBranch: data.default_branch, canPush: data.permissions?.push === true };
+  }
+
+  async createOrAdoptPullRequest(input: { head: string; base: string; title: string; body: string }): Promise<PullRequestRef> {
+    const text = (s: string) => this.opts.redactor.redactString(s);
+    try {
+      const { data } = await this.octokit.rest.pulls.create({ ...this.repoParams, head: input.head, base: input.base, title: text(input.title), body: text(input.body) });
+      return toPullRef(data, false);
+    } catch (error) {
+      // Also the outcome of a retried POST whose first attempt did create the PR.
+      if (!isAlreadyExists(error)) throw this.classify(error, 'create pull request');
+    }
+    const open = await this.findOpenPullRequest(input.head);
+    if (open === null) {
+      // Closed between GitHub's answer and our lookup: a later attempt can create it.
+      throw new GitHubCallError({ message: `GitHub reported an open pull request for ${input.head} but none was found`, retryable: true, status: 422, operation: 'create pull request' });
+    }
+    return { ...open, adopted: true };
+  }
+
+  async findOpenPullRequest(head: string): Promise<PullRequestRef | null> {
+    const { data } = await this.call('list pull requests', () =>
+      this.octokit.rest.pulls.list({ ...this.repoParams, head: `${this.opts.owner}:${head}`, state: 'open', per_page: 100 }));
+    const pull = data.find((p) => p.head.ref === head);
+    return pull === undefined ? null : toPullRef(pull, false);
+  }
+
+  async listComments(issueNumber: number): Promise<IssueComment[]> {
+    const data = await this.call('list comments', () =>
+      this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.repoParams, issue_number: issueNumber, per_page: 100 }));
+    return data.map((c) => ({ id: c.id, body: c.body ?? '', url: c.html_url }));
+  }
+
+  async createCommentOnce(input: { issueNumber: number; body: string; marker: string }): Promise<{ comment: IssueComment; created: boolean }> {
+    if (!MARKER.test(input.marker) || input.marker.slice(4, -3).includes('--')) throw new Error('comment marker must be one hidden HTML comment: <!-- ... -->');
+    const body = this.opts.redactor.redactString(input.body.includes(input.marker) ? input.body : `${input.body}\n\n${input.marker}`);
+    const retries = this.opts.limiter?.retries ?? 3;
+    for (let attempt = 0; ; attempt += 1) {
+      // Look before every post: an earlier attempt whose answer was lost may have posted it.
+      const existing = (await this.listComments(input.issueNumber)).find((c) => c.body.includes(input.marker));
+      if (existing !== undefined) return { comment: existing, created: false };
+      try {
+        // No blind retry of the POST itself: it would post twice after a lost answer.
+        const { data } = await this.octokit.rest.issues.createComment({ ...this.repoParams, issue_number: input.issueNumber, body, request: { retries: 0 } });
+        return { comment: { id: data.id, body: data.body ?? '', url: data.html_url }, created: true };
+      } catch (error) {
+        const failure = this.classify(error, 'create comment');
+        if (!failure.retryable || failure.retryAfterMs !== undefined || attempt >= retries) throw failure;
+        await sleep((attempt + 1) ** 2 * (this.opts.limiter?.retryBackoffMs ?? 1_000));
+      }
+    }
+  }
+
+  async closePullRequest(pullNumber: number): Promise<PullRequestRef> {
+    const { data } = await this.call('close pull request', () =>
+      this.octokit.rest.pulls.update({ ...this.repoParams, pull_number: pullNumber, state: 'closed' }));
+    return toPullRef(data, false);
+  }
+
+  async deleteBranch(branch: string): Promise<{ deleted: boolean }> {
+    try {
+      await this.octokit.rest.git.deleteRef({ ...this.repoParams, ref: `heads/${branch}` });
+      return { deleted: true };
+    } catch (error) {
+      const status = (error as { status?: unknown }).status;
+      if (status === 404 || (status === 422 && /Reference does not exist/i.test(String((error as Error).message)))) return { deleted: false };
+      throw this.classify(error, 'delete branch');
+    }
+  }
+
+  private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw this.classify(error, operation);
+    }
+  }
+
+  private classify(error: unknown, operation: string): GitHubCallError {
+    return classifyGitHubFailure(error, `${operation} (${this.opts.owner}/${this.opts.repo})`, this.opts.redactor, (this.opts.now ?? Date.now)());
+  }
+}
+
+function isAlreadyExists(error: unknown): boolean {
+  return (error as { status?: unknown }).status === 422 && /A pull request already exists/i.test(String((error as Error).message));
+}
+
+function toPullRef(data: PullData, adopted: boolean): PullRequestRef {
+  return { number: data.number, url: data.html_url, headRef: data.head.ref, baseRef: data.base.ref, state: data.state === 'closed' ? 'closed' : 'open', adopted };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

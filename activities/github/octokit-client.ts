@@ -1,0 +1,89 @@
+// The one place Octokit is assembled (STYLE.md §5): @octokit/rest with plugin-retry (5xx and
+// network errors) and plugin-throttling (serial writes, rate-limit waits), the headers of SPEC §9,
+// a per-attempt timeout, and logs routed to our redacting logger.
+import Bottleneck from 'bottleneck';
+import { Octokit } from '@octokit/rest';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+
+export const GITHUB_API_VERSION = '2022-11-28';
+export const GITHUB_ACCEPT = 'application/vnd.github+json';
+
+const GitHubOctokit = Octokit.plugin(retry, throttling);
+export type GitHubOctokit = InstanceType<typeof GitHubOctokit>;
+
+/** Timing knobs. Production leaves them unset and gets GitHub's recommendations. */
+export interface GitHubLimiterOptions {
+  /** Gap between writes; GitHub advises 1 s. Setting it gives this client its own limiter. */
+  writeMinTimeMs?: number;
+  /** Gap between writes that notify people (PR creation, comments); plugin default 3 s. */
+  notificationMinTimeMs?: number;
+  /** In-process retries of 5xx and network failures (plugin-retry; default 3). */
+  retries?: number;
+  /** Backoff unit of those retries: waits are 1, 4, 9 × this (default 1000 ms). */
+  retryBackoffMs?: number;
+  /** Longest rate-limit wait slept through in-process (default 5 s, SPEC §9). */
+  rateLimitWaitThresholdMs?: number;
+  /** In-process rate-limit retries before surfacing the wait (default 2). */
+  maxRateLimitRetries?: number;
+  /** Per-attempt timeout (default 30 s). */
+  requestTimeoutMs?: number;
+}
+
+export interface OctokitLog {
+  debug(msg: string): void;
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+}
+
+export interface CreateOctokitOptions {
+  apiBaseUrl: string;
+  token: string;
+  limiter?: GitHubLimiterOptions;
+  log?: OctokitLog;
+}
+
+const NO_LOG: OctokitLog = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export function createOctokit({ apiBaseUrl, token, limiter = {}, log = NO_LOG }: CreateOctokitOptions): GitHubOctokit {
+  const threshold = limiter.rateLimitWaitThresholdMs ?? 5_000;
+  const maxRateLimitRetries = limiter.maxRateLimitRetries ?? 2;
+  const timeoutMs = limiter.requestTimeoutMs ?? 30_000;
+  // Waits within the threshold are slept through; longer ones surface to the caller as a
+  // retryable failure with the wait (SPEC §9: never hold a worker slot for a long wait).
+  const shortWait = (kind: string) => (retryAfterS: number, options: { method?: string; url?: string }, _o: unknown, retryCount: number): boolean => {
+    const retryNow = retryAfterS * 1000 <= threshold && retryCount < maxRateLimitRetries;
+    log.warn(`GitHub ${kind} rate limit on ${options.method ?? ''} ${options.url ?? ''}: wait ${retryAfterS} s, ${retryNow ? 'retrying in-process' : 'surfacing to the caller'}`);
+    return retryNow;
+  };
+  // Own groups only when timings are overridden (tests); otherwise the plugin's shared groups keep
+  // every client in this process to GitHub's pacing.
+  const groups = limiter.writeMinTimeMs === undefined && limiter.notificationMinTimeMs === undefined ? {} : {
+    write: new Bottleneck.Group({ maxConcurrent: 1, minTime: limiter.writeMinTimeMs ?? 1_000 }),
+    notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: limiter.notificationMinTimeMs ?? 3_000 }),
+  };
+  const octokit = new GitHubOctokit({
+    auth: token,
+    baseUrl: apiBaseUrl.replace(/\/+$/, ''),
+    userAgent: 'relyloop-pr',
+    log,
+    request: {
+      // A fresh timeout per attempt: a retried request must not inherit an expired signal.
+      fetch: (url: string | URL, init?: RequestInit) => fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) }),
+    },
+    // 429 is left to the rate-limit handling (Retry-After), not to blind backoff.
+    retry: { retries: limiter.retries ?? 3, retryAfterBaseValue: limiter.retryBackoffMs ?? 1_000, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
+    throttle: {
+      id: apiBaseUrl,
+      ...groups,
+      onRateLimit: shortWait('primary'),
+      onSecondaryRateLimit: shortWait('secondary'),
+    },
+  });
+  octokit.hook.before('request', (options) => {
+    options.headers.accept = GITHUB_ACCEPT;
+    options.headers['x-github-api-version'] = GITHUB_API_VERSION;
+  });
+  return octokit;
+}

@@ -1,0 +1,180 @@
+// GitHubClient against the GitHub sandbox: retries, rate limits, error classes, adoption,
+// once-only comments, compensation calls, redaction and GitHub's published request schema.
+import { describe, test, expect, beforeAll, afterAll, afterEach } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { Redactor } from '../../domain/redact.js';
+import { createGitHubClient, type GitHubClient } from '../../activities/github/github-client.js';
+import { GitHubCallError } from '../../activities/github/errors.js';
+import type { GitHubLimiterOptions } from '../../activities/github/octokit-client.js';
+import { startGitHubSandbox, type GitHubSandbox } from '../support/github-sandbox/index.js';
+import { pushBranch } from '../support/github-sandbox/branches.js';
+
+const TOKEN = 'ghp_clientTestToken0123456789abcdefghijklmn';
+const OWNER = 'acme';
+const REPO = 'configs';
+// Test timings: no write pacing, millisecond backoff; rate-limit waits keep GitHub's semantics.
+const FAST: GitHubLimiterOptions = { writeMinTimeMs: 0, notificationMinTimeMs: 0, retryBackoffMs: 5, retries: 2 };
+let sandbox: GitHubSandbox;
+
+function client(overrides: { token?: string; limiter?: GitHubLimiterOptions } = {}): GitHubClient {
+  return createGitHubClient({ apiBaseUrl: sandbox.apiBaseUrl, token: overrides.token ?? TOKEN, owner: OWNER, repo: REPO, redactor: new Redactor(), limiter: { ...FAST, ...overrides.limiter } });
+}
+const branch = (name: string) => pushBranch(sandbox, { owner: OWNER, repo: REPO, token: TOKEN, branch: name });
+const pr = (head: string) => ({ head, base: 'main', title: `RelyLoop: ${head}`, body: 'body' });
+async function failure(promise: Promise<unknown>): Promise<GitHubCallError> {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(GitHubCallError);
+  return error as GitHubCallError;
+}
+const pullPosts = () => sandbox.requests.filter((r) => r.method === 'POST' && r.path === `/api/v3/repos/${OWNER}/${REPO}/pulls`);
+const SECONDARY = { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: 'https://docs.github.com/rest' };
+
+beforeAll(async () => {
+  sandbox = await startGitHubSandbox();
+  await sandbox.createRepo({ owner: OWNER, repo: REPO, token: TOKEN, files: { 'params.json': '{"a":1}\n' } });
+});
+afterEach(() => sandbox.clearFaults());
+afterAll(async () => sandbox.close());
+
+describe('pull requests', () => {
+  test('502 then 201: retried in-process, exactly one PR exists', async () => {
+    await branch('t/502');
+    sandbox.injectFaults({ method: 'POST', path: /\/pulls$/, faults: [{ status: 502, body: { message: 'Bad Gateway' } }] });
+    const before = pullPosts().length;
+    const created = await client().createOrAdoptPullRequest(pr('t/502'));
+    expect(created).toMatchObject({ headRef: 't/502', baseRef: 'main', state: 'open', adopted: false, url: `${sandbox.origin}/${OWNER}/${REPO}/pull/${created.number}` });
+    expect(pullPosts().slice(before).map((r) => r.status)).toEqual([502, 201]);
+    expect(sandbox.pulls(OWNER, REPO).filter((p) => p.head.ref === 't/502')).toHaveLength(1);
+  });
+
+  test('422 "already exists" adopts the open PR for the same head', async () => {
+    await branch('t/adopt');
+    const first = await client().createOrAdoptPullRequest(pr('t/adopt'));
+    const second = await client().createOrAdoptPullRequest(pr('t/adopt'));
+    expect(second).toEqual({ ...first, adopted: true });
+    expect(sandbox.pulls(OWNER, REPO).filter((p) => p.head.ref === 't/adopt')).toHaveLength(1);
+  });
+
+  test('close, then delete the branch; deleting again counts as already gone', async () => {
+    await branch('t/close');
+    const gh = client();
+    const { number } = await gh.createOrAdoptPullRequest(pr('t/close'));
+    expect(await gh.closePullRequest(number)).toMatchObject({ number, state: 'closed' });
+    expect(sandbox.pulls(OWNER, REPO).find((p) => p.number === number)?.state).toBe('closed');
+    expect(await gh.deleteBranch('t/close')).toEqual({ deleted: true });
+    expect(execFileSync('git', ['for-each-ref', 'refs/heads/t/close'], { cwd: sandbox.bareDir(OWNER, REPO) }).toString()).toBe('');
+    expect(await gh.deleteBranch('t/close')).toEqual({ deleted: false });
+  });
+});
+
+describe('rate limits (SPEC §9)', () => {
+  test.each([
+    ['429 secondary with Retry-After: 1', 429],
+    ['403 secondary with Retry-After: 1', 403],
+  ])('%s is waited out in-process', async (_label, status) => {
+    const head = `t/rl-${status}`;
+    await branch(head);
+    sandbox.injectFaults({ method: 'POST', path: /\/pulls$/, faults: [{ status, headers: { 'retry-after': '1' }, body: SECONDARY }] });
+    const before = pullPosts().length;
+    const started = Date.now();
+    const created = await client().createOrAdoptPullRequest(pr(head));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(pullPosts().slice(before).map((r) => r.status)).toEqual([status, 201]);
+    expect(created).toMatchObject({ headRef: head, adopted: false });
+  });
+
+  test('403 primary with reset in a second is waited out in-process', async () => {
+    await branch('t/primary-short');
+    const reset = String(Math.ceil(Date.now() / 1000) + 1);
+    sandbox.injectFaults({ method: 'POST', path: /\/pulls$/, faults: [{ status: 403, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset }, body: { message: 'API rate limit exceeded for user ID 1.' } }] });
+    expect(await client().createOrAdoptPullRequest(pr('t/primary-short'))).toMatchObject({ headRef: 't/primary-short' });
+  });
+
+  test.each([
+    ['403 secondary without Retry-After', 403, {}, SECONDARY, 60_000, 60_000],
+    ['429 with Retry-After: 120', 429, { 'retry-after': '120' }, SECONDARY, 120_000, 120_000],
+    ['403 primary, reset in an hour', 403, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + 3600) }, { message: 'API rate limit exceeded for user ID 1.' }, 3_590_000, 3_610_000],
+  ])('%s surfaces as retryable with the wait, without sleeping', async (_label, status, headers, body, min, max) => {
+    const started = Date.now();
+    sandbox.injectFaults({ method: 'GET', path: /\/repos\/acme\/configs$/, faults: [{ status, headers, body }] });
+    const error = await failure(client().getRepository());
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(error).toMatchObject({ retryable: true, code: undefined, status });
+    expect(error.retryAfterMs).toBeGreaterThanOrEqual(min);
+    expect(error.retryAfterMs).toBeLessThanOrEqual(max);
+  });
+});
+
+describe('error classes', () => {
+  test.each([
+    ['401 (wrong token)', { token: 'ghp_wrongToken0123456789abcdefghijklmnopqr' }, undefined, 'GITHUB_AUTH_FAILED', false, 401, 1],
+    ['403 that is not a rate limit', {}, { status: 403, body: { message: 'Resource not accessible by integration' } }, 'GITHUB_AUTH_FAILED', false, 403, 1],
+    ['404', {}, { status: 404, body: { message: 'Not Found' } }, 'GITHUB_API_FAILED', false, 404, 1],
+    ['502 on every attempt (1 + 2 retries)', {}, { status: 502, body: { message: 'Bad Gateway' } }, undefined, true, 502, 3],
+  ])('%s', async (_label, overrides, fault, code, retryable, status, attempts) => {
+    if (fault !== undefined) sandbox.injectFaults({ method: 'GET', path: /\/repos\/acme\/configs$/, faults: [fault, fault, fault, fault] });
+    const before = sandbox.requests.length;
+    const error = await failure(client(overrides).getRepository());
+    expect(error).toMatchObject({ code, retryable, status });
+    expect(sandbox.requests.slice(before)).toHaveLength(attempts);
+    expect(error.message).not.toContain(TOKEN);
+  });
+
+  test('a connection reset on every attempt is retryable', async () => {
+    sandbox.injectFaults({ method: 'GET', path: /\/repos\/acme\/configs$/, faults: [{ reset: true }, { reset: true }, { reset: true }] });
+    expect(await failure(client().getRepository())).toMatchObject({ retryable: true, code: undefined });
+  });
+
+  test('a failure message quoting the token is redacted', async () => {
+    sandbox.injectFaults({ method: 'GET', path: /\/repos\/acme\/configs$/, faults: [{ status: 422, body: { message: `token ${TOKEN} is odd` } }] });
+    const error = await failure(client().getRepository());
+    expect(error.message).toContain('[REDACTED-GH-TOKEN]');
+    expect(error.message).not.toContain(TOKEN);
+  });
+});
+
+describe('comments', () => {
+  test('the marker prevents a second post, also when the first answer was lost', async () => {
+    await branch('t/comment');
+    const { number } = await client().createOrAdoptPullRequest(pr('t/comment'));
+    // The first POST is answered after the client gave up; the retry must find it, not repost.
+    sandbox.injectFaults({ method: 'POST', path: /\/comments$/, faults: [{ delayMs: 600 }] });
+    const slow = client({ limiter: { requestTimeoutMs: 300, retryBackoffMs: 500 } });
+    const marker = '<!-- relyloop:chart:proposal-1 -->';
+    const first = await slow.createCommentOnce({ issueNumber: number, body: '![Parameter importance](x.png)', marker });
+    const second = await client().createCommentOnce({ issueNumber: number, body: '![Parameter importance](x.png)', marker });
+    expect(first.created).toBe(false);
+    expect(second).toEqual({ comment: first.comment, created: false });
+    expect(sandbox.comments(OWNER, REPO, number)).toHaveLength(1);
+    expect(sandbox.comments(OWNER, REPO, number)[0]?.body).toBe(`![Parameter importance](x.png)\n\n${marker}`);
+  });
+
+  test('posts once when nothing is in the way', async () => {
+    await branch('t/comment2');
+    const gh = client();
+    const { number } = await gh.createOrAdoptPullRequest(pr('t/comment2'));
+    const marker = '<!-- m2 -->';
+    expect((await gh.createCommentOnce({ issueNumber: number, body: `x ${marker}`, marker })).created).toBe(true);
+    expect((await gh.createCommentOnce({ issueNumber: number, body: `x ${marker}`, marker })).created).toBe(false);
+    expect(await gh.listComments(number)).toHaveLength(1);
+  });
+});
+
+describe('what was sent', () => {
+  test('texts are redacted before they are sent', async () => {
+    await branch('t/redact');
+    const { number } = await client().createOrAdoptPullRequest({ ...pr('t/redact'), title: `T ${TOKEN}`, body: `B github_pat_${'x'.repeat(30)}` });
+    const stored = sandbox.pulls(OWNER, REPO).find((p) => p.number === number);
+    expect(stored).toMatchObject({ title: 'T [REDACTED-GH-TOKEN]', body: 'B [REDACTED-GH-TOKEN]' });
+  });
+
+  test('every REST request carried the §9 headers, passed the OpenAPI check, and no body held the token', () => {
+    const rest = sandbox.requests.filter((r) => r.kind === 'rest');
+    expect(rest.length).toBeGreaterThan(20);
+    for (const r of rest) {
+      expect(r.headers).toMatchObject({ accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' });
+    }
+    expect(sandbox.validationFailures).toEqual([]);
+    expect(sandbox.requests.filter((r) => r.body.includes(TOKEN))).toEqual([]);
+  });
+});
