@@ -38,7 +38,7 @@ export interface RouteSpec<P extends Schema = Schema, Q extends Schema = Schema,
   body?: B;
   /** Whether a body may be omitted (POST /proposals/{id}/reject). */
   bodyOptional?: boolean;
-  success: { status: 200 | 201 | 204; description: string; schema?: R; list?: boolean };
+  success: { status: 200 | 201 | 202 | 204; description: string; schema?: R; list?: boolean };
   /** Error codes the route itself can answer (401, 422 and 413 are added for every route). */
   errors: EndpointErrorCode[];
   handler(input: RouteInput<P, Q, B>): Promise<R extends z.ZodType ? z.input<R> | ListResult<unknown> | undefined : undefined>;

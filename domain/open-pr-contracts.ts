@@ -44,3 +44,11 @@ export type OpenPrOutcome =
   | { outcome: 'not_pending'; status: string }
   /** Rejected while the PR was being opened: the PR was closed and the branch deleted. */
   | { outcome: 'rejected_meanwhile'; closedPr?: number };
+
+/** Which step each activity type implements (for per-step attempts read from history). */
+export const ACTIVITY_STEPS: Readonly<Record<string, OpenPrStep>> = {
+  loadProposal: 'load', requestRepoLock: 'lock', isProposalPending: 'recheck', claimGitWorker: 'claim',
+  syncRepoCache: 'sync', checkBranch: 'branch_check', readParamsFile: 'path_check', applyConfigDiff: 'apply_diff',
+  renderChart: 'render_chart', commitChange: 'commit', pushBranch: 'push', openPullRequest: 'open_pr',
+  commentChart: 'comment', markProposalOpened: 'mark_opened',
+};

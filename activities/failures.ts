@@ -1,0 +1,48 @@
+// Converts whatever an activity throws into the ApplicationFailure Temporal records (SPEC §5, §7):
+// terminal codes become non-retryable failures whose `type` is the code; a rate-limit wait becomes
+// a retryable failure with `nextRetryDelay` (SPEC §9: no worker slot is held while waiting);
+// anything else is retryable. Messages are redacted and no cause or stack of ours is attached,
+// because failures are persisted in workflow history.
+import { ApplicationFailure } from '@temporalio/activity';
+import { AppError } from '../domain/errors.js';
+import type { Redactor } from '../domain/redact.js';
+import { GitHubCallError } from './github/errors.js';
+
+export function toApplicationFailure(error: unknown, redactor: Redactor): ApplicationFailure {
+  if (error instanceof ApplicationFailure) {
+    return ApplicationFailure.create({
+      type: error.type ?? 'Error', message: redactor.redactString(error.message), nonRetryable: error.nonRetryable === true,
+      ...(error.nextRetryDelay === undefined ? {} : { nextRetryDelay: error.nextRetryDelay }),
+    });
+  }
+  if (error instanceof GitHubCallError) {
+    const message = redactor.redactString(error.message);
+    if (!error.retryable && error.code) return ApplicationFailure.create({ type: error.code, message, nonRetryable: true });
+    return ApplicationFailure.create({
+      type: error.retryAfterMs === undefined ? 'GITHUB_TRANSIENT' : 'GITHUB_RATE_LIMITED', message, nonRetryable: false,
+      ...(error.retryAfterMs === undefined ? {} : { nextRetryDelay: error.retryAfterMs }),
+    });
+  }
+  if (error instanceof AppError) {
+    return ApplicationFailure.create({ type: error.code, message: redactor.redactString(error.message), nonRetryable: !error.retryable });
+  }
+  const e = error instanceof Error ? error : new Error(String(error));
+  return ApplicationFailure.create({ type: e.name || 'Error', message: redactor.redactString(e.message), nonRetryable: false });
+}
+
+type AsyncFns = Record<string, (...args: never[]) => Promise<unknown>>;
+
+/** Wraps every activity of `activities` so its failures pass through toApplicationFailure. */
+export function withFailureConversion<T extends AsyncFns>(activities: T, redactor: Redactor): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(activities)) {
+    wrapped[name] = async (...args: never[]) => {
+      try {
+        return await fn(...args);
+      } catch (error) {
+        throw toApplicationFailure(error, redactor);
+      }
+    };
+  }
+  return wrapped as T;
+}

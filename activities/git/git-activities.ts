@@ -1,0 +1,98 @@
+// Steps 5–11 of SPEC §5 as activities on the worker-specific task queue: they share this worker's
+// repo cache and the chart file rendered into its staging dir.
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { chartFilePath } from '../../domain/branch-names.js';
+import { createCommitMessage } from '../../domain/commit-message.js';
+import { AppError } from '../../domain/errors.js';
+import { tryApplyConfigDiff } from '../../domain/params-diff.js';
+import { tryRenderChart } from '../chart/render-chart.js';
+import { resolveRepoAccess, type RepoAccessDeps } from '../repo-access.js';
+import type { ChartOutcome, ConfigRepoRef, GitActivities } from '../types.js';
+import type { GitRepoCache, RepoTarget } from './repo-cache.js';
+
+export interface GitActivityDeps extends RepoAccessDeps {
+  cache: GitRepoCache;
+  /** Where rendered charts wait for the commit step (inside the repo cache dir). */
+  chartDir: string;
+  /** Test seam: replaces the chart renderer to force a failure. */
+  renderChart?: typeof tryRenderChart;
+}
+
+/** Charts are committed within minutes of rendering; a day-old one belongs to a finished run. */
+const CHART_MAX_AGE_MS = 24 * 3600_000;
+
+async function sweepOldCharts(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    const file = path.join(dir, name);
+    const info = await stat(file).catch(() => undefined);
+    if (info && Date.now() - info.mtimeMs > CHART_MAX_AGE_MS) await rm(file, { force: true });
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function createGitActivities(deps: GitActivityDeps): GitActivities {
+  const target = async (repo: ConfigRepoRef): Promise<RepoTarget> => {
+    const { ref, token } = await resolveRepoAccess(deps, repo);
+    return { configRepoId: repo.configRepoId, gitUrl: ref.gitUrl, token, baseBranch: repo.baseBranch };
+  };
+  const chartPathFor = (proposalId: string) => {
+    if (!UUID.test(proposalId)) throw new AppError({ code: 'VALIDATION_ERROR', message: 'proposal id is not a uuid' });
+    return path.join(deps.chartDir, `${proposalId}.png`);
+  };
+  const render = deps.renderChart ?? tryRenderChart;
+
+  return {
+    async syncRepoCache({ repo }) {
+      const { baseCommit } = await deps.cache.sync(await target(repo));
+      return { baseCommit };
+    },
+
+    async checkBranch({ repo, branch, proposalId }) {
+      const tip = await deps.cache.readRemoteTip(await target(repo), branch);
+      if (tip === undefined) return {};
+      if (tip.trailers.proposalId === proposalId) return { adoptCommit: tip.oid };
+      throw new AppError({ code: 'BRANCH_EXISTS', message: `branch ${branch} already exists on the remote with a commit that is not this proposal's; refusing to overwrite it` });
+    },
+
+    async readParamsFile({ repo, baseCommit, configPath, templateName }) {
+      const file = await deps.cache.readParamsFile(await target(repo), { commit: baseCommit, configPath, templateName });
+      return { path: file.path, text: file.text };
+    },
+
+    async applyConfigDiff({ paramsPath, text, diff, declaredParams }) {
+      const result = tryApplyConfigDiff({ fileText: text, diff, declaredParams });
+      if (!result.ok) throw new AppError({ code: result.code, message: `${paramsPath}: ${result.message}` });
+      return { paramsPath, newText: result.text, changes: result.changes };
+    },
+
+    async renderChart({ proposalId, importance }): Promise<ChartOutcome> {
+      const result = await render(importance);
+      if (!result.ok) return { ok: false, reason: result.reason };
+      const file = chartPathFor(proposalId);
+      await mkdir(deps.chartDir, { recursive: true });
+      await sweepOldCharts(deps.chartDir);
+      await writeFile(file, result.png);
+      return { ok: true, chartPath: file };
+    },
+
+    async commitChange({ proposal, baseCommit, change, chartPath }) {
+      const files: { path: string; content: Buffer }[] = [{ path: change.paramsPath, content: Buffer.from(change.newText, 'utf8') }];
+      if (chartPath !== undefined && proposal.study) {
+        if (chartPath !== chartPathFor(proposal.proposalId)) throw new AppError({ code: 'VALIDATION_ERROR', message: 'unexpected chart path' });
+        files.push({ path: chartFilePath(proposal.study.id), content: await readFile(chartPath) });
+      }
+      const message = createCommitMessage({
+        proposalId: proposal.proposalId, templateName: proposal.templateName, clusterName: proposal.clusterName,
+        study: proposal.study && { id: proposal.study.id, name: proposal.study.name }, changedKeys: change.changes.map((c) => c.key),
+      });
+      // The chart file stays until the next render sweeps it: a retried commit must still find it.
+      return { commit: await deps.cache.createCommit(await target(proposal.repo), { baseCommit, files, message }) };
+    },
+
+    async pushBranch({ repo, branch, commit }) {
+      return { outcome: await deps.cache.pushBranch(await target(repo), { branch, commit }) };
+    },
+  };
+}

@@ -1,0 +1,141 @@
+// The state of a proposal's latest openPrWorkflow run for GET /proposals/{id}/open_pr (SPEC §4):
+// status, current step, and per step its status, attempts and last (redacted) failure. Step
+// status comes from the workflow's `progress` query; attempts and failures from the run's history
+// and its pending activities, which also works while no worker is up to answer the query.
+import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { ACTIVITY_STEPS, OPEN_PR_STEPS, progressQuery, type OpenPrProgress, type OpenPrStep, type StepStatus } from '../domain/open-pr-contracts.js';
+import { redactTokens } from '../domain/redact.js';
+import type { TemporalHandle } from '../runtime/temporal-client.js';
+
+type EventType = temporal.api.enums.v1.EventType;
+const E = temporal.api.enums.v1.EventType;
+
+export interface StepView {
+  step: OpenPrStep;
+  status: StepStatus;
+  attempts: number;
+  last_failure: string | null;
+  note: string | null;
+}
+
+export interface OpenPrRunView {
+  proposal_id: string;
+  workflow_id: string;
+  run_id: string;
+  status: string;
+  current_step: OpenPrStep | null;
+  steps: StepView[];
+  result: unknown;
+  failure: { type: string; message: string } | null;
+  started_at: string | null;
+  closed_at: string | null;
+  web_ui_url: string;
+}
+
+interface StepHistory { attempts: number; lastFailure: string | null; completed: boolean; failed: boolean; started: boolean }
+
+/** Innermost type and message of a history failure. */
+function innermost(failure: temporal.api.failure.v1.IFailure | null | undefined): { type: string; message: string } | null {
+  let f = failure;
+  if (!f) return null;
+  while (f.cause) f = f.cause;
+  return { type: f.applicationFailureInfo?.type ?? (f.timeoutFailureInfo ? 'TIMEOUT' : 'Error'), message: redactTokens(f.message ?? '') };
+}
+
+function readHistory(events: temporal.api.history.v1.IHistoryEvent[]) {
+  const byScheduled = new Map<string, OpenPrStep>();
+  const steps = new Map<OpenPrStep, StepHistory>();
+  const entry = (step: OpenPrStep) => {
+    let e = steps.get(step);
+    if (!e) steps.set(step, (e = { attempts: 0, lastFailure: null, completed: false, failed: false, started: false }));
+    return e;
+  };
+  let workflowFailure: ReturnType<typeof innermost> = null;
+  for (const ev of events) {
+    const id = String(ev.eventId ?? '');
+    const type = ev.eventType as EventType;
+    if (type === E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
+      const step = ACTIVITY_STEPS[ev.activityTaskScheduledEventAttributes?.activityType?.name ?? ''];
+      if (step) byScheduled.set(id, step);
+      continue;
+    }
+    const attrs = ev.activityTaskStartedEventAttributes ?? ev.activityTaskCompletedEventAttributes ?? ev.activityTaskFailedEventAttributes ?? ev.activityTaskTimedOutEventAttributes;
+    const step = attrs ? byScheduled.get(String(attrs.scheduledEventId ?? '')) : undefined;
+    if (step) {
+      const e = entry(step);
+      if (ev.activityTaskStartedEventAttributes) {
+        e.started = true;
+        e.attempts += ev.activityTaskStartedEventAttributes.attempt ?? 1;
+      }
+      if (ev.activityTaskCompletedEventAttributes) e.completed = true;
+      const failure = ev.activityTaskFailedEventAttributes?.failure ?? ev.activityTaskTimedOutEventAttributes?.failure;
+      if (failure) {
+        e.failed = true;
+        const f = innermost(failure);
+        e.lastFailure = f && `${f.type}: ${f.message}`;
+      }
+    }
+    if (ev.workflowExecutionFailedEventAttributes) workflowFailure = innermost(ev.workflowExecutionFailedEventAttributes.failure);
+  }
+  return { steps, workflowFailure };
+}
+
+async function tryProgress(handle: WorkflowHandle, temporalHandle: TemporalHandle): Promise<OpenPrProgress | undefined> {
+  try {
+    // A query needs a worker; do not let a missing one stall the request.
+    return await temporalHandle.connection.withDeadline(Date.now() + 2_000, () => handle.query(progressQuery));
+  } catch {
+    return undefined;
+  }
+}
+
+export async function describeLatestOpenPrRun(temporalHandle: TemporalHandle, proposalId: string, uiUrl: string): Promise<OpenPrRunView | undefined> {
+  const { client, namespace } = temporalHandle;
+  let latest: { workflowId: string; runId: string; startTime: Date } | undefined;
+  for await (const wf of client.workflow.list({ query: `ProposalId = '${proposalId}' AND WorkflowType = 'openPrWorkflow'`, pageSize: 20 })) {
+    if (!latest || wf.startTime > latest.startTime) latest = { workflowId: wf.workflowId, runId: wf.runId, startTime: wf.startTime };
+  }
+  if (!latest) return undefined;
+  const handle = client.workflow.getHandle(latest.workflowId, latest.runId);
+  const [description, history, progress] = await Promise.all([handle.describe(), handle.fetchHistory(), tryProgress(handle, temporalHandle)]);
+  const { steps, workflowFailure } = readHistory(history.events ?? []);
+
+  for (const pending of description.raw.pendingActivities ?? []) {
+    const step = ACTIVITY_STEPS[pending.activityType?.name ?? ''];
+    if (!step) continue;
+    const e = steps.get(step) ?? { attempts: 0, lastFailure: null, completed: false, failed: false, started: false };
+    e.attempts = Math.max(e.attempts, pending.attempt ?? 0);
+    const f = innermost(pending.lastFailure);
+    if (f) e.lastFailure = `${f.type}: ${f.message}`;
+    steps.set(step, e);
+  }
+
+  const status = description.status.name.toLowerCase();
+  let result: unknown = null;
+  if (status === 'completed') result = await handle.result().catch(() => null);
+  return {
+    proposal_id: proposalId,
+    workflow_id: latest.workflowId,
+    run_id: latest.runId,
+    status,
+    current_step: progress?.currentStep ?? null,
+    steps: OPEN_PR_STEPS.map((step) => {
+      const h = steps.get(step);
+      const p = progress?.steps.find((s) => s.step === step);
+      const derived: StepStatus = h?.failed && !h.completed ? 'failed' : h?.completed ? 'completed' : h?.started ? 'running' : 'pending';
+      return {
+        step,
+        status: p?.status ?? derived,
+        attempts: h?.attempts ?? 0,
+        last_failure: h?.lastFailure ?? (p?.failure !== undefined ? redactTokens(p.failure) : null),
+        note: p?.note !== undefined ? redactTokens(p.note) : null,
+      };
+    }),
+    result,
+    failure: workflowFailure,
+    started_at: description.startTime.toISOString(),
+    closed_at: description.closeTime?.toISOString() ?? null,
+    web_ui_url: `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(latest.workflowId)}/${latest.runId}/history`,
+  };
+}

@@ -1,0 +1,101 @@
+// POST/GET /proposals/{id}/open_pr (SPEC §4). POST pre-flights in the documented order, then
+// starts `openPrWorkflow` with conflict policy USE_EXISTING: calls during a run attach to it and
+// return the same body; a call after a failed run gets a new, salted workflow id. A Temporal that
+// cannot be reached is a 503 QUEUE_UNAVAILABLE, never a silent 202.
+import { WorkflowIdConflictPolicy } from '@temporalio/client';
+import { AppError } from '../../domain/errors.js';
+import { OPEN_PR_WORKFLOW, type OpenPrInput } from '../../domain/open-pr-contracts.js';
+import { SEARCH_ATTRIBUTES } from '../../domain/temporal-contracts.js';
+import { openPrWorkflowId } from '../../domain/workflow-ids.js';
+import { checkSecretFile } from '../../runtime/secrets.js';
+import type { TemporalHandle } from '../../runtime/temporal-client.js';
+import { describeLatestOpenPrRun } from '../open-pr-status.js';
+import { defineRoute, type RouteSpec } from '../route.js';
+import { idParams } from '../schemas/common.js';
+import { openPrAccepted, openPrRun } from '../schemas/open-pr.js';
+import type { RouteContext } from './context.js';
+
+export const OPEN_PR_MESSAGE = 'Opening the pull request; follow it with GET /api/v1/proposals/{id}/open_pr or in the Temporal Web UI.';
+
+const queueUnavailable = (cause: unknown) =>
+  new AppError({ code: 'QUEUE_UNAVAILABLE', message: 'the workflow service (Temporal) cannot be reached; try again', cause });
+
+/** Connection-level failures (not a rejection of our request) mean the queue is unavailable. */
+function isUnreachable(error: unknown): boolean {
+  const text = `${(error as { name?: string }).name ?? ''} ${(error as Error).message ?? ''}`;
+  return /ServiceError|UNAVAILABLE|DEADLINE_EXCEEDED|ECONNREFUSED|connect|Connection|transport/i.test(text);
+}
+
+export function openPrRoutes(ctx: RouteContext & { temporal: TemporalHandle }): RouteSpec[] {
+  const tag = 'proposals';
+  return [
+    defineRoute({
+      method: 'post', path: '/proposals/:id/open_pr', tag,
+      summary: 'Open a pull request for a pending proposal (starts or attaches to its workflow)',
+      params: idParams,
+      success: { status: 202, description: 'Workflow started (or already running)', schema: openPrAccepted },
+      errors: ['PROPOSAL_NOT_FOUND', 'INVALID_STATE_TRANSITION', 'CLUSTER_HAS_NO_CONFIG_REPO', 'GITHUB_NOT_CONFIGURED', 'QUEUE_UNAVAILABLE'],
+      async handler({ params }) {
+        const proposal = await ctx.db.prisma.proposal.findUnique({
+          where: { id: params.id }, include: { cluster: { include: { configRepo: true } } },
+        });
+        if (!proposal) throw new AppError({ code: 'PROPOSAL_NOT_FOUND', message: `proposal ${params.id} not found` });
+        if (proposal.status !== 'pending') {
+          throw new AppError({ code: 'INVALID_STATE_TRANSITION', message: `proposal is ${proposal.status}; only a pending proposal can be opened as a PR` });
+        }
+        const repo = proposal.cluster.configRepo;
+        if (!repo || !proposal.cluster.configPath) {
+          throw new AppError({ code: 'CLUSTER_HAS_NO_CONFIG_REPO', message: `cluster ${proposal.cluster.name} has no config repo and config_path` });
+        }
+        const secret = await checkSecretFile(ctx.config.secretsDir, repo.authRef);
+        if (secret.status !== 'ok') {
+          throw new AppError({ code: 'GITHUB_NOT_CONFIGURED', message: `the token file for auth_ref "${repo.authRef}" is ${secret.status.replaceAll('_', ' ')}` });
+        }
+        const workflowId = openPrWorkflowId(proposal.id, proposal.prOpenError);
+        const input: OpenPrInput = { proposalId: proposal.id };
+        let runId: string;
+        try {
+          const handle = await ctx.temporal.connection.withDeadline(Date.now() + 10_000, () =>
+            ctx.temporal.client.workflow.start(OPEN_PR_WORKFLOW, {
+              taskQueue: ctx.config.temporalTaskQueue,
+              workflowId,
+              args: [input],
+              workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+              typedSearchAttributes: [
+                { key: SEARCH_ATTRIBUTES.proposalId, value: proposal.id },
+                { key: SEARCH_ATTRIBUTES.configRepoId, value: repo.id },
+                { key: SEARCH_ATTRIBUTES.clusterId, value: proposal.clusterId },
+              ],
+              staticSummary: `Open PR for proposal ${proposal.id} on ${repo.name}`,
+              staticDetails: `Config repo **${repo.name}** (${repo.repoUrl}), base \`${repo.prBaseBranch}\`, cluster ${proposal.cluster.name}.`,
+            }));
+          runId = handle.firstExecutionRunId;
+        } catch (error) {
+          if (isUnreachable(error)) throw queueUnavailable(error);
+          throw error;
+        }
+        return { proposal_id: proposal.id, status: 'pending' as const, workflow_id: workflowId, run_id: runId, message: OPEN_PR_MESSAGE };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/proposals/:id/open_pr', tag,
+      summary: 'The latest open-PR run of a proposal: status, current step, per-step attempts and failures',
+      params: idParams,
+      success: { status: 200, description: 'The latest run', schema: openPrRun },
+      errors: ['PROPOSAL_NOT_FOUND', 'QUEUE_UNAVAILABLE'],
+      async handler({ params }) {
+        const exists = await ctx.db.prisma.proposal.findUnique({ where: { id: params.id }, select: { id: true } });
+        if (!exists) throw new AppError({ code: 'PROPOSAL_NOT_FOUND', message: `proposal ${params.id} not found` });
+        let view;
+        try {
+          view = await describeLatestOpenPrRun(ctx.temporal, params.id, ctx.config.temporalUiUrl);
+        } catch (error) {
+          if (isUnreachable(error)) throw queueUnavailable(error);
+          throw error;
+        }
+        if (!view) throw new AppError({ code: 'PROPOSAL_NOT_FOUND', message: `proposal ${params.id} has no open-PR run yet` });
+        return view;
+      },
+    }),
+  ];
+}
