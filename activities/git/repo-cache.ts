@@ -121,7 +121,15 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
   async function fetchBase(target: RepoTarget, gitdir: string, onAuth: AuthCallback): Promise<string> {
     const configured = await git.getConfig({ fs, gitdir, path: 'remote.origin.url' });
     if (configured !== target.gitUrl) throw new Error('the cache points at another remote URL');
-    const result = await git.fetch({ fs, http, gitdir, url: target.gitUrl, remote: 'origin', ref: target.baseBranch, remoteRef: target.baseBranch, singleBranch: true, depth: 1, tags: false, onAuth, cache: {} });
+    const tracking = `refs/remotes/origin/${target.baseBranch}`;
+    const known = await git.resolveRef({ fs, gitdir, ref: tracking }).then(() => true, () => false);
+    // When the cache holds the base branch, fetch incrementally from the shallow boundary: `ref`
+    // only names the local "have". A `depth: 1` re-fetch makes the server send the whole tree
+    // again (1.5 MB and 2.4 s instead of 300 B and 70 ms on 20,000 files; scripts/bench-git.ts).
+    const result = await git.fetch({
+      fs, http, gitdir, url: target.gitUrl, remote: 'origin', ref: tracking, remoteRef: target.baseBranch,
+      singleBranch: true, tags: false, onAuth, cache: {}, ...(known ? {} : { depth: 1 }),
+    });
     await pointOriginHead(gitdir, target.baseBranch);
     if (result.fetchHead === null) throw new Error(`fetch of ${target.baseBranch} returned no commit`);
     return result.fetchHead;

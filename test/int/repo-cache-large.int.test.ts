@@ -2,7 +2,7 @@
 // sends only the new objects (refs/remotes/origin/HEAD lets isomorphic-git skip the base tree).
 import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createGitRepoCache } from '../../activities/git/repo-cache.js';
@@ -58,5 +58,20 @@ describe('a 20,000-file config repo', () => {
     const pushes = sandbox.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git-receive-pack'));
     expect(pushes).toHaveLength(1);
     expect(pushes[0]?.body.length).toBeLessThan(64 * 1024);
+
+    // A warm fetch after someone else's commit on main brings only the new objects, not the tree.
+    const work = await mkdtemp(path.join(root, 'work-'));
+    const opts = { cwd: work, home: bare.home };
+    await assertGit(['clone', '--quiet', '--depth', '1', `file://${bare.cwd}`, '.'], opts);
+    await writeFile(path.join(work, 'README.md'), 'edited\n');
+    await assertGit(['add', 'README.md'], opts);
+    await assertGit(['commit', '--quiet', '-m', 'operator edit'], opts);
+    await assertGit(['push', '--quiet', 'origin', 'HEAD:main'], opts);
+    const packDir = path.join(root, 'cache', target.configRepoId, 'objects', 'pack');
+    const packsBefore = new Set(await readdir(packDir));
+    expect(await cache.sync(target)).toEqual({ baseCommit: await assertGit(['rev-parse', 'HEAD'], opts), cloned: false });
+    const newPacks = (await readdir(packDir)).filter((f) => f.endsWith('.pack') && !packsBefore.has(f));
+    expect(newPacks).toHaveLength(1);
+    expect((await stat(path.join(packDir, newPacks[0] as string))).size).toBeLessThan(16 * 1024);
   }, 120_000);
 });
