@@ -12,7 +12,7 @@ import { paramsFilePath, tryConfigPathProblem, tryTemplateNameProblem } from '..
 import type { Redactor } from '../../domain/redact.js';
 import { DEFAULT_CACHE_BOUNDS, tryCheckCacheHealth, type CacheBounds } from './cache-health.js';
 import { assertBranchName, assertCacheGitdir, createStagingGitdir } from './cache-paths.js';
-import { toGitTransferError } from './git-errors.js';
+import { isTransient, toGitTransferError } from './git-errors.js';
 import { pushBranchCreateOnly, type PushOutcome } from './push-branch.js';
 import { tryReadBlobAtPath, writeFilesToTree, type FileWrite } from './tree-files.js';
 
@@ -147,7 +147,7 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
             return { baseCommit: await fetchBase(target, gitdir, onAuth), cloned: false };
           } catch (error) {
             // The server said no (auth, missing repo or branch, outage): a new clone would not help.
-            if (error instanceof Errors.HttpError || (error as { code?: unknown }).code === 'ECONNREFUSED') throw toGitTransferError('fetch', error, redactor);
+            if (error instanceof Errors.HttpError || isTransient(error)) throw toGitTransferError('fetch', error, redactor);
             recloneReason = redactor.redactString(`fetch into the cache failed: ${error instanceof Error ? error.message : String(error)}`);
           }
         } else {

@@ -131,6 +131,23 @@ describe('sync', () => {
     expect(await readdir(cacheDir)).not.toContain(t.configRepoId);
   });
 
+  test.each([
+    ['a 502 from the server', { status: 502 }],
+    ['a connection reset', { reset: true as const }],
+  ])('transient failures (%s) are retryable CLONE_FAILED and keep a healthy cache', async (_name, fault) => {
+    const t = newTarget();
+    sandbox.injectFaults({ path: /\/acme\/configs\.git\/info\/refs$/, faults: [fault] });
+    const cold = await appError(cache.sync(t));
+    expect([cold.code, cold.retryable]).toEqual(['CLONE_FAILED', true]);
+    expect(await readdir(cacheDir)).not.toContain(t.configRepoId);
+    await cache.sync(t);
+    sandbox.injectFaults({ path: /\/acme\/configs\.git\/(info\/refs|git-upload-pack)$/, faults: [fault] });
+    const warm = await appError(cache.sync(t));
+    expect([warm.code, warm.retryable]).toEqual(['CLONE_FAILED', true]);
+    expect(await cache.sync(t)).toEqual({ baseCommit: headSha, cloned: false });
+    sandbox.clearFaults();
+  });
+
   test.each(['../escape', 'not-a-uuid', `${randomUUID()}/..`])('a config repo id that is not a uuid (%s) never becomes a path', async (configRepoId) => {
     const error = await appError(cache.sync(newTarget({ configRepoId })));
     expect(error.code).toBe('CLONE_FAILED');
