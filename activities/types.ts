@@ -32,6 +32,8 @@ export interface ProposalContext {
   repo: ConfigRepoRef;
   study: StudyContext | null;
   configDiff: ConfigDiff;
+  /** `{metric: {baseline, achieved, delta_pct}}` stored with a study-backed proposal; null for manual. */
+  metricDelta: Record<string, { baseline: number; achieved: number; delta_pct?: number | null }> | null;
 }
 
 export interface PreparedChange {

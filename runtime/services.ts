@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Config } from '../domain/config.js';
 import { openDatabase, type Database } from '../db/database.js';
-import { createWorker } from '../worker/create-worker.js';
+import { createGitTaskQueueName, createWorkers } from '../worker/create-worker.js';
 import type { Logger } from './logger.js';
 import type { ShutdownStack } from './shutdown.js';
 
@@ -14,17 +14,22 @@ export async function openServiceDatabase(config: Config, logger: Logger, shutdo
   return db;
 }
 
-/** Starts polling; `done` settles if the worker stops or fails while running. */
-export async function startWorker(config: Config, address: string, activities: object, logger: Logger, shutdown: ShutdownStack): Promise<{ done: Promise<void> }> {
-  const { worker, connection } = await createWorker({
-    address, namespace: config.temporalNamespace, taskQueue: config.temporalTaskQueue, activities,
+/** Starts both workers polling; `done` settles if either stops or fails while running. */
+export async function startWorkers(
+  config: Config, address: string, buildActivities: (gitTaskQueue: string) => { shared: object; git: object },
+  logger: Logger, shutdown: ShutdownStack,
+): Promise<{ done: Promise<unknown> }> {
+  const gitTaskQueue = createGitTaskQueueName(config.temporalTaskQueue);
+  const { workers, connection } = await createWorkers({
+    address, namespace: config.temporalNamespace, taskQueue: config.temporalTaskQueue, gitTaskQueue,
+    activities: buildActivities(gitTaskQueue),
   });
-  const running = worker.run();
-  shutdown.push('worker', async () => {
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await running.catch(() => undefined);
+  const running = workers.map((w) => w.run());
+  shutdown.push('workers', async () => {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    await Promise.allSettled(running);
     await connection.close();
   });
-  logger.info({ taskQueue: config.temporalTaskQueue, namespace: config.temporalNamespace }, 'worker polling');
-  return { done: running };
+  logger.info({ taskQueue: config.temporalTaskQueue, gitTaskQueue, namespace: config.temporalNamespace }, 'workers polling');
+  return { done: Promise.race(running) };
 }

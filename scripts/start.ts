@@ -8,7 +8,8 @@ import { findTemporalCli } from '../runtime/temporal-cli.js';
 import { runEntryPoint } from '../runtime/process.js';
 import { readSecretPath } from '../runtime/secrets.js';
 import { startApiServer } from '../runtime/api-server.js';
-import { openServiceDatabase, startWorker } from '../runtime/services.js';
+import { openServiceDatabase, startWorkers } from '../runtime/services.js';
+import { createActivities } from '../activities/index.js';
 
 await runEntryPoint('relyloop-pr', async ({ config, redactor, logger, shutdown }) => {
   installTemporalRuntime(logger);
@@ -37,7 +38,9 @@ await runEntryPoint('relyloop-pr', async ({ config, redactor, logger, shutdown }
   const temporal = createTemporalHandle(address, config.temporalNamespace);
   shutdown.push('temporal client', () => temporal.close());
 
-  failures.push((await startWorker(config, address, {}, logger, shutdown)).done);
+  const workers = await startWorkers(config, address,
+    (gitTaskQueue) => createActivities({ config, db, redactor, client: temporal.client, gitTaskQueue }), logger, shutdown);
+  failures.push(workers.done);
   const api = await startApiServer({ config, db, temporal, logger, apiToken }, shutdown);
 
   process.stdout.write(

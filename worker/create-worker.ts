@@ -1,37 +1,54 @@
-// Builds a Worker on the shared task queue. Used by worker/main.ts (a worker process on its own,
-// for horizontal scaling) and by scripts/start.ts (the embedded single-process default).
+// Builds this process's two Temporal workers on one connection (SPEC §2): one on the shared task
+// queue running the workflows and the shared activities, one on a queue of its own running the git
+// activities that must share this machine's repo cache (Temporal's worker-specific task queue
+// pattern). Used by worker/main.ts and by scripts/start.ts.
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
+/** A queue name unique to this process: `{shared}/git/{host}-{pid}-{random}`. */
+export function createGitTaskQueueName(sharedTaskQueue: string): string {
+  return `${sharedTaskQueue}/git/${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+}
+
 export interface WorkerOptions {
   address: string;
   namespace: string;
   taskQueue: string;
-  /** Activity implementations built by their factories from the entry point's dependencies. */
-  activities: object;
+  gitTaskQueue: string;
+  /** Activity implementations built by createActivities from the entry point's dependencies. */
+  activities: { shared: object; git: object };
   workflowsPath?: string;
 }
 
-export interface RunningWorker {
-  worker: Worker;
+export interface RunningWorkers {
+  workers: Worker[];
   connection: NativeConnection;
 }
 
-export async function createWorker(opts: WorkerOptions): Promise<RunningWorker> {
+export async function createWorkers(opts: WorkerOptions): Promise<RunningWorkers> {
   const connection = await NativeConnection.connect({ address: opts.address });
   try {
-    const worker = await Worker.create({
+    const shared = await Worker.create({
       connection,
       namespace: opts.namespace,
       taskQueue: opts.taskQueue,
       workflowsPath: opts.workflowsPath ?? WORKFLOWS_PATH,
-      activities: opts.activities,
-      // Git steps run minutes at most; a graceful stop lets them finish before the process exits.
+      activities: opts.activities.shared,
+      // Activities finish within minutes; a graceful stop lets them complete before exit.
       shutdownGraceTime: '30s',
     });
-    return { worker, connection };
+    const git = await Worker.create({
+      connection,
+      namespace: opts.namespace,
+      taskQueue: opts.gitTaskQueue,
+      activities: opts.activities.git,
+      shutdownGraceTime: '30s',
+    });
+    return { workers: [shared, git], connection };
   } catch (error) {
     await connection.close();
     throw error;

@@ -1,15 +1,21 @@
 // `npm run worker`: a worker process on its own, for horizontal scaling. It needs a shared
 // database (DATABASE_URL: PGlite allows one process) and a reachable Temporal.
 import { runEntryPoint } from '../runtime/process.js';
-import { openServiceDatabase, startWorker } from '../runtime/services.js';
+import { createActivities } from '../activities/index.js';
+import { openServiceDatabase, startWorkers } from '../runtime/services.js';
+import { createTemporalHandle } from '../runtime/temporal-client.js';
 import { resolveTemporalAddress } from '../runtime/temporal-address.js';
 import { installTemporalRuntime } from '../runtime/temporal-runtime.js';
 
-await runEntryPoint('relyloop-pr-worker', async ({ config, logger, shutdown }) => {
+await runEntryPoint('relyloop-pr-worker', async ({ config, redactor, logger, shutdown }) => {
   if (config.databaseUrl === undefined) {
     throw new Error('a separate worker needs DATABASE_URL (the embedded PGlite database allows one process; `npm start` runs a worker in-process)');
   }
   installTemporalRuntime(logger);
-  await openServiceDatabase(config, logger, shutdown);
-  return startWorker(config, await resolveTemporalAddress(config), {}, logger, shutdown);
+  const db = await openServiceDatabase(config, logger, shutdown);
+  const address = await resolveTemporalAddress(config);
+  const temporal = createTemporalHandle(address, config.temporalNamespace);
+  shutdown.push('temporal client', () => temporal.close());
+  return startWorkers(config, address,
+    (gitTaskQueue) => createActivities({ config, db, redactor, client: temporal.client, gitTaskQueue }), logger, shutdown);
 });

@@ -43,6 +43,7 @@ export function createDbActivities({ db, redactor }: DbActivityDeps) {
           suggestedFollowups: s.suggestedFollowups,
         },
         configDiff: p.configDiff as unknown as ConfigDiff,
+        metricDelta: (p.metricDelta as ProposalContext['metricDelta']) ?? null,
       };
     },
 

@@ -1,0 +1,47 @@
+// Builds every activity from the worker's dependencies (STYLE.md §4: wiring in entry points,
+// factories here). Shared activities go on the shared task queue; git activities on this worker's
+// own queue, which `claimGitWorker` hands to the workflow (worker-specific task queue pattern).
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import type { Database } from '../db/database.js';
+import type { Config } from '../domain/config.js';
+import type { RepoLockOptions } from '../domain/lock-contracts.js';
+import type { Redactor } from '../domain/redact.js';
+import { createDbActivities } from './db/proposal-activities.js';
+import { withFailureConversion } from './failures.js';
+import { createGitActivities, type GitActivityDeps } from './git/git-activities.js';
+import { createGitRepoCache } from './git/repo-cache.js';
+import { createGitHubActivities } from './github/github-activities.js';
+import type { GitHubLimiterOptions } from './github/octokit-client.js';
+import { createLockActivities } from './lock/request-lock.js';
+import type { GitActivities, SharedActivities } from './types.js';
+
+export interface ActivityDeps {
+  config: Config;
+  db: Database;
+  redactor: Redactor;
+  /** Client for signal-with-start of the repo lock. */
+  client: Client;
+  /** This worker's own task queue for the git steps. */
+  gitTaskQueue: string;
+  /** Test seams; production leaves them unset. */
+  githubLimiter?: GitHubLimiterOptions;
+  lockOptions?: Partial<RepoLockOptions>;
+  renderChart?: GitActivityDeps['renderChart'];
+}
+
+export function createActivities(deps: ActivityDeps): { shared: SharedActivities; git: GitActivities } {
+  const { config, redactor } = deps;
+  const access = { secretsDir: config.secretsDir, redactor, hostPolicy: { hosts: config.githubHosts, httpHosts: config.githubHttpHosts } };
+  const shared: SharedActivities = {
+    ...createDbActivities({ db: deps.db, redactor }),
+    ...createLockActivities({ client: deps.client, taskQueue: config.temporalTaskQueue, lockOptions: deps.lockOptions }),
+    ...createGitHubActivities({ ...access, relyloopBaseUrl: config.relyloopBaseUrl, limiter: deps.githubLimiter }),
+    claimGitWorker: async () => deps.gitTaskQueue,
+  };
+  const cache = createGitRepoCache({
+    cacheDir: config.repoCacheDir, redactor, author: { name: config.gitAuthorName, email: config.gitAuthorEmail },
+  });
+  const git = createGitActivities({ ...access, cache, chartDir: path.join(config.repoCacheDir, '.charts'), renderChart: deps.renderChart });
+  return { shared: withFailureConversion(shared, redactor), git: withFailureConversion(git, redactor) };
+}
