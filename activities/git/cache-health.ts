@@ -1,7 +1,8 @@
 // Decides whether an existing cache can be reused (SPEC §5 step 5). A cache is thrown away and
 // cloned again when it is damaged (unreadable HEAD, missing objects) or when repeated shallow
-// fetches have grown it past a bound: every fetch adds a packfile and shallow lines, and
-// isomorphic-git reads slower as they pile up.
+// fetches and commits have grown it past a bound: every fetch that brings objects adds a
+// packfile, remote-tip reads add shallow lines, every commit leaves loose objects (isomorphic-git
+// never repacks), and reads get slower as they pile up.
 import fs from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -10,9 +11,10 @@ import git from 'isomorphic-git';
 export interface CacheBounds {
   maxPackfiles: number;
   maxShallowLines: number;
+  maxLooseObjects: number;
 }
 
-export const DEFAULT_CACHE_BOUNDS: CacheBounds = { maxPackfiles: 32, maxShallowLines: 64 };
+export const DEFAULT_CACHE_BOUNDS: CacheBounds = { maxPackfiles: 32, maxShallowLines: 64, maxLooseObjects: 4096 };
 
 export type CacheHealth = { usable: true } | { usable: false; reason: string };
 
@@ -32,6 +34,15 @@ async function countShallowLines(gitdir: string): Promise<number> {
   }
 }
 
+async function countLooseObjects(gitdir: string): Promise<number> {
+  const objects = path.join(gitdir, 'objects');
+  let count = 0;
+  for (const dir of await readdir(objects).catch(() => [] as string[])) {
+    if (/^[0-9a-f]{2}$/.test(dir)) count += (await readdir(path.join(objects, dir)).catch(() => [])).length;
+  }
+  return count;
+}
+
 export async function tryCheckCacheHealth(gitdir: string, bounds: CacheBounds): Promise<CacheHealth> {
   try {
     const head = await git.resolveRef({ fs, gitdir, ref: 'HEAD' });
@@ -45,5 +56,7 @@ export async function tryCheckCacheHealth(gitdir: string, bounds: CacheBounds): 
   if (packs > bounds.maxPackfiles) return { usable: false, reason: `${packs} packfiles exceed the bound of ${bounds.maxPackfiles}` };
   const shallow = await countShallowLines(gitdir);
   if (shallow > bounds.maxShallowLines) return { usable: false, reason: `${shallow} shallow lines exceed the bound of ${bounds.maxShallowLines}` };
+  const loose = await countLooseObjects(gitdir);
+  if (loose > bounds.maxLooseObjects) return { usable: false, reason: `${loose} loose objects exceed the bound of ${bounds.maxLooseObjects}` };
   return { usable: true };
 }

@@ -111,11 +111,19 @@ describe('sync', () => {
 
   test('a cache whose packfiles grew past the bound is cloned again', async () => {
     const t = newTarget();
-    const bounded = createGitRepoCache({ cacheDir, redactor: new Redactor(), author: AUTHOR, bounds: { maxPackfiles: 1, maxShallowLines: 64 } });
+    const bounded = createGitRepoCache({ cacheDir, redactor: new Redactor(), author: AUTHOR, bounds: { maxPackfiles: 1, maxShallowLines: 64, maxLooseObjects: 4096 } });
     await bounded.sync(t);
     headSha = await commitOnRemote({ 'README.md': '# configs v3\n' });
     expect(await bounded.sync(t)).toMatchObject({ cloned: false, baseCommit: headSha });
     expect(await bounded.sync(t)).toEqual({ baseCommit: headSha, cloned: true, recloneReason: expect.stringContaining('packfiles') });
+  });
+
+  test('a cache whose loose objects (our commits) grew past the bound is cloned again', async () => {
+    const t = newTarget();
+    const bounded = createGitRepoCache({ cacheDir, redactor: new Redactor(), author: AUTHOR, bounds: { maxPackfiles: 32, maxShallowLines: 64, maxLooseObjects: 5 } });
+    const { baseCommit } = await bounded.sync(t);
+    await bounded.createCommit(t, { baseCommit, message: 'local only\n', files: [{ path: 'a/b/c/d.json', content: Buffer.from('{}') }] });
+    expect(await bounded.sync(t)).toEqual({ baseCommit, cloned: true, recloneReason: expect.stringContaining('loose objects') });
   });
 
   test.each([
