@@ -5,6 +5,7 @@ import Bottleneck from 'bottleneck';
 import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
+import { rateLimitKind, rateLimitWaitMs, type FailureFacts } from './errors.js';
 
 export const GITHUB_API_VERSION = '2022-11-28';
 export const GITHUB_ACCEPT = 'application/vnd.github+json';
@@ -80,6 +81,22 @@ export function createOctokit({ apiBaseUrl, token, limiter = {}, log = NO_LOG }:
       onRateLimit: shortWait('primary'),
       onSecondaryRateLimit: shortWait('secondary'),
     },
+  });
+  // plugin-throttling only recognises a secondary limit by its message and a primary one by
+  // x-ratelimit-remaining; a 403/429 carrying just Retry-After gets the same short-wait policy here.
+  octokit.hook.wrap('request', async (request, options) => {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await request(options);
+      } catch (error) {
+        const facts = error as FailureFacts & { response?: { headers?: FailureFacts['headers'] } };
+        const plain = { status: facts.status, message: String(facts.message), headers: facts.response?.headers ?? {} };
+        const waitMs = rateLimitKind(plain) === 'retry-after' ? rateLimitWaitMs(plain, 'retry-after', Date.now()) : Infinity;
+        if (waitMs > threshold || attempt >= maxRateLimitRetries) throw error;
+        log.warn(`GitHub rate limit (Retry-After) on ${options.method} ${options.url}: retrying in ${waitMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+    }
   });
   octokit.hook.before('request', (options) => {
     options.headers.accept = GITHUB_ACCEPT;

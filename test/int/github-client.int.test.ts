@@ -3,6 +3,7 @@
 import { describe, test, expect, beforeAll, afterAll, afterEach } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { Redactor } from '../../domain/redact.js';
+import { isRepoUrlProblem, parseGitHubRepoUrl } from '../../domain/github-url.js';
 import { createGitHubClient, type GitHubClient } from '../../activities/github/github-client.js';
 import { GitHubCallError } from '../../activities/github/errors.js';
 import type { GitHubLimiterOptions } from '../../activities/github/octokit-client.js';
@@ -67,14 +68,36 @@ describe('pull requests', () => {
   });
 });
 
+describe('GitHub Enterprise layout and pacing', () => {
+  test('the client built from a parsed repo URL reaches the REST API under /api/v3', async () => {
+    const ref = parseGitHubRepoUrl(sandbox.repoUrl(OWNER, REPO), { hosts: [sandbox.host], httpHosts: [sandbox.host] });
+    if (isRepoUrlProblem(ref)) throw new Error(ref.message);
+    expect(ref.apiBaseUrl).toBe(sandbox.apiBaseUrl);
+    const gh = createGitHubClient({ apiBaseUrl: ref.apiBaseUrl, token: TOKEN, owner: ref.owner, repo: ref.repo, redactor: new Redactor(), limiter: FAST });
+    expect(await gh.getRepository()).toEqual({ fullName: 'acme/configs', defaultBranch: 'main', canPush: true });
+  });
+
+  test('writes through one client are spaced by the write limiter', async () => {
+    await branch('t/pace');
+    const gh = client({ limiter: { writeMinTimeMs: 300 } });
+    const started = Date.now();
+    const { number } = await gh.createOrAdoptPullRequest(pr('t/pace'));
+    await gh.closePullRequest(number);
+    await gh.closePullRequest(number);
+    // Three writes: the second and third each wait for the 300 ms gap after the one before.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(590);
+  });
+});
+
 describe('rate limits (SPEC §9)', () => {
   test.each([
-    ['429 secondary with Retry-After: 1', 429],
-    ['403 secondary with Retry-After: 1', 403],
-  ])('%s is waited out in-process', async (_label, status) => {
-    const head = `t/rl-${status}`;
+    ['429 secondary with Retry-After: 1', 429, SECONDARY],
+    ['403 secondary with Retry-After: 1', 403, SECONDARY],
+    ['429 with only Retry-After: 1', 429, { message: 'Too Many Requests' }],
+  ])('%s is waited out in-process', async (label, status, body) => {
+    const head = `t/rl-${label.replace(/\W+/g, '-')}`;
     await branch(head);
-    sandbox.injectFaults({ method: 'POST', path: /\/pulls$/, faults: [{ status, headers: { 'retry-after': '1' }, body: SECONDARY }] });
+    sandbox.injectFaults({ method: 'POST', path: /\/pulls$/, faults: [{ status, headers: { 'retry-after': '1' }, body }] });
     const before = pullPosts().length;
     const started = Date.now();
     const created = await client().createOrAdoptPullRequest(pr(head));
@@ -91,12 +114,12 @@ describe('rate limits (SPEC §9)', () => {
   });
 
   test.each([
-    ['403 secondary without Retry-After', 403, {}, SECONDARY, 60_000, 60_000],
-    ['429 with Retry-After: 120', 429, { 'retry-after': '120' }, SECONDARY, 120_000, 120_000],
-    ['403 primary, reset in an hour', 403, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + 3600) }, { message: 'API rate limit exceeded for user ID 1.' }, 3_590_000, 3_610_000],
+    ['403 secondary without Retry-After', 403, () => ({}), SECONDARY, 60_000, 60_000],
+    ['429 with Retry-After: 120', 429, () => ({ 'retry-after': '120' }), SECONDARY, 120_000, 120_000],
+    ['403 primary, reset in an hour', 403, () => ({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + 3600) }), { message: 'API rate limit exceeded for user ID 1.' }, 3_599_000, 3_602_000],
   ])('%s surfaces as retryable with the wait, without sleeping', async (_label, status, headers, body, min, max) => {
     const started = Date.now();
-    sandbox.injectFaults({ method: 'GET', path: /\/repos\/acme\/configs$/, faults: [{ status, headers, body }] });
+    sandbox.injectFaults({ method: 'GET', path: /\/repos\/acme\/configs$/, faults: [{ status, headers: headers(), body }] });
     const error = await failure(client().getRepository());
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(error).toMatchObject({ retryable: true, code: undefined, status });
