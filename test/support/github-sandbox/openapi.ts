@@ -96,7 +96,8 @@ export class OpenApiValidator {
 }
 
 function createAjv(coerceTypes: boolean): Ajv {
-  // strict: false because OpenAPI 3.0 adds keywords (example, nullable handled) ajv does not know.
+  // strict: false: OpenAPI 3.0 schemas carry keywords ajv does not know (example, x-*); ajv
+  // understands OpenAPI's `nullable` natively.
   const ajv = new Ajv({ strict: false, allErrors: true, coerceTypes });
   addFormats.default(ajv);
   ajv.addFormat('repo.nwo', /^[^/\s]+\/[^/\s]+$/);
