@@ -1,6 +1,8 @@
-// What route handlers get from createApp: the database, the configuration and the cursor codec.
+// What route handlers get from createApp: the database, the configuration, the cursor codec and
+// the Temporal client.
 import type { Config } from '../../domain/config.js';
 import type { Database } from '../../db/database.js';
+import type { TemporalHandle } from '../../runtime/temporal-client.js';
 import type { ListedPage } from '../../db/paging.js';
 import type { CursorCodec } from '../cursor.js';
 import type { ListResult } from '../route.js';
@@ -9,6 +11,8 @@ export interface RouteContext {
   config: Config;
   db: Database;
   cursors: CursorCodec;
+  /** Starts and inspects open-PR workflows (the open_pr routes). */
+  temporal: TemporalHandle;
 }
 
 /** Turns a data-access page into the wire page (SPEC §4 `{data, next_cursor, has_more}`). */

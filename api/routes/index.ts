@@ -3,6 +3,7 @@ import type { RouteSpec } from '../route.js';
 import { clusterRoutes } from './clusters.js';
 import { configRepoRoutes } from './config-repos.js';
 import type { RouteContext } from './context.js';
+import { openPrRoutes } from './open-pr.js';
 import { proposalRoutes } from './proposals.js';
 import { studyRoutes } from './studies.js';
 import { templateRoutes } from './templates.js';
@@ -14,5 +15,6 @@ export function createRoutes(ctx: RouteContext): RouteSpec[] {
     ...templateRoutes(ctx),
     ...studyRoutes(ctx),
     ...proposalRoutes(ctx),
+    ...openPrRoutes(ctx),
   ];
 }

@@ -8,7 +8,6 @@ import { OPEN_PR_WORKFLOW, type OpenPrInput } from '../../domain/open-pr-contrac
 import { SEARCH_ATTRIBUTES } from '../../domain/temporal-contracts.js';
 import { openPrWorkflowId } from '../../domain/workflow-ids.js';
 import { checkSecretFile } from '../../runtime/secrets.js';
-import type { TemporalHandle } from '../../runtime/temporal-client.js';
 import { describeLatestOpenPrRun } from '../open-pr-status.js';
 import { defineRoute, type RouteSpec } from '../route.js';
 import { idParams } from '../schemas/common.js';
@@ -26,7 +25,7 @@ function isUnreachable(error: unknown): boolean {
   return /ServiceError|UNAVAILABLE|DEADLINE_EXCEEDED|ECONNREFUSED|connect|Connection|transport/i.test(text);
 }
 
-export function openPrRoutes(ctx: RouteContext & { temporal: TemporalHandle }): RouteSpec[] {
+export function openPrRoutes(ctx: RouteContext): RouteSpec[] {
   const tag = 'proposals';
   return [
     defineRoute({

@@ -1,0 +1,128 @@
+// The whole open-PR stack in one test process: a real Temporal dev server, real PostgreSQL, the
+// GitHub sandbox (git over HTTP + REST), workers with the production activities, and the HTTP API
+// on a random port. Only GitHub's write spacing is shortened (SPEC §9 keeps it in production).
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../../activities/index.js';
+import { createApp } from '../../api/app.js';
+import { openDatabase, type Database } from '../../db/database.js';
+import { loadConfig, type Config } from '../../domain/config.js';
+import { Redactor } from '../../domain/redact.js';
+import { createLogger } from '../../runtime/logger.js';
+import { createTemporalHandle, type TemporalHandle } from '../../runtime/temporal-client.js';
+import { createGitTaskQueueName, createWorkers } from '../../worker/create-worker.js';
+import { startGitHubSandbox, type GitHubSandbox } from './github-sandbox/index.js';
+import { createTestPostgres, type TestPostgres } from './postgres.js';
+import { startTestTemporal, TEST_NAMESPACE } from './temporal.js';
+
+export const GH_TOKEN = `ghs_${'Sb7Tk2'.repeat(7)}`;
+export const OWNER = 'acme';
+
+export interface OpenPrHarness {
+  env: TestWorkflowEnvironment;
+  sandbox: GitHubSandbox;
+  db: Database;
+  config: Config;
+  redactor: Redactor;
+  apiUrl: string;
+  apiToken: string;
+  root: string;
+  /** Everything the service logged (JSON lines). */
+  logs: string[];
+  api(method: string, pathAndQuery: string, body?: unknown): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any -- asserted field by field
+  /** Starts (another) worker process's worth of workers; returns them for stopping. */
+  startWorkers(overrides?: Partial<ActivityDeps>): Promise<{ workers: Worker[]; gitTaskQueue: string; stop(): Promise<void> }>;
+  close(): Promise<void>;
+}
+
+export async function startOpenPrHarness(opts: { activityOverrides?: Partial<ActivityDeps> } = {}): Promise<OpenPrHarness> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'relyloop-openpr-'));
+  const secretsDir = path.join(root, 'secrets');
+  await mkdir(secretsDir);
+  const apiToken = randomBytes(24).toString('hex');
+  await writeFile(path.join(secretsDir, 'api_token'), apiToken);
+  await writeFile(path.join(secretsDir, 'gh_acme'), `${GH_TOKEN}\n`);
+  await writeFile(path.join(secretsDir, 'gh_empty'), '');
+
+  const env = await startTestTemporal();
+  const sandbox = await startGitHubSandbox();
+  const pg: TestPostgres = await createTestPostgres();
+  const db = await openDatabase({ url: pg.url, pgliteDir: '' });
+  const config = loadConfig({
+    RELYLOOP_DATA_DIR: path.join(root, 'data'),
+    RELYLOOP_SECRETS_DIR: secretsDir,
+    RELYLOOP_GITHUB_HOSTS: `github.com,${sandbox.host}`,
+    RELYLOOP_GITHUB_HTTP_HOSTS: sandbox.host,
+    TEMPORAL_NAMESPACE: TEST_NAMESPACE,
+    TEMPORAL_TASK_QUEUE: `open-pr-${randomUUID().slice(0, 8)}`,
+    RELYLOOP_BASE_URL: 'https://relyloop.example.com',
+    LOG_LEVEL: 'info',
+  }, root);
+  const redactor = new Redactor();
+  const logs: string[] = [];
+  const logger = createLogger({
+    level: 'info', redactor,
+    destination: { write: (line: string) => { logs.push(line); return true; } } as never,
+  });
+  const temporal: TemporalHandle = createTemporalHandle(env.address, TEST_NAMESPACE);
+
+  const stops: (() => Promise<void>)[] = [];
+  const startWorkers: OpenPrHarness['startWorkers'] = async (overrides = {}) => {
+    const gitTaskQueue = createGitTaskQueueName(config.temporalTaskQueue);
+    const { workers, connection } = await createWorkers({
+      address: env.address, namespace: TEST_NAMESPACE, taskQueue: config.temporalTaskQueue, gitTaskQueue,
+      activities: createActivities({
+        config, db, redactor, client: env.client, gitTaskQueue,
+        githubLimiter: { writeMinTimeMs: 0, notificationMinTimeMs: 0, retryBackoffMs: 20, rateLimitWaitThresholdMs: 3_000 },
+        ...opts.activityOverrides, ...overrides,
+      }),
+    });
+    const running = workers.map((w) => w.run());
+    let stopped = false;
+    const stop = async () => {
+      if (stopped) return;
+      stopped = true;
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await Promise.allSettled(running);
+      await connection.close();
+    };
+    stops.push(stop);
+    return { workers, gitTaskQueue, stop };
+  };
+  await startWorkers();
+
+  const app = createApp({ config, db, temporal, logger, apiToken });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const { port } = server.address() as { port: number };
+  const apiUrl = `http://127.0.0.1:${port}`;
+
+  return {
+    env, sandbox, db, config, redactor, apiUrl, apiToken, root, logs, startWorkers,
+    async api(method, pathAndQuery, body) {
+      const res = await fetch(`${apiUrl}/api/v1${pathAndQuery}`, {
+        method,
+        headers: { authorization: `Bearer ${apiToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    },
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const stop of stops) await stop();
+      await temporal.close();
+      await db.close();
+      await pg.drop();
+      await sandbox.close();
+      await env.teardown();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
