@@ -54,7 +54,7 @@ export function openPrRoutes(ctx: RouteContext): RouteSpec[] {
         const input: OpenPrInput = { proposalId: proposal.id };
         let runId: string;
         try {
-          const handle = await ctx.temporal.connection.withDeadline(Date.now() + 10_000, () =>
+          const handle = await ctx.temporal.connection.withDeadline(Date.now() + 5_000, () =>
             ctx.temporal.client.workflow.start(OPEN_PR_WORKFLOW, {
               taskQueue: ctx.config.temporalTaskQueue,
               workflowId,

@@ -3,11 +3,19 @@
 // checked against GitHub's OpenAPI description) and PostgreSQL. Assertions are on what a user
 // sees: the branch's files, the PR, its comment, the proposal row, the run's history.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { createApp } from '../../api/app.js';
 import { lockStateQuery, repoLockWorkflowId } from '../../domain/lock-contracts.js';
+import { progressQuery, type OpenPrProgress, type OpenPrStep } from '../../domain/open-pr-contracts.js';
+import { createLogger } from '../../runtime/logger.js';
+import { createTemporalHandle } from '../../runtime/temporal-client.js';
+import { pushBranch } from '../support/github-sandbox/branches.js';
+import { freePort } from '../support/ports.js';
+import { tryRevParse } from '../support/git-cli.js';
 import { OPEN_PR_MESSAGE } from '../../api/routes/open-pr.js';
 import { git, gitBlob } from '../support/git-cli.js';
 import { GH_TOKEN, OWNER, startOpenPrHarness, type OpenPrHarness } from '../support/open-pr-harness.js';
@@ -41,6 +49,26 @@ describe('open_pr end to end', () => {
       return null; // the lock workflow finished: nobody holds it
     }
   };
+
+  const progressOf = (workflowId: string): Promise<OpenPrProgress> => h.env.client.workflow.getHandle(workflowId).query(progressQuery);
+  async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (await check().catch(() => false)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  }
+  const atStep = (workflowId: string, step: OpenPrStep) => until(`${workflowId} at ${step}`, async () => (await progressOf(workflowId)).currentStep === step);
+  const stepTimes = (p: OpenPrProgress, step: OpenPrStep) => p.steps.find((x) => x.step === step) ?? { startedAt: NaN, endedAt: NaN };
+  const runsOf = async (proposalId: string) => {
+    const ids: string[] = [];
+    for await (const w of h.env.client.workflow.list({ query: `ProposalId = '${proposalId}'` })) ids.push(w.workflowId);
+    return ids;
+  };
+  /** Holds the next PR creation on this repo for `ms`, so a test can act while a run is at step 12. */
+  const holdPrCreation = (s: Seeded, ms: number) =>
+    h.sandbox.injectFaults({ method: 'POST', path: new RegExp(`/repos/${OWNER}/${s.repoName}/pulls$`), faults: [{ delayMs: ms }] });
 
   async function filesUnder(dir: string): Promise<string[]> {
     const out: string[] = [];
@@ -131,6 +159,12 @@ describe('open_pr end to end', () => {
     expect(h.sandbox.comments(OWNER, s.repoName, pr?.number ?? 0)).toEqual([]);
     expect(await row(s)).toMatchObject({ status: 'pr_opened', prBranch: branch, prState: 'open' });
     await saveHistory('open-pr-manual', await h.env.client.workflow.getHandle(res.body.workflow_id).fetchHistory());
+
+    // 7. Already pr_opened: 409, nothing started.
+    const again = await post(s);
+    expect(again.status).toBe(409);
+    expect(again.body.detail).toMatchObject({ error_code: 'INVALID_STATE_TRANSITION', retryable: false });
+    expect(await runsOf(s.proposalId)).toEqual([res.body.workflow_id]);
   }, 120_000);
 
   test('4. undeclared key fails with PARAM_NOT_IN_TEMPLATE naming it; after the template is fixed a new POST succeeds', async () => {
@@ -157,4 +191,150 @@ describe('open_pr end to end', () => {
     expect(await resultOf(second.body.workflow_id)).toMatchObject({ outcome: 'opened' });
     expect(await row(s)).toMatchObject({ status: 'pr_opened', prOpenError: null });
   }, 120_000);
+
+  test('3. a missing or empty token file is 503 GITHUB_NOT_CONFIGURED and starts nothing', async () => {
+    await writeFile(path.join(h.config.secretsDir, 'gh_soon_gone'), `${GH_TOKEN}\n`);
+    const missing = await seedProposal(h, { authRef: 'gh_soon_gone' });
+    await rm(path.join(h.config.secretsDir, 'gh_soon_gone'));
+    const empty = await seedProposal(h, { authRef: 'gh_empty' });
+    for (const s of [missing, empty]) {
+      const res = await post(s);
+      expect(res.status).toBe(503);
+      expect(res.body.detail).toMatchObject({ error_code: 'GITHUB_NOT_CONFIGURED', retryable: true });
+      expect(await runsOf(s.proposalId)).toEqual([]);
+      expect(await row(s)).toMatchObject({ status: 'pending', prOpenError: null });
+    }
+  }, 60_000);
+
+  test('5. a foreign branch already on the remote fails with BRANCH_EXISTS and is left untouched', async () => {
+    const s = await seedProposal(h);
+    const branch = `relyloop/study-${s.studyId}`;
+    const foreign = await pushBranch(h.sandbox, { owner: OWNER, repo: s.repoName, token: GH_TOKEN, branch, files: { 'someone-else.txt': 'hi\n' } });
+    const res = await post(s);
+    const error = await resultOf(res.body.workflow_id).catch((e: unknown) => e);
+    expect(((error as WorkflowFailedError).cause?.cause as ApplicationFailure).type).toBe('BRANCH_EXISTS');
+    expect(await tryRevParse(bare(s), `refs/heads/${branch}`)).toBe(foreign);
+    expect(h.sandbox.pulls(OWNER, s.repoName)).toEqual([]);
+    expect((await row(s)).prOpenError).toMatch(/^BRANCH_EXISTS: /);
+    await saveHistory('open-pr-branch-exists', await h.env.client.workflow.getHandle(res.body.workflow_id).fetchHistory());
+  }, 60_000);
+
+  test('6. two proposals on one repo run strictly one after the other, each branched from the base', async () => {
+    const a = await seedProposal(h);
+    const b = await seedProposal(h, { reuse: a, diff: { fuzziness: { from: 'AUTO', to: '1' } } });
+    const [ra, rb] = await Promise.all([post(a), post(b)]);
+    const [resA, resB] = await Promise.all([resultOf(ra.body.workflow_id), resultOf(rb.body.workflow_id)]);
+    expect([resA.outcome, resB.outcome]).toEqual(['opened', 'opened']);
+    const [pa, pb] = await Promise.all([progressOf(ra.body.workflow_id), progressOf(rb.body.workflow_id)]);
+    const [first, second] = stepTimes(pa, 'lock').endedAt! <= stepTimes(pb, 'lock').endedAt! ? [pa, pb] : [pb, pa];
+    // The second got the lock only after the first had opened its PR and marked the proposal.
+    expect(stepTimes(second, 'lock').endedAt).toBeGreaterThanOrEqual(stepTimes(first, 'mark_opened').endedAt!);
+    const base = await git(bare(a), 'rev-parse', 'main');
+    for (const r of [resA, resB]) {
+      if (r.outcome !== 'opened') throw new Error('not opened');
+      expect(await git(bare(a), 'rev-parse', `${r.branch}^`)).toBe(base);
+    }
+    expect(h.sandbox.pulls(OWNER, a.repoName).map((p) => p.state)).toEqual(['open', 'open']);
+    await saveHistory('open-pr-serialized', await h.env.client.workflow.getHandle(rb.body.workflow_id).fetchHistory());
+  }, 120_000);
+
+  test('8a. rejected while waiting for the lock: no branch, no PR, rejection kept', async () => {
+    const a = await seedProposal(h);
+    const b = await seedProposal(h, { reuse: a });
+    holdPrCreation(a, 3_000);
+    const ra = await post(a);
+    await atStep(ra.body.workflow_id, 'open_pr');
+    const rb = await post(b);
+    await atStep(rb.body.workflow_id, 'lock');
+    expect((await h.api('POST', `/proposals/${b.proposalId}/reject`, { reason: 'not now' })).status).toBe(200);
+    expect(await resultOf(rb.body.workflow_id)).toEqual({ outcome: 'not_pending', status: 'no longer pending' });
+    expect(await resultOf(ra.body.workflow_id)).toMatchObject({ outcome: 'opened' });
+    expect(await tryRevParse(bare(a), `refs/heads/relyloop/study-${b.studyId}`)).toBeUndefined();
+    expect(h.sandbox.pulls(OWNER, a.repoName).map((p) => p.head.ref)).toEqual([`relyloop/study-${a.studyId}`]);
+    expect(await row(b)).toMatchObject({ status: 'rejected', rejectedReason: 'not now', prUrl: null, prOpenError: null });
+  }, 120_000);
+
+  test('8b. rejected before step 14: the PR it opened is closed, its branch deleted, the rejection kept', async () => {
+    const s = await seedProposal(h);
+    holdPrCreation(s, 2_500);
+    const res = await post(s);
+    await atStep(res.body.workflow_id, 'open_pr');
+    expect((await h.api('POST', `/proposals/${s.proposalId}/reject`, { reason: 'changed my mind' })).status).toBe(200);
+    expect(await resultOf(res.body.workflow_id)).toEqual({ outcome: 'rejected_meanwhile', closedPr: 1 });
+    expect(h.sandbox.pulls(OWNER, s.repoName).map((p) => p.state)).toEqual(['closed']);
+    expect(await tryRevParse(bare(s), `refs/heads/relyloop/study-${s.studyId}`)).toBeUndefined();
+    expect(await row(s)).toMatchObject({ status: 'rejected', rejectedReason: 'changed my mind', prUrl: null, prNumber: null, prOpenError: null });
+    expect(await lockHolder(s)).toBeNull();
+    await saveHistory('open-pr-rejected-meanwhile', await h.env.client.workflow.getHandle(res.body.workflow_id).fetchHistory());
+  }, 120_000);
+
+  test('9. a failed chart render still opens the PR, with the importance table in the body', async () => {
+    const s = await seedProposal(h, { importance: { 'field_boosts.title': 0.7, [FAIL_CHART_KEY]: 0.3 } });
+    const res = await post(s);
+    expect(await resultOf(res.body.workflow_id)).toMatchObject({ outcome: 'opened' });
+    const [pr] = h.sandbox.pulls(OWNER, s.repoName);
+    expect(pr?.body).toMatch(/Importance/i);
+    expect(pr?.body).toContain('0.7');
+    expect(await git(bare(s), 'diff', '--name-only', `main..relyloop/study-${s.studyId}`)).toBe(PARAMS_PATH);
+    expect(h.sandbox.comments(OWNER, s.repoName, pr?.number ?? 0)).toEqual([]);
+    const view = await h.api('GET', `/proposals/${s.proposalId}/open_pr`);
+    expect(view.body.steps.find((x: { step: string }) => x.step === 'render_chart').note).toContain('renderer failed (forced by test)');
+    await saveHistory('open-pr-chart-failed', await h.env.client.workflow.getHandle(res.body.workflow_id).fetchHistory());
+  }, 60_000);
+
+  test('10. ten concurrent POSTs: identical 202 bodies, one workflow execution', async () => {
+    const s = await seedProposal(h);
+    const responses = await Promise.all(Array.from({ length: 10 }, () => post(s)));
+    expect(responses.map((r) => r.status)).toEqual(Array(10).fill(202));
+    expect(new Set(responses.map((r) => JSON.stringify(r.body))).size).toBe(1);
+    await resultOf(responses[0]!.body.workflow_id);
+    expect(await runsOf(s.proposalId)).toHaveLength(1);
+    expect(h.sandbox.pulls(OWNER, s.repoName)).toHaveLength(1);
+  }, 60_000);
+
+  test('11. Temporal unreachable: 503 QUEUE_UNAVAILABLE, proposal unchanged', async () => {
+    const s = await seedProposal(h);
+    const deadTemporal = createTemporalHandle(`127.0.0.1:${await freePort()}`, 'relyloop');
+    const app = createApp({ config: h.config, db: h.db, temporal: deadTemporal, logger: createLogger({ level: 'silent', redactor: h.redactor }), apiToken: h.apiToken });
+    const server = await new Promise<Server>((resolve) => { const x = app.listen(0, '127.0.0.1', () => resolve(x)); });
+    try {
+      const { port } = server.address() as { port: number };
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/proposals/${s.proposalId}/open_pr`, { method: 'POST', headers: { authorization: `Bearer ${h.apiToken}` } });
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { detail: unknown }).detail).toMatchObject({ error_code: 'QUEUE_UNAVAILABLE', retryable: true });
+      expect(await row(s)).toMatchObject({ status: 'pending', prOpenError: null });
+      expect(await runsOf(s.proposalId)).toEqual([]);
+    } finally {
+      server.close();
+      await deadTemporal.close().catch(() => undefined);
+    }
+  }, 60_000);
+
+  test('12. a cancelled run releases the lock and records no error', async () => {
+    const s = await seedProposal(h);
+    holdPrCreation(s, 3_000);
+    const res = await post(s);
+    await atStep(res.body.workflow_id, 'open_pr');
+    await h.env.client.workflow.getHandle(res.body.workflow_id).cancel();
+    await expect(resultOf(res.body.workflow_id)).rejects.toThrow(WorkflowFailedError);
+    await until('lock released', async () => (await lockHolder(s)) === null);
+    expect(await row(s)).toMatchObject({ status: 'pending', prOpenError: null });
+  }, 60_000);
+
+  test('13. GitHub 502, 429 and a secondary rate limit during PR creation are retried: exactly one PR', async () => {
+    const s = await seedProposal(h);
+    h.sandbox.injectFaults({
+      method: 'POST', path: new RegExp(`/repos/${OWNER}/${s.repoName}/pulls$`),
+      faults: [
+        { status: 502, body: { message: 'Server Error' } },
+        { status: 429, headers: { 'retry-after': '1' }, body: { message: 'Too Many Requests' } },
+        { status: 403, headers: { 'retry-after': '1' }, body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' } },
+      ],
+    });
+    const res = await post(s);
+    expect(await resultOf(res.body.workflow_id)).toMatchObject({ outcome: 'opened', prNumber: 1 });
+    expect(h.sandbox.pulls(OWNER, s.repoName)).toHaveLength(1);
+    const prPosts = h.sandbox.requests.filter((r) => r.method === 'POST' && r.path === `/api/v3/repos/${OWNER}/${s.repoName}/pulls`);
+    expect(prPosts.map((r) => r.status)).toEqual([502, 429, 403, 201]);
+  }, 90_000);
 });

@@ -1,14 +1,20 @@
 // Workflow histories recorded by the end-to-end tests, kept under test/fixtures/histories so the
 // replay test can prove the current workflow code still replays them (no non-determinism).
-// They are rewritten only when RECORD_HISTORIES=1.
+// They are rewritten only when RECORD_HISTORIES=1 (`RECORD_HISTORIES=1 npm test -- test/e2e/open-pr`).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { temporal } from '@temporalio/proto';
+import { temporal } from '@temporalio/proto';
 
 export const HISTORY_DIR = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 
 export async function saveHistory(name: string, history: temporal.api.history.v1.IHistory): Promise<void> {
   if (process.env.RECORD_HISTORIES !== '1') return;
   await mkdir(HISTORY_DIR, { recursive: true });
-  await writeFile(`${HISTORY_DIR}${name}.json`, `${JSON.stringify(history, null, 1)}\n`);
+  // protobufjs JSON (enum names, 64-bit ints as strings); loadHistory reads it back with fromObject.
+  const json = temporal.api.history.v1.History.fromObject(JSON.parse(JSON.stringify(history))).toJSON();
+  await writeFile(`${HISTORY_DIR}${name}.json`, `${JSON.stringify(json)}\n`);
+}
+
+export function loadHistory(text: string): temporal.api.history.v1.History {
+  return temporal.api.history.v1.History.fromObject(JSON.parse(text));
 }
