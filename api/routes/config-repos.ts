@@ -1,7 +1,7 @@
 // /config-repos (SPEC §4). POST checks in the order the spec gives: URL (400/422), secret file
 // (400 AUTH_REF_NOT_FOUND), name (409, also when a concurrent insert wins the unique index).
 import { AppError } from '../../domain/errors.js';
-import { isRepoUrlProblem, parseGitHubRepoUrl } from '../../domain/github-url.js';
+import { isRepoUrlProblem, parseGitHubRepoUrl, type GitHubRepoRef, type RepoUrlProblem } from '../../domain/github-url.js';
 import { checkSecretFile } from '../../runtime/secrets.js';
 import {
   deleteConfigRepo, findConfigRepo, insertConfigRepo, isConfigRepoNameTaken, listConfigRepos, updateConfigRepo,
@@ -13,6 +13,18 @@ import {
 } from '../schemas/config-repos.js';
 import { validationError } from '../validation.js';
 import { toListResult, type RouteContext } from './context.js';
+
+/**
+ * SPEC §4: SSH and other non-http schemes are an unsupported provider (400) even when the URL
+ * carries a user (`ssh://git@github.com/…`), so the scheme is judged before the credentials rule.
+ */
+function tryRepoUrl(input: string, ctx: RouteContext): GitHubRepoRef | RepoUrlProblem {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(input)?.[1]?.toLowerCase();
+  if (scheme !== undefined && scheme !== 'https' && scheme !== 'http') {
+    return { kind: 'unsupported_provider', message: `${scheme}:// URLs are not supported; use https://` };
+  }
+  return parseGitHubRepoUrl(input, { hosts: ctx.config.githubHosts, httpHosts: ctx.config.githubHttpHosts });
+}
 
 const notFound = (id: string) => new AppError({ code: 'CONFIG_REPO_NOT_FOUND', message: `config repo ${id} not found` });
 
@@ -37,7 +49,7 @@ export function configRepoRoutes(ctx: RouteContext): RouteSpec[] {
       success: { status: 201, description: 'Created', schema: configRepoJson },
       errors: ['UNSUPPORTED_PROVIDER', 'AUTH_REF_NOT_FOUND', 'CONFIG_REPO_NAME_TAKEN'],
       async handler({ body }) {
-        const ref = parseGitHubRepoUrl(body.repo_url, { hosts: ctx.config.githubHosts, httpHosts: ctx.config.githubHttpHosts });
+        const ref = tryRepoUrl(body.repo_url, ctx);
         if (isRepoUrlProblem(ref)) {
           if (ref.kind === 'invalid') throw validationError('repo_url', ref.message);
           throw new AppError({ code: 'UNSUPPORTED_PROVIDER', message: ref.message });

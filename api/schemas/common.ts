@@ -19,6 +19,22 @@ export const secretRef = z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/, 'm
  */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
+/**
+ * Wraps an object schema so reserved keys are a 422 naming them. The check runs on the parsed
+ * JSON itself, before zod copies keys into a new object (which silently drops `__proto__`).
+ */
+export function refusingReservedKeys<T extends z.ZodType>(schema: T) {
+  return z
+    .unknown()
+    .superRefine((value, ctx) => {
+      if (typeof value !== 'object' || value === null) return;
+      for (const key of Object.keys(value)) {
+        if (FORBIDDEN_KEYS.has(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'is a reserved name (__proto__, constructor, prototype)' });
+      }
+    })
+    .pipe(schema);
+}
+
 /** A parameter name: one flat key of the params file, e.g. `field_boosts.title` (SPEC §5 step 8). */
 export const paramName = z
   .string()

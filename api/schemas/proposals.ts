@@ -4,7 +4,7 @@
 // template's declared_params here: the workflow does that inside the lock (SPEC §5 step 8).
 import { z } from 'zod';
 import type { Proposal } from '../../db/proposals.js';
-import { id, pagingQuery, paramName, timestamp } from './common.js';
+import { id, pagingQuery, paramName, refusingReservedKeys, timestamp } from './common.js';
 
 export const MAX_DIFF_KEYS = 200;
 
@@ -12,10 +12,10 @@ const scalar = z.union([z.number(), z.string().max(1000), z.boolean(), z.null()]
 
 const diffEntry = z.strictObject({ from: scalar, to: scalar });
 
-export const configDiff = z
+export const configDiff = refusingReservedKeys(z
   .record(paramName, diffEntry)
   .refine((o) => Object.keys(o).length >= 1, 'must change at least one parameter')
-  .refine((o) => Object.keys(o).length <= MAX_DIFF_KEYS, `at most ${MAX_DIFF_KEYS} parameters`)
+  .refine((o) => Object.keys(o).length <= MAX_DIFF_KEYS, `at most ${MAX_DIFF_KEYS} parameters`))
   .describe('{param: {from, to}}; from/to are numbers, strings (≤ 1000 chars), booleans or null.');
 
 export const createProposalBody = z.strictObject({

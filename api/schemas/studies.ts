@@ -2,13 +2,13 @@
 // carry what a proposal and its PR body need (metric, baseline, best, importances, follow-ups).
 import { z } from 'zod';
 import type { Study } from '../../db/studies.js';
-import { displayName, id, pagingQuery, paramName, timestamp } from './common.js';
+import { displayName, id, pagingQuery, paramName, refusingReservedKeys, timestamp } from './common.js';
 
 export const MAX_IMPORTANCE_KEYS = 200;
 
-const importance = z
+const importance = refusingReservedKeys(z
   .record(paramName, z.number())
-  .refine((o) => Object.keys(o).length <= MAX_IMPORTANCE_KEYS, `at most ${MAX_IMPORTANCE_KEYS} parameters`);
+  .refine((o) => Object.keys(o).length <= MAX_IMPORTANCE_KEYS, `at most ${MAX_IMPORTANCE_KEYS} parameters`));
 
 export const createStudyBody = z.strictObject({
   name: displayName(256),
