@@ -15,9 +15,10 @@ export interface GitStepsResult {
   chartRendered: boolean;
 }
 
-function gitActivitiesOn(taskQueue: string) {
+function gitActivitiesOn(taskQueue: string, summary: string) {
   return proxyActivities<GitActivities>({
     taskQueue,
+    summary,
     // A live worker picks tasks up within seconds; a minute without means it is gone.
     scheduleToStartTimeout: '1 minute',
     // Clone of a large repo or a slow push; retries cover transient network errors.
@@ -43,7 +44,7 @@ export async function runGitSteps(
     const queue = await progress.run('claim', () => control.claimGitWorker(), (q) => `git steps on ${q}`);
     progress.countGitClaim();
     try {
-      return await gitSteps(progress, gitActivitiesOn(queue), proposal, branch);
+      return await gitSteps(progress, (summary) => gitActivitiesOn(queue, summary), proposal, branch);
     } catch (error) {
       if (claim >= MAX_GIT_WORKER_CLAIMS || !isWorkerLost(error)) throw error;
       log.warn('git worker lost; claiming another and redoing the git steps', { queue, claim });
@@ -51,21 +52,21 @@ export async function runGitSteps(
   }
 }
 
-async function gitSteps(progress: Progress, git: GitActivities, proposal: ProposalContext, branch: string): Promise<GitStepsResult> {
+async function gitSteps(progress: Progress, git: (summary: string) => GitActivities, proposal: ProposalContext, branch: string): Promise<GitStepsResult> {
   const { repo, proposalId } = proposal;
-  const { baseCommit } = await progress.run('sync', () => git.syncRepoCache({ repo }), (r) => `base ${r.baseCommit.slice(0, 12)}`);
-  const { adoptCommit } = await progress.run('branch_check', () => git.checkBranch({ repo, branch, proposalId }),
+  const { baseCommit } = await progress.run('sync', () => git(`5/15 sync repo cache, fetch ${repo.baseBranch}`).syncRepoCache({ repo }), (r) => `base ${r.baseCommit.slice(0, 12)}`);
+  const { adoptCommit } = await progress.run('branch_check', () => git(`6/15 check ${branch} is free on the remote`).checkBranch({ repo, branch, proposalId }),
     (r) => (r.adoptCommit ? `adopting our earlier commit ${r.adoptCommit.slice(0, 12)}` : 'branch is free'));
   const file = await progress.run('path_check', () =>
-    git.readParamsFile({ repo, baseCommit, configPath: proposal.configPath, templateName: proposal.templateName }));
+    git(`7/15 check path ${proposal.configPath}/${proposal.templateName}.params.json`).readParamsFile({ repo, baseCommit, configPath: proposal.configPath, templateName: proposal.templateName }));
   const change = await progress.run('apply_diff', () =>
-    git.applyConfigDiff({ paramsPath: file.path, text: file.text, diff: proposal.configDiff, declaredParams: proposal.declaredParams }),
+    git(`8/15 apply ${Object.keys(proposal.configDiff).length} parameter change(s)`).applyConfigDiff({ paramsPath: file.path, text: file.text, diff: proposal.configDiff, declaredParams: proposal.declaredParams }),
   (c) => `${c.changes.length} parameter(s), ${c.changes.filter((x) => x.drift).length} drifted`);
 
   let chart: ChartOutcome = { ok: false, reason: 'no parameter importance' };
   const importance = proposal.study?.parameterImportance;
   if (importance && Object.keys(importance).length > 0) {
-    chart = await progress.run('render_chart', () => git.renderChart({ proposalId, importance }),
+    chart = await progress.run('render_chart', () => git('9/15 render the parameter-importance chart').renderChart({ proposalId, importance }),
       (c) => (c.ok ? 'rendered' : `failed, importance table in the PR body instead: ${c.reason}`));
   } else {
     progress.skip('render_chart', proposal.study ? 'study has no parameter importance' : 'manual proposal');
@@ -76,8 +77,8 @@ async function gitSteps(progress: Progress, git: GitActivities, proposal: Propos
     progress.skip('push', 'branch already holds our commit');
   } else {
     const { commit } = await progress.run('commit', () =>
-      git.commitChange({ proposal, baseCommit, change, chartPath: chart.ok ? chart.chartPath : undefined }), (c) => c.commit.slice(0, 12));
-    await progress.run('push', () => git.pushBranch({ repo, branch, commit }), (p) => p.outcome);
+      git('10/15 commit params change' + (chart.ok ? ' and chart' : '')).commitChange({ proposal, baseCommit, change, chartPath: chart.ok ? chart.chartPath : undefined }), (c) => c.commit.slice(0, 12));
+    await progress.run('push', () => git(`11/15 push ${branch} (create only)`).pushBranch({ repo, branch, commit }), (p) => p.outcome);
   }
   return { change, chartRendered: chart.ok };
 }

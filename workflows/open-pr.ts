@@ -18,20 +18,23 @@ const retry = (maximumAttempts: number, maximumInterval: string): ActivityOption
   initialInterval: '1 second', backoffCoefficient: 2, maximumInterval, maximumAttempts, nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
 });
 
+/** Activity proxies whose calls carry a one-line summary shown in the Web UI's event history. */
+const withSummary = (options: ActivityOptions) => (summary: string) => proxyActivities<SharedActivities>({ ...options, summary });
+
 // Database calls are short; a few minutes of outage are ridden out.
-const db = proxyActivities<SharedActivities>({ startToCloseTimeout: '30 seconds', retry: retry(12, '30 seconds') });
+const db = withSummary({ startToCloseTimeout: '30 seconds', retry: retry(12, '30 seconds') });
 // GitHub calls: rate-limit waits arrive as nextRetryDelay from the activity (SPEC §9), so the
 // interval cap only bounds ordinary backoff.
-const github = proxyActivities<SharedActivities>({ startToCloseTimeout: '2 minutes', retry: retry(8, '2 minutes') });
+const github = withSummary({ startToCloseTimeout: '2 minutes', retry: retry(8, '2 minutes') });
 // Signal-with-start of the lock and the worker claim are quick control-plane calls.
-const control = proxyActivities<SharedActivities>({ startToCloseTimeout: '20 seconds', retry: retry(10, '10 seconds') });
+const control = withSummary({ startToCloseTimeout: '20 seconds', retry: retry(10, '10 seconds') });
 
 /** A lease comfortably longer than the git and GitHub steps; renewed every third of it. */
 const LOCK_LEASE_MS = 10 * 60_000;
 
 export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenPrOutcome> {
   const progress = new Progress();
-  const loaded = await progress.run('load', () => db.loadProposal({ proposalId }));
+  const loaded = await progress.run('load', () => db('1/15 load proposal, cluster, template, config repo, study').loadProposal({ proposalId }));
   if ('notPending' in loaded) {
     log.info('proposal is not pending; nothing to do', { proposalId, status: loaded.notPending });
     return { outcome: 'not_pending', status: loaded.notPending };
@@ -42,20 +45,20 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
   try {
     progress.start('lock');
     const result = await withRepoLock(
-      { requestRepoLock: control.requestRepoLock },
+      { requestRepoLock: control(`2/15 request lock repo-lock:${proposal.repo.configRepoId}`).requestRepoLock },
       { configRepoId: proposal.repo.configRepoId, leaseMs: LOCK_LEASE_MS, onGranted: () => progress.finish('lock', 'completed') },
       async (): Promise<OpenPrOutcome> => {
-        const pending = await progress.run('recheck', () => db.isProposalPending({ proposalId }));
+        const pending = await progress.run('recheck', () => db('3/15 recheck the proposal is still pending').isProposalPending({ proposalId }));
         if (!pending) return { outcome: 'not_pending', status: 'no longer pending' };
 
-        const { change, chartRendered } = await runGitSteps(progress, control, { proposal, branch });
+        const { change, chartRendered } = await runGitSteps(progress, control('4/15 claim a worker for the git steps'), { proposal, branch });
 
-        const pr = await progress.run('open_pr', () => github.openPullRequest({ proposal, branch, changes: change.changes, chartRendered }),
+        const pr = await progress.run('open_pr', () => github(`12/15 open PR ${branch} → ${proposal.repo.baseBranch}`).openPullRequest({ proposal, branch, changes: change.changes, chartRendered }),
           (p) => `${p.adopted ? 'adopted' : 'opened'} PR #${p.number}`);
 
         if (chartRendered) {
           // Not fatal (SPEC §5 step 13): the chart is on the branch either way.
-          await progress.run('comment', () => github.commentChart({ proposal, prNumber: pr.number, branch }),
+          await progress.run('comment', () => github(`13/15 comment the chart on PR #${pr.number}`).commentChart({ proposal, prNumber: pr.number, branch }),
             (c) => (c.posted ? 'posted' : 'already posted')).catch((error: unknown) => {
             if (isCancellation(error)) throw error;
             log.warn('chart comment failed; continuing', { error: describeFailure(error) });
@@ -65,25 +68,27 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
         }
 
         const marked = await progress.run('mark_opened', () =>
-          db.markProposalOpened({ proposalId, prUrl: pr.url, prNumber: pr.number, branch }));
+          db('14/15 mark the proposal pr_opened (only if still pending)').markProposalOpened({ proposalId, prUrl: pr.url, prNumber: pr.number, branch }));
         if (marked) return { outcome: 'opened', prUrl: pr.url, prNumber: pr.number, branch, adoptedPr: pr.adopted };
 
         // Rejected while we worked: undo what we opened, leave the rejection untouched.
         log.warn('proposal was rejected meanwhile; closing the PR and deleting the branch', { proposalId, pr: pr.number });
-        await github.closePullRequest({ repo: proposal.repo, number: pr.number });
-        await github.deleteBranch({ repo: proposal.repo, branch });
+        await github(`compensate: close PR #${pr.number}`).closePullRequest({ repo: proposal.repo, number: pr.number });
+        await github(`compensate: delete branch ${branch}`).deleteBranch({ repo: proposal.repo, branch });
         return { outcome: 'rejected_meanwhile', closedPr: pr.number };
       },
     );
+    progress.start('release'); // withRepoLock released it in its finally
     progress.finish('release', 'completed');
     return result;
   } catch (error) {
+    progress.start('release');
     progress.finish('release', 'completed', { note: 'released after failure' });
     if (isCancellation(error)) throw error;
     const failure = findApplicationFailure(error);
     const code = failure?.type && NON_RETRYABLE_TYPES.includes(failure.type) ? failure.type : 'INTERNAL_ERROR';
     const detail = failure?.message ?? describeFailure(error);
-    await db.recordPrOpenError({ proposalId, error: `${code}: ${detail}` });
+    await db(`record pr_open_error ${code}`).recordPrOpenError({ proposalId, error: `${code}: ${detail}` });
     throw error;
   }
 }

@@ -133,8 +133,19 @@ describe('open_pr end to end', () => {
     for await (const w of h.env.client.workflow.list({ query: `ProposalId = '${s.proposalId}'` })) found.push(w.workflowId);
     expect(found).toEqual([res.body.workflow_id]);
 
+    // What the Web UI shows: the run's static summary and a summary on every activity.
+    const handle = h.env.client.workflow.getHandle(res.body.workflow_id);
+    const description = await handle.describe();
+    expect(await description.staticSummary()).toBe(`Open PR for proposal ${s.proposalId} on ${s.repoName}`);
+    expect(description.searchAttributes).toMatchObject({ ProposalId: [s.proposalId], ConfigRepoId: [s.configRepoId], ClusterId: [s.clusterId], OpenPrStep: ['release'] });
+    const history = await handle.fetchHistory();
+    const summaries = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes)
+      .map((e) => JSON.parse(Buffer.from(e.userMetadata?.summary?.data ?? []).toString() || 'null') as string | null);
+    expect(summaries).toHaveLength(14);
+    expect(summaries.every((x) => typeof x === 'string' && x.length > 0)).toBe(true);
+    expect(summaries).toContain(`12/15 open PR ${branch} → main`);
+
     // The token is nowhere: sandbox request bodies, logs, cache files, history, the row.
-    const history = await h.env.client.workflow.getHandle(res.body.workflow_id).fetchHistory();
     await saveHistory('open-pr-study-backed', history);
     expect(JSON.stringify(history)).not.toContain(GH_TOKEN);
     expect(h.sandbox.requests.map((r) => r.body).join('\n')).not.toContain(GH_TOKEN);
