@@ -30,12 +30,12 @@ export function toApplicationFailure(error: unknown, redactor: Redactor): Applic
   return ApplicationFailure.create({ type: e.name || 'Error', message: redactor.redactString(e.message), nonRetryable: false });
 }
 
-type AsyncFns = Record<string, (...args: never[]) => Promise<unknown>>;
+type AsyncFn = (...args: never[]) => Promise<unknown>;
 
 /** Wraps every activity of `activities` so its failures pass through toApplicationFailure. */
-export function withFailureConversion<T extends AsyncFns>(activities: T, redactor: Redactor): T {
+export function withFailureConversion<T extends object>(activities: T, redactor: Redactor): T {
   const wrapped: Record<string, unknown> = {};
-  for (const [name, fn] of Object.entries(activities)) {
+  for (const [name, fn] of Object.entries(activities) as [string, AsyncFn][]) {
     wrapped[name] = async (...args: never[]) => {
       try {
         return await fn(...args);
