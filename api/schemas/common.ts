@@ -6,8 +6,12 @@ import { ENDPOINT_ERRORS } from '../../domain/errors.js';
 /** Ids are UUIDs; any 8-4-4-4-12 hex form is accepted (a well-formed unknown id is a 404). */
 export const id = z.guid();
 
-/** Human-readable names (clusters, studies): no control characters. */
-export const displayName = (max: number) => z.string().min(1).max(max).regex(/^[^\p{Cc}]+$/u, 'must not contain control characters');
+/** No C0 control characters or DEL (a plain pattern: flags would not survive into OpenAPI). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const NO_CONTROL_CHARS = /^[^\x00-\x1f\x7f]+$/;
+
+/** Human-readable names (clusters, studies). */
+export const displayName = (max: number) => z.string().min(1).max(max).regex(NO_CONTROL_CHARS, 'must not contain control characters');
 
 /** A secret file name under the secrets dir (SPEC §3 auth_ref). */
 export const secretRef = z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/, 'may contain only letters, digits, _ and -');
@@ -24,15 +28,16 @@ export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constr
  * JSON itself, before zod copies keys into a new object (which silently drops `__proto__`).
  */
 export function refusingReservedKeys<T extends z.ZodType>(schema: T) {
-  return z
-    .unknown()
-    .superRefine((value, ctx) => {
-      if (typeof value !== 'object' || value === null) return;
+  // A preprocess (not a pipe from z.unknown()) keeps the object schema visible to the OpenAPI
+  // generator; an issue added here stops the parse before `schema` runs.
+  return z.preprocess((value, ctx) => {
+    if (typeof value === 'object' && value !== null) {
       for (const key of Object.keys(value)) {
-        if (FORBIDDEN_KEYS.has(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'is a reserved name (__proto__, constructor, prototype)' });
+        if (FORBIDDEN_KEYS.has(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'is a reserved name (__proto__, constructor, prototype)', input: value });
       }
-    })
-    .pipe(schema);
+    }
+    return value;
+  }, schema);
 }
 
 /** A parameter name: one flat key of the params file, e.g. `field_boosts.title` (SPEC §5 step 8). */
@@ -40,7 +45,7 @@ export const paramName = z
   .string()
   .min(1)
   .max(256)
-  .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters')
+  .regex(NO_CONTROL_CHARS, 'must not contain control characters')
   .refine((k) => !FORBIDDEN_KEYS.has(k), 'is a reserved name (__proto__, constructor, prototype)');
 
 /** Git branch names (git check-ref-format, restricted to a safe alphabet). */

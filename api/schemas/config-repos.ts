@@ -2,7 +2,7 @@
 // accepted: sending it is an unknown field.
 import { z } from 'zod';
 import type { ConfigRepo } from '../../db/config-repos.js';
-import { branchName, displayName, id, pagingQuery, secretRef, timestamp } from './common.js';
+import { branchName, id, pagingQuery, secretRef, timestamp } from './common.js';
 
 export const configRepoName = z.string().min(1).max(128).regex(/^[a-z0-9][a-z0-9-]*$/, 'must match ^[a-z0-9][a-z0-9-]*$');
 
@@ -28,7 +28,7 @@ export const listConfigReposQuery = z.strictObject({ ...pagingQuery });
 
 export const configRepoJson = z.strictObject({
   id,
-  name: displayName(128),
+  name: z.string(),
   provider: z.literal('github'),
   repo_url: z.string().describe('Canonical form: {scheme}://{host}/{owner}/{repo}.'),
   default_branch: z.string(),

@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
+import type { Express } from 'express';
 import { createApp } from '../../api/app.js';
 import { loadConfig, type Config } from '../../domain/config.js';
 import { Redactor } from '../../domain/redact.js';
@@ -37,6 +38,8 @@ export interface RequestOptions {
 
 export interface ApiHarness {
   kind: DbKind;
+  /** The Express app, for walking its router stack. */
+  app: Express;
   url: string;
   apiToken: string;
   db: Database;
@@ -89,7 +92,7 @@ export async function startApiHarness(opts: { kind: DbKind; logDestination?: Wri
   const url = `http://127.0.0.1:${address.port}`;
 
   return {
-    kind: opts.kind, url, apiToken, db, config, secretsDir,
+    kind: opts.kind, app, url, apiToken, db, config, secretsDir,
     refs: { good: 'gh_token', second: 'gh_token_2', empty: 'empty_token', directory: 'a_directory', escapingFile: 'escaping_file', escapingDir: 'escaping_dir' },
     async request(method, pathAndQuery, o = {}) {
       const headers: Record<string, string> = {};
