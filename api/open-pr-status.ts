@@ -3,13 +3,15 @@
 // status comes from the workflow's `progress` query; attempts and failures from the run's history
 // and its pending activities, which also works while no worker is up to answer the query.
 import type { WorkflowHandle } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+// @temporalio/proto is CommonJS: Node's ESM loader cannot see its named exports.
+import proto, { type temporal } from '@temporalio/proto';
 import { ACTIVITY_STEPS, OPEN_PR_STEPS, progressQuery, type OpenPrProgress, type OpenPrStep, type StepStatus } from '../domain/open-pr-contracts.js';
 import { redactTokens } from '../domain/redact.js';
 import type { TemporalHandle } from '../runtime/temporal-client.js';
 
+
 type EventType = temporal.api.enums.v1.EventType;
-const E = temporal.api.enums.v1.EventType;
+const E = proto.temporal.api.enums.v1.EventType;
 
 export interface StepView {
   step: OpenPrStep;

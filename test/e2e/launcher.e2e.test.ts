@@ -9,9 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+// @temporalio/proto is CommonJS: Node's ESM loader cannot see its named exports.
+import proto, { type temporal } from '@temporalio/proto';
 import { parse, stringify } from 'yaml';
 import { freePort } from '../support/ports.js';
+
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -85,7 +87,7 @@ describe('npm start (embedded defaults)', () => {
         await waitFor('a worker polling the task queue', async () => {
           const tq = await connection.workflowService.describeTaskQueue({
             namespace: 'relyloop', taskQueue: { name: 'relyloop-pr' },
-            taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
           });
           return (tq.pollers ?? []).length > 0;
         }, 30_000);

@@ -3,7 +3,9 @@
 // They are rewritten only when RECORD_HISTORIES=1 (`RECORD_HISTORIES=1 npm test -- test/e2e/open-pr`).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { temporal } from '@temporalio/proto';
+// @temporalio/proto is CommonJS: Node's ESM loader cannot see its named exports.
+import proto, { type temporal } from '@temporalio/proto';
+
 
 export const HISTORY_DIR = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 
@@ -11,10 +13,10 @@ export async function saveHistory(name: string, history: temporal.api.history.v1
   if (process.env.RECORD_HISTORIES !== '1') return;
   await mkdir(HISTORY_DIR, { recursive: true });
   // protobufjs JSON (enum names, 64-bit ints as strings); loadHistory reads it back with fromObject.
-  const json = temporal.api.history.v1.History.fromObject(JSON.parse(JSON.stringify(history))).toJSON();
+  const json = proto.temporal.api.history.v1.History.fromObject(JSON.parse(JSON.stringify(history))).toJSON();
   await writeFile(`${HISTORY_DIR}${name}.json`, `${JSON.stringify(json)}\n`);
 }
 
 export function loadHistory(text: string): temporal.api.history.v1.History {
-  return temporal.api.history.v1.History.fromObject(JSON.parse(text));
+  return proto.temporal.api.history.v1.History.fromObject(JSON.parse(text));
 }

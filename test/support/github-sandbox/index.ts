@@ -92,7 +92,7 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const host = `127.0.0.1:${port}`;
   origin = `http://${host}`;

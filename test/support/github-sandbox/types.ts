@@ -104,4 +104,6 @@ export interface GitHubSandbox {
 export interface StartGitHubSandboxOptions {
   /** Where bare repos live; a fresh temp dir (removed on close) when omitted. */
   rootDir?: string;
+  /** Port on 127.0.0.1; a random free one when omitted (the demo uses a fixed one). */
+  port?: number;
 }
