@@ -36,6 +36,11 @@ export const progressQuery = defineQuery<OpenPrProgress>('progress');
 
 export interface OpenPrInput {
   proposalId: string;
+  /**
+   * How long a git step may wait for the claimed worker before it counts as gone and another is
+   * claimed (default 1 minute). Not secret; the API never sets it.
+   */
+  gitWorkerStartTimeoutMs?: number;
 }
 
 export type OpenPrOutcome =

@@ -15,12 +15,14 @@ export interface GitStepsResult {
   chartRendered: boolean;
 }
 
-function gitActivitiesOn(taskQueue: string, summary: string) {
+/** A live worker picks tasks up within seconds; a minute without means it is gone. */
+export const DEFAULT_GIT_WORKER_START_TIMEOUT_MS = 60_000;
+
+function gitActivitiesOn(taskQueue: string, summary: string, startTimeoutMs: number) {
   return proxyActivities<GitActivities>({
     taskQueue,
     summary,
-    // A live worker picks tasks up within seconds; a minute without means it is gone.
-    scheduleToStartTimeout: '1 minute',
+    scheduleToStartTimeout: startTimeoutMs,
     // Clone of a large repo or a slow push; retries cover transient network errors.
     startToCloseTimeout: '5 minutes',
     retry: {
@@ -38,13 +40,13 @@ function isWorkerLost(error: unknown): boolean {
 export async function runGitSteps(
   progress: Progress,
   control: Pick<SharedActivities, 'claimGitWorker'>,
-  { proposal, branch }: { proposal: ProposalContext; branch: string },
+  { proposal, branch, startTimeoutMs = DEFAULT_GIT_WORKER_START_TIMEOUT_MS }: { proposal: ProposalContext; branch: string; startTimeoutMs?: number },
 ): Promise<GitStepsResult> {
   for (let claim = 1; ; claim++) {
     const queue = await progress.run('claim', () => control.claimGitWorker(), (q) => `git steps on ${q}`);
     progress.countGitClaim();
     try {
-      return await gitSteps(progress, (summary) => gitActivitiesOn(queue, summary), proposal, branch);
+      return await gitSteps(progress, (summary) => gitActivitiesOn(queue, summary, startTimeoutMs), proposal, branch);
     } catch (error) {
       if (claim >= MAX_GIT_WORKER_CLAIMS || !isWorkerLost(error)) throw error;
       log.warn('git worker lost; claiming another and redoing the git steps', { queue, claim });

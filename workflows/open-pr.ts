@@ -32,7 +32,7 @@ const control = withSummary({ startToCloseTimeout: '20 seconds', retry: retry(10
 /** A lease comfortably longer than the git and GitHub steps; renewed every third of it. */
 const LOCK_LEASE_MS = 10 * 60_000;
 
-export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenPrOutcome> {
+export async function openPrWorkflow({ proposalId, gitWorkerStartTimeoutMs }: OpenPrInput): Promise<OpenPrOutcome> {
   const progress = new Progress();
   const loaded = await progress.run('load', () => db('1/15 load proposal, cluster, template, config repo, study').loadProposal({ proposalId }));
   if ('notPending' in loaded) {
@@ -51,7 +51,7 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
         const pending = await progress.run('recheck', () => db('3/15 recheck the proposal is still pending').isProposalPending({ proposalId }));
         if (!pending) return { outcome: 'not_pending', status: 'no longer pending' };
 
-        const { change, chartRendered } = await runGitSteps(progress, control('4/15 claim a worker for the git steps'), { proposal, branch });
+        const { change, chartRendered } = await runGitSteps(progress, control('4/15 claim a worker for the git steps'), { proposal, branch, startTimeoutMs: gitWorkerStartTimeoutMs });
 
         const pr = await progress.run('open_pr', () => github(`12/15 open PR ${branch} → ${proposal.repo.baseBranch}`).openPullRequest({ proposal, branch, changes: change.changes, chartRendered }),
           (p) => `${p.adopted ? 'adopted' : 'opened'} PR #${p.number}`);

@@ -35,6 +35,8 @@ export interface OpenPrHarness {
   /** Everything the service logged (JSON lines). */
   logs: string[];
   api(method: string, pathAndQuery: string, body?: unknown): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any -- asserted field by field
+  /** The workers started with the harness (one process's worth: shared + git queue). */
+  initialWorkers: Awaited<ReturnType<OpenPrHarness['startWorkers']>>;
   /** Starts (another) worker process's worth of workers; returns them for stopping. */
   startWorkers(overrides?: Partial<ActivityDeps>): Promise<{ workers: Worker[]; gitTaskQueue: string; stop(): Promise<void> }>;
   close(): Promise<void>;
@@ -94,7 +96,7 @@ export async function startOpenPrHarness(opts: { activityOverrides?: Partial<Act
     stops.push(stop);
     return { workers, gitTaskQueue, stop };
   };
-  await startWorkers();
+  const initialWorkers = await startWorkers();
 
   const app = createApp({ config, db, temporal, logger, apiToken });
   const server = await new Promise<Server>((resolve) => {
@@ -104,7 +106,7 @@ export async function startOpenPrHarness(opts: { activityOverrides?: Partial<Act
   const apiUrl = `http://127.0.0.1:${port}`;
 
   return {
-    env, sandbox, db, config, redactor, apiUrl, apiToken, root, logs, startWorkers,
+    env, sandbox, db, config, redactor, apiUrl, apiToken, root, logs, startWorkers, initialWorkers,
     async api(method, pathAndQuery, body) {
       const res = await fetch(`${apiUrl}/api/v1${pathAndQuery}`, {
         method,
