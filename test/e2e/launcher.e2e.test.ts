@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 // @temporalio/proto is CommonJS: Node's ESM loader cannot see its named exports.
-import proto, { type temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { parse, stringify } from 'yaml';
 import { freePort } from '../support/ports.js';
 
