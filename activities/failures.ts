@@ -4,7 +4,7 @@
 // anything else is retryable. Messages are redacted and no cause or stack of ours is attached,
 // because failures are persisted in workflow history.
 import { ApplicationFailure } from '@temporalio/activity';
-import { AppError } from '../domain/errors.js';
+import { AppError, transientTypeOf } from '../domain/errors.js';
 import type { Redactor } from '../domain/redact.js';
 import { GitHubCallError } from './github/errors.js';
 
@@ -18,13 +18,17 @@ export function toApplicationFailure(error: unknown, redactor: Redactor): Applic
   if (error instanceof GitHubCallError) {
     const message = redactor.redactString(error.message);
     if (!error.retryable && error.code) return ApplicationFailure.create({ type: error.code, message, nonRetryable: true });
+    // Retried by Temporal; a rate limit waits as long as GitHub asked (SPEC §9). Once attempts
+    // run out the workflow reports GITHUB_API_FAILED.
     return ApplicationFailure.create({
-      type: error.retryAfterMs === undefined ? 'GITHUB_TRANSIENT' : 'GITHUB_RATE_LIMITED', message, nonRetryable: false,
+      type: transientTypeOf('GITHUB_API_FAILED'), message, nonRetryable: false,
       ...(error.retryAfterMs === undefined ? {} : { nextRetryDelay: error.retryAfterMs }),
     });
   }
   if (error instanceof AppError) {
-    return ApplicationFailure.create({ type: error.code, message: redactor.redactString(error.message), nonRetryable: !error.retryable });
+    const message = redactor.redactString(error.message);
+    if (error.retryable) return ApplicationFailure.create({ type: transientTypeOf(error.code), message, nonRetryable: false });
+    return ApplicationFailure.create({ type: error.code, message, nonRetryable: true });
   }
   const e = error instanceof Error ? error : new Error(String(error));
   return ApplicationFailure.create({ type: e.name || 'Error', message: redactor.redactString(e.message), nonRetryable: false });

@@ -73,3 +73,19 @@ export function isWorkflowErrorCode(code: string): code is WorkflowErrorCode {
 export function httpStatusOf(code: ErrorCode): number {
   return code in ENDPOINT_ERRORS ? ENDPOINT_ERRORS[code as EndpointErrorCode] : 500;
 }
+
+/**
+ * Failure type of a retryable attempt of `code` (e.g. a 502 during clone). It must differ from the
+ * code itself, which the retry policy lists as non-retryable; once retries are exhausted the
+ * workflow reports the code (`terminalCodeOf`).
+ */
+export function transientTypeOf(code: ErrorCode): string {
+  return `${code}_TRANSIENT`;
+}
+
+/** The error code a failure type stands for: the code itself, or the code of its transient form. */
+export function terminalCodeOf(type: string | null | undefined): ErrorCode | undefined {
+  if (!type) return undefined;
+  const code = type.endsWith('_TRANSIENT') ? type.slice(0, -'_TRANSIENT'.length) : type;
+  return code in ENDPOINT_ERRORS || isWorkflowErrorCode(code) ? (code as ErrorCode) : undefined;
+}

@@ -5,7 +5,7 @@
 import { isCancellation, log, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { SharedActivities } from '../activities/types.js';
 import { createBranchName } from '../domain/branch-names.js';
-import { WORKFLOW_ERROR_CODES } from '../domain/errors.js';
+import { terminalCodeOf, WORKFLOW_ERROR_CODES } from '../domain/errors.js';
 import type { OpenPrInput, OpenPrOutcome } from '../domain/open-pr-contracts.js';
 import { runGitSteps } from './git-steps.js';
 import { describeFailure, findApplicationFailure, Progress } from './open-pr-progress.js';
@@ -86,7 +86,8 @@ export async function openPrWorkflow({ proposalId, gitWorkerStartTimeoutMs }: Op
     progress.finish('release', 'completed', { note: 'released after failure' });
     if (isCancellation(error)) throw error;
     const failure = findApplicationFailure(error);
-    const code = failure?.type && NON_RETRYABLE_TYPES.includes(failure.type) ? failure.type : 'INTERNAL_ERROR';
+    // A transient failure whose retries ran out reports its code (e.g. CLONE_FAILED after 5 × 502).
+    const code = terminalCodeOf(failure?.type) ?? 'INTERNAL_ERROR';
     const detail = failure?.message ?? describeFailure(error);
     await db(`record pr_open_error ${code}`).recordPrOpenError({ proposalId, error: `${code}: ${detail}` });
     throw error;

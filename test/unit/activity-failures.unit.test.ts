@@ -1,0 +1,51 @@
+// How activity errors become the ApplicationFailures Temporal persists (SPEC §5, §7, §9).
+import { describe, expect, test } from '@jest/globals';
+import { ApplicationFailure } from '@temporalio/common';
+import { toApplicationFailure, withFailureConversion } from '../../activities/failures.js';
+import { GitHubCallError } from '../../activities/github/errors.js';
+import { AppError, terminalCodeOf, WORKFLOW_ERROR_CODES } from '../../domain/errors.js';
+import { Redactor } from '../../domain/redact.js';
+import { NON_RETRYABLE_TYPES } from '../../workflows/open-pr.js';
+
+const token = `ghp_${'Q7w'.repeat(13)}`;
+const redactor = new Redactor();
+
+describe('toApplicationFailure', () => {
+  test.each([
+    ['terminal AppError', new AppError({ code: 'BRANCH_EXISTS', message: 'branch x exists' }), { type: 'BRANCH_EXISTS', nonRetryable: true }],
+    ['retryable AppError (502 during clone)', new AppError({ code: 'CLONE_FAILED', retryable: true, message: 'HTTP 502' }), { type: 'CLONE_FAILED_TRANSIENT', nonRetryable: false }],
+    ['terminal GitHub failure', new GitHubCallError({ message: 'Bad credentials', code: 'GITHUB_AUTH_FAILED', retryable: false, operation: 'pulls.create' }), { type: 'GITHUB_AUTH_FAILED', nonRetryable: true }],
+    ['GitHub 5xx', new GitHubCallError({ message: 'Server Error', retryable: true, status: 502, operation: 'pulls.create' }), { type: 'GITHUB_API_FAILED_TRANSIENT', nonRetryable: false, nextRetryDelay: undefined }],
+    ['GitHub rate limit with a long wait', new GitHubCallError({ message: 'secondary rate limit', retryable: true, retryAfterMs: 60_000, status: 403, operation: 'pulls.create' }), { type: 'GITHUB_API_FAILED_TRANSIENT', nonRetryable: false, nextRetryDelay: 60_000 }],
+    ['unexpected error', new TypeError('boom'), { type: 'TypeError', nonRetryable: false }],
+  ])('%s', (_name, error, expected) => {
+    const failure = toApplicationFailure(error, redactor);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject(expected);
+  });
+
+  test('the retry policy never lists a transient type, and lists every terminal code', () => {
+    expect(NON_RETRYABLE_TYPES).toEqual(expect.arrayContaining([...WORKFLOW_ERROR_CODES]));
+    expect(NON_RETRYABLE_TYPES.some((t) => t.endsWith('_TRANSIENT'))).toBe(false);
+  });
+
+  test.each([
+    ['CLONE_FAILED_TRANSIENT', 'CLONE_FAILED'],
+    ['GITHUB_API_FAILED_TRANSIENT', 'GITHUB_API_FAILED'],
+    ['PARAM_NOT_IN_TEMPLATE', 'PARAM_NOT_IN_TEMPLATE'],
+    ['TypeError', undefined],
+    [undefined, undefined],
+  ])('terminalCodeOf(%s) is %s', (type, code) => {
+    expect(terminalCodeOf(type)).toBe(code);
+  });
+
+  test('messages are redacted and no cause or stack of the original is attached', async () => {
+    const original = new Error(`push to https://x:${token}@github.com failed`, { cause: new Error(token) });
+    const failure = toApplicationFailure(original, redactor);
+    expect(failure.message).toBe('push to https://x:[REDACTED-GH-TOKEN]@github.com failed');
+    expect(failure.cause).toBeUndefined();
+    expect(JSON.stringify({ m: failure.message, s: failure.stack })).not.toContain(token);
+    const wrapped = withFailureConversion({ async act() { throw original; } }, redactor);
+    await expect(wrapped.act()).rejects.toMatchObject({ message: 'push to https://x:[REDACTED-GH-TOKEN]@github.com failed' });
+  });
+});
