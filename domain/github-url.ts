@@ -42,6 +42,11 @@ export function parseGitHubRepoUrl(input: string, policy: GitHubHostPolicy): Git
     if (/^[\w.-]+@[\w.-]+:/.test(input)) return { kind: 'unsupported_provider', message: 'SSH URLs are not supported; use https://' };
     return { kind: 'invalid', message: 'repo_url is not a valid URL' };
   }
+  // The scheme is judged first: `ssh://git@github.com/…` is an unsupported provider (400), not
+  // a URL with credentials (422).
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    return { kind: 'unsupported_provider', message: `${url.protocol}// URLs are not supported; use https://` };
+  }
   if (url.username !== '' || url.password !== '') return { kind: 'invalid', message: 'repo_url must not carry credentials' };
   if (url.search !== '' || input.includes('?')) return { kind: 'invalid', message: 'repo_url must not have a query' };
   if (url.hash !== '' || input.includes('#')) return { kind: 'invalid', message: 'repo_url must not have a fragment' };

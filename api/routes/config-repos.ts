@@ -14,17 +14,8 @@ import {
 import { validationError } from '../validation.js';
 import { toListResult, type RouteContext } from './context.js';
 
-/**
- * SPEC §4: SSH and other non-http schemes are an unsupported provider (400) even when the URL
- * carries a user (`ssh://git@github.com/…`), so the scheme is judged before the credentials rule.
- */
-function tryRepoUrl(input: string, ctx: RouteContext): GitHubRepoRef | RepoUrlProblem {
-  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(input)?.[1]?.toLowerCase();
-  if (scheme !== undefined && scheme !== 'https' && scheme !== 'http') {
-    return { kind: 'unsupported_provider', message: `${scheme}:// URLs are not supported; use https://` };
-  }
-  return parseGitHubRepoUrl(input, { hosts: ctx.config.githubHosts, httpHosts: ctx.config.githubHttpHosts });
-}
+const tryRepoUrl = (input: string, ctx: RouteContext): GitHubRepoRef | RepoUrlProblem =>
+  parseGitHubRepoUrl(input, { hosts: ctx.config.githubHosts, httpHosts: ctx.config.githubHttpHosts });
 
 const notFound = (id: string) => new AppError({ code: 'CONFIG_REPO_NOT_FOUND', message: `config repo ${id} not found` });
 
