@@ -60,3 +60,38 @@ export async function listProposals(
   const rows = await db.prisma.proposal.findMany({ where: { id: { in: keys.ids } } });
   return { rows: orderByIds(keys.ids, rows), next: keys.next, total: keys.total };
 }
+
+/** A proposal with its cluster and the cluster's config repo (open_pr preflight). */
+export async function findProposalWithRepo(db: Database, id: string) {
+  return (await db.prisma.proposal.findUnique({ where: { id }, include: { cluster: { include: { configRepo: true } } } })) ?? undefined;
+}
+
+/** Everything openPrWorkflow's `load` step needs (SPEC §5 step 1). */
+export async function findProposalForWorkflow(db: Database, id: string) {
+  return (await db.prisma.proposal.findUnique({
+    where: { id },
+    include: { cluster: { include: { configRepo: true } }, template: true, study: true },
+  })) ?? undefined;
+}
+
+export async function isProposalPending(db: Database, id: string): Promise<boolean> {
+  return (await db.prisma.proposal.findUnique({ where: { id }, select: { status: true } }))?.status === 'pending';
+}
+
+/**
+ * SPEC §5 step 14: pending → pr_opened with the PR's url, number and branch, clearing an earlier
+ * error. False when the proposal is no longer pending (rejected meanwhile): nothing is written.
+ */
+export async function markProposalPrOpened(db: Database, input: { id: string; prUrl: string; prNumber: number; branch: string }): Promise<boolean> {
+  const { count } = await db.prisma.proposal.updateMany({
+    where: { id: input.id, status: 'pending' },
+    data: { status: 'pr_opened', prUrl: input.prUrl, prNumber: input.prNumber, prBranch: input.branch, prState: 'open', prOpenError: null },
+  });
+  return count === 1;
+}
+
+/** Records a (redacted) terminal failure; never over a rejection or an opened PR. */
+export async function setProposalPrOpenError(db: Database, id: string, error: string): Promise<boolean> {
+  const { count } = await db.prisma.proposal.updateMany({ where: { id, status: 'pending' }, data: { prOpenError: error } });
+  return count === 1;
+}

@@ -1,8 +1,10 @@
-// Database steps of openPrWorkflow (SPEC §5 steps 1, 3, 14 and the failure record). The two
-// writes are conditional on `status = 'pending'`, so an operator's rejection always wins: zero
-// rows updated means "rejected meanwhile", and pr_open_error never overwrites a rejection.
-import { ApplicationFailure } from '@temporalio/activity';
+// Database steps of openPrWorkflow (SPEC §5 steps 1, 3, 14 and the failure record) over the data
+// access in db/proposals.ts. The two writes are conditional on `status = 'pending'`, so an
+// operator's rejection always wins: zero rows updated means "rejected meanwhile", and
+// pr_open_error never overwrites a rejection.
 import type { Database } from '../../db/database.js';
+import { findProposalForWorkflow, isProposalPending, markProposalPrOpened, setProposalPrOpenError } from '../../db/proposals.js';
+import { AppError } from '../../domain/errors.js';
 import type { ConfigDiff } from '../../domain/params-diff.js';
 import type { Redactor } from '../../domain/redact.js';
 import type { ProposalContext } from '../types.js';
@@ -18,15 +20,12 @@ const MAX_ERROR_LENGTH = 4_000;
 export function createDbActivities({ db, redactor }: DbActivityDeps) {
   return {
     async loadProposal({ proposalId }: { proposalId: string }): Promise<ProposalContext | { notPending: string }> {
-      const p = await db.prisma.proposal.findUnique({
-        where: { id: proposalId },
-        include: { cluster: { include: { configRepo: true } }, template: true, study: true },
-      });
-      if (!p) throw ApplicationFailure.nonRetryable(`proposal ${proposalId} does not exist`, 'PROPOSAL_NOT_FOUND');
+      const p = await findProposalForWorkflow(db, proposalId);
+      if (!p) throw new AppError({ code: 'PROPOSAL_NOT_FOUND', message: `proposal ${proposalId} does not exist` });
       if (p.status !== 'pending') return { notPending: p.status };
       const repo = p.cluster.configRepo;
-      if (!repo) throw ApplicationFailure.nonRetryable(`cluster ${p.cluster.name} has no config repo`, 'CLUSTER_HAS_NO_CONFIG_REPO');
-      if (!p.cluster.configPath) throw ApplicationFailure.nonRetryable(`cluster ${p.cluster.name} has no config_path`, 'CONFIG_PATH_INVALID');
+      if (!repo) throw new AppError({ code: 'CLUSTER_HAS_NO_CONFIG_REPO', message: `cluster ${p.cluster.name} has no config repo` });
+      if (!p.cluster.configPath) throw new AppError({ code: 'CONFIG_PATH_INVALID', message: `cluster ${p.cluster.name} has no config_path` });
       const s = p.study;
       return {
         proposalId: p.id,
@@ -47,25 +46,12 @@ export function createDbActivities({ db, redactor }: DbActivityDeps) {
       };
     },
 
-    async isProposalPending({ proposalId }: { proposalId: string }): Promise<boolean> {
-      const p = await db.prisma.proposal.findUnique({ where: { id: proposalId }, select: { status: true } });
-      return p?.status === 'pending';
-    },
+    isProposalPending: ({ proposalId }: { proposalId: string }) => isProposalPending(db, proposalId),
 
-    async markProposalOpened(input: { proposalId: string; prUrl: string; prNumber: number; branch: string }): Promise<boolean> {
-      const { count } = await db.prisma.proposal.updateMany({
-        where: { id: input.proposalId, status: 'pending' },
-        data: { status: 'pr_opened', prUrl: input.prUrl, prNumber: input.prNumber, prBranch: input.branch, prState: 'open', prOpenError: null },
-      });
-      return count === 1;
-    },
+    markProposalOpened: ({ proposalId, ...pr }: { proposalId: string; prUrl: string; prNumber: number; branch: string }) =>
+      markProposalPrOpened(db, { id: proposalId, ...pr }),
 
-    async recordPrOpenError({ proposalId, error }: { proposalId: string; error: string }): Promise<boolean> {
-      const { count } = await db.prisma.proposal.updateMany({
-        where: { id: proposalId, status: 'pending' },
-        data: { prOpenError: redactor.redactString(error).slice(0, MAX_ERROR_LENGTH) },
-      });
-      return count === 1;
-    },
+    recordPrOpenError: ({ proposalId, error }: { proposalId: string; error: string }) =>
+      setProposalPrOpenError(db, proposalId, redactor.redactString(error).slice(0, MAX_ERROR_LENGTH)),
   };
 }

@@ -3,6 +3,7 @@
 // return the same body; a call after a failed run gets a new, salted workflow id. A Temporal that
 // cannot be reached is a 503 QUEUE_UNAVAILABLE, never a silent 202.
 import { WorkflowIdConflictPolicy } from '@temporalio/client';
+import { findProposal, findProposalWithRepo } from '../../db/proposals.js';
 import { AppError } from '../../domain/errors.js';
 import { OPEN_PR_WORKFLOW, type OpenPrInput } from '../../domain/open-pr-contracts.js';
 import { SEARCH_ATTRIBUTES } from '../../domain/temporal-contracts.js';
@@ -35,9 +36,7 @@ export function openPrRoutes(ctx: RouteContext): RouteSpec[] {
       success: { status: 202, description: 'Workflow started (or already running)', schema: openPrAccepted },
       errors: ['PROPOSAL_NOT_FOUND', 'INVALID_STATE_TRANSITION', 'CLUSTER_HAS_NO_CONFIG_REPO', 'GITHUB_NOT_CONFIGURED', 'QUEUE_UNAVAILABLE'],
       async handler({ params }) {
-        const proposal = await ctx.db.prisma.proposal.findUnique({
-          where: { id: params.id }, include: { cluster: { include: { configRepo: true } } },
-        });
+        const proposal = await findProposalWithRepo(ctx.db, params.id);
         if (!proposal) throw new AppError({ code: 'PROPOSAL_NOT_FOUND', message: `proposal ${params.id} not found` });
         if (proposal.status !== 'pending') {
           throw new AppError({ code: 'INVALID_STATE_TRANSITION', message: `proposal is ${proposal.status}; only a pending proposal can be opened as a PR` });
@@ -83,8 +82,7 @@ export function openPrRoutes(ctx: RouteContext): RouteSpec[] {
       success: { status: 200, description: 'The latest run', schema: openPrRun },
       errors: ['PROPOSAL_NOT_FOUND', 'QUEUE_UNAVAILABLE'],
       async handler({ params }) {
-        const exists = await ctx.db.prisma.proposal.findUnique({ where: { id: params.id }, select: { id: true } });
-        if (!exists) throw new AppError({ code: 'PROPOSAL_NOT_FOUND', message: `proposal ${params.id} not found` });
+        if ((await findProposal(ctx.db, params.id)) === undefined) throw new AppError({ code: 'PROPOSAL_NOT_FOUND', message: `proposal ${params.id} not found` });
         let view;
         try {
           view = await describeLatestOpenPrRun(ctx.temporal, params.id, ctx.config.temporalUiUrl);
