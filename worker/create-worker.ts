@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -30,13 +30,15 @@ export interface RunningWorkers {
 }
 
 export async function createWorkers(opts: WorkerOptions): Promise<RunningWorkers> {
+  // Bundled up front with a quiet logger: webpack's module listing is noise in the service log.
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: opts.workflowsPath ?? WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
   const connection = await NativeConnection.connect({ address: opts.address });
   try {
     const shared = await Worker.create({
       connection,
       namespace: opts.namespace,
       taskQueue: opts.taskQueue,
-      workflowsPath: opts.workflowsPath ?? WORKFLOWS_PATH,
+      workflowBundle,
       activities: opts.activities.shared,
       // Activities finish within minutes; a graceful stop lets them complete before exit.
       shutdownGraceTime: '30s',
