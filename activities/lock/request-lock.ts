@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import {
   REPO_LOCK_WORKFLOW, repoLockWorkflowId, requestLockSignal, type LockRequest, type RepoLockOptions,
 } from '../../domain/lock-contracts.js';
+import { SEARCH_ATTRIBUTES } from '../../domain/temporal-contracts.js';
 
 export interface LockActivityDeps {
   client: Client;
@@ -23,6 +24,7 @@ export function createLockActivities({ client, taskQueue, lockOptions }: LockAct
         signal: requestLockSignal,
         signalArgs: [request],
         staticSummary: `Mutex serializing pull requests to config repo ${configRepoId}`,
+        typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.configRepoId, value: configRepoId }],
       });
     },
   };
