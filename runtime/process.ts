@@ -40,7 +40,10 @@ export async function runEntryPoint(name: string, main: (ctx: ProcessContext) =>
   let exitCode = 0;
   try {
     const { done } = await main({ config, redactor, logger, shutdown });
-    const outcome = await Promise.race([signal.then((s) => ({ signal: s })), done.then(() => ({ stopped: 'component' }))]);
+    const stopped = done.then(() => ({ stopped: 'component' }));
+    // Components also stop (or fail) during an orderly shutdown; that is not a failure to report.
+    stopped.catch(() => undefined);
+    const outcome = await Promise.race([signal.then((s) => ({ signal: s })), stopped]);
     logger.info(outcome, 'shutting down');
   } catch (error) {
     exitCode = 1;
