@@ -13,6 +13,7 @@ import { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { parse, stringify } from 'yaml';
 import { freePort } from '../support/ports.js';
+import { waitUntil as waitFor } from '../support/wait.js';
 
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -28,15 +29,6 @@ function launch(env: NodeJS.ProcessEnv): Launch {
   child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, output: () => out, exited };
-}
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 90_000, getLog = () => ''): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}\n${getLog().slice(-4000)}`);
 }
 
 describe('npm start (embedded defaults)', () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { OPEN_PR_WORKFLOW, progressQuery, type OpenPrInput, type OpenPrOutcome } from '../../domain/open-pr-contracts.js';
 import { OWNER, startOpenPrHarness, type OpenPrHarness } from '../support/open-pr-harness.js';
 import { seedProposal } from '../support/open-pr-fixtures.js';
+import { waitUntil } from '../support/wait.js';
 
 describe('git worker lost mid-run', () => {
   let h: OpenPrHarness;
@@ -24,11 +25,7 @@ describe('git worker lost mid-run', () => {
       taskQueue: h.config.temporalTaskQueue, workflowId: `open-pr:${s.proposalId}`,
       args: [{ proposalId: s.proposalId, gitWorkerStartTimeoutMs: 2_000 } satisfies OpenPrInput],
     });
-    const deadline = Date.now() + 20_000;
-    while ((await handle.query(progressQuery)).currentStep !== 'sync') {
-      if (Date.now() > deadline) throw new Error('never reached sync');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitUntil('the run waits at sync on the dead queue', async () => (await handle.query(progressQuery)).currentStep === 'sync', 20_000);
     expect((await handle.query(progressQuery)).steps.find((x) => x.step === 'claim')?.note).toBe(`git steps on ${h.initialWorkers.gitTaskQueue}`);
     // Worker 1 goes away entirely; worker 2 arrives and takes over.
     await h.initialWorkers.stop();

@@ -21,6 +21,7 @@ import { git, gitBlob } from '../support/git-cli.js';
 import { GH_TOKEN, OWNER, startOpenPrHarness, type OpenPrHarness } from '../support/open-pr-harness.js';
 import { PARAMS_PATH, seedProposal, type Seeded } from '../support/open-pr-fixtures.js';
 import { saveHistory } from '../support/history-fixtures.js';
+import { waitUntil } from '../support/wait.js';
 
 const FAIL_CHART_KEY = 'force.chart.failure';
 
@@ -51,15 +52,7 @@ describe('open_pr end to end', () => {
   };
 
   const progressOf = (workflowId: string): Promise<OpenPrProgress> => h.env.client.workflow.getHandle(workflowId).query(progressQuery);
-  async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (await check().catch(() => false)) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  }
-  const atStep = (workflowId: string, step: OpenPrStep) => until(`${workflowId} at ${step}`, async () => (await progressOf(workflowId)).currentStep === step);
+  const atStep = (workflowId: string, step: OpenPrStep) => waitUntil(`${workflowId} at ${step}`, async () => (await progressOf(workflowId)).currentStep === step);
   const stepTimes = (p: OpenPrProgress, step: OpenPrStep) => p.steps.find((x) => x.step === step) ?? { startedAt: NaN, endedAt: NaN };
   const runsOf = async (proposalId: string) => {
     const ids: string[] = [];
@@ -328,7 +321,7 @@ describe('open_pr end to end', () => {
     await atStep(res.body.workflow_id, 'open_pr');
     await h.env.client.workflow.getHandle(res.body.workflow_id).cancel();
     await expect(resultOf(res.body.workflow_id)).rejects.toThrow(WorkflowFailedError);
-    await until('lock released', async () => (await lockHolder(s)) === null);
+    await waitUntil('lock released', async () => (await lockHolder(s)) === null);
     expect(await row(s)).toMatchObject({ status: 'pending', prOpenError: null });
   }, 60_000);
 

@@ -12,6 +12,7 @@ import { forceReleaseSignal, lockStateQuery, repoLockWorkflowId, requestLockSign
 import { createLockTestActivities } from '../support/lock-test-activities.js';
 import { startTestTemporal, TEST_NAMESPACE } from '../support/temporal.js';
 import type { HolderInput } from '../support/workflows/lock-test.js';
+import { waitUntil } from '../support/wait.js';
 
 const taskQueue = 'repo-lock-test';
 const workflowsPath = fileURLToPath(new URL('../support/workflows/lock-test.ts', import.meta.url));
@@ -46,14 +47,7 @@ describe('repo-lock mutex', () => {
     env.client.workflow.start('lockHolderWorkflow', { taskQueue, workflowId: `holder-${input.label}-${randomUUID()}`, args: [input] });
   const lockHandle = (repo: string) => env.client.workflow.getHandle(repoLockWorkflowId(repo));
   const lockState = (repo: string) => lockHandle(repo).query(lockStateQuery);
-  async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (await check()) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`timed out: ${what}`);
-  }
+  const until = (what: string, check: () => Promise<boolean> | boolean) => waitUntil(what, check, 20_000);
   const queuedCount = async (repo: string) => {
     try {
       const s = await lockState(repo);
