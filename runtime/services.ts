@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Config } from '../domain/config.js';
 import { openDatabase, type Database } from '../db/database.js';
-import { createGitTaskQueueName, createWorkers } from '../worker/create-worker.js';
+import { createGitTaskQueueName, createWorkers, runWorkers } from '../worker/create-worker.js';
 import type { Logger } from './logger.js';
 import type { ShutdownStack } from './shutdown.js';
 
@@ -20,16 +20,11 @@ export async function startWorkers(
   logger: Logger, shutdown: ShutdownStack,
 ): Promise<{ done: Promise<unknown> }> {
   const gitTaskQueue = createGitTaskQueueName(config.temporalTaskQueue);
-  const { workers, connection } = await createWorkers({
+  const workers = runWorkers(await createWorkers({
     address, namespace: config.temporalNamespace, taskQueue: config.temporalTaskQueue, gitTaskQueue,
     activities: buildActivities(gitTaskQueue),
-  });
-  const running = workers.map((w) => w.run());
-  shutdown.push('workers', async () => {
-    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-    await Promise.allSettled(running);
-    await connection.close();
-  });
+  }));
+  shutdown.push('workers', () => workers.stop());
   logger.info({ taskQueue: config.temporalTaskQueue, gitTaskQueue, namespace: config.temporalNamespace }, 'workers polling');
-  return { done: Promise.race(running) };
+  return { done: workers.done };
 }

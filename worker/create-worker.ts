@@ -56,3 +56,24 @@ export async function createWorkers(opts: WorkerOptions): Promise<RunningWorkers
     throw error;
   }
 }
+
+export interface WorkersHandle {
+  /** Settles when any worker stops or fails on its own. */
+  done: Promise<unknown>;
+  /** Graceful stop of every worker, then the connection; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Starts polling on every worker of `created`. */
+export function runWorkers({ workers, connection }: RunningWorkers): WorkersHandle {
+  const running = workers.map((w) => w.run());
+  let stopping: Promise<void> | undefined;
+  return {
+    done: Promise.race(running),
+    stop: () => (stopping ??= (async () => {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await Promise.allSettled(running);
+      await connection.close();
+    })()),
+  };
+}

@@ -15,7 +15,7 @@ import { loadConfig, type Config } from '../../domain/config.js';
 import { Redactor } from '../../domain/redact.js';
 import { createLogger } from '../../runtime/logger.js';
 import { createTemporalHandle, type TemporalHandle } from '../../runtime/temporal-client.js';
-import { createGitTaskQueueName, createWorkers } from '../../worker/create-worker.js';
+import { createGitTaskQueueName, createWorkers, runWorkers } from '../../worker/create-worker.js';
 import { startGitHubSandbox, type GitHubSandbox } from './github-sandbox/index.js';
 import { createTestPostgres, type TestPostgres } from './postgres.js';
 import { startTestTemporal, TEST_NAMESPACE } from './temporal.js';
@@ -76,7 +76,7 @@ export async function startOpenPrHarness(opts: { activityOverrides?: Partial<Act
   const stops: (() => Promise<void>)[] = [];
   const startWorkers: OpenPrHarness['startWorkers'] = async (overrides = {}) => {
     const gitTaskQueue = createGitTaskQueueName(config.temporalTaskQueue);
-    const { workers, connection } = await createWorkers({
+    const created = await createWorkers({
       address: env.address, namespace: TEST_NAMESPACE, taskQueue: config.temporalTaskQueue, gitTaskQueue,
       activities: createActivities({
         config, db, redactor, client: env.client, gitTaskQueue,
@@ -84,17 +84,9 @@ export async function startOpenPrHarness(opts: { activityOverrides?: Partial<Act
         ...opts.activityOverrides, ...overrides,
       }),
     });
-    const running = workers.map((w) => w.run());
-    let stopped = false;
-    const stop = async () => {
-      if (stopped) return;
-      stopped = true;
-      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-      await Promise.allSettled(running);
-      await connection.close();
-    };
+    const { stop } = runWorkers(created);
     stops.push(stop);
-    return { workers, gitTaskQueue, stop };
+    return { workers: created.workers, gitTaskQueue, stop };
   };
   const initialWorkers = await startWorkers();
 
