@@ -62,17 +62,7 @@ export class Progress {
   }
 }
 
-/** `TYPE: message` of the innermost ApplicationFailure (messages are redacted by activities). */
-export function describeFailure(error: unknown): string {
-  let current: unknown = error;
-  while (current instanceof Error) {
-    if (current instanceof ApplicationFailure) return `${current.type ?? 'Error'}: ${current.message}`;
-    current = current.cause;
-  }
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** The innermost ApplicationFailure in a failure chain, if any. */
+/** The first ApplicationFailure along a failure's cause chain (ActivityFailure → ApplicationFailure). */
 export function findApplicationFailure(error: unknown): ApplicationFailure | undefined {
   let current: unknown = error;
   while (current instanceof Error) {
@@ -80,4 +70,11 @@ export function findApplicationFailure(error: unknown): ApplicationFailure | und
     current = current.cause;
   }
   return undefined;
+}
+
+/** `TYPE: message` of that ApplicationFailure (messages are redacted by activities). */
+export function describeFailure(error: unknown): string {
+  const failure = findApplicationFailure(error);
+  if (failure) return `${failure.type ?? 'Error'}: ${failure.message}`;
+  return error instanceof Error ? error.message : String(error);
 }
