@@ -30,6 +30,14 @@ export class Redactor {
     if (json !== value) this.literals.add(json);
     const encoded = encodeURIComponent(value);
     if (encoded !== value) this.literals.add(encoded);
+    // A server may echo the credential base64-encoded (a Basic header value, or the token inside a
+    // larger encoded blob). Every such text contains one of three fixed strings, one per byte
+    // alignment of the secret within the encoded data (base64 works in 3-byte groups).
+    for (const form of base64Forms(value)) {
+      this.literals.add(form);
+      const url = encodeURIComponent(form);
+      if (url !== form) this.literals.add(url);
+    }
   }
 
   redactString(text: string): string {
@@ -75,6 +83,31 @@ export class Redactor {
     if (error.cause !== undefined) out.cause = this.walk(error.cause, seen);
     return out;
   }
+}
+
+/**
+ * The base64 (and base64url) text that encodes `secret` wherever it sits in a longer byte string:
+ * for each offset modulo 3, the characters that depend on the secret's bytes alone. They are found
+ * by encoding the secret between all-zero and all-one neighbours and keeping the run of characters
+ * the two encodings share; the characters at either end mix in neighbouring bytes and differ.
+ * Forms shorter than the literal minimum are dropped (a 1-byte secret has no form of its own).
+ */
+export function base64Forms(secret: string): string[] {
+  const bytes = Buffer.from(secret, 'utf8');
+  const forms = new Set<string>();
+  for (let offset = 0; offset < 3; offset++) {
+    const low = Buffer.concat([Buffer.alloc(offset, 0x00), bytes, Buffer.alloc(3, 0x00)]).toString('base64');
+    const high = Buffer.concat([Buffer.alloc(offset, 0xff), bytes, Buffer.alloc(3, 0xff)]).toString('base64');
+    let start = 0;
+    while (start < low.length && low[start] !== high[start]) start++;
+    let end = start;
+    while (end < low.length && low[end] === high[end]) end++;
+    const form = low.slice(start, end);
+    if (form.length < MIN_LITERAL_SECRET_LENGTH) continue;
+    forms.add(form);
+    forms.add(form.replaceAll('+', '-').replaceAll('/', '_'));
+  }
+  return [...forms];
 }
 
 /** Pattern-only redaction, for code that has no loaded secret to add (e.g. pure renderers). */

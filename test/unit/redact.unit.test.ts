@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { REDACTED, Redactor, redactTokens } from '../../domain/redact.js';
+import { base64Forms, REDACTED, Redactor, redactTokens } from '../../domain/redact.js';
 
 const classic = (prefix: string) => `${prefix}_${'A1b2C3d4E5'.repeat(4)}`; // 40 chars after the prefix
 const fineGrained = `github_pat_11ABCDEFG0${'x'.repeat(20)}_${'Yz9'.repeat(20)}`;
@@ -84,5 +84,48 @@ describe('Redactor: literal secrets and structures', () => {
     const out = new Redactor().redact(a) as Record<string, unknown>;
     expect(out.t).toBe(REDACTED);
     expect(out.self).toBe(out);
+  });
+});
+
+describe('Redactor: base64 forms of a registered secret (a server echoing the credential)', () => {
+  // Not a GitHub token pattern: only the registered literal and its encodings can catch it.
+  const secret = 'sandbox-Token_0123456789abcdefghijklmnopqrstuvwxyz';
+  const b64 = (text: string | Buffer) => Buffer.from(text).toString('base64');
+  const b64url = (text: string | Buffer) => Buffer.from(text).toString('base64url');
+  const redactor = () => {
+    const r = new Redactor();
+    r.register(secret);
+    return r;
+  };
+
+  test.each([
+    ['the Basic header value git sends', b64(`x-access-token:${secret}`)],
+    ['the secret alone', b64(secret)],
+    ['after a 1-byte prefix', b64(`:${secret}`)],
+    ['after a 2-byte prefix', b64(`u:${secret}`)],
+    ['inside a longer blob, offset 0 mod 3', b64(`{"auth":"${secret}","n":1}`)],
+    ['inside a longer blob, offset 1 mod 3', b64(`{"auth1":"${secret}","n":1}`)],
+    ['inside a longer blob, offset 2 mod 3', b64(`{"auth12":"${secret}","n":1}`)],
+    ['base64url', b64url(`x-access-token:${secret}`)],
+    ['base64url, offset 2 mod 3', b64url(`ab${secret}`)],
+    ['URL-encoded base64', encodeURIComponent(b64(`>>${secret}??`))],
+  ])('%s is redacted', (_name, encoded) => {
+    const out = redactor().redactString(`server said: Basic ${encoded} (rejected)`);
+    expect(out).toContain(REDACTED);
+    // Whatever is left of the encoding decodes to no more than a couple of the secret's edge bytes.
+    for (const piece of out.split(REDACTED)) expect(Buffer.from(piece.replace(/^.*Basic /, ''), 'base64').toString('latin1')).not.toContain(secret.slice(2, -2));
+  });
+
+  test('each base64 form is a substring of the encoding at its alignment and nothing shorter than the minimum is registered', () => {
+    for (let offset = 0; offset < 3; offset++) {
+      const encoded = b64(Buffer.concat([Buffer.alloc(offset, 0x41), Buffer.from(secret)]));
+      expect(base64Forms(secret).some((form) => encoded.includes(form))).toBe(true);
+    }
+    expect(base64Forms('12345678').every((form) => form.length >= 8)).toBe(true);
+  });
+
+  test('ordinary base64 that does not encode the secret is left alone', () => {
+    const other = b64(`x-access-token:${'z'.repeat(secret.length)}`);
+    expect(redactor().redactString(other)).toBe(other);
   });
 });
