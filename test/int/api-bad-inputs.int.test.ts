@@ -130,6 +130,14 @@ const cases: Case[] = [
   ['reject of a rejected proposal', (c) => ({ method: 'POST', path: `/api/v1/proposals/${c.rejectedId}/reject`, opts: { body: { reason: 'again' } } }), 409, 'INVALID_STATE_TRANSITION'],
   ['reject of an unknown proposal', () => ({ method: 'POST', path: `/api/v1/proposals/${MISSING}/reject` }), 404, 'PROPOSAL_NOT_FOUND'],
   ['GET of an unknown proposal', get(() => `/api/v1/proposals/${MISSING}`), 404, 'PROPOSAL_NOT_FOUND'],
+  // Text PostgreSQL cannot store (NUL, unpaired surrogates): a 422 at the edge, never a 500 from the database
+  ['config_diff value with a NUL', postProposal(() => ({ config_diff: { k1: { from: 1, to: 'a\u0000b' } } })), 422, 'VALIDATION_ERROR', 'config_diff.k1.to'],
+  ['config_diff key with a NUL', rawProposal('{"k\\u0000":{"from":1,"to":2}}'), 422, 'VALIDATION_ERROR', 'config_diff'],
+  ['config_diff value with an unpaired surrogate', rawProposal('{"k1":{"from":"\\ud800","to":2}}'), 422, 'VALIDATION_ERROR', 'config_diff.k1.from'],
+  ['suggested follow-up with a NUL', postStudy(() => ({ suggested_followups: ['fine', 'bad\u0000'] })), 422, 'VALIDATION_ERROR', 'suggested_followups.1'],
+  ['importance key with a NUL', postStudy(() => ({ parameter_importance: { 'a\u0000': 1 } })), 422, 'VALIDATION_ERROR', 'parameter_importance'],
+  ['reject reason with a NUL', (c) => ({ method: 'POST', path: `/api/v1/proposals/${c.pendingId}/reject`, opts: { body: { reason: 'because\u0000' } } }), 422, 'VALIDATION_ERROR', 'reason'],
+  ['cursor with a NUL', get(() => '/api/v1/proposals?cursor=%00'), 422, 'VALIDATION_ERROR', 'cursor'],
   // Lists: limit, filters, cursors
   ['limit 0', get(() => '/api/v1/config-repos?limit=0'), 422, 'VALIDATION_ERROR', 'limit'],
   ['limit 201', get(() => '/api/v1/clusters?limit=201'), 422, 'VALIDATION_ERROR', 'limit'],
