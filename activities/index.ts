@@ -6,10 +6,13 @@ import type { Client } from '@temporalio/client';
 import type { Database } from '../db/database.js';
 import type { Config } from '../domain/config.js';
 import type { RepoLockOptions } from '../domain/lock-contracts.js';
+import type { OpenPrPolicy } from '../domain/open-pr-contracts.js';
 import type { Redactor } from '../domain/redact.js';
 import { createDbActivities } from './db/proposal-activities.js';
 import { withFailureConversion } from './failures.js';
+import { currentCancellationSignal, withHeartbeats } from './heartbeat.js';
 import { createGitActivities, type GitActivityDeps } from './git/git-activities.js';
+import { createGitHttpClient } from './git/git-http-client.js';
 import { createGitRepoCache } from './git/repo-cache.js';
 import { createGitHubActivities } from './github/github-activities.js';
 import type { GitHubLimiterOptions } from './github/octokit-client.js';
@@ -30,18 +33,31 @@ export interface ActivityDeps {
   renderChart?: GitActivityDeps['renderChart'];
 }
 
+/** The run policy (timeouts, retry budgets) this worker's configuration asks for. */
+export function policyOf(config: Config): OpenPrPolicy {
+  return {
+    heartbeatTimeoutMs: config.heartbeatTimeout,
+    gitWorkerStartTimeoutMs: config.gitWorkerStartTimeout,
+    dbStatementTimeoutMs: config.dbStatementTimeout,
+    gitRetryBudgetMs: config.gitRetryBudget,
+    githubRetryBudgetMs: config.githubRetryBudget,
+    dbRetryBudgetMs: config.dbRetryBudget,
+  };
+}
+
 export function createActivities(deps: ActivityDeps): { shared: SharedActivities; git: GitActivities } {
   const { config, redactor } = deps;
   const access = { secretsDir: config.secretsDir, redactor, hostPolicy: { hosts: config.githubHosts, httpHosts: config.githubHttpHosts } };
   const shared: SharedActivities = {
-    ...createDbActivities({ db: deps.db, redactor }),
+    ...createDbActivities({ db: deps.db, redactor, policy: policyOf(config) }),
     ...createLockActivities({ client: deps.client, taskQueue: config.temporalTaskQueue, lockOptions: deps.lockOptions }),
     ...createGitHubActivities({ ...access, relyloopBaseUrl: config.relyloopBaseUrl, limiter: deps.githubLimiter }),
     claimGitWorker: async () => deps.gitTaskQueue,
   };
   const cache = createGitRepoCache({
     cacheDir: config.repoCacheDir, redactor, author: { name: config.gitAuthorName, email: config.gitAuthorEmail },
+    http: createGitHttpClient({ idleTimeoutMs: config.gitIdleTimeout, signal: currentCancellationSignal }),
   });
   const git = createGitActivities({ ...access, cache, chartDir: path.join(config.repoCacheDir, '.charts'), renderChart: deps.renderChart });
-  return { shared: withFailureConversion(shared, redactor), git: withFailureConversion(git, redactor) };
+  return { shared: withHeartbeats(withFailureConversion(shared, redactor)), git: withHeartbeats(withFailureConversion(git, redactor)) };
 }

@@ -1,7 +1,11 @@
 // The activity surface of openPrWorkflow (SPEC §5), as the workflow sees it (`import type` only).
 // Shared activities run on the shared task queue; git activities run on the worker-specific queue
 // the workflow claims, because they share that worker's local repo cache and chart files.
+import type { MarkOpenedOutcome } from '../db/proposals.js';
+import type { OpenPrPolicy } from '../domain/open-pr-contracts.js';
 import type { ConfigDiff, ParamChange } from '../domain/params-diff.js';
+
+export type { MarkOpenedOutcome };
 
 export interface ConfigRepoRef {
   configRepoId: string;
@@ -46,15 +50,17 @@ export interface PreparedChange {
 export type ChartOutcome = { ok: true; chartPath: string } | { ok: false; reason: string };
 
 export interface SharedActivities {
-  loadProposal(input: { proposalId: string }): Promise<ProposalContext | { notPending: string }>;
+  /** Step 1: the proposal's context and this worker's run policy, or why there is nothing to do. */
+  loadProposal(input: { proposalId: string }): Promise<{ proposal: ProposalContext; policy: OpenPrPolicy } | { notPending: string }>;
   isProposalPending(input: { proposalId: string }): Promise<boolean>;
   claimGitWorker(): Promise<string>;
   /** Renders title and body (SPEC §8) and opens the PR, or adopts the open one for the same head. */
   openPullRequest(input: { proposal: ProposalContext; branch: string; changes: ParamChange[]; chartRendered: boolean }): Promise<{ number: number; url: string; adopted: boolean }>;
   /** Posts the chart comment unless one with this proposal's marker exists. */
   commentChart(input: { proposal: ProposalContext; prNumber: number; branch: string }): Promise<{ posted: boolean }>;
-  markProposalOpened(input: { proposalId: string; prUrl: string; prNumber: number; branch: string }): Promise<boolean>;
-  recordPrOpenError(input: { proposalId: string; error: string }): Promise<boolean>;
+  /** Step 14, idempotent: `already_recorded` is our own earlier write (SPEC §5). */
+  markProposalOpened(input: { proposalId: string; prUrl: string; prNumber: number; branch: string }): Promise<MarkOpenedOutcome>;
+  recordPrOpenError(input: { proposalId: string; error: string }): Promise<'recorded' | 'not_pending'>;
   closePullRequest(input: { repo: ConfigRepoRef; number: number }): Promise<void>;
   deleteBranch(input: { repo: ConfigRepoRef; branch: string }): Promise<void>;
   requestRepoLock(input: { configRepoId: string; request: { workflowId: string; runId: string; leaseMs: number } }): Promise<void>;
@@ -69,5 +75,9 @@ export interface GitActivities {
   renderChart(input: { proposalId: string; importance: Record<string, number> }): Promise<ChartOutcome>;
   /** Writes params (and chart) straight into the object store with the configured identity and trailers. */
   commitChange(input: { proposal: ProposalContext; baseCommit: string; change: PreparedChange; chartPath?: string }): Promise<{ commit: string }>;
-  pushBranch(input: { repo: ConfigRepoRef; branch: string; commit: string }): Promise<{ outcome: 'pushed' | 'already-on-remote' }>;
+  /**
+   * Create-only push. `adopted`: the branch appeared meanwhile holding another commit of this same
+   * proposal (an abandoned attempt's push landed first), which is then the PR's head.
+   */
+  pushBranch(input: { repo: ConfigRepoRef; branch: string; commit: string; proposalId: string }): Promise<{ outcome: 'pushed' | 'already-on-remote' | 'adopted' }>;
 }

@@ -30,14 +30,31 @@ export interface DatabaseOptions {
   pgliteDir: string;
   /** Defaults to true: apply pending migrations on open. */
   migrate?: boolean;
+  /**
+   * PostgreSQL only: the server cancels any statement running longer, and waiting longer for a
+   * pooled connection fails. Default 5 s; 0 turns both off. Keep it below the activity timeouts,
+   * so a query of an abandoned attempt can never commit later (issue 8).
+   */
+  statementTimeoutMs?: number;
 }
+
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 5_000;
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
-  return opts.url === undefined ? openPglite(opts.pgliteDir, opts.migrate ?? true) : openPostgres(opts.url, opts.migrate ?? true);
+  return opts.url === undefined
+    ? openPglite(opts.pgliteDir, opts.migrate ?? true)
+    : openPostgres(opts.url, opts.migrate ?? true, opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS);
 }
 
-async function openPostgres(url: string, migrate: boolean): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+async function openPostgres(url: string, migrate: boolean, statementTimeoutMs: number): Promise<Database> {
+  // statement_timeout is a session default sent at connect, so it bounds Prisma's queries too;
+  // a transaction left idle (a crashed caller) is ended by the server as well.
+  const bounded = statementTimeoutMs > 0
+    ? { statement_timeout: statementTimeoutMs, idle_in_transaction_session_timeout: statementTimeoutMs * 2, connectionTimeoutMillis: statementTimeoutMs }
+    : {};
+  const pool = new pg.Pool({ connectionString: url, max: 10, ...bounded });
+  // An idle pooled connection the server dropped (restart, failover) must not crash the process.
+  pool.on('error', () => undefined);
   const sql = createPgExecutor(pool);
   try {
     const migrations = migrate ? await applyMigrations(sql, MIGRATIONS_DIR) : { applied: [], alreadyApplied: [] };

@@ -61,12 +61,19 @@ interface AppliedRow {
 export async function applyMigrations(db: SqlExecutor, dir: string): Promise<MigrationResult> {
   const migrations = await readMigrations(dir);
   return db.withSession(async (s) => {
-    await s.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK_KEY]);
+    // Migrations (and waiting for another process's) may take longer than the service's
+    // statement timeout; RESET restores the pool's default before the connection is reused.
+    await s.exec('SET statement_timeout = 0');
     try {
-      await s.exec(BOOKKEEPING_DDL);
-      return await applyPending(s, migrations);
+      await s.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK_KEY]);
+      try {
+        await s.exec(BOOKKEEPING_DDL);
+        return await applyPending(s, migrations);
+      } finally {
+        await s.query('SELECT pg_advisory_unlock($1)', [PRISMA_MIGRATE_LOCK_KEY]);
+      }
     } finally {
-      await s.query('SELECT pg_advisory_unlock($1)', [PRISMA_MIGRATE_LOCK_KEY]);
+      await s.exec('RESET statement_timeout');
     }
   });
 }

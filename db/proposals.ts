@@ -78,20 +78,41 @@ export async function isProposalPending(db: Database, id: string): Promise<boole
   return (await db.prisma.proposal.findUnique({ where: { id }, select: { status: true } }))?.status === 'pending';
 }
 
+/** What step 14's write found; decided by the database, never by an earlier read. */
+export type MarkOpenedOutcome =
+  /** This call moved the proposal from pending to pr_opened. */
+  | { outcome: 'marked' }
+  /** The row already records this very PR: our own earlier attempt committed (its answer was lost). */
+  | { outcome: 'already_recorded' }
+  /** Rejected meanwhile, or it records another PR: the caller must not claim it. */
+  | { outcome: 'not_pending'; status: ProposalStatus; prNumber: number | null; prBranch: string | null }
+  | { outcome: 'not_found' };
+
 /**
  * SPEC §5 step 14: pending → pr_opened with the PR's url, number and branch, clearing an earlier
- * error. False when the proposal is no longer pending (rejected meanwhile): nothing is written.
+ * error. Idempotent: one conditional UPDATE decides (a concurrent reject waits for it or wins
+ * it); when it matched nothing, a fresh read — after any concurrent write committed — tells our
+ * own earlier write (same PR number and branch) from a rejection. Both are single autocommit
+ * statements, so an attempt abandoned mid-way either wrote everything or nothing.
  */
-export async function markProposalPrOpened(db: Database, input: { id: string; prUrl: string; prNumber: number; branch: string }): Promise<boolean> {
-  const { count } = await db.prisma.proposal.updateMany({
-    where: { id: input.id, status: 'pending' },
-    data: { status: 'pr_opened', prUrl: input.prUrl, prNumber: input.prNumber, prBranch: input.branch, prState: 'open', prOpenError: null },
-  });
-  return count === 1;
+export async function markProposalPrOpened(db: Database, input: { id: string; prUrl: string; prNumber: number; branch: string }): Promise<MarkOpenedOutcome> {
+  const updated = await db.sql.query(
+    `UPDATE proposals SET status = 'pr_opened', pr_url = $2, pr_number = $3, pr_branch = $4, pr_state = 'open',
+       pr_open_error = NULL, updated_at = now()
+     WHERE id = $1 AND status = 'pending' RETURNING id`,
+    [input.id, input.prUrl, input.prNumber, input.branch],
+  );
+  if (updated.length === 1) return { outcome: 'marked' };
+  const [row] = await db.sql.query<{ status: ProposalStatus; pr_number: number | null; pr_branch: string | null }>(
+    'SELECT status, pr_number, pr_branch FROM proposals WHERE id = $1', [input.id]);
+  if (row === undefined) return { outcome: 'not_found' };
+  if (row.status !== 'rejected' && row.pr_number === input.prNumber && row.pr_branch === input.branch) return { outcome: 'already_recorded' };
+  return { outcome: 'not_pending', status: row.status, prNumber: row.pr_number, prBranch: row.pr_branch };
 }
 
-/** Records a (redacted) terminal failure; never over a rejection or an opened PR. */
-export async function setProposalPrOpenError(db: Database, id: string, error: string): Promise<boolean> {
-  const { count } = await db.prisma.proposal.updateMany({ where: { id, status: 'pending' }, data: { prOpenError: error } });
-  return count === 1;
+/** Records a (redacted) terminal failure; never over a rejection or an opened PR. Repeating it is harmless. */
+export async function setProposalPrOpenError(db: Database, id: string, error: string): Promise<'recorded' | 'not_pending'> {
+  const updated = await db.sql.query(
+    `UPDATE proposals SET pr_open_error = $2, updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING id`, [id, error]);
+  return updated.length === 1 ? 'recorded' : 'not_pending';
 }

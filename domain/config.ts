@@ -16,6 +16,22 @@ const httpUrl = z
   .url({ protocol: /^https?$/ })
   .transform((u) => u.replace(/\/+$/, ''));
 
+/** A duration with its unit — `500ms`, `5s`, `2m`, `1h` — as milliseconds. */
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
+const duration = (min: string, max: string) => z
+  .string()
+  .regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration like 500ms, 30s, 5m or 1h')
+  .transform((s) => {
+    const [, value, unit] = /^([\d.]+)(ms|s|m|h)$/.exec(s) as unknown as [string, string, keyof typeof UNIT_MS];
+    return Math.round(Number(value) * UNIT_MS[unit]);
+  })
+  .pipe(z.number().min(parseDuration(min), `must be at least ${min}`).max(parseDuration(max), `must be at most ${max}`));
+
+function parseDuration(text: string): number {
+  const [, value, unit] = /^([\d.]+)(ms|s|m|h)$/.exec(text) as unknown as [string, string, keyof typeof UNIT_MS];
+  return Number(value) * UNIT_MS[unit];
+}
+
 interface Setting<T> {
   env: string;
   doc: string;
@@ -68,6 +84,24 @@ export const SETTINGS = {
     doc: 'Comma-separated GitHub hosts config repos may live on (github.com plus GitHub Enterprise hosts).' }),
   githubHttpHosts: setting({ env: 'RELYLOOP_GITHUB_HTTP_HOSTS', default: '', schema: z.string().transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)).pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/).refine((h) => h !== 'github.com', 'github.com is always https'))),
     doc: 'Comma-separated allow-listed hosts reached over plain http (a local GitHub sandbox only); all others use https.' }),
+  // Reliability (docs/operations.md "Timeouts and retry budgets"). Read by workers; the open-PR
+  // workflow records the worker's values when it loads the proposal.
+  dbStatementTimeout: setting({ env: 'RELYLOOP_DB_STATEMENT_TIMEOUT', default: '5s', schema: duration('100ms', '5m'),
+    doc: 'PostgreSQL cancels any statement (and a wait for a pooled connection gives up) after this long, so an abandoned activity attempt can never write later. Migrations are exempt.' }),
+  gitIdleTimeout: setting({ env: 'RELYLOOP_GIT_IDLE_TIMEOUT', default: '30s', schema: duration('1s', '10m'),
+    doc: 'A git transfer (clone, fetch, push) fails as a transient network error when the server sends nothing for this long.' }),
+  heartbeatTimeout: setting({ env: 'RELYLOOP_HEARTBEAT_TIMEOUT', default: '10s', schema: duration('2s', '5m'),
+    doc: 'Every activity heartbeats while it runs; an attempt silent this long (its worker died) is retried elsewhere.' }),
+  gitWorkerStartTimeout: setting({ env: 'RELYLOOP_GIT_WORKER_START_TIMEOUT', default: '10s', schema: duration('1s', '10m'),
+    doc: 'A git step its claimed worker has not picked up within this long counts as a lost worker: another is claimed and the git steps start over.' }),
+  gitRetryBudget: setting({ env: 'RELYLOOP_GIT_RETRY_BUDGET', default: '5m', schema: duration('10s', '24h'),
+    doc: 'Wall time a git step (sync, branch check, push, …) keeps retrying transient failures before the run fails with its code (CLONE_FAILED).' }),
+  githubRetryBudget: setting({ env: 'RELYLOOP_GITHUB_RETRY_BUDGET', default: '10m', schema: duration('10s', '24h'),
+    doc: 'Wall time a GitHub step (open PR, comment) keeps retrying transient failures and rate limits before the run fails with GITHUB_API_FAILED.' }),
+  dbRetryBudget: setting({ env: 'RELYLOOP_DB_RETRY_BUDGET', default: '5m', schema: duration('10s', '24h'),
+    doc: 'Wall time a database step keeps retrying (database down, statement timeout) before the run fails.' }),
+  shutdownGrace: setting({ env: 'RELYLOOP_SHUTDOWN_GRACE', default: '30s', schema: duration('0s', '10m'),
+    doc: 'On SIGTERM/SIGINT a worker stops polling and gives running activities this long to finish before it exits.' }),
   logLevel: setting({ env: 'LOG_LEVEL', default: 'info', schema: z.enum(LOG_LEVELS),
     doc: 'Log level: fatal, error, warn, info, debug, trace or silent.' }),
 } as const;

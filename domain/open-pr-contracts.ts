@@ -36,12 +36,35 @@ export const progressQuery = defineQuery<OpenPrProgress>('progress');
 
 export interface OpenPrInput {
   proposalId: string;
-  /**
-   * How long a git step may wait for the claimed worker before it counts as gone and another is
-   * claimed (default 1 minute). Not secret; the API never sets it.
-   */
-  gitWorkerStartTimeoutMs?: number;
 }
+
+/**
+ * Timeouts and retry budgets of one run (issue 8; docs/operations.md). They come from the
+ * configuration of the worker that runs `load`, which returns them, so they are recorded in the
+ * run's history and a replay uses the same values.
+ */
+export interface OpenPrPolicy {
+  /** Every activity heartbeats; an attempt silent this long is retried (its worker died). */
+  heartbeatTimeoutMs: number;
+  /** A git step not picked up by its claimed worker within this long: the worker is lost. */
+  gitWorkerStartTimeoutMs: number;
+  /** PostgreSQL's per-statement timeout; database steps get a start-to-close above it. */
+  dbStatementTimeoutMs: number;
+  /** Wall time each kind of step keeps retrying transient failures before the run fails. */
+  gitRetryBudgetMs: number;
+  githubRetryBudgetMs: number;
+  dbRetryBudgetMs: number;
+}
+
+/** The defaults of docs/configuration.md; also what `load` itself runs with. */
+export const DEFAULT_OPEN_PR_POLICY: OpenPrPolicy = {
+  heartbeatTimeoutMs: 10_000,
+  gitWorkerStartTimeoutMs: 10_000,
+  dbStatementTimeoutMs: 5_000,
+  gitRetryBudgetMs: 5 * 60_000,
+  githubRetryBudgetMs: 10 * 60_000,
+  dbRetryBudgetMs: 5 * 60_000,
+};
 
 export type OpenPrOutcome =
   | { outcome: 'opened'; prUrl: string; prNumber: number; branch: string; adoptedPr: boolean }

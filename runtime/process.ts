@@ -35,7 +35,8 @@ export async function runEntryPoint(name: string, main: (ctx: ProcessContext) =>
   }
   const redactor = new Redactor();
   const logger = createLogger({ level: config.logLevel, redactor, name });
-  const shutdown = new ShutdownStack(logger);
+  // Stopping the workers may take two grace periods (shared worker, then the drained git worker).
+  const shutdown = new ShutdownStack(logger, 2 * config.shutdownGrace + 5_000);
   const signal = waitForSignal();
   let exitCode = 0;
   try {

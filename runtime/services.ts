@@ -8,7 +8,7 @@ import type { Logger } from './logger.js';
 import type { ShutdownStack } from './shutdown.js';
 
 export async function openServiceDatabase(config: Config, logger: Logger, shutdown: ShutdownStack): Promise<Database> {
-  const db = await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite') });
+  const db = await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite'), statementTimeoutMs: config.dbStatementTimeout });
   shutdown.push('database', () => db.close());
   logger.info({ kind: db.kind, applied: db.migrations.applied, alreadyApplied: db.migrations.alreadyApplied.length }, 'database ready');
   return db;
@@ -22,7 +22,7 @@ export async function startWorkers(
   const gitTaskQueue = createGitTaskQueueName(config.temporalTaskQueue);
   const workers = runWorkers(await createWorkers({
     address, namespace: config.temporalNamespace, taskQueue: config.temporalTaskQueue, gitTaskQueue,
-    activities: buildActivities(gitTaskQueue),
+    activities: buildActivities(gitTaskQueue), shutdownGraceMs: config.shutdownGrace,
   }));
   shutdown.push('workers', () => workers.stop());
   logger.info({ taskQueue: config.temporalTaskQueue, gitTaskQueue, namespace: config.temporalNamespace }, 'workers polling');

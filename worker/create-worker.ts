@@ -22,17 +22,54 @@ export interface WorkerOptions {
   /** Activity implementations built by createActivities from the entry point's dependencies. */
   activities: { shared: object; git: object };
   workflowsPath?: string;
+  /** How long a stopping worker lets running activities finish (default 30 s). */
+  shutdownGraceMs?: number;
 }
 
 export interface RunningWorkers {
   workers: Worker[];
   connection: NativeConnection;
+  /** When this process's git activities were last busy (drain on stop). */
+  gitActivity: ActivityTracker;
+  shutdownGraceMs: number;
 }
+
+/** Counts running activities of a set and remembers when the last one ended. */
+export class ActivityTracker {
+  private running = 0;
+  private lastEnded = 0;
+
+  wrap<T extends object>(activities: T): T {
+    const wrapped: Record<string, unknown> = {};
+    for (const [name, fn] of Object.entries(activities) as [string, (...args: never[]) => Promise<unknown>][]) {
+      wrapped[name] = async (...args: never[]) => {
+        this.running += 1;
+        try {
+          return await fn(...args);
+        } finally {
+          this.running -= 1;
+          this.lastEnded = Date.now();
+        }
+      };
+    }
+    return wrapped as T;
+  }
+
+  /** Milliseconds since the last activity ended; 0 while one runs. */
+  idleMs(): number {
+    return this.running > 0 ? 0 : Date.now() - this.lastEnded;
+  }
+}
+
+/** Gap between two git steps of one run is a workflow task (milliseconds); this much quiet means none is mid-way. */
+export const GIT_DRAIN_QUIET_MS = 2_000;
 
 export async function createWorkers(opts: WorkerOptions): Promise<RunningWorkers> {
   // Bundled up front with a quiet logger: webpack's module listing is noise in the service log.
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: opts.workflowsPath ?? WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
   const connection = await NativeConnection.connect({ address: opts.address });
+  const shutdownGraceMs = opts.shutdownGraceMs ?? 30_000;
+  const gitActivity = new ActivityTracker();
   try {
     const shared = await Worker.create({
       connection,
@@ -40,17 +77,19 @@ export async function createWorkers(opts: WorkerOptions): Promise<RunningWorkers
       taskQueue: opts.taskQueue,
       workflowBundle,
       activities: opts.activities.shared,
-      // Activities finish within minutes; a graceful stop lets them complete before exit.
-      shutdownGraceTime: '30s',
+      // A stopping worker lets running activities finish (a rolling restart costs no retry).
+      shutdownGraceTime: shutdownGraceMs,
+      // A workflow cached by a worker that died moves to the shared queue after this (default 10 s).
+      stickyQueueScheduleToStartTimeout: '5s',
     });
     const git = await Worker.create({
       connection,
       namespace: opts.namespace,
       taskQueue: opts.gitTaskQueue,
-      activities: opts.activities.git,
-      shutdownGraceTime: '30s',
+      activities: gitActivity.wrap(opts.activities.git),
+      shutdownGraceTime: shutdownGraceMs,
     });
-    return { workers: [shared, git], connection };
+    return { workers: [shared, git], connection, gitActivity, shutdownGraceMs };
   } catch (error) {
     await connection.close();
     throw error;
@@ -60,18 +99,32 @@ export async function createWorkers(opts: WorkerOptions): Promise<RunningWorkers
 export interface WorkersHandle {
   /** Settles when any worker stops or fails on its own. */
   done: Promise<unknown>;
-  /** Graceful stop of every worker, then the connection; safe to call twice. */
+  /**
+   * Graceful stop, safe to call twice. The shared worker stops first (no new runs claim this
+   * process's git queue); the git worker keeps serving the runs that claimed it until its queue has
+   * been quiet for a moment (or the grace ran out), so their remaining git steps need no new claim.
+   */
   stop(): Promise<void>;
 }
 
 /** Starts polling on every worker of `created`. */
-export function runWorkers({ workers, connection }: RunningWorkers): WorkersHandle {
+export function runWorkers({ workers, connection, gitActivity, shutdownGraceMs }: RunningWorkers): WorkersHandle {
   const running = workers.map((w) => w.run());
+  const [shared, git] = workers;
   let stopping: Promise<void> | undefined;
+  const stopOne = async (w: Worker | undefined, i: number) => {
+    if (w?.getState() === 'RUNNING') w.shutdown();
+    await Promise.allSettled(running.slice(i, i + 1));
+  };
   return {
     done: Promise.race(running),
     stop: () => (stopping ??= (async () => {
-      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      const deadline = Date.now() + shutdownGraceMs;
+      await stopOne(shared, 0);
+      while (git?.getState() === 'RUNNING' && gitActivity.idleMs() < GIT_DRAIN_QUIET_MS && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await stopOne(git, 1);
       await Promise.allSettled(running);
       await connection.close();
     })()),

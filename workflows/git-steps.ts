@@ -1,11 +1,11 @@
 // Steps 4–11 of SPEC §5 on one worker: they share that worker's local repo cache and chart file,
 // so they run on the worker-specific task queue the `claim` step returns. If that worker goes away
-// (its queue is not polled: schedule-to-start timeout), another worker is claimed and the git
+// (its queue is not polled, or a step stops heartbeating), another worker is claimed and the git
 // steps start over — they are idempotent (a branch holding our own commit is adopted).
 import { TimeoutType } from '@temporalio/common';
-import { ActivityFailure, log, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityFailure, log, TimeoutFailure } from '@temporalio/workflow';
 import type { ChartOutcome, GitActivities, PreparedChange, ProposalContext, SharedActivities } from '../activities/types.js';
-import { WORKFLOW_ERROR_CODES } from '../domain/errors.js';
+import type { Proxy } from './activity-options.js';
 import type { Progress } from './open-pr-progress.js';
 
 export const MAX_GIT_WORKER_CLAIMS = 3;
@@ -15,38 +15,28 @@ export interface GitStepsResult {
   chartRendered: boolean;
 }
 
-/** A live worker picks tasks up within seconds; a minute without means it is gone. */
-export const DEFAULT_GIT_WORKER_START_TIMEOUT_MS = 60_000;
-
-function gitActivitiesOn(taskQueue: string, summary: string, startTimeoutMs: number) {
-  return proxyActivities<GitActivities>({
-    taskQueue,
-    summary,
-    scheduleToStartTimeout: startTimeoutMs,
-    // Clone of a large repo or a slow push; retries cover transient network errors.
-    startToCloseTimeout: '5 minutes',
-    retry: {
-      initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5,
-      nonRetryableErrorTypes: [...WORKFLOW_ERROR_CODES],
-    },
-  });
+export interface GitStepsDeps {
+  claim: Pick<SharedActivities, 'claimGitWorker'>;
+  /** Git activity proxies on a claimed worker's queue (activity-options.ts). */
+  gitOn(taskQueue: string): Proxy<GitActivities>;
 }
 
+/**
+ * The claimed worker is gone: nobody picked the step up in time (schedule-to-start), or the
+ * attempt stopped heartbeating (its process died mid-step; heartbeat timeouts are not retried on
+ * the dead worker's queue, see activity-options.ts).
+ */
 function isWorkerLost(error: unknown): boolean {
   return error instanceof ActivityFailure && error.cause instanceof TimeoutFailure &&
     (error.cause.timeoutType === TimeoutType.SCHEDULE_TO_START || error.cause.timeoutType === TimeoutType.HEARTBEAT);
 }
 
-export async function runGitSteps(
-  progress: Progress,
-  control: Pick<SharedActivities, 'claimGitWorker'>,
-  { proposal, branch, startTimeoutMs = DEFAULT_GIT_WORKER_START_TIMEOUT_MS }: { proposal: ProposalContext; branch: string; startTimeoutMs?: number },
-): Promise<GitStepsResult> {
+export async function runGitSteps(progress: Progress, deps: GitStepsDeps, { proposal, branch }: { proposal: ProposalContext; branch: string }): Promise<GitStepsResult> {
   for (let claim = 1; ; claim++) {
-    const queue = await progress.run('claim', () => control.claimGitWorker(), (q) => `git steps on ${q}`);
+    const queue = await progress.run('claim', () => deps.claim.claimGitWorker(), (q) => `git steps on ${q}`);
     progress.countGitClaim();
     try {
-      return await gitSteps(progress, (summary) => gitActivitiesOn(queue, summary, startTimeoutMs), proposal, branch);
+      return await gitSteps(progress, deps.gitOn(queue), proposal, branch);
     } catch (error) {
       if (claim >= MAX_GIT_WORKER_CLAIMS || !isWorkerLost(error)) throw error;
       log.warn('git worker lost; claiming another and redoing the git steps', { queue, claim });
@@ -80,7 +70,7 @@ async function gitSteps(progress: Progress, git: (summary: string) => GitActivit
   } else {
     const { commit } = await progress.run('commit', () =>
       git('10/15 commit params change' + (chart.ok ? ' and chart' : '')).commitChange({ proposal, baseCommit, change, chartPath: chart.ok ? chart.chartPath : undefined }), (c) => c.commit.slice(0, 12));
-    await progress.run('push', () => git(`11/15 push ${branch} (create only)`).pushBranch({ repo, branch, commit }), (p) => p.outcome);
+    await progress.run('push', () => git(`11/15 push ${branch} (create only)`).pushBranch({ repo, branch, commit, proposalId }), (p) => p.outcome);
   }
   return { change, chartRendered: chart.ok };
 }

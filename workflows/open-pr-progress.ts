@@ -44,6 +44,11 @@ export class Progress {
     this.finish(step, 'skipped', { note });
   }
 
+  /** The step running (or last started) now. */
+  currentStep(): OpenPrStep | null {
+    return this.state.currentStep;
+  }
+
   countGitClaim(): void {
     this.state.gitWorkerClaims += 1;
   }

@@ -2,44 +2,44 @@
 // activity with its own timeout and retry policy; terminal failures are non-retryable
 // ApplicationFailures whose type is the error code (domain/errors.ts), recorded redacted in
 // pr_open_error with a conditional update that never overwrites a rejection.
-import { isCancellation, log, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
-import type { SharedActivities } from '../activities/types.js';
+import { ApplicationFailure, isCancellation, log } from '@temporalio/workflow';
+import type { MarkOpenedOutcome, ProposalContext } from '../activities/types.js';
 import { createBranchName } from '../domain/branch-names.js';
-import { terminalCodeOf, WORKFLOW_ERROR_CODES } from '../domain/errors.js';
-import type { OpenPrInput, OpenPrOutcome } from '../domain/open-pr-contracts.js';
+import { terminalCodeOf, type ErrorCode } from '../domain/errors.js';
+import { DEFAULT_OPEN_PR_POLICY, type OpenPrInput, type OpenPrOutcome, type OpenPrStep } from '../domain/open-pr-contracts.js';
+import { createStepProxies } from './activity-options.js';
 import { runGitSteps } from './git-steps.js';
 import { describeFailure, findApplicationFailure, Progress } from './open-pr-progress.js';
 import { withRepoLock } from './repo-lock-client.js';
 
-/** Codes that end the run at once (SPEC §7) plus the preconditions `load` can find broken. */
-export const NON_RETRYABLE_TYPES = [...WORKFLOW_ERROR_CODES, 'PROPOSAL_NOT_FOUND', 'CLUSTER_HAS_NO_CONFIG_REPO'];
-
-const retry = (maximumAttempts: number, maximumInterval: string): ActivityOptions['retry'] => ({
-  initialInterval: '1 second', backoffCoefficient: 2, maximumInterval, maximumAttempts, nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
-});
-
-/** Activity proxies whose calls carry a one-line summary shown in the Web UI's event history. */
-const withSummary = (options: ActivityOptions) => (summary: string) => proxyActivities<SharedActivities>({ ...options, summary });
-
-// Database calls are short; a few minutes of outage are ridden out.
-const db = withSummary({ startToCloseTimeout: '30 seconds', retry: retry(12, '30 seconds') });
-// GitHub calls: rate-limit waits arrive as nextRetryDelay from the activity (SPEC §9), so the
-// interval cap only bounds ordinary backoff.
-const github = withSummary({ startToCloseTimeout: '2 minutes', retry: retry(8, '2 minutes') });
-// Signal-with-start of the lock and the worker claim are quick control-plane calls.
-const control = withSummary({ startToCloseTimeout: '20 seconds', retry: retry(10, '10 seconds') });
+export { NON_RETRYABLE_TYPES } from './activity-options.js';
 
 /** A lease comfortably longer than the git and GitHub steps; renewed every third of it. */
 const LOCK_LEASE_MS = 10 * 60_000;
 
-export async function openPrWorkflow({ proposalId, gitWorkerStartTimeoutMs }: OpenPrInput): Promise<OpenPrOutcome> {
+/** The code a step stands for when it fails without one (e.g. its retry budget ran out on timeouts). */
+const STEP_CODES: Partial<Record<OpenPrStep, ErrorCode>> = {
+  sync: 'CLONE_FAILED', branch_check: 'CLONE_FAILED', path_check: 'CLONE_FAILED', commit: 'CLONE_FAILED', push: 'CLONE_FAILED',
+  open_pr: 'GITHUB_API_FAILED',
+};
+
+/** Runs recorded before idempotent step 14 got `true` (written) or `false` (rejected meanwhile). */
+function markOutcomeOf(recorded: MarkOpenedOutcome | boolean): MarkOpenedOutcome {
+  if (typeof recorded !== 'boolean') return recorded;
+  return recorded ? { outcome: 'marked' } : { outcome: 'not_pending', status: 'rejected', prNumber: null, prBranch: null };
+}
+
+export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenPrOutcome> {
   const progress = new Progress();
-  const loaded = await progress.run('load', () => db('1/15 load proposal, cluster, template, config repo, study').loadProposal({ proposalId }));
+  const loaded = await progress.run('load', () => createStepProxies(DEFAULT_OPEN_PR_POLICY).db('1/15 load proposal, cluster, template, config repo, study').loadProposal({ proposalId }));
   if ('notPending' in loaded) {
     log.info('proposal is not pending; nothing to do', { proposalId, status: loaded.notPending });
     return { outcome: 'not_pending', status: loaded.notPending };
   }
-  const proposal = loaded;
+  // Runs recorded before the policy existed got the context itself (they replay with the defaults).
+  const { proposal, policy } = 'proposal' in loaded ? loaded : { proposal: loaded as unknown as ProposalContext, policy: undefined };
+  // The loading worker's timeouts and budgets, recorded in history by the load step.
+  const { db, github, control, gitOn } = createStepProxies({ ...DEFAULT_OPEN_PR_POLICY, ...policy });
   const branch = createBranchName({ proposalId, studyId: proposal.study?.id ?? null });
 
   try {
@@ -51,7 +51,7 @@ export async function openPrWorkflow({ proposalId, gitWorkerStartTimeoutMs }: Op
         const pending = await progress.run('recheck', () => db('3/15 recheck the proposal is still pending').isProposalPending({ proposalId }));
         if (!pending) return { outcome: 'not_pending', status: 'no longer pending' };
 
-        const { change, chartRendered } = await runGitSteps(progress, control('4/15 claim a worker for the git steps'), { proposal, branch, startTimeoutMs: gitWorkerStartTimeoutMs });
+        const { change, chartRendered } = await runGitSteps(progress, { claim: control('4/15 claim a worker for the git steps'), gitOn }, { proposal, branch });
 
         const pr = await progress.run('open_pr', () => github(`12/15 open PR ${branch} → ${proposal.repo.baseBranch}`).openPullRequest({ proposal, branch, changes: change.changes, chartRendered }),
           (p) => `${p.adopted ? 'adopted' : 'opened'} PR #${p.number}`);
@@ -67,29 +67,40 @@ export async function openPrWorkflow({ proposalId, gitWorkerStartTimeoutMs }: Op
           progress.skip('comment', 'no chart');
         }
 
-        const marked = await progress.run('mark_opened', () =>
-          db('14/15 mark the proposal pr_opened (only if still pending)').markProposalOpened({ proposalId, prUrl: pr.url, prNumber: pr.number, branch }));
-        if (marked) return { outcome: 'opened', prUrl: pr.url, prNumber: pr.number, branch, adoptedPr: pr.adopted };
+        const marked = await progress.run('mark_opened', async () =>
+          markOutcomeOf(await db('14/15 mark the proposal pr_opened (only if still pending)').markProposalOpened({ proposalId, prUrl: pr.url, prNumber: pr.number, branch })),
+        (m) => (m.outcome === 'already_recorded' ? 'already recorded by an earlier attempt' : m.outcome));
+        // `already_recorded`: our own earlier attempt committed the write and lost its answer.
+        if (marked.outcome === 'marked' || marked.outcome === 'already_recorded') {
+          return { outcome: 'opened', prUrl: pr.url, prNumber: pr.number, branch, adoptedPr: pr.adopted };
+        }
 
-        // Rejected while we worked: undo what we opened, leave the rejection untouched.
-        log.warn('proposal was rejected meanwhile; closing the PR and deleting the branch', { proposalId, pr: pr.number });
-        await github(`compensate: close PR #${pr.number}`).closePullRequest({ repo: proposal.repo, number: pr.number });
-        await github(`compensate: delete branch ${branch}`).deleteBranch({ repo: proposal.repo, branch });
-        return { outcome: 'rejected_meanwhile', closedPr: pr.number };
+        // Rejected while we worked: undo what we opened, leave the rejection untouched — and never
+        // touch a PR or branch the proposal row points at.
+        const rowPr = marked.outcome === 'not_pending' ? { number: marked.prNumber, branch: marked.prBranch } : { number: null, branch: null };
+        log.warn('proposal was rejected meanwhile; closing the PR and deleting the branch', { proposalId, pr: pr.number, row: marked });
+        const closing = rowPr.number !== pr.number;
+        if (closing) await github(`compensate: close PR #${pr.number}`).closePullRequest({ repo: proposal.repo, number: pr.number });
+        if (rowPr.branch !== branch) await github(`compensate: delete branch ${branch}`).deleteBranch({ repo: proposal.repo, branch });
+        return closing ? { outcome: 'rejected_meanwhile', closedPr: pr.number } : { outcome: 'rejected_meanwhile' };
       },
     );
     progress.start('release'); // withRepoLock released it in its finally
     progress.finish('release', 'completed');
     return result;
   } catch (error) {
+    const failedStep = progress.currentStep();
     progress.start('release');
     progress.finish('release', 'completed', { note: 'released after failure' });
     if (isCancellation(error)) throw error;
     const failure = findApplicationFailure(error);
-    // A transient failure whose retries ran out reports its code (e.g. CLONE_FAILED after 5 × 502).
-    const code = terminalCodeOf(failure?.type) ?? 'INTERNAL_ERROR';
+    // A transient failure whose retry budget ran out reports its code (e.g. CLONE_FAILED after a
+    // flapping server), and so does a step that only ever timed out.
+    const code = terminalCodeOf(failure?.type) ?? (failedStep && STEP_CODES[failedStep]) ?? 'INTERNAL_ERROR';
     const detail = failure?.message ?? describeFailure(error);
     await db(`record pr_open_error ${code}`).recordPrOpenError({ proposalId, error: `${code}: ${detail}` });
-    throw error;
+    // The run fails with the code as its type (SPEC §5), keeping the activity failure as cause.
+    if (failure?.type === code) throw error;
+    throw ApplicationFailure.create({ type: code, message: detail, nonRetryable: true, cause: error instanceof Error ? error : undefined });
   }
 }

@@ -1,10 +1,11 @@
 // Database steps of openPrWorkflow (SPEC §5 steps 1, 3, 14 and the failure record) over the data
 // access in db/proposals.ts. The two writes are conditional on `status = 'pending'`, so an
-// operator's rejection always wins: zero rows updated means "rejected meanwhile", and
-// pr_open_error never overwrites a rejection.
+// operator's rejection always wins and pr_open_error never overwrites a rejection; both are
+// idempotent, so a retry after an attempt whose write committed recognises its own write.
 import type { Database } from '../../db/database.js';
 import { findProposalForWorkflow, isProposalPending, markProposalPrOpened, setProposalPrOpenError } from '../../db/proposals.js';
 import { AppError } from '../../domain/errors.js';
+import type { OpenPrPolicy } from '../../domain/open-pr-contracts.js';
 import type { ConfigDiff } from '../../domain/params-diff.js';
 import type { Redactor } from '../../domain/redact.js';
 import type { ProposalContext } from '../types.js';
@@ -12,14 +13,16 @@ import type { ProposalContext } from '../types.js';
 export interface DbActivityDeps {
   db: Database;
   redactor: Redactor;
+  /** This worker's timeouts and retry budgets, handed to the workflow by `loadProposal`. */
+  policy: OpenPrPolicy;
 }
 
 /** pr_open_error is bounded so a pathological message cannot bloat the row. */
 const MAX_ERROR_LENGTH = 4_000;
 
-export function createDbActivities({ db, redactor }: DbActivityDeps) {
+export function createDbActivities({ db, redactor, policy }: DbActivityDeps) {
   return {
-    async loadProposal({ proposalId }: { proposalId: string }): Promise<ProposalContext | { notPending: string }> {
+    async loadProposal({ proposalId }: { proposalId: string }): Promise<{ proposal: ProposalContext; policy: OpenPrPolicy } | { notPending: string }> {
       const p = await findProposalForWorkflow(db, proposalId);
       if (!p) throw new AppError({ code: 'PROPOSAL_NOT_FOUND', message: `proposal ${proposalId} does not exist` });
       if (p.status !== 'pending') return { notPending: p.status };
@@ -27,7 +30,7 @@ export function createDbActivities({ db, redactor }: DbActivityDeps) {
       if (!repo) throw new AppError({ code: 'CLUSTER_HAS_NO_CONFIG_REPO', message: `cluster ${p.cluster.name} has no config repo` });
       if (!p.cluster.configPath) throw new AppError({ code: 'CONFIG_PATH_INVALID', message: `cluster ${p.cluster.name} has no config_path` });
       const s = p.study;
-      return {
+      const proposal: ProposalContext = {
         proposalId: p.id,
         status: p.status,
         clusterId: p.clusterId,
@@ -44,6 +47,7 @@ export function createDbActivities({ db, redactor }: DbActivityDeps) {
         configDiff: p.configDiff as unknown as ConfigDiff,
         metricDelta: (p.metricDelta as ProposalContext['metricDelta']) ?? null,
       };
+      return { proposal, policy };
     },
 
     isProposalPending: ({ proposalId }: { proposalId: string }) => isProposalPending(db, proposalId),

@@ -91,8 +91,17 @@ export function createGitActivities(deps: GitActivityDeps): GitActivities {
       return { commit: await deps.cache.createCommit(await target(proposal.repo), { baseCommit, files, message }) };
     },
 
-    async pushBranch({ repo, branch, commit }) {
-      return { outcome: await deps.cache.pushBranch(await target(repo), { branch, commit }) };
+    async pushBranch({ repo, branch, commit, proposalId }) {
+      const t = await target(repo);
+      try {
+        return { outcome: await deps.cache.pushBranch(t, { branch, commit }) };
+      } catch (error) {
+        if (!(error instanceof AppError && error.code === 'BRANCH_EXISTS')) throw error;
+        // An abandoned attempt of this proposal (its worker presumed dead) may have pushed first.
+        const tip = await deps.cache.readRemoteTip(t, branch);
+        if (tip?.trailers.proposalId === proposalId) return { outcome: 'adopted' as const };
+        throw error;
+      }
     },
   };
 }

@@ -1,41 +1,50 @@
-// Classifies isomorphic-git failures into the project's error codes (SPEC §7). Every message is
-// redacted (SPEC §6), and the raw error is not attached as `cause`: a URL or server reply must
+// Classifies isomorphic-git failures into the project's error codes (SPEC §7) with the one
+// transport classification (domain/transport-failures.ts): network-level failures are retryable,
+// only the server's authentication, not-found and validation answers are terminal. Every message
+// is redacted (SPEC §6), and the raw error is not attached as `cause`: a URL or server reply must
 // never carry a token out of the activity.
 import { Errors } from 'isomorphic-git';
 import { AppError } from '../../domain/errors.js';
 import type { Redactor } from '../../domain/redact.js';
+import { classifyTransportFailure, type TransportFailureFacts, type TransportFailureKind } from '../../domain/transport-failures.js';
 
 export type GitAction = 'clone' | 'fetch' | 'list remote branches' | 'push';
 
-function httpStatusOf(error: unknown): number | undefined {
-  if (error instanceof Errors.HttpError) return (error.data as { statusCode?: number }).statusCode;
-  return undefined;
+function factsOf(error: unknown): TransportFailureFacts {
+  if (error instanceof Errors.HttpError) return { status: (error.data as { statusCode?: number }).statusCode };
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? { code } : {};
 }
 
-export function isAuthFailure(error: unknown): boolean {
-  const status = httpStatusOf(error);
-  return status === 401 || status === 403;
+export function gitFailureKind(error: unknown): TransportFailureKind {
+  return classifyTransportFailure(factsOf(error));
 }
 
-/** Network errors and 5xx: worth another attempt by Temporal's retry policy. */
-export function isTransient(error: unknown): boolean {
-  const status = httpStatusOf(error);
-  if (status !== undefined) return status >= 500 || status === 429;
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|ENOTFOUND|UND_ERR_.*)$/.test(code);
+/** The server answered, or the network failed: a fresh clone would meet the same (SPEC §5 step 5). */
+export function isServerOrNetworkFailure(error: unknown): boolean {
+  if (error instanceof Errors.HttpError || error instanceof Errors.SmartHttpError || error instanceof Errors.EmptyServerResponseError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code);
 }
 
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const status = httpStatusOf(error);
+  const { status } = factsOf(error);
   return status === undefined ? `${error.name}: ${error.message}` : `HTTP ${status} ${error.message}`;
 }
 
-/** CLONE_FAILED for a failed git transfer; auth failures say so and are terminal. */
+const HINTS: Record<Exclude<TransportFailureKind, 'transient'>, string> = {
+  auth: "authentication failed; check the config repo's token and its access to the repository",
+  not_found: 'not found; check the repository URL and pr_base_branch',
+  invalid: 'refused',
+};
+
+/** CLONE_FAILED for a failed git transfer: retryable when transient, terminal with a hint otherwise. */
 export function toGitTransferError(action: GitAction, error: unknown, redactor: Redactor): AppError {
   if (error instanceof AppError) return error;
-  if (isAuthFailure(error)) {
-    return new AppError({ code: 'CLONE_FAILED', retryable: false, message: redactor.redactString(`git ${action} failed: authentication failed (${describe(error)}); check the config repo's token`) });
-  }
-  return new AppError({ code: 'CLONE_FAILED', retryable: isTransient(error), message: redactor.redactString(`git ${action} failed: ${describe(error)}`) });
+  const kind = gitFailureKind(error);
+  const message = kind === 'transient'
+    ? `git ${action} failed: ${describe(error)}`
+    : `git ${action} failed: ${HINTS[kind]} (${describe(error)})`;
+  return new AppError({ code: 'CLONE_FAILED', retryable: kind === 'transient', message: redactor.redactString(message) });
 }

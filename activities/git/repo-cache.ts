@@ -4,15 +4,15 @@
 // `onAuth` (SPEC §6): never a URL, `.git/config` or any other file of the cache.
 import fs from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import git, { Errors, type AuthCallback, type HttpClient } from 'isomorphic-git';
-import nodeHttp from 'isomorphic-git/http/node';
+import git, { type AuthCallback, type HttpClient } from 'isomorphic-git';
 import { parseRelyLoopTrailers, type RelyLoopTrailers } from '../../domain/commit-message.js';
 import { AppError } from '../../domain/errors.js';
 import { paramsFilePath, tryConfigPathProblem, tryTemplateNameProblem } from '../../domain/paths.js';
 import type { Redactor } from '../../domain/redact.js';
 import { DEFAULT_CACHE_BOUNDS, tryCheckCacheHealth, type CacheBounds } from './cache-health.js';
 import { assertBranchName, assertCacheGitdir, createStagingGitdir } from './cache-paths.js';
-import { isTransient, toGitTransferError } from './git-errors.js';
+import { isServerOrNetworkFailure, toGitTransferError } from './git-errors.js';
+import { createGitHttpClient } from './git-http-client.js';
 import { pushBranchCreateOnly, type PushOutcome } from './push-branch.js';
 import { tryReadBlobAtPath, writeFilesToTree, type FileWrite } from './tree-files.js';
 
@@ -72,6 +72,7 @@ export interface GitRepoCacheDeps {
   author: GitIdentity;
   now?: () => Date;
   bounds?: CacheBounds;
+  /** Transport with an idle timeout (git-http-client.ts); a default one when omitted. */
   http?: HttpClient;
   /** Test seam: runs inside a push after the create-only check, before the pack is sent. */
   beforePushSend?: () => Promise<void>;
@@ -83,7 +84,7 @@ async function exists(p: string): Promise<boolean> {
 
 export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
   const { redactor } = deps;
-  const http = deps.http ?? nodeHttp;
+  const http = deps.http ?? createGitHttpClient();
   const bounds = deps.bounds ?? DEFAULT_CACHE_BOUNDS;
   const now = deps.now ?? (() => new Date());
 
@@ -147,7 +148,7 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
             return { baseCommit: await fetchBase(target, gitdir, onAuth), cloned: false };
           } catch (error) {
             // The server said no (auth, missing repo or branch, outage): a new clone would not help.
-            if (error instanceof Errors.HttpError || isTransient(error)) throw toGitTransferError('fetch', error, redactor);
+            if (isServerOrNetworkFailure(error)) throw toGitTransferError('fetch', error, redactor);
             recloneReason = redactor.redactString(`fetch into the cache failed: ${error instanceof Error ? error.message : String(error)}`);
           }
         } else {

@@ -4,6 +4,7 @@
 // holding a worker slot.
 import type { WorkflowErrorCode } from '../../domain/errors.js';
 import type { Redactor } from '../../domain/redact.js';
+import { classifyTransportFailure } from '../../domain/transport-failures.js';
 
 export type GitHubFailureCode = Extract<WorkflowErrorCode, 'GITHUB_API_FAILED' | 'GITHUB_AUTH_FAILED'>;
 
@@ -41,6 +42,8 @@ export class GitHubCallError extends Error {
 /** The parts of an Octokit RequestError (or a network error) the classification reads. */
 export interface FailureFacts {
   status?: number;
+  /** A network error's code (ECONNRESET, …), when the failure is not an HTTP answer. */
+  code?: string;
   message: string;
   headers: Record<string, string | number | undefined>;
 }
@@ -77,19 +80,18 @@ export function classifyGitHubFailure(error: unknown, operation: string, redacto
     const retryAfterMs = rateLimitWaitMs(facts, kind, nowMs);
     return new GitHubCallError({ message: text(`${status} rate limited (${kind}); retry in ${Math.ceil(retryAfterMs / 1000)} s: ${facts.message}`), retryable: true, retryAfterMs, status, operation });
   }
-  if (status === 401 || status === 403) {
-    return new GitHubCallError({ message: text(`${status} ${facts.message}`), code: 'GITHUB_AUTH_FAILED', retryable: false, status, operation });
-  }
-  if (status !== undefined && status >= 400 && status < 500) {
-    return new GitHubCallError({ message: text(`${status} ${facts.message}`), code: 'GITHUB_API_FAILED', retryable: false, status, operation });
-  }
-  // 5xx, network errors (Octokit reports them as 500), timeouts, anything unexpected.
-  return new GitHubCallError({ message: text(`${status ?? 'network'} ${facts.message}`), retryable: true, status, operation });
+  // The one transport classification (domain/transport-failures.ts). Octokit reports network
+  // errors and its per-attempt timeout as status 500: transient, like 5xx and anything unexpected.
+  const failure = classifyTransportFailure({ status, code: facts.code });
+  if (failure === 'transient') return new GitHubCallError({ message: text(`${status ?? 'network'} ${facts.message}`), retryable: true, status, operation });
+  const code = failure === 'auth' ? 'GITHUB_AUTH_FAILED' : 'GITHUB_API_FAILED';
+  return new GitHubCallError({ message: text(`${status} ${facts.message}`), code, retryable: false, status, operation });
 }
 
 function factsOf(error: unknown): FailureFacts {
   if (typeof error !== 'object' || error === null) return { message: String(error), headers: {} };
-  const e = error as { status?: unknown; message?: unknown; response?: { headers?: Record<string, string | number | undefined>; data?: unknown } };
+  const e = error as { status?: unknown; code?: unknown; message?: unknown; response?: { headers?: Record<string, string | number | undefined>; data?: unknown } };
   const status = typeof e.status === 'number' ? e.status : undefined;
-  return { status, message: String(e.message ?? 'unknown error'), headers: e.response?.headers ?? {} };
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  return { status, code, message: String(e.message ?? 'unknown error'), headers: e.response?.headers ?? {} };
 }

@@ -10,7 +10,8 @@ import { waitUntil } from '../support/wait.js';
 describe('git worker lost mid-run', () => {
   let h: OpenPrHarness;
   beforeAll(async () => {
-    h = await startOpenPrHarness();
+    // A lost git worker is noticed after 2 s instead of the default 10 s.
+    h = await startOpenPrHarness({ env: { RELYLOOP_GIT_WORKER_START_TIMEOUT: '2s' } });
   }, 180_000);
   afterAll(async () => {
     await h?.close();
@@ -23,7 +24,7 @@ describe('git worker lost mid-run', () => {
     deadGit?.shutdown();
     const handle = await h.env.client.workflow.start(OPEN_PR_WORKFLOW, {
       taskQueue: h.config.temporalTaskQueue, workflowId: `open-pr:${s.proposalId}`,
-      args: [{ proposalId: s.proposalId, gitWorkerStartTimeoutMs: 2_000 } satisfies OpenPrInput],
+      args: [{ proposalId: s.proposalId } satisfies OpenPrInput],
     });
     await waitUntil('the run waits at sync on the dead queue', async () => (await handle.query(progressQuery)).currentStep === 'sync', 20_000);
     expect((await handle.query(progressQuery)).steps.find((x) => x.step === 'claim')?.note).toBe(`git steps on ${h.initialWorkers.gitTaskQueue}`);

@@ -42,7 +42,7 @@ export interface OpenPrHarness {
   close(): Promise<void>;
 }
 
-export async function startOpenPrHarness(opts: { activityOverrides?: Partial<ActivityDeps> } = {}): Promise<OpenPrHarness> {
+export async function startOpenPrHarness(opts: { activityOverrides?: Partial<ActivityDeps>; env?: Record<string, string> } = {}): Promise<OpenPrHarness> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'relyloop-openpr-'));
   const secretsDir = path.join(root, 'secrets');
   await mkdir(secretsDir);
@@ -54,7 +54,6 @@ export async function startOpenPrHarness(opts: { activityOverrides?: Partial<Act
   const env = await startTestTemporal();
   const sandbox = await startGitHubSandbox();
   const pg: TestPostgres = await createTestPostgres();
-  const db = await openDatabase({ url: pg.url, pgliteDir: '' });
   const config = loadConfig({
     RELYLOOP_DATA_DIR: path.join(root, 'data'),
     RELYLOOP_SECRETS_DIR: secretsDir,
@@ -64,7 +63,9 @@ export async function startOpenPrHarness(opts: { activityOverrides?: Partial<Act
     TEMPORAL_TASK_QUEUE: `open-pr-${randomUUID().slice(0, 8)}`,
     RELYLOOP_BASE_URL: 'https://relyloop.example.com',
     LOG_LEVEL: 'info',
+    ...opts.env,
   }, root);
+  const db = await openDatabase({ url: pg.url, pgliteDir: '', statementTimeoutMs: config.dbStatementTimeout });
   const redactor = new Redactor();
   const logs: string[] = [];
   const logger = createLogger({

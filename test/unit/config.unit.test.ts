@@ -26,6 +26,14 @@ describe('loadConfig', () => {
       relyloopBaseUrl: undefined,
       githubHosts: ['github.com'],
       githubHttpHosts: [],
+      dbStatementTimeout: 5_000,
+      gitIdleTimeout: 30_000,
+      heartbeatTimeout: 10_000,
+      gitWorkerStartTimeout: 10_000,
+      gitRetryBudget: 300_000,
+      githubRetryBudget: 600_000,
+      dbRetryBudget: 300_000,
+      shutdownGrace: 30_000,
       logLevel: 'info',
     });
   });
@@ -46,6 +54,10 @@ describe('loadConfig', () => {
     ['TEMPORAL_UI_URL', 'https://temporal.example.com/', 'temporalUiUrl', 'https://temporal.example.com'],
     ['LOG_LEVEL', 'debug', 'logLevel', 'debug'],
     ['RELYLOOP_GIT_AUTHOR_EMAIL', 'bot@corp.example', 'gitAuthorEmail', 'bot@corp.example'],
+    ['RELYLOOP_DB_STATEMENT_TIMEOUT', '750ms', 'dbStatementTimeout', 750],
+    ['RELYLOOP_GIT_IDLE_TIMEOUT', '1.5m', 'gitIdleTimeout', 90_000],
+    ['RELYLOOP_GITHUB_RETRY_BUDGET', '1h', 'githubRetryBudget', 3_600_000],
+    ['RELYLOOP_SHUTDOWN_GRACE', '0s', 'shutdownGrace', 0],
   ])('%s=%s is accepted', (env, value, key, expected) => {
     expect(loadConfig({ [env]: value }, cwd)[key as keyof ReturnType<typeof loadConfig>]).toEqual(expected);
   });
@@ -63,6 +75,11 @@ describe('loadConfig', () => {
     ['RELYLOOP_GITHUB_HOSTS', 'github.com,https://evil.example'],
     ['RELYLOOP_GITHUB_HOSTS', ' , '],
     ['RELYLOOP_GITHUB_HTTP_HOSTS', 'github.com'],
+    ['RELYLOOP_GIT_IDLE_TIMEOUT', '30'],
+    ['RELYLOOP_GIT_IDLE_TIMEOUT', '30 s'],
+    ['RELYLOOP_HEARTBEAT_TIMEOUT', '1s'],
+    ['RELYLOOP_DB_STATEMENT_TIMEOUT', '-5s'],
+    ['RELYLOOP_GIT_RETRY_BUDGET', '2d'],
   ])('%s=%s stops start-up with a message naming the variable', (env, value) => {
     expect(() => loadConfig({ [env]: value }, cwd)).toThrow(ConfigError);
     expect(() => loadConfig({ [env]: value }, cwd)).toThrow(new RegExp(`^Invalid configuration:\\n  ${env}=`));

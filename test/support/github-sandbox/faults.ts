@@ -1,19 +1,40 @@
 // Per-test fault injection: each FaultSpec hands out its faults in order, one per matching
-// request, and is dropped once used up.
-import type { Fault, FaultSpec } from './types.js';
+// request, and is dropped once used up. Random faults (soak tests) come from a seeded generator,
+// so a run can be repeated.
+import type { Fault, FaultSpec, HeldRequest, RandomFaults, RecordedRequest } from './types.js';
+
+const WRITES = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
 export class FaultQueue {
   private specs: { method?: string; path: RegExp; faults: Fault[] }[] = [];
+  private random: (RandomFaults & { next: () => number }) | undefined;
+  readonly counts: Record<string, number> = {};
 
   add(spec: FaultSpec): void {
     this.specs.push({ method: spec.method?.toUpperCase(), path: spec.path, faults: [...spec.faults] });
   }
 
-  clear(): void {
-    this.specs = [];
+  addRandom(spec: RandomFaults): void {
+    this.random = { ...spec, next: mulberry32(spec.seed) };
   }
 
-  /** The next fault for this request, if any spec matches it. */
+  /** A hold for the next matching request; `reached` resolves when the sandbox holds it. */
+  hold(match: { method?: string; path: RegExp; when: 'before' | 'after' }): HeldRequest {
+    let arrive!: (r: RecordedRequest) => void;
+    let release!: () => void;
+    const reached = new Promise<RecordedRequest>((resolve) => { arrive = resolve; });
+    const released = new Promise<void>((resolve) => { release = resolve; });
+    const held: HeldRequest & { arrive: typeof arrive; released: Promise<void> } = { reached, release, arrive, released };
+    this.add({ method: match.method, path: match.path, faults: [{ hold: held, when: match.when }] });
+    return held;
+  }
+
+  clear(): void {
+    this.specs = [];
+    this.random = undefined;
+  }
+
+  /** The next fault for this request, if any spec matches it (or the random draw picks it). */
   take(method: string, path: string): Fault | undefined {
     for (const spec of this.specs) {
       if (spec.method !== undefined && spec.method !== method.toUpperCase()) continue;
@@ -21,8 +42,30 @@ export class FaultQueue {
       if (!spec.path.test(path)) continue;
       const fault = spec.faults.shift();
       if (spec.faults.length === 0) this.specs = this.specs.filter((s) => s !== spec);
-      if (fault !== undefined) return fault;
+      if (fault !== undefined) return this.count(fault);
     }
-    return undefined;
+    const random = this.random;
+    if (random === undefined || (random.path !== undefined && !random.path.test(path))) return undefined;
+    if (random.next() >= random.rate) return undefined;
+    const eligible = random.kinds.filter((k) => !('dropAnswer' in k) || WRITES.has(method.toUpperCase()));
+    return eligible.length === 0 ? undefined : this.count(eligible[Math.floor(random.next() * eligible.length)] as Fault);
   }
+
+  private count(fault: Fault): Fault {
+    const kind = 'status' in fault ? String(fault.status) : 'reset' in fault ? 'reset' : 'delayMs' in fault ? 'delay' : 'dropAnswer' in fault ? 'dropAnswer' : 'hold';
+    this.counts[kind] = (this.counts[kind] ?? 0) + 1;
+    return fault;
+  }
+}
+
+/** A small seeded PRNG (mulberry32): uniform in [0, 1). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
 }

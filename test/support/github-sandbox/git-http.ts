@@ -7,9 +7,16 @@ import { isolatedGitEnv } from './git-cli.js';
 
 export const HTTP_BACKEND = '/usr/lib/git-core/git-http-backend';
 
+/** Where http-backend's answer goes: the live response, or a buffer (to hold or drop it). */
+export interface CgiSink {
+  writeHead(status: number, headers?: Record<string, string>): unknown;
+  write(chunk: Buffer): unknown;
+  end(body?: string): unknown;
+}
+
 export interface CgiRequest {
   req: IncomingMessage;
-  res: ServerResponse;
+  res: CgiSink;
   /** Decoded request body. */
   body: Buffer;
   projectRoot: string;
@@ -80,7 +87,7 @@ function findHeaderEnd(buf: Buffer): { index: number; length: number } | null {
   return { index: lf, length: 2 };
 }
 
-function writeCgiHeaders(res: ServerResponse, text: string): number {
+function writeCgiHeaders(res: CgiSink, text: string): number {
   let status = 200;
   const headers: Record<string, string> = {};
   for (const line of text.split(/\r?\n/)) {
@@ -93,4 +100,30 @@ function writeCgiHeaders(res: ServerResponse, text: string): number {
   }
   res.writeHead(status, headers);
   return status;
+}
+
+/** Collects an answer so the sandbox can hold it, or drop it, after the server acted. */
+export class BufferedAnswer implements CgiSink {
+  private status = 200;
+  private headers: Record<string, string> = {};
+  private readonly chunks: Buffer[] = [];
+
+  writeHead(status: number, headers: Record<string, string> = {}): this {
+    this.status = status;
+    this.headers = headers;
+    return this;
+  }
+
+  write(chunk: Buffer): boolean {
+    this.chunks.push(chunk);
+    return true;
+  }
+
+  end(body?: string): void {
+    if (body !== undefined) this.chunks.push(Buffer.from(body));
+  }
+
+  sendTo(res: ServerResponse): void {
+    res.writeHead(this.status, this.headers).end(Buffer.concat(this.chunks));
+  }
 }

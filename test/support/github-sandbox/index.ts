@@ -2,17 +2,17 @@
 // product makes, on plain HTTP 127.0.0.1 with the GitHub Enterprise layout (REST under /api/v3).
 // Every request is recorded; REST bodies and queries are checked against GitHub's OpenAPI
 // description; faults can be injected per test.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { FaultQueue } from './faults.js';
-import { serveGitRequest } from './git-http.js';
+import { BufferedAnswer, serveGitRequest } from './git-http.js';
 import { assertRepoName, createBareRepo, generatedFiles, type RepoRecord } from './repos.js';
 import { RestApi } from './rest.js';
-import type { GitHubSandbox, RecordedRequest, StartGitHubSandboxOptions } from './types.js';
+import type { GitHubSandbox, HeldRequest, RecordedRequest, StartGitHubSandboxOptions } from './types.js';
 
 export type * from './types.js';
 
@@ -55,35 +55,50 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
       return;
     }
     if (fault !== undefined && 'delayMs' in fault) await new Promise((r) => setTimeout(r, fault.delayMs));
+    const hold = fault !== undefined && 'hold' in fault ? fault : undefined;
+    if (hold?.when === 'before') await holdHere(hold.hold, record);
     if (fault !== undefined && 'status' in fault) {
       record.status = fault.status;
-      sendJson(res, fault.status, fault.body ?? { message: 'Injected fault' }, fault.headers);
+      const echoed = fault.echoCredential ? echoOf(req.headers.authorization) : undefined;
+      const body = echoed === undefined ? fault.body ?? { message: 'Injected fault' } : { message: `Invalid credentials: ${echoed}` };
+      sendJson(res, fault.status, body, fault.headers, echoed === undefined ? fault.statusMessage : `Denied ${echoed}`);
       return;
     }
 
+    // Served into a buffer when the answer is to be held or dropped after the server acted.
+    const deferred = hold?.when === 'after' || (fault !== undefined && 'dropAnswer' in fault);
+    let send: () => void = () => undefined;
     if (kind === 'rest') {
       const answer = await rest.handle({ method, pathname: url.pathname.slice('/api/v3'.length), query: record.query, headers: record.headers, body: record.body });
       record.status = answer.status;
-      sendJson(res, answer.status, answer.body, answer.headers);
+      send = () => sendJson(res, answer.status, answer.body, answer.headers);
+    } else {
+      const match = GIT_PATH.exec(url.pathname);
+      const repo = match?.[1] !== undefined && match[2] !== undefined ? repos.get(`${match[1]}/${match[2]}`) : undefined;
+      if (match === null || repo === undefined) {
+        record.status = 404;
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('Repository not found.\n');
+        return;
+      }
+      const user = basicAuthUser(req.headers.authorization, repo.token);
+      if (user === null) {
+        record.status = 401;
+        res.writeHead(401, { 'www-authenticate': 'Basic realm="GitHub"', 'content-type': 'text/plain' }).end('Invalid username or token.\n');
+        return;
+      }
+      const sink = deferred ? new BufferedAnswer() : res;
+      record.status = await serveGitRequest({
+        req, res: sink, body, projectRoot, home, remoteUser: user,
+        pathInfo: `/${repo.owner}/${repo.repo}.git/${match[3]}`, queryString: url.search.replace(/^\?/, ''),
+      });
+      if (sink instanceof BufferedAnswer) send = () => sink.sendTo(res);
+    }
+    if (fault !== undefined && 'dropAnswer' in fault) {
+      req.socket.resetAndDestroy();
       return;
     }
-    const match = GIT_PATH.exec(url.pathname);
-    const repo = match?.[1] !== undefined && match[2] !== undefined ? repos.get(`${match[1]}/${match[2]}`) : undefined;
-    if (match === null || repo === undefined) {
-      record.status = 404;
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('Repository not found.\n');
-      return;
-    }
-    const user = basicAuthUser(req.headers.authorization, repo.token);
-    if (user === null) {
-      record.status = 401;
-      res.writeHead(401, { 'www-authenticate': 'Basic realm="GitHub"', 'content-type': 'text/plain' }).end('Invalid username or token.\n');
-      return;
-    }
-    record.status = await serveGitRequest({
-      req, res, body, projectRoot, home, remoteUser: user,
-      pathInfo: `/${repo.owner}/${repo.repo}.git/${match[3]}`, queryString: url.search.replace(/^\?/, ''),
-    });
+    if (hold?.when === 'after') await holdHere(hold.hold, record);
+    if (!res.destroyed) send();
   }
 
   const server = createServer((req, res) => {
@@ -115,6 +130,9 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
     createLargeRepo: ({ owner, repo, token, fileCount, defaultBranch = 'main', extraFiles }) =>
       register(owner, repo, token, defaultBranch, generatedFiles(fileCount, extraFiles)),
     injectFaults: (spec) => faults.add(spec),
+    holdNext: (match) => faults.hold(match),
+    injectRandomFaults: (spec) => faults.addRandom(spec),
+    faultCounts: faults.counts,
     clearFaults: () => faults.clear(),
     requests, validationFailures,
     pulls: (owner, repo) => rest.pulls(owner, repo),
@@ -159,10 +177,28 @@ function basicAuthUser(header: string | undefined, token: string): string | null
   return null;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, statusMessage?: string): void {
   if (status === 204 || body === undefined) {
-    res.writeHead(status, headers).end();
+    res.writeHead(status, statusMessage ?? STATUS_CODES[status] ?? '', headers).end();
     return;
   }
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
+  res.writeHead(status, statusMessage ?? STATUS_CODES[status] ?? '', { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
+}
+
+/** Parks the request at a hold until the test releases it. */
+async function holdHere(held: HeldRequest, record: RecordedRequest): Promise<void> {
+  const h = held as HeldRequest & { arrive(r: RecordedRequest): void; released: Promise<void> };
+  h.arrive(record);
+  await h.released;
+}
+
+/**
+ * The credential a request carried, as a server echoing it would print it: a Basic header's
+ * base64 value as sent, a token base64-encoded (SPEC §6: neither may reach a stored text).
+ */
+function echoOf(authorization: string | undefined): string | undefined {
+  const basic = /^Basic\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+  if (basic !== undefined) return basic;
+  const token = /^(?:token|bearer)\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+  return token === undefined ? undefined : Buffer.from(`credential=${token}`).toString('base64');
 }

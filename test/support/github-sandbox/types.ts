@@ -29,9 +29,37 @@ export interface FaultSpec {
   faults: Fault[];
 }
 export type Fault =
-  | { status: number; headers?: Record<string, string>; body?: unknown }
+  | { status: number; headers?: Record<string, string>; body?: unknown; statusMessage?: string; echoCredential?: boolean }
   | { reset: true }
-  | { delayMs: number };
+  | { delayMs: number }
+  /** Serve the request, then reset the connection instead of answering (the server acted; the client never hears). */
+  | { dropAnswer: true }
+  /** Hold the request until released: `before` it is served, or `after` it was served and before the answer. */
+  | { hold: HeldRequest; when: 'before' | 'after' };
+
+/**
+ * A request held by the sandbox (`holdNext`): a test acts while a client waits — kills the worker
+ * whose request it is, then releases it (the answer goes to a closed socket).
+ */
+export interface HeldRequest {
+  /** Resolves once a matching request arrived (and, for `after`, was served). */
+  readonly reached: Promise<RecordedRequest>;
+  release(): void;
+}
+
+/**
+ * A share of requests fails at random, for soak tests. The generator is seeded, so a run can be
+ * repeated; `kinds` are drawn uniformly.
+ */
+export interface RandomFaults {
+  /** Probability that one matching request gets a fault, 0–1. */
+  rate: number;
+  seed: number;
+  /** What a faulted request gets; `dropAnswer` is used on writes only (POST, PATCH, DELETE). */
+  kinds: Fault[];
+  /** Requests eligible (default: all). */
+  path?: RegExp;
+}
 
 export interface SandboxUser {
   login: string;
@@ -91,6 +119,12 @@ export interface GitHubSandbox {
   /** Generated files (e.g. 20,000) written with `git fast-import`. */
   createLargeRepo(opts: CreateLargeRepoOptions): Promise<{ headSha: string }>;
   injectFaults(spec: FaultSpec): void;
+  /** Holds the next matching request (see HeldRequest). */
+  holdNext(match: { method?: string; path: RegExp; when: 'before' | 'after' }): HeldRequest;
+  /** Faults a share of all later requests at random; `clearFaults` stops it. */
+  injectRandomFaults(spec: RandomFaults): void;
+  /** Faults handed out so far, by kind (`502`, `reset`, `dropAnswer`, `delay`, …). */
+  readonly faultCounts: Record<string, number>;
   clearFaults(): void;
   /** Everything received, raw (tests grep them for tokens). */
   readonly requests: RecordedRequest[];
