@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createGitHttpClient, GIT_REQUEST_TRIES } from '../../activities/git/git-http-client.js';
 import { createGitRepoCache, type GitRepoCache, type RepoTarget } from '../../activities/git/repo-cache.js';
 import { tryRenderChart } from '../../activities/chart/render-chart.js';
 import { chartFilePath, createBranchName } from '../../domain/branch-names.js';
@@ -142,17 +143,33 @@ describe('sync', () => {
   test.each([
     ['a 502 from the server', { status: 502 }],
     ['a connection reset', { reset: true as const }],
-  ])('transient failures (%s) are retryable CLONE_FAILED and keep a healthy cache', async (_name, fault) => {
+  ])('transient failures (%s) are retried in place; when they persist they are retryable CLONE_FAILED and keep a healthy cache', async (_name, fault) => {
     const t = newTarget();
     sandbox.injectFaults({ path: /\/acme\/configs\.git\/info\/refs$/, faults: [fault] });
+    expect(await cache.sync(t)).toMatchObject({ baseCommit: headSha, cloned: true });
+    await rm(path.join(cacheDir, t.configRepoId), { recursive: true, force: true });
+    const persisting = Array<typeof fault>(GIT_REQUEST_TRIES).fill(fault);
+    sandbox.injectFaults({ path: /\/acme\/configs\.git\/info\/refs$/, faults: persisting });
     const cold = await appError(cache.sync(t));
     expect([cold.code, cold.retryable]).toEqual(['CLONE_FAILED', true]);
     expect(await readdir(cacheDir)).not.toContain(t.configRepoId);
     await cache.sync(t);
-    sandbox.injectFaults({ path: /\/acme\/configs\.git\/(info\/refs|git-upload-pack)$/, faults: [fault] });
+    sandbox.injectFaults({ path: /\/acme\/configs\.git\/(info\/refs|git-upload-pack)$/, faults: persisting });
     const warm = await appError(cache.sync(t));
     expect([warm.code, warm.retryable]).toEqual(['CLONE_FAILED', true]);
     expect(await cache.sync(t)).toEqual({ baseCommit: headSha, cloned: false });
+    sandbox.clearFaults();
+  });
+
+  test('a server silent past the idle timeout is a retryable CLONE_FAILED; a slow one within it is waited for', async () => {
+    const impatient = createGitRepoCache({ cacheDir, redactor: new Redactor(), author: AUTHOR, http: createGitHttpClient({ idleTimeoutMs: 1_000, retryBackoffMs: 10 }) });
+    const t = newTarget();
+    sandbox.injectFaults({ path: /\/acme\/configs\.git\/info\/refs$/, faults: [{ delayMs: 600 }] });
+    expect(await impatient.sync(t)).toMatchObject({ cloned: true });
+    sandbox.injectFaults({ path: /\/acme\/configs\.git\/info\/refs$/, faults: Array(GIT_REQUEST_TRIES).fill({ delayMs: 1_500 }) });
+    const error = await appError(impatient.sync(t));
+    expect([error.code, error.retryable]).toEqual(['CLONE_FAILED', true]);
+    expect(error.message).toMatch(/git server sent nothing for 1 s/);
     sandbox.clearFaults();
   });
 

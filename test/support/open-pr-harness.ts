@@ -37,12 +37,24 @@ export interface OpenPrHarness {
   api(method: string, pathAndQuery: string, body?: unknown): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any -- asserted field by field
   /** The workers started with the harness (one process's worth: shared + git queue). */
   initialWorkers: Awaited<ReturnType<OpenPrHarness['startWorkers']>>;
+  /** PostgreSQL URL of the service database (for worker processes). */
+  databaseUrl: string;
+  /** Environment that makes `npm run worker` use this harness's database, Temporal, secrets and data dir. */
+  workerEnv(): Record<string, string>;
   /** Starts (another) worker process's worth of workers; returns them for stopping. */
   startWorkers(overrides?: Partial<ActivityDeps>): Promise<{ workers: Worker[]; gitTaskQueue: string; stop(): Promise<void> }>;
   close(): Promise<void>;
 }
 
-export async function startOpenPrHarness(opts: { activityOverrides?: Partial<ActivityDeps>; env?: Record<string, string> } = {}): Promise<OpenPrHarness> {
+export interface OpenPrHarnessOptions {
+  activityOverrides?: Partial<ActivityDeps>;
+  /** Settings (environment variables) on top of the harness's own. */
+  env?: Record<string, string>;
+  /** False: no in-process workers (the test runs worker processes itself). */
+  inProcessWorkers?: boolean;
+}
+
+export async function startOpenPrHarness(opts: OpenPrHarnessOptions = {}): Promise<OpenPrHarness> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'relyloop-openpr-'));
   const secretsDir = path.join(root, 'secrets');
   await mkdir(secretsDir);
@@ -54,7 +66,7 @@ export async function startOpenPrHarness(opts: { activityOverrides?: Partial<Act
   const env = await startTestTemporal();
   const sandbox = await startGitHubSandbox();
   const pg: TestPostgres = await createTestPostgres();
-  const config = loadConfig({
+  const settings: Record<string, string> = {
     RELYLOOP_DATA_DIR: path.join(root, 'data'),
     RELYLOOP_SECRETS_DIR: secretsDir,
     RELYLOOP_GITHUB_HOSTS: `github.com,${sandbox.host}`,
@@ -64,7 +76,8 @@ export async function startOpenPrHarness(opts: { activityOverrides?: Partial<Act
     RELYLOOP_BASE_URL: 'https://relyloop.example.com',
     LOG_LEVEL: 'info',
     ...opts.env,
-  }, root);
+  };
+  const config = loadConfig(settings, root);
   const db = await openDatabase({ url: pg.url, pgliteDir: '', statementTimeoutMs: config.dbStatementTimeout });
   const redactor = new Redactor();
   const logs: string[] = [];
@@ -89,7 +102,7 @@ export async function startOpenPrHarness(opts: { activityOverrides?: Partial<Act
     stops.push(stop);
     return { workers: created.workers, gitTaskQueue, stop };
   };
-  const initialWorkers = await startWorkers();
+  const initialWorkers = opts.inProcessWorkers === false ? { workers: [], gitTaskQueue: '', stop: async () => undefined } : await startWorkers();
 
   const app = createApp({ config, db, temporal, logger, apiToken });
   const server = await new Promise<Server>((resolve) => {
@@ -100,6 +113,8 @@ export async function startOpenPrHarness(opts: { activityOverrides?: Partial<Act
 
   return {
     env, sandbox, db, config, redactor, apiUrl, apiToken, root, logs, startWorkers, initialWorkers,
+    databaseUrl: pg.url,
+    workerEnv: () => ({ ...settings, DATABASE_URL: pg.url, TEMPORAL_ADDRESS: env.address }),
     async api(method, pathAndQuery, body) {
       const res = await fetch(`${apiUrl}/api/v1${pathAndQuery}`, {
         method,

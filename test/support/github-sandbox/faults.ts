@@ -7,7 +7,7 @@ const WRITES = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
 export class FaultQueue {
   private specs: { method?: string; path: RegExp; faults: Fault[] }[] = [];
-  private random: (RandomFaults & { next: () => number }) | undefined;
+  private random: (RandomFaults & { next: () => number })[] = [];
   readonly counts: Record<string, number> = {};
 
   add(spec: FaultSpec): void {
@@ -15,7 +15,7 @@ export class FaultQueue {
   }
 
   addRandom(spec: RandomFaults): void {
-    this.random = { ...spec, next: mulberry32(spec.seed) };
+    this.random.push({ ...spec, next: mulberry32(spec.seed) });
   }
 
   /** A hold for the next matching request; `reached` resolves when the sandbox holds it. */
@@ -31,7 +31,7 @@ export class FaultQueue {
 
   clear(): void {
     this.specs = [];
-    this.random = undefined;
+    this.random = [];
   }
 
   /** The next fault for this request, if any spec matches it (or the random draw picks it). */
@@ -44,9 +44,9 @@ export class FaultQueue {
       if (spec.faults.length === 0) this.specs = this.specs.filter((s) => s !== spec);
       if (fault !== undefined) return this.count(fault);
     }
-    const random = this.random;
-    if (random === undefined || (random.path !== undefined && !random.path.test(path))) return undefined;
-    if (random.next() >= random.rate) return undefined;
+    // The first random spec whose path matches decides.
+    const random = this.random.find((r) => r.path === undefined || r.path.test(path));
+    if (random === undefined || random.next() >= random.rate) return undefined;
     const eligible = random.kinds.filter((k) => !('dropAnswer' in k) || WRITES.has(method.toUpperCase()));
     return eligible.length === 0 ? undefined : this.count(eligible[Math.floor(random.next() * eligible.length)] as Fault);
   }

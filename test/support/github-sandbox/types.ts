@@ -121,7 +121,7 @@ export interface GitHubSandbox {
   injectFaults(spec: FaultSpec): void;
   /** Holds the next matching request (see HeldRequest). */
   holdNext(match: { method?: string; path: RegExp; when: 'before' | 'after' }): HeldRequest;
-  /** Faults a share of all later requests at random; `clearFaults` stops it. */
+  /** Faults a share of later requests at random (the first added spec whose path matches); `clearFaults` stops it. */
   injectRandomFaults(spec: RandomFaults): void;
   /** Faults handed out so far, by kind (`502`, `reset`, `dropAnswer`, `delay`, …). */
   readonly faultCounts: Record<string, number>;
