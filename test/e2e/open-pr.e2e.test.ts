@@ -22,6 +22,8 @@ import { GH_TOKEN, OWNER, startOpenPrHarness, type OpenPrHarness } from '../supp
 import { PARAMS_PATH, seedProposal, type Seeded } from '../support/open-pr-fixtures.js';
 import { saveHistory } from '../support/history-fixtures.js';
 import { waitUntil } from '../support/wait.js';
+import { historyText, leakFormsOf } from '../support/leak-scan.js';
+import { base64Forms } from '../../domain/redact.js';
 
 const FAIL_CHART_KEY = 'force.chart.failure';
 
@@ -344,5 +346,31 @@ describe('open_pr end to end', () => {
     expect(prPosts.map((r) => r.status)).toEqual([502, 429, 403, 201]);
     const view = await h.api('GET', `/proposals/${s.proposalId}/open_pr`);
     expect(view.body.steps.find((x: { step: string }) => x.step === 'sync').attempts).toBe(2);
+  }, 90_000);
+
+  test.each([
+    // The clone's pack request: the first info/refs goes without credentials (git's 401 dance).
+    ['the git server (a Basic header value in its 403 reason)', (s: Seeded) => ({ method: 'POST', path: new RegExp(`^/${OWNER}/${s.repoName}\\.git/git-upload-pack$`) }), 'CLONE_FAILED'],
+    ['the REST API (a base64 credential in a 422 message)', (s: Seeded) => ({ method: 'POST', path: new RegExp(`^/api/v3/repos/${OWNER}/${s.repoName}/pulls$`) }), 'GITHUB_API_FAILED'],
+  ])('14. %s echoes the credential base64-encoded: it is redacted on every surface', async (_name, where, code) => {
+    const s = await seedProposal(h);
+    const status = code === 'CLONE_FAILED' ? 403 : 422;
+    h.sandbox.injectFaults({ ...where(s), faults: [{ status, echoCredential: true }] });
+    const res = await post(s);
+    const error = await resultOf(res.body.workflow_id).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    expect(h.sandbox.requests.some((r) => r.status === status && where(s).path.test(r.path))).toBe(true);
+    const stored = (await row(s)).prOpenError ?? '';
+    expect(stored).toMatch(new RegExp(`^${code}: .*\\[REDACTED-GH-TOKEN\\]`));
+    const surfaces = {
+      pr_open_error: stored,
+      'GET /proposals/{id}': JSON.stringify((await h.api('GET', `/proposals/${s.proposalId}`)).body),
+      'GET /proposals/{id}/open_pr': JSON.stringify((await h.api('GET', `/proposals/${s.proposalId}/open_pr`)).body),
+      'workflow history (payloads decoded)': historyText(await h.env.client.workflow.getHandle(res.body.workflow_id).fetchHistory()),
+      logs: h.logs.join('\n'),
+    };
+    for (const [surface, text] of Object.entries(surfaces)) {
+      for (const form of leakFormsOf(GH_TOKEN, base64Forms)) expect({ surface, leaked: text.includes(form) }).toEqual({ surface, leaked: false });
+    }
   }, 90_000);
 });

@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities/index.js';
 import { createApp } from '../../api/app.js';
@@ -52,6 +52,8 @@ export interface OpenPrHarnessOptions {
   env?: Record<string, string>;
   /** False: no in-process workers (the test runs worker processes itself). */
   inProcessWorkers?: boolean;
+  /** A Temporal the test runs itself (e.g. to restart it); default: a throwaway dev server. */
+  temporalAddress?: string;
 }
 
 export async function startOpenPrHarness(opts: OpenPrHarnessOptions = {}): Promise<OpenPrHarness> {
@@ -63,7 +65,9 @@ export async function startOpenPrHarness(opts: OpenPrHarnessOptions = {}): Promi
   await writeFile(path.join(secretsDir, 'gh_acme'), `${GH_TOKEN}\n`);
   await writeFile(path.join(secretsDir, 'gh_empty'), '');
 
-  const env = await startTestTemporal();
+  const env = opts.temporalAddress === undefined
+    ? await startTestTemporal()
+    : await TestWorkflowEnvironment.createFromExistingServer({ address: opts.temporalAddress, namespace: TEST_NAMESPACE });
   const sandbox = await startGitHubSandbox();
   const pg: TestPostgres = await createTestPostgres();
   const settings: Record<string, string> = {
