@@ -13,6 +13,7 @@ import { seedProposal, type Seeded } from '../support/open-pr-fixtures.js';
 import { expectOnePrOpen } from '../support/pr-outcome.js';
 import { spawnWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 import { waitUntil } from '../support/wait.js';
+import { saveHistory } from '../support/history-fixtures.js';
 
 /** Recovery must take seconds (issue 8: ≤ 30 s with the default timeouts). */
 const RECOVERY_LIMIT_S = 30;
@@ -107,6 +108,8 @@ describe('crash matrix: a worker process killed at each step', () => {
     const outcome = await expectOnePrOpen(h, s);
     expect(outcome.comments).toBe(1);
     table.push({ step, signal: 'SIGKILL', held, recoveryS, ...outcome, attempts: await attemptsOf(s) });
+    // A heartbeat timeout and a re-claim (push), and a retried step 14 finding its own write.
+    if (step === 'push' || step === 'mark_opened') await saveHistory(`open-pr-crash-${step.replace('_', '-')}`, await h.env.client.workflow.getHandle(res.body.workflow_id).fetchHistory());
     expect(recoveryS).toBeLessThan(RECOVERY_LIMIT_S);
   }, 150_000);
 

@@ -329,7 +329,7 @@ describe('open_pr end to end', () => {
 
   test('13. GitHub 502, 429 and a secondary rate limit during PR creation are retried: exactly one PR', async () => {
     const s = await seedProposal(h);
-    // A 502 from the git server on the first clone is retried too (CLONE_FAILED_TRANSIENT).
+    // A 502 from the git server on the first clone is retried in place by the git transport.
     h.sandbox.injectFaults({ method: 'GET', path: new RegExp(`/${OWNER}/${s.repoName}\\.git/info/refs$`), faults: [{ status: 502, body: { message: 'Bad Gateway' } }] });
     h.sandbox.injectFaults({
       method: 'POST', path: new RegExp(`/repos/${OWNER}/${s.repoName}/pulls$`),
@@ -345,7 +345,9 @@ describe('open_pr end to end', () => {
     const prPosts = h.sandbox.requests.filter((r) => r.method === 'POST' && r.path === `/api/v3/repos/${OWNER}/${s.repoName}/pulls`);
     expect(prPosts.map((r) => r.status)).toEqual([502, 429, 403, 201]);
     const view = await h.api('GET', `/proposals/${s.proposalId}/open_pr`);
-    expect(view.body.steps.find((x: { step: string }) => x.step === 'sync').attempts).toBe(2);
+    expect(view.body.steps.find((x: { step: string }) => x.step === 'sync').attempts).toBe(1);
+    const refs = h.sandbox.requests.filter((r) => r.path === `/${OWNER}/${s.repoName}.git/info/refs`);
+    expect(refs.slice(0, 2).map((r) => r.status)).toEqual([502, 401]); // then git's usual auth challenge
   }, 90_000);
 
   test.each([

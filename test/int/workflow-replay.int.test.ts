@@ -1,6 +1,7 @@
 // SPEC §5 / issue 5 test 14: histories recorded by the end-to-end tests (test/fixtures/histories)
 // replay on the current workflow code without non-determinism. A change that breaks a recorded
-// history must be versioned (patched) instead.
+// history must be versioned (patched) instead. `v1-*` were recorded before issue 8 (load returned
+// the context alone, step 14 a boolean): they prove runs in flight during that upgrade still replay.
 import { describe, expect, test } from '@jest/globals';
 import { readdir, readFile } from 'node:fs/promises';
 import { Worker } from '@temporalio/worker';
