@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { AppError, transientTypeOf } from '../domain/errors.js';
 import type { Redactor } from '../domain/redact.js';
 import { GitHubCallError } from './github/errors.js';
+import { wrapActivities } from './wrap-activities.js';
 
 export function toApplicationFailure(error: unknown, redactor: Redactor): ApplicationFailure {
   if (error instanceof ApplicationFailure) {
@@ -34,19 +35,13 @@ export function toApplicationFailure(error: unknown, redactor: Redactor): Applic
   return ApplicationFailure.create({ type: e.name || 'Error', message: redactor.redactString(e.message), nonRetryable: false });
 }
 
-type AsyncFn = (...args: never[]) => Promise<unknown>;
-
 /** Wraps every activity of `activities` so its failures pass through toApplicationFailure. */
 export function withFailureConversion<T extends object>(activities: T, redactor: Redactor): T {
-  const wrapped: Record<string, unknown> = {};
-  for (const [name, fn] of Object.entries(activities) as [string, AsyncFn][]) {
-    wrapped[name] = async (...args: never[]) => {
-      try {
-        return await fn(...args);
-      } catch (error) {
-        throw toApplicationFailure(error, redactor);
-      }
-    };
-  }
-  return wrapped as T;
+  return wrapActivities(activities, (fn) => async (...args) => {
+    try {
+      return await fn(...args);
+    } catch (error) {
+      throw toApplicationFailure(error, redactor);
+    }
+  });
 }

@@ -3,30 +3,25 @@
 // it elsewhere. Heartbeats also carry cancellation to a running attempt (workflow cancelled, or the
 // server gave the attempt up), which the git transfers honour through `currentCancellationSignal`.
 import { Context } from '@temporalio/activity';
+import { wrapActivities } from './wrap-activities.js';
 
 /** How often a running activity reports; the SDK batches these to 80 % of the heartbeat timeout. */
 export const HEARTBEAT_INTERVAL_MS = 1_000;
-
-type AsyncFn = (...args: never[]) => Promise<unknown>;
 
 /**
  * Wraps every activity of `activities` so it heartbeats every `intervalMs` while it runs. The first
  * beat comes after one interval: an activity that finishes sooner costs no extra call.
  */
 export function withHeartbeats<T extends object>(activities: T, intervalMs = HEARTBEAT_INTERVAL_MS): T {
-  const wrapped: Record<string, unknown> = {};
-  for (const [name, fn] of Object.entries(activities) as [string, AsyncFn][]) {
-    wrapped[name] = async (...args: never[]) => {
-      const context = tryCurrentContext();
-      const timer = context?.info.heartbeatTimeoutMs ? setInterval(() => context.heartbeat(), intervalMs) : undefined;
-      try {
-        return await fn(...args);
-      } finally {
-        clearInterval(timer);
-      }
-    };
-  }
-  return wrapped as T;
+  return wrapActivities(activities, (fn) => async (...args) => {
+    const context = tryCurrentContext();
+    const timer = context?.info.heartbeatTimeoutMs ? setInterval(() => context.heartbeat(), intervalMs) : undefined;
+    try {
+      return await fn(...args);
+    } finally {
+      clearInterval(timer);
+    }
+  });
 }
 
 /** The running activity's cancellation signal; undefined outside an activity (adapter tests). */

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
+import { wrapActivities } from '../activities/wrap-activities.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -40,19 +41,15 @@ export class ActivityTracker {
   private lastEnded = 0;
 
   wrap<T extends object>(activities: T): T {
-    const wrapped: Record<string, unknown> = {};
-    for (const [name, fn] of Object.entries(activities) as [string, (...args: never[]) => Promise<unknown>][]) {
-      wrapped[name] = async (...args: never[]) => {
-        this.running += 1;
-        try {
-          return await fn(...args);
-        } finally {
-          this.running -= 1;
-          this.lastEnded = Date.now();
-        }
-      };
-    }
-    return wrapped as T;
+    return wrapActivities(activities, (fn) => async (...args) => {
+      this.running += 1;
+      try {
+        return await fn(...args);
+      } finally {
+        this.running -= 1;
+        this.lastEnded = Date.now();
+      }
+    });
   }
 
   /** Milliseconds since the last activity ended; 0 while one runs. */
