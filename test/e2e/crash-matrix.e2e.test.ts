@@ -35,7 +35,10 @@ describe('crash matrix: a worker process killed at each step', () => {
   const table: Row[] = [];
 
   beforeAll(async () => {
-    h = await startOpenPrHarness({ inProcessWorkers: false });
+    // Production settings but one: step 14's UPDATE must still be waiting on the held row (on the
+    // worker about to be killed) when the standby is up, not cut off by the 5 s statement timeout
+    // and retried — perhaps on the standby.
+    h = await startOpenPrHarness({ inProcessWorkers: false, env: { RELYLOOP_DB_STATEMENT_TIMEOUT: '60s' } });
     locker = new pg.Client({ connectionString: h.databaseUrl });
     await locker.connect();
     current = spawnWorkerProcess(h.workerEnv());
@@ -108,6 +111,13 @@ describe('crash matrix: a worker process killed at each step', () => {
     const outcome = await expectOnePrOpen(h, s);
     expect(outcome.comments).toBe(1);
     table.push({ step, signal: 'SIGKILL', held, recoveryS, ...outcome, attempts: await attemptsOf(s) });
+    // The killed worker held the step: a shared step took a second attempt, the git steps a second worker.
+    const view = await h.api('GET', `/proposals/${s.proposalId}/open_pr`);
+    if (step === 'sync' || step === 'push') {
+      expect((await h.env.client.workflow.getHandle(res.body.workflow_id).query(progressQuery)).gitWorkerClaims).toBe(2);
+    } else {
+      expect(view.body.steps.find((x: { step: string }) => x.step === step).attempts).toBe(2);
+    }
     // A heartbeat timeout and a re-claim (push), and a retried step 14 finding its own write.
     if (step === 'push' || step === 'mark_opened') await saveHistory(`open-pr-crash-${step.replace('_', '-')}`, await h.env.client.workflow.getHandle(res.body.workflow_id).fetchHistory());
     expect(recoveryS).toBeLessThan(RECOVERY_LIMIT_S);
