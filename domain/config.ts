@@ -18,18 +18,17 @@ const httpUrl = z
 
 /** A duration with its unit — `500ms`, `5s`, `2m`, `1h` — as milliseconds. */
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const duration = (min: string, max: string) => z
   .string()
-  .regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration like 500ms, 30s, 5m or 1h')
-  .transform((s) => {
-    const [, value, unit] = /^([\d.]+)(ms|s|m|h)$/.exec(s) as unknown as [string, string, keyof typeof UNIT_MS];
-    return Math.round(Number(value) * UNIT_MS[unit]);
-  })
+  .regex(DURATION, 'expected a duration like 500ms, 30s, 5m or 1h')
+  .transform(parseDuration)
   .pipe(z.number().min(parseDuration(min), `must be at least ${min}`).max(parseDuration(max), `must be at most ${max}`));
 
+/** Milliseconds of a duration that matches DURATION. */
 function parseDuration(text: string): number {
-  const [, value, unit] = /^([\d.]+)(ms|s|m|h)$/.exec(text) as unknown as [string, string, keyof typeof UNIT_MS];
-  return Number(value) * UNIT_MS[unit];
+  const [, value, unit] = DURATION.exec(text) as unknown as [string, string, keyof typeof UNIT_MS];
+  return Math.round(Number(value) * UNIT_MS[unit]);
 }
 
 interface Setting<T> {

@@ -7,6 +7,7 @@ import { Errors } from 'isomorphic-git';
 import { AppError } from '../../domain/errors.js';
 import type { Redactor } from '../../domain/redact.js';
 import { classifyTransportFailure, type TransportFailureFacts, type TransportFailureKind } from '../../domain/transport-failures.js';
+import { GitTransportError } from './git-http-client.js';
 
 export type GitAction = 'clone' | 'fetch' | 'list remote branches' | 'push';
 
@@ -20,9 +21,13 @@ export function gitFailureKind(error: unknown): TransportFailureKind {
   return classifyTransportFailure(factsOf(error));
 }
 
-/** The server answered, or the network failed: a fresh clone would meet the same (SPEC §5 step 5). */
+/**
+ * The server answered, the network failed or the transfer was cancelled: a fresh clone would meet
+ * the same, so a healthy cache is kept (SPEC §5 step 5).
+ */
 export function isServerOrNetworkFailure(error: unknown): boolean {
   if (error instanceof Errors.HttpError || error instanceof Errors.SmartHttpError || error instanceof Errors.EmptyServerResponseError) return true;
+  if (error instanceof GitTransportError) return true;
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code);
 }

@@ -161,7 +161,7 @@ describe('sync', () => {
     sandbox.clearFaults();
   });
 
-  test('a server silent past the idle timeout is a retryable CLONE_FAILED; a slow one within it is waited for', async () => {
+  test('a server silent past the idle timeout is a retryable CLONE_FAILED that keeps the cache; a slow one within it is waited for', async () => {
     const impatient = createGitRepoCache({ cacheDir, redactor: new Redactor(), author: AUTHOR, http: createGitHttpClient({ idleTimeoutMs: 1_000, retryBackoffMs: 10 }) });
     const t = newTarget();
     sandbox.injectFaults({ path: /\/acme\/configs\.git\/info\/refs$/, faults: [{ delayMs: 600 }] });
@@ -171,6 +171,24 @@ describe('sync', () => {
     expect([error.code, error.retryable]).toEqual(['CLONE_FAILED', true]);
     expect(error.message).toMatch(/git server sent nothing for 1 s/);
     sandbox.clearFaults();
+    // A timed-out warm fetch kept the healthy cache: no new clone.
+    expect(await impatient.sync(t)).toEqual({ baseCommit: headSha, cloned: false });
+  });
+
+  test('a transfer cancelled mid-way (the activity was cancelled) fails at once and keeps the cache', async () => {
+    const cancel = new AbortController();
+    const cancellable = createGitRepoCache({ cacheDir, redactor: new Redactor(), author: AUTHOR, http: createGitHttpClient({ signal: () => cancel.signal }) });
+    const t = newTarget();
+    await cancellable.sync(t);
+    const held = sandbox.holdNext({ method: 'GET', path: /\/acme\/configs\.git\/info\/refs$/, when: 'before' });
+    const syncing = appError(cancellable.sync(t));
+    await held.reached;
+    cancel.abort();
+    const error = await syncing;
+    held.release();
+    expect([error.code, error.retryable]).toEqual(['CLONE_FAILED', true]);
+    expect(error.message).toMatch(/git transfer cancelled/);
+    expect(await cache.sync(t)).toEqual({ baseCommit: headSha, cloned: false });
   });
 
   test.each(['../escape', 'not-a-uuid', `${randomUUID()}/..`])('a config repo id that is not a uuid (%s) never becomes a path', async (configRepoId) => {
