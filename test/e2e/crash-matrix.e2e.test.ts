@@ -80,10 +80,11 @@ describe('crash matrix: a worker process killed at each step', () => {
     ['mark_opened', 'the proposal row; the UPDATE commits after the kill', holdRow],
   ];
 
-  const attemptsOf = async (s: Seeded): Promise<string> => {
-    const view = await h.api('GET', `/proposals/${s.proposalId}/open_pr`);
-    const retried = (view.body.steps as { step: string; attempts: number }[]).filter((x) => x.attempts > 1).map((x) => `${x.step}: ${x.attempts}`);
-    return retried.join(', ') || 'none retried';
+  /** Per-step attempts from GET …/open_pr: the table's summary, and the count of one step. */
+  const attemptsOf = async (s: Seeded) => {
+    const steps = (await h.api('GET', `/proposals/${s.proposalId}/open_pr`)).body.steps as { step: string; attempts: number }[];
+    const retried = steps.filter((x) => x.attempts > 1).map((x) => `${x.step}: ${x.attempts}`);
+    return { summary: retried.join(', ') || 'none retried', of: (step: string) => steps.find((x) => x.step === step)?.attempts };
   };
 
   test.each(cases)('SIGKILL at %s (held: %s): one PR, open, named by the row; recovered in seconds', async (step, held, arm) => {
@@ -110,13 +111,13 @@ describe('crash matrix: a worker process killed at each step', () => {
     expect(result).toMatchObject({ outcome: 'opened' });
     const outcome = await expectOnePrOpen(h, s);
     expect(outcome.comments).toBe(1);
-    table.push({ step, signal: 'SIGKILL', held, recoveryS, ...outcome, attempts: await attemptsOf(s) });
+    const attempts = await attemptsOf(s);
+    table.push({ step, signal: 'SIGKILL', held, recoveryS, ...outcome, attempts: attempts.summary });
     // The killed worker held the step: a shared step took a second attempt, the git steps a second worker.
-    const view = await h.api('GET', `/proposals/${s.proposalId}/open_pr`);
     if (step === 'sync' || step === 'push') {
       expect((await h.env.client.workflow.getHandle(res.body.workflow_id).query(progressQuery)).gitWorkerClaims).toBe(2);
     } else {
-      expect(view.body.steps.find((x: { step: string }) => x.step === step).attempts).toBe(2);
+      expect(attempts.of(step)).toBe(2);
     }
     // A heartbeat timeout and a re-claim (push), and a retried step 14 finding its own write.
     if (step === 'push' || step === 'mark_opened') await saveHistory(`open-pr-crash-${step.replace('_', '-')}`, await h.env.client.workflow.getHandle(res.body.workflow_id).fetchHistory());
@@ -142,9 +143,9 @@ describe('crash matrix: a worker process killed at each step', () => {
     const recoveryS = (Date.now() - stoppedAt) / 1000;
     expect(result).toMatchObject({ outcome: 'opened' });
     const outcome = await expectOnePrOpen(h, s);
-    const attempts = await attemptsOf(s);
-    table.push({ step: 'push', signal: 'SIGTERM', held: 'git-receive-pack, before it is served', recoveryS, ...outcome, attempts });
-    expect(attempts).toBe('none retried');
+    const { summary } = await attemptsOf(s);
+    table.push({ step: 'push', signal: 'SIGTERM', held: 'git-receive-pack, before it is served', recoveryS, ...outcome, attempts: summary });
+    expect(summary).toBe('none retried');
     // The git steps were not moved to another worker: the drained one finished them.
     expect((await h.env.client.workflow.getHandle(res.body.workflow_id).query(progressQuery)).gitWorkerClaims).toBe(1);
   }, 150_000);

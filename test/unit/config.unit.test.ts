@@ -1,6 +1,10 @@
 import { describe, expect, test } from '@jest/globals';
 import path from 'node:path';
+import { policyOf } from '../../activities/index.js';
+import { DEFAULT_GIT_IDLE_TIMEOUT_MS } from '../../activities/git/git-http-client.js';
+import { DEFAULT_STATEMENT_TIMEOUT_MS } from '../../db/database.js';
 import { ConfigError, loadConfig, SETTINGS } from '../../domain/config.js';
+import { DEFAULT_OPEN_PR_POLICY } from '../../domain/open-pr-contracts.js';
 
 const cwd = '/srv/relyloop';
 
@@ -36,6 +40,13 @@ describe('loadConfig', () => {
       shutdownGrace: 30_000,
       logLevel: 'info',
     });
+  });
+
+  test('the reliability defaults match the constants the workflow, the database and git fall back on', () => {
+    const config = loadConfig({}, cwd);
+    expect(policyOf(config)).toEqual(DEFAULT_OPEN_PR_POLICY);
+    expect(config.dbStatementTimeout).toBe(DEFAULT_STATEMENT_TIMEOUT_MS);
+    expect(config.gitIdleTimeout).toBe(DEFAULT_GIT_IDLE_TIMEOUT_MS);
   });
 
   test('derived paths follow their base settings unless set', () => {
