@@ -30,6 +30,8 @@ export const WORKFLOW_ERROR_CODES = [
   'PARAMS_FILE_NOT_FOUND',
   'CONFIG_PATH_INVALID',
   'BRANCH_EXISTS',
+  /** The server declined the push: branch protection or a ruleset (issue 9). */
+  'BRANCH_PROTECTED',
   'CLONE_FAILED',
   'GITHUB_API_FAILED',
   'GITHUB_AUTH_FAILED',

@@ -5,9 +5,41 @@ import type { JsonValue, ParamChange } from './params-diff.js';
 import { inlineText, markdownTable } from './markdown.js';
 import { redactTokens } from './redact.js';
 
+/** GitHub's limits on a pull request: 65,536 characters of body, 256 of title. */
 export const MAX_PR_BODY_LENGTH = 65_536;
+export const MAX_PR_TITLE_LENGTH = 256;
+/**
+ * GitHub counts characters its own way (line breaks are stored as CRLF), so the body is cut
+ * well below its limit: a bare LF counts two here, and 1,024 characters stay spare (SPEC §9).
+ */
+export const PR_BODY_BUDGET = MAX_PR_BODY_LENGTH - 1_024;
 export const PR_FOOTER = 'Opened by RelyLoop. Reject the proposal to close this PR.';
 const TRUNCATION_NOTE = '\n\n_…truncated: the description exceeded GitHub’s 65,536-character limit._';
+
+/** A text's length as GitHub's limit counts it, rounded up: code points, a bare LF as two. */
+export function githubTextLength(text: string): number {
+  let n = 0;
+  let previous = '';
+  for (const ch of text) {
+    n += ch === '\n' && previous !== '\r' ? 2 : 1;
+    previous = ch;
+  }
+  return n;
+}
+
+/** The longest prefix of `text` whose GitHub length is at most `max`, never splitting a code point. */
+function cutTo(text: string, max: number): string {
+  let n = 0;
+  let end = 0;
+  let previous = '';
+  for (const ch of text) {
+    n += ch === '\n' && previous !== '\r' ? 2 : 1;
+    if (n > max) break;
+    end += ch.length;
+    previous = ch;
+  }
+  return text.slice(0, end);
+}
 
 export interface MetricDelta {
   baseline: number;
@@ -36,8 +68,9 @@ export interface PrBodyInput {
 }
 
 export function createPrTitle({ proposalId, studyName }: { proposalId: string; studyName?: string | null }): string {
-  const title = studyName ? `RelyLoop: ${inlineText(studyName)}` : `RelyLoop manual proposal ${proposalId.slice(0, 8)}`;
-  return redactTokens(title);
+  const title = redactTokens(studyName ? `RelyLoop: ${inlineText(studyName)}` : `RelyLoop manual proposal ${proposalId.slice(0, 8)}`);
+  // A study name may be 256 characters itself; GitHub refuses a longer title.
+  return githubTextLength(title) <= MAX_PR_TITLE_LENGTH ? title : `${cutTo(title, MAX_PR_TITLE_LENGTH - 1)}…`;
 }
 
 function formatValue(value: JsonValue | undefined): string {
@@ -109,16 +142,14 @@ function manualSections(input: PrBodyInput): string[] {
 }
 
 /**
- * Joins content and footer within the cap: when too long, the content is cut (never inside a
- * surrogate pair) and a note says so; the footer always survives.
+ * Joins content and footer within the budget (GitHub's way of counting): when too long, the
+ * content is cut (never inside a code point) and a note says so; the footer always survives.
  */
-export function capPrBody(content: string, footer: string, max = MAX_PR_BODY_LENGTH): string {
+export function capPrBody(content: string, footer: string, max = PR_BODY_BUDGET): string {
   const whole = `${content}\n\n${footer}`;
-  if (whole.length <= max) return whole;
-  let end = max - TRUNCATION_NOTE.length - footer.length - 2;
-  const last = content.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end--;
-  return `${content.slice(0, end)}${TRUNCATION_NOTE}\n\n${footer}`;
+  if (githubTextLength(whole) <= max) return whole;
+  const tail = `${TRUNCATION_NOTE}\n\n${footer}`;
+  return `${cutTo(content, max - githubTextLength(tail))}${tail}`;
 }
 
 export function createPrBody(input: PrBodyInput): string {

@@ -28,6 +28,20 @@ function branchExists(branch: string, detail: string): AppError {
   return new AppError({ code: 'BRANCH_EXISTS', message: `branch ${branch} already exists on the remote (${detail}); it is never overwritten` });
 }
 
+/**
+ * A ref update the server's policy declined (GitHub: branch protection, GH006, or a ruleset,
+ * GH013): pushing again is refused again, so it is terminal, with GitHub's own explanation.
+ */
+const DECLINED = /\bdeclined\b|\bprotected branch\b|\brule violations?\b/i;
+
+function branchProtected(branch: string, reason: string, remoteMessages: string[], redactor: Redactor): AppError {
+  const explanation = remoteMessages.join('').split(/\r?\n/).map((l) => l.trim()).filter((l) => /^(error:|- )|GH0\d\d/.test(l)).join(' ');
+  return new AppError({
+    code: 'BRANCH_PROTECTED',
+    message: redactor.redactString(`GitHub declined the push of ${branch} (branch protection or a ruleset): ${explanation || reason}`),
+  });
+}
+
 async function tryRemoteTip(input: PushBranchInput): Promise<string | undefined> {
   const ref = `refs/heads/${input.branch}`;
   const refs = await git.listServerRefs({ http: input.http, url: input.url, onAuth: input.onAuth, prefix: ref, protocolVersion: 2 });
@@ -38,10 +52,13 @@ export async function pushBranchCreateOnly(input: PushBranchInput): Promise<Push
   const { gitdir, branch, commit, redactor } = input;
   const localRef = `refs/heads/${branch}`;
   let remoteTip: string | undefined;
+  // What the server says on the sideband (`remote:` lines): GitHub explains a declined push there.
+  const remoteMessages: string[] = [];
   await git.writeRef({ fs, gitdir, ref: localRef, value: commit, force: true });
   try {
     await git.push({
       fs, http: input.http, gitdir, url: input.url, onAuth: input.onAuth, ref: localRef, remoteRef: localRef, force: false,
+      onMessage: (message) => { if (remoteMessages.length < 50) remoteMessages.push(message); },
       onPrePush: async ({ remoteRef }) => {
         if (remoteRef.oid !== ZERO_OID) {
           remoteTip = remoteRef.oid;
@@ -63,6 +80,7 @@ export async function pushBranchCreateOnly(input: PushBranchInput): Promise<Push
       if (tip === commit) return 'already-on-remote';
       const reason = redactor.redactString(error.message.replace(/\s+/g, ' ').trim());
       if (tip !== undefined) throw branchExists(branch, `the server rejected the create: ${reason}`);
+      if (DECLINED.test(reason)) throw branchProtected(branch, reason, remoteMessages, redactor);
       throw new AppError({ code: 'CLONE_FAILED', retryable: true, message: `git push failed: ${reason}` });
     }
     throw toGitTransferError('push', error, redactor);

@@ -48,7 +48,14 @@ export interface CreateGitHubClientOptions {
   logger?: { debug(msg: string): void; info(msg: string): void; warn(msg: string): void; error(msg: string): void };
   /** Clock for rate-limit reset arithmetic (tests). */
   now?: () => number;
+  /**
+   * How long a branch we just pushed may stay invisible to the PR API (GitHub's replicas lag a
+   * push: 422 "head invalid" right after it) before that 422 counts as final. Default 15 s.
+   */
+  headVisibilityWaitMs?: number;
 }
+
+export const DEFAULT_HEAD_VISIBILITY_WAIT_MS = 15_000;
 
 const MARKER = /^<!--[\s\S]*-->$/;
 
@@ -81,12 +88,27 @@ class OctokitGitHubClient implements GitHubClient {
 
   async createOrAdoptPullRequest(input: { head: string; base: string; title: string; body: string }): Promise<PullRequestRef> {
     const text = (s: string) => this.opts.redactor.redactString(s);
-    try {
-      const { data } = await this.octokit.rest.pulls.create({ ...this.repoParams, head: input.head, base: input.base, title: text(input.title), body: text(input.body) });
-      return toPullRef(data, false);
-    } catch (error) {
-      // Also the outcome of a retried POST whose first attempt did create the PR.
-      if (!isAlreadyExists(error)) throw this.classify(error, 'create pull request');
+    const waitMs = this.opts.headVisibilityWaitMs ?? DEFAULT_HEAD_VISIBILITY_WAIT_MS;
+    const started = Date.now();
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const { data } = await this.octokit.rest.pulls.create({ ...this.repoParams, head: input.head, base: input.base, title: text(input.title), body: text(input.body) });
+        return toPullRef(data, false);
+      } catch (error) {
+        // Also the outcome of a retried POST whose first attempt did create the PR.
+        if (isAlreadyExists(error)) break;
+        if (!isHeadInvalid(error)) throw this.classify(error, 'create pull request');
+        const elapsed = Date.now() - started;
+        if (elapsed >= waitMs) {
+          throw new GitHubCallError({
+            message: this.opts.redactor.redactString(`GitHub create pull request (${this.opts.owner}/${this.opts.repo}) failed: 422 head ${input.head} is still invalid ${Math.round(elapsed / 1000)} s after the push (the branch is gone or GitHub cannot see it)`),
+            code: 'GITHUB_API_FAILED', retryable: false, status: 422, operation: 'create pull request',
+          });
+        }
+        // The branch was pushed a moment ago (step 11); GitHub's API may not see it yet.
+        this.opts.logger?.info(`GitHub does not see ${input.head} yet (422 head invalid); retrying`);
+        await sleep(Math.min(500 * 2 ** attempt, waitMs - elapsed));
+      }
     }
     const open = await this.findOpenPullRequest(input.head);
     if (open === null) {
@@ -161,6 +183,13 @@ class OctokitGitHubClient implements GitHubClient {
 
 function isAlreadyExists(error: unknown): boolean {
   return (error as { status?: unknown }).status === 422 && /A pull request already exists/i.test(String((error as Error).message));
+}
+
+/** GitHub's 422 for a head branch it does not know (or does not see yet). */
+function isHeadInvalid(error: unknown): boolean {
+  if ((error as { status?: unknown }).status !== 422) return false;
+  const errors = (error as { response?: { data?: { errors?: unknown } } }).response?.data?.errors;
+  return Array.isArray(errors) && errors.some((e: { field?: unknown; code?: unknown }) => e.field === 'head' && e.code === 'invalid');
 }
 
 function toPullRef(data: PullData, adopted: boolean): PullRequestRef {

@@ -132,7 +132,7 @@ describe('error classes', () => {
   test.each([
     ['401 (wrong token)', { token: 'ghp_wrongToken0123456789abcdefghijklmnopqr' }, undefined, 'GITHUB_AUTH_FAILED', false, 401, 1],
     ['403 that is not a rate limit', {}, { status: 403, body: { message: 'Resource not accessible by integration' } }, 'GITHUB_AUTH_FAILED', false, 403, 1],
-    ['404', {}, { status: 404, body: { message: 'Not Found' } }, 'GITHUB_API_FAILED', false, 404, 1],
+    ['404', {}, { status: 404, body: { message: 'Not Found' } }, 'GITHUB_AUTH_FAILED', false, 404, 1],
     ['502 on every attempt (1 + 2 retries)', {}, { status: 502, body: { message: 'Bad Gateway' } }, undefined, true, 502, 3],
   ])('%s', async (_label, overrides, fault, code, retryable, status, attempts) => {
     if (fault !== undefined) sandbox.injectFaults({ method: 'GET', path: /\/repos\/acme\/configs$/, faults: [fault, fault, fault, fault] });

@@ -128,13 +128,13 @@ describe('sync', () => {
   });
 
   test.each([
-    ['wrong token', (): Partial<RepoTarget> => ({ token: `ghp_${'w'.repeat(36)}` }), /authentication failed/],
-    ['unknown repository', (): Partial<RepoTarget> => ({ gitUrl: sandbox.gitUrl('acme', 'nope') }), /git clone failed/],
-    ['unknown base branch', (): Partial<RepoTarget> => ({ baseBranch: 'does-not-exist' }), /git clone failed/],
-  ])('CLONE_FAILED, terminal: %s', async (_name, overrides, message) => {
+    ['wrong token', (): Partial<RepoTarget> => ({ token: `ghp_${'w'.repeat(36)}` }), 'GITHUB_AUTH_FAILED', /token is invalid, expired or revoked/],
+    ['unknown repository (404, as for one the token cannot see)', (): Partial<RepoTarget> => ({ gitUrl: sandbox.gitUrl('acme', 'nope') }), 'GITHUB_AUTH_FAILED', /does not exist or the token cannot see it/],
+    ['unknown base branch', (): Partial<RepoTarget> => ({ baseBranch: 'does-not-exist' }), 'CLONE_FAILED', /git clone failed/],
+  ])('terminal: %s', async (_name, overrides, code, message) => {
     const t = newTarget(overrides());
     const error = await appError(cache.sync(t));
-    expect([error.code, error.retryable]).toEqual(['CLONE_FAILED', false]);
+    expect([error.code, error.retryable]).toEqual([code, false]);
     expect(error.message).toMatch(message);
     expect(error.message).not.toContain(t.token);
     expect(await readdir(cacheDir)).not.toContain(t.configRepoId);
@@ -308,6 +308,22 @@ describe('commit and create-only push', () => {
     const error = await appError(racing.pushBranch(target, { branch: raced, commit }));
     expect([error.code, error.message]).toEqual(['BRANCH_EXISTS', expect.stringMatching(/the server rejected the create: .*failed to update ref/)]);
     expect(await bareGit(['rev-parse', raced])).toBe(headSha);
+  });
+
+  test.each([
+    ['a ruleset', 'ruleset' as const, /GH013: Repository rule violations found for refs\/heads\/relyloop\/.*Cannot create ref due to creations being restricted/],
+    ['branch protection', 'protected_branch' as const, /GH006: Protected branch update failed/],
+  ])('a push %s declines is BRANCH_PROTECTED, terminal, with GitHub\'s explanation', async (_label, kind, explanation) => {
+    const declined = createBranchName({ proposalId: randomUUID() });
+    await sandbox.setPushRules('acme', 'configs', [{ kind, pattern: 'relyloop/*' }]);
+    try {
+      const error = await appError(cache.pushBranch(target, { branch: declined, commit }));
+      expect([error.code, error.retryable]).toEqual(['BRANCH_PROTECTED', false]);
+      expect(error.message).toMatch(explanation);
+      expect(await bareGit(['branch', '--list', declined])).toBe('');
+    } finally {
+      await sandbox.setPushRules('acme', 'configs', []);
+    }
   });
 
   test('no file under the cache dir holds the token after clone, fetch and push', async () => {

@@ -11,7 +11,8 @@ describe('classifyGitHubFailure', () => {
   test.each([
     ['401', requestError(401, 'Bad credentials'), { code: 'GITHUB_AUTH_FAILED', retryable: false }],
     ['403 without rate-limit markers', requestError(403, 'Resource not accessible by integration'), { code: 'GITHUB_AUTH_FAILED', retryable: false }],
-    ['404', requestError(404, 'Not Found'), { code: 'GITHUB_API_FAILED', retryable: false }],
+    ['404 (GitHub hides a private repo the token cannot see)', requestError(404, 'Not Found'), { code: 'GITHUB_AUTH_FAILED', retryable: false, message: expect.stringContaining('the token cannot see it') }],
+    ['403 names the missing permission', requestError(403, 'Resource not accessible by integration'), { message: expect.stringContaining('lacks a permission') }],
     ['422', requestError(422, 'Validation Failed'), { code: 'GITHUB_API_FAILED', retryable: false }],
     ['500', requestError(500, 'fetch failed'), { code: undefined, retryable: true, retryAfterMs: undefined }],
     ['503', requestError(503, 'Service Unavailable'), { code: undefined, retryable: true }],

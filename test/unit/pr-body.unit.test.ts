@@ -1,5 +1,5 @@
 import { describe, test, expect } from '@jest/globals';
-import { capPrBody, createPrBody, createPrTitle, formatPercent, MAX_PR_BODY_LENGTH, PR_FOOTER, type PrBodyInput, type StudySummary } from '../../domain/pr-body.js';
+import { capPrBody, createPrBody, createPrTitle, formatPercent, githubTextLength, MAX_PR_BODY_LENGTH, MAX_PR_TITLE_LENGTH, PR_FOOTER, type PrBodyInput, type StudySummary } from '../../domain/pr-body.js';
 import type { ParamChange } from '../../domain/params-diff.js';
 import { REDACTED } from '../../domain/redact.js';
 
@@ -94,7 +94,9 @@ describe('createPrBody', () => {
   test('a body over 65,536 characters is cut with a note and keeps its footer', () => {
     const changes: ParamChange[] = Array.from({ length: 3000 }, (_, i) => ({ key: `param_${i}`, from: 'x'.repeat(20), to: 'y'.repeat(20), fileValue: 'x'.repeat(20), drift: false, added: false }));
     const text = body({ changes });
-    expect(text.length).toBeLessThanOrEqual(MAX_PR_BODY_LENGTH);
+    // GitHub's count (a bare LF as two), with the margin SPEC §9 asks for.
+    expect(githubTextLength(text)).toBeLessThanOrEqual(MAX_PR_BODY_LENGTH - 1_000);
+    expect(githubTextLength(text)).toBeGreaterThan(MAX_PR_BODY_LENGTH - 2_000);
     expect(text).toContain('truncated');
     expect(text.endsWith(PR_FOOTER)).toBe(true);
   });
@@ -102,8 +104,19 @@ describe('createPrBody', () => {
   test('the cut never splits a surrogate pair', () => {
     const footer = 'F';
     const out = capPrBody('😀'.repeat(100), footer, 120);
-    expect(out.length).toBeLessThanOrEqual(120);
+    expect(githubTextLength(out)).toBeLessThanOrEqual(120);
     expect(out).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+  });
+
+  test('a title over GitHub\'s 256 characters is cut with an ellipsis', () => {
+    const title = createPrTitle({ proposalId: PROPOSAL, studyName: 'ü'.repeat(256) });
+    expect([...title]).toHaveLength(MAX_PR_TITLE_LENGTH);
+    expect(title).toMatch(/^RelyLoop: ü+…$/);
+    expect(createPrTitle({ proposalId: PROPOSAL, studyName: 'short' })).toBe('RelyLoop: short');
+  });
+
+  test('GitHub\'s count: code points, a bare LF as two', () => {
+    expect(githubTextLength('a\nb\r\nc😀')).toBe(8);
   });
 });
 

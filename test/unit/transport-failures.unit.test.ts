@@ -42,13 +42,18 @@ describe('classifyTransportFailure', () => {
 });
 
 describe('the git adapter', () => {
+  test.each<[string, unknown, string]>([
+    ['HTTP 401', new Errors.HttpError(401, 'Unauthorized', ''), 'token is invalid, expired or revoked'],
+    ['HTTP 403', new Errors.HttpError(403, 'Forbidden', ''), 'lacks access to the repository contents'],
+    ['HTTP 404 (GitHub hides a private repo the token cannot see)', new Errors.HttpError(404, 'Not Found', ''), 'the token cannot see it'],
+  ])('%s: GITHUB_AUTH_FAILED, terminal, naming the likely cause', (_name, error, hint) => {
+    expect(toGitTransferError('clone', error, new Redactor())).toMatchObject({ code: 'GITHUB_AUTH_FAILED', retryable: false, message: expect.stringContaining(hint) });
+  });
+
   test.each<[string, unknown, boolean]>([
     ['HTTP 502', new Errors.HttpError(502, 'Bad Gateway', ''), true],
     ['HTTP 503', new Errors.HttpError(503, 'Service Unavailable', ''), true],
     ['HTTP 429', new Errors.HttpError(429, 'Too Many Requests', ''), true],
-    ['HTTP 401', new Errors.HttpError(401, 'Unauthorized', ''), false],
-    ['HTTP 403', new Errors.HttpError(403, 'Forbidden', ''), false],
-    ['HTTP 404', new Errors.HttpError(404, 'Not Found', ''), false],
     ['our idle timeout', new GitTransportError('git server sent nothing for 30 s', 'ETIMEDOUT'), true],
     ['a cancelled transfer', new GitTransportError('git transfer cancelled', 'ABORT_ERR'), true],
     ['socket hang up', nodeError('ECONNRESET', 'socket hang up'), true],
@@ -63,7 +68,7 @@ describe('the git adapter', () => {
 describe('the GitHub adapter', () => {
   test.each<[string, unknown, { code?: string; retryable: boolean }]>([
     ['401', restError(401, 'Bad credentials'), { code: 'GITHUB_AUTH_FAILED', retryable: false }],
-    ['404', restError(404), { code: 'GITHUB_API_FAILED', retryable: false }],
+    ['404', restError(404), { code: 'GITHUB_AUTH_FAILED', retryable: false }],
     ['422', restError(422), { code: 'GITHUB_API_FAILED', retryable: false }],
     ['408', restError(408), { code: undefined, retryable: true }],
     ['502', restError(502), { code: undefined, retryable: true }],

@@ -10,7 +10,10 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { FaultQueue } from './faults.js';
 import { BufferedAnswer, serveGitRequest } from './git-http.js';
+import { FULL_ACCESS, accessOf, satisfies } from './access.js';
+import { GITHUB_RATE_LIMITS, RateLimiter } from './rate-limits.js';
 import { assertRepoName, createBareRepo, generatedFiles, type RepoRecord } from './repos.js';
+import { writePushRules } from './rules.js';
 import { RestApi } from './rest.js';
 import type { GitHubSandbox, HeldRequest, RecordedRequest, StartGitHubSandboxOptions } from './types.js';
 
@@ -34,8 +37,24 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
     assertRepoName(owner, repo);
     return path.join(projectRoot, owner, `${repo}.git`);
   };
+  const knownTokens = new Set<string>();
+  const limiter = new RateLimiter({ ...GITHUB_RATE_LIMITS, ...opts.rateLimits });
   let origin = '';
-  const rest = new RestApi({ repos, home, validationFailures, origin: () => origin });
+  const rest = new RestApi({ repos, knownTokens, limiter, home, validationFailures, origin: () => origin });
+
+  /** Why GitHub would refuse this git request (access.ts), or undefined to serve it. */
+  function gitAccessDenial(match: RegExpExecArray, service: string | null, authorization: string | undefined): { status: number; text: string } | undefined {
+    const credential = basicCredential(authorization);
+    // Like GitHub for a private repo: ask for credentials before saying anything else.
+    if (credential === null) return { status: 401, text: 'Authentication required.\n' };
+    const key = `${match[1]}/${match[2]}`;
+    const access = accessOf(repos, knownTokens, key, credential.token);
+    if (access.kind === 'unknown_token') return { status: 401, text: 'Invalid username or token. Password authentication is not supported for Git operations.\n' };
+    if (access.kind === 'hidden') return { status: 404, text: 'Repository not found.\n' };
+    const pushing = match[3] === 'git-receive-pack' || service === 'git-receive-pack';
+    if (!satisfies(access.grant, { contents: pushing ? 'write' : 'read' })) return { status: 403, text: `Permission to ${key}.git denied to ${credential.user}.\n` };
+    return undefined;
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req);
@@ -74,23 +93,20 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
       send = () => sendJson(res, answer.status, answer.body, answer.headers);
     } else {
       const match = GIT_PATH.exec(url.pathname);
-      const repo = match?.[1] !== undefined && match[2] !== undefined ? repos.get(`${match[1]}/${match[2]}`) : undefined;
-      if (match === null || repo === undefined) {
-        record.status = 404;
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('Repository not found.\n');
+      const denied = match === null ? { status: 404, text: 'Not Found\n' } : gitAccessDenial(match, url.searchParams.get('service'), req.headers.authorization);
+      if (denied !== undefined) {
+        record.status = denied.status;
+        res.writeHead(denied.status, { 'content-type': 'text/plain', ...(denied.status === 401 ? { 'www-authenticate': 'Basic realm="GitHub"' } : {}) }).end(denied.text);
         return;
       }
-      const user = basicAuthUser(req.headers.authorization, repo.token);
-      if (user === null) {
-        record.status = 401;
-        res.writeHead(401, { 'www-authenticate': 'Basic realm="GitHub"', 'content-type': 'text/plain' }).end('Invalid username or token.\n');
-        return;
-      }
+      const repo = repos.get(`${match?.[1]}/${match?.[2]}`) as RepoRecord;
+      const user = (basicCredential(req.headers.authorization) as { user: string }).user;
       const sink = deferred ? new BufferedAnswer() : res;
       record.status = await serveGitRequest({
         req, res: sink, body, projectRoot, home, remoteUser: user,
-        pathInfo: `/${repo.owner}/${repo.repo}.git/${match[3]}`, queryString: url.search.replace(/^\?/, ''),
+        pathInfo: `/${repo.owner}/${repo.repo}.git/${match?.[3]}`, queryString: url.search.replace(/^\?/, ''),
       });
+      if (match?.[3] === 'git-receive-pack' && record.status === 200) repo.lastPushAt = Date.now();
       if (sink instanceof BufferedAnswer) send = () => sink.sendTo(res);
     }
     if (fault !== undefined && 'dropAnswer' in fault) {
@@ -115,9 +131,16 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
   async function register(owner: string, repo: string, token: string, branch: string, files: Parameters<typeof createBareRepo>[0]['files']) {
     const dir = bareDir(owner, repo);
     const result = await createBareRepo({ bareDir: dir, home, branch, files });
-    repos.set(`${owner}/${repo}`, { owner, repo, token, defaultBranch: branch, bareDir: dir });
+    knownTokens.add(token);
+    repos.set(`${owner}/${repo}`, { owner, repo, defaultBranch: branch, bareDir: dir, access: new Map([[token, { ...FULL_ACCESS }]]), lastPushAt: 0, consistencyLagMs: 0 });
     rest.resetRepo(owner, repo);
     return result;
+  }
+
+  function repoOf(owner: string, repo: string): RepoRecord {
+    const record = repos.get(`${owner}/${repo}`);
+    if (record === undefined) throw new Error(`no sandbox repo ${owner}/${repo}`);
+    return record;
   }
 
   return {
@@ -129,6 +152,16 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
       register(owner, repo, token, defaultBranch, Object.entries(files)),
     createLargeRepo: ({ owner, repo, token, fileCount, defaultBranch = 'main', extraFiles }) =>
       register(owner, repo, token, defaultBranch, generatedFiles(fileCount, extraFiles)),
+    grantAccess: ({ owner, repo, token, permissions }) => {
+      knownTokens.add(token);
+      const record = repoOf(owner, repo);
+      if (permissions === null) record.access.delete(token);
+      else record.access.set(token, { contents: 'none', pull_requests: 'none', issues: 'none', ...permissions });
+    },
+    setPushRules: (owner, repo, rules) => writePushRules(repoOf(owner, repo).bareDir, `${origin}/${owner}/${repo}`, rules),
+    setConsistencyLag: (owner, repo, ms) => { repoOf(owner, repo).consistencyLagMs = ms; },
+    setRateLimits: (settings) => limiter.configure(settings),
+    rateLimitRefusals: limiter.refusals,
     injectFaults: (spec) => faults.add(spec),
     holdNext: (match) => faults.hold(match),
     injectRandomFaults: (spec) => faults.addRandom(spec),
@@ -164,17 +197,14 @@ function flatHeaders(req: IncomingMessage): Record<string, string> {
   return out;
 }
 
-/** The Basic-auth user if the password (or, `x-access-token` style aside, the user) is the token. */
-function basicAuthUser(header: string | undefined, token: string): string | null {
+/** The token a Basic header carries (the password, or a user-only header's user) and the user name. */
+function basicCredential(header: string | undefined): { token: string; user: string } | null {
   const match = /^Basic\s+(\S+)$/i.exec(header ?? '');
   if (match?.[1] === undefined) return null;
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  const user = colon === -1 ? decoded : decoded.slice(0, colon);
-  const password = colon === -1 ? '' : decoded.slice(colon + 1);
-  if (password === token) return user === '' ? 'x-access-token' : user;
-  if (user === token) return 'token-user';
-  return null;
+  if (colon === -1 || decoded.slice(colon + 1) === '') return decoded === '' ? null : { token: colon === -1 ? decoded : decoded.slice(0, colon), user: 'token-user' };
+  return { token: decoded.slice(colon + 1), user: decoded.slice(0, colon) || 'x-access-token' };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, statusMessage?: string): void {

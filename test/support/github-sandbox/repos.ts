@@ -3,16 +3,20 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { FIXTURE_IDENT, assertGit, runGit } from './git-cli.js';
-import type { SandboxFile, SandboxFiles } from './types.js';
+import type { SandboxFile, SandboxFiles, TokenPermissions } from './types.js';
 
 const NAME = /^[A-Za-z0-9._-]+$/;
 
 export interface RepoRecord {
   owner: string;
   repo: string;
-  token: string;
   defaultBranch: string;
   bareDir: string;
+  /** Tokens that can see the repo, and what they may do. */
+  access: Map<string, TokenPermissions>;
+  /** When a push last reached the repo, and for how long the REST API lags behind it. */
+  lastPushAt: number;
+  consistencyLagMs: number;
 }
 
 export function assertRepoName(owner: string, repo: string): void {

@@ -1,21 +1,21 @@
 // GitHub-shaped JSON for the sandbox's REST answers (the fields Octokit users read, plus the
 // usual neighbours so the objects look like GitHub's).
 import type { RepoRecord } from './repos.js';
-import type { SandboxComment, SandboxPull } from './types.js';
+import type { SandboxComment, SandboxPull, TokenPermissions } from './types.js';
 
 export interface JsonContext { origin: string; repo: RepoRecord }
 
 export const DOCS = 'https://docs.github.com/rest';
 const BOT = { login: 'relyloop-bot', id: 1, node_id: 'U_1', type: 'Bot', site_admin: false };
 
-export function repoJson({ origin, repo }: JsonContext): Record<string, unknown> {
+export function repoJson({ origin, repo }: JsonContext, grant?: TokenPermissions): Record<string, unknown> {
   const full = `${repo.owner}/${repo.repo}`;
   return {
     id: 1000, node_id: 'R_1000', name: repo.repo, full_name: full, private: true,
     owner: { login: repo.owner, id: 2, node_id: 'O_2', type: 'Organization', site_admin: false },
     html_url: `${origin}/${full}`, url: `${origin}/api/v3/repos/${full}`, clone_url: `${origin}/${full}.git`,
     default_branch: repo.defaultBranch, visibility: 'private', archived: false, disabled: false, fork: false,
-    permissions: { admin: false, maintain: false, push: true, triage: true, pull: true },
+    permissions: { admin: false, maintain: false, push: grant === undefined || grant.contents === 'write', triage: true, pull: true },
   };
 }
 
@@ -63,4 +63,31 @@ export function paginate<T>(items: T[], query: Record<string, string>, url: stri
   };
   const links = page < last ? [link(page + 1, 'next'), link(last, 'last')] : [];
   return { page: items.slice((page - 1) * perPage, page * perPage), headers: links.length > 0 ? { link: links.join(', ') } : {} };
+}
+
+/**
+ * GitHub's length limits on what the product writes: a title of 256 characters, a body or a
+ * comment of 65,536 ("body is too long (maximum is 65536 characters)", the 422 GitHub answers).
+ * GitHub counts characters, not UTF-16 units, and stores line breaks as CRLF; the sandbox takes the
+ * stricter reading and counts a bare LF as two.
+ */
+export const GITHUB_LIMITS = { title: 256, body: 65_536 } as const;
+
+export function githubLength(text: string): number {
+  let n = 0;
+  let previous = '';
+  for (const ch of text) {
+    n += ch === '\n' && previous !== '\r' ? 2 : 1;
+    previous = ch;
+  }
+  return n;
+}
+
+/** The 422 for a too-long field, or undefined. */
+export function tooLong(docs: string, resource: string, fields: Record<string, unknown>): Record<string, unknown> | undefined {
+  const errors = Object.entries(fields).flatMap(([field, value]) => {
+    const max = field === 'title' ? GITHUB_LIMITS.title : GITHUB_LIMITS.body;
+    return typeof value === 'string' && githubLength(value) > max ? [{ resource, code: 'custom', field, message: `${field} is too long (maximum is ${max} characters)` }] : [];
+  });
+  return errors.length === 0 ? undefined : validationFailed(docs, errors);
 }

@@ -1,26 +1,36 @@
 // The REST endpoints the product calls (issue 4), GitHub Enterprise layout under /api/v3, with
 // GitHub's status codes and messages. Branch existence comes from the bare repo itself.
 import { runGit } from './git-cli.js';
+import { accessOf, notAccessible, satisfies, type Access, type Requirement } from './access.js';
 import { OpenApiValidator } from './openapi.js';
+import type { RateLimiter } from './rate-limits.js';
 import type { RepoRecord } from './repos.js';
-import { DOCS, commentJson, paginate, pullJson, repoJson, validationFailed, type JsonContext } from './rest-json.js';
-import type { SandboxComment, SandboxPull } from './types.js';
+import { DOCS, GITHUB_LIMITS, commentJson, githubLength, paginate, pullJson, repoJson, tooLong, validationFailed, type JsonContext } from './rest-json.js';
+import type { SandboxComment, SandboxPull, TokenPermissions } from './types.js';
 
 export interface RestRequest { method: string; pathname: string; query: Record<string, string>; headers: Record<string, string>; body: string }
 export interface RestAnswer { status: number; body?: unknown; headers?: Record<string, string> }
 
 interface RepoState { nextNumber: number; pulls: Map<number, SandboxPull>; comments: Map<number, SandboxComment[]> }
-interface Call { req: RestRequest; ctx: JsonContext; state: RepoState; params: string[]; json: Record<string, unknown> }
-interface Route { method: string; template: string; pattern: RegExp; run: (call: Call) => Promise<RestAnswer> | RestAnswer }
+interface Call { req: RestRequest; ctx: JsonContext; state: RepoState; params: string[]; json: Record<string, unknown>; grant: TokenPermissions }
+interface Route { method: string; template: string; pattern: RegExp; need: Requirement; contentCreating: boolean; run: (call: Call) => Promise<RestAnswer> | RestAnswer }
 
 const SEG = '([^/]+)';
-const route = (method: string, template: string, run: Route['run']): Route => ({
-  method, template, run,
+const route = (method: string, template: string, need: Requirement, run: Route['run'], contentCreating = false): Route => ({
+  method, template, run, need, contentCreating,
   // {ref} may hold slashes (heads/relyloop/x) whether or not the client encoded them.
   pattern: new RegExp(`^${template.replace('{ref}', '(.+)').replace(/\{[a-z_]+\}/g, SEG)}$`),
 });
 
-export interface RestDeps { repos: Map<string, RepoRecord>; home: string; validationFailures: string[]; origin: () => string }
+export interface RestDeps {
+  repos: Map<string, RepoRecord>;
+  /** Tokens GitHub knows (any other is 401 Bad credentials). */
+  knownTokens: Set<string>;
+  limiter: RateLimiter;
+  home: string;
+  validationFailures: string[];
+  origin: () => string;
+}
 
 export class RestApi {
   private readonly states = new Map<string, RepoState>();
@@ -30,14 +40,16 @@ export class RestApi {
 
   constructor(private readonly deps: RestDeps) {
     this.routes = [
-      route('GET', '/repos/{owner}/{repo}', ({ ctx }) => ({ status: 200, body: repoJson(ctx) })),
-      route('POST', '/repos/{owner}/{repo}/pulls', (c) => this.createPull(c)),
-      route('GET', '/repos/{owner}/{repo}/pulls', (c) => this.listPulls(c)),
-      route('GET', '/repos/{owner}/{repo}/pulls/{pull_number}', (c) => this.getPull(c)),
-      route('PATCH', '/repos/{owner}/{repo}/pulls/{pull_number}', (c) => this.updatePull(c)),
-      route('POST', '/repos/{owner}/{repo}/issues/{issue_number}/comments', (c) => this.createComment(c)),
-      route('GET', '/repos/{owner}/{repo}/issues/{issue_number}/comments', (c) => this.listComments(c)),
-      route('DELETE', '/repos/{owner}/{repo}/git/refs/{ref}', (c) => this.deleteRef(c)),
+      // Permissions per endpoint: https://docs.github.com/en/rest/authentication/permissions-required-for-github-apps
+      route('GET', '/repos/{owner}/{repo}', 'metadata', ({ ctx, grant }) => ({ status: 200, body: repoJson(ctx, grant) })),
+      route('POST', '/repos/{owner}/{repo}/pulls', { pull_requests: 'write' }, (c) => this.createPull(c), true),
+      route('GET', '/repos/{owner}/{repo}/pulls', { pull_requests: 'read' }, (c) => this.listPulls(c)),
+      route('GET', '/repos/{owner}/{repo}/pulls/{pull_number}', { pull_requests: 'read' }, (c) => this.getPull(c)),
+      route('PATCH', '/repos/{owner}/{repo}/pulls/{pull_number}', { pull_requests: 'write' }, (c) => this.updatePull(c)),
+      // A pull request's conversation is an issue: issues or pull_requests write may comment.
+      route('POST', '/repos/{owner}/{repo}/issues/{issue_number}/comments', { issues: 'write', pull_requests: 'write' }, (c) => this.createComment(c), true),
+      route('GET', '/repos/{owner}/{repo}/issues/{issue_number}/comments', { issues: 'read', pull_requests: 'read' }, (c) => this.listComments(c)),
+      route('DELETE', '/repos/{owner}/{repo}/git/refs/{ref}', { contents: 'write' }, (c) => this.deleteRef(c)),
     ];
   }
 
@@ -59,20 +71,33 @@ export class RestApi {
     const params = found.m.slice(1).map((p) => decodeURIComponent(p));
     const token = /^(?:token|bearer)\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     if (token === undefined) return { status: 401, body: { message: 'Requires authentication', documentation_url: DOCS, status: '401' } };
-    const repo = this.deps.repos.get(`${params[0]}/${params[1]}`);
-    const state = this.states.get(`${params[0]}/${params[1]}`);
-    if (repo === undefined || state === undefined) {
-      const known = [...this.deps.repos.values()].some((r) => r.token === token);
-      return known ? { status: 404, body: { message: 'Not Found', documentation_url: DOCS, status: '404' } } : badCredentials();
+    const key = `${params[0]}/${params[1]}`;
+    const access = accessOf(this.deps.repos, this.deps.knownTokens, key, token);
+    if (access.kind === 'unknown_token') return badCredentials();
+    const verdict = this.deps.limiter.admit(token, req.method, found.r.contentCreating);
+    try {
+      if (verdict.refusal !== undefined) return { ...verdict.refusal, headers: { ...verdict.headers, ...verdict.refusal.headers } };
+      const answer = await this.answer(req, found.r, params, key, token, access);
+      return { ...answer, headers: { ...verdict.headers, ...answer.headers } };
+    } finally {
+      verdict.done();
     }
-    if (token !== repo.token) return badCredentials();
-    const errors = this.validator.check(req.method, found.r.template, req.query, req.body);
+  }
+
+  private async answer(req: RestRequest, r: Route, params: string[], key: string, token: string, access: Access): Promise<RestAnswer> {
+    const docs = `${DOCS}/${r.template.split('/')[3] ?? 'repos'}`;
+    const repo = this.deps.repos.get(key);
+    const state = this.states.get(key);
+    // A repo the token cannot see does not exist for it (GitHub never says 403 here).
+    if (access.kind !== 'granted' || repo === undefined || state === undefined) return notFound();
+    if (!satisfies(access.grant, r.need)) return notAccessible(token, docs);
+    const errors = this.validator.check(req.method, r.template, req.query, req.body);
     if (errors.length > 0) {
-      this.deps.validationFailures.push(`${req.method} ${found.r.template}: ${errors.join('; ')}`);
+      this.deps.validationFailures.push(`${req.method} ${r.template}: ${errors.join('; ')}`);
       return { status: 422, body: { message: `Invalid request.\n\n${errors.join('\n')}`, documentation_url: DOCS, status: '422' } };
     }
     const json = req.body.trim() === '' ? {} : (JSON.parse(req.body) as Record<string, unknown>);
-    return found.r.run({ req, ctx: { origin: this.deps.origin(), repo }, state, params: params.slice(2), json });
+    return r.run({ req, ctx: { origin: this.deps.origin(), repo }, state, params: params.slice(2), json, grant: access.grant });
   }
 
   private async createPull({ ctx, state, json }: Call): Promise<RestAnswer> {
@@ -80,10 +105,15 @@ export class RestApi {
     const rawHead = String(json.head);
     const base = String(json.base);
     if (typeof json.title !== 'string') return { status: 422, body: validationFailed(docs, [{ resource: 'Issue', field: 'title', code: 'missing_field' }]) };
+    const long = tooLong(docs, 'Issue', { title: json.title, body: json.body });
+    if (long !== undefined) return { status: 422, body: long };
     const colon = rawHead.indexOf(':');
     const headOwner = colon === -1 ? ctx.repo.owner : rawHead.slice(0, colon);
     const head = colon === -1 ? rawHead : rawHead.slice(colon + 1);
-    const headSha = headOwner === ctx.repo.owner ? await this.branchSha(ctx.repo, head) : null;
+    // Right after a push GitHub's API may not see the new branch yet (an eventually consistent
+    // replica): the same 422 as for a branch that does not exist.
+    const lagging = Date.now() - ctx.repo.lastPushAt < ctx.repo.consistencyLagMs;
+    const headSha = headOwner === ctx.repo.owner && !lagging ? await this.branchSha(ctx.repo, head) : null;
     const baseSha = await this.branchSha(ctx.repo, base);
     const invalid = [...(headSha === null ? ['head'] : []), ...(baseSha === null ? ['base'] : [])];
     if (invalid.length > 0) return { status: 422, body: validationFailed(docs, invalid.map((field) => ({ resource: 'PullRequest', field, code: 'invalid' }))) };
@@ -128,6 +158,8 @@ export class RestApi {
   private async updatePull({ ctx, state, params, json }: Call): Promise<RestAnswer> {
     const pull = state.pulls.get(Number(params[0]));
     if (pull === undefined) return notFound();
+    const long = tooLong(`${DOCS}/pulls/pulls#update-a-pull-request`, 'Issue', { title: json.title, body: json.body });
+    if (long !== undefined) return { status: 422, body: long };
     if (typeof json.base === 'string') {
       const sha = await this.branchSha(ctx.repo, json.base);
       if (sha === null) return { status: 422, body: validationFailed(`${DOCS}/pulls/pulls#update-a-pull-request`, [{ resource: 'PullRequest', field: 'base', code: 'invalid' }]) };
@@ -145,6 +177,9 @@ export class RestApi {
   private createComment({ ctx, state, params, json }: Call): RestAnswer {
     const issueNumber = Number(params[0]);
     if (!state.pulls.has(issueNumber)) return notFound();
+    if (githubLength(String(json.body)) > GITHUB_LIMITS.body) {
+      return { status: 422, body: validationFailed(`${DOCS}/issues/comments#create-an-issue-comment`, [{ resource: 'IssueComment', code: 'unprocessable', field: 'data', message: `Body is too long (maximum is ${GITHUB_LIMITS.body} characters)` }]) };
+    }
     const comment: SandboxComment = { id: this.nextCommentId++, body: String(json.body), created_at: new Date().toISOString() };
     state.comments.set(issueNumber, [...(state.comments.get(issueNumber) ?? []), comment]);
     return { status: 201, body: commentJson(ctx, issueNumber, comment) };

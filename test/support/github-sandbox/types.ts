@@ -61,6 +61,32 @@ export interface RandomFaults {
   path?: RegExp;
 }
 
+/** A token's fine-grained permissions on one repository (GitHub App / fine-grained PAT model). */
+export interface TokenPermissions {
+  contents: 'none' | 'read' | 'write';
+  pull_requests: 'none' | 'read' | 'write';
+  issues: 'none' | 'read' | 'write';
+}
+
+/** A ruleset or branch protection that declines pushes to matching branches (a shell glob). */
+export interface PushRule {
+  kind: 'ruleset' | 'protected_branch';
+  /** Branch name glob, e.g. `relyloop/*` or `main`. */
+  pattern: string;
+  /** The rule's own line (GitHub's wording by default). */
+  message?: string;
+}
+
+/** GitHub's REST rate limits per token (rate-limits.ts); defaults are github.com's. */
+export interface RateLimitSettings {
+  primaryPerHour: number;
+  contentPerMinute: number;
+  contentPerHour: number;
+  concurrent: number;
+  /** Minimum gap between mutative requests of one token (0: not enforced). */
+  minWriteGapMs: number;
+}
+
 export interface SandboxUser {
   login: string;
 }
@@ -116,6 +142,19 @@ export interface GitHubSandbox {
   /** Bare repo path on disk, for `git` CLI assertions in tests. */
   bareDir(owner: string, repo: string): string;
   createRepo(opts: CreateRepoOptions): Promise<{ headSha: string }>;
+  /**
+   * Gives `token` these permissions on a repo (replacing earlier ones); `null` takes all access
+   * away, so the repo is hidden from it (404). The token becomes known to the sandbox either way.
+   */
+  grantAccess(opts: { owner: string; repo: string; token: string; permissions: Partial<TokenPermissions> | null }): void;
+  /** Declines pushes to matching branches as GitHub's rulesets / branch protection do. */
+  setPushRules(owner: string, repo: string, rules: PushRule[]): Promise<void>;
+  /** For `ms` after each push, the REST API does not see the pushed branch yet (422 on head). */
+  setConsistencyLag(owner: string, repo: string, ms: number): void;
+  /** Changes the rate limits enforced from now on. */
+  setRateLimits(settings: Partial<RateLimitSettings>): void;
+  /** Requests a rate limit refused so far, by reason (`primary`, `write_gap`, `content_per_minute`, …). */
+  readonly rateLimitRefusals: Record<string, number>;
   /** Generated files (e.g. 20,000) written with `git fast-import`. */
   createLargeRepo(opts: CreateLargeRepoOptions): Promise<{ headSha: string }>;
   injectFaults(spec: FaultSpec): void;
@@ -140,4 +179,6 @@ export interface StartGitHubSandboxOptions {
   rootDir?: string;
   /** Port on 127.0.0.1; a random free one when omitted (the demo uses a fixed one). */
   port?: number;
+  /** Rate limits on top of github.com's (rate-limits.ts). */
+  rateLimits?: Partial<RateLimitSettings>;
 }
