@@ -35,7 +35,10 @@ export async function tryReadBlobAtPath(store: ObjectStore, commitOid: string, f
     const { tree } = await git.readTree({ fs, gitdir, cache, oid: treeOid });
     const entry = tree.find((e) => e.path === name);
     const walked = segments.slice(0, index + 1).join('/');
-    if (entry === undefined) return { ok: false, code: 'PARAMS_FILE_NOT_FOUND', message: `${walked} does not exist at the base commit` };
+    if (entry === undefined) {
+      const where = walked === filePath ? filePath : `${filePath} (${walked} does not exist)`;
+      return { ok: false, code: 'PARAMS_FILE_NOT_FOUND', message: `${where} is not at the base commit` };
+    }
     const isLast = index === segments.length - 1;
     if (!isLast) {
       if (entry.mode !== TREE_MODE) return { ok: false, code: 'CONFIG_PATH_INVALID', message: `${walked} is ${describeMode(entry.mode)}, not a directory` };

@@ -3,7 +3,7 @@
 // checked against GitHub's OpenAPI description) and PostgreSQL. Assertions are on what a user
 // sees: the branch's files, the PR, its comment, the proposal row, the run's history.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -22,7 +22,7 @@ import { GH_TOKEN, OWNER, startOpenPrHarness, type OpenPrHarness } from '../supp
 import { PARAMS_PATH, seedProposal, type Seeded } from '../support/open-pr-fixtures.js';
 import { saveHistory } from '../support/history-fixtures.js';
 import { waitUntil } from '../support/wait.js';
-import { historyText, leakFormsOf } from '../support/leak-scan.js';
+import { historyText, leakFormsOf, scanGitDir, scanHistory, scanTexts } from '../support/leak-scan.js';
 import { base64Forms } from '../../domain/redact.js';
 
 const FAIL_CHART_KEY = 'force.chart.failure';
@@ -61,15 +61,9 @@ describe('open_pr end to end', () => {
     for await (const w of h.env.client.workflow.list({ query: `ProposalId = '${proposalId}'` })) ids.push(w.workflowId);
     return ids;
   };
-  /** Holds the next PR creation on this repo for `ms`, so a test can act while a run is at step 12. */
-  const holdPrCreation = (s: Seeded, ms: number) =>
-    h.sandbox.injectFaults({ method: 'POST', path: new RegExp(`/repos/${OWNER}/${s.repoName}/pulls$`), faults: [{ delayMs: ms }] });
-
-  async function filesUnder(dir: string): Promise<string[]> {
-    const out: string[] = [];
-    for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) out.push(path.join(e.parentPath, e.name));
-    return out;
-  }
+  /** Holds the next PR creation on this repo until released, so a test can act while a run is at step 12. */
+  const holdPrCreation = (s: Seeded) =>
+    h.sandbox.holdNext({ method: 'POST', path: new RegExp(`/repos/${OWNER}/${s.repoName}/pulls$`), when: 'before' });
 
   test('1. study-backed: branch holds exactly the params change and the PNG, PR and comment are complete, row is pr_opened, lock is free', async () => {
     const s = await seedProposal(h);
@@ -140,13 +134,16 @@ describe('open_pr end to end', () => {
     expect(summaries.every((x) => typeof x === 'string' && x.length > 0)).toBe(true);
     expect(summaries).toContain(`12/15 open PR ${branch} → main`);
 
-    // The token is nowhere: sandbox request bodies, logs, cache files, history, the row.
+    // The token is nowhere: history (payloads decoded), the cache (objects inflated), sandbox
+    // request bodies, logs, the row. Each scan must have looked at something.
     await saveHistory('open-pr-study-backed', history);
-    expect(JSON.stringify(history)).not.toContain(GH_TOKEN);
-    expect(h.sandbox.requests.map((r) => r.body).join('\n')).not.toContain(GH_TOKEN);
-    expect(h.logs.join('\n')).not.toContain(GH_TOKEN);
-    expect(JSON.stringify(await row(s))).not.toContain(GH_TOKEN);
-    for (const file of await filesUnder(h.config.repoCacheDir)) expect((await readFile(file)).includes(GH_TOKEN)).toBe(false);
+    const forms = leakFormsOf(GH_TOKEN, base64Forms);
+    const scans = {
+      history: scanHistory(history, forms),
+      cache: await scanGitDir(path.join(h.config.repoCacheDir, s.configRepoId), forms),
+      texts: scanTexts({ requests: h.sandbox.requests.map((r) => r.body).join('\n'), logs: h.logs.join('\n'), row: JSON.stringify(await row(s)) }, forms),
+    };
+    for (const [where, scan] of Object.entries(scans)) expect({ where, hits: scan.hits, looked: scan.looked > 0 }).toEqual({ where, hits: [], looked: true });
     expect(h.sandbox.validationFailures).toEqual([]);
   }, 120_000);
 
@@ -247,12 +244,13 @@ describe('open_pr end to end', () => {
   test('8a. rejected while waiting for the lock: no branch, no PR, rejection kept', async () => {
     const a = await seedProposal(h);
     const b = await seedProposal(h, { reuse: a });
-    holdPrCreation(a, 3_000);
+    const held = holdPrCreation(a);
     const ra = await post(a);
-    await atStep(ra.body.workflow_id, 'open_pr');
+    await held.reached;
     const rb = await post(b);
     await atStep(rb.body.workflow_id, 'lock');
     expect((await h.api('POST', `/proposals/${b.proposalId}/reject`, { reason: 'not now' })).status).toBe(200);
+    held.release();
     expect(await resultOf(rb.body.workflow_id)).toEqual({ outcome: 'not_pending', status: 'no longer pending' });
     expect(await resultOf(ra.body.workflow_id)).toMatchObject({ outcome: 'opened' });
     expect(await tryRevParse(bare(a), `refs/heads/relyloop/study-${b.studyId}`)).toBeUndefined();
@@ -262,10 +260,11 @@ describe('open_pr end to end', () => {
 
   test('8b. rejected before step 14: the PR it opened is closed, its branch deleted, the rejection kept', async () => {
     const s = await seedProposal(h);
-    holdPrCreation(s, 2_500);
+    const held = holdPrCreation(s);
     const res = await post(s);
-    await atStep(res.body.workflow_id, 'open_pr');
+    await held.reached;
     expect((await h.api('POST', `/proposals/${s.proposalId}/reject`, { reason: 'changed my mind' })).status).toBe(200);
+    held.release();
     expect(await resultOf(res.body.workflow_id)).toEqual({ outcome: 'rejected_meanwhile', closedPr: 1 });
     expect(h.sandbox.pulls(OWNER, s.repoName).map((p) => p.state)).toEqual(['closed']);
     expect(await tryRevParse(bare(s), `refs/heads/relyloop/study-${s.studyId}`)).toBeUndefined();
@@ -318,11 +317,12 @@ describe('open_pr end to end', () => {
 
   test('12. a cancelled run releases the lock and records no error', async () => {
     const s = await seedProposal(h);
-    holdPrCreation(s, 3_000);
+    const held = holdPrCreation(s);
     const res = await post(s);
-    await atStep(res.body.workflow_id, 'open_pr');
+    await held.reached;
     await h.env.client.workflow.getHandle(res.body.workflow_id).cancel();
     await expect(resultOf(res.body.workflow_id)).rejects.toThrow(WorkflowFailedError);
+    held.release();
     await waitUntil('lock released', async () => (await lockHolder(s)) === null);
     expect(await row(s)).toMatchObject({ status: 'pending', prOpenError: null });
   }, 60_000);
@@ -352,11 +352,11 @@ describe('open_pr end to end', () => {
 
   test.each([
     // The clone's pack request: the first info/refs goes without credentials (git's 401 dance).
-    ['the git server (a Basic header value in its 403 reason)', (s: Seeded) => ({ method: 'POST', path: new RegExp(`^/${OWNER}/${s.repoName}\\.git/git-upload-pack$`) }), 'CLONE_FAILED'],
+    ['the git server (a Basic header value in its 403 reason)', (s: Seeded) => ({ method: 'POST', path: new RegExp(`^/${OWNER}/${s.repoName}\\.git/git-upload-pack$`) }), 'GITHUB_AUTH_FAILED'],
     ['the REST API (a base64 credential in a 422 message)', (s: Seeded) => ({ method: 'POST', path: new RegExp(`^/api/v3/repos/${OWNER}/${s.repoName}/pulls$`) }), 'GITHUB_API_FAILED'],
   ])('14. %s echoes the credential base64-encoded: it is redacted on every surface', async (_name, where, code) => {
     const s = await seedProposal(h);
-    const status = code === 'CLONE_FAILED' ? 403 : 422;
+    const status = code === 'GITHUB_AUTH_FAILED' ? 403 : 422;
     h.sandbox.injectFaults({ ...where(s), faults: [{ status, echoCredential: true }] });
     const res = await post(s);
     const error = await resultOf(res.body.workflow_id).catch((e: unknown) => e);

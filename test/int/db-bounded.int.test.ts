@@ -92,7 +92,8 @@ describe('bounded database work', () => {
     expect(stuck.every((outcome) => /statement timeout|timeout exceeded when trying to connect/.test(outcome))).toBe(true);
     const t0 = Date.now();
     expect(await activities().isProposalPending({ proposalId: id })).toBe(true);
-    expect(Date.now() - t0).toBeLessThan(500);
+    // Served at once, not after waiting out a stuck query or a connection timeout.
+    expect(Date.now() - t0).toBeLessThan(STATEMENT_TIMEOUT_MS);
     await lock.release();
   });
 

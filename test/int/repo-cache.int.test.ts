@@ -12,9 +12,10 @@ import { chartFilePath, createBranchName } from '../../domain/branch-names.js';
 import { createCommitMessage } from '../../domain/commit-message.js';
 import { AppError } from '../../domain/errors.js';
 import { tryApplyConfigDiff } from '../../domain/params-diff.js';
-import { Redactor } from '../../domain/redact.js';
+import { Redactor, base64Forms } from '../../domain/redact.js';
 import { startGitHubSandbox, type GitHubSandbox } from '../support/github-sandbox/index.js';
 import { assertGit, runGit } from '../support/github-sandbox/git-cli.js';
+import { leakFormsOf, scanFiles, scanGitDir } from '../support/leak-scan.js';
 
 const TOKEN = `ghp_${'RepoCacheToken'.padEnd(36, 'x')}`;
 const AUTHOR = { name: 'relyloop-bot', email: 'relyloop-bot@example.com' };
@@ -326,14 +327,13 @@ describe('commit and create-only push', () => {
     }
   });
 
-  test('no file under the cache dir holds the token after clone, fetch and push', async () => {
-    const needles = [TOKEN, Buffer.from(`x-access-token:${TOKEN}`).toString('base64')].map((n) => Buffer.from(n));
-    const files = await listFiles(cacheDir);
-    expect(files.length).toBeGreaterThan(10);
-    for (const file of files) {
-      const content = await readFile(file);
-      for (const needle of needles) expect({ file, leaked: content.includes(needle) }).toEqual({ file, leaked: false });
-    }
+  test('nothing under the cache dir holds the token after clone, fetch and push (objects inflated)', async () => {
+    const needles = leakFormsOf(TOKEN, base64Forms);
+    const files = await scanFiles(cacheDir, needles);
+    const objects = await scanGitDir(path.join(cacheDir, target.configRepoId), needles);
+    expect({ files: files.hits, objects: objects.hits }).toEqual({ files: [], objects: [] });
+    expect(files.looked).toBeGreaterThan(10);
+    expect(objects.looked).toBeGreaterThan(10);
     const config = await readFile(path.join(cacheDir, target.configRepoId, 'config'), 'utf8');
     expect(config).toContain(`url = ${sandbox.gitUrl('acme', 'configs')}`);
   });

@@ -12,6 +12,7 @@ import { forceReleaseSignal, lockStateQuery, repoLockWorkflowId, requestLockSign
 import { createLockTestActivities } from '../support/lock-test-activities.js';
 import { startTestTemporal, TEST_NAMESPACE } from '../support/temporal.js';
 import type { HolderInput } from '../support/workflows/lock-test.js';
+import { releaseHoldSignal } from '../support/workflows/lock-test-contract.js';
 import { waitUntil } from '../support/wait.js';
 
 const taskQueue = 'repo-lock-test';
@@ -69,10 +70,12 @@ describe('repo-lock mutex', () => {
 
   test('grants FIFO, one holder at a time, and reports holder and queue', async () => {
     const repo = randomUUID();
-    const handles = await startInOrder(['a', 'b', 'c'].map((label) => ({ configRepoId: repo, label, holdMs: 600, leaseMs: 30_000 })));
+    // Each holds until released: the state is read while `a` certainly holds.
+    const handles = await startInOrder(['a', 'b', 'c'].map((label) => ({ configRepoId: repo, label, holdMs: 60_000, leaseMs: 30_000 })));
     const state: RepoLockState = await lockState(repo);
     expect(state.holder?.workflowId).toBe(handles[0]?.workflowId);
     expect(state.queue.map((q) => q.workflowId)).toEqual([handles[1]?.workflowId, handles[2]?.workflowId]);
+    for (const h of handles) await h.signal(releaseHoldSignal);
     await Promise.all(handles.map((h) => h.result()));
     expect(labels()).toEqual(['a:acquired', 'a:done', 'b:acquired', 'b:done', 'c:acquired', 'c:done']);
   }, 60_000);

@@ -31,6 +31,8 @@ export interface SeedOptions {
   declaredParams?: string[];
   files?: SandboxFiles;
   authRef?: string;
+  /** The token the sandbox repo is created for (default GH_TOKEN; match it with `authRef`). */
+  token?: string;
   /** Reuse an existing config repo (several proposals on one repo). */
   reuse?: Seeded;
 }
@@ -47,7 +49,7 @@ export async function seedProposal(h: OpenPrHarness, opts: SeedOptions = {}): Pr
     base = opts.reuse;
   } else {
     const repoName = `cfg-${randomUUID().slice(0, 8)}`;
-    await h.sandbox.createRepo({ owner: OWNER, repo: repoName, token: GH_TOKEN, files: opts.files ?? { [PARAMS_PATH]: PARAMS_TEXT, 'README.md': '# search config\n' } });
+    await h.sandbox.createRepo({ owner: OWNER, repo: repoName, token: opts.token ?? GH_TOKEN, files: opts.files ?? { [PARAMS_PATH]: PARAMS_TEXT, 'README.md': '# search config\n' } });
     const repo = ok(await h.api('POST', '/config-repos', { name: repoName, repo_url: h.sandbox.repoUrl(OWNER, repoName), auth_ref: opts.authRef ?? 'gh_acme' }), 201);
     const cluster = ok(await h.api('POST', '/clusters', { name: `prod-${repoName}` }), 201);
     ok(await h.api('PATCH', `/clusters/${cluster.id}`, { config_repo_id: repo.id, config_path: 'clusters/prod' }), 200);

@@ -65,11 +65,7 @@ export async function startOpenPrHarness(opts: OpenPrHarnessOptions = {}): Promi
   await writeFile(path.join(secretsDir, 'gh_acme'), `${GH_TOKEN}\n`);
   await writeFile(path.join(secretsDir, 'gh_empty'), '');
 
-  const env = opts.temporalAddress === undefined
-    ? await startTestTemporal()
-    : await TestWorkflowEnvironment.createFromExistingServer({ address: opts.temporalAddress, namespace: TEST_NAMESPACE });
   const sandbox = await startGitHubSandbox();
-  const pg: TestPostgres = await createTestPostgres();
   const settings: Record<string, string> = {
     RELYLOOP_DATA_DIR: path.join(root, 'data'),
     RELYLOOP_SECRETS_DIR: secretsDir,
@@ -81,7 +77,19 @@ export async function startOpenPrHarness(opts: OpenPrHarnessOptions = {}): Promi
     LOG_LEVEL: 'info',
     ...opts.env,
   };
-  const config = loadConfig(settings, root);
+  // Settings are checked before anything else starts, so a bad one leaves nothing running.
+  let config: Config;
+  try {
+    config = loadConfig(settings, root);
+  } catch (error) {
+    await sandbox.close();
+    await rm(root, { recursive: true, force: true });
+    throw error;
+  }
+  const env = opts.temporalAddress === undefined
+    ? await startTestTemporal()
+    : await TestWorkflowEnvironment.createFromExistingServer({ address: opts.temporalAddress, namespace: TEST_NAMESPACE });
+  const pg: TestPostgres = await createTestPostgres();
   const db = await openDatabase({ url: pg.url, pgliteDir: '', statementTimeoutMs: config.dbStatementTimeout });
   const redactor = new Redactor();
   const logs: string[] = [];
