@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
 import type { WorkflowErrorCode } from '../../domain/errors.js';
 import { progressQuery } from '../../domain/open-pr-contracts.js';
@@ -274,6 +276,30 @@ describe('a token that matches no GitHub pattern never leaks', () => {
 });
 
 describe('the open_pr routes refuse what they cannot run', () => {
+  test('their real answers validate against the served OpenAPI document (202, 200, 404, 409, 422)', async () => {
+    const doc = (await h.api('GET', '/openapi.json')).body as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema?: object }> }> }>> };
+    const ajv = (addFormatsModule as unknown as (a: Ajv2020) => Ajv2020)(new Ajv2020({ strict: false }));
+    const check = (method: string, status: number, body: unknown) => {
+      const schema = doc.paths['/api/v1/proposals/{id}/open_pr']?.[method]?.responses[String(status)]?.content?.['application/json']?.schema;
+      if (schema === undefined) throw new Error(`no documented schema for ${method} open_pr ${status}`);
+      const validate = ajv.compile(schema);
+      expect({ at: `${method} ${status}`, valid: validate(body), errors: validate.errors ?? null }).toEqual({ at: `${method} ${status}`, valid: true, errors: null });
+    };
+    const s = await seedProposal(h, { study: false });
+    const before = await h.api('GET', `/proposals/${s.proposalId}/open_pr`);
+    check('get', before.status, before.body);
+    const started = await post(s);
+    expect(started.status).toBe(202);
+    check('post', 202, started.body);
+    await handleOf(started.body.workflow_id).result();
+    const view = await h.api('GET', `/proposals/${s.proposalId}/open_pr`);
+    expect(view.status).toBe(200);
+    check('get', 200, view.body);
+    const again = await post(s);
+    expect(again.status).toBe(409);
+    check('post', 409, again.body);
+  });
+
   test('an unknown proposal is 404 PROPOSAL_NOT_FOUND on POST and GET', async () => {
     const id = '00000000-0000-4000-8000-000000000000';
     for (const method of ['POST', 'GET']) {

@@ -33,6 +33,8 @@ const EXPECTED_CODES: Record<string, string[]> = {
   'get /api/v1/proposals': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'INTERNAL_ERROR'],
   'get /api/v1/proposals/{id}': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'PROPOSAL_NOT_FOUND', 'INTERNAL_ERROR'],
   'post /api/v1/proposals/{id}/reject': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'PROPOSAL_NOT_FOUND', 'INVALID_STATE_TRANSITION', 'INTERNAL_ERROR'],
+  'post /api/v1/proposals/{id}/open_pr': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'PROPOSAL_NOT_FOUND', 'INVALID_STATE_TRANSITION', 'CLUSTER_HAS_NO_CONFIG_REPO', 'GITHUB_NOT_CONFIGURED', 'QUEUE_UNAVAILABLE', 'INTERNAL_ERROR'],
+  'get /api/v1/proposals/{id}/open_pr': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'PROPOSAL_NOT_FOUND', 'QUEUE_UNAVAILABLE', 'INTERNAL_ERROR'],
 };
 
 interface Doc {
@@ -120,7 +122,12 @@ describe('API contract', () => {
   test('real responses validate against the documented schemas', async () => {
     const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
     const ajv = addFormats(new Ajv2020({ strict: false }));
-    const schemaOf = (method: string, path: string, status: string) => doc.paths[path]?.[method]?.responses[status]?.content?.['application/json']?.schema ?? {};
+    // A missing schema must fail, not validate as `{}` (which accepts anything).
+    const schemaOf = (method: string, path: string, status: string) => {
+      const schema = doc.paths[path]?.[method]?.responses[status]?.content?.['application/json']?.schema;
+      if (schema === undefined) throw new Error(`no documented schema for ${method} ${path} ${status}`);
+      return schema;
+    };
     const seeded = await seedChain(h, 'contract');
     const proposal = await h.request('POST', '/api/v1/proposals', {
       body: { cluster_id: seeded.clusterId, template_id: seeded.templateId, study_id: seeded.studyId, config_diff: { 'bm25.k1': { from: 1.2, to: 2 } } },
@@ -132,7 +139,9 @@ describe('API contract', () => {
       ['get', '/api/v1/studies', '200', (await h.request('GET', '/api/v1/studies?limit=1')).body],
       ['get', '/api/v1/clusters/{id}', '404', (await h.request('GET', `/api/v1/clusters/${SOME_ID}`)).body],
       ['get', '/api/v1/templates', '422', (await h.request('GET', '/api/v1/templates?limit=0')).body],
+      ['post', '/api/v1/proposals/{id}/open_pr', '404', (await h.request('POST', `/api/v1/proposals/${SOME_ID}/open_pr`)).body],
     ];
+    expect(() => schemaOf('get', '/api/v1/proposals/{id}/open_pr', '418')).toThrow(/no documented schema/);
     for (const [method, path, status, body] of checks) {
       const validate = ajv.compile(schemaOf(method, path, status));
       expect({ at: `${method} ${path} ${status}`, valid: validate(body), errors: validate.errors ?? null }).toEqual({ at: `${method} ${path} ${status}`, valid: true, errors: null });

@@ -184,6 +184,19 @@ describe('comments', () => {
     expect((await gh.createCommentOnce({ issueNumber: number, body: `x ${marker}`, marker })).created).toBe(false);
     expect(await gh.listComments(number)).toHaveLength(1);
   });
+
+  test('the marker is found past the first page (250 comments, 100 per page)', async () => {
+    await branch('t/comment-pages');
+    const gh = client();
+    const { number } = await gh.createOrAdoptPullRequest(pr('t/comment-pages'));
+    const marker = '<!-- relyloop:chart:paged -->';
+    sandbox.seedComments(OWNER, REPO, number, Array.from({ length: 250 }, (_, i) => (i === 230 ? `chart ${marker}` : `review note ${i}`)));
+    const before = sandbox.requests.length;
+    expect(await gh.createCommentOnce({ issueNumber: number, body: `chart ${marker}`, marker })).toMatchObject({ created: false });
+    const pages = sandbox.requests.slice(before).filter((r) => r.method === 'GET' && r.path.endsWith(`/issues/${number}/comments`));
+    expect(pages.map((r) => r.query.page ?? '1')).toEqual(['1', '2', '3']);
+    expect(sandbox.comments(OWNER, REPO, number)).toHaveLength(250);
+  });
 });
 
 describe('what was sent', () => {
@@ -203,4 +216,38 @@ describe('what was sent', () => {
     expect(sandbox.validationFailures).toEqual([]);
     expect(sandbox.requests.filter((r) => r.body.includes(TOKEN))).toEqual([]);
   });
+});
+
+describe('pacing against a sandbox that enforces GitHub\'s write spacing', () => {
+  // GitHub: at least one second between a token's mutative requests. The sandbox refuses a gap
+  // under 900 ms (100 ms for arrival jitter) with a secondary rate limit.
+  let strict: GitHubSandbox;
+  const STRICT_TOKEN = 'ghs_pacingToken0123456789abcdefghijklmnopq';
+  beforeAll(async () => {
+    strict = await startGitHubSandbox({ rateLimits: { minWriteGapMs: 900 } });
+    await strict.createRepo({ owner: OWNER, repo: REPO, token: STRICT_TOKEN, files: { 'params.json': '{"a":1}\n' } });
+    for (const b of ['p/1', 'p/2', 'c/1', 'c/2']) await pushBranch(strict, { owner: OWNER, repo: REPO, token: STRICT_TOKEN, branch: b });
+  });
+  afterAll(async () => strict.close());
+  const strictClient = (limiter?: GitHubLimiterOptions) =>
+    createGitHubClient({ apiBaseUrl: strict.apiBaseUrl, token: STRICT_TOKEN, owner: OWNER, repo: REPO, redactor: new Redactor(), ...(limiter === undefined ? {} : { limiter }) });
+
+  test('production pacing: two clients of one token, PRs and comments at once, meet no secondary limit', async () => {
+    const [a, b] = [strictClient(), strictClient()];
+    const refusalsBefore = { ...strict.rateLimitRefusals };
+    const requestsBefore = strict.requests.length;
+    const opened = await Promise.all([a.createOrAdoptPullRequest(pr('p/1')), b.createOrAdoptPullRequest(pr('p/2'))]);
+    await Promise.all(opened.map((p, i) => [a, b][i]!.createCommentOnce({ issueNumber: p.number, body: 'chart <!-- m -->', marker: '<!-- m -->' })));
+    expect(strict.rateLimitRefusals).toEqual(refusalsBefore);
+    const writes = strict.requests.slice(requestsBefore).filter((r) => r.method !== 'GET' && r.kind === 'rest');
+    expect(writes.map((r) => r.status)).toEqual([201, 201, 201, 201]);
+  }, 60_000);
+
+  test('the check can fail: without pacing the same work is refused', async () => {
+    const fast = strictClient({ ...FAST, retries: 0, rateLimitWaitThresholdMs: 0 });
+    const refusedBefore = strict.rateLimitRefusals.write_gap ?? 0;
+    const results = await Promise.allSettled([fast.createOrAdoptPullRequest(pr('c/1')), fast.createOrAdoptPullRequest(pr('c/2'))]);
+    expect(results.some((r) => r.status === 'rejected')).toBe(true);
+    expect(strict.rateLimitRefusals.write_gap).toBeGreaterThan(refusedBefore);
+  }, 60_000);
 });

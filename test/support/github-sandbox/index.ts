@@ -170,6 +170,7 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
     requests, validationFailures,
     pulls: (owner, repo) => rest.pulls(owner, repo),
     comments: (owner, repo, issueNumber) => rest.comments(owner, repo, issueNumber),
+    seedComments: (owner, repo, issueNumber, bodies) => rest.seedComments(owner, repo, issueNumber, bodies),
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

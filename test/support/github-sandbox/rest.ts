@@ -65,6 +65,14 @@ export class RestApi {
     return (this.states.get(`${owner}/${repo}`)?.comments.get(issueNumber) ?? []).map((c) => ({ ...c }));
   }
 
+  /** Comments already on a PR (fixtures: posting them through the API would meet the rate limits). */
+  seedComments(owner: string, repo: string, issueNumber: number, bodies: string[]): void {
+    const state = this.states.get(`${owner}/${repo}`);
+    if (state?.pulls.has(issueNumber) !== true) throw new Error(`no sandbox PR ${owner}/${repo}#${issueNumber}`);
+    const added = bodies.map((body) => ({ id: this.nextCommentId++, body, created_at: new Date().toISOString() }));
+    state.comments.set(issueNumber, [...(state.comments.get(issueNumber) ?? []), ...added]);
+  }
+
   async handle(req: RestRequest): Promise<RestAnswer> {
     const found = this.routes.map((r) => ({ r, m: r.pattern.exec(req.pathname) })).find((x) => x.m !== null && x.r.method === req.method);
     if (found?.m == null) return { status: 404, body: { message: 'Not Found', documentation_url: DOCS, status: '404' } };

@@ -171,6 +171,8 @@ export interface GitHubSandbox {
   readonly validationFailures: string[];
   pulls(owner: string, repo: string): SandboxPull[];
   comments(owner: string, repo: string, issueNumber: number): SandboxComment[];
+  /** Puts comments on a PR directly (fixtures), bypassing the API and its rate limits. */
+  seedComments(owner: string, repo: string, issueNumber: number, bodies: string[]): void;
   close(): Promise<void>;
 }
 
