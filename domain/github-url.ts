@@ -17,7 +17,7 @@ export interface GitHubRepoRef {
   repo: string;
   /** Canonical form: `{scheme}://{host}/{owner}/{repo}` (no `.git`). */
   url: string;
-  /** Octokit base URL: https://api.github.com, or `{scheme}://{host}/api/v3` for Enterprise. */
+  /** Octokit base URL: https://api.github.com (and api.{sub}.ghe.com), or `{scheme}://{host}/api/v3` for Enterprise Server. */
   apiBaseUrl: string;
   /** Smart-HTTP clone URL. */
   gitUrl: string;
@@ -66,10 +66,19 @@ export function parseGitHubRepoUrl(input: string, policy: GitHubHostPolicy): Git
   return {
     host, owner, repo,
     url: `${origin}/${owner}/${repo}`,
-    apiBaseUrl: host === 'github.com' ? 'https://api.github.com' : `${origin}/api/v3`,
+    apiBaseUrl: usesApiSubdomain(host) ? `${url.protocol}//api.${host}` : `${origin}/api/v3`,
     gitUrl: `${origin}/${owner}/${repo}.git`,
     webUrl: `${origin}/${owner}/${repo}`,
   };
+}
+
+/**
+ * github.com and GitHub Enterprise Cloud with data residency (`{subdomain}.ghe.com`) serve REST at
+ * the root of `api.{host}`; GitHub Enterprise Server serves it under `{host}/api/v3`.
+ */
+function usesApiSubdomain(host: string): boolean {
+  const name = host.replace(/:\d+$/, '');
+  return name === 'github.com' || name.endsWith('.ghe.com');
 }
 
 export function isRepoUrlProblem(value: GitHubRepoRef | RepoUrlProblem): value is RepoUrlProblem {

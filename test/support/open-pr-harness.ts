@@ -16,7 +16,7 @@ import { Redactor } from '../../domain/redact.js';
 import { createLogger } from '../../runtime/logger.js';
 import { createTemporalHandle, type TemporalHandle } from '../../runtime/temporal-client.js';
 import { createGitTaskQueueName, createWorkers, runWorkers } from '../../worker/create-worker.js';
-import { startGitHubSandbox, type GitHubSandbox } from './github-sandbox/index.js';
+import { startGitHubSandbox, type GitHubSandbox, type StartGitHubSandboxOptions } from './github-sandbox/index.js';
 import { createTestPostgres, type TestPostgres } from './postgres.js';
 import { startTestTemporal, TEST_NAMESPACE } from './temporal.js';
 
@@ -54,6 +54,8 @@ export interface OpenPrHarnessOptions {
   inProcessWorkers?: boolean;
   /** A Temporal the test runs itself (e.g. to restart it); default: a throwaway dev server. */
   temporalAddress?: string;
+  /** Sandbox options (e.g. github.com's layout over https with `tls`). */
+  sandbox?: StartGitHubSandboxOptions;
 }
 
 export async function startOpenPrHarness(opts: OpenPrHarnessOptions = {}): Promise<OpenPrHarness> {
@@ -65,7 +67,7 @@ export async function startOpenPrHarness(opts: OpenPrHarnessOptions = {}): Promi
   await writeFile(path.join(secretsDir, 'gh_acme'), `${GH_TOKEN}\n`);
   await writeFile(path.join(secretsDir, 'gh_empty'), '');
 
-  const sandbox = await startGitHubSandbox();
+  const sandbox = await startGitHubSandbox(opts.sandbox);
   const settings: Record<string, string> = {
     RELYLOOP_DATA_DIR: path.join(root, 'data'),
     RELYLOOP_SECRETS_DIR: secretsDir,

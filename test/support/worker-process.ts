@@ -19,11 +19,13 @@ export interface WorkerProcess {
   kill(signal: NodeJS.Signals): void;
 }
 
-export function spawnWorkerProcess(env: Record<string, string>): WorkerProcess {
+/** `preload`: modules run before the worker (`node --import`), e.g. test/support/loopback-dns.ts. */
+export function spawnWorkerProcess(env: Record<string, string>, opts: { preload?: string[] } = {}): WorkerProcess {
   let out = '';
   // Only what the worker needs: PATH/HOME and the service settings (no test-runner variables).
   // Node itself with tsx's loader: one process, so a signal reaches the worker and not a wrapper.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+  const preloads = (opts.preload ?? []).flatMap((p) => ['--import', p]);
+  const child = spawn(process.execPath, ['--import', 'tsx', ...preloads, 'worker/main.ts'], {
     cwd: ROOT, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });

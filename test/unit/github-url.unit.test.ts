@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { parseGitHubRepoUrl } from '../../domain/github-url.js';
 
-const policy = { hosts: ['github.com', 'ghe.example.com', '127.0.0.1:8787'], httpHosts: ['127.0.0.1:8787'] };
+const policy = { hosts: ['github.com', 'ghe.example.com', '127.0.0.1:8787', 'octo.ghe.com', 'octo.ghe.com:8443'], httpHosts: ['127.0.0.1:8787'] };
 
 describe('parseGitHubRepoUrl', () => {
   test.each([
@@ -10,6 +10,9 @@ describe('parseGitHubRepoUrl', () => {
     ['https://github.com/acme/cfg/', { url: 'https://github.com/acme/cfg' }],
     ['https://ghe.example.com/team/cfg', { apiBaseUrl: 'https://ghe.example.com/api/v3', gitUrl: 'https://ghe.example.com/team/cfg.git' }],
     ['http://127.0.0.1:8787/acme/cfg', { host: '127.0.0.1:8787', apiBaseUrl: 'http://127.0.0.1:8787/api/v3' }],
+    // GitHub Enterprise Cloud with data residency: github.com's layout on {subdomain}.ghe.com.
+    ['https://octo.ghe.com/team/cfg', { apiBaseUrl: 'https://api.octo.ghe.com', gitUrl: 'https://octo.ghe.com/team/cfg.git' }],
+    ['https://octo.ghe.com:8443/team/cfg', { apiBaseUrl: 'https://api.octo.ghe.com:8443', webUrl: 'https://octo.ghe.com:8443/team/cfg' }],
   ])('accepts %s', (input, expected) => {
     expect(parseGitHubRepoUrl(input, policy)).toMatchObject(expected);
   });

@@ -1,8 +1,11 @@
 // GitHub sandbox for tests (issue 4): git smart HTTP via `git http-backend` and the REST calls the
-// product makes, on plain HTTP 127.0.0.1 with the GitHub Enterprise layout (REST under /api/v3).
+// product makes, on 127.0.0.1. Two layouts: GitHub Enterprise over plain http (REST under /api/v3),
+// and github.com's over https (`tls`): git and web on `{hostname}`, REST at the root of
+// `api.{hostname}`, with a throwaway CA (tls.ts); the names resolve through the caller.
 // Every request is recorded; REST bodies and queries are checked against GitHub's OpenAPI
 // description; faults can be injected per test.
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +17,7 @@ import { FULL_ACCESS, accessOf, satisfies } from './access.js';
 import { GITHUB_RATE_LIMITS, RateLimiter } from './rate-limits.js';
 import { assertRepoName, createBareRepo, generatedFiles, type RepoRecord } from './repos.js';
 import { writePushRules } from './rules.js';
+import { createSandboxTls } from './tls.js';
 import { RestApi } from './rest.js';
 import type { GitHubSandbox, HeldRequest, RecordedRequest, StartGitHubSandboxOptions } from './types.js';
 
@@ -39,8 +43,10 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
   };
   const knownTokens = new Set<string>();
   const limiter = new RateLimiter({ ...GITHUB_RATE_LIMITS, ...opts.rateLimits });
+  const tlsHost = opts.tls?.hostname.toLowerCase();
   let origin = '';
-  const rest = new RestApi({ repos, knownTokens, limiter, home, validationFailures, origin: () => origin });
+  let apiBase = '';
+  const rest = new RestApi({ repos, knownTokens, limiter, home, validationFailures, origin: () => origin, apiBase: () => apiBase });
 
   /** Why GitHub would refuse this git request (access.ts), or undefined to serve it. */
   function gitAccessDenial(match: RegExpExecArray, service: string | null, authorization: string | undefined): { status: number; text: string } | undefined {
@@ -61,7 +67,9 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
     const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
     const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
     const method = req.method ?? 'GET';
-    const kind = url.pathname.startsWith('/api/v3/') ? 'rest' : 'git';
+    // github.com layout: everything on the api host is REST, at the root.
+    const onApiHost = tlsHost !== undefined && (req.headers.host ?? '').toLowerCase().startsWith(`api.${tlsHost}`);
+    const kind = onApiHost || url.pathname.startsWith('/api/v3/') ? 'rest' : 'git';
     const record: RecordedRequest = {
       method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: flatHeaders(req),
       body: body.toString(kind === 'git' ? 'latin1' : 'utf8'), status: 0, kind,
@@ -88,7 +96,7 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
     const deferred = hold?.when === 'after' || (fault !== undefined && 'dropAnswer' in fault);
     let send: () => void = () => undefined;
     if (kind === 'rest') {
-      const answer = await rest.handle({ method, pathname: url.pathname.slice('/api/v3'.length), query: record.query, headers: record.headers, body: record.body });
+      const answer = await rest.handle({ method, pathname: onApiHost ? url.pathname : url.pathname.slice('/api/v3'.length), query: record.query, headers: record.headers, body: record.body });
       record.status = answer.status;
       send = () => sendJson(res, answer.status, answer.body, answer.headers);
     } else {
@@ -117,16 +125,19 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
     if (!res.destroyed) send();
   }
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) sendJson(res, 500, { message: `sandbox error: ${String(error)}` });
       else res.destroy();
     });
-  });
+  };
+  const tls = tlsHost === undefined ? undefined : await createSandboxTls(root, tlsHost);
+  const server = tls === undefined ? createServer(onRequest) : createHttpsServer({ key: tls.key, cert: tls.cert }, onRequest);
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  const host = `127.0.0.1:${port}`;
-  origin = `http://${host}`;
+  const host = `${tlsHost ?? '127.0.0.1'}:${port}`;
+  origin = `${tls === undefined ? 'http' : 'https'}://${host}`;
+  apiBase = tls === undefined ? `${origin}/api/v3` : `https://api.${host}`;
 
   async function register(owner: string, repo: string, token: string, branch: string, files: Parameters<typeof createBareRepo>[0]['files']) {
     const dir = bareDir(owner, repo);
@@ -144,7 +155,7 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
   }
 
   return {
-    origin, host, apiBaseUrl: `${origin}/api/v3`,
+    origin, host, apiBaseUrl: apiBase, caFile: tls?.caFile, hostnames: tlsHost === undefined ? [] : [tlsHost, `api.${tlsHost}`],
     repoUrl: (owner, repo) => `${origin}/${owner}/${repo}`,
     gitUrl: (owner, repo) => `${origin}/${owner}/${repo}.git`,
     bareDir,

@@ -3,17 +3,18 @@
 import type { RepoRecord } from './repos.js';
 import type { SandboxComment, SandboxPull, TokenPermissions } from './types.js';
 
-export interface JsonContext { origin: string; repo: RepoRecord }
+/** `origin`: the web and git host; `api`: the REST base (`{origin}/api/v3`, or `https://api.{host}`). */
+export interface JsonContext { origin: string; api: string; repo: RepoRecord }
 
 export const DOCS = 'https://docs.github.com/rest';
 const BOT = { login: 'relyloop-bot', id: 1, node_id: 'U_1', type: 'Bot', site_admin: false };
 
-export function repoJson({ origin, repo }: JsonContext, grant?: TokenPermissions): Record<string, unknown> {
+export function repoJson({ origin, api, repo }: JsonContext, grant?: TokenPermissions): Record<string, unknown> {
   const full = `${repo.owner}/${repo.repo}`;
   return {
     id: 1000, node_id: 'R_1000', name: repo.repo, full_name: full, private: true,
     owner: { login: repo.owner, id: 2, node_id: 'O_2', type: 'Organization', site_admin: false },
-    html_url: `${origin}/${full}`, url: `${origin}/api/v3/repos/${full}`, clone_url: `${origin}/${full}.git`,
+    html_url: `${origin}/${full}`, url: `${api}/repos/${full}`, clone_url: `${origin}/${full}.git`,
     default_branch: repo.defaultBranch, visibility: 'private', archived: false, disabled: false, fork: false,
     permissions: { admin: false, maintain: false, push: grant === undefined || grant.contents === 'write', triage: true, pull: true },
   };
@@ -21,7 +22,7 @@ export function repoJson({ origin, repo }: JsonContext, grant?: TokenPermissions
 
 export function pullJson(ctx: JsonContext, pull: SandboxPull): Record<string, unknown> {
   const full = `${ctx.repo.owner}/${ctx.repo.repo}`;
-  const api = `${ctx.origin}/api/v3/repos/${full}`;
+  const api = `${ctx.api}/repos/${full}`;
   const side = (s: SandboxPull['head']) => ({ label: s.label, ref: s.ref, sha: s.sha, user: { login: ctx.repo.owner }, repo: repoJson(ctx) });
   return {
     url: `${api}/pulls/${pull.number}`, id: 5000 + pull.number, node_id: `PR_${pull.number}`, number: pull.number,
@@ -38,9 +39,9 @@ export function commentJson(ctx: JsonContext, issueNumber: number, comment: Sand
   const full = `${ctx.repo.owner}/${ctx.repo.repo}`;
   return {
     id: comment.id, node_id: `IC_${comment.id}`, body: comment.body, user: BOT,
-    url: `${ctx.origin}/api/v3/repos/${full}/issues/comments/${comment.id}`,
+    url: `${ctx.api}/repos/${full}/issues/comments/${comment.id}`,
     html_url: `${ctx.origin}/${full}/pull/${issueNumber}#issuecomment-${comment.id}`,
-    issue_url: `${ctx.origin}/api/v3/repos/${full}/issues/${issueNumber}`,
+    issue_url: `${ctx.api}/repos/${full}/issues/${issueNumber}`,
     created_at: comment.created_at, updated_at: comment.created_at, author_association: 'NONE',
   };
 }

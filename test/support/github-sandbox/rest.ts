@@ -1,4 +1,5 @@
-// The REST endpoints the product calls (issue 4), GitHub Enterprise layout under /api/v3, with
+// The REST endpoints the product calls (issue 4), under /api/v3 (Enterprise) or at the root of the
+// api host (github.com), with
 // GitHub's status codes and messages. Branch existence comes from the bare repo itself.
 import { runGit } from './git-cli.js';
 import { accessOf, notAccessible, satisfies, type Access, type Requirement } from './access.js';
@@ -30,6 +31,8 @@ export interface RestDeps {
   home: string;
   validationFailures: string[];
   origin: () => string;
+  /** The REST base URL clients use. */
+  apiBase: () => string;
 }
 
 export class RestApi {
@@ -105,7 +108,7 @@ export class RestApi {
       return { status: 422, body: { message: `Invalid request.\n\n${errors.join('\n')}`, documentation_url: DOCS, status: '422' } };
     }
     const json = req.body.trim() === '' ? {} : (JSON.parse(req.body) as Record<string, unknown>);
-    return r.run({ req, ctx: { origin: this.deps.origin(), repo }, state, params: params.slice(2), json, grant: access.grant });
+    return r.run({ req, ctx: { origin: this.deps.origin(), api: this.deps.apiBase(), repo }, state, params: params.slice(2), json, grant: access.grant });
   }
 
   private async createPull({ ctx, state, json }: Call): Promise<RestAnswer> {
@@ -141,7 +144,7 @@ export class RestApi {
       created_at: now, updated_at: now, closed_at: null,
     };
     state.pulls.set(pull.number, pull);
-    return { status: 201, body: pullJson(ctx, pull), headers: { location: `${ctx.origin}/api/v3/repos/${ctx.repo.owner}/${ctx.repo.repo}/pulls/${pull.number}` } };
+    return { status: 201, body: pullJson(ctx, pull), headers: { location: `${ctx.api}/repos/${ctx.repo.owner}/${ctx.repo.repo}/pulls/${pull.number}` } };
   }
 
   private listPulls({ ctx, state, req }: Call): RestAnswer {
@@ -153,7 +156,7 @@ export class RestApi {
       .filter((p) => head === undefined || p.head.label === head)
       .filter((p) => req.query.base === undefined || p.base.ref === req.query.base)
       .sort((a, b) => (req.query.direction === 'asc' ? a.number - b.number : b.number - a.number));
-    const url = `${ctx.origin}/api/v3/repos/${ctx.repo.owner}/${ctx.repo.repo}/pulls?${new URLSearchParams(req.query).toString()}`;
+    const url = `${ctx.api}/repos/${ctx.repo.owner}/${ctx.repo.repo}/pulls?${new URLSearchParams(req.query).toString()}`;
     const { page, headers } = paginate(items, req.query, url);
     return { status: 200, body: page.map((p) => pullJson(ctx, p)), headers };
   }
@@ -198,7 +201,7 @@ export class RestApi {
     if (!state.pulls.has(issueNumber)) return notFound();
     const since = req.query.since === undefined ? undefined : Date.parse(req.query.since);
     const items = (state.comments.get(issueNumber) ?? []).filter((c) => since === undefined || Date.parse(c.created_at) >= since);
-    const url = `${ctx.origin}/api/v3/repos/${ctx.repo.owner}/${ctx.repo.repo}/issues/${issueNumber}/comments`;
+    const url = `${ctx.api}/repos/${ctx.repo.owner}/${ctx.repo.repo}/issues/${issueNumber}/comments`;
     const { page, headers } = paginate(items, req.query, url);
     return { status: 200, body: page.map((c) => commentJson(ctx, issueNumber, c)), headers };
   }

@@ -129,12 +129,16 @@ export interface CreateLargeRepoOptions {
 }
 
 export interface GitHubSandbox {
-  /** http://127.0.0.1:PORT */
+  /** http://127.0.0.1:PORT, or https://{hostname}:PORT with `tls`. */
   origin: string;
-  /** 127.0.0.1:PORT */
+  /** 127.0.0.1:PORT, or {hostname}:PORT with `tls`. */
   host: string;
-  /** `${origin}/api/v3` (GitHub Enterprise layout). */
+  /** `${origin}/api/v3` (GitHub Enterprise layout), or https://api.{hostname}:PORT (github.com's). */
   apiBaseUrl: string;
+  /** With `tls`: the throwaway CA's PEM file, for NODE_EXTRA_CA_CERTS. */
+  caFile: string | undefined;
+  /** With `tls`: the names a client must resolve to 127.0.0.1 ({hostname}, api.{hostname}). */
+  hostnames: string[];
   /** `${origin}/{owner}/{repo}`: what a config repo's repo_url is. */
   repoUrl(owner: string, repo: string): string;
   /** `${origin}/{owner}/{repo}.git` */
@@ -181,6 +185,11 @@ export interface StartGitHubSandboxOptions {
   rootDir?: string;
   /** Port on 127.0.0.1; a random free one when omitted (the demo uses a fixed one). */
   port?: number;
+  /**
+   * Serve github.com's layout over https under this hostname (e.g. `relyloop-sandbox.ghe.com`):
+   * git and web on it, REST at the root of `api.{hostname}`.
+   */
+  tls?: { hostname: string };
   /** Rate limits on top of github.com's (rate-limits.ts). */
   rateLimits?: Partial<RateLimitSettings>;
 }
