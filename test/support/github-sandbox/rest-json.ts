@@ -75,13 +75,7 @@ export function paginate<T>(items: T[], query: Record<string, string>, url: stri
 export const GITHUB_LIMITS = { title: 256, body: 65_536 } as const;
 
 export function githubLength(text: string): number {
-  let n = 0;
-  let previous = '';
-  for (const ch of text) {
-    n += ch === '\n' && previous !== '\r' ? 2 : 1;
-    previous = ch;
-  }
-  return n;
+  return [...text.replace(/\r?\n/g, '\r\n')].length;
 }
 
 /** The 422 for a too-long field, or undefined. */
