@@ -16,14 +16,19 @@ export const PR_BODY_BUDGET = MAX_PR_BODY_LENGTH - 1_024;
 export const PR_FOOTER = 'Opened by RelyLoop. Reject the proposal to close this PR.';
 const TRUNCATION_NOTE = '\n\n_…truncated: the description exceeded GitHub’s 65,536-character limit._';
 
+/** Each code point of `text` with its weight in GitHub's count: a bare LF counts two (CRLF). */
+function* weighted(text: string): Generator<[string, number]> {
+  let previous = '';
+  for (const ch of text) {
+    yield [ch, ch === '\n' && previous !== '\r' ? 2 : 1];
+    previous = ch;
+  }
+}
+
 /** A text's length as GitHub's limit counts it, rounded up: code points, a bare LF as two. */
 export function githubTextLength(text: string): number {
   let n = 0;
-  let previous = '';
-  for (const ch of text) {
-    n += ch === '\n' && previous !== '\r' ? 2 : 1;
-    previous = ch;
-  }
+  for (const [, weight] of weighted(text)) n += weight;
   return n;
 }
 
@@ -31,12 +36,10 @@ export function githubTextLength(text: string): number {
 function cutTo(text: string, max: number): string {
   let n = 0;
   let end = 0;
-  let previous = '';
-  for (const ch of text) {
-    n += ch === '\n' && previous !== '\r' ? 2 : 1;
+  for (const [ch, weight] of weighted(text)) {
+    n += weight;
     if (n > max) break;
     end += ch.length;
-    previous = ch;
   }
   return text.slice(0, end);
 }

@@ -38,3 +38,21 @@ export function classifyTransportFailure({ status, code }: TransportFailureFacts
   // Timeouts, resets, refused connections, DNS failures, a garbled or empty answer, anything else.
   return 'transient';
 }
+
+/** What the refused call was for, to name the permission it lacked. */
+export type AccessScope = 'read' | 'push' | 'api';
+
+/**
+ * The likely cause of GitHub refusing access, for the operator reading pr_open_error: 401 is the
+ * token itself, 403 a permission it lacks, 404 a repository it cannot see (GitHub answers 404,
+ * never 403, for a private repository a token has no access to).
+ */
+export function accessHint(status: number | undefined, scope: AccessScope): string {
+  if (status === 401) return 'the token is invalid, expired or revoked';
+  if (status === 403) {
+    if (scope === 'push') return 'the token may read the repository but not push to it (it needs contents: write)';
+    if (scope === 'read') return 'the token lacks access to the repository contents (it needs contents: read)';
+    return 'the token can see the repository but lacks a permission this call needs (pull_requests: write and issues: write for the PR and its comment)';
+  }
+  return 'the repository does not exist or the token cannot see it (GitHub answers 404 for a private repository a token has no access to)';
+}

@@ -6,7 +6,7 @@
 import { Errors } from 'isomorphic-git';
 import { AppError } from '../../domain/errors.js';
 import type { Redactor } from '../../domain/redact.js';
-import { classifyTransportFailure, type TransportFailureFacts, type TransportFailureKind } from '../../domain/transport-failures.js';
+import { accessHint, classifyTransportFailure, type TransportFailureFacts, type TransportFailureKind } from '../../domain/transport-failures.js';
 import { GitTransportError } from './git-http-client.js';
 
 export type GitAction = 'clone' | 'fetch' | 'list remote branches' | 'push';
@@ -38,35 +38,21 @@ function describe(error: unknown): string {
   return status === undefined ? `${error.name}: ${error.message}` : `HTTP ${status} ${error.message}`;
 }
 
-const HINTS: Record<Exclude<TransportFailureKind, 'transient'>, string> = {
-  auth: "authentication failed; check the config repo's token and its access to the repository",
-  not_found: 'not found; check pr_base_branch',
-  invalid: 'refused',
-};
-
 /**
- * The server's own answer about access (401, 403, 404 over HTTP): GitHub answers 404 for a private
- * repository the token cannot see and 403 when it may read but not push.
- */
-function accessHint(action: GitAction, status: number): string {
-  if (status === 401) return "GitHub rejected the token: the token is invalid, expired or revoked";
-  if (status === 403) return action === 'push' ? 'the token may read the repository but not push to it (it needs contents: write)' : 'the token lacks access to the repository contents (it needs contents: read)';
-  return 'the repository does not exist or the token cannot see it (GitHub answers 404 for a private repository a token has no access to)';
-}
-
-/**
- * A failed git transfer: GITHUB_AUTH_FAILED when the server refused the token or hid the
- * repository; otherwise CLONE_FAILED, retryable when transient, terminal with a hint.
+ * A failed git transfer: GITHUB_AUTH_FAILED when the server refused the token (401, 403) or hid
+ * the repository (404); otherwise CLONE_FAILED, retryable when transient, terminal with a hint.
  */
 export function toGitTransferError(action: GitAction, error: unknown, redactor: Redactor): AppError {
   if (error instanceof AppError) return error;
   const kind = gitFailureKind(error);
   const { status } = factsOf(error);
-  if (status === 401 || status === 403 || status === 404) {
-    return new AppError({ code: 'GITHUB_AUTH_FAILED', message: redactor.redactString(`git ${action} failed: ${accessHint(action, status)} (${describe(error)})`) });
+  // A 404 from the server is the repository; a NotFoundError of the library is a missing ref.
+  if (kind === 'auth' || (kind === 'not_found' && status !== undefined)) {
+    const hint = accessHint(status, action === 'push' ? 'push' : 'read');
+    return new AppError({ code: 'GITHUB_AUTH_FAILED', message: redactor.redactString(`git ${action} failed: ${hint} (${describe(error)})`) });
   }
   const message = kind === 'transient'
     ? `git ${action} failed: ${describe(error)}`
-    : `git ${action} failed: ${HINTS[kind]} (${describe(error)})`;
+    : `git ${action} failed: ${kind === 'not_found' ? 'not found; check pr_base_branch' : 'refused'} (${describe(error)})`;
   return new AppError({ code: 'CLONE_FAILED', retryable: kind === 'transient', message: redactor.redactString(message) });
 }

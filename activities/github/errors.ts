@@ -4,7 +4,7 @@
 // holding a worker slot.
 import type { WorkflowErrorCode } from '../../domain/errors.js';
 import type { Redactor } from '../../domain/redact.js';
-import { classifyTransportFailure } from '../../domain/transport-failures.js';
+import { accessHint, classifyTransportFailure } from '../../domain/transport-failures.js';
 
 export type GitHubFailureCode = Extract<WorkflowErrorCode, 'GITHUB_API_FAILED' | 'GITHUB_AUTH_FAILED'>;
 
@@ -87,16 +87,9 @@ export function classifyGitHubFailure(error: unknown, operation: string, redacto
   // GitHub answers 404, never 403, for a private repository the token cannot see: on calls that
   // name the repository that is an access problem, and the message says which one is likely.
   if (failure === 'auth' || failure === 'not_found') {
-    return new GitHubCallError({ message: text(`${status} ${facts.message}; ${accessHint(status)}`), code: 'GITHUB_AUTH_FAILED', retryable: false, status, operation });
+    return new GitHubCallError({ message: text(`${status} ${facts.message}; ${accessHint(status, 'api')}`), code: 'GITHUB_AUTH_FAILED', retryable: false, status, operation });
   }
   return new GitHubCallError({ message: text(`${status} ${facts.message}`), code: 'GITHUB_API_FAILED', retryable: false, status, operation });
-}
-
-/** The likely cause of a 401/403/404 from GitHub, for the operator reading pr_open_error. */
-export function accessHint(status: number | undefined): string {
-  if (status === 401) return 'the token is invalid, expired or revoked';
-  if (status === 403) return 'the token can see the repository but lacks a permission this call needs (pull_requests: write and issues: write for the PR and its comment, contents: write to push)';
-  return 'the repository does not exist or the token cannot see it (GitHub answers 404 for a private repository a token has no access to)';
 }
 
 function factsOf(error: unknown): FailureFacts {
