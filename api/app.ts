@@ -38,7 +38,7 @@ export function createApp(deps: ApiDeps): Express {
   const v1 = Router();
   v1.use(auth);
   v1.use(express.json({ limit: MAX_BODY_BYTES, strict: true }));
-  const routes: RouteSpec[] = createRoutes({ config: deps.config, db: deps.db, cursors: createCursorCodec(deps.apiToken), temporal: deps.temporal });
+  const routes: RouteSpec[] = createRoutes({ config: deps.config, db: deps.db, cursors: createCursorCodec(deps.apiToken), temporal: deps.temporal, logger: deps.logger });
   routes.push(openApiRoute(() => routes));
   v1.use(mountRoutes(routes));
   app.use(API_PREFIX, v1);

@@ -31,3 +31,18 @@ export async function listTemplates(db: Database, page: PageRequest & { clusterI
   const rows = await db.prisma.queryTemplate.findMany({ where: { id: { in: keys.ids } } });
   return { rows: orderByIds(keys.ids, rows), next: keys.next, total: keys.total };
 }
+
+export interface TemplatePatch {
+  name?: string;
+  declaredParams?: string[];
+}
+
+/** Updates a template; resolves with the row before and after (for the audit log). */
+export async function updateTemplate(db: Database, id: string, patch: TemplatePatch): Promise<{ before: QueryTemplate; after: QueryTemplate } | 'not_found'> {
+  return db.prisma.$transaction(async (tx) => {
+    const before = await tx.queryTemplate.findUnique({ where: { id } });
+    if (before === null) return 'not_found' as const;
+    const after = await tx.queryTemplate.update({ where: { id }, data: patch });
+    return { before, after };
+  });
+}

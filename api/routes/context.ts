@@ -1,7 +1,8 @@
-// What route handlers get from createApp: the database, the configuration, the cursor codec and
-// the Temporal client.
+// What route handlers get from createApp: the database, the configuration, the cursor codec, the
+// Temporal client and the logger.
 import type { Config } from '../../domain/config.js';
 import type { Database } from '../../db/database.js';
+import type { Logger } from '../../runtime/logger.js';
 import type { TemporalHandle } from '../../runtime/temporal-client.js';
 import type { ListedPage } from '../../db/paging.js';
 import type { CursorCodec } from '../cursor.js';
@@ -13,6 +14,8 @@ export interface RouteContext {
   cursors: CursorCodec;
   /** Starts and inspects open-PR workflows (the open_pr routes). */
   temporal: TemporalHandle;
+  /** For audit lines of changes an operator makes (e.g. a template fixed in place). */
+  logger: Logger;
 }
 
 /** Turns a data-access page into the wire page (SPEC §4 `{data, next_cursor, has_more}`). */

@@ -1,9 +1,9 @@
-// /templates (SPEC §4): create, list (optionally by cluster), get.
+// /templates (SPEC §4): create, list (optionally by cluster), get, and fix in place (issue 10).
 import { AppError } from '../../domain/errors.js';
-import { findTemplate, insertTemplate, listTemplates } from '../../db/templates.js';
+import { findTemplate, insertTemplate, listTemplates, updateTemplate } from '../../db/templates.js';
 import { defineRoute, type RouteSpec } from '../route.js';
 import { idParams, pageOf } from '../schemas/common.js';
-import { createTemplateBody, listTemplatesQuery, templateJson, toTemplateJson } from '../schemas/templates.js';
+import { createTemplateBody, listTemplatesQuery, patchTemplateBody, templateJson, toTemplateJson } from '../schemas/templates.js';
 import { toListResult, type RouteContext } from './context.js';
 
 export function templateRoutes(ctx: RouteContext): RouteSpec[] {
@@ -40,6 +40,29 @@ export function templateRoutes(ctx: RouteContext): RouteSpec[] {
         const row = await findTemplate(ctx.db, params.id);
         if (row === undefined) throw new AppError({ code: 'TEMPLATE_NOT_FOUND', message: `template ${params.id} not found` });
         return toTemplateJson(row);
+      },
+    }),
+    defineRoute({
+      method: 'patch', path: '/templates/:id', tag,
+      summary: 'Fix a query template in place (name, declared params); proposals opened afterwards use it',
+      params: idParams,
+      body: patchTemplateBody,
+      success: { status: 200, description: 'The updated template', schema: templateJson },
+      errors: ['TEMPLATE_NOT_FOUND'],
+      async handler({ params, body }) {
+        const changed = await updateTemplate(ctx.db, params.id, { name: body.name, declaredParams: body.declared_params });
+        if (changed === 'not_found') throw new AppError({ code: 'TEMPLATE_NOT_FOUND', message: `template ${params.id} not found` });
+        const { before, after } = changed;
+        // The audit trail: what changed, from what to what (updated_at moves with it).
+        ctx.logger.info({
+          audit: 'template_updated', template_id: after.id,
+          ...(before.name === after.name ? {} : { name: { from: before.name, to: after.name } }),
+          declared_params: {
+            added: after.declaredParams.filter((p) => !before.declaredParams.includes(p)),
+            removed: before.declaredParams.filter((p) => !after.declaredParams.includes(p)),
+          },
+        }, 'template updated');
+        return toTemplateJson(after);
       },
     }),
   ];

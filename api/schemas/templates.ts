@@ -12,15 +12,22 @@ const templateName = z.string().superRefine((n, ctx) => {
 
 export const MAX_DECLARED_PARAMS = 200;
 
+const declaredParams = z
+  .array(paramName)
+  .max(MAX_DECLARED_PARAMS)
+  .refine((ps) => new Set(ps).size === ps.length, 'must not repeat a parameter')
+  .describe('Flat keys of the params file a proposal may change, e.g. `field_boosts.title`.');
+
 export const createTemplateBody = z.strictObject({
   cluster_id: id,
   name: templateName,
-  declared_params: z
-    .array(paramName)
-    .max(MAX_DECLARED_PARAMS)
-    .refine((ps) => new Set(ps).size === ps.length, 'must not repeat a parameter')
-    .describe('Flat keys of the params file a proposal may change, e.g. `field_boosts.title`.'),
+  declared_params: declaredParams,
 });
+
+/** A template is fixed in place (issue 10): a `PARAM_NOT_IN_TEMPLATE` proposal can then be opened. */
+export const patchTemplateBody = z
+  .strictObject({ name: templateName.optional(), declared_params: declaredParams.optional() })
+  .refine((b) => Object.keys(b).length > 0, 'give name and/or declared_params');
 
 export const listTemplatesQuery = z.strictObject({ ...pagingQuery, cluster_id: id.optional() });
 

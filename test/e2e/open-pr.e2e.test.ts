@@ -170,7 +170,7 @@ describe('open_pr end to end', () => {
     expect(await runsOf(s.proposalId)).toEqual([res.body.workflow_id]);
   }, 120_000);
 
-  test('4. undeclared key fails with PARAM_NOT_IN_TEMPLATE naming it; after the template is fixed a new POST succeeds', async () => {
+  test('4. undeclared key fails with PARAM_NOT_IN_TEMPLATE naming it; after PATCH /templates fixes it a new POST succeeds', async () => {
     const s = await seedProposal(h, { declaredParams: ['field_boosts.title'], diff: { 'field_boosts.title': { from: 2.0, to: 3.0 }, 'bm25.k1': { from: 1.2, to: 1.4 } } });
     const first = await post(s);
     const error = await resultOf(first.body.workflow_id).catch((e: unknown) => e);
@@ -187,7 +187,11 @@ describe('open_pr end to end', () => {
     expect(await git(bare(s), 'branch', '--list', 'relyloop/*')).toBe('');
     await saveHistory('open-pr-param-not-in-template', await h.env.client.workflow.getHandle(first.body.workflow_id).fetchHistory());
 
-    await h.db.prisma.queryTemplate.update({ where: { id: s.templateId }, data: { declaredParams: ['field_boosts.title', 'bm25.k1'] } });
+    // The operator fixes the template through the API, as docs/operations.md says; the change is audited.
+    const fixed = await h.api('PATCH', `/templates/${s.templateId}`, { declared_params: ['field_boosts.title', 'bm25.k1'] });
+    expect(fixed).toMatchObject({ status: 200, body: { declared_params: ['field_boosts.title', 'bm25.k1'] } });
+    const audit = h.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.audit === 'template_updated' && l.template_id === s.templateId);
+    expect(audit).toMatchObject({ declared_params: { added: ['bm25.k1'], removed: [] } });
     const second = await post(s);
     expect(second.status).toBe(202);
     expect(second.body.workflow_id).toMatch(new RegExp(`^open-pr:${s.proposalId}:retry-[0-9a-f]{8}$`));

@@ -16,6 +16,7 @@ const repoBody = (over: Record<string, unknown>) => ({ name: 'new-repo', repo_ur
 const postRepo = (over: Record<string, unknown>): Build => () => ({ method: 'POST', path: '/api/v1/config-repos', opts: { body: repoBody(over) } });
 const postCluster = (over: Record<string, unknown>): Build => (c) => ({ method: 'POST', path: '/api/v1/clusters', opts: { body: { name: 'c2', config_repo_id: c.repoId, ...over } } });
 const postTemplate = (over: Record<string, unknown>): Build => (c) => ({ method: 'POST', path: '/api/v1/templates', opts: { body: { cluster_id: c.clusterId, name: 'tpl', declared_params: ['a'], ...over } } });
+const patchTemplate = (body: Record<string, unknown>): Build => (c) => ({ method: 'PATCH', path: `/api/v1/templates/${c.templateId}`, opts: { body } });
 const postStudy = (over: (c: Ctx) => Record<string, unknown>): Build => (c) => ({
   method: 'POST', path: '/api/v1/studies',
   opts: { body: { name: 's', cluster_id: c.clusterId, template_id: c.templateId, metric: 'ndcg@10', ...over(c) } },
@@ -100,6 +101,13 @@ const cases: Case[] = [
   ['declared_params repeated', postTemplate({ declared_params: ['a', 'a'] }), 422, 'VALIDATION_ERROR', 'declared_params'],
   ['declared_params not a list', postTemplate({ declared_params: 'a,b' }), 422, 'VALIDATION_ERROR', 'declared_params'],
   ['template on an unknown cluster', postTemplate({ cluster_id: MISSING }), 404, 'CLUSTER_NOT_FOUND'],
+  // PATCH /templates/{id} validates like create (issue 10)
+  ['template patch with nothing in it', patchTemplate({}), 422, 'VALIDATION_ERROR', 'body'],
+  ['template patch renaming to ..', patchTemplate({ name: '..' }), 422, 'VALIDATION_ERROR', 'name'],
+  ['template patch repeating a param', patchTemplate({ declared_params: ['a', 'a'] }), 422, 'VALIDATION_ERROR', 'declared_params'],
+  ['template patch with __proto__', patchTemplate({ declared_params: ['__proto__'] }), 422, 'VALIDATION_ERROR', 'declared_params.0'],
+  ['template patch moving it to another cluster', patchTemplate({ cluster_id: MISSING }), 422, 'VALIDATION_ERROR', 'cluster_id'],
+  ['template patch of an unknown template', (c) => ({ ...patchTemplate({ declared_params: ['a'] })(c), path: `/api/v1/templates/${MISSING}` }), 404, 'TEMPLATE_NOT_FOUND'],
   ['GET of an unknown template', get(() => `/api/v1/templates/${MISSING}`), 404, 'TEMPLATE_NOT_FOUND'],
   // Studies
   ['six suggested follow-ups', postStudy(() => ({ suggested_followups: ['1', '2', '3', '4', '5', '6'] })), 422, 'VALIDATION_ERROR', 'suggested_followups'],

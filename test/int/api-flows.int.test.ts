@@ -113,6 +113,18 @@ describe.each<DbKind>(['postgres', 'pglite'])('API flows on %s', (kind) => {
     expect(list.headers.get('x-total-count')).toBe('1');
   });
 
+  test('PATCH /templates/{id} fixes the declared params and the name in place; updated_at moves', async () => {
+    const created = await h.request('POST', '/api/v1/templates', { body: { cluster_id: ids.cluster, name: 'to.fix', declared_params: ['a'] } });
+    await new Promise((r) => setTimeout(r, 5)); // timestamps have millisecond resolution
+    const res = await h.request('PATCH', `/api/v1/templates/${created.body.id}`, { body: { declared_params: ['a', 'b'] } });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ id: created.body.id, name: 'to.fix', declared_params: ['a', 'b'], created_at: created.body.created_at });
+    expect(Date.parse(res.body.updated_at)).toBeGreaterThan(Date.parse(created.body.updated_at));
+    const renamed = await h.request('PATCH', `/api/v1/templates/${created.body.id}`, { body: { name: 'fixed' } });
+    expect(renamed.body).toMatchObject({ name: 'fixed', declared_params: ['a', 'b'] });
+    expect((await h.request('GET', `/api/v1/templates/${created.body.id}`)).body).toEqual(renamed.body);
+  });
+
   test('POST /studies, GET one and list', async () => {
     const res = await h.request('POST', '/api/v1/studies', {
       body: {
