@@ -11,11 +11,23 @@ export interface PagePosition {
   id: string;
 }
 
-/** An equality filter on a column; `cast` is the SQL type of the parameter. */
-export interface ColumnFilter {
-  column: 'cluster_id' | 'status';
-  value: string;
-  cast: 'uuid' | 'proposal_status';
+/**
+ * A filter: equality on a column (`cast` is the SQL type of the parameter), or on a proposal's
+ * recorded failure: present or not, or starting with an error code (`CODE: detail`).
+ */
+export type ColumnFilter =
+  | { column: 'cluster_id' | 'status'; value: string; cast: 'uuid' | 'proposal_status' }
+  | { column: 'pr_open_error'; present: boolean }
+  | { column: 'pr_open_error'; code: string };
+
+function conditionOf(f: ColumnFilter, params: unknown[]): string {
+  if ('cast' in f) {
+    params.push(f.value);
+    return `${f.column} = $${params.length}::${f.cast}`;
+  }
+  if ('present' in f) return `pr_open_error IS ${f.present ? 'NOT ' : ''}NULL`;
+  params.push(`${f.code}: `);
+  return `left(pr_open_error, length($${params.length}::text)) = $${params.length}::text`;
 }
 
 export interface KeysetQuery {
@@ -42,10 +54,7 @@ interface KeyRow {
 export async function listKeyset(sql: SqlExecutor, q: KeysetQuery): Promise<KeysetPage> {
   const where: string[] = [];
   const params: unknown[] = [];
-  for (const f of q.filters) {
-    params.push(f.value);
-    where.push(`${f.column} = $${params.length}::${f.cast}`);
-  }
+  for (const f of q.filters) where.push(conditionOf(f, params));
   const filterSql = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
   const countRows = await sql.query<{ total: number }>(`SELECT count(*)::int AS total FROM ${q.table} ${filterSql}`, params);
   const pageParams = [...params];

@@ -51,11 +51,13 @@ export async function rejectProposal(db: Database, id: string, reason: string | 
 
 export async function listProposals(
   db: Database,
-  page: PageRequest & { status?: ProposalStatus; clusterId?: string },
+  page: PageRequest & { status?: ProposalStatus; clusterId?: string; hasError?: boolean; errorCode?: string },
 ): Promise<ListedPage<Proposal>> {
   const filters: ColumnFilter[] = [];
   if (page.status !== undefined) filters.push({ column: 'status', value: page.status, cast: 'proposal_status' });
   if (page.clusterId !== undefined) filters.push({ column: 'cluster_id', value: page.clusterId, cast: 'uuid' });
+  if (page.hasError !== undefined) filters.push({ column: 'pr_open_error', present: page.hasError });
+  if (page.errorCode !== undefined) filters.push({ column: 'pr_open_error', code: page.errorCode });
   const keys = await listKeyset(db.sql, { table: 'proposals', filters, after: page.after, limit: page.limit });
   const rows = await db.prisma.proposal.findMany({ where: { id: { in: keys.ids } } });
   return { rows: orderByIds(keys.ids, rows), next: keys.next, total: keys.total };

@@ -43,13 +43,16 @@ export function proposalRoutes(ctx: RouteContext): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'get', path: '/proposals', tag, summary: 'List proposals, newest first, by status and cluster',
+      method: 'get', path: '/proposals', tag, summary: 'List proposals, newest first, by status, cluster and recorded failure',
       query: listProposalsQuery,
       success: { status: 200, description: 'A page of proposals', schema: pageOf(proposalJson), list: true },
       errors: [],
       async handler({ query }) {
         const after = ctx.cursors.assertDecoded('proposals', query.cursor);
-        const page = await listProposals(ctx.db, { after, limit: query.limit ?? 50, status: query.status, clusterId: query.cluster_id });
+        const page = await listProposals(ctx.db, {
+          after, limit: query.limit ?? 50, status: query.status, clusterId: query.cluster_id,
+          hasError: query.has_error === undefined ? undefined : query.has_error === 'true', errorCode: query.error_code,
+        });
         return toListResult(ctx, 'proposals', page, toProposalJson);
       },
     }),

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { Proposal } from '../../db/proposals.js';
 import { id, pagingQuery, paramName, refusingReservedKeys, timestamp } from './common.js';
+import { WORKFLOW_ERROR_CODES } from '../../domain/errors.js';
 
 export const MAX_DIFF_KEYS = 200;
 
@@ -31,6 +32,8 @@ export const listProposalsQuery = z.strictObject({
   ...pagingQuery,
   status: z.enum(PROPOSAL_STATUSES).optional(),
   cluster_id: id.optional(),
+  has_error: z.enum(['true', 'false']).optional().describe('Only proposals whose last open-PR run recorded a failure (`true`) or none (`false`).'),
+  error_code: z.enum([...WORKFLOW_ERROR_CODES, 'INTERNAL_ERROR']).optional().describe('Only proposals whose `pr_open_error` carries this code.'),
 });
 
 export const rejectProposalBody = z.strictObject({ reason: z.string().max(500).optional() });

@@ -53,6 +53,12 @@ describe.each<DbKind>(['postgres', 'pglite'])('paging on %s', (kind) => {
         FROM generate_series(1, 120) g`, [cluster?.id, template?.id]);
     const pending = await h.db.sql.query<{ id: string }>(`SELECT id::text AS id FROM proposals WHERE status = 'pending' ORDER BY created_at DESC, id DESC`);
     pendingExpected = pending.map((r) => r.id);
+    // Recorded failures for the triage filters: a quarter CLONE_FAILED, a quarter PARAM_NOT_IN_TEMPLATE.
+    await h.db.sql.query(`
+      WITH n AS (SELECT id, row_number() OVER (ORDER BY id) AS r FROM proposals)
+      UPDATE proposals p SET pr_open_error = CASE WHEN n.r % 4 = 0 THEN 'CLONE_FAILED: git fetch failed: HTTP 502'
+                                                   WHEN n.r % 4 = 1 THEN 'PARAM_NOT_IN_TEMPLATE: bm25.k1 is not declared' END
+        FROM n WHERE p.id = n.id`);
   });
   afterAll(async () => {
     await h.close();
@@ -78,6 +84,27 @@ describe.each<DbKind>(['postgres', 'pglite'])('paging on %s', (kind) => {
     expect(ids).toEqual(pendingExpected);
     expect(pendingExpected).toHaveLength(80);
     expect([...totals]).toEqual(['80']);
+  });
+
+  test.each([
+    ['has_error=true', 'pr_open_error IS NOT NULL', 60],
+    ['has_error=false', 'pr_open_error IS NULL', 60],
+    ['error_code=CLONE_FAILED', "pr_open_error LIKE 'CLONE\\_FAILED: %'", 30],
+    // Which of them are pending depends on the random ids: the count comes from the database.
+    ['status=pending&error_code=PARAM_NOT_IN_TEMPLATE', "status = 'pending' AND pr_open_error LIKE 'PARAM\\_NOT\\_IN\\_TEMPLATE: %'", null],
+    ['error_code=BRANCH_EXISTS', 'false', 0],
+  ])('a triage walk (%s) returns exactly the proposals carrying that failure', async (query, where, fixed) => {
+    const rows = await h.db.sql.query<{ id: string }>(`SELECT id::text AS id FROM proposals WHERE ${where} ORDER BY created_at DESC, id DESC`);
+    const count = fixed ?? rows.length;
+    if (fixed === null) expect(count).toBeGreaterThan(0);
+    const { ids, totals } = await walk(h, `/api/v1/proposals?${query}`, 7);
+    expect(ids).toEqual(rows.map((r) => r.id));
+    expect([ids.length, [...totals]]).toEqual([count, [String(count)]]);
+  });
+
+  test('an unknown error code is a 422 on error_code', async () => {
+    const res = await h.request('GET', '/api/v1/proposals?error_code=NOPE');
+    expect([res.status, res.body.detail.field]).toEqual([422, 'error_code']);
   });
 
   test('rows created during a walk do not repeat or shift the rows already paged', async () => {
