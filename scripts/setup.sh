@@ -57,6 +57,8 @@ fi
 
 # --- Temporal CLI ------------------------------------------------------------------------------
 temporal_cli=$(bash scripts/install-temporal-cli.sh)
+# The docs call it `temporal`: make that name work (a link on PATH where one can be made).
+temporal_cmd=$(bash scripts/link-temporal-cli.sh "$temporal_cli")
 phase "temporal CLI"
 
 # --- npm dependencies --------------------------------------------------------------------------
@@ -90,5 +92,5 @@ if [ ! -s "$token_file" ]; then
   echo "[setup] created an API token in $token_file"
 fi
 
-echo "[setup] done in $((SECONDS - t0))s — temporal CLI: $temporal_cli"
+echo "[setup] done in $((SECONDS - t0))s — temporal CLI: $temporal_cli (as \`temporal\`: $temporal_cmd)"
 echo "[setup] start the service with: npm start"
