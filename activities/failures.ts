@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { AppError, transientTypeOf } from '../domain/errors.js';
 import type { Redactor } from '../domain/redact.js';
 import { GitHubCallError } from './github/errors.js';
+import { tryCurrentContext } from './heartbeat.js';
 import { wrapActivities } from './wrap-activities.js';
 
 export function toApplicationFailure(error: unknown, redactor: Redactor): ApplicationFailure {
@@ -35,13 +36,25 @@ export function toApplicationFailure(error: unknown, redactor: Redactor): Applic
   return ApplicationFailure.create({ type: e.name || 'Error', message: redactor.redactString(e.message), nonRetryable: false });
 }
 
-/** Wraps every activity of `activities` so its failures pass through toApplicationFailure. */
+/**
+ * Wraps every activity of `activities` so its failures pass through toApplicationFailure, and
+ * counts what operators alert on (docs/operations.md "Metrics"): retried attempts per activity,
+ * and GitHub rate-limit waits handed to Temporal as nextRetryDelay.
+ */
 export function withFailureConversion<T extends object>(activities: T, redactor: Redactor): T {
-  return wrapActivities(activities, (fn) => async (...args) => {
+  return wrapActivities(activities, (fn, name) => async (...args) => {
+    const context = tryCurrentContext();
+    if (context !== undefined && context.info.attempt > 1) {
+      context.metricMeter.createCounter('relyloop_activity_retries', 'attempts', 'Activity attempts after the first, by activity.').add(1, { activity: name });
+    }
     try {
       return await fn(...args);
     } catch (error) {
-      throw toApplicationFailure(error, redactor);
+      const failure = toApplicationFailure(error, redactor);
+      if (context !== undefined && failure.nextRetryDelay !== undefined) {
+        context.metricMeter.createCounter('relyloop_github_rate_limit_waits', 'waits', 'GitHub rate limits waited out through Temporal (nextRetryDelay), by activity.').add(1, { activity: name });
+      }
+      throw failure;
     }
   });
 }

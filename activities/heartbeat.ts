@@ -29,7 +29,8 @@ export function currentCancellationSignal(): AbortSignal | undefined {
   return tryCurrentContext()?.cancellationSignal;
 }
 
-function tryCurrentContext(): Context | undefined {
+/** The running activity's context; undefined outside an activity (adapter tests). */
+export function tryCurrentContext(): Context | undefined {
   try {
     return Context.current();
   } catch {

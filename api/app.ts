@@ -9,6 +9,7 @@ import { requireBearerToken } from './auth.js';
 import { createCursorCodec } from './cursor.js';
 import { errorMiddleware, notFound } from './errors.js';
 import { healthRoutes } from './health.js';
+import { createApiMetrics } from './metrics.js';
 import { API_PREFIX, openApiRoute } from './openapi.js';
 import { requestLog } from './request-log.js';
 import { mountRoutes, type RouteSpec } from './route.js';
@@ -31,9 +32,12 @@ export function createApp(deps: ApiDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestLog(deps.logger));
+  const metrics = createApiMetrics(deps.db);
+  app.use(metrics.middleware);
   const auth = requireBearerToken(deps.apiToken);
-  // SPEC §4: every route but /healthz requires the bearer token, /readyz included.
+  // SPEC §4: every route but /healthz requires the bearer token, /readyz and /metrics included.
   app.use(healthRoutes(deps.db, deps.temporal, auth));
+  app.use(metrics.routes(auth));
 
   const v1 = Router();
   v1.use(auth);

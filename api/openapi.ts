@@ -39,6 +39,13 @@ function registerHealth(registry: OpenAPIRegistry): void {
       ...errorResponses(['UNAUTHORIZED']),
     },
   });
+  registry.registerPath({
+    method: 'get', path: '/metrics', tags: ['health'], summary: 'Prometheus metrics of this API process (docs/operations.md "Metrics")',
+    responses: {
+      200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } },
+      ...errorResponses(['UNAUTHORIZED']),
+    },
+  });
 }
 
 export function createOpenApiDocument(routes: readonly RouteSpec[]): ReturnType<OpenApiGeneratorV31['generateDocument']> {

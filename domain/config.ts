@@ -83,6 +83,8 @@ export const SETTINGS = {
     doc: 'Comma-separated GitHub hosts config repos may live on (github.com plus GitHub Enterprise hosts).' }),
   githubHttpHosts: setting({ env: 'RELYLOOP_GITHUB_HTTP_HOSTS', default: '', schema: z.string().transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)).pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/).refine((h) => h !== 'github.com', 'github.com is always https'))),
     doc: 'Comma-separated allow-listed hosts reached over plain http (a local GitHub sandbox only); all others use https.' }),
+  workerMetricsAddress: setting({ env: 'RELYLOOP_WORKER_METRICS_ADDRESS', schema: z.string().regex(/^[A-Za-z0-9.:[\]-]+:\d{1,5}$/, 'host:port').optional(),
+    doc: 'host:port where a worker process serves Prometheus metrics (Temporal SDK and open-PR workflow metrics, docs/operations.md "Metrics"); unset: not served.' }),
   // Reliability (docs/operations.md "Timeouts and retry budgets"). Read by workers; the open-PR
   // workflow records the worker's values when it loads the proposal.
   dbStatementTimeout: setting({ env: 'RELYLOOP_DB_STATEMENT_TIMEOUT', default: '5s', schema: duration('100ms', '5m'),

@@ -1,6 +1,8 @@
 // Routes the Temporal SDK's own logs (worker lifecycle, workflow/activity logger, and the Rust
-// core's logs) through our redacting pino logger. Must run once per process, before any Worker
-// or NativeConnection is created.
+// core's logs) through our redacting pino logger, and, when an address is given, serves the SDK's
+// metrics and the workflow's own (workflows/open-pr-metrics.ts) for Prometheus at
+// http://{address}/metrics. Must run once per process, before any Worker or NativeConnection is
+// created.
 import { DefaultLogger, makeTelemetryFilterString, Runtime, type LogLevel } from '@temporalio/worker';
 import type { Logger } from './logger.js';
 
@@ -8,7 +10,7 @@ const TO_PINO: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> =
   TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error',
 };
 
-export function installTemporalRuntime(logger: Logger): void {
+export function installTemporalRuntime(logger: Logger, opts: { metricsAddress?: string } = {}): void {
   const sdkLogger = logger.child({ component: 'temporal-sdk' });
   Runtime.install({
     logger: new DefaultLogger('INFO', (entry) => {
@@ -16,6 +18,9 @@ export function installTemporalRuntime(logger: Logger): void {
     }),
     telemetryOptions: {
       logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }) },
+      ...(opts.metricsAddress === undefined ? {} : {
+        metrics: { prometheus: { bindAddress: opts.metricsAddress, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true } },
+      }),
     },
     // Entry points own signal handling so they can stop the API, worker and dev server in order.
     shutdownSignals: [],

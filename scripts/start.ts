@@ -12,7 +12,7 @@ import { openServiceDatabase, startWorkers } from '../runtime/services.js';
 import { createActivities } from '../activities/index.js';
 
 await runEntryPoint('relyloop-pr', async ({ config, redactor, logger, shutdown }) => {
-  installTemporalRuntime(logger);
+  installTemporalRuntime(logger, { metricsAddress: config.workerMetricsAddress });
   const failures: Promise<unknown>[] = [];
 
   let address = config.temporalAddress;

@@ -2,6 +2,7 @@
 // `OpenPrStep` search attribute (find runs stuck at a step), and the current details line in the
 // Web UI.
 import { ApplicationFailure, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { recordStep } from './open-pr-metrics.js';
 import { OPEN_PR_STEPS, progressQuery, type OpenPrProgress, type OpenPrStep, type StepProgress } from '../domain/open-pr-contracts.js';
 
 export class Progress {
@@ -36,6 +37,8 @@ export class Progress {
     const e = this.entry(step);
     e.status = status;
     e.endedAt = Date.now();
+    // The lock step's duration is the wait for the lock; a skipped step takes no time.
+    if (e.startedAt !== undefined && status !== 'skipped') recordStep(step, status, (e.endedAt - e.startedAt) / 1000);
     if (detail?.note !== undefined) e.note = detail.note;
     if (detail?.failure !== undefined) e.failure = detail.failure;
   }

@@ -10,6 +10,7 @@ import { DEFAULT_OPEN_PR_POLICY, type OpenPrInput, type OpenPrOutcome, type Open
 import { createStepProxies } from './activity-options.js';
 import { runGitSteps } from './git-steps.js';
 import { describeFailure, findApplicationFailure, Progress } from './open-pr-progress.js';
+import { countRun } from './open-pr-metrics.js';
 import { withRepoLock } from './repo-lock-client.js';
 
 export { NON_RETRYABLE_TYPES } from './activity-options.js';
@@ -34,6 +35,7 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
   const loaded = await progress.run('load', () => createStepProxies(DEFAULT_OPEN_PR_POLICY).db('1/15 load proposal, cluster, template, config repo, study').loadProposal({ proposalId }));
   if ('notPending' in loaded) {
     log.info('proposal is not pending; nothing to do', { proposalId, status: loaded.notPending });
+    countRun('not_pending');
     return { outcome: 'not_pending', status: loaded.notPending };
   }
   // Runs recorded before the policy existed got the context itself (they replay with the defaults).
@@ -87,18 +89,23 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
     );
     progress.start('release'); // withRepoLock released it in its finally
     progress.finish('release', 'completed');
+    countRun(result.outcome);
     return result;
   } catch (error) {
     const failedStep = progress.currentStep();
     progress.start('release');
     progress.finish('release', 'completed', { note: 'released after failure' });
-    if (isCancellation(error)) throw error;
+    if (isCancellation(error)) {
+      countRun('cancelled');
+      throw error;
+    }
     const failure = findApplicationFailure(error);
     // A transient failure whose retry budget ran out reports its code (e.g. CLONE_FAILED after a
     // flapping server), and so does a step that only ever timed out.
     const code = terminalCodeOf(failure?.type) ?? (failedStep && STEP_CODES[failedStep]) ?? 'INTERNAL_ERROR';
     const detail = failure?.message ?? describeFailure(error);
     await db(`record pr_open_error ${code}`).recordPrOpenError({ proposalId, error: `${code}: ${detail}` });
+    countRun('failed', code);
     // The run fails with the code as its type (SPEC §5), keeping the activity failure as cause.
     if (failure?.type === code) throw error;
     throw ApplicationFailure.create({ type: code, message: detail, nonRetryable: true, cause: error instanceof Error ? error : undefined });

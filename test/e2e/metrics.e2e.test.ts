@@ -1,0 +1,73 @@
+// Metrics an operator alerts on (issue 10): the API's /metrics (prom-client, bearer token) and a
+// worker process's Prometheus endpoint (RELYLOOP_WORKER_METRICS_ADDRESS) with the Temporal SDK's
+// metrics and the open-PR workflow's own, after one run that opens a PR and one that fails.
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { OWNER, startOpenPrHarness, type OpenPrHarness } from '../support/open-pr-harness.js';
+import { seedProposal } from '../support/open-pr-fixtures.js';
+import { freePort } from '../support/ports.js';
+import { waitUntil } from '../support/wait.js';
+import { spawnWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
+
+let h: OpenPrHarness;
+let worker: WorkerProcess | undefined;
+let workerMetricsUrl: string;
+
+beforeAll(async () => {
+  h = await startOpenPrHarness({ inProcessWorkers: false });
+  const port = await freePort();
+  workerMetricsUrl = `http://127.0.0.1:${port}/metrics`;
+  worker = spawnWorkerProcess({ ...h.workerEnv(), RELYLOOP_WORKER_METRICS_ADDRESS: `127.0.0.1:${port}` });
+  await worker.ready;
+}, 180_000);
+afterAll(async () => {
+  worker?.kill('SIGKILL');
+  await worker?.exited;
+  await h?.close();
+});
+
+/** The value of the first sample of `name` whose labels include all of `labels`. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (match?.[1] !== name) continue;
+    const have = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(match[3]);
+  }
+  return undefined;
+}
+
+test('after a PR and a failure, both endpoints show them', async () => {
+  const ok = await seedProposal(h);
+  const bad = await seedProposal(h, { declaredParams: ['field_boosts.title'] });
+  const [okRes, badRes] = [await h.api('POST', `/proposals/${ok.proposalId}/open_pr`), await h.api('POST', `/proposals/${bad.proposalId}/open_pr`)];
+  expect(await h.env.client.workflow.getHandle(okRes.body.workflow_id).result()).toMatchObject({ outcome: 'opened' });
+  await expect(h.env.client.workflow.getHandle(badRes.body.workflow_id).result()).rejects.toThrow();
+  expect(h.sandbox.pulls(OWNER, ok.repoName)).toHaveLength(1);
+
+  // The worker: the workflow's own metrics next to the SDK's. The exporter reads its counters on
+  // each scrape; poll until this run's have arrived.
+  let text = '';
+  await waitUntil('the worker exports the runs', async () => {
+    text = await (await fetch(workerMetricsUrl)).text();
+    return sample(text, 'relyloop_open_pr_runs_total', { outcome: 'failed', code: 'PARAM_NOT_IN_TEMPLATE' }) === 1;
+  }, 30_000, () => text.slice(0, 3000));
+  expect(sample(text, 'relyloop_open_pr_runs_total', { outcome: 'opened', code: 'none' })).toBe(1);
+  expect(sample(text, 'relyloop_open_pr_step_duration_seconds_count', { step: 'open_pr', status: 'completed' })).toBe(1);
+  expect(sample(text, 'relyloop_open_pr_step_duration_seconds_count', { step: 'apply_diff', status: 'failed' })).toBe(1);
+  expect(sample(text, 'relyloop_open_pr_step_duration_seconds_count', { step: 'lock', status: 'completed' })).toBe(2);
+  expect(text).toMatch(/^temporal_workflow_completed_total\{/m);
+  expect(text).toMatch(/^temporal_activity_execution_latency_seconds_bucket\{/m);
+  process.stdout.write(`[measure] worker /metrics excerpt:\n${text.split('\n').filter((l) => l.startsWith('relyloop_open_pr_runs_total') || l.startsWith('relyloop_open_pr_step_duration_seconds_count{')).slice(0, 12).join('\n')}\n`);
+
+  // The API: bearer token required, like every route but /healthz.
+  expect((await fetch(`${h.apiUrl}/metrics`)).status).toBe(401);
+  const api = await fetch(`${h.apiUrl}/metrics`, { headers: { authorization: `Bearer ${h.apiToken}` } });
+  expect(api.headers.get('content-type')).toMatch(/^text\/plain/);
+  const apiText = await api.text();
+  expect(sample(apiText, 'relyloop_proposals', { status: 'pr_opened' })).toBe(1);
+  expect(sample(apiText, 'relyloop_proposals', { status: 'pending' })).toBe(1);
+  expect(sample(apiText, 'relyloop_proposals_failed', { code: 'PARAM_NOT_IN_TEMPLATE' })).toBe(1);
+  expect(sample(apiText, 'relyloop_http_requests_total', { method: 'POST', route: '/api/v1/proposals/:id/open_pr', status: '202' })).toBe(2);
+  expect(sample(apiText, 'relyloop_api_process_resident_memory_bytes')).toBeGreaterThan(0);
+  process.stdout.write(`[measure] API /metrics excerpt:\n${apiText.split('\n').filter((l) => /^relyloop_(proposals|http_requests_total)/.test(l)).slice(0, 12).join('\n')}\n`);
+}, 180_000);
