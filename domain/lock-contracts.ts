@@ -36,6 +36,20 @@ export interface RepoLockState {
   grants: number;
 }
 
+/** What `lockState` answers: the state with readable times (ISO 8601, UTC). */
+export interface RepoLockView {
+  holder: (Omit<LockHolder, 'grantedAt' | 'expiresAt'> & { grantedAt: string; expiresAt: string }) | null;
+  queue: LockRequest[];
+  grants: number;
+}
+
+export function viewOfLockState(state: RepoLockState): RepoLockView {
+  const holder = state.holder === null ? null : {
+    ...state.holder, grantedAt: new Date(state.holder.grantedAt).toISOString(), expiresAt: new Date(state.holder.expiresAt).toISOString(),
+  };
+  return { holder, queue: state.queue, grants: state.grants };
+}
+
 export interface RepoLockOptions {
   /** Continue as new after this many grants even if the server has not suggested it. */
   maxGrantsPerRun: number;
@@ -62,4 +76,4 @@ export const forceReleaseSignal = defineSignal<[{ reason?: string }]>('forceRele
 /** Lock → requester: the lock is yours. */
 export const lockGrantedSignal = defineSignal<[LockGrant]>('lockGranted');
 /** Holder and queue, for operators (`temporal workflow query --type lockState`). */
-export const lockStateQuery = defineQuery<RepoLockState>('lockState');
+export const lockStateQuery = defineQuery<RepoLockView>('lockState');

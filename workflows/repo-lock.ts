@@ -9,7 +9,7 @@ import {
 } from '@temporalio/workflow';
 import {
   DEFAULT_REPO_LOCK_OPTIONS, forceReleaseSignal, lockGrantedSignal, lockStateQuery, releaseLockSignal, renewLockSignal,
-  requestLockSignal, type LockRequest, type RepoLockInput, type RepoLockState,
+  requestLockSignal, viewOfLockState, type LockRequest, type RepoLockInput, type RepoLockState,
 } from '../domain/lock-contracts.js';
 
 const sameRun = (a: LockRequest, b: LockRequest) => a.workflowId === b.workflowId && a.runId === b.runId;
@@ -44,7 +44,7 @@ export async function repoLockWorkflow(input: RepoLockInput = {}): Promise<void>
     state.holder = null;
     changed = true;
   });
-  setHandler(lockStateQuery, () => state);
+  setHandler(lockStateQuery, () => viewOfLockState(state));
 
   for (;;) {
     await grantWhileFree(state);

@@ -8,7 +8,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createLockActivities } from '../../activities/lock/request-lock.js';
-import { forceReleaseSignal, lockStateQuery, repoLockWorkflowId, requestLockSignal, type RepoLockState } from '../../domain/lock-contracts.js';
+import { forceReleaseSignal, lockStateQuery, repoLockWorkflowId, requestLockSignal, type RepoLockView } from '../../domain/lock-contracts.js';
 import { createLockTestActivities } from '../support/lock-test-activities.js';
 import { startTestTemporal, TEST_NAMESPACE } from '../support/temporal.js';
 import type { HolderInput } from '../support/workflows/lock-test.js';
@@ -72,8 +72,11 @@ describe('repo-lock mutex', () => {
     const repo = randomUUID();
     // Each holds until released: the state is read while `a` certainly holds.
     const handles = await startInOrder(['a', 'b', 'c'].map((label) => ({ configRepoId: repo, label, holdMs: 60_000, leaseMs: 30_000 })));
-    const state: RepoLockState = await lockState(repo);
+    const state: RepoLockView = await lockState(repo);
     expect(state.holder?.workflowId).toBe(handles[0]?.workflowId);
+    // Times an operator can read: ISO 8601, the lease ending after the grant.
+    expect(state.holder?.grantedAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    expect(Date.parse(state.holder?.expiresAt ?? '')).toBeGreaterThan(Date.parse(state.holder?.grantedAt ?? ''));
     expect(state.queue.map((q) => q.workflowId)).toEqual([handles[1]?.workflowId, handles[2]?.workflowId]);
     for (const h of handles) await h.signal(releaseHoldSignal);
     await Promise.all(handles.map((h) => h.result()));
