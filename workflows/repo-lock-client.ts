@@ -1,7 +1,7 @@
 // The requester side of the repo lock, used inside a workflow: ask (through an activity doing
 // signal-with-start), wait for the grant, renew the lease while working, and release in `finally`
 // — on success, failure and cancellation alike.
-import { CancellationScope, condition, getExternalWorkflowHandle, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, getExternalWorkflowHandle, setHandler, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
 import {
   lockGrantedSignal, releaseLockSignal, renewLockSignal, repoLockWorkflowId, type LockGrant, type LockRequest,
 } from '../domain/lock-contracts.js';
@@ -26,16 +26,21 @@ export async function withRepoLock<T>(deps: RepoLockDeps, opts: WithRepoLockOpti
   let wanted = true;
   const release = (leaseToken: string) =>
     getExternalWorkflowHandle(lockWorkflowId).signal(releaseLockSignal, { leaseToken });
+  // Deterministic per run (workflow randomness): the same when a run replays its history, and a
+  // new one in a run reset to before this request.
+  const requestId = uuid4();
 
   setHandler(lockGrantedSignal, (g) => {
-    if (wanted) grant ??= g;
-    else if (g.leaseToken !== grant?.leaseToken) void release(g.leaseToken); // arrived after we gave up
+    // A grant for another request (an earlier run's, re-applied by a reset) is handed back at once.
+    const ours = g.requestId === undefined || g.requestId === requestId;
+    if (wanted && ours) grant ??= g;
+    else if (g.leaseToken !== grant?.leaseToken) void release(g.leaseToken); // arrived after we gave up, or not ours
   });
 
   try {
     await deps.requestRepoLock({
       configRepoId: opts.configRepoId,
-      request: { workflowId: info.workflowId, runId: info.runId, leaseMs: opts.leaseMs },
+      request: { workflowId: info.workflowId, runId: info.runId, requestId, leaseMs: opts.leaseMs },
     });
     await condition(() => grant !== undefined);
     opts.onGranted?.();

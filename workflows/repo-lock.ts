@@ -5,7 +5,7 @@
 // lets an operator force a release, continues as new carrying holder and queue, and finishes when
 // idle (the next signal-with-start starts a fresh run).
 import {
-  allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, log, setHandler, uuid4, workflowInfo,
+  allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, log, patched, setHandler, uuid4, workflowInfo,
 } from '@temporalio/workflow';
 import {
   DEFAULT_REPO_LOCK_OPTIONS, forceReleaseSignal, lockGrantedSignal, lockStateQuery, releaseLockSignal, renewLockSignal,
@@ -13,6 +13,9 @@ import {
 } from '../domain/lock-contracts.js';
 
 const sameRun = (a: LockRequest, b: LockRequest) => a.workflowId === b.workflowId && a.runId === b.runId;
+
+/** Patch id: grants to requests with a request id go to the requester's current run. */
+const GRANT_TO_CURRENT_RUN = 'grant-to-current-run';
 
 export async function repoLockWorkflow(input: RepoLockInput = {}): Promise<void> {
   const options = { ...DEFAULT_REPO_LOCK_OPTIONS, ...input.options };
@@ -87,11 +90,16 @@ async function grantWhileFree(state: RepoLockState): Promise<void> {
   }
 }
 
-/** False when the requester no longer runs (completed, failed, terminated): it is skipped. */
+/**
+ * False when the requester no longer runs (completed, failed, terminated): it is skipped. A request
+ * that names itself (`requestId`) is answered at the requester's current run, which is the reset
+ * run after a `temporal workflow reset`; it checks the request id. Older requests go to their run.
+ */
 async function signalGrant(request: LockRequest, leaseToken: string): Promise<boolean> {
   try {
-    await getExternalWorkflowHandle(request.workflowId, request.runId).signal(lockGrantedSignal, {
-      leaseToken, lockWorkflowId: workflowInfo().workflowId,
+    const addressedToRun = request.requestId === undefined || !patched(GRANT_TO_CURRENT_RUN);
+    await getExternalWorkflowHandle(request.workflowId, addressedToRun ? request.runId : undefined).signal(lockGrantedSignal, {
+      leaseToken, lockWorkflowId: workflowInfo().workflowId, ...(request.requestId === undefined ? {} : { requestId: request.requestId }),
     });
     return true;
   } catch (error) {

@@ -1,0 +1,138 @@
+// `temporal workflow reset` (the Web UI's Reset button) respects the repo lock (issue 10): a reset
+// run hands back a grant meant for its original run (re-applied by the reset) and waits for its
+// own; a grant for a request it replays reaches it, not the closed original. Reset at the first
+// workflow task, while waiting for the lock, after the lock and after the PR, of a completed, a
+// running and a failed run, ends with exactly one PR, the proposal right and the lock free.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import type { temporal } from '@temporalio/proto';
+import { progressQuery } from '../../domain/open-pr-contracts.js';
+import { OWNER, startOpenPrHarness, type OpenPrHarness } from '../support/open-pr-harness.js';
+import { seedProposal, type Seeded } from '../support/open-pr-fixtures.js';
+import { expectOnePrOpen, lockHolderOf } from '../support/pr-outcome.js';
+import { TEST_NAMESPACE } from '../support/temporal.js';
+import { waitUntil } from '../support/wait.js';
+
+type ResetPoint = 'first workflow task' | 'waiting for the lock' | 'after the lock' | 'after the PR';
+type Event = temporal.api.history.v1.IHistoryEvent;
+
+let h: OpenPrHarness;
+beforeAll(async () => {
+  h = await startOpenPrHarness();
+}, 180_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+const post = async (s: Seeded): Promise<string> => (await h.api('POST', `/proposals/${s.proposalId}/open_pr`)).body.workflow_id as string;
+const pullsPath = (s: Seeded) => new RegExp(`^/api/v3/repos/${OWNER}/${s.repoName}/pulls$`);
+
+/** The id of the workflow-task-completed event a reset to `point` names. */
+function resetEventId(events: Event[], point: ResetPoint): number {
+  const id = (e: Event) => Number(e.eventId);
+  const completedWft = (after: number, before = Infinity) => events.find((e) => e.workflowTaskCompletedEventAttributes && id(e) > after && id(e) < before);
+  const scheduledId = (name: string) => id(events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name) ?? {});
+  const completedOf = (name: string) => id(events.find((e) => Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === scheduledId(name)) ?? {});
+  const grant = events.find((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'lockGranted');
+  const granted = grant === undefined ? Infinity : id(grant);
+  const found = {
+    'first workflow task': () => completedWft(0),
+    'waiting for the lock': () => completedWft(completedOf('requestRepoLock'), granted),
+    'after the lock': () => completedWft(granted),
+    'after the PR': () => completedWft(completedOf('openPullRequest')),
+  }[point]();
+  if (found === undefined) throw new Error(`no workflow task to reset to at "${point}"`);
+  return id(found);
+}
+
+async function reset(workflowId: string, runId: string, point: ResetPoint): Promise<string> {
+  const history = await h.env.client.workflow.getHandle(workflowId, runId).fetchHistory();
+  const response = await h.env.client.workflowService.resetWorkflowExecution({
+    namespace: TEST_NAMESPACE, workflowExecution: { workflowId, runId }, reason: `test: reset ${point}`,
+    workflowTaskFinishEventId: resetEventId(history.events ?? [], point) as never, requestId: randomUUID(),
+  });
+  return response.runId as string;
+}
+
+/** A run of `subject` that had to wait for the lock: `blocker` holds it with its PR creation held. */
+async function subjectQueuedBehindBlocker(): Promise<{ blocker: Seeded; subject: Seeded; blockerId: string; subjectId: string; releaseBlocker: () => void }> {
+  const blocker = await seedProposal(h);
+  const subject = await seedProposal(h, { reuse: blocker, diff: { fuzziness: { from: 'AUTO', to: '1' } } });
+  const held = h.sandbox.holdNext({ method: 'POST', path: pullsPath(blocker), when: 'before' });
+  const blockerId = await post(blocker);
+  await held.reached;
+  const subjectId = await post(subject);
+  await waitUntil('the subject asked for the lock and waits', async () => {
+    const events = (await h.env.client.workflow.getHandle(subjectId).fetchHistory()).events ?? [];
+    try {
+      resetEventId(events, 'waiting for the lock');
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  return { blocker, subject, blockerId, subjectId, releaseBlocker: () => held.release() };
+}
+
+async function expectSettled(s: Seeded): Promise<void> {
+  await expectOnePrOpen(h, s);
+  await waitUntil('the repo lock is free', async () => (await lockHolderOf(h, s.configRepoId)) === null, 15_000);
+}
+
+describe('reset of a completed run', () => {
+  test.each<ResetPoint>(['first workflow task', 'waiting for the lock', 'after the lock', 'after the PR'])('at "%s": one PR, the proposal pr_opened, the lock free', async (point) => {
+    const { blocker, subject, blockerId, subjectId, releaseBlocker } = await subjectQueuedBehindBlocker();
+    releaseBlocker();
+    await h.env.client.workflow.getHandle(blockerId).result();
+    const original = await h.env.client.workflow.getHandle(subjectId).describe();
+    expect(await h.env.client.workflow.getHandle(subjectId).result()).toMatchObject({ outcome: 'opened' });
+    const prNumber = (await h.db.prisma.proposal.findUniqueOrThrow({ where: { id: subject.proposalId } })).prNumber;
+
+    const newRunId = await reset(subjectId, original.runId, point);
+    const outcome = await h.env.client.workflow.getHandle(subjectId, newRunId).result();
+    // From the first task the proposal is already pr_opened; later points finish the run again.
+    expect(['opened', 'not_pending']).toContain(outcome.outcome);
+    await expectSettled(subject);
+    await expectSettled(blocker);
+    expect((await h.db.prisma.proposal.findUniqueOrThrow({ where: { id: subject.proposalId } })).prNumber).toBe(prNumber);
+  }, 120_000);
+});
+
+describe('reset of a running run', () => {
+  test.each<ResetPoint>(['first workflow task', 'waiting for the lock'])('while it waits for the lock, at "%s": the reset run gets the lock after the holder', async (point) => {
+    const { blocker, subject, blockerId, subjectId, releaseBlocker } = await subjectQueuedBehindBlocker();
+    const runId = (await h.env.client.workflow.getHandle(subjectId).describe()).runId;
+    const newRunId = await reset(subjectId, runId, point);
+    releaseBlocker();
+    expect(await h.env.client.workflow.getHandle(blockerId).result()).toMatchObject({ outcome: 'opened' });
+    expect(await h.env.client.workflow.getHandle(subjectId, newRunId).result()).toMatchObject({ outcome: 'opened' });
+    await expectSettled(blocker);
+    await expectSettled(subject);
+  }, 120_000);
+
+  test('holding the lock at step 12, reset "after the lock": the PR the original run created is adopted', async () => {
+    const s = await seedProposal(h);
+    const held = h.sandbox.holdNext({ method: 'POST', path: pullsPath(s), when: 'before' });
+    const workflowId = await post(s);
+    await held.reached;
+    const runId = (await h.env.client.workflow.getHandle(workflowId).describe()).runId;
+    const newRunId = await reset(workflowId, runId, 'after the lock');
+    held.release(); // the terminated run's request still reaches GitHub: the PR exists
+    expect(await h.env.client.workflow.getHandle(workflowId, newRunId).result()).toMatchObject({ outcome: 'opened' });
+    await expectSettled(s);
+    expect((await h.env.client.workflow.getHandle(workflowId, newRunId).query(progressQuery)).steps.find((x) => x.step === 'open_pr')?.status).toBe('completed');
+  }, 120_000);
+});
+
+describe('reset of a failed run', () => {
+  test('PARAM_NOT_IN_TEMPLATE, template fixed, reset at "first workflow task": one PR, the lock free', async () => {
+    const s = await seedProposal(h, { declaredParams: ['field_boosts.title'] });
+    const workflowId = await post(s);
+    await expect(h.env.client.workflow.getHandle(workflowId).result()).rejects.toThrow();
+    expect((await h.api('PATCH', `/templates/${s.templateId}`, { declared_params: ['field_boosts.title', 'bm25.k1'] })).status).toBe(200);
+    const runId = (await h.env.client.workflow.getHandle(workflowId).describe()).runId;
+    const newRunId = await reset(workflowId, runId, 'first workflow task');
+    expect(await h.env.client.workflow.getHandle(workflowId, newRunId).result()).toMatchObject({ outcome: 'opened' });
+    await expectSettled(s);
+  }, 120_000);
+});
