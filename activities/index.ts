@@ -16,6 +16,7 @@ import { createGitHttpClient } from './git/git-http-client.js';
 import { createGitRepoCache } from './git/repo-cache.js';
 import { createGitHubActivities } from './github/github-activities.js';
 import type { GitHubLimiterOptions } from './github/octokit-client.js';
+import { withLockFence } from './lock/fence.js';
 import { createLockActivities } from './lock/request-lock.js';
 import type { GitActivities, SharedActivities } from './types.js';
 
@@ -59,5 +60,6 @@ export function createActivities(deps: ActivityDeps): { shared: SharedActivities
     http: createGitHttpClient({ idleTimeoutMs: config.gitIdleTimeout, signal: currentCancellationSignal }),
   });
   const git = createGitActivities({ ...access, cache, chartDir: path.join(config.repoCacheDir, '.charts'), renderChart: deps.renderChart });
-  return { shared: withHeartbeats(withFailureConversion(shared, redactor)), git: withHeartbeats(withFailureConversion(git, redactor)) };
+  const fenced = <T extends object>(activities: T) => withHeartbeats(withFailureConversion(withLockFence(activities, deps.client), redactor));
+  return { shared: fenced(shared), git: fenced(git) };
 }

@@ -2,6 +2,7 @@
 // Shared activities run on the shared task queue; git activities run on the worker-specific queue
 // the workflow claims, because they share that worker's local repo cache and chart files.
 import type { MarkOpenedOutcome } from '../db/proposals.js';
+import type { LockFence } from '../domain/lock-contracts.js';
 import type { OpenPrPolicy } from '../domain/open-pr-contracts.js';
 import type { ConfigDiff, ParamChange } from '../domain/params-diff.js';
 
@@ -55,11 +56,11 @@ export interface SharedActivities {
   isProposalPending(input: { proposalId: string }): Promise<boolean>;
   claimGitWorker(): Promise<string>;
   /** Renders title and body (SPEC §8) and opens the PR, or adopts the open one for the same head. */
-  openPullRequest(input: { proposal: ProposalContext; branch: string; changes: ParamChange[]; chartRendered: boolean }): Promise<{ number: number; url: string; adopted: boolean }>;
+  openPullRequest(input: { proposal: ProposalContext; branch: string; changes: ParamChange[]; chartRendered: boolean; fence?: LockFence }): Promise<{ number: number; url: string; adopted: boolean }>;
   /** Posts the chart comment unless one with this proposal's marker exists. */
-  commentChart(input: { proposal: ProposalContext; prNumber: number; branch: string }): Promise<{ posted: boolean }>;
+  commentChart(input: { proposal: ProposalContext; prNumber: number; branch: string; fence?: LockFence }): Promise<{ posted: boolean }>;
   /** Step 14, idempotent: `already_recorded` is our own earlier write (SPEC §5). */
-  markProposalOpened(input: { proposalId: string; prUrl: string; prNumber: number; branch: string }): Promise<MarkOpenedOutcome>;
+  markProposalOpened(input: { proposalId: string; prUrl: string; prNumber: number; branch: string; fence?: LockFence }): Promise<MarkOpenedOutcome>;
   recordPrOpenError(input: { proposalId: string; error: string }): Promise<'recorded' | 'not_pending'>;
   closePullRequest(input: { repo: ConfigRepoRef; number: number }): Promise<void>;
   deleteBranch(input: { repo: ConfigRepoRef; branch: string }): Promise<void>;
@@ -79,5 +80,5 @@ export interface GitActivities {
    * Create-only push. `adopted`: the branch appeared meanwhile holding another commit of this same
    * proposal (an abandoned attempt's push landed first), which is then the PR's head.
    */
-  pushBranch(input: { repo: ConfigRepoRef; branch: string; commit: string; proposalId: string }): Promise<{ outcome: 'pushed' | 'already-on-remote' | 'adopted' }>;
+  pushBranch(input: { repo: ConfigRepoRef; branch: string; commit: string; proposalId: string; fence?: LockFence }): Promise<{ outcome: 'pushed' | 'already-on-remote' | 'adopted' }>;
 }

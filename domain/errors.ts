@@ -32,6 +32,8 @@ export const WORKFLOW_ERROR_CODES = [
   'BRANCH_EXISTS',
   /** The server declined the push: branch protection or a ruleset (issue 9). */
   'BRANCH_PROTECTED',
+  /** The repo lock was taken from the run (force-release or lease expiry) before a side effect (issue 10). */
+  'LOCK_LOST',
   'CLONE_FAILED',
   'GITHUB_API_FAILED',
   'GITHUB_AUTH_FAILED',

@@ -82,6 +82,16 @@ export const releaseLockSignal = defineSignal<[{ leaseToken: string }]>('release
 export const renewLockSignal = defineSignal<[{ leaseToken: string }]>('renewLock');
 /** Operator → lock: take the lock from its holder now (e.g. a stuck run); `temporal workflow signal --name forceRelease`. */
 export const forceReleaseSignal = defineSignal<[{ reason?: string }]>('forceRelease');
+/**
+ * Lock → holder: your grant is gone (an operator's forceRelease, or the lease expired); stop before
+ * the next side effect. Sent to the holder's current run.
+ */
+export const lockRevokedSignal = defineSignal<[{ leaseToken: string; reason: string }]>('lockRevoked');
+/** What a side-effect activity presents to prove its run still holds the repo lock (a fencing token). */
+export interface LockFence {
+  configRepoId: string;
+  leaseToken: string;
+}
 /** Lock → requester: the lock is yours. */
 export const lockGrantedSignal = defineSignal<[LockGrant]>('lockGranted');
 /** Holder and queue, for operators (`temporal workflow query --type lockState`). */

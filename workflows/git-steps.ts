@@ -7,6 +7,7 @@ import { ActivityFailure, log, TimeoutFailure } from '@temporalio/workflow';
 import type { ChartOutcome, GitActivities, PreparedChange, ProposalContext, SharedActivities } from '../activities/types.js';
 import type { Proxy } from './activity-options.js';
 import type { Progress } from './open-pr-progress.js';
+import type { HeldLock } from './repo-lock-client.js';
 
 export const MAX_GIT_WORKER_CLAIMS = 3;
 
@@ -19,6 +20,8 @@ export interface GitStepsDeps {
   claim: Pick<SharedActivities, 'claimGitWorker'>;
   /** Git activity proxies on a claimed worker's queue (activity-options.ts). */
   gitOn(taskQueue: string): Proxy<GitActivities>;
+  /** The held repo lock: checked before the push, whose activity presents the fence. */
+  lock: HeldLock;
 }
 
 /**
@@ -36,7 +39,7 @@ export async function runGitSteps(progress: Progress, deps: GitStepsDeps, { prop
     const queue = await progress.run('claim', () => deps.claim.claimGitWorker(), (q) => `git steps on ${q}`);
     progress.countGitClaim();
     try {
-      return await gitSteps(progress, deps.gitOn(queue), proposal, branch);
+      return await gitSteps(progress, deps.gitOn(queue), deps.lock, proposal, branch);
     } catch (error) {
       if (claim >= MAX_GIT_WORKER_CLAIMS || !isWorkerLost(error)) throw error;
       log.warn('git worker lost; claiming another and redoing the git steps', { queue, claim });
@@ -44,7 +47,7 @@ export async function runGitSteps(progress: Progress, deps: GitStepsDeps, { prop
   }
 }
 
-async function gitSteps(progress: Progress, git: (summary: string) => GitActivities, proposal: ProposalContext, branch: string): Promise<GitStepsResult> {
+async function gitSteps(progress: Progress, git: (summary: string) => GitActivities, lock: HeldLock, proposal: ProposalContext, branch: string): Promise<GitStepsResult> {
   const { repo, proposalId } = proposal;
   const { baseCommit } = await progress.run('sync', () => git(`5/15 sync repo cache, fetch ${repo.baseBranch}`).syncRepoCache({ repo }), (r) => `base ${r.baseCommit.slice(0, 12)}`);
   const { adoptCommit } = await progress.run('branch_check', () => git(`6/15 check ${branch} is free on the remote`).checkBranch({ repo, branch, proposalId }),
@@ -70,7 +73,10 @@ async function gitSteps(progress: Progress, git: (summary: string) => GitActivit
   } else {
     const { commit } = await progress.run('commit', () =>
       git('10/15 commit params change' + (chart.ok ? ' and chart' : '')).commitChange({ proposal, baseCommit, change, chartPath: chart.ok ? chart.chartPath : undefined }), (c) => c.commit.slice(0, 12));
-    await progress.run('push', () => git(`11/15 push ${branch} (create only)`).pushBranch({ repo, branch, commit, proposalId }), (p) => p.outcome);
+    await progress.run('push', () => {
+      lock.assertHeld('the push');
+      return git(`11/15 push ${branch} (create only)`).pushBranch({ repo, branch, commit, proposalId, fence: lock.fence });
+    }, (p) => p.outcome);
   }
   return { change, chartRendered: chart.ok };
 }

@@ -49,18 +49,25 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
     const result = await withRepoLock(
       { requestRepoLock: control(`2/15 request lock repo-lock:${proposal.repo.configRepoId}`).requestRepoLock },
       { configRepoId: proposal.repo.configRepoId, leaseMs: LOCK_LEASE_MS, onGranted: () => progress.finish('lock', 'completed') },
-      async (): Promise<OpenPrOutcome> => {
+      async (lock): Promise<OpenPrOutcome> => {
         const pending = await progress.run('recheck', () => db('3/15 recheck the proposal is still pending').isProposalPending({ proposalId }));
         if (!pending) return { outcome: 'not_pending', status: 'no longer pending' };
 
-        const { change, chartRendered } = await runGitSteps(progress, { claim: control('4/15 claim a worker for the git steps'), gitOn }, { proposal, branch });
+        const { change, chartRendered } = await runGitSteps(progress, { claim: control('4/15 claim a worker for the git steps'), gitOn, lock }, { proposal, branch });
 
-        const pr = await progress.run('open_pr', () => github(`12/15 open PR ${branch} → ${proposal.repo.baseBranch}`).openPullRequest({ proposal, branch, changes: change.changes, chartRendered }),
-          (p) => `${p.adopted ? 'adopted' : 'opened'} PR #${p.number}`);
+        // Each side effect first checks the lock is still ours, and presents the fence to its activity.
+        const { fence } = lock;
+        const pr = await progress.run('open_pr', () => {
+          lock.assertHeld('opening the PR');
+          return github(`12/15 open PR ${branch} → ${proposal.repo.baseBranch}`).openPullRequest({ proposal, branch, changes: change.changes, chartRendered, fence });
+        }, (p) => `${p.adopted ? 'adopted' : 'opened'} PR #${p.number}`);
 
         if (chartRendered) {
           // Not fatal (SPEC §5 step 13): the chart is on the branch either way.
-          await progress.run('comment', () => github(`13/15 comment the chart on PR #${pr.number}`).commentChart({ proposal, prNumber: pr.number, branch }),
+          await progress.run('comment', () => {
+            lock.assertHeld('the chart comment');
+            return github(`13/15 comment the chart on PR #${pr.number}`).commentChart({ proposal, prNumber: pr.number, branch, fence });
+          },
             (c) => (c.posted ? 'posted' : 'already posted')).catch((error: unknown) => {
             if (isCancellation(error)) throw error;
             log.warn('chart comment failed; continuing', { error: describeFailure(error) });
@@ -69,8 +76,10 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
           progress.skip('comment', 'no chart');
         }
 
-        const marked = await progress.run('mark_opened', async () =>
-          markOutcomeOf(await db('14/15 mark the proposal pr_opened (only if still pending)').markProposalOpened({ proposalId, prUrl: pr.url, prNumber: pr.number, branch })),
+        const marked = await progress.run('mark_opened', async () => {
+          lock.assertHeld('marking the proposal');
+          return markOutcomeOf(await db('14/15 mark the proposal pr_opened (only if still pending)').markProposalOpened({ proposalId, prUrl: pr.url, prNumber: pr.number, branch, fence }));
+        },
         (m) => (m.outcome === 'already_recorded' ? 'already recorded by an earlier attempt' : m.outcome));
         // `already_recorded`: our own earlier attempt committed the write and lost its answer.
         if (marked.outcome === 'marked' || marked.outcome === 'already_recorded') {

@@ -1,9 +1,9 @@
 // The requester side of the repo lock, used inside a workflow: ask (through an activity doing
 // signal-with-start), wait for the grant, renew the lease while working, and release in `finally`
 // — on success, failure and cancellation alike.
-import { CancellationScope, condition, getExternalWorkflowHandle, setHandler, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, setHandler, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
 import {
-  lockGrantedSignal, releaseLockSignal, renewLockSignal, repoLockWorkflowId, type LockGrant, type LockRequest,
+  lockGrantedSignal, lockRevokedSignal, releaseLockSignal, renewLockSignal, repoLockWorkflowId, type LockFence, type LockGrant, type LockRequest,
 } from '../domain/lock-contracts.js';
 
 export interface RepoLockDeps {
@@ -19,7 +19,14 @@ export interface WithRepoLockOptions {
   onGranted?: () => void;
 }
 
-export async function withRepoLock<T>(deps: RepoLockDeps, opts: WithRepoLockOptions, fn: () => Promise<T>): Promise<T> {
+/** The lock as its holder sees it: the fencing token, and a check to run before each side effect. */
+export interface HeldLock {
+  fence: LockFence;
+  /** Throws LOCK_LOST when the lock was taken from this run (force-release, lease expiry). */
+  assertHeld(before: string): void;
+}
+
+export async function withRepoLock<T>(deps: RepoLockDeps, opts: WithRepoLockOptions, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
   const info = workflowInfo();
   const lockWorkflowId = repoLockWorkflowId(opts.configRepoId);
   let grant: LockGrant | undefined;
@@ -29,6 +36,11 @@ export async function withRepoLock<T>(deps: RepoLockDeps, opts: WithRepoLockOpti
   // Deterministic per run (workflow randomness): the same when a run replays its history, and a
   // new one in a run reset to before this request.
   const requestId = uuid4();
+
+  let revokedBecause: string | undefined;
+  setHandler(lockRevokedSignal, ({ leaseToken, reason }) => {
+    if (grant?.leaseToken === leaseToken) revokedBecause = reason;
+  });
 
   setHandler(lockGrantedSignal, (g) => {
     // A grant for another request (an earlier run's, re-applied by a reset) is handed back at once.
@@ -52,8 +64,16 @@ export async function withRepoLock<T>(deps: RepoLockDeps, opts: WithRepoLockOpti
         await getExternalWorkflowHandle(lockWorkflowId).signal(renewLockSignal, { leaseToken: held.leaseToken });
       }
     }).catch(() => undefined); // ends by cancellation below
+    const lock: HeldLock = {
+      fence: { configRepoId: opts.configRepoId, leaseToken: held.leaseToken },
+      assertHeld(before) {
+        if (revokedBecause === undefined) return;
+        throw ApplicationFailure.nonRetryable(
+          `the repo lock was taken from this run (${revokedBecause}) before ${before}; nothing further was done — POST open_pr again`, 'LOCK_LOST');
+      },
+    };
     try {
-      return await fn();
+      return await fn(lock);
     } finally {
       renewal.cancel();
       await renewing;

@@ -8,20 +8,24 @@ import {
   allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, log, patched, setHandler, uuid4, workflowInfo,
 } from '@temporalio/workflow';
 import {
-  DEFAULT_REPO_LOCK_OPTIONS, forceReleaseSignal, lockGrantedSignal, lockStateQuery, releaseLockSignal, renewLockSignal,
-  requestLockSignal, viewOfLockState, type LockRequest, type RepoLockInput, type RepoLockState,
+  DEFAULT_REPO_LOCK_OPTIONS, forceReleaseSignal, lockGrantedSignal, lockRevokedSignal, lockStateQuery, releaseLockSignal, renewLockSignal,
+  requestLockSignal, viewOfLockState, type LockHolder, type LockRequest, type RepoLockInput, type RepoLockState,
 } from '../domain/lock-contracts.js';
 
 const sameRun = (a: LockRequest, b: LockRequest) => a.workflowId === b.workflowId && a.runId === b.runId;
 
 /** Patch id: grants to requests with a request id go to the requester's current run. */
 const GRANT_TO_CURRENT_RUN = 'grant-to-current-run';
+/** Patch id: a holder whose grant is taken is told so. */
+const NOTIFY_REVOKED = 'notify-revoked';
 
 export async function repoLockWorkflow(input: RepoLockInput = {}): Promise<void> {
   const options = { ...DEFAULT_REPO_LOCK_OPTIONS, ...input.options };
   const state: RepoLockState = { holder: null, queue: [], ...input.state, grants: 0 };
   let changed = false;
   let regrant = false;
+  // Holders whose grant was taken, to be told so (fencing, issue 10).
+  const revoked: { holder: LockHolder; reason: string }[] = [];
 
   setHandler(requestLockSignal, (request) => {
     if (state.holder && sameRun(state.holder, request)) {
@@ -44,12 +48,18 @@ export async function repoLockWorkflow(input: RepoLockInput = {}): Promise<void>
   setHandler(forceReleaseSignal, ({ reason }) => {
     if (!state.holder) return;
     log.warn('lock force-released by operator', { holder: state.holder.workflowId, reason });
+    revoked.push({ holder: state.holder, reason: `force-released by an operator${reason ? `: ${reason}` : ''}` });
     state.holder = null;
     changed = true;
   });
   setHandler(lockStateQuery, () => viewOfLockState(state));
 
   for (;;) {
+    // Tell a revoked holder before anyone else gets the lock (older histories did not).
+    while (revoked.length > 0) {
+      const { holder, reason } = revoked.shift() as (typeof revoked)[number];
+      if (patched(NOTIFY_REVOKED)) await signalRevoked(holder, reason);
+    }
     await grantWhileFree(state);
     if (regrant && state.holder) {
       regrant = false;
@@ -71,6 +81,7 @@ export async function repoLockWorkflow(input: RepoLockInput = {}): Promise<void>
     const remaining = state.holder.expiresAt - Date.now();
     if (remaining <= 0) {
       log.warn('lock lease expired', { holder: state.holder.workflowId });
+      revoked.push({ holder: state.holder, reason: 'its lease expired (the holder stopped renewing it)' });
       state.holder = null;
       continue;
     }
@@ -105,5 +116,14 @@ async function signalGrant(request: LockRequest, leaseToken: string): Promise<bo
   } catch (error) {
     log.info('lock requester is gone; skipping it', { requester: request.workflowId, error: String(error) });
     return false;
+  }
+}
+
+/** Tells a former holder its grant is gone; one that no longer runs needs no telling. */
+async function signalRevoked(holder: LockHolder, reason: string): Promise<void> {
+  try {
+    await getExternalWorkflowHandle(holder.workflowId).signal(lockRevokedSignal, { leaseToken: holder.leaseToken, reason });
+  } catch (error) {
+    log.info('former lock holder is gone', { holder: holder.workflowId, error: String(error) });
   }
 }

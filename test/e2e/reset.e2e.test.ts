@@ -136,3 +136,27 @@ describe('reset of a failed run', () => {
     await expectSettled(s);
   }, 120_000);
 });
+
+describe('force-release fences the old holder', () => {
+  test('the holder stops before its push with LOCK_LOST; the next waiter opens its PR alone', async () => {
+    const old = await seedProposal(h);
+    const next = await seedProposal(h, { reuse: old, diff: { fuzziness: { from: 'AUTO', to: '1' } } });
+    // The old holder is held in its first clone (step 5) while the operator takes its lock.
+    const held = h.sandbox.holdNext({ method: 'GET', path: new RegExp(`^/${OWNER}/${old.repoName}\\.git/info/refs$`), when: 'before' });
+    const oldId = await post(old);
+    await held.reached;
+    const nextId = await post(next);
+    await waitUntil('the next run waits for the lock', async () => (await h.env.client.workflow.getHandle(nextId).query(progressQuery)).currentStep === 'lock');
+    await h.env.client.workflow.getHandle(`repo-lock:${old.configRepoId}`).signal('forceRelease', { reason: 'stuck run' });
+    expect(await h.env.client.workflow.getHandle(nextId).result()).toMatchObject({ outcome: 'opened' });
+    held.release();
+
+    const error = await h.env.client.workflow.getHandle(oldId).result().catch((e: unknown) => e) as Error & { cause?: { type?: string; message?: string } };
+    expect(error.cause).toMatchObject({ type: 'LOCK_LOST', message: expect.stringContaining('force-released by an operator: stuck run') });
+    expect((await h.db.prisma.proposal.findUniqueOrThrow({ where: { id: old.proposalId } })).prOpenError).toMatch(/^LOCK_LOST: .*before the push/);
+    // Nothing of the old run reached GitHub: no branch, no PR; the next run's PR is the only one.
+    expect(h.sandbox.requests.filter((r) => r.path === `/${OWNER}/${old.repoName}.git/git-receive-pack`)).toHaveLength(1);
+    expect(h.sandbox.pulls(OWNER, old.repoName).map((p) => p.head.ref)).toEqual([`relyloop/study-${next.studyId}`]);
+    await expectSettled(next);
+  }, 120_000);
+});

@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { assertLockHeld } from '../../activities/lock/fence.js';
 import { createLockActivities } from '../../activities/lock/request-lock.js';
+import type { AppError } from '../../domain/errors.js';
 import { forceReleaseSignal, lockStateQuery, repoLockWorkflowId, requestLockSignal, type RepoLockView } from '../../domain/lock-contracts.js';
 import { createLockTestActivities } from '../support/lock-test-activities.js';
 import { startTestTemporal, TEST_NAMESPACE } from '../support/temporal.js';
@@ -150,5 +152,20 @@ describe('repo-lock mutex', () => {
     await waiting?.result();
     expect(labels()).toEqual(['stuck:acquired', 'waiting:acquired', 'waiting:done']);
     await stuck?.terminate('cleanup');
+  }, 60_000);
+
+  test('the fence activities check: the holder\'s lease token passes; a wrong, revoked or absent one is LOCK_LOST', async () => {
+    const repo = randomUUID();
+    const [holder] = await startInOrder([{ configRepoId: repo, label: 'fenced', holdMs: 60_000, leaseMs: 30_000 }]);
+    await until('fenced holds', () => labels().includes('fenced:acquired'));
+    const token = (await lockState(repo)).holder?.leaseToken as string;
+    await expect(assertLockHeld(env.client, { configRepoId: repo, leaseToken: token })).resolves.toBeUndefined();
+    const lost = (fence: { configRepoId: string; leaseToken: string }) => assertLockHeld(env.client, fence).then(() => 'held', (e: AppError) => `${e.code}: ${e.message}`);
+    expect(await lost({ configRepoId: repo, leaseToken: 'not-the-token' })).toMatch(/^LOCK_LOST: .*another run holds it/);
+    await lockHandle(repo).signal(forceReleaseSignal, { reason: 'fence test' });
+    await until('nobody holds it', async () => (await lockState(repo)).holder === null);
+    expect(await lost({ configRepoId: repo, leaseToken: token })).toMatch(/^LOCK_LOST: .*nobody holds it/);
+    expect(await lost({ configRepoId: randomUUID(), leaseToken: token })).toMatch(/^LOCK_LOST: /);
+    await holder?.terminate('cleanup');
   }, 60_000);
 });
