@@ -8,6 +8,8 @@ export const SEARCH_ATTRIBUTES = {
   configRepoId: defineSearchAttributeKey('ConfigRepoId', 'KEYWORD'),
   clusterId: defineSearchAttributeKey('ClusterId', 'KEYWORD'),
   openPrStep: defineSearchAttributeKey('OpenPrStep', 'KEYWORD'),
+  /** Set when a run fails: its error code (SPEC §7), for finding failed runs by cause. */
+  openPrErrorCode: defineSearchAttributeKey('OpenPrErrorCode', 'KEYWORD'),
 } as const;
 
 /** Names and types as `temporal operator search-attribute create` and the dev server take them. */

@@ -2,7 +2,7 @@
 // activity with its own timeout and retry policy; terminal failures are non-retryable
 // ApplicationFailures whose type is the error code (domain/errors.ts), recorded redacted in
 // pr_open_error with a conditional update that never overwrites a rejection.
-import { ApplicationFailure, isCancellation, log } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, log, patched, upsertSearchAttributes } from '@temporalio/workflow';
 import type { MarkOpenedOutcome, ProposalContext } from '../activities/types.js';
 import { createBranchName } from '../domain/branch-names.js';
 import { terminalCodeOf, type ErrorCode } from '../domain/errors.js';
@@ -14,6 +14,9 @@ import { countRun } from './open-pr-metrics.js';
 import { withRepoLock } from './repo-lock-client.js';
 
 export { NON_RETRYABLE_TYPES } from './activity-options.js';
+
+/** Patch id: a failed run's search attributes name its failed step and error code. */
+const FAILURE_SEARCH_ATTRIBUTES = 'failure-search-attributes';
 
 /** A lease comfortably longer than the git and GitHub steps; renewed every third of it. */
 const LOCK_LEASE_MS = 10 * 60_000;
@@ -115,6 +118,10 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
     const detail = failure?.message ?? describeFailure(error);
     await db(`record pr_open_error ${code}`).recordPrOpenError({ proposalId, error: `${code}: ${detail}` });
     countRun('failed', code);
+    // Triage in bulk (issue 10): a failed run keeps the step it failed at and names its code, so
+    // `OpenPrStep="apply_diff"` or `OpenPrErrorCode="CLONE_FAILED"` finds it. Runs of older
+    // versions ended on `release` without a code.
+    if (failedStep !== null && patched(FAILURE_SEARCH_ATTRIBUTES)) upsertSearchAttributes({ OpenPrStep: [failedStep], OpenPrErrorCode: [code] });
     // The run fails with the code as its type (SPEC §5), keeping the activity failure as cause.
     if (failure?.type === code) throw error;
     throw ApplicationFailure.create({ type: code, message: detail, nonRetryable: true, cause: error instanceof Error ? error : undefined });

@@ -76,6 +76,15 @@ async function expectFailedWith(s: Seeded, workflowId: string, code: WorkflowErr
   if (opts.message) expect(stored.prOpenError).toMatch(opts.message);
   await waitUntil('the repo lock is free', async () => (await lockHolderOf(h, s.configRepoId)) === null, 10_000);
   expect(h.sandbox.pulls(OWNER, s.repoName).filter((p) => p.head.ref === branchOf(s) && p.state === 'open')).toEqual([]);
+  // Triage: the run keeps the step it failed at and names its code, and a list query finds it.
+  const attributes = (await handleOf(workflowId).describe()).searchAttributes;
+  expect(attributes.OpenPrErrorCode).toEqual([code]);
+  expect(attributes.OpenPrStep).not.toEqual(['release']);
+  await waitUntil(`a list query by OpenPrErrorCode=${code} finds the run`, async () => {
+    const found: string[] = [];
+    for await (const w of h.env.client.workflow.list({ query: `OpenPrErrorCode = '${code}' AND ProposalId = '${s.proposalId}'` })) found.push(w.workflowId);
+    return found.length === 1 && found[0] === workflowId;
+  }, 10_000);
   return stored.prOpenError ?? '';
 }
 
