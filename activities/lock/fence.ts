@@ -12,19 +12,33 @@ import { wrapActivities } from '../wrap-activities.js';
 export const FENCED_ACTIVITIES = ['pushBranch', 'openPullRequest', 'commentChart', 'markProposalOpened'] as const;
 
 /** LOCK_LOST unless the lock's holder presents `fence.leaseToken`; a query that fails is retried. */
-export async function assertLockHeld(client: Client, fence: LockFence): Promise<void> {
-  let holderToken: string | null;
-  try {
-    holderToken = (await client.workflow.getHandle(repoLockWorkflowId(fence.configRepoId)).query(lockStateQuery)).holder?.leaseToken ?? null;
-  } catch (error) {
-    if (!(error instanceof WorkflowNotFoundError)) throw error;
-    holderToken = null; // no lock workflow at all: nobody holds it
-  }
+export async function assertLockHeld(client: Client, fence: LockFence, retryDelaysMs: readonly number[] = QUERY_RETRY_DELAYS_MS): Promise<void> {
+  const holderToken = await queryHolderToken(client, fence.configRepoId, retryDelaysMs);
   if (holderToken !== fence.leaseToken) {
     throw new AppError({
       code: 'LOCK_LOST',
       message: `the repo lock of config repo ${fence.configRepoId} is no longer held by this run (${holderToken === null ? 'nobody holds it' : 'another run holds it'}); nothing was done — POST open_pr again`,
     });
+  }
+}
+
+/**
+ * A query can fail for a moment when the lock workflow's cached copy sat on a worker that just
+ * died (the server first tries that worker's sticky queue): it is asked again in-process before
+ * the attempt fails, so a worker crash costs no extra attempt of the step.
+ */
+const QUERY_RETRY_DELAYS_MS = [500, 1_000, 2_000, 4_000];
+
+async function queryHolderToken(client: Client, configRepoId: string, retryDelaysMs: readonly number[]): Promise<string | null> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return (await client.workflow.getHandle(repoLockWorkflowId(configRepoId)).query(lockStateQuery)).holder?.leaseToken ?? null;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return null; // no lock workflow at all: nobody holds it
+      const delay = retryDelaysMs[attempt];
+      if (delay === undefined) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
   }
 }
 
