@@ -92,12 +92,28 @@ async function tryProgress(handle: WorkflowHandle, temporalHandle: TemporalHandl
   }
 }
 
+/**
+ * The newest run that decided something: a run that found the proposal no longer pending and did
+ * nothing (e.g. a completed run reset, or a POST racing a finished run) is passed over for the
+ * older run that opened, failed or is still working.
+ */
+async function decidingRun<T extends { workflowId: string; runId: string; status: string }>(temporalHandle: TemporalHandle, runs: T[]): Promise<T | undefined> {
+  for (const [index, run] of runs.entries()) {
+    if (run.status !== 'COMPLETED' || index === runs.length - 1) return run;
+    const result = await temporalHandle.client.workflow.getHandle(run.workflowId, run.runId).result().catch(() => null) as { outcome?: string } | null;
+    if (result?.outcome !== 'not_pending') return run;
+  }
+  return runs[0];
+}
+
 export async function describeLatestOpenPrRun(temporalHandle: TemporalHandle, proposalId: string, uiUrl: string): Promise<OpenPrRunView | undefined> {
   const { client, namespace } = temporalHandle;
-  let latest: { workflowId: string; runId: string; startTime: Date } | undefined;
+  const runs: { workflowId: string; runId: string; startTime: Date; status: string }[] = [];
   for await (const wf of client.workflow.list({ query: `ProposalId = '${proposalId}' AND WorkflowType = 'openPrWorkflow'`, pageSize: 20 })) {
-    if (!latest || wf.startTime > latest.startTime) latest = { workflowId: wf.workflowId, runId: wf.runId, startTime: wf.startTime };
+    runs.push({ workflowId: wf.workflowId, runId: wf.runId, startTime: wf.startTime, status: wf.status.name });
   }
+  runs.sort((a, b) => b.startTime.getTime() - a.startTime.getTime());
+  const latest = await decidingRun(temporalHandle, runs);
   if (!latest) return undefined;
   const handle = client.workflow.getHandle(latest.workflowId, latest.runId);
   const [description, history, progress] = await Promise.all([handle.describe(), handle.fetchHistory(), tryProgress(handle, temporalHandle)]);

@@ -95,6 +95,11 @@ describe('reset of a completed run', () => {
     // holds the grant its original run released, so the fence stops it at the comment: it never
     // acts without the lock. Either way the proposal and its one PR stay as they were.
     expect(ended).toBe(point === 'after the PR' ? 'failed LOCK_LOST' : 'not_pending');
+    if (ended === 'not_pending') {
+      // GET open_pr shows the run that opened the PR, not the reset run that found nothing to do.
+      const view = await h.api('GET', `/proposals/${subject.proposalId}/open_pr`);
+      expect(view.body).toMatchObject({ run_id: original.runId, status: 'completed', result: { outcome: 'opened' } });
+    }
     await expectSettled(subject);
     await expectSettled(blocker);
     expect((await h.db.prisma.proposal.findUniqueOrThrow({ where: { id: subject.proposalId } })).prNumber).toBe(prNumber);
