@@ -103,7 +103,7 @@ async function decidingRun<T extends { workflowId: string; runId: string; status
     const result = await temporalHandle.client.workflow.getHandle(run.workflowId, run.runId).result().catch(() => null) as { outcome?: string } | null;
     if (result?.outcome !== 'not_pending') return run;
   }
-  return runs[0];
+  return undefined; // no runs at all
 }
 
 export async function describeLatestOpenPrRun(temporalHandle: TemporalHandle, proposalId: string, uiUrl: string): Promise<OpenPrRunView | undefined> {

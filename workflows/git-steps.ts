@@ -73,10 +73,8 @@ async function gitSteps(progress: Progress, git: (summary: string) => GitActivit
   } else {
     const { commit } = await progress.run('commit', () =>
       git('10/15 commit params change' + (chart.ok ? ' and chart' : '')).commitChange({ proposal, baseCommit, change, chartPath: chart.ok ? chart.chartPath : undefined }), (c) => c.commit.slice(0, 12));
-    await progress.run('push', () => {
-      lock.assertHeld('the push');
-      return git(`11/15 push ${branch} (create only)`).pushBranch({ repo, branch, commit, proposalId, fence: lock.fence });
-    }, (p) => p.outcome);
+    await progress.run('push', () => lock.fenced('the push', (fence) =>
+      git(`11/15 push ${branch} (create only)`).pushBranch({ repo, branch, commit, proposalId, fence })), (p) => p.outcome);
   }
   return { change, chartRendered: chart.ok };
 }

@@ -59,19 +59,15 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
         const { change, chartRendered } = await runGitSteps(progress, { claim: control('4/15 claim a worker for the git steps'), gitOn, lock }, { proposal, branch });
 
         // Each side effect first checks the lock is still ours, and presents the fence to its activity.
-        const { fence } = lock;
-        const pr = await progress.run('open_pr', () => {
-          lock.assertHeld('opening the PR');
-          return github(`12/15 open PR ${branch} → ${proposal.repo.baseBranch}`).openPullRequest({ proposal, branch, changes: change.changes, chartRendered, fence });
-        }, (p) => `${p.adopted ? 'adopted' : 'opened'} PR #${p.number}`);
+        const pr = await progress.run('open_pr', () => lock.fenced('opening the PR', (fence) =>
+          github(`12/15 open PR ${branch} → ${proposal.repo.baseBranch}`).openPullRequest({ proposal, branch, changes: change.changes, chartRendered, fence })),
+        (p) => `${p.adopted ? 'adopted' : 'opened'} PR #${p.number}`);
 
         if (chartRendered) {
           // Not fatal (SPEC §5 step 13): the chart is on the branch either way.
-          await progress.run('comment', () => {
-            lock.assertHeld('the chart comment');
-            return github(`13/15 comment the chart on PR #${pr.number}`).commentChart({ proposal, prNumber: pr.number, branch, fence });
-          },
-            (c) => (c.posted ? 'posted' : 'already posted')).catch((error: unknown) => {
+          await progress.run('comment', () => lock.fenced('the chart comment', (fence) =>
+            github(`13/15 comment the chart on PR #${pr.number}`).commentChart({ proposal, prNumber: pr.number, branch, fence })),
+          (c) => (c.posted ? 'posted' : 'already posted')).catch((error: unknown) => {
             if (isCancellation(error)) throw error;
             log.warn('chart comment failed; continuing', { error: describeFailure(error) });
           });
@@ -79,10 +75,8 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
           progress.skip('comment', 'no chart');
         }
 
-        const marked = await progress.run('mark_opened', async () => {
-          lock.assertHeld('marking the proposal');
-          return markOutcomeOf(await db('14/15 mark the proposal pr_opened (only if still pending)').markProposalOpened({ proposalId, prUrl: pr.url, prNumber: pr.number, branch, fence }));
-        },
+        const marked = await progress.run('mark_opened', () => lock.fenced('marking the proposal', async (fence) =>
+          markOutcomeOf(await db('14/15 mark the proposal pr_opened (only if still pending)').markProposalOpened({ proposalId, prUrl: pr.url, prNumber: pr.number, branch, fence }))),
         (m) => (m.outcome === 'already_recorded' ? 'already recorded by an earlier attempt' : m.outcome));
         // `already_recorded`: our own earlier attempt committed the write and lost its answer.
         if (marked.outcome === 'marked' || marked.outcome === 'already_recorded') {

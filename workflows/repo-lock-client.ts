@@ -19,11 +19,13 @@ export interface WithRepoLockOptions {
   onGranted?: () => void;
 }
 
-/** The lock as its holder sees it: the fencing token, and a check to run before each side effect. */
+/** The lock as its holder sees it, for guarding each side effect. */
 export interface HeldLock {
-  fence: LockFence;
-  /** Throws LOCK_LOST when the lock was taken from this run (force-release, lease expiry). */
-  assertHeld(before: string): void;
+  /**
+   * Runs `call` (an activity with a side effect) with the run's fencing token, after checking the
+   * lock was not taken from this run (force-release, lease expiry): LOCK_LOST if it was.
+   */
+  fenced<T>(before: string, call: (fence: LockFence) => Promise<T>): Promise<T>;
 }
 
 export async function withRepoLock<T>(deps: RepoLockDeps, opts: WithRepoLockOptions, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
@@ -64,10 +66,10 @@ export async function withRepoLock<T>(deps: RepoLockDeps, opts: WithRepoLockOpti
         await getExternalWorkflowHandle(lockWorkflowId).signal(renewLockSignal, { leaseToken: held.leaseToken });
       }
     }).catch(() => undefined); // ends by cancellation below
+    const fence: LockFence = { configRepoId: opts.configRepoId, leaseToken: held.leaseToken };
     const lock: HeldLock = {
-      fence: { configRepoId: opts.configRepoId, leaseToken: held.leaseToken },
-      assertHeld(before) {
-        if (revokedBecause === undefined) return;
+      fenced(before, call) {
+        if (revokedBecause === undefined) return call(fence);
         throw ApplicationFailure.nonRetryable(
           `the repo lock was taken from this run (${revokedBecause}) before ${before}; nothing further was done — POST open_pr again`, 'LOCK_LOST');
       },

@@ -12,8 +12,8 @@ import { wrapActivities } from '../wrap-activities.js';
 export const FENCED_ACTIVITIES = ['pushBranch', 'openPullRequest', 'commentChart', 'markProposalOpened'] as const;
 
 /** LOCK_LOST unless the lock's holder presents `fence.leaseToken`; a query that fails is retried. */
-export async function assertLockHeld(client: Client, fence: LockFence, retryDelaysMs: readonly number[] = QUERY_RETRY_DELAYS_MS): Promise<void> {
-  const holderToken = await queryHolderToken(client, fence.configRepoId, retryDelaysMs);
+export async function assertLockHeld(client: Client, fence: LockFence): Promise<void> {
+  const holderToken = await queryHolderToken(client, fence.configRepoId);
   if (holderToken !== fence.leaseToken) {
     throw new AppError({
       code: 'LOCK_LOST',
@@ -29,13 +29,13 @@ export async function assertLockHeld(client: Client, fence: LockFence, retryDela
  */
 const QUERY_RETRY_DELAYS_MS = [500, 1_000, 2_000, 4_000];
 
-async function queryHolderToken(client: Client, configRepoId: string, retryDelaysMs: readonly number[]): Promise<string | null> {
+async function queryHolderToken(client: Client, configRepoId: string): Promise<string | null> {
   for (let attempt = 0; ; attempt += 1) {
     try {
       return (await client.workflow.getHandle(repoLockWorkflowId(configRepoId)).query(lockStateQuery)).holder?.leaseToken ?? null;
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return null; // no lock workflow at all: nobody holds it
-      const delay = retryDelaysMs[attempt];
+      const delay = QUERY_RETRY_DELAYS_MS[attempt];
       if (delay === undefined) throw error;
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
