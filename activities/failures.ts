@@ -1,9 +1,9 @@
 // Converts whatever an activity throws into the ApplicationFailure Temporal records (SPEC §5, §7):
 // terminal codes become non-retryable failures whose `type` is the code; a rate-limit wait becomes
 // a retryable failure with `nextRetryDelay` (SPEC §9: no worker slot is held while waiting);
-// anything else is retryable. Messages are redacted and no cause or stack of ours is attached,
+// anything else is retryable; a cancelled attempt reports its cancellation. Messages are redacted and no cause or stack of ours is attached,
 // because failures are persisted in workflow history.
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
 import { AppError, transientTypeOf } from '../domain/errors.js';
 import type { Redactor } from '../domain/redact.js';
 import { GitHubCallError } from './github/errors.js';
@@ -50,6 +50,10 @@ export function withFailureConversion<T extends object>(activities: T, redactor:
     try {
       return await fn(...args);
     } catch (error) {
+      // Cancelled (the run was cancelled, or the server gave the attempt up): whatever the aborted
+      // I/O threw, report the cancellation, so the run sees its step cancelled, not failed.
+      const cancelled = context?.cancellationSignal.aborted === true ? context.cancellationSignal.reason : undefined;
+      if (cancelled !== undefined) throw cancelled instanceof CancelledFailure ? cancelled : new CancelledFailure(String(cancelled));
       const failure = toApplicationFailure(error, redactor);
       if (context !== undefined && failure.nextRetryDelay !== undefined) {
         context.metricMeter.createCounter('relyloop_github_rate_limit_waits', 'waits', 'GitHub rate limits waited out through Temporal (nextRetryDelay), by activity.').add(1, { activity: name });

@@ -8,6 +8,7 @@ import type { Config } from '../domain/config.js';
 import type { RepoLockOptions } from '../domain/lock-contracts.js';
 import type { OpenPrPolicy } from '../domain/open-pr-contracts.js';
 import type { Redactor } from '../domain/redact.js';
+import { withAttemptReports } from './attempt-reports.js';
 import { createDbActivities } from './db/proposal-activities.js';
 import { withFailureConversion } from './failures.js';
 import { currentCancellationSignal, withHeartbeats } from './heartbeat.js';
@@ -60,6 +61,7 @@ export function createActivities(deps: ActivityDeps): { shared: SharedActivities
     http: createGitHttpClient({ idleTimeoutMs: config.gitIdleTimeout, signal: currentCancellationSignal }),
   });
   const git = createGitActivities({ ...access, cache, chartDir: path.join(config.repoCacheDir, '.charts'), renderChart: deps.renderChart });
-  const fenced = <T extends object>(activities: T) => withHeartbeats(withFailureConversion(withLockFence(activities, deps.client), redactor));
+  const fenced = <T extends object>(activities: T) =>
+    withHeartbeats(withAttemptReports(withFailureConversion(withLockFence(activities, deps.client), redactor), deps.client));
   return { shared: fenced(shared), git: fenced(git) };
 }

@@ -35,7 +35,7 @@ export interface OpenPrRunView {
   web_ui_url: string;
 }
 
-interface StepHistory { attempts: number; lastFailure: string | null; completed: boolean; failed: boolean; started: boolean }
+interface StepHistory { attempts: number; lastFailure: string | null; completed: boolean; failed: boolean; cancelled: boolean; started: boolean }
 
 /** Innermost type and message of a history failure. */
 function innermost(failure: temporal.api.failure.v1.IFailure | null | undefined): { type: string; message: string } | null {
@@ -45,12 +45,14 @@ function innermost(failure: temporal.api.failure.v1.IFailure | null | undefined)
   return { type: f.applicationFailureInfo?.type ?? (f.timeoutFailureInfo ? 'TIMEOUT' : 'Error'), message: redactTokens(f.message ?? '') };
 }
 
+const redactOrNull = (text: string | undefined) => (text === undefined ? null : redactTokens(text));
+
 function readHistory(events: temporal.api.history.v1.IHistoryEvent[]) {
   const byScheduled = new Map<string, OpenPrStep>();
   const steps = new Map<OpenPrStep, StepHistory>();
   const entry = (step: OpenPrStep) => {
     let e = steps.get(step);
-    if (!e) steps.set(step, (e = { attempts: 0, lastFailure: null, completed: false, failed: false, started: false }));
+    if (!e) steps.set(step, (e = { attempts: 0, lastFailure: null, completed: false, failed: false, cancelled: false, started: false }));
     return e;
   };
   let workflowFailure: ReturnType<typeof innermost> = null;
@@ -62,7 +64,8 @@ function readHistory(events: temporal.api.history.v1.IHistoryEvent[]) {
       if (step) byScheduled.set(id, step);
       continue;
     }
-    const attrs = ev.activityTaskStartedEventAttributes ?? ev.activityTaskCompletedEventAttributes ?? ev.activityTaskFailedEventAttributes ?? ev.activityTaskTimedOutEventAttributes;
+    const attrs = ev.activityTaskStartedEventAttributes ?? ev.activityTaskCompletedEventAttributes ?? ev.activityTaskFailedEventAttributes
+      ?? ev.activityTaskTimedOutEventAttributes ?? ev.activityTaskCanceledEventAttributes;
     const step = attrs ? byScheduled.get(String(attrs.scheduledEventId ?? '')) : undefined;
     if (step) {
       const e = entry(step);
@@ -71,6 +74,7 @@ function readHistory(events: temporal.api.history.v1.IHistoryEvent[]) {
         e.attempts += ev.activityTaskStartedEventAttributes.attempt ?? 1;
       }
       if (ev.activityTaskCompletedEventAttributes) e.completed = true;
+      if (ev.activityTaskCanceledEventAttributes) e.cancelled = true;
       const failure = ev.activityTaskFailedEventAttributes?.failure ?? ev.activityTaskTimedOutEventAttributes?.failure;
       if (failure) {
         e.failed = true;
@@ -122,7 +126,7 @@ export async function describeLatestOpenPrRun(temporalHandle: TemporalHandle, pr
   for (const pending of description.raw.pendingActivities ?? []) {
     const step = ACTIVITY_STEPS[pending.activityType?.name ?? ''];
     if (!step) continue;
-    const e = steps.get(step) ?? { attempts: 0, lastFailure: null, completed: false, failed: false, started: false };
+    const e = steps.get(step) ?? { attempts: 0, lastFailure: null, completed: false, failed: false, cancelled: false, started: false };
     e.attempts = Math.max(e.attempts, pending.attempt ?? 0);
     const f = innermost(pending.lastFailure);
     if (f) e.lastFailure = `${f.type}: ${f.message}`;
@@ -141,13 +145,15 @@ export async function describeLatestOpenPrRun(temporalHandle: TemporalHandle, pr
     steps: OPEN_PR_STEPS.map((step) => {
       const h = steps.get(step);
       const p = progress?.steps.find((s) => s.step === step);
-      const derived: StepStatus = h?.failed && !h.completed ? 'failed' : h?.completed ? 'completed' : h?.started ? 'running' : 'pending';
+      const derived: StepStatus = h?.completed ? 'completed' : h?.cancelled ? 'cancelled' : h?.failed ? 'failed' : h?.started ? 'running' : 'pending';
       return {
         step,
         status: p?.status ?? derived,
-        attempts: h?.attempts ?? 0,
-        last_failure: h?.lastFailure ?? (p?.failure !== undefined ? redactTokens(p.failure) : null),
-        note: p?.note !== undefined ? redactTokens(p.note) : null,
+        // History has a step's last attempt; the run's own count also knows attempts that failed
+        // before a cancellation (activities/attempt-reports.ts).
+        attempts: Math.max(h?.attempts ?? 0, p?.failedAttempts ?? 0),
+        last_failure: h?.lastFailure ?? redactOrNull(p?.failure ?? p?.lastAttemptFailure),
+        note: redactOrNull(p?.note),
       };
     }),
     result,

@@ -1,6 +1,6 @@
 // Contract of `openPrWorkflow` (SPEC §2, §5): its id, input, result, steps and progress query.
 // Shared by the API (start, status), the workflow and the worker; no I/O here.
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
 
 export const OPEN_PR_WORKFLOW = 'openPrWorkflow';
 
@@ -11,7 +11,7 @@ export const OPEN_PR_STEPS = [
 ] as const;
 export type OpenPrStep = (typeof OPEN_PR_STEPS)[number];
 
-export type StepStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
+export type StepStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'cancelled';
 
 export interface StepProgress {
   step: OpenPrStep;
@@ -23,6 +23,13 @@ export interface StepProgress {
   failure?: string;
   /** Short note, e.g. "adopted existing PR #12" or "chart failed: …". */
   note?: string;
+  /**
+   * Attempts that failed and were to be retried, and the latest such failure, as the activities
+   * report them (attemptFailedSignal). History records only a step's last attempt, and nothing at
+   * all for a step cancelled while it waited to retry.
+   */
+  failedAttempts?: number;
+  lastAttemptFailure?: string;
 }
 
 export interface OpenPrProgress {
@@ -33,6 +40,16 @@ export interface OpenPrProgress {
 }
 
 export const progressQuery = defineQuery<OpenPrProgress>('progress');
+
+/** Activity → its run: this attempt failed and will be retried. */
+export interface AttemptFailed {
+  /** Activity type (a key of ACTIVITY_STEPS). */
+  activity: string;
+  attempt: number;
+  /** Redacted `TYPE: message`. */
+  failure: string;
+}
+export const attemptFailedSignal = defineSignal<[AttemptFailed]>('attemptFailed');
 
 export interface OpenPrInput {
   proposalId: string;

@@ -61,6 +61,13 @@ export class ActivityTracker {
 /** Gap between two git steps of one run is a workflow task (milliseconds); this much quiet means none is mid-way. */
 export const GIT_DRAIN_QUIET_MS = 2_000;
 
+/**
+ * A running activity learns of a cancellation from the answer to its next heartbeat; the SDK
+ * sends them at most this often (default 80 % of the heartbeat timeout, 8 s here), so a cancelled
+ * run's step stops within about this long.
+ */
+const HEARTBEAT_THROTTLE = '2 seconds';
+
 export async function createWorkers(opts: WorkerOptions): Promise<RunningWorkers> {
   // Bundled up front with a quiet logger: webpack's module listing is noise in the service log.
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: opts.workflowsPath ?? WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
@@ -78,6 +85,7 @@ export async function createWorkers(opts: WorkerOptions): Promise<RunningWorkers
       shutdownGraceTime: shutdownGraceMs,
       // A workflow cached by a worker that died moves to the shared queue after this (default 10 s).
       stickyQueueScheduleToStartTimeout: '5s',
+      maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
     });
     const git = await Worker.create({
       connection,
@@ -85,6 +93,7 @@ export async function createWorkers(opts: WorkerOptions): Promise<RunningWorkers
       taskQueue: opts.gitTaskQueue,
       activities: gitActivity.wrap(opts.activities.git),
       shutdownGraceTime: shutdownGraceMs,
+      maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
     });
     return { workers: [shared, git], connection, gitActivity, shutdownGraceMs };
   } catch (error) {

@@ -7,7 +7,7 @@
 // - Start-to-close only bounds a live attempt that hangs: database steps sit above the statement
 //   timeout (so the server has cancelled every query of an attempt before Temporal abandons it).
 import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
-import { proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
 import type { GitActivities, SharedActivities } from '../activities/types.js';
 import { WORKFLOW_ERROR_CODES } from '../domain/errors.js';
 import type { OpenPrPolicy } from '../domain/open-pr-contracts.js';
@@ -43,23 +43,34 @@ export interface StepProxies {
   gitOn(taskQueue: string): Proxy<GitActivities>;
 }
 
-export function createStepProxies(policy: OpenPrPolicy): StepProxies {
+export interface StepProxyOptions {
+  /**
+   * A cancelled run waits until its running step has stopped (the activity learns of the cancel
+   * through its heartbeat and aborts its I/O): the lock is released only once no side effect is in
+   * flight, and the history records the step's attempts. Runs recorded before this waited for nothing.
+   */
+  waitForCancelledSteps?: boolean;
+}
+
+export function createStepProxies(policy: OpenPrPolicy, { waitForCancelledSteps = false }: StepProxyOptions = {}): StepProxies {
   const heartbeatTimeout = policy.heartbeatTimeoutMs;
+  const step = <T>(options: ActivityOptions): Proxy<T> =>
+    withSummary<T>(waitForCancelledSteps ? { ...options, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } : options);
   return {
-    db: withSummary({
+    db: step({
       // Up to two statements and two waits for a pooled connection, each cut off by the database.
       startToCloseTimeout: 4 * policy.dbStatementTimeoutMs + 5_000, heartbeatTimeout,
       scheduleToCloseTimeout: policy.dbRetryBudgetMs, retry: retry('10 seconds'),
     }),
-    github: withSummary({
+    github: step({
       startToCloseTimeout: '2 minutes', heartbeatTimeout,
       scheduleToCloseTimeout: policy.githubRetryBudgetMs, retry: retry('30 seconds'),
     }),
-    control: withSummary({
+    control: step({
       startToCloseTimeout: '20 seconds', heartbeatTimeout,
       scheduleToCloseTimeout: policy.dbRetryBudgetMs, retry: retry('10 seconds'),
     }),
-    gitOn: (taskQueue) => withSummary({
+    gitOn: (taskQueue) => step({
       taskQueue,
       scheduleToStartTimeout: policy.gitWorkerStartTimeoutMs,
       // A hung transfer is cut by the git idle timeout; this only bounds a huge clone.

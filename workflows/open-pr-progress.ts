@@ -1,9 +1,9 @@
 // Progress of one openPrWorkflow run, visible three ways (SPEC §5): the `progress` query, the
 // `OpenPrStep` search attribute (find runs stuck at a step), and the current details line in the
 // Web UI.
-import { ApplicationFailure, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { recordStep } from './open-pr-metrics.js';
-import { OPEN_PR_STEPS, progressQuery, type OpenPrProgress, type OpenPrStep, type StepProgress } from '../domain/open-pr-contracts.js';
+import { ACTIVITY_STEPS, attemptFailedSignal, OPEN_PR_STEPS, progressQuery, type OpenPrProgress, type OpenPrStep, type StepProgress } from '../domain/open-pr-contracts.js';
 
 export class Progress {
   private readonly state: OpenPrProgress = {
@@ -14,6 +14,14 @@ export class Progress {
 
   constructor() {
     setHandler(progressQuery, () => this.state);
+    // Attempts the history will not show (activities/attempt-reports.ts).
+    setHandler(attemptFailedSignal, ({ activity, failure }) => {
+      const step = ACTIVITY_STEPS[activity];
+      if (step === undefined) return;
+      const e = this.entry(step);
+      e.failedAttempts = (e.failedAttempts ?? 0) + 1;
+      e.lastAttemptFailure = failure;
+    });
   }
 
   private entry(step: OpenPrStep): StepProgress {
@@ -33,7 +41,7 @@ export class Progress {
     setCurrentDetails(`Step ${OPEN_PR_STEPS.indexOf(step) + 1}/15: **${step}**`);
   }
 
-  finish(step: OpenPrStep, status: 'completed' | 'skipped' | 'failed', detail?: { note?: string; failure?: string }): void {
+  finish(step: OpenPrStep, status: 'completed' | 'skipped' | 'failed' | 'cancelled', detail?: { note?: string; failure?: string }): void {
     const e = this.entry(step);
     e.status = status;
     e.endedAt = Date.now();
@@ -64,7 +72,9 @@ export class Progress {
       this.finish(step, 'completed', { note: note?.(value) });
       return value;
     } catch (error) {
-      this.finish(step, 'failed', { failure: describeFailure(error) });
+      // A cancelled step keeps the failure of its latest attempt, if any, not "cancelled".
+      if (isCancellation(error)) this.finish(step, 'cancelled');
+      else this.finish(step, 'failed', { failure: describeFailure(error) });
       throw error;
     }
   }

@@ -2,7 +2,7 @@
 // activity with its own timeout and retry policy; terminal failures are non-retryable
 // ApplicationFailures whose type is the error code (domain/errors.ts), recorded redacted in
 // pr_open_error with a conditional update that never overwrites a rejection.
-import { ApplicationFailure, isCancellation, log, patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, log, patched, upsertSearchAttributes } from '@temporalio/workflow';
 import type { MarkOpenedOutcome, ProposalContext } from '../activities/types.js';
 import { createBranchName } from '../domain/branch-names.js';
 import { terminalCodeOf, type ErrorCode } from '../domain/errors.js';
@@ -17,6 +17,8 @@ export { NON_RETRYABLE_TYPES } from './activity-options.js';
 
 /** Patch id: a failed run's search attributes name its failed step and error code. */
 const FAILURE_SEARCH_ATTRIBUTES = 'failure-search-attributes';
+/** Patch id: a cancelled run waits for its running step to stop (activity-options.ts). */
+const WAIT_FOR_CANCELLED_STEPS = 'wait-for-cancelled-steps';
 
 /** A lease comfortably longer than the git and GitHub steps; renewed every third of it. */
 const LOCK_LEASE_MS = 10 * 60_000;
@@ -35,7 +37,8 @@ function markOutcomeOf(recorded: MarkOpenedOutcome | boolean): MarkOpenedOutcome
 
 export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenPrOutcome> {
   const progress = new Progress();
-  const loaded = await progress.run('load', () => createStepProxies(DEFAULT_OPEN_PR_POLICY).db('1/15 load proposal, cluster, template, config repo, study').loadProposal({ proposalId }));
+  const proxyOptions = { waitForCancelledSteps: patched(WAIT_FOR_CANCELLED_STEPS) };
+  const loaded = await progress.run('load', () => createStepProxies(DEFAULT_OPEN_PR_POLICY, proxyOptions).db('1/15 load proposal, cluster, template, config repo, study').loadProposal({ proposalId }));
   if ('notPending' in loaded) {
     log.info('proposal is not pending; nothing to do', { proposalId, status: loaded.notPending });
     countRun('not_pending');
@@ -44,7 +47,7 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
   // Runs recorded before the policy existed got the context itself (they replay with the defaults).
   const { proposal, policy } = 'proposal' in loaded ? loaded : { proposal: loaded as unknown as ProposalContext, policy: undefined };
   // The loading worker's timeouts and budgets, recorded in history by the load step.
-  const { db, github, control, gitOn } = createStepProxies({ ...DEFAULT_OPEN_PR_POLICY, ...policy });
+  const { db, github, control, gitOn } = createStepProxies({ ...DEFAULT_OPEN_PR_POLICY, ...policy }, proxyOptions);
   const branch = createBranchName({ proposalId, studyId: proposal.study?.id ?? null });
 
   try {
@@ -101,7 +104,9 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
     const failedStep = progress.currentStep();
     progress.start('release');
     progress.finish('release', 'completed', { note: 'released after failure' });
-    if (isCancellation(error)) {
+    // A step that failed on its own while the run was being cancelled (e.g. its worker died) is
+    // part of the cancellation, not a failure to record.
+    if (isCancellation(error) || CancellationScope.current().consideredCancelled) {
       countRun('cancelled');
       throw error;
     }

@@ -1,6 +1,7 @@
 // GitHubClient (STYLE.md §5): the product's narrow view of GitHub's REST API for one repository.
 // Every text sent is redacted first (SPEC §6); every failure is a GitHubCallError (errors.ts).
 import type { Redactor } from '../../domain/redact.js';
+import { tryCurrentContext } from '../heartbeat.js';
 import { GitHubCallError, classifyGitHubFailure } from './errors.js';
 import { createOctokit, type GitHubLimiterOptions, type GitHubOctokit, type OctokitLog } from './octokit-client.js';
 
@@ -196,6 +197,7 @@ function toPullRef(data: PullData, adopted: boolean): PullRequestRef {
   return { number: data.number, url: data.html_url, headRef: data.head.ref, baseRef: data.base.ref, state: data.state === 'closed' ? 'closed' : 'open', adopted };
 }
 
+/** Waits `ms`; inside an activity the wait ends early (CancelledFailure) when the attempt is cancelled. */
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return tryCurrentContext()?.sleep(ms) ?? new Promise((resolve) => setTimeout(resolve, ms));
 }

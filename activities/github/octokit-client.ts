@@ -5,6 +5,7 @@ import Bottleneck from 'bottleneck';
 import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
+import { currentCancellationSignal, tryCurrentContext } from '../heartbeat.js';
 import { rateLimitKind, rateLimitWaitMs, type FailureFacts } from './errors.js';
 
 export const GITHUB_API_VERSION = '2022-11-28';
@@ -69,10 +70,7 @@ export function createOctokit({ apiBaseUrl, token, limiter = {}, log = NO_LOG }:
     baseUrl: apiBaseUrl.replace(/\/+$/, ''),
     userAgent: 'relyloop-pr',
     log,
-    request: {
-      // A fresh timeout per attempt: a retried request must not inherit an expired signal.
-      fetch: (url: string | URL, init?: RequestInit) => fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) }),
-    },
+    request: { fetch: (url: string | URL, init?: RequestInit) => fetchWithin(timeoutMs, url, init) },
     // 429 is left to the rate-limit handling (Retry-After), not to blind backoff.
     retry: { retries: limiter.retries ?? 3, retryAfterBaseValue: limiter.retryBackoffMs ?? 1_000, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
     throttle: {
@@ -85,6 +83,10 @@ export function createOctokit({ apiBaseUrl, token, limiter = {}, log = NO_LOG }:
   // plugin-throttling only recognises a secondary limit by its message and a primary one by
   // x-ratelimit-remaining; a 403/429 carrying just Retry-After gets the same short-wait policy here.
   octokit.hook.wrap('request', async (request, options) => {
+    // The outermost layer runs in the calling activity's context: its cancellation aborts the
+    // request (fetchWithin), wherever the limiters below schedule it.
+    const cancelled = currentCancellationSignal();
+    if (cancelled !== undefined) options.request = { ...options.request, signal: cancelled };
     for (let attempt = 0; ; attempt += 1) {
       try {
         return await request(options);
@@ -94,7 +96,7 @@ export function createOctokit({ apiBaseUrl, token, limiter = {}, log = NO_LOG }:
         const waitMs = rateLimitKind(plain) === 'retry-after' ? rateLimitWaitMs(plain, 'retry-after', Date.now()) : Infinity;
         if (waitMs > threshold || attempt >= maxRateLimitRetries) throw error;
         log.warn(`GitHub rate limit (Retry-After) on ${options.method} ${options.url}: retrying in ${waitMs} ms`);
-        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        await (tryCurrentContext()?.sleep(waitMs) ?? new Promise((resolve) => setTimeout(resolve, waitMs)));
       }
     }
   });
@@ -103,4 +105,22 @@ export function createOctokit({ apiBaseUrl, token, limiter = {}, log = NO_LOG }:
     options.headers['x-github-api-version'] = GITHUB_API_VERSION;
   });
   return octokit;
+}
+
+/**
+ * One HTTP attempt: a fresh timeout each (a retried request must not inherit an expired signal),
+ * and aborted by the caller's cancellation. A cancelled request fails as an AbortError, which
+ * Octokit and its plugins pass through without retrying.
+ */
+async function fetchWithin(timeoutMs: number, url: string | URL, init: RequestInit = {}): Promise<Response> {
+  const cancelled = init.signal ?? undefined;
+  const abortError = () => new DOMException('the request was cancelled (the activity was cancelled)', 'AbortError');
+  if (cancelled?.aborted) throw abortError();
+  const timeout = AbortSignal.timeout(timeoutMs);
+  try {
+    return await fetch(url, { ...init, signal: cancelled === undefined ? timeout : AbortSignal.any([cancelled, timeout]) });
+  } catch (error) {
+    if (cancelled?.aborted) throw abortError();
+    throw error;
+  }
 }

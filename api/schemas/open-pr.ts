@@ -13,7 +13,7 @@ export const openPrAccepted = z.strictObject({
 
 const stepView = z.strictObject({
   step: z.enum(OPEN_PR_STEPS),
-  status: z.enum(['pending', 'running', 'completed', 'failed', 'skipped']),
+  status: z.enum(['pending', 'running', 'completed', 'failed', 'skipped', 'cancelled']),
   attempts: z.number().int().min(0),
   last_failure: z.string().nullable().describe('Redacted `TYPE: message` of the latest failed attempt.'),
   note: z.string().nullable(),

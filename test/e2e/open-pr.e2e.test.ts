@@ -319,17 +319,54 @@ describe('open_pr end to end', () => {
     }
   }, 60_000);
 
-  test('12. a cancelled run releases the lock and records no error', async () => {
+  test('12. a cancelled run stops its running step, then releases the lock; it records no error and the view keeps the step\'s attempts', async () => {
     const s = await seedProposal(h);
     const held = holdPrCreation(s);
     const res = await post(s);
     await held.reached;
+    const t0 = Date.now();
     await h.env.client.workflow.getHandle(res.body.workflow_id).cancel();
     await expect(resultOf(res.body.workflow_id)).rejects.toThrow(WorkflowFailedError);
+    process.stdout.write(`[measure] cancel with a GitHub request in flight → run closed: ${Date.now() - t0} ms\n`);
     held.release();
     await waitUntil('lock released', async () => (await lockHolder(s)) === null);
     expect(await row(s)).toMatchObject({ status: 'pending', prOpenError: null });
+
+    // The in-flight step was stopped before the lock went back: no side effect overlaps the next holder.
+    const events = (await h.env.client.workflow.getHandle(res.body.workflow_id).fetchHistory()).events ?? [];
+    const cancelledAt = events.findIndex((e) => e.activityTaskCanceledEventAttributes);
+    const releasedAt = events.findIndex((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'releaseLock');
+    expect(cancelledAt).toBeGreaterThan(0);
+    expect(releasedAt).toBeGreaterThan(cancelledAt);
+
+    const view = await h.api('GET', `/proposals/${s.proposalId}/open_pr`);
+    expect(view.body.status).toBe('cancelled');
+    expect(view.body.steps.find((x: { step: string }) => x.step === 'open_pr')).toMatchObject({ status: 'cancelled', attempts: 1 });
+    expect(view.body.steps.find((x: { step: string }) => x.step === 'push')).toMatchObject({ status: 'completed', attempts: 1 });
   }, 60_000);
+
+  test('12b. a run cancelled while a step waits to retry: the view shows the step cancelled with its failed attempts', async () => {
+    const s = await seedProposal(h);
+    // Enough server errors that the step fails its first attempts and waits between them.
+    h.sandbox.injectFaults({ method: 'POST', path: new RegExp(`/repos/${OWNER}/${s.repoName}/pulls$`), faults: Array.from({ length: 40 }, () => ({ status: 502, body: { message: 'Server Error' } })) });
+    const res = await post(s);
+    const failedAttempts = async () => (await progressOf(res.body.workflow_id)).steps.find((x) => x.step === 'open_pr')?.failedAttempts ?? 0;
+    await waitUntil('open_pr failed twice', async () => (await failedAttempts()) >= 2, 60_000);
+    await h.env.client.workflow.getHandle(res.body.workflow_id).cancel();
+    await expect(resultOf(res.body.workflow_id)).rejects.toThrow(WorkflowFailedError);
+    h.sandbox.clearFaults();
+    const view = await h.api('GET', `/proposals/${s.proposalId}/open_pr`);
+    expect(view.body.status).toBe('cancelled');
+    const step = view.body.steps.find((x: { step: string }) => x.step === 'open_pr');
+    expect(step.status).toBe('cancelled');
+    // The failed attempts, plus the one in flight if the cancel caught one running.
+    const failed = await failedAttempts();
+    expect(failed).toBeGreaterThanOrEqual(2);
+    expect([failed, failed + 1]).toContain(step.attempts);
+    expect(step.last_failure).toMatch(/502|Server Error/);
+    await waitUntil('lock released', async () => (await lockHolder(s)) === null);
+    expect(await row(s)).toMatchObject({ status: 'pending', prOpenError: null });
+  }, 90_000);
 
   test('13. GitHub 502, 429 and a secondary rate limit during PR creation are retried: exactly one PR', async () => {
     const s = await seedProposal(h);

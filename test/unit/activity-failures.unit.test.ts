@@ -1,6 +1,7 @@
 // How activity errors become the ApplicationFailures Temporal persists (SPEC §5, §7, §9).
 import { describe, expect, test } from '@jest/globals';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { toApplicationFailure, withFailureConversion } from '../../activities/failures.js';
 import { GitHubCallError } from '../../activities/github/errors.js';
 import { AppError, terminalCodeOf, WORKFLOW_ERROR_CODES } from '../../domain/errors.js';
@@ -47,5 +48,21 @@ describe('toApplicationFailure', () => {
     expect(JSON.stringify({ m: failure.message, s: failure.stack })).not.toContain(token);
     const wrapped = withFailureConversion({ async act() { throw original; } }, redactor);
     await expect(wrapped.act()).rejects.toMatchObject({ message: 'push to https://x:[REDACTED-GH-TOKEN]@github.com failed' });
+  });
+
+  test('a cancelled attempt reports its cancellation, whatever its aborted I/O threw', async () => {
+    const env = new MockActivityEnvironment();
+    const wrapped = withFailureConversion({
+      // Like a GitHub call whose fetch the cancellation aborted: a plain network-looking error.
+      async act() {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        throw new Error('fetch failed: the request was cancelled');
+      },
+    }, redactor);
+    const running = env.run(wrapped.act);
+    env.cancel('CANCELLED');
+    await expect(running).rejects.toBeInstanceOf(CancelledFailure);
+    // Without a cancellation the same error is an ordinary retryable failure.
+    await expect(new MockActivityEnvironment().run(wrapped.act)).rejects.toMatchObject({ type: 'Error', nonRetryable: false });
   });
 });
