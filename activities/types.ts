@@ -65,6 +65,8 @@ export interface SharedActivities {
   closePullRequest(input: { repo: ConfigRepoRef; number: number }): Promise<void>;
   deleteBranch(input: { repo: ConfigRepoRef; branch: string }): Promise<void>;
   requestRepoLock(input: { configRepoId: string; request: { workflowId: string; runId: string; leaseMs: number } }): Promise<void>;
+  /** For the lock workflow: the queued requesters whose current run no longer runs. */
+  findGoneRequesters(input: { workflowIds: string[] }): Promise<string[]>;
 }
 
 export interface GitActivities {

@@ -64,9 +64,11 @@ export interface RepoLockOptions {
   maxGrantsPerRun: number;
   /** Finish when nobody has held or wanted the lock for this long; signal-with-start revives it. */
   idleTimeoutMs: number;
+  /** While requests wait, look this often for requesters that stopped running (terminated) and drop them. */
+  sweepIntervalMs: number;
 }
 
-export const DEFAULT_REPO_LOCK_OPTIONS: RepoLockOptions = { maxGrantsPerRun: 500, idleTimeoutMs: 5 * 60_000 };
+export const DEFAULT_REPO_LOCK_OPTIONS: RepoLockOptions = { maxGrantsPerRun: 500, idleTimeoutMs: 5 * 60_000, sweepIntervalMs: 60_000 };
 
 export interface RepoLockInput {
   options?: Partial<RepoLockOptions>;
@@ -76,6 +78,8 @@ export interface RepoLockInput {
 
 /** Requester → lock: enqueue me (a repeated request from the same run is ignored). */
 export const requestLockSignal = defineSignal<[LockRequest]>('requestLock');
+/** Requester → lock: drop my queued request (the run gave up waiting: cancelled or failed). */
+export const withdrawLockSignal = defineSignal<[{ workflowId: string; runId: string }]>('withdrawLock');
 /** Holder → lock: I am done. */
 export const releaseLockSignal = defineSignal<[{ leaseToken: string }]>('releaseLock');
 /** Holder → lock: extend my lease by its length from now. */

@@ -1,10 +1,13 @@
 // The requester side of the repo lock, used inside a workflow: ask (through an activity doing
 // signal-with-start), wait for the grant, renew the lease while working, and release in `finally`
-// — on success, failure and cancellation alike.
-import { ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, setHandler, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
+// — on success, failure and cancellation alike; a run that stops waiting withdraws its request.
+import { ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, patched, setHandler, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
 import {
-  lockGrantedSignal, lockRevokedSignal, releaseLockSignal, renewLockSignal, repoLockWorkflowId, type LockFence, type LockGrant, type LockRequest,
+  lockGrantedSignal, lockRevokedSignal, releaseLockSignal, renewLockSignal, repoLockWorkflowId, withdrawLockSignal, type LockFence, type LockGrant, type LockRequest,
 } from '../domain/lock-contracts.js';
+
+/** Patch id: a run that stops waiting (cancelled, failed) withdraws its queued request. */
+const WITHDRAW_REQUEST = 'withdraw-lock-request';
 
 export interface RepoLockDeps {
   /** Activity: signal-with-start `repo-lock:{configRepoId}` with this request. */
@@ -33,6 +36,7 @@ export async function withRepoLock<T>(deps: RepoLockDeps, opts: WithRepoLockOpti
   const lockWorkflowId = repoLockWorkflowId(opts.configRepoId);
   let grant: LockGrant | undefined;
   let wanted = true;
+  let requested = false;
   const release = (leaseToken: string) =>
     getExternalWorkflowHandle(lockWorkflowId).signal(releaseLockSignal, { leaseToken });
   // Deterministic per run (workflow randomness): the same when a run replays its history, and a
@@ -52,6 +56,7 @@ export async function withRepoLock<T>(deps: RepoLockDeps, opts: WithRepoLockOpti
   });
 
   try {
+    requested = true;
     await deps.requestRepoLock({
       configRepoId: opts.configRepoId,
       request: { workflowId: info.workflowId, runId: info.runId, requestId, leaseMs: opts.leaseMs },
@@ -83,6 +88,13 @@ export async function withRepoLock<T>(deps: RepoLockDeps, opts: WithRepoLockOpti
   } finally {
     wanted = false;
     const held = grant;
-    if (held) await CancellationScope.nonCancellable(() => release(held.leaseToken));
+    if (held) {
+      await CancellationScope.nonCancellable(() => release(held.leaseToken));
+    } else if (requested && patched(WITHDRAW_REQUEST)) {
+      // Gave up waiting: leave the queue now rather than when the lock would have been granted.
+      await CancellationScope.nonCancellable(() => getExternalWorkflowHandle(lockWorkflowId)
+        .signal(withdrawLockSignal, { workflowId: info.workflowId, runId: info.runId }))
+        .catch(() => undefined); // the lock workflow has finished: there is no queue to leave
+    }
   }
 }

@@ -2,22 +2,31 @@
 // signal-with-start; grants go out FIFO by signal to the requesting run with a fresh lease token.
 // Beyond the Temporal mutex sample it: ignores repeated requests from one run (activity retries),
 // skips requesters that no longer run, expires leases a holder stops renewing (a terminated run),
-// lets an operator force a release, continues as new carrying holder and queue, and finishes when
-// idle (the next signal-with-start starts a fresh run).
+// lets an operator force a release, drops queued requests whose run gave up (a withdraw signal) or
+// stopped running (a periodic sweep), continues as new carrying holder and queue, and finishes
+// when idle (the next signal-with-start starts a fresh run).
 import {
-  allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, log, patched, setHandler, uuid4, workflowInfo,
+  allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, log, patched, proxyLocalActivities, setHandler, uuid4, workflowInfo,
 } from '@temporalio/workflow';
+import type { SharedActivities } from '../activities/types.js';
 import {
   DEFAULT_REPO_LOCK_OPTIONS, forceReleaseSignal, lockGrantedSignal, lockRevokedSignal, lockStateQuery, releaseLockSignal, renewLockSignal,
-  requestLockSignal, viewOfLockState, type LockHolder, type LockRequest, type RepoLockInput, type RepoLockState,
+  requestLockSignal, viewOfLockState, withdrawLockSignal, type LockHolder, type LockRequest, type RepoLockInput, type RepoLockState,
 } from '../domain/lock-contracts.js';
 
-const sameRun = (a: LockRequest, b: LockRequest) => a.workflowId === b.workflowId && a.runId === b.runId;
+type RunRef = Pick<LockRequest, 'workflowId' | 'runId'>;
+const sameRun = (a: RunRef, b: RunRef) => a.workflowId === b.workflowId && a.runId === b.runId;
 
 /** Patch id: grants to requests with a request id go to the requester's current run. */
 const GRANT_TO_CURRENT_RUN = 'grant-to-current-run';
 /** Patch id: a holder whose grant is taken is told so. */
 const NOTIFY_REVOKED = 'notify-revoked';
+/** Patch id: queued requesters that stopped running are dropped by a periodic sweep. */
+const SWEEP_GONE_REQUESTERS = 'sweep-gone-requesters';
+
+const { findGoneRequesters } = proxyLocalActivities<Pick<SharedActivities, 'findGoneRequesters'>>({
+  startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 1 }, // the next sweep tries again
+});
 
 export async function repoLockWorkflow(input: RepoLockInput = {}): Promise<void> {
   const options = { ...DEFAULT_REPO_LOCK_OPTIONS, ...input.options };
@@ -26,6 +35,8 @@ export async function repoLockWorkflow(input: RepoLockInput = {}): Promise<void>
   let regrant = false;
   // Holders whose grant was taken, to be told so (fencing, issue 10).
   const revoked: { holder: LockHolder; reason: string }[] = [];
+  const sweeping = patched(SWEEP_GONE_REQUESTERS);
+  let nextSweepAt = Date.now() + options.sweepIntervalMs;
 
   setHandler(requestLockSignal, (request) => {
     if (state.holder && sameRun(state.holder, request)) {
@@ -34,6 +45,11 @@ export async function repoLockWorkflow(input: RepoLockInput = {}): Promise<void>
       state.queue.push(request);
     }
     changed = true;
+  });
+  setHandler(withdrawLockSignal, (requester) => {
+    const before = state.queue.length;
+    state.queue = state.queue.filter((queued) => !sameRun(queued, requester));
+    changed ||= state.queue.length !== before;
   });
   setHandler(releaseLockSignal, ({ leaseToken }) => {
     if (state.holder?.leaseToken !== leaseToken) return; // stale: an earlier grant
@@ -85,8 +101,30 @@ export async function repoLockWorkflow(input: RepoLockInput = {}): Promise<void>
       state.holder = null;
       continue;
     }
-    await condition(() => changed, remaining);
+    if (!sweeping || state.queue.length === 0) {
+      await condition(() => changed, remaining);
+      continue;
+    }
+    // Requests wait behind the holder: drop those whose run stopped without withdrawing (terminated).
+    if (Date.now() >= nextSweepAt) {
+      await dropGoneRequesters(state);
+      nextSweepAt = Date.now() + options.sweepIntervalMs;
+      continue;
+    }
+    await condition(() => changed, Math.min(remaining, nextSweepAt - Date.now()));
   }
+}
+
+async function dropGoneRequesters(state: RepoLockState): Promise<void> {
+  const lookedUp = [...state.queue];
+  const gone: string[] = await findGoneRequesters({ workflowIds: lookedUp.map((r) => r.workflowId) }).catch((error: unknown) => {
+    log.info('could not look up queued requesters; trying again at the next sweep', { error: String(error) });
+    return [];
+  });
+  if (gone.length === 0) return;
+  log.info('dropping queued requesters that no longer run', { gone });
+  // Only requests that were looked up: one that arrived meanwhile (e.g. from a reset run) stays.
+  state.queue = state.queue.filter((r) => !(lookedUp.includes(r) && gone.includes(r.workflowId)));
 }
 
 async function grantWhileFree(state: RepoLockState): Promise<void> {

@@ -18,6 +18,7 @@ import { releaseHoldSignal } from '../support/workflows/lock-test-contract.js';
 import { waitUntil } from '../support/wait.js';
 
 const taskQueue = 'repo-lock-test';
+const SWEEP_MS = 2_000;
 const workflowsPath = fileURLToPath(new URL('../support/workflows/lock-test.ts', import.meta.url));
 
 describe('repo-lock mutex', () => {
@@ -31,7 +32,7 @@ describe('repo-lock mutex', () => {
     worker = await Worker.create({
       connection: env.nativeConnection, namespace: TEST_NAMESPACE, taskQueue, workflowsPath,
       activities: {
-        ...createLockActivities({ client: env.client, taskQueue, lockOptions: { maxGrantsPerRun: 3, idleTimeoutMs: 5_000 } }),
+        ...createLockActivities({ client: env.client, taskQueue, lockOptions: { maxGrantsPerRun: 3, idleTimeoutMs: 5_000, sweepIntervalMs: SWEEP_MS } }),
         ...createLockTestActivities(events),
       },
     });
@@ -139,6 +140,34 @@ describe('repo-lock mutex', () => {
     for await (const w of env.client.workflow.list({ query: `WorkflowId = '${repoLockWorkflowId(repo)}'` })) runs.push(w);
     expect(runs.length).toBeGreaterThanOrEqual(2);
     expect(runs.some((r) => r.runId === firstRun && r.status.name === 'CONTINUED_AS_NEW')).toBe(true);
+  }, 60_000);
+
+  test('lockState drops waiters that are gone: a cancelled one at once (it withdraws), a terminated one at the next sweep', async () => {
+    const repo = randomUUID();
+    const [holder, cancelled, terminated, next] = await startInOrder([
+      { configRepoId: repo, label: 'holder', holdMs: 60_000, leaseMs: 60_000 },
+      { configRepoId: repo, label: 'cancelled', holdMs: 100, leaseMs: 30_000 },
+      { configRepoId: repo, label: 'terminated', holdMs: 100, leaseMs: 30_000 },
+      { configRepoId: repo, label: 'next', holdMs: 100, leaseMs: 30_000 },
+    ]);
+    await until('holder holds', () => labels().includes('holder:acquired'));
+    const queued = async () => (await lockState(repo)).queue.map((r) => r.workflowId);
+    expect(await queued()).toEqual([cancelled?.workflowId, terminated?.workflowId, next?.workflowId]);
+
+    await cancelled?.cancel();
+    await expect(cancelled?.result()).rejects.toThrow();
+    await until('the cancelled waiter withdrew', async () => !(await queued()).includes(cancelled?.workflowId as string));
+    expect(await queued()).toEqual([terminated?.workflowId, next?.workflowId]);
+
+    const t0 = Date.now();
+    await terminated?.terminate('gone while queued');
+    await until('the terminated waiter was swept', async () => !(await queued()).includes(terminated?.workflowId as string));
+    expect(Date.now() - t0).toBeLessThan(SWEEP_MS + 5_000);
+    expect(await queued()).toEqual([next?.workflowId]);
+
+    await holder?.signal(releaseHoldSignal);
+    await next?.result();
+    expect(labels()).toEqual(['holder:acquired', 'holder:done', 'next:acquired', 'next:done']);
   }, 60_000);
 
   test('an operator can force-release a stuck holder', async () => {
