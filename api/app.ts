@@ -32,7 +32,7 @@ export function createApp(deps: ApiDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestLog(deps.logger));
-  const metrics = createApiMetrics(deps.db);
+  const metrics = createApiMetrics(deps.db, deps.temporal);
   app.use(metrics.middleware);
   const auth = requireBearerToken(deps.apiToken);
   // SPEC §4: every route but /healthz requires the bearer token, /readyz and /metrics included.

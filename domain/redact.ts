@@ -9,6 +9,29 @@ export const REDACTED = '[REDACTED-GH-TOKEN]';
 // they lack the prefix.
 const TOKEN_PATTERNS = [/github_pat_[A-Za-z0-9_]{20,}/g, /gh[a-z]_[A-Za-z0-9_]{36,}/g];
 
+/** What a redaction removed: a GitHub token found by its pattern, or a registered secret. */
+export type RedactionKind = 'token_pattern' | 'secret';
+
+/**
+ * Redactions made in this process since it started, by kind: the redacted-secret metric
+ * (docs/operations.md "Metrics"). Each is a secret that was about to reach a log line, a stored
+ * failure or GitHub; a rising count means some component echoes credentials.
+ */
+export const redactionCounts: Record<RedactionKind, number> = { token_pattern: 0, secret: 0 };
+const redactionListeners = new Set<(kind: RedactionKind, count: number) => void>();
+
+/** Calls `listener` with every redaction from now on; returns the unsubscribe function. */
+export function onRedaction(listener: (kind: RedactionKind, count: number) => void): () => void {
+  redactionListeners.add(listener);
+  return () => redactionListeners.delete(listener);
+}
+
+function countRedactions(kind: RedactionKind, count: number): void {
+  if (count === 0) return;
+  redactionCounts[kind] += count;
+  for (const listener of redactionListeners) listener(kind, count);
+}
+
 /** Shorter literals are refused: redacting them would shred ordinary text. */
 export const MIN_LITERAL_SECRET_LENGTH = 8;
 
@@ -42,11 +65,23 @@ export class Redactor {
 
   redactString(text: string): string {
     let out = text;
-    for (const pattern of TOKEN_PATTERNS) out = out.replace(pattern, REDACTED);
+    let patternHits = 0;
+    for (const pattern of TOKEN_PATTERNS) {
+      out = out.replace(pattern, () => {
+        patternHits += 1;
+        return REDACTED;
+      });
+    }
+    let secretHits = 0;
     // Longest first, so a literal containing another is removed whole.
     for (const literal of [...this.literals].sort((a, b) => b.length - a.length)) {
-      if (out.includes(literal)) out = out.split(literal).join(REDACTED);
+      if (!out.includes(literal)) continue;
+      const parts = out.split(literal);
+      secretHits += parts.length - 1;
+      out = parts.join(REDACTED);
     }
+    countRedactions('token_pattern', patternHits);
+    countRedactions('secret', secretHits);
     return out;
   }
 

@@ -1,9 +1,10 @@
 // Routes the Temporal SDK's own logs (worker lifecycle, workflow/activity logger, and the Rust
 // core's logs) through our redacting pino logger, and, when an address is given, serves the SDK's
-// metrics and the workflow's own (workflows/open-pr-metrics.ts) for Prometheus at
+// metrics, the workflow's own (workflows/open-pr-metrics.ts) and the process's redactions for Prometheus at
 // http://{address}/metrics. Must run once per process, before any Worker or NativeConnection is
 // created.
 import { DefaultLogger, makeTelemetryFilterString, Runtime, type LogLevel } from '@temporalio/worker';
+import { onRedaction } from '../domain/redact.js';
 import type { Logger } from './logger.js';
 
 const TO_PINO: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
@@ -25,4 +26,8 @@ export function installTemporalRuntime(logger: Logger, opts: { metricsAddress?: 
     // Entry points own signal handling so they can stop the API, worker and dev server in order.
     shutdownSignals: [],
   });
+  if (opts.metricsAddress !== undefined) {
+    const redacted = Runtime.instance().metricMeter.createCounter('relyloop_redacted_secrets', 'secrets', 'Secrets this process removed from a log line, failure or GitHub text, by kind.');
+    onRedaction((kind, count) => redacted.add(count, { kind }));
+  }
 }

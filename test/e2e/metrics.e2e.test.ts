@@ -2,7 +2,7 @@
 // worker process's Prometheus endpoint (RELYLOOP_WORKER_METRICS_ADDRESS) with the Temporal SDK's
 // metrics and the open-PR workflow's own, after one run that opens a PR and one that fails.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { OWNER, startOpenPrHarness, type OpenPrHarness } from '../support/open-pr-harness.js';
+import { GH_TOKEN, OWNER, startOpenPrHarness, type OpenPrHarness } from '../support/open-pr-harness.js';
 import { seedProposal } from '../support/open-pr-fixtures.js';
 import { freePort } from '../support/ports.js';
 import { waitUntil } from '../support/wait.js';
@@ -70,4 +70,40 @@ test('after a PR and a failure, both endpoints show them', async () => {
   expect(sample(apiText, 'relyloop_http_requests_total', { method: 'POST', route: '/api/v1/proposals/:id/open_pr', status: '202' })).toBe(2);
   expect(sample(apiText, 'relyloop_api_process_resident_memory_bytes')).toBeGreaterThan(0);
   process.stdout.write(`[measure] API /metrics excerpt:\n${apiText.split('\n').filter((l) => /^relyloop_(proposals|http_requests_total)/.test(l)).slice(0, 12).join('\n')}\n`);
+}, 180_000);
+
+test('the lock queue, the runs in flight per step, and redacted secrets', async () => {
+  const holder = await seedProposal(h);
+  const waiter = await seedProposal(h, { reuse: holder });
+  const held = h.sandbox.holdNext({ method: 'POST', path: new RegExp(`/repos/${OWNER}/${holder.repoName}/pulls$`), when: 'before' });
+  const first = await h.api('POST', `/proposals/${holder.proposalId}/open_pr`);
+  await held.reached;
+  const second = await h.api('POST', `/proposals/${waiter.proposalId}/open_pr`);
+  const scrape = async () => (await fetch(`${h.apiUrl}/metrics`, { headers: { authorization: `Bearer ${h.apiToken}` } })).text();
+  let apiText = '';
+  // Visibility is eventually consistent: poll until the waiting run is listed at its step.
+  await waitUntil('the API lists the waiting run', async () => {
+    apiText = await scrape();
+    return sample(apiText, 'relyloop_repo_lock_waiting', { config_repo_id: holder.configRepoId }) === 1;
+  }, 30_000, () => apiText.split('\n').filter((l) => l.startsWith('relyloop_open_pr_runs_running') || l.startsWith('relyloop_repo_lock')).join('\n'));
+  expect(sample(apiText, 'relyloop_open_pr_runs_running', { step: 'open_pr' })).toBe(1);
+  expect(sample(apiText, 'relyloop_open_pr_runs_running', { step: 'lock' })).toBe(1);
+  expect(sample(apiText, 'relyloop_temporal_visibility_up')).toBe(1);
+  process.stdout.write(`[measure] API /metrics, one run at open_pr and one waiting for its lock:\n${apiText.split('\n').filter((l) => /^relyloop_(open_pr_runs_running|repo_lock_waiting|temporal_visibility_up)/.test(l)).join('\n')}\n`);
+  held.release();
+  for (const res of [first, second]) expect(await h.env.client.workflow.getHandle(res.body.workflow_id).result()).toMatchObject({ outcome: 'opened' });
+  await waitUntil('no run in flight', async () => sample(await scrape(), 'relyloop_repo_lock_waiting', { config_repo_id: holder.configRepoId }) === undefined, 30_000);
+
+  // GitHub echoes the token in an error: the worker redacts it and counts it.
+  const echoed = await seedProposal(h);
+  h.sandbox.injectFaults({ method: 'POST', path: new RegExp(`/repos/${OWNER}/${echoed.repoName}/pulls$`), faults: [{ status: 422, body: { message: `Validation Failed: head ${GH_TOKEN} is not a branch` } }] });
+  const failed = await h.api('POST', `/proposals/${echoed.proposalId}/open_pr`);
+  await expect(h.env.client.workflow.getHandle(failed.body.workflow_id).result()).rejects.toThrow();
+  let workerText = '';
+  await waitUntil('the worker counts the redaction', async () => {
+    workerText = await (await fetch(workerMetricsUrl)).text();
+    return (sample(workerText, 'relyloop_redacted_secrets_total', { kind: 'secret' }) ?? 0) + (sample(workerText, 'relyloop_redacted_secrets_total', { kind: 'token_pattern' }) ?? 0) >= 1;
+  }, 30_000, () => workerText.split('\n').filter((l) => l.includes('redacted')).join('\n'));
+  expect(sample(await scrape(), 'relyloop_redacted_secrets_total', { kind: 'secret' })).toBeGreaterThanOrEqual(0);
+  process.stdout.write(`[measure] worker /metrics after GitHub echoed the token:\n${workerText.split('\n').filter((l) => l.startsWith('relyloop_redacted_secrets_total')).join('\n')}\n`);
 }, 180_000);
