@@ -4,7 +4,7 @@
 import { AppError } from '../domain/errors.js';
 import { isRepoUrlProblem, parseGitHubRepoUrl, type GitHubHostPolicy, type GitHubRepoRef } from '../domain/github-url.js';
 import type { Redactor } from '../domain/redact.js';
-import { readSecret, SecretError } from '../runtime/secrets.js';
+import { readSecret, SecretError } from '../adapters/secrets.js';
 import type { ConfigRepoRef } from './types.js';
 
 export interface RepoAccessDeps {

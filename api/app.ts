@@ -4,7 +4,7 @@ import express, { Router, type Express } from 'express';
 import type { Config } from '../domain/config.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../runtime/logger.js';
-import type { TemporalHandle } from '../runtime/temporal-client.js';
+import type { TemporalHandle } from '../adapters/temporal-client.js';
 import { requireBearerToken } from './auth.js';
 import { createCursorCodec } from './cursor.js';
 import { errorMiddleware, notFound } from './errors.js';

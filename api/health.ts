@@ -2,7 +2,7 @@
 // /readyz (bearer token required, SPEC §4): the database answers and the Temporal namespace is reachable; 503 naming what is not.
 import { Router, type RequestHandler } from 'express';
 import type { Database } from '../db/database.js';
-import type { TemporalHandle } from '../runtime/temporal-client.js';
+import type { TemporalHandle } from '../adapters/temporal-client.js';
 
 export function healthRoutes(db: Database, temporal: TemporalHandle, auth: RequestHandler): Router {
   const router = Router();

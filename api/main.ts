@@ -1,11 +1,11 @@
 // `npm run api`: the HTTP API on its own (stateless; run as many as needed behind a balancer).
 // Needs DATABASE_URL (PGlite allows one process) and a Temporal it reaches lazily.
 import { runEntryPoint } from '../runtime/process.js';
-import { readSecretPath } from '../runtime/secrets.js';
-import { openServiceDatabase } from '../runtime/services.js';
-import { startApiServer } from '../runtime/api-server.js';
+import { readSecretPath } from '../adapters/secrets.js';
+import { openServiceDatabase } from '../db/database.js';
+import { startApiServer } from './server.js';
 import { resolveTemporalAddress } from '../runtime/temporal-address.js';
-import { createTemporalHandle } from '../runtime/temporal-client.js';
+import { createTemporalHandle } from '../adapters/temporal-client.js';
 
 await runEntryPoint('relyloop-pr-api', async ({ config, redactor, logger, shutdown }) => {
   if (config.databaseUrl === undefined) {

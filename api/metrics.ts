@@ -9,14 +9,14 @@
 // - Redactions: secrets this process kept out of a log line, failure or GitHub text.
 // - The Node process: CPU, memory (RSS, heap), event-loop lag, handles (prom-client defaults).
 // Workers export the Temporal SDK's metrics and the workflow's own on their own endpoint
-// (RELYLOOP_WORKER_METRICS_ADDRESS, runtime/temporal-runtime.ts).
+// (RELYLOOP_WORKER_METRICS_ADDRESS, worker/temporal-runtime.ts).
 import { Router, type RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database } from '../db/database.js';
 import { OPEN_PR_WORKFLOW } from '../domain/open-pr-contracts.js';
 import { redactionCounts, type RedactionKind } from '../domain/redact.js';
 import { SEARCH_ATTRIBUTES } from '../domain/temporal-contracts.js';
-import type { TemporalHandle } from '../runtime/temporal-client.js';
+import type { TemporalHandle } from '../adapters/temporal-client.js';
 
 /** A scrape must answer even when Temporal does not. */
 const VISIBILITY_DEADLINE_MS = 3_000;

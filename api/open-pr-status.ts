@@ -7,7 +7,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import proto, { type temporal } from '@temporalio/proto';
 import { ACTIVITY_STEPS, OPEN_PR_STEPS, progressQuery, type OpenPrProgress, type OpenPrStep, type StepStatus } from '../domain/open-pr-contracts.js';
 import { redactTokens } from '../domain/redact.js';
-import type { TemporalHandle } from '../runtime/temporal-client.js';
+import type { TemporalHandle } from '../adapters/temporal-client.js';
 
 
 type EventType = temporal.api.enums.v1.EventType;

@@ -9,6 +9,9 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
+import type { Config } from '../domain/config.js';
+import type { Logger } from '../runtime/logger.js';
+import type { ShutdownStack } from '../runtime/shutdown.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
 import { applyMigrations, type MigrationResult } from './migrations.js';
 import { createPgExecutor, createPgliteExecutor, type SqlExecutor } from './sql.js';
@@ -96,4 +99,12 @@ async function openPglite(dir: string, migrate: boolean): Promise<Database> {
     await lock.release();
     throw error;
   }
+}
+
+/** The service's database (PostgreSQL, or the embedded PGlite under the data dir), migrated; closed by `shutdown`. */
+export async function openServiceDatabase(config: Config, logger: Logger, shutdown: ShutdownStack): Promise<Database> {
+  const db = await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite'), statementTimeoutMs: config.dbStatementTimeout });
+  shutdown.push('database', () => db.close());
+  logger.info({ kind: db.kind, applied: db.migrations.applied, alreadyApplied: db.migrations.alreadyApplied.length }, 'database ready');
+  return db;
 }

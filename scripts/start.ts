@@ -1,14 +1,15 @@
 // `npm start`: the embedded default in one process tree. Launches the Temporal dev server (unless
 // TEMPORAL_ADDRESS is set), opens and migrates the database (PGlite unless DATABASE_URL is set),
 // and runs the API and a worker in this process. Ctrl-C stops all of it, newest first.
-import { createTemporalHandle } from '../runtime/temporal-client.js';
+import { createTemporalHandle } from '../adapters/temporal-client.js';
 import { readDevServerSettings, startDevServer } from '../runtime/dev-server.js';
-import { installTemporalRuntime } from '../runtime/temporal-runtime.js';
+import { installTemporalRuntime } from '../worker/temporal-runtime.js';
 import { findTemporalCli } from '../runtime/temporal-cli.js';
 import { runEntryPoint } from '../runtime/process.js';
-import { readSecretPath } from '../runtime/secrets.js';
-import { startApiServer } from '../runtime/api-server.js';
-import { openServiceDatabase, startWorkers } from '../runtime/services.js';
+import { readSecretPath } from '../adapters/secrets.js';
+import { startApiServer } from '../api/server.js';
+import { openServiceDatabase } from '../db/database.js';
+import { startWorkers } from '../worker/create-worker.js';
 import { createActivities } from '../activities/index.js';
 
 await runEntryPoint('relyloop-pr', async ({ config, redactor, logger, shutdown }) => {

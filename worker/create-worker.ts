@@ -7,6 +7,9 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
 import { wrapActivities } from '../activities/wrap-activities.js';
+import type { Config } from '../domain/config.js';
+import type { Logger } from '../runtime/logger.js';
+import type { ShutdownStack } from '../runtime/shutdown.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -135,4 +138,19 @@ export function runWorkers({ workers, connection, gitActivity, shutdownGraceMs }
       await connection.close();
     })()),
   };
+}
+
+/** Starts both workers polling; `done` settles if either stops or fails while running. */
+export async function startWorkers(
+  config: Config, address: string, buildActivities: (gitTaskQueue: string) => { shared: object; git: object },
+  logger: Logger, shutdown: ShutdownStack,
+): Promise<{ done: Promise<unknown> }> {
+  const gitTaskQueue = createGitTaskQueueName(config.temporalTaskQueue);
+  const workers = runWorkers(await createWorkers({
+    address, namespace: config.temporalNamespace, taskQueue: config.temporalTaskQueue, gitTaskQueue,
+    activities: buildActivities(gitTaskQueue), shutdownGraceMs: config.shutdownGrace,
+  }));
+  shutdown.push('workers', () => workers.stop());
+  logger.info({ taskQueue: config.temporalTaskQueue, gitTaskQueue, namespace: config.temporalNamespace }, 'workers polling');
+  return { done: workers.done };
 }

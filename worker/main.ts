@@ -2,10 +2,11 @@
 // database (DATABASE_URL: PGlite allows one process) and a reachable Temporal.
 import { runEntryPoint } from '../runtime/process.js';
 import { createActivities } from '../activities/index.js';
-import { openServiceDatabase, startWorkers } from '../runtime/services.js';
-import { createTemporalHandle } from '../runtime/temporal-client.js';
+import { openServiceDatabase } from '../db/database.js';
+import { startWorkers } from './create-worker.js';
+import { createTemporalHandle } from '../adapters/temporal-client.js';
 import { resolveTemporalAddress } from '../runtime/temporal-address.js';
-import { installTemporalRuntime } from '../runtime/temporal-runtime.js';
+import { installTemporalRuntime } from './temporal-runtime.js';
 
 await runEntryPoint('relyloop-pr-worker', async ({ config, redactor, logger, shutdown }) => {
   if (config.databaseUrl === undefined) {

@@ -2,7 +2,7 @@
 // (400 AUTH_REF_NOT_FOUND), name (409, also when a concurrent insert wins the unique index).
 import { AppError } from '../../domain/errors.js';
 import { isRepoUrlProblem, parseGitHubRepoUrl, type GitHubRepoRef, type RepoUrlProblem } from '../../domain/github-url.js';
-import { checkSecretFile } from '../../runtime/secrets.js';
+import { checkSecretFile } from '../../adapters/secrets.js';
 import {
   deleteConfigRepo, findConfigRepo, insertConfigRepo, isConfigRepoNameTaken, listConfigRepos, updateConfigRepo,
 } from '../../db/config-repos.js';

@@ -3,7 +3,7 @@
 import type { Config } from '../../domain/config.js';
 import type { Database } from '../../db/database.js';
 import type { Logger } from '../../runtime/logger.js';
-import type { TemporalHandle } from '../../runtime/temporal-client.js';
+import type { TemporalHandle } from '../../adapters/temporal-client.js';
 import type { ListedPage } from '../../db/paging.js';
 import type { CursorCodec } from '../cursor.js';
 import type { ListResult } from '../route.js';

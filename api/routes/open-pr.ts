@@ -8,7 +8,7 @@ import { AppError } from '../../domain/errors.js';
 import { OPEN_PR_WORKFLOW, type OpenPrInput } from '../../domain/open-pr-contracts.js';
 import { SEARCH_ATTRIBUTES } from '../../domain/temporal-contracts.js';
 import { openPrWorkflowId } from '../../domain/workflow-ids.js';
-import { checkSecretFile } from '../../runtime/secrets.js';
+import { checkSecretFile } from '../../adapters/secrets.js';
 import { describeLatestOpenPrRun } from '../open-pr-status.js';
 import { defineRoute, type RouteSpec } from '../route.js';
 import { idParams } from '../schemas/common.js';

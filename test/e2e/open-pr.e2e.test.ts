@@ -12,7 +12,7 @@ import { createApp } from '../../api/app.js';
 import { lockStateQuery, repoLockWorkflowId } from '../../domain/lock-contracts.js';
 import { progressQuery, type OpenPrProgress, type OpenPrStep } from '../../domain/open-pr-contracts.js';
 import { createLogger } from '../../runtime/logger.js';
-import { createTemporalHandle } from '../../runtime/temporal-client.js';
+import { createTemporalHandle } from '../../adapters/temporal-client.js';
 import { pushBranch } from '../support/github-sandbox/branches.js';
 import { freePort } from '../support/ports.js';
 import { tryRevParse } from '../support/git-cli.js';

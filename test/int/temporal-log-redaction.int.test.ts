@@ -7,7 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { Redactor } from '../../domain/redact.js';
 import { createLogger } from '../../runtime/logger.js';
-import { installTemporalRuntime } from '../../runtime/temporal-runtime.js';
+import { installTemporalRuntime } from '../../worker/temporal-runtime.js';
 import { createLoggingActivities } from '../support/echo-activities.js';
 import { startTestTemporal, TEST_NAMESPACE } from '../support/temporal.js';
 

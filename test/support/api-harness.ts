@@ -13,7 +13,7 @@ import { loadConfig, type Config } from '../../domain/config.js';
 import { Redactor } from '../../domain/redact.js';
 import { openDatabase, type Database } from '../../db/database.js';
 import { createLogger } from '../../runtime/logger.js';
-import { createTemporalHandle } from '../../runtime/temporal-client.js';
+import { createTemporalHandle } from '../../adapters/temporal-client.js';
 import { createTestPgliteDir } from './pglite.js';
 import { createTestPostgres } from './postgres.js';
 

@@ -14,7 +14,7 @@ import { openDatabase, type Database } from '../../db/database.js';
 import { loadConfig, type Config } from '../../domain/config.js';
 import { Redactor } from '../../domain/redact.js';
 import { createLogger } from '../../runtime/logger.js';
-import { createTemporalHandle, type TemporalHandle } from '../../runtime/temporal-client.js';
+import { createTemporalHandle, type TemporalHandle } from '../../adapters/temporal-client.js';
 import { createGitTaskQueueName, createWorkers, runWorkers } from '../../worker/create-worker.js';
 import { startGitHubSandbox, type GitHubSandbox, type StartGitHubSandboxOptions } from './github-sandbox/index.js';
 import { createTestPostgres, type TestPostgres } from './postgres.js';

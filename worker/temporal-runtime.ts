@@ -5,7 +5,7 @@
 // created.
 import { DefaultLogger, makeTelemetryFilterString, Runtime, type LogLevel } from '@temporalio/worker';
 import { onRedaction } from '../domain/redact.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../runtime/logger.js';
 
 const TO_PINO: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
   TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error',

@@ -1,7 +1,7 @@
 // Starts the HTTP API on the configured host/port and registers its graceful close.
 import type { Server } from 'node:http';
-import { createApp, type ApiDeps } from '../api/app.js';
-import type { ShutdownStack } from './shutdown.js';
+import { createApp, type ApiDeps } from './app.js';
+import type { ShutdownStack } from '../runtime/shutdown.js';
 
 export async function startApiServer(deps: ApiDeps, shutdown: ShutdownStack): Promise<{ server: Server; url: string }> {
   const app = createApp(deps);
