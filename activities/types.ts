@@ -3,7 +3,7 @@
 // the workflow claims, because they share that worker's local repo cache and chart files.
 import type { MarkOpenedOutcome } from '../db/proposals.js';
 import type { LockFence } from '../domain/lock-contracts.js';
-import type { OpenPrPolicy } from '../domain/open-pr-contracts.js';
+import type { OpenPrPolicy, StepActivity } from '../domain/open-pr-contracts.js';
 import type { ConfigDiff, ParamChange } from '../domain/params-diff.js';
 
 export type { MarkOpenedOutcome };
@@ -84,3 +84,10 @@ export interface GitActivities {
    */
   pushBranch(input: { repo: ConfigRepoRef; branch: string; commit: string; proposalId: string; fence?: LockFence }): Promise<{ outcome: 'pushed' | 'already-on-remote' | 'adopted' }>;
 }
+
+/**
+ * Every activity named in the step table (domain/open-pr-contracts.ts) is an activity of these
+ * interfaces: renaming one on either side without the other fails to compile here.
+ */
+type UnknownStepActivity = Exclude<StepActivity, keyof (SharedActivities & GitActivities)>;
+export const STEP_ACTIVITIES_ARE_ACTIVITIES: [UnknownStepActivity] extends [never] ? true : { missing: UnknownStepActivity } = true;

@@ -5,7 +5,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 // @temporalio/proto is CommonJS: Node's ESM loader cannot see its named exports.
 import proto, { type temporal } from '@temporalio/proto';
-import { ACTIVITY_STEPS, OPEN_PR_STEPS, progressQuery, type OpenPrProgress, type OpenPrStep, type StepStatus } from '../domain/open-pr-contracts.js';
+import { OPEN_PR_STEPS, progressQuery, stepOfActivity, type OpenPrProgress, type OpenPrStep, type StepStatus } from '../domain/open-pr-contracts.js';
 import { redactTokens } from '../domain/redact.js';
 import type { TemporalHandle } from '../adapters/temporal-client.js';
 
@@ -60,7 +60,7 @@ function readHistory(events: temporal.api.history.v1.IHistoryEvent[]) {
     const id = String(ev.eventId ?? '');
     const type = ev.eventType as EventType;
     if (type === E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
-      const step = ACTIVITY_STEPS[ev.activityTaskScheduledEventAttributes?.activityType?.name ?? ''];
+      const step = stepOfActivity(ev.activityTaskScheduledEventAttributes?.activityType?.name ?? '');
       if (step) byScheduled.set(id, step);
       continue;
     }
@@ -124,7 +124,7 @@ export async function describeLatestOpenPrRun(temporalHandle: TemporalHandle, pr
   const { steps, workflowFailure } = readHistory(history.events ?? []);
 
   for (const pending of description.raw.pendingActivities ?? []) {
-    const step = ACTIVITY_STEPS[pending.activityType?.name ?? ''];
+    const step = stepOfActivity(pending.activityType?.name ?? '');
     if (!step) continue;
     const e = steps.get(step) ?? { attempts: 0, lastFailure: null, completed: false, failed: false, cancelled: false, started: false };
     e.attempts = Math.max(e.attempts, pending.attempt ?? 0);

@@ -5,11 +5,54 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 export const OPEN_PR_WORKFLOW = 'openPrWorkflow';
 
 /** The 15 steps of SPEC §5, in order; `OpenPrStep` search attribute values. */
-export const OPEN_PR_STEPS = [
-  'load', 'lock', 'recheck', 'claim', 'sync', 'branch_check', 'path_check', 'apply_diff',
-  'render_chart', 'commit', 'push', 'open_pr', 'comment', 'mark_opened', 'release',
+/**
+ * The 15 steps of SPEC §5, in order: each step, the activity that performs it (a key of the
+ * activity interfaces in activities/types.ts, which check it at compile time; `release` is workflow
+ * code), and the label its summary carries in the Web UI. Numbering, summaries, the progress query,
+ * the status view and the tests all derive from this table.
+ */
+export const OPEN_PR_STEP_TABLE = [
+  { step: 'load', activity: 'loadProposal', label: 'load proposal, cluster, template, config repo, study' },
+  { step: 'lock', activity: 'requestRepoLock', label: 'request the repo lock' },
+  { step: 'recheck', activity: 'isProposalPending', label: 'recheck the proposal is still pending' },
+  { step: 'claim', activity: 'claimGitWorker', label: 'claim a worker for the git steps' },
+  { step: 'sync', activity: 'syncRepoCache', label: 'sync the repo cache' },
+  { step: 'branch_check', activity: 'checkBranch', label: 'check the branch is free on the remote' },
+  { step: 'path_check', activity: 'readParamsFile', label: 'check the params file' },
+  { step: 'apply_diff', activity: 'applyConfigDiff', label: 'apply the parameter changes' },
+  { step: 'render_chart', activity: 'renderChart', label: 'render the parameter-importance chart' },
+  { step: 'commit', activity: 'commitChange', label: 'commit' },
+  { step: 'push', activity: 'pushBranch', label: 'push the branch (create only)' },
+  { step: 'open_pr', activity: 'openPullRequest', label: 'open the PR' },
+  { step: 'comment', activity: 'commentChart', label: 'comment the chart' },
+  { step: 'mark_opened', activity: 'markProposalOpened', label: 'mark the proposal pr_opened (only if still pending)' },
+  { step: 'release', activity: null, label: 'release the repo lock' },
 ] as const;
-export type OpenPrStep = (typeof OPEN_PR_STEPS)[number];
+
+export type OpenPrStep = (typeof OPEN_PR_STEP_TABLE)[number]['step'];
+/** The activity types that perform a step. */
+export type StepActivity = NonNullable<(typeof OPEN_PR_STEP_TABLE)[number]['activity']>;
+
+/** The step names in order (a non-empty tuple, as schema enums want). */
+export const OPEN_PR_STEPS = OPEN_PR_STEP_TABLE.map((row) => row.step) as unknown as readonly [OpenPrStep, ...OpenPrStep[]];
+
+const STEP_OF_ACTIVITY: ReadonlyMap<string, OpenPrStep> = new Map(OPEN_PR_STEP_TABLE.flatMap((row) => (row.activity === null ? [] : [[row.activity, row.step] as const])));
+
+/** The step an activity type performs (undefined for activities outside the table, e.g. compensation). */
+export function stepOfActivity(activityType: string): OpenPrStep | undefined {
+  return STEP_OF_ACTIVITY.get(activityType);
+}
+
+/** 1-based position of a step. */
+export function stepNumber(step: OpenPrStep): number {
+  return OPEN_PR_STEP_TABLE.findIndex((row) => row.step === step) + 1;
+}
+
+/** "12/15 open the PR: relyloop/study-… → main", the summary an activity shows in the Web UI. */
+export function stepSummary(step: OpenPrStep, detail?: string): string {
+  const row = OPEN_PR_STEP_TABLE[stepNumber(step) - 1] as (typeof OPEN_PR_STEP_TABLE)[number];
+  return `${stepNumber(step)}/${OPEN_PR_STEP_TABLE.length} ${row.label}${detail === undefined ? '' : `: ${detail}`}`;
+}
 
 export type StepStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'cancelled';
 
@@ -43,7 +86,7 @@ export const progressQuery = defineQuery<OpenPrProgress>('progress');
 
 /** Activity → its run: this attempt failed and will be retried. */
 export interface AttemptFailed {
-  /** Activity type (a key of ACTIVITY_STEPS). */
+  /** Activity type (see stepOfActivity). */
   activity: string;
   attempt: number;
   /** Redacted `TYPE: message`. */
@@ -90,10 +133,3 @@ export type OpenPrOutcome =
   /** Rejected while the PR was being opened: the PR was closed and the branch deleted. */
   | { outcome: 'rejected_meanwhile'; closedPr?: number };
 
-/** Which step each activity type implements (for per-step attempts read from history). */
-export const ACTIVITY_STEPS: Readonly<Record<string, OpenPrStep>> = {
-  loadProposal: 'load', requestRepoLock: 'lock', isProposalPending: 'recheck', claimGitWorker: 'claim',
-  syncRepoCache: 'sync', checkBranch: 'branch_check', readParamsFile: 'path_check', applyConfigDiff: 'apply_diff',
-  renderChart: 'render_chart', commitChange: 'commit', pushBranch: 'push', openPullRequest: 'open_pr',
-  commentChart: 'comment', markProposalOpened: 'mark_opened',
-};

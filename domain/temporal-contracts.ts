@@ -12,7 +12,17 @@ export const SEARCH_ATTRIBUTES = {
   openPrErrorCode: defineSearchAttributeKey('OpenPrErrorCode', 'KEYWORD'),
 } as const;
 
-/** Names and types as `temporal operator search-attribute create` and the dev server take them. */
-export const SEARCH_ATTRIBUTE_TYPES: Record<string, 'Keyword'> = Object.fromEntries(
-  Object.values(SEARCH_ATTRIBUTES).map((key) => [key.name, 'Keyword'] as const),
-);
+/** The type names `temporal` takes (`--search-attribute Name=Type`, `search-attribute create --type`). */
+const CLI_TYPE_NAMES = {
+  KEYWORD: 'Keyword', TEXT: 'Text', INT: 'Int', DOUBLE: 'Double', BOOL: 'Bool', DATETIME: 'Datetime', KEYWORD_LIST: 'KeywordList',
+} as const;
+
+/** Every search attribute with its type as the CLI spells it: the dev server's flags and the docs come from here. */
+export function searchAttributeDefinitions(): { name: string; type: string }[] {
+  return Object.values(SEARCH_ATTRIBUTES).map((key) => ({ name: key.name, type: CLI_TYPE_NAMES[key.type] }));
+}
+
+/** The commands that register them on the namespace of an external cluster (README.md lists them). */
+export function searchAttributeCreateCommands(namespace: string): string[] {
+  return searchAttributeDefinitions().map(({ name, type }) => `temporal operator search-attribute create --namespace ${namespace} --name ${name} --type ${type}`);
+}

@@ -1,5 +1,6 @@
-// Launches `temporal server start-dev` (for `npm start` and the test harness) as configured by temporal-dev.yaml and waits until the
-// namespace answers. Its output is parsed and re-logged through our (redacting) logger.
+// Launches `temporal server start-dev` (for `npm start` and the test harness) as configured by
+// temporal-dev.yaml, registering the search attributes of domain/temporal-contracts.ts, and waits
+// until the namespace answers. Its output is parsed and re-logged through our (redacting) logger.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -7,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { Connection } from '@temporalio/client';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { searchAttributeDefinitions } from '../domain/temporal-contracts.js';
 import type { Logger } from './logger.js';
 
 const settingsSchema = z.strictObject({
@@ -16,10 +18,6 @@ const settingsSchema = z.strictObject({
   namespace: z.string().regex(/^[A-Za-z0-9._-]+$/),
   db_filename: z.string().min(1),
   log_level: z.enum(['debug', 'info', 'warn', 'error']),
-  search_attributes: z.record(
-    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
-    z.enum(['Text', 'Keyword', 'Int', 'Double', 'Bool', 'Datetime', 'KeywordList']),
-  ),
   dynamic_config: z.record(z.string().regex(/^[A-Za-z0-9_.]+$/), z.unknown()).default({}),
 });
 
@@ -46,7 +44,8 @@ export function devServerArgs(s: DevServerSettings, dataDir: string): string[] {
     '--log-level', s.log_level,
     '--log-format', 'json',
   ];
-  for (const [name, type] of Object.entries(s.search_attributes)) args.push('--search-attribute', `${name}=${type}`);
+  // The search attributes the workflows set, from their one definition.
+  for (const { name, type } of searchAttributeDefinitions()) args.push('--search-attribute', `${name}=${type}`);
   for (const [key, value] of Object.entries(s.dynamic_config)) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }

@@ -5,6 +5,7 @@
 import { TimeoutType } from '@temporalio/common';
 import { ActivityFailure, log, TimeoutFailure } from '@temporalio/workflow';
 import type { ChartOutcome, GitActivities, PreparedChange, ProposalContext, SharedActivities } from '../activities/types.js';
+import { stepSummary } from '../domain/open-pr-contracts.js';
 import type { Proxy } from './activity-options.js';
 import type { Progress } from './open-pr-progress.js';
 import type { HeldLock } from './repo-lock-client.js';
@@ -49,19 +50,19 @@ export async function runGitSteps(progress: Progress, deps: GitStepsDeps, { prop
 
 async function gitSteps(progress: Progress, git: (summary: string) => GitActivities, lock: HeldLock, proposal: ProposalContext, branch: string): Promise<GitStepsResult> {
   const { repo, proposalId } = proposal;
-  const { baseCommit } = await progress.run('sync', () => git(`5/15 sync repo cache, fetch ${repo.baseBranch}`).syncRepoCache({ repo }), (r) => `base ${r.baseCommit.slice(0, 12)}`);
-  const { adoptCommit } = await progress.run('branch_check', () => git(`6/15 check ${branch} is free on the remote`).checkBranch({ repo, branch, proposalId }),
+  const { baseCommit } = await progress.run('sync', () => git(stepSummary('sync', `fetch ${repo.baseBranch}`)).syncRepoCache({ repo }), (r) => `base ${r.baseCommit.slice(0, 12)}`);
+  const { adoptCommit } = await progress.run('branch_check', () => git(stepSummary('branch_check', branch)).checkBranch({ repo, branch, proposalId }),
     (r) => (r.adoptCommit ? `adopting our earlier commit ${r.adoptCommit.slice(0, 12)}` : 'branch is free'));
   const file = await progress.run('path_check', () =>
-    git(`7/15 check path ${proposal.configPath}/${proposal.templateName}.params.json`).readParamsFile({ repo, baseCommit, configPath: proposal.configPath, templateName: proposal.templateName }));
+    git(stepSummary('path_check', `${proposal.configPath}/${proposal.templateName}.params.json`)).readParamsFile({ repo, baseCommit, configPath: proposal.configPath, templateName: proposal.templateName }));
   const change = await progress.run('apply_diff', () =>
-    git(`8/15 apply ${Object.keys(proposal.configDiff).length} parameter change(s)`).applyConfigDiff({ paramsPath: file.path, text: file.text, diff: proposal.configDiff, declaredParams: proposal.declaredParams }),
+    git(stepSummary('apply_diff', `${Object.keys(proposal.configDiff).length} parameter(s)`)).applyConfigDiff({ paramsPath: file.path, text: file.text, diff: proposal.configDiff, declaredParams: proposal.declaredParams }),
   (c) => `${c.changes.length} parameter(s), ${c.changes.filter((x) => x.drift).length} drifted`);
 
   let chart: ChartOutcome = { ok: false, reason: 'no parameter importance' };
   const importance = proposal.study?.parameterImportance;
   if (importance && Object.keys(importance).length > 0) {
-    chart = await progress.run('render_chart', () => git('9/15 render the parameter-importance chart').renderChart({ proposalId, importance }),
+    chart = await progress.run('render_chart', () => git(stepSummary('render_chart')).renderChart({ proposalId, importance }),
       (c) => (c.ok ? 'rendered' : `failed, importance table in the PR body instead: ${c.reason}`));
   } else {
     progress.skip('render_chart', proposal.study ? 'study has no parameter importance' : 'manual proposal');
@@ -72,9 +73,9 @@ async function gitSteps(progress: Progress, git: (summary: string) => GitActivit
     progress.skip('push', 'branch already holds our commit');
   } else {
     const { commit } = await progress.run('commit', () =>
-      git('10/15 commit params change' + (chart.ok ? ' and chart' : '')).commitChange({ proposal, baseCommit, change, chartPath: chart.ok ? chart.chartPath : undefined }), (c) => c.commit.slice(0, 12));
+      git(stepSummary('commit', chart.ok ? 'params and chart' : 'params')).commitChange({ proposal, baseCommit, change, chartPath: chart.ok ? chart.chartPath : undefined }), (c) => c.commit.slice(0, 12));
     await progress.run('push', () => lock.fenced('the push', (fence) =>
-      git(`11/15 push ${branch} (create only)`).pushBranch({ repo, branch, commit, proposalId, fence })), (p) => p.outcome);
+      git(stepSummary('push', branch)).pushBranch({ repo, branch, commit, proposalId, fence })), (p) => p.outcome);
   }
   return { change, chartRendered: chart.ok };
 }

@@ -3,7 +3,8 @@
 // Web UI.
 import { ApplicationFailure, isCancellation, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { recordStep } from './open-pr-metrics.js';
-import { ACTIVITY_STEPS, attemptFailedSignal, OPEN_PR_STEPS, progressQuery, type OpenPrProgress, type OpenPrStep, type StepProgress } from '../domain/open-pr-contracts.js';
+import { SEARCH_ATTRIBUTES } from '../domain/temporal-contracts.js';
+import { attemptFailedSignal, OPEN_PR_STEPS, progressQuery, stepNumber, stepOfActivity, type OpenPrProgress, type OpenPrStep, type StepProgress } from '../domain/open-pr-contracts.js';
 
 export class Progress {
   private readonly state: OpenPrProgress = {
@@ -16,7 +17,7 @@ export class Progress {
     setHandler(progressQuery, () => this.state);
     // Attempts the history will not show (activities/attempt-reports.ts).
     setHandler(attemptFailedSignal, ({ activity, failure }) => {
-      const step = ACTIVITY_STEPS[activity];
+      const step = stepOfActivity(activity);
       if (step === undefined) return;
       const e = this.entry(step);
       e.failedAttempts = (e.failedAttempts ?? 0) + 1;
@@ -37,8 +38,8 @@ export class Progress {
     delete e.endedAt;
     delete e.failure;
     this.state.currentStep = step;
-    upsertSearchAttributes({ OpenPrStep: [step] });
-    setCurrentDetails(`Step ${OPEN_PR_STEPS.indexOf(step) + 1}/15: **${step}**`);
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.openPrStep, value: step }]);
+    setCurrentDetails(`Step ${stepNumber(step)}/${OPEN_PR_STEPS.length}: **${step}**`);
   }
 
   finish(step: OpenPrStep, status: 'completed' | 'skipped' | 'failed' | 'cancelled', detail?: { note?: string; failure?: string }): void {

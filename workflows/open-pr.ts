@@ -6,12 +6,13 @@ import { ApplicationFailure, CancellationScope, isCancellation, log, patched, up
 import type { MarkOpenedOutcome, ProposalContext } from '../activities/types.js';
 import { createBranchName } from '../domain/branch-names.js';
 import { terminalCodeOf, type ErrorCode } from '../domain/errors.js';
-import { DEFAULT_OPEN_PR_POLICY, type OpenPrInput, type OpenPrOutcome, type OpenPrStep } from '../domain/open-pr-contracts.js';
+import { DEFAULT_OPEN_PR_POLICY, stepSummary, type OpenPrInput, type OpenPrOutcome, type OpenPrStep } from '../domain/open-pr-contracts.js';
 import { createStepProxies } from './activity-options.js';
 import { runGitSteps } from './git-steps.js';
 import { describeFailure, findApplicationFailure, Progress } from './open-pr-progress.js';
 import { countRun } from './open-pr-metrics.js';
 import { withRepoLock } from './repo-lock-client.js';
+import { SEARCH_ATTRIBUTES } from '../domain/temporal-contracts.js';
 
 export { NON_RETRYABLE_TYPES } from './activity-options.js';
 
@@ -38,7 +39,7 @@ function markOutcomeOf(recorded: MarkOpenedOutcome | boolean): MarkOpenedOutcome
 export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenPrOutcome> {
   const progress = new Progress();
   const proxyOptions = { waitForCancelledSteps: patched(WAIT_FOR_CANCELLED_STEPS) };
-  const loaded = await progress.run('load', () => createStepProxies(DEFAULT_OPEN_PR_POLICY, proxyOptions).db('1/15 load proposal, cluster, template, config repo, study').loadProposal({ proposalId }));
+  const loaded = await progress.run('load', () => createStepProxies(DEFAULT_OPEN_PR_POLICY, proxyOptions).db(stepSummary('load')).loadProposal({ proposalId }));
   if ('notPending' in loaded) {
     log.info('proposal is not pending; nothing to do', { proposalId, status: loaded.notPending });
     countRun('not_pending');
@@ -53,23 +54,23 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
   try {
     progress.start('lock');
     const result = await withRepoLock(
-      { requestRepoLock: control(`2/15 request lock repo-lock:${proposal.repo.configRepoId}`).requestRepoLock },
+      { requestRepoLock: control(stepSummary('lock', `repo-lock:${proposal.repo.configRepoId}`)).requestRepoLock },
       { configRepoId: proposal.repo.configRepoId, leaseMs: LOCK_LEASE_MS, onGranted: () => progress.finish('lock', 'completed') },
       async (lock): Promise<OpenPrOutcome> => {
-        const pending = await progress.run('recheck', () => db('3/15 recheck the proposal is still pending').isProposalPending({ proposalId }));
+        const pending = await progress.run('recheck', () => db(stepSummary('recheck')).isProposalPending({ proposalId }));
         if (!pending) return { outcome: 'not_pending', status: 'no longer pending' };
 
-        const { change, chartRendered } = await runGitSteps(progress, { claim: control('4/15 claim a worker for the git steps'), gitOn, lock }, { proposal, branch });
+        const { change, chartRendered } = await runGitSteps(progress, { claim: control(stepSummary('claim')), gitOn, lock }, { proposal, branch });
 
         // Each side effect first checks the lock is still ours, and presents the fence to its activity.
         const pr = await progress.run('open_pr', () => lock.fenced('opening the PR', (fence) =>
-          github(`12/15 open PR ${branch} → ${proposal.repo.baseBranch}`).openPullRequest({ proposal, branch, changes: change.changes, chartRendered, fence })),
+          github(stepSummary('open_pr', `${branch} → ${proposal.repo.baseBranch}`)).openPullRequest({ proposal, branch, changes: change.changes, chartRendered, fence })),
         (p) => `${p.adopted ? 'adopted' : 'opened'} PR #${p.number}`);
 
         if (chartRendered) {
           // Not fatal (SPEC §5 step 13): the chart is on the branch either way.
           await progress.run('comment', () => lock.fenced('the chart comment', (fence) =>
-            github(`13/15 comment the chart on PR #${pr.number}`).commentChart({ proposal, prNumber: pr.number, branch, fence })),
+            github(stepSummary('comment', `PR #${pr.number}`)).commentChart({ proposal, prNumber: pr.number, branch, fence })),
           (c) => (c.posted ? 'posted' : 'already posted')).catch((error: unknown) => {
             if (isCancellation(error)) throw error;
             log.warn('chart comment failed; continuing', { error: describeFailure(error) });
@@ -79,7 +80,7 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
         }
 
         const marked = await progress.run('mark_opened', () => lock.fenced('marking the proposal', async (fence) =>
-          markOutcomeOf(await db('14/15 mark the proposal pr_opened (only if still pending)').markProposalOpened({ proposalId, prUrl: pr.url, prNumber: pr.number, branch, fence }))),
+          markOutcomeOf(await db(stepSummary('mark_opened')).markProposalOpened({ proposalId, prUrl: pr.url, prNumber: pr.number, branch, fence }))),
         (m) => (m.outcome === 'already_recorded' ? 'already recorded by an earlier attempt' : m.outcome));
         // `already_recorded`: our own earlier attempt committed the write and lost its answer.
         if (marked.outcome === 'marked' || marked.outcome === 'already_recorded') {
@@ -120,7 +121,7 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
     // Triage in bulk (issue 10): a failed run keeps the step it failed at and names its code, so
     // `OpenPrStep="apply_diff"` or `OpenPrErrorCode="CLONE_FAILED"` finds it. Runs of older
     // versions ended on `release` without a code.
-    if (failedStep !== null && patched(FAILURE_SEARCH_ATTRIBUTES)) upsertSearchAttributes({ OpenPrStep: [failedStep], OpenPrErrorCode: [code] });
+    if (failedStep !== null && patched(FAILURE_SEARCH_ATTRIBUTES)) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.openPrStep, value: failedStep }, { key: SEARCH_ATTRIBUTES.openPrErrorCode, value: code }]);
     // The run fails with the code as its type (SPEC §5), keeping the activity failure as cause.
     if (failure?.type === code) throw error;
     throw ApplicationFailure.create({ type: code, message: detail, nonRetryable: true, cause: error instanceof Error ? error : undefined });

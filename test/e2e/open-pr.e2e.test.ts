@@ -10,7 +10,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { createApp } from '../../api/app.js';
 import { lockStateQuery, repoLockWorkflowId } from '../../domain/lock-contracts.js';
-import { progressQuery, type OpenPrProgress, type OpenPrStep } from '../../domain/open-pr-contracts.js';
+import { OPEN_PR_STEP_TABLE, OPEN_PR_STEPS, progressQuery, stepSummary, type OpenPrProgress, type OpenPrStep } from '../../domain/open-pr-contracts.js';
 import { createLogger } from '../../runtime/logger.js';
 import { createTemporalHandle } from '../../adapters/temporal-client.js';
 import { pushBranch } from '../support/github-sandbox/branches.js';
@@ -113,7 +113,7 @@ describe('open_pr end to end', () => {
     const view = await h.api('GET', `/proposals/${s.proposalId}/open_pr`);
     expect(view.status).toBe(200);
     expect(view.body).toMatchObject({ status: 'completed', workflow_id: res.body.workflow_id, run_id: res.body.run_id, failure: null });
-    expect(view.body.steps.map((x: { status: string }) => x.status)).toEqual(Array(15).fill('completed'));
+    expect(view.body.steps.map((x: { step: string; status: string }) => [x.step, x.status])).toEqual(OPEN_PR_STEPS.map((step) => [step, 'completed']));
     expect(view.body.steps.find((x: { step: string }) => x.step === 'push').attempts).toBe(1);
     expect(view.body.web_ui_url).toBe(`http://localhost:8233/namespaces/relyloop/workflows/${encodeURIComponent(res.body.workflow_id)}/${res.body.run_id}/history`);
 
@@ -130,9 +130,9 @@ describe('open_pr end to end', () => {
     const history = await handle.fetchHistory();
     const summaries = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes)
       .map((e) => JSON.parse(Buffer.from(e.userMetadata?.summary?.data ?? []).toString() || 'null') as string | null);
-    expect(summaries).toHaveLength(14);
-    expect(summaries.every((x) => typeof x === 'string' && x.length > 0)).toBe(true);
-    expect(summaries).toContain(`12/15 open PR ${branch} → main`);
+    // One per step that is an activity, in table order, numbered and labelled from the table.
+    expect(summaries.map((x) => x?.split(':')[0])).toEqual(OPEN_PR_STEP_TABLE.filter((row) => row.activity !== null).map((row) => stepSummary(row.step)));
+    expect(summaries).toContain(stepSummary('open_pr', `${branch} → main`));
 
     // The token is nowhere: history (payloads decoded), the cache (objects inflated), sandbox
     // request bodies, logs, the row. Each scan must have looked at something.

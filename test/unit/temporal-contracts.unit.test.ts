@@ -1,12 +1,22 @@
-// The dev server registers exactly the search attributes the workflows set (temporal-dev.yaml ↔
-// domain/temporal-contracts.ts): one missing there would fail every workflow task that sets it.
+// One definition of the search attributes (domain/temporal-contracts.ts): the dev server registers
+// exactly those, and the README's commands for an external cluster are exactly their rendering. One
+// missing would fail every workflow task that sets it.
 import { expect, test } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
-import { SEARCH_ATTRIBUTE_TYPES } from '../../domain/temporal-contracts.js';
+import { SEARCH_ATTRIBUTES, searchAttributeCreateCommands, searchAttributeDefinitions } from '../../domain/temporal-contracts.js';
+import { devServerArgs, readDevServerSettings } from '../../runtime/dev-server.js';
 
-test('temporal-dev.yaml registers every search attribute of the contract, and no other', async () => {
-  const dev = parse(await readFile(new URL('../../temporal-dev.yaml', import.meta.url), 'utf8')) as { search_attributes: Record<string, string> };
-  expect(dev.search_attributes).toEqual(SEARCH_ATTRIBUTE_TYPES);
-  expect(Object.keys(SEARCH_ATTRIBUTE_TYPES)).toContain('OpenPrErrorCode');
+test('the dev server registers every search attribute of the contract, and no other', async () => {
+  const settings = await readDevServerSettings(new URL('../../temporal-dev.yaml', import.meta.url).pathname);
+  const args = devServerArgs(settings, '/tmp/data');
+  const registered = args.flatMap((arg, i) => (arg === '--search-attribute' ? [args[i + 1]] : []));
+  expect(registered).toEqual(Object.values(SEARCH_ATTRIBUTES).map((key) => `${key.name}=Keyword`));
+  expect(registered).toContain('OpenPrErrorCode=Keyword');
+});
+
+test('README.md lists the command for each, for clusters the service does not launch', async () => {
+  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+  const listed = readme.split('\n').map((line) => line.trim()).filter((line) => line.startsWith('temporal operator search-attribute create'));
+  expect(listed).toEqual(searchAttributeCreateCommands('relyloop'));
+  expect(searchAttributeDefinitions().map((d) => d.type)).toEqual(Array(listed.length).fill('Keyword'));
 });
