@@ -6,7 +6,6 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
 import { AppError, transientTypeOf } from '../domain/errors.js';
 import type { Redactor } from '../domain/redact.js';
-import { GitHubCallError } from './github/errors.js';
 import { tryCurrentContext } from './heartbeat.js';
 import { wrapActivities } from './wrap-activities.js';
 
@@ -17,20 +16,15 @@ export function toApplicationFailure(error: unknown, redactor: Redactor): Applic
       ...(error.nextRetryDelay === undefined ? {} : { nextRetryDelay: error.nextRetryDelay }),
     });
   }
-  if (error instanceof GitHubCallError) {
-    const message = redactor.redactString(error.message);
-    if (!error.retryable && error.code) return ApplicationFailure.create({ type: error.code, message, nonRetryable: true });
-    // Retried by Temporal; a rate limit waits as long as GitHub asked (SPEC §9). Once attempts
-    // run out the workflow reports GITHUB_API_FAILED.
-    return ApplicationFailure.create({
-      type: transientTypeOf('GITHUB_API_FAILED'), message, nonRetryable: false,
-      ...(error.retryAfterMs === undefined ? {} : { nextRetryDelay: error.retryAfterMs }),
-    });
-  }
   if (error instanceof AppError) {
     const message = redactor.redactString(error.message);
-    if (error.retryable) return ApplicationFailure.create({ type: transientTypeOf(error.code), message, nonRetryable: false });
-    return ApplicationFailure.create({ type: error.code, message, nonRetryable: true });
+    if (!error.retryable) return ApplicationFailure.create({ type: error.code, message, nonRetryable: true });
+    // Retried by Temporal; a rate limit waits as long as the service asked (SPEC §9). Once the
+    // retry budget runs out the workflow reports the code itself.
+    return ApplicationFailure.create({
+      type: transientTypeOf(error.code), message, nonRetryable: false,
+      ...(error.retryAfterMs === undefined ? {} : { nextRetryDelay: error.retryAfterMs }),
+    });
   }
   const e = error instanceof Error ? error : new Error(String(error));
   return ApplicationFailure.create({ type: e.name || 'Error', message: redactor.redactString(e.message), nonRetryable: false });

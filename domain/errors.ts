@@ -53,6 +53,12 @@ export interface AppErrorOptions {
   retryable?: boolean;
   /** For VALIDATION_ERROR: the offending field, e.g. `body.config_diff`. */
   field?: string;
+  /** For a retryable failure of a call to a remote service: how long it asked us to wait (a rate limit). */
+  retryAfterMs?: number;
+  /** The HTTP status a remote service answered with, when the failure is its answer. */
+  upstreamStatus?: number;
+  /** What was being done, e.g. `create pull request (acme/config)`. */
+  operation?: string;
   cause?: unknown;
 }
 
@@ -60,13 +66,19 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly field: string | undefined;
+  readonly retryAfterMs: number | undefined;
+  readonly upstreamStatus: number | undefined;
+  readonly operation: string | undefined;
 
-  constructor({ code, message, retryable, field, cause }: AppErrorOptions) {
+  constructor({ code, message, retryable, field, retryAfterMs, upstreamStatus, operation, cause }: AppErrorOptions) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'AppError';
     this.code = code;
     this.retryable = retryable ?? RETRYABLE_CODES.has(code);
     this.field = field;
+    this.retryAfterMs = retryAfterMs;
+    this.upstreamStatus = upstreamStatus;
+    this.operation = operation;
   }
 }
 

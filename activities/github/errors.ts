@@ -1,8 +1,8 @@
-// Classification of GitHub REST failures (SPEC §7, §9). Terminal failures carry a workflow error
-// code; everything else is retryable, and a rate-limit wait too long to sleep through in-process
+// Classification of GitHub REST failures (SPEC §7, §9) into AppErrors. Terminal failures carry
+// their workflow error code; everything else is a retryable GITHUB_API_FAILED, and a rate-limit wait too long to sleep through in-process
 // carries `retryAfterMs` so the activity can fail with Temporal's `nextRetryDelay` instead of
 // holding a worker slot.
-import type { WorkflowErrorCode } from '../../domain/errors.js';
+import { AppError, type WorkflowErrorCode } from '../../domain/errors.js';
 import type { Redactor } from '../../domain/redact.js';
 import { accessHint, classifyTransportFailure } from '../../domain/transport-failures.js';
 
@@ -10,34 +10,6 @@ export type GitHubFailureCode = Extract<WorkflowErrorCode, 'GITHUB_API_FAILED' |
 
 /** GitHub's advice for a secondary rate limit without Retry-After: wait at least a minute. */
 export const SECONDARY_RATE_LIMIT_FALLBACK_MS = 60_000;
-
-export interface GitHubCallErrorOptions {
-  message: string;
-  /** Set for terminal failures only; retryable ones have none. */
-  code?: GitHubFailureCode;
-  retryable: boolean;
-  retryAfterMs?: number;
-  status?: number;
-  operation: string;
-}
-
-export class GitHubCallError extends Error {
-  readonly code: GitHubFailureCode | undefined;
-  readonly retryable: boolean;
-  readonly retryAfterMs: number | undefined;
-  readonly status: number | undefined;
-  readonly operation: string;
-
-  constructor(opts: GitHubCallErrorOptions) {
-    super(opts.message);
-    this.name = 'GitHubCallError';
-    this.code = opts.code;
-    this.retryable = opts.retryable;
-    this.retryAfterMs = opts.retryAfterMs;
-    this.status = opts.status;
-    this.operation = opts.operation;
-  }
-}
 
 /** The parts of an Octokit RequestError (or a network error) the classification reads. */
 export interface FailureFacts {
@@ -69,27 +41,27 @@ export function rateLimitWaitMs(facts: FailureFacts, kind: RateLimitKind, nowMs:
   return SECONDARY_RATE_LIMIT_FALLBACK_MS;
 }
 
-/** Turns any failure of `operation` into a GitHubCallError with a redacted message. */
-export function classifyGitHubFailure(error: unknown, operation: string, redactor: Redactor, nowMs: number): GitHubCallError {
-  if (error instanceof GitHubCallError) return error;
+/** Turns any failure of `operation` into an AppError with a redacted message. */
+export function classifyGitHubFailure(error: unknown, operation: string, redactor: Redactor, nowMs: number): AppError {
+  if (error instanceof AppError) return error;
   const facts = factsOf(error);
   const text = (detail: string) => redactor.redactString(`GitHub ${operation} failed: ${detail}`);
   const status = facts.status;
   const kind = rateLimitKind(facts);
   if (kind !== null) {
     const retryAfterMs = rateLimitWaitMs(facts, kind, nowMs);
-    return new GitHubCallError({ message: text(`${status} rate limited (${kind}); retry in ${Math.ceil(retryAfterMs / 1000)} s: ${facts.message}`), retryable: true, retryAfterMs, status, operation });
+    return new AppError({ code: 'GITHUB_API_FAILED', message: text(`${status} rate limited (${kind}); retry in ${Math.ceil(retryAfterMs / 1000)} s: ${facts.message}`), retryable: true, retryAfterMs, upstreamStatus: status, operation });
   }
   // The one transport classification (domain/transport-failures.ts). Octokit reports network
   // errors and its per-attempt timeout as status 500: transient, like 5xx and anything unexpected.
   const failure = classifyTransportFailure({ status, code: facts.code });
-  if (failure === 'transient') return new GitHubCallError({ message: text(`${status ?? 'network'} ${facts.message}`), retryable: true, status, operation });
+  if (failure === 'transient') return new AppError({ code: 'GITHUB_API_FAILED', message: text(`${status ?? 'network'} ${facts.message}`), retryable: true, upstreamStatus: status, operation });
   // GitHub answers 404, never 403, for a private repository the token cannot see: on calls that
   // name the repository that is an access problem, and the message says which one is likely.
   if (failure === 'auth' || failure === 'not_found') {
-    return new GitHubCallError({ message: text(`${status} ${facts.message}; ${accessHint(status, 'api')}`), code: 'GITHUB_AUTH_FAILED', retryable: false, status, operation });
+    return new AppError({ code: 'GITHUB_AUTH_FAILED', message: text(`${status} ${facts.message}; ${accessHint(status, 'api')}`), retryable: false, upstreamStatus: status, operation });
   }
-  return new GitHubCallError({ message: text(`${status} ${facts.message}`), code: 'GITHUB_API_FAILED', retryable: false, status, operation });
+  return new AppError({ code: 'GITHUB_API_FAILED', message: text(`${status} ${facts.message}`), retryable: false, upstreamStatus: status, operation });
 }
 
 function factsOf(error: unknown): FailureFacts {

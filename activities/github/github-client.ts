@@ -1,8 +1,9 @@
 // GitHubClient (STYLE.md §5): the product's narrow view of GitHub's REST API for one repository.
-// Every text sent is redacted first (SPEC §6); every failure is a GitHubCallError (errors.ts).
+// Every text sent is redacted first (SPEC §6); every failure is an AppError (errors.ts).
 import type { Redactor } from '../../domain/redact.js';
 import { tryCurrentContext } from '../heartbeat.js';
-import { GitHubCallError, classifyGitHubFailure } from './errors.js';
+import { AppError } from '../../domain/errors.js';
+import { classifyGitHubFailure } from './errors.js';
 import { createOctokit, type GitHubLimiterOptions, type GitHubOctokit, type OctokitLog } from './octokit-client.js';
 
 export interface PullRequestRef {
@@ -101,9 +102,9 @@ class OctokitGitHubClient implements GitHubClient {
         if (!isHeadInvalid(error)) throw this.classify(error, 'create pull request');
         const elapsed = Date.now() - started;
         if (elapsed >= waitMs) {
-          throw new GitHubCallError({
+          throw new AppError({
             message: this.opts.redactor.redactString(`GitHub create pull request (${this.opts.owner}/${this.opts.repo}) failed: 422 head ${input.head} is still invalid ${Math.round(elapsed / 1000)} s after the push (the branch is gone or GitHub cannot see it)`),
-            code: 'GITHUB_API_FAILED', retryable: false, status: 422, operation: 'create pull request',
+            code: 'GITHUB_API_FAILED', retryable: false, upstreamStatus: 422, operation: 'create pull request',
           });
         }
         // The branch was pushed a moment ago (step 11); GitHub's API may not see it yet.
@@ -114,7 +115,7 @@ class OctokitGitHubClient implements GitHubClient {
     const open = await this.findOpenPullRequest(input.head);
     if (open === null) {
       // Closed between GitHub's answer and our lookup: a later attempt can create it.
-      throw new GitHubCallError({ message: `GitHub reported an open pull request for ${input.head} but none was found`, retryable: true, status: 422, operation: 'create pull request' });
+      throw new AppError({ code: 'GITHUB_API_FAILED', message: `GitHub reported an open pull request for ${input.head} but none was found`, retryable: true, upstreamStatus: 422, operation: 'create pull request' });
     }
     return { ...open, adopted: true };
   }
@@ -177,7 +178,7 @@ class OctokitGitHubClient implements GitHubClient {
     }
   }
 
-  private classify(error: unknown, operation: string): GitHubCallError {
+  private classify(error: unknown, operation: string): AppError {
     return classifyGitHubFailure(error, `${operation} (${this.opts.owner}/${this.opts.repo})`, this.opts.redactor, (this.opts.now ?? Date.now)());
   }
 }

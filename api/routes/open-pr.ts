@@ -9,6 +9,7 @@ import { OPEN_PR_WORKFLOW, type OpenPrInput } from '../../domain/open-pr-contrac
 import { SEARCH_ATTRIBUTES } from '../../domain/temporal-contracts.js';
 import { openPrWorkflowId } from '../../domain/workflow-ids.js';
 import { checkSecretFile } from '../../adapters/secrets.js';
+import { isTemporalUnavailable } from '../../adapters/temporal-client.js';
 import { describeLatestOpenPrRun } from '../open-pr-status.js';
 import { defineRoute, type RouteSpec } from '../route.js';
 import { idParams } from '../schemas/common.js';
@@ -20,11 +21,6 @@ export const OPEN_PR_MESSAGE = 'Opening the pull request; follow it with GET /ap
 const queueUnavailable = (cause: unknown) =>
   new AppError({ code: 'QUEUE_UNAVAILABLE', message: 'the workflow service (Temporal) cannot be reached; try again', cause });
 
-/** Connection-level failures (not a rejection of our request) mean the queue is unavailable. */
-function isUnreachable(error: unknown): boolean {
-  const text = `${(error as { name?: string }).name ?? ''} ${(error as Error).message ?? ''}`;
-  return /ServiceError|UNAVAILABLE|DEADLINE_EXCEEDED|ECONNREFUSED|connect|Connection|transport/i.test(text);
-}
 
 export function openPrRoutes(ctx: RouteContext): RouteSpec[] {
   const tag = 'proposals';
@@ -69,8 +65,8 @@ export function openPrRoutes(ctx: RouteContext): RouteSpec[] {
             }));
           runId = handle.firstExecutionRunId;
         } catch (error) {
-          if (isUnreachable(error)) throw queueUnavailable(error);
-          throw error;
+          if (isTemporalUnavailable(error)) throw queueUnavailable(error);
+          throw error; // a 500 with a request id; the error middleware logs it
         }
         return { proposal_id: proposal.id, status: 'pending' as const, workflow_id: workflowId, run_id: runId, message: OPEN_PR_MESSAGE };
       },
@@ -87,7 +83,7 @@ export function openPrRoutes(ctx: RouteContext): RouteSpec[] {
         try {
           view = await describeLatestOpenPrRun(ctx.temporal, params.id, ctx.config.temporalUiUrl);
         } catch (error) {
-          if (isUnreachable(error)) throw queueUnavailable(error);
+          if (isTemporalUnavailable(error)) throw queueUnavailable(error);
           throw error;
         }
         if (!view) throw new AppError({ code: 'PROPOSAL_NOT_FOUND', message: `proposal ${params.id} has no open-PR run yet` });

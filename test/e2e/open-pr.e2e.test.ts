@@ -319,6 +319,28 @@ describe('open_pr end to end', () => {
     }
   }, 60_000);
 
+  test('11b. a Temporal that answers with a fault to fix (a missing namespace) is a 500 with a request id, not a 503', async () => {
+    const s = await seedProposal(h);
+    const wrongNamespace = createTemporalHandle(h.env.address, 'no-such-namespace');
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'error', redactor: h.redactor, destination: { write: (line: string) => { lines.push(line); } } });
+    const app = createApp({ config: h.config, db: h.db, temporal: wrongNamespace, logger, apiToken: h.apiToken });
+    const server = await new Promise<Server>((resolve) => { const x = app.listen(0, '127.0.0.1', () => resolve(x)); });
+    try {
+      const { port } = server.address() as { port: number };
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/proposals/${s.proposalId}/open_pr`, { method: 'POST', headers: { authorization: `Bearer ${h.apiToken}` } });
+      expect(res.status).toBe(500);
+      const detail = ((await res.json()) as { detail: { error_code: string; request_id: string } }).detail;
+      expect(detail).toMatchObject({ error_code: 'INTERNAL_ERROR', request_id: expect.any(String) });
+      expect(lines.some((l) => l.includes(detail.request_id) && /no-such-namespace|not found/i.test(l))).toBe(true);
+      expect(await row(s)).toMatchObject({ status: 'pending', prOpenError: null });
+      expect(await runsOf(s.proposalId)).toEqual([]);
+    } finally {
+      server.close();
+      await wrongNamespace.close().catch(() => undefined);
+    }
+  }, 60_000);
+
   test('12. a cancelled run stops its running step, then releases the lock; it records no error and the view keeps the step\'s attempts', async () => {
     const s = await seedProposal(h);
     const held = holdPrCreation(s);

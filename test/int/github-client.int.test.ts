@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { Redactor } from '../../domain/redact.js';
 import { isRepoUrlProblem, parseGitHubRepoUrl } from '../../domain/github-url.js';
 import { createGitHubClient, type GitHubClient } from '../../activities/github/github-client.js';
-import { GitHubCallError } from '../../activities/github/errors.js';
+import { AppError } from '../../domain/errors.js';
 import type { GitHubLimiterOptions } from '../../activities/github/octokit-client.js';
 import { startGitHubSandbox, type GitHubSandbox } from '../support/github-sandbox/index.js';
 import { pushBranch } from '../support/github-sandbox/branches.js';
@@ -22,10 +22,10 @@ function client(overrides: { token?: string; limiter?: GitHubLimiterOptions } = 
 }
 const branch = (name: string) => pushBranch(sandbox, { owner: OWNER, repo: REPO, token: TOKEN, branch: name });
 const pr = (head: string) => ({ head, base: 'main', title: `RelyLoop: ${head}`, body: 'body' });
-async function failure(promise: Promise<unknown>): Promise<GitHubCallError> {
+async function failure(promise: Promise<unknown>): Promise<AppError> {
   const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error).toBeInstanceOf(GitHubCallError);
-  return error as GitHubCallError;
+  expect(error).toBeInstanceOf(AppError);
+  return error as AppError;
 }
 const pullPosts = () => sandbox.requests.filter((r) => r.method === 'POST' && r.path === `/api/v3/repos/${OWNER}/${REPO}/pulls`);
 const SECONDARY = { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: 'https://docs.github.com/rest' };
@@ -123,7 +123,7 @@ describe('rate limits (SPEC §9)', () => {
     const error = await failure(client().getRepository());
     // The smallest wait in the table is 60 s: far less means the client did not sleep.
     expect(Date.now() - started).toBeLessThan(30_000);
-    expect(error).toMatchObject({ retryable: true, code: undefined, status });
+    expect(error).toMatchObject({ retryable: true, code: 'GITHUB_API_FAILED', upstreamStatus: status });
     expect(error.retryAfterMs).toBeGreaterThanOrEqual(min);
     expect(error.retryAfterMs).toBeLessThanOrEqual(max);
   });
@@ -134,19 +134,19 @@ describe('error classes', () => {
     ['401 (wrong token)', { token: 'ghp_wrongToken0123456789abcdefghijklmnopqr' }, undefined, 'GITHUB_AUTH_FAILED', false, 401, 1],
     ['403 that is not a rate limit', {}, { status: 403, body: { message: 'Resource not accessible by integration' } }, 'GITHUB_AUTH_FAILED', false, 403, 1],
     ['404', {}, { status: 404, body: { message: 'Not Found' } }, 'GITHUB_AUTH_FAILED', false, 404, 1],
-    ['502 on every attempt (1 + 2 retries)', {}, { status: 502, body: { message: 'Bad Gateway' } }, undefined, true, 502, 3],
+    ['502 on every attempt (1 + 2 retries)', {}, { status: 502, body: { message: 'Bad Gateway' } }, 'GITHUB_API_FAILED', true, 502, 3],
   ])('%s', async (_label, overrides, fault, code, retryable, status, attempts) => {
     if (fault !== undefined) sandbox.injectFaults({ method: 'GET', path: /\/repos\/acme\/configs$/, faults: [fault, fault, fault, fault] });
     const before = sandbox.requests.length;
     const error = await failure(client(overrides).getRepository());
-    expect(error).toMatchObject({ code, retryable, status });
+    expect(error).toMatchObject({ code, retryable, upstreamStatus: status });
     expect(sandbox.requests.slice(before)).toHaveLength(attempts);
     expect(error.message).not.toContain(TOKEN);
   });
 
   test('a connection reset on every attempt is retryable', async () => {
     sandbox.injectFaults({ method: 'GET', path: /\/repos\/acme\/configs$/, faults: [{ reset: true }, { reset: true }, { reset: true }] });
-    expect(await failure(client().getRepository())).toMatchObject({ retryable: true, code: undefined });
+    expect(await failure(client().getRepository())).toMatchObject({ retryable: true, code: 'GITHUB_API_FAILED' });
   });
 
   test('a failure message quoting the token is redacted', async () => {

@@ -3,7 +3,6 @@ import { describe, expect, test } from '@jest/globals';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { toApplicationFailure, withFailureConversion } from '../../activities/failures.js';
-import { GitHubCallError } from '../../activities/github/errors.js';
 import { AppError, terminalCodeOf, WORKFLOW_ERROR_CODES } from '../../domain/errors.js';
 import { Redactor } from '../../domain/redact.js';
 import { NON_RETRYABLE_TYPES } from '../../workflows/open-pr.js';
@@ -15,9 +14,9 @@ describe('toApplicationFailure', () => {
   test.each([
     ['terminal AppError', new AppError({ code: 'BRANCH_EXISTS', message: 'branch x exists' }), { type: 'BRANCH_EXISTS', nonRetryable: true }],
     ['retryable AppError (502 during clone)', new AppError({ code: 'CLONE_FAILED', retryable: true, message: 'HTTP 502' }), { type: 'CLONE_FAILED_TRANSIENT', nonRetryable: false }],
-    ['terminal GitHub failure', new GitHubCallError({ message: 'Bad credentials', code: 'GITHUB_AUTH_FAILED', retryable: false, operation: 'pulls.create' }), { type: 'GITHUB_AUTH_FAILED', nonRetryable: true }],
-    ['GitHub 5xx', new GitHubCallError({ message: 'Server Error', retryable: true, status: 502, operation: 'pulls.create' }), { type: 'GITHUB_API_FAILED_TRANSIENT', nonRetryable: false, nextRetryDelay: undefined }],
-    ['GitHub rate limit with a long wait', new GitHubCallError({ message: 'secondary rate limit', retryable: true, retryAfterMs: 60_000, status: 403, operation: 'pulls.create' }), { type: 'GITHUB_API_FAILED_TRANSIENT', nonRetryable: false, nextRetryDelay: 60_000 }],
+    ['terminal GitHub failure', new AppError({ code: 'GITHUB_AUTH_FAILED', message: 'Bad credentials', retryable: false, operation: 'pulls.create' }), { type: 'GITHUB_AUTH_FAILED', nonRetryable: true }],
+    ['GitHub 5xx', new AppError({ code: 'GITHUB_API_FAILED', message: 'Server Error', retryable: true, upstreamStatus: 502, operation: 'pulls.create' }), { type: 'GITHUB_API_FAILED_TRANSIENT', nonRetryable: false, nextRetryDelay: undefined }],
+    ['GitHub rate limit with a long wait', new AppError({ code: 'GITHUB_API_FAILED', message: 'secondary rate limit', retryable: true, retryAfterMs: 60_000, upstreamStatus: 403, operation: 'pulls.create' }), { type: 'GITHUB_API_FAILED_TRANSIENT', nonRetryable: false, nextRetryDelay: 60_000 }],
     ['unexpected error', new TypeError('boom'), { type: 'TypeError', nonRetryable: false }],
   ])('%s', (_name, error, expected) => {
     const failure = toApplicationFailure(error, redactor);

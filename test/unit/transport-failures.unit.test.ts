@@ -70,11 +70,11 @@ describe('the GitHub adapter', () => {
     ['401', restError(401, 'Bad credentials'), { code: 'GITHUB_AUTH_FAILED', retryable: false }],
     ['404', restError(404), { code: 'GITHUB_AUTH_FAILED', retryable: false }],
     ['422', restError(422), { code: 'GITHUB_API_FAILED', retryable: false }],
-    ['408', restError(408), { code: undefined, retryable: true }],
-    ['502', restError(502), { code: undefined, retryable: true }],
-    ['Octokit network error (status 500)', restError(500, 'fetch failed'), { code: undefined, retryable: true }],
-    ['a bare network error', nodeError('ECONNRESET', 'socket hang up'), { code: undefined, retryable: true }],
-    ['an abort (per-attempt timeout)', Object.assign(new Error('This operation was aborted'), { name: 'AbortError' }), { code: undefined, retryable: true }],
+    ['408', restError(408), { code: 'GITHUB_API_FAILED', retryable: true }],
+    ['502', restError(502), { code: 'GITHUB_API_FAILED', retryable: true }],
+    ['Octokit network error (status 500)', restError(500, 'fetch failed'), { code: 'GITHUB_API_FAILED', retryable: true }],
+    ['a bare network error', nodeError('ECONNRESET', 'socket hang up'), { code: 'GITHUB_API_FAILED', retryable: true }],
+    ['an abort (per-attempt timeout)', Object.assign(new Error('This operation was aborted'), { name: 'AbortError' }), { code: 'GITHUB_API_FAILED', retryable: true }],
   ])('%s', (_name, error, expected) => {
     expect(classifyGitHubFailure(error, 'op', new Redactor(), 0)).toMatchObject(expected);
   });
