@@ -3,6 +3,7 @@
 // target must be a regular file. Every loaded secret is registered with the Redactor.
 import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { isStrictlyInside } from '../domain/paths.js';
 import type { Redactor } from '../domain/redact.js';
 
 export const SECRET_REF_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
@@ -16,11 +17,6 @@ export class SecretError extends Error {
   }
 }
 
-function isInside(dir: string, file: string): boolean {
-  const rel = path.relative(dir, file);
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
-}
-
 /** Resolves and checks the file of `ref` without reading it. */
 export async function checkSecretFile(secretsDir: string, ref: string): Promise<{ status: SecretStatus; file?: string }> {
   if (!SECRET_REF_PATTERN.test(ref)) return { status: 'invalid_ref' };
@@ -32,7 +28,7 @@ export async function checkSecretFile(secretsDir: string, ref: string): Promise<
   } catch {
     return { status: 'missing' };
   }
-  if (!isInside(dir, file)) return { status: 'outside_secrets_dir' };
+  if (!isStrictlyInside(dir, file)) return { status: 'outside_secrets_dir' };
   const info = await stat(file);
   if (!info.isFile()) return { status: 'not_regular_file' };
   if (info.size === 0) return { status: 'empty', file };

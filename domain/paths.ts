@@ -1,6 +1,20 @@
 // Path rules of SPEC §6. config_path and template names end up in git tree paths and local file
 // paths, so they are validated by shape here; containment on tree entries and local paths is
-// checked again where those are resolved.
+// checked again where those are resolved, with `isStrictlyInside`.
+import path from 'node:path';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A uuid (any version), the only shape of id that may name a local file or directory. */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+/** True when `candidate` resolves to a path below `root` (not `root` itself, not outside it). */
+export function isStrictlyInside(root: string, candidate: string): boolean {
+  const relative = path.relative(path.resolve(root), path.resolve(candidate));
+  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+}
 
 export const CONFIG_PATH_PATTERN = /^[A-Za-z0-9_./-]+$/;
 export const TEMPLATE_NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;

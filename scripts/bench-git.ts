@@ -10,8 +10,8 @@ import path from 'node:path';
 import { createGitRepoCache, type RepoTarget } from '../activities/git/repo-cache.js';
 import { createBranchName } from '../domain/branch-names.js';
 import { Redactor } from '../domain/redact.js';
-import { startGitHubSandbox, type GitHubSandbox } from '../test/support/github-sandbox/index.js';
-import { assertGit, isolatedGitEnv } from '../test/support/github-sandbox/git-cli.js';
+import { startGitHubSandbox, type GitHubSandbox } from '../sandbox/index.js';
+import { assertGit, isolatedGitEnv } from '../sandbox/git-cli.js';
 
 const TOKEN = `ghp_${'BenchToken'.padEnd(36, 'z')}`;
 const PARAMS_PATH = 'clusters/prod/products.params.json';

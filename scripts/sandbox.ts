@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../domain/config.js';
-import { startGitHubSandbox } from '../test/support/github-sandbox/index.js';
+import { startGitHubSandbox } from '../sandbox/index.js';
 
 const config = loadConfig();
 const port = Number(process.argv[2] ?? 8787);

@@ -4,20 +4,16 @@
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../domain/errors.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isStrictlyInside, isUuid } from '../../domain/paths.js';
 
 function assertInside(root: string, candidate: string): string {
-  const relative = path.relative(root, candidate);
-  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) {
-    throw new AppError({ code: 'CLONE_FAILED', message: 'repo cache path escapes the cache dir' });
-  }
+  if (!isStrictlyInside(root, candidate)) throw new AppError({ code: 'CLONE_FAILED', message: 'repo cache path escapes the cache dir' });
   return candidate;
 }
 
 /** The git dir of one config repo's cache. Throws CLONE_FAILED for a non-uuid id. */
 export function assertCacheGitdir(cacheRoot: string, configRepoId: string): string {
-  if (!UUID.test(configRepoId)) {
+  if (!isUuid(configRepoId)) {
     throw new AppError({ code: 'CLONE_FAILED', message: 'config repo id must be a uuid to name its cache dir' });
   }
   const root = path.resolve(cacheRoot);

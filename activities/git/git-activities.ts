@@ -5,6 +5,7 @@ import path from 'node:path';
 import { chartFilePath } from '../../domain/branch-names.js';
 import { createCommitMessage } from '../../domain/commit-message.js';
 import { AppError } from '../../domain/errors.js';
+import { isUuid } from '../../domain/paths.js';
 import { tryApplyConfigDiff } from '../../domain/params-diff.js';
 import { tryRenderChart } from '../chart/render-chart.js';
 import { resolveRepoAccess, type RepoAccessDeps } from '../repo-access.js';
@@ -30,15 +31,13 @@ async function sweepOldCharts(dir: string): Promise<void> {
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export function createGitActivities(deps: GitActivityDeps): GitActivities {
   const target = async (repo: ConfigRepoRef): Promise<RepoTarget> => {
     const { ref, token } = await resolveRepoAccess(deps, repo);
     return { configRepoId: repo.configRepoId, gitUrl: ref.gitUrl, token, baseBranch: repo.baseBranch };
   };
   const chartPathFor = (proposalId: string) => {
-    if (!UUID.test(proposalId)) throw new AppError({ code: 'VALIDATION_ERROR', message: 'proposal id is not a uuid' });
+    if (!isUuid(proposalId)) throw new AppError({ code: 'VALIDATION_ERROR', message: 'proposal id is not a uuid' });
     return path.join(deps.chartDir, `${proposalId}.png`);
   };
   const render = deps.renderChart ?? tryRenderChart;

@@ -42,7 +42,7 @@ function branchProtected(branch: string, reason: string, remoteMessages: string[
   });
 }
 
-async function tryRemoteTip(input: PushBranchInput): Promise<string | undefined> {
+async function readRemoteTip(input: PushBranchInput): Promise<string | undefined> {
   const ref = `refs/heads/${input.branch}`;
   const refs = await git.listServerRefs({ http: input.http, url: input.url, onAuth: input.onAuth, prefix: ref, protocolVersion: 2 });
   return refs.find((r) => r.ref === ref)?.oid;
@@ -76,7 +76,7 @@ export async function pushBranchCreateOnly(input: PushBranchInput): Promise<Push
     }
     if (error instanceof Errors.GitPushError || error instanceof Errors.PushRejectedError) {
       // Rejected ref update: tell the race (branch appeared meanwhile) from other refusals.
-      const tip = await tryRemoteTip(input).catch(() => undefined);
+      const tip = await readRemoteTip(input).catch(() => undefined);
       if (tip === commit) return 'already-on-remote';
       const reason = redactor.redactString(error.message.replace(/\s+/g, ' ').trim());
       if (tip !== undefined) throw branchExists(branch, `the server rejected the create: ${reason}`);

@@ -14,7 +14,7 @@ import { assertBranchName, assertCacheGitdir, createStagingGitdir } from './cach
 import { isServerOrNetworkFailure, toGitTransferError } from './git-errors.js';
 import { createGitHttpClient } from './git-http-client.js';
 import { pushBranchCreateOnly, type PushOutcome } from './push-branch.js';
-import { tryReadBlobAtPath, writeFilesToTree, type FileWrite } from './tree-files.js';
+import { readBlobAtPath, writeFilesToTree, type FileWrite } from './tree-files.js';
 
 export type { PushOutcome } from './push-branch.js';
 export type { FileWrite } from './tree-files.js';
@@ -198,7 +198,7 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
       const problem = tryConfigPathProblem(configPath) ?? tryTemplateNameProblem(templateName);
       if (problem !== undefined) throw new AppError({ code: 'CONFIG_PATH_INVALID', message: problem });
       const filePath = paramsFilePath(configPath, templateName);
-      const blob = await tryReadBlobAtPath({ gitdir, cache: {} }, commit, filePath);
+      const blob = await readBlobAtPath({ gitdir, cache: {} }, commit, filePath);
       if (!blob.ok) throw new AppError({ code: blob.code, message: blob.message });
       let text: string;
       try {

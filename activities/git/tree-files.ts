@@ -26,7 +26,7 @@ function describeMode(mode: string): string {
  * Walks `filePath` from the commit's root tree. Modes are checked before any blob is read: a
  * symlink's blob is its target text and would otherwise read like a file (SPEC §6).
  */
-export async function tryReadBlobAtPath(store: ObjectStore, commitOid: string, filePath: string): Promise<BlobAtPath> {
+export async function readBlobAtPath(store: ObjectStore, commitOid: string, filePath: string): Promise<BlobAtPath> {
   const { gitdir, cache } = store;
   const { commit } = await git.readCommit({ fs, gitdir, cache, oid: commitOid });
   const segments = filePath.split('/');

@@ -22,14 +22,7 @@ export interface IssueComment {
   url: string;
 }
 
-export interface RepositoryInfo {
-  fullName: string;
-  defaultBranch: string;
-  canPush: boolean;
-}
-
 export interface GitHubClient {
-  getRepository(): Promise<RepositoryInfo>;
   createOrAdoptPullRequest(input: { head: string; base: string; title: string; body: string }): Promise<PullRequestRef>;
   findOpenPullRequest(head: string): Promise<PullRequestRef | null>;
   listComments(issueNumber: number): Promise<IssueComment[]>;
@@ -81,11 +74,6 @@ class OctokitGitHubClient implements GitHubClient {
     };
     this.octokit = createOctokit({ apiBaseUrl: opts.apiBaseUrl, token: opts.token, limiter: opts.limiter, log });
     this.repoParams = { owner: opts.owner, repo: opts.repo };
-  }
-
-  async getRepository(): Promise<RepositoryInfo> {
-    const { data } = await this.call('GET repository', () => this.octokit.rest.repos.get(this.repoParams));
-    return { fullName: data.full_name, defaultBranch: data.default_branch, canPush: data.permissions?.push === true };
   }
 
   async createOrAdoptPullRequest(input: { head: string; base: string; title: string; body: string }): Promise<PullRequestRef> {

@@ -14,7 +14,7 @@ import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio
 import type { WorkflowErrorCode } from '../../domain/errors.js';
 import { progressQuery } from '../../domain/open-pr-contracts.js';
 import { base64Forms } from '../../domain/redact.js';
-import { pushBranch } from '../support/github-sandbox/branches.js';
+import { pushBranch } from '../../sandbox/branches.js';
 import { git, tryRevParse } from '../support/git-cli.js';
 import { leakFormsOf, scanGitDir, scanHistory, scanTexts } from '../support/leak-scan.js';
 import { GH_TOKEN, OWNER, startOpenPrHarness, type OpenPrHarness } from '../support/open-pr-harness.js';

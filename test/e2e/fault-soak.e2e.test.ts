@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { OWNER, startOpenPrHarness, type OpenPrHarness } from '../support/open-pr-harness.js';
 import { seedProposal, type Seeded } from '../support/open-pr-fixtures.js';
 import { expectOnePrOpen } from '../support/pr-outcome.js';
-import type { Fault } from '../support/github-sandbox/index.js';
+import type { Fault } from '../../sandbox/index.js';
 import { progressQuery } from '../../domain/open-pr-contracts.js';
 
 const REPOS = 3;

@@ -13,7 +13,7 @@ import { lockStateQuery, repoLockWorkflowId } from '../../domain/lock-contracts.
 import { OPEN_PR_STEP_TABLE, OPEN_PR_STEPS, progressQuery, stepSummary, type OpenPrProgress, type OpenPrStep } from '../../domain/open-pr-contracts.js';
 import { createLogger } from '../../runtime/logger.js';
 import { createTemporalHandle } from '../../adapters/temporal-client.js';
-import { pushBranch } from '../support/github-sandbox/branches.js';
+import { pushBranch } from '../../sandbox/branches.js';
 import { freePort } from '../support/ports.js';
 import { tryRevParse } from '../support/git-cli.js';
 import { OPEN_PR_MESSAGE } from '../../api/routes/open-pr.js';

@@ -7,8 +7,8 @@ import { isRepoUrlProblem, parseGitHubRepoUrl } from '../../domain/github-url.js
 import { createGitHubClient, type GitHubClient } from '../../activities/github/github-client.js';
 import { AppError } from '../../domain/errors.js';
 import type { GitHubLimiterOptions } from '../../activities/github/octokit-client.js';
-import { startGitHubSandbox, type GitHubSandbox } from '../support/github-sandbox/index.js';
-import { pushBranch } from '../support/github-sandbox/branches.js';
+import { startGitHubSandbox, type GitHubSandbox } from '../../sandbox/index.js';
+import { pushBranch } from '../../sandbox/branches.js';
 
 const TOKEN = 'ghp_clientTestToken0123456789abcdefghijklmn';
 const OWNER = 'acme';
@@ -74,7 +74,8 @@ describe('GitHub Enterprise layout and pacing', () => {
     if (isRepoUrlProblem(ref)) throw new Error(ref.message);
     expect(ref.apiBaseUrl).toBe(sandbox.apiBaseUrl);
     const gh = createGitHubClient({ apiBaseUrl: ref.apiBaseUrl, token: TOKEN, owner: ref.owner, repo: ref.repo, redactor: new Redactor(), limiter: FAST });
-    expect(await gh.getRepository()).toEqual({ fullName: 'acme/configs', defaultBranch: 'main', canPush: true });
+    expect(await gh.findOpenPullRequest('relyloop/no-such-branch')).toBeNull();
+    expect(sandbox.requests.at(-1)?.path).toBe('/api/v3/repos/acme/configs/pulls');
   });
 
   test('writes through one client are spaced by the write limiter', async () => {
@@ -119,8 +120,8 @@ describe('rate limits (SPEC §9)', () => {
     ['403 primary, reset in an hour', 403, () => ({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + 3600) }), { message: 'API rate limit exceeded for user ID 1.' }, 3_599_000, 3_602_000],
   ])('%s surfaces as retryable with the wait, without sleeping', async (_label, status, headers, body, min, max) => {
     const started = Date.now();
-    sandbox.injectFaults({ method: 'GET', path: /\/repos\/acme\/configs$/, faults: [{ status, headers: headers(), body }] });
-    const error = await failure(client().getRepository());
+    sandbox.injectFaults({ method: 'GET', path: /\/repos\/acme\/configs\/pulls$/, faults: [{ status, headers: headers(), body }] });
+    const error = await failure(client().findOpenPullRequest('relyloop/no-such-branch'));
     // The smallest wait in the table is 60 s: far less means the client did not sleep.
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(error).toMatchObject({ retryable: true, code: 'GITHUB_API_FAILED', upstreamStatus: status });
@@ -136,22 +137,22 @@ describe('error classes', () => {
     ['404', {}, { status: 404, body: { message: 'Not Found' } }, 'GITHUB_AUTH_FAILED', false, 404, 1],
     ['502 on every attempt (1 + 2 retries)', {}, { status: 502, body: { message: 'Bad Gateway' } }, 'GITHUB_API_FAILED', true, 502, 3],
   ])('%s', async (_label, overrides, fault, code, retryable, status, attempts) => {
-    if (fault !== undefined) sandbox.injectFaults({ method: 'GET', path: /\/repos\/acme\/configs$/, faults: [fault, fault, fault, fault] });
+    if (fault !== undefined) sandbox.injectFaults({ method: 'GET', path: /\/repos\/acme\/configs\/pulls$/, faults: [fault, fault, fault, fault] });
     const before = sandbox.requests.length;
-    const error = await failure(client(overrides).getRepository());
+    const error = await failure(client(overrides).findOpenPullRequest('relyloop/no-such-branch'));
     expect(error).toMatchObject({ code, retryable, upstreamStatus: status });
     expect(sandbox.requests.slice(before)).toHaveLength(attempts);
     expect(error.message).not.toContain(TOKEN);
   });
 
   test('a connection reset on every attempt is retryable', async () => {
-    sandbox.injectFaults({ method: 'GET', path: /\/repos\/acme\/configs$/, faults: [{ reset: true }, { reset: true }, { reset: true }] });
-    expect(await failure(client().getRepository())).toMatchObject({ retryable: true, code: 'GITHUB_API_FAILED' });
+    sandbox.injectFaults({ method: 'GET', path: /\/repos\/acme\/configs\/pulls$/, faults: [{ reset: true }, { reset: true }, { reset: true }] });
+    expect(await failure(client().findOpenPullRequest('relyloop/no-such-branch'))).toMatchObject({ retryable: true, code: 'GITHUB_API_FAILED' });
   });
 
   test('a failure message quoting the token is redacted', async () => {
-    sandbox.injectFaults({ method: 'GET', path: /\/repos\/acme\/configs$/, faults: [{ status: 422, body: { message: `token ${TOKEN} is odd` } }] });
-    const error = await failure(client().getRepository());
+    sandbox.injectFaults({ method: 'GET', path: /\/repos\/acme\/configs\/pulls$/, faults: [{ status: 422, body: { message: `token ${TOKEN} is odd` } }] });
+    const error = await failure(client().findOpenPullRequest('relyloop/no-such-branch'));
     expect(error.message).toContain('[REDACTED-GH-TOKEN]');
     expect(error.message).not.toContain(TOKEN);
   });

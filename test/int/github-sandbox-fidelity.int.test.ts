@@ -7,8 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { startGitHubSandbox, type GitHubSandbox } from '../support/github-sandbox/index.js';
-import { pushBranch } from '../support/github-sandbox/branches.js';
+import { startGitHubSandbox, type GitHubSandbox } from '../../sandbox/index.js';
+import { pushBranch } from '../../sandbox/branches.js';
 
 const run = promisify(execFile);
 const OWNER_TOKEN = 'ghs_fidelityOwner0123456789abcdefghijklmn';

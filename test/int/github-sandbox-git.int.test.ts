@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import * as fs from 'node:fs';
-import { startGitHubSandbox, type GitHubSandbox } from '../support/github-sandbox/index.js';
+import { startGitHubSandbox, type GitHubSandbox } from '../../sandbox/index.js';
 
 const run = promisify(execFile);
 const TOKEN = 'ghp_sandboxGitToken0123456789abcdefghijklmn';

@@ -1,8 +1,8 @@
 // The sandbox's REST side: GitHub's status codes and messages, the OpenAPI check, faults.
 import { describe, test, expect, beforeAll, afterAll, afterEach } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { startGitHubSandbox, type GitHubSandbox } from '../support/github-sandbox/index.js';
-import { pushBranch } from '../support/github-sandbox/branches.js';
+import { startGitHubSandbox, type GitHubSandbox } from '../../sandbox/index.js';
+import { pushBranch } from '../../sandbox/branches.js';
 
 const TOKEN = 'ghp_sandboxRestToken0123456789abcdefghijkl';
 let sandbox: GitHubSandbox;

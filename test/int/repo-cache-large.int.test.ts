@@ -10,8 +10,8 @@ import { chartFilePath, createBranchName } from '../../domain/branch-names.js';
 import { createCommitMessage } from '../../domain/commit-message.js';
 import { tryApplyConfigDiff } from '../../domain/params-diff.js';
 import { Redactor } from '../../domain/redact.js';
-import { startGitHubSandbox, type GitHubSandbox } from '../support/github-sandbox/index.js';
-import { assertGit } from '../support/github-sandbox/git-cli.js';
+import { startGitHubSandbox, type GitHubSandbox } from '../../sandbox/index.js';
+import { assertGit } from '../../sandbox/git-cli.js';
 
 const TOKEN = `ghp_${'LargeRepoToken'.padEnd(36, 'y')}`;
 const FILE_COUNT = 20_000;

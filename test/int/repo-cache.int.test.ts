@@ -13,8 +13,8 @@ import { createCommitMessage } from '../../domain/commit-message.js';
 import { AppError } from '../../domain/errors.js';
 import { tryApplyConfigDiff } from '../../domain/params-diff.js';
 import { Redactor, base64Forms } from '../../domain/redact.js';
-import { startGitHubSandbox, type GitHubSandbox } from '../support/github-sandbox/index.js';
-import { assertGit, runGit } from '../support/github-sandbox/git-cli.js';
+import { startGitHubSandbox, type GitHubSandbox } from '../../sandbox/index.js';
+import { assertGit, runGit } from '../../sandbox/git-cli.js';
 import { leakFormsOf, scanFiles, scanGitDir } from '../support/leak-scan.js';
 
 const TOKEN = `ghp_${'RepoCacheToken'.padEnd(36, 'x')}`;

@@ -1,6 +1,6 @@
 // Reads a bare repository with the real git CLI (independent of isomorphic-git), for assertions,
 // through the sandbox's isolated git runner.
-import { assertGit, runGit } from './github-sandbox/git-cli.js';
+import { assertGit, runGit } from '../../sandbox/git-cli.js';
 
 export function git(bareDir: string, ...args: string[]): Promise<string> {
   return assertGit(['--git-dir', bareDir, ...args], { home: bareDir });

@@ -2,7 +2,7 @@
 // RelyLoop would: config repo → cluster (+ config_path) → template → study → proposal.
 import { randomUUID } from 'node:crypto';
 import { expect } from '@jest/globals';
-import type { SandboxFiles } from './github-sandbox/index.js';
+import type { SandboxFiles } from '../../sandbox/index.js';
 import { GH_TOKEN, OWNER, type OpenPrHarness } from './open-pr-harness.js';
 
 export const PARAMS_PATH = 'clusters/prod/search.params.json';

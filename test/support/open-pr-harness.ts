@@ -16,7 +16,7 @@ import { Redactor } from '../../domain/redact.js';
 import { createLogger } from '../../runtime/logger.js';
 import { createTemporalHandle, type TemporalHandle } from '../../adapters/temporal-client.js';
 import { createGitTaskQueueName, createWorkers, runWorkers } from '../../worker/create-worker.js';
-import { startGitHubSandbox, type GitHubSandbox, type StartGitHubSandboxOptions } from './github-sandbox/index.js';
+import { startGitHubSandbox, type GitHubSandbox, type StartGitHubSandboxOptions } from '../../sandbox/index.js';
 import { createTestPostgres, type TestPostgres } from './postgres.js';
 import { startTestTemporal, TEST_NAMESPACE } from './temporal.js';
 
