@@ -4,6 +4,7 @@
 import type { MarkOpenedOutcome } from '../db/proposals.js';
 import type { LockFence } from '../domain/lock-contracts.js';
 import type { OpenPrPolicy, StepActivity } from '../domain/open-pr-contracts.js';
+import type { MetricDelta } from '../domain/metric-delta.js';
 import type { ConfigDiff, ParamChange } from '../domain/params-diff.js';
 
 export type { MarkOpenedOutcome };
@@ -37,8 +38,8 @@ export interface ProposalContext {
   repo: ConfigRepoRef;
   study: StudyContext | null;
   configDiff: ConfigDiff;
-  /** `{metric: {baseline, achieved, delta_pct}}` stored with a study-backed proposal; null for manual. */
-  metricDelta: Record<string, { baseline: number; achieved: number; delta_pct?: number | null }> | null;
+  /** Stored with a study-backed proposal; null for a manual one. */
+  metricDelta: MetricDelta | null;
 }
 
 export interface PreparedChange {

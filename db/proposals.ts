@@ -2,6 +2,8 @@
 // 'pending'`), so of two concurrent rejects, or a reject racing the workflow's mark-opened
 // (SPEC §5 step 14), exactly one wins.
 import type { Proposal } from '../generated/prisma/client.js';
+import type { MetricDelta } from '../domain/metric-delta.js';
+import type { ConfigDiff } from '../domain/params-diff.js';
 import type { Database } from './database.js';
 import { listKeyset, orderByIds, type ColumnFilter, type ListedPage, type PageRequest } from './paging.js';
 
@@ -9,24 +11,13 @@ export type { Proposal };
 
 export type ProposalStatus = Proposal['status'];
 
-// Type aliases, not interfaces: Prisma's JSON input type needs an implicit index signature.
-export type ConfigDiffEntry = {
-  from: string | number | boolean | null;
-  to: string | number | boolean | null;
-};
-
-export type MetricDeltaEntry = {
-  baseline: number | null;
-  achieved: number | null;
-  delta_pct: number | null;
-};
 
 export interface NewProposal {
   clusterId: string;
   templateId: string;
   studyId: string | null;
-  configDiff: Record<string, ConfigDiffEntry>;
-  metricDelta: Record<string, MetricDeltaEntry> | null;
+  configDiff: ConfigDiff;
+  metricDelta: MetricDelta | null;
 }
 
 export async function findProposal(db: Database, id: string): Promise<Proposal | undefined> {

@@ -8,12 +8,13 @@ import { scanRootObject, type JsonMember } from './json-members.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
-export interface DiffEntry {
-  from?: JsonValue;
-  to: JsonValue;
-}
+/** What a config diff may set: one flat JSON scalar of the params file. */
+export type ScalarValue = string | number | boolean | null;
 
-export type ConfigDiff = Record<string, DiffEntry>;
+// Type aliases, not interfaces: Prisma's JSON input type needs an implicit index signature.
+/** One parameter's change as stored with the proposal and validated by the API (SPEC §3). */
+export type ConfigDiffEntry = { from: ScalarValue; to: ScalarValue };
+export type ConfigDiff = Record<string, ConfigDiffEntry>;
 
 export interface ParamChange {
   key: string;
@@ -103,7 +104,8 @@ export function tryApplyConfigDiff({ fileText, diff, declaredParams }: ApplyDiff
   const splices: { start: number; end: number; text: string }[] = [];
   const appended: string[] = [];
   for (const key of keys) {
-    const entry = diff[key] as DiffEntry;
+    // Read defensively: a stored diff is data, whatever its type says.
+    const entry = diff[key] as { from?: JsonValue; to: JsonValue };
     const fileValue = ownValue(current, key);
     const added = !Object.hasOwn(current, key);
     const drift = added ? entry.from !== undefined && entry.from !== null : !jsonEqual(entry.from, fileValue);

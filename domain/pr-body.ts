@@ -1,6 +1,7 @@
 // PR title and body (SPEC §8). Both kinds: study-backed (metric delta, follow-ups, importance
 // fallback when the chart failed) and manual. Output goes to GitHub, so it is token-redacted as
 // defence in depth (SPEC §6) and capped at GitHub's 65,536-character body limit.
+import { deltaPercent, type MetricDelta, type MetricDeltaEntry } from './metric-delta.js';
 import type { JsonValue, ParamChange } from './params-diff.js';
 import { inlineText, markdownTable } from './markdown.js';
 import { redactTokens } from './redact.js';
@@ -44,17 +45,11 @@ function cutTo(text: string, max: number): string {
   return text.slice(0, end);
 }
 
-export interface MetricDelta {
-  baseline: number;
-  achieved: number;
-  /** Percent (13.6 means +13.6 %); computed from baseline and achieved when absent. */
-  delta_pct?: number | null;
-}
 
 export interface StudySummary {
   id: string;
   name: string;
-  metricDelta: Record<string, MetricDelta> | null;
+  metricDelta: MetricDelta | null;
   suggestedFollowups: readonly string[];
   importance: Record<string, number> | null;
 }
@@ -80,11 +75,9 @@ function formatValue(value: JsonValue | undefined): string {
   return value === undefined ? '(absent)' : JSON.stringify(value);
 }
 
-export function formatPercent(delta: MetricDelta): string | undefined {
-  const pct = typeof delta.delta_pct === 'number' && Number.isFinite(delta.delta_pct)
-    ? delta.delta_pct
-    : delta.baseline !== 0 ? ((delta.achieved - delta.baseline) / Math.abs(delta.baseline)) * 100 : undefined;
-  if (pct === undefined || !Number.isFinite(pct)) return undefined;
+export function formatPercent(delta: MetricDeltaEntry): string | undefined {
+  const pct = typeof delta.delta_pct === 'number' && Number.isFinite(delta.delta_pct) ? delta.delta_pct : deltaPercent(delta.baseline, delta.achieved);
+  if (pct === null || !Number.isFinite(pct)) return undefined;
   const fixed = pct.toFixed(1);
   return `${pct >= 0 && !fixed.startsWith('-') ? '+' : ''}${fixed}%`;
 }
@@ -103,8 +96,10 @@ function diffSection(changes: readonly ParamChange[]): string {
   return parts.join('\n');
 }
 
-function metricSection(metricDelta: Record<string, MetricDelta> | null): string {
-  const entries = Object.entries(metricDelta ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+function metricSection(metricDelta: MetricDelta | null): string {
+  // An entry without both values cannot be shown as a change.
+  const entries = Object.entries(metricDelta ?? {}).filter(([, d]) => d.baseline !== null && d.achieved !== null)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (entries.length === 0) return '### Metric delta\n\nNo metric delta was recorded.';
   const lines = entries.map(([metric, d]) => {
     const pct = formatPercent(d);

@@ -6,6 +6,7 @@ import type { Database } from '../../db/database.js';
 import { findProposalForWorkflow, isProposalPending, markProposalPrOpened, setProposalPrOpenError } from '../../db/proposals.js';
 import { AppError } from '../../domain/errors.js';
 import type { OpenPrPolicy } from '../../domain/open-pr-contracts.js';
+import type { MetricDelta } from '../../domain/metric-delta.js';
 import type { ConfigDiff } from '../../domain/params-diff.js';
 import type { Redactor } from '../../domain/redact.js';
 import type { ProposalContext } from '../types.js';
@@ -44,8 +45,9 @@ export function createDbActivities({ db, redactor, policy }: DbActivityDeps) {
           parameterImportance: (s.parameterImportance as Record<string, number> | null) ?? null,
           suggestedFollowups: s.suggestedFollowups,
         },
-        configDiff: p.configDiff as unknown as ConfigDiff,
-        metricDelta: (p.metricDelta as ProposalContext['metricDelta']) ?? null,
+        // JSON columns written only through the API's validated shapes (db/proposals.ts).
+        configDiff: p.configDiff as ConfigDiff,
+        metricDelta: (p.metricDelta as MetricDelta | null) ?? null,
       };
       return { proposal, policy };
     },

@@ -4,7 +4,7 @@
 // rotated token takes effect on the next attempt.
 import { createChartComment, chartCommentMarker } from '../../domain/chart-comment.js';
 import type { ParamChange } from '../../domain/params-diff.js';
-import { createPrBody, createPrTitle, type MetricDelta } from '../../domain/pr-body.js';
+import { createPrBody, createPrTitle } from '../../domain/pr-body.js';
 import { resolveRepoAccess, type RepoAccessDeps } from '../repo-access.js';
 import type { ConfigRepoRef, ProposalContext, SharedActivities } from '../types.js';
 import { createGitHubClient, type GitHubClient } from './github-client.js';
@@ -17,12 +17,6 @@ export interface GitHubActivityDeps extends RepoAccessDeps {
 }
 
 type GitHubActivities = Pick<SharedActivities, 'openPullRequest' | 'commentChart' | 'closePullRequest' | 'deleteBranch'>;
-
-/** Entries with a missing baseline or achieved value cannot be shown as a delta. */
-function metricDeltaOf(proposal: ProposalContext): Record<string, MetricDelta> | null {
-  const entries = Object.entries(proposal.metricDelta ?? {}).filter(([, d]) => typeof d.baseline === 'number' && typeof d.achieved === 'number');
-  return entries.length > 0 ? Object.fromEntries(entries) : null;
-}
 
 export function createGitHubActivities(deps: GitHubActivityDeps): GitHubActivities {
   const client = async (repo: ConfigRepoRef): Promise<{ gh: GitHubClient; webUrl: string }> => {
@@ -45,7 +39,7 @@ export function createGitHubActivities(deps: GitHubActivityDeps): GitHubActiviti
         body: createPrBody({
           proposalId: proposal.proposalId,
           study: s && {
-            id: s.id, name: s.name, metricDelta: metricDeltaOf(proposal), suggestedFollowups: s.suggestedFollowups, importance: s.parameterImportance,
+            id: s.id, name: s.name, metricDelta: proposal.metricDelta, suggestedFollowups: s.suggestedFollowups, importance: s.parameterImportance,
           },
           changes,
           chartRendered,

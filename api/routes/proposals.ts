@@ -3,7 +3,7 @@
 import { AppError } from '../../domain/errors.js';
 import { findStudy } from '../../db/studies.js';
 import { findProposal, insertProposal, listProposals, rejectProposal } from '../../db/proposals.js';
-import { createMetricDelta } from '../metric-delta.js';
+import { createMetricDelta } from '../../domain/metric-delta.js';
 import { defineRoute, type RouteSpec } from '../route.js';
 import { idParams, pageOf } from '../schemas/common.js';
 import { createProposalBody, listProposalsQuery, proposalJson, rejectProposalBody, toProposalJson } from '../schemas/proposals.js';

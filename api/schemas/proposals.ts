@@ -4,6 +4,8 @@
 // template's declared_params here: the workflow does that inside the lock (SPEC §5 step 8).
 import { z } from 'zod';
 import type { Proposal } from '../../db/proposals.js';
+import type { MetricDeltaEntry } from '../../domain/metric-delta.js';
+import type { ConfigDiffEntry } from '../../domain/params-diff.js';
 import { id, pagingQuery, paramName, refusingReservedKeys, timestamp } from './common.js';
 import { WORKFLOW_ERROR_CODES } from '../../domain/errors.js';
 
@@ -11,7 +13,7 @@ export const MAX_DIFF_KEYS = 200;
 
 const scalar = z.union([z.number(), z.string().max(1000), z.boolean(), z.null()]);
 
-const diffEntry = z.strictObject({ from: scalar, to: scalar });
+const diffEntry = z.strictObject({ from: scalar, to: scalar }) satisfies z.ZodType<ConfigDiffEntry>;
 
 export const configDiff = refusingReservedKeys(z
   .record(paramName, diffEntry)
@@ -42,7 +44,7 @@ const metricDeltaEntry = z.strictObject({
   baseline: z.number().nullable(),
   achieved: z.number().nullable(),
   delta_pct: z.number().nullable().describe('(achieved - baseline) / |baseline| × 100; null when undefined.'),
-});
+}) satisfies z.ZodType<MetricDeltaEntry>;
 
 export const proposalJson = z.strictObject({
   id,

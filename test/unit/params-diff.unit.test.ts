@@ -3,8 +3,9 @@ import { tryApplyConfigDiff, type ConfigDiff } from '../../domain/params-diff.js
 
 const DECLARED = ['field_boosts.title', 'field_boosts.body', 'bm25.k1', 'fuzziness', 'tags', '__proto__', 'constructor', 'prototype'];
 
-function apply(fileText: string, diff: ConfigDiff, declaredParams: readonly string[] = DECLARED) {
-  return tryApplyConfigDiff({ fileText, diff, declaredParams });
+/** Diffs are read as data: these tests also feed shapes the API never stores (no `from`, a list). */
+function apply(fileText: string, diff: Record<string, { from?: unknown; to: unknown }>, declaredParams: readonly string[] = DECLARED) {
+  return tryApplyConfigDiff({ fileText, diff: diff as ConfigDiff, declaredParams });
 }
 
 /** Lines that differ between two texts of the same line count (the shape `git diff` shows). */
@@ -57,7 +58,7 @@ describe('tryApplyConfigDiff', () => {
     ['from differs', 3.0, true],
     ['from absent', undefined, true],
   ])('drift is reported, not blocking: %s', (_name, from, drift) => {
-    const diff: ConfigDiff = { 'field_boosts.title': from === undefined ? { to: 4.5 } : { from, to: 4.5 } };
+    const diff = { 'field_boosts.title': from === undefined ? { to: 4.5 } : { from, to: 4.5 } };
     const result = apply('{"field_boosts.title": 2}', diff);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
