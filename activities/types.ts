@@ -4,7 +4,9 @@
 import type { MarkOpenedOutcome } from '../db/proposals.js';
 import type { LockFence } from '../domain/lock-contracts.js';
 import type { OpenPrPolicy, StepActivity } from '../domain/open-pr-contracts.js';
+import type { CommitDescription } from '../domain/commit-message.js';
 import type { MetricDelta } from '../domain/metric-delta.js';
+import type { StudySummary } from '../domain/pr-body.js';
 import type { ConfigDiff, ParamChange } from '../domain/params-diff.js';
 
 export type { MarkOpenedOutcome };
@@ -26,6 +28,43 @@ export interface StudyContext {
   parameterImportance: Record<string, number> | null;
   suggestedFollowups: string[];
 }
+
+/** Step 12's input: what the PR's title and body need, not the whole proposal. */
+export interface OpenPullRequestInput {
+  repo: ConfigRepoRef;
+  proposalId: string;
+  branch: string;
+  /** Null for a manual proposal. */
+  study: StudySummary | null;
+  changes: ParamChange[];
+  chartRendered: boolean;
+  fence?: LockFence;
+}
+
+/** Step 13's input (only called for a study-backed proposal). */
+export interface CommentChartInput {
+  repo: ConfigRepoRef;
+  proposalId: string;
+  studyId: string;
+  prNumber: number;
+  branch: string;
+  fence?: LockFence;
+}
+
+/** Step 10's input: the change, and what the commit message says of the proposal. */
+export interface CommitChangeInput {
+  repo: ConfigRepoRef;
+  baseCommit: string;
+  change: PreparedChange;
+  describe: CommitDescription;
+  chartPath?: string;
+}
+
+/**
+ * How runs scheduled before the inputs were narrowed called steps 10, 12 and 13: with the whole
+ * proposal. Their implementations still accept it, so a run in flight during an upgrade goes on.
+ */
+export type LegacyProposalInput<T> = T & { proposal: ProposalContext };
 
 export interface ProposalContext {
   proposalId: string;
@@ -57,9 +96,9 @@ export interface SharedActivities {
   isProposalPending(input: { proposalId: string }): Promise<boolean>;
   claimGitWorker(): Promise<string>;
   /** Renders title and body (SPEC §8) and opens the PR, or adopts the open one for the same head. */
-  openPullRequest(input: { proposal: ProposalContext; branch: string; changes: ParamChange[]; chartRendered: boolean; fence?: LockFence }): Promise<{ number: number; url: string; adopted: boolean }>;
+  openPullRequest(input: OpenPullRequestInput): Promise<{ number: number; url: string; adopted: boolean }>;
   /** Posts the chart comment unless one with this proposal's marker exists. */
-  commentChart(input: { proposal: ProposalContext; prNumber: number; branch: string; fence?: LockFence }): Promise<{ posted: boolean }>;
+  commentChart(input: CommentChartInput): Promise<{ posted: boolean }>;
   /** Step 14, idempotent: `already_recorded` is our own earlier write (SPEC §5). */
   markProposalOpened(input: { proposalId: string; prUrl: string; prNumber: number; branch: string; fence?: LockFence }): Promise<MarkOpenedOutcome>;
   recordPrOpenError(input: { proposalId: string; error: string }): Promise<'recorded' | 'not_pending'>;
@@ -78,7 +117,7 @@ export interface GitActivities {
   applyConfigDiff(input: { paramsPath: string; text: string; diff: ConfigDiff; declaredParams: string[] }): Promise<PreparedChange>;
   renderChart(input: { proposalId: string; importance: Record<string, number> }): Promise<ChartOutcome>;
   /** Writes params (and chart) straight into the object store with the configured identity and trailers. */
-  commitChange(input: { proposal: ProposalContext; baseCommit: string; change: PreparedChange; chartPath?: string }): Promise<{ commit: string }>;
+  commitChange(input: CommitChangeInput): Promise<{ commit: string }>;
   /**
    * Create-only push. `adopted`: the branch appeared meanwhile holding another commit of this same
    * proposal (an abandoned attempt's push landed first), which is then the PR's head.

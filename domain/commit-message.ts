@@ -16,6 +16,9 @@ export interface CommitMessageInput {
   changedKeys: readonly string[];
 }
 
+/** What a commit message says of the proposal (all but the changed keys). */
+export type CommitDescription = Omit<CommitMessageInput, 'changedKeys'>;
+
 function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }

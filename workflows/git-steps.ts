@@ -5,6 +5,7 @@
 import { TimeoutType } from '@temporalio/common';
 import { ActivityFailure, log, TimeoutFailure } from '@temporalio/workflow';
 import type { ChartOutcome, GitActivities, PreparedChange, ProposalContext, SharedActivities } from '../activities/types.js';
+import { commitDescriptionOf } from '../domain/step-inputs.js';
 import { stepSummary } from '../domain/open-pr-contracts.js';
 import type { Proxy } from './activity-options.js';
 import type { Progress } from './open-pr-progress.js';
@@ -73,7 +74,7 @@ async function gitSteps(progress: Progress, git: (summary: string) => GitActivit
     progress.skip('push', 'branch already holds our commit');
   } else {
     const { commit } = await progress.run('commit', () =>
-      git(stepSummary('commit', chart.ok ? 'params and chart' : 'params')).commitChange({ proposal, baseCommit, change, chartPath: chart.ok ? chart.chartPath : undefined }), (c) => c.commit.slice(0, 12));
+      git(stepSummary('commit', chart.ok ? 'params and chart' : 'params')).commitChange({ repo, baseCommit, change, describe: commitDescriptionOf(proposal), chartPath: chart.ok ? chart.chartPath : undefined }), (c) => c.commit.slice(0, 12));
     await progress.run('push', () => lock.fenced('the push', (fence) =>
       git(stepSummary('push', branch)).pushBranch({ repo, branch, commit, proposalId, fence })), (p) => p.outcome);
   }

@@ -5,6 +5,7 @@
 import { ApplicationFailure, CancellationScope, isCancellation, log, patched, upsertSearchAttributes } from '@temporalio/workflow';
 import type { MarkOpenedOutcome, ProposalContext } from '../activities/types.js';
 import { createBranchName } from '../domain/branch-names.js';
+import { studySummaryOf } from '../domain/step-inputs.js';
 import { terminalCodeOf, type ErrorCode } from '../domain/errors.js';
 import { DEFAULT_OPEN_PR_POLICY, stepSummary, type OpenPrInput, type OpenPrOutcome, type OpenPrStep } from '../domain/open-pr-contracts.js';
 import { createStepProxies } from './activity-options.js';
@@ -64,13 +65,15 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
 
         // Each side effect first checks the lock is still ours, and presents the fence to its activity.
         const pr = await progress.run('open_pr', () => lock.fenced('opening the PR', (fence) =>
-          github(stepSummary('open_pr', `${branch} → ${proposal.repo.baseBranch}`)).openPullRequest({ proposal, branch, changes: change.changes, chartRendered, fence })),
+          github(stepSummary('open_pr', `${branch} → ${proposal.repo.baseBranch}`)).openPullRequest({
+            repo: proposal.repo, proposalId, branch, study: studySummaryOf(proposal.study, proposal.metricDelta), changes: change.changes, chartRendered, fence,
+          })),
         (p) => `${p.adopted ? 'adopted' : 'opened'} PR #${p.number}`);
 
         if (chartRendered) {
           // Not fatal (SPEC §5 step 13): the chart is on the branch either way.
           await progress.run('comment', () => lock.fenced('the chart comment', (fence) =>
-            github(stepSummary('comment', `PR #${pr.number}`)).commentChart({ proposal, prNumber: pr.number, branch, fence })),
+            github(stepSummary('comment', `PR #${pr.number}`)).commentChart({ repo: proposal.repo, proposalId, studyId: proposal.study?.id as string, prNumber: pr.number, branch, fence })),
           (c) => (c.posted ? 'posted' : 'already posted')).catch((error: unknown) => {
             if (isCancellation(error)) throw error;
             log.warn('chart comment failed; continuing', { error: describeFailure(error) });

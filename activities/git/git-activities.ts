@@ -4,12 +4,13 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path';
 import { chartFilePath } from '../../domain/branch-names.js';
 import { createCommitMessage } from '../../domain/commit-message.js';
+import { commitDescriptionOf } from '../../domain/step-inputs.js';
 import { AppError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/paths.js';
 import { tryApplyConfigDiff } from '../../domain/params-diff.js';
 import { tryRenderChart } from '../chart/render-chart.js';
 import { resolveRepoAccess, type RepoAccessDeps } from '../repo-access.js';
-import type { ChartOutcome, ConfigRepoRef, GitActivities } from '../types.js';
+import type { ChartOutcome, CommitChangeInput, ConfigRepoRef, GitActivities, LegacyProposalInput } from '../types.js';
 import type { GitRepoCache, RepoTarget } from './repo-cache.js';
 
 export interface GitActivityDeps extends RepoAccessDeps {
@@ -76,18 +77,18 @@ export function createGitActivities(deps: GitActivityDeps): GitActivities {
       return { ok: true, chartPath: file };
     },
 
-    async commitChange({ proposal, baseCommit, change, chartPath }) {
+    async commitChange(input: CommitChangeInput | LegacyProposalInput<Omit<CommitChangeInput, 'repo' | 'describe'>>) {
+      const { repo, describe, baseCommit, change, chartPath } = 'proposal' in input
+        ? { ...input, repo: input.proposal.repo, describe: commitDescriptionOf(input.proposal) }
+        : input;
       const files: { path: string; content: Buffer }[] = [{ path: change.paramsPath, content: Buffer.from(change.newText, 'utf8') }];
-      if (chartPath !== undefined && proposal.study) {
-        if (chartPath !== chartPathFor(proposal.proposalId)) throw new AppError({ code: 'VALIDATION_ERROR', message: 'unexpected chart path' });
-        files.push({ path: chartFilePath(proposal.study.id), content: await readFile(chartPath) });
+      if (chartPath !== undefined && describe.study) {
+        if (chartPath !== chartPathFor(describe.proposalId)) throw new AppError({ code: 'VALIDATION_ERROR', message: 'unexpected chart path' });
+        files.push({ path: chartFilePath(describe.study.id), content: await readFile(chartPath) });
       }
-      const message = createCommitMessage({
-        proposalId: proposal.proposalId, templateName: proposal.templateName, clusterName: proposal.clusterName,
-        study: proposal.study && { id: proposal.study.id, name: proposal.study.name }, changedKeys: change.changes.map((c) => c.key),
-      });
+      const message = createCommitMessage({ ...describe, changedKeys: change.changes.map((c) => c.key) });
       // The chart file stays until the next render sweeps it: a retried commit must still find it.
-      return { commit: await deps.cache.createCommit(await target(proposal.repo), { baseCommit, files, message }) };
+      return { commit: await deps.cache.createCommit(await target(repo), { baseCommit, files, message }) };
     },
 
     async pushBranch({ repo, branch, commit, proposalId }) {

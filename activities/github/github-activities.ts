@@ -3,10 +3,10 @@
 // before they are sent. A client per call: the token is read fresh from its secret file, so a
 // rotated token takes effect on the next attempt.
 import { createChartComment, chartCommentMarker } from '../../domain/chart-comment.js';
-import type { ParamChange } from '../../domain/params-diff.js';
 import { createPrBody, createPrTitle } from '../../domain/pr-body.js';
+import { studySummaryOf } from '../../domain/step-inputs.js';
 import { resolveRepoAccess, type RepoAccessDeps } from '../repo-access.js';
-import type { ConfigRepoRef, ProposalContext, SharedActivities } from '../types.js';
+import type { CommentChartInput, ConfigRepoRef, LegacyProposalInput, OpenPullRequestInput, SharedActivities } from '../types.js';
 import { createGitHubClient, type GitHubClient } from './github-client.js';
 import type { GitHubLimiterOptions } from './octokit-client.js';
 
@@ -29,33 +29,30 @@ export function createGitHubActivities(deps: GitHubActivityDeps): GitHubActiviti
   };
 
   return {
-    async openPullRequest({ proposal, branch, changes, chartRendered }: { proposal: ProposalContext; branch: string; changes: ParamChange[]; chartRendered: boolean }) {
-      const { gh } = await client(proposal.repo);
-      const s = proposal.study;
+    async openPullRequest(input: OpenPullRequestInput | LegacyProposalInput<Omit<OpenPullRequestInput, 'repo' | 'proposalId' | 'study'>>) {
+      const { repo, proposalId, study, branch, changes, chartRendered } = 'proposal' in input
+        ? { ...input, repo: input.proposal.repo, proposalId: input.proposal.proposalId, study: studySummaryOf(input.proposal.study, input.proposal.metricDelta) }
+        : input;
+      const { gh } = await client(repo);
       const pr = await gh.createOrAdoptPullRequest({
         head: branch,
-        base: proposal.repo.baseBranch,
-        title: createPrTitle({ proposalId: proposal.proposalId, studyName: s?.name ?? null }),
-        body: createPrBody({
-          proposalId: proposal.proposalId,
-          study: s && {
-            id: s.id, name: s.name, metricDelta: proposal.metricDelta, suggestedFollowups: s.suggestedFollowups, importance: s.parameterImportance,
-          },
-          changes,
-          chartRendered,
-          relyloopBaseUrl: deps.relyloopBaseUrl,
-        }),
+        base: repo.baseBranch,
+        title: createPrTitle({ proposalId, studyName: study?.name ?? null }),
+        body: createPrBody({ proposalId, study, changes, chartRendered, relyloopBaseUrl: deps.relyloopBaseUrl }),
       });
       return { number: pr.number, url: pr.url, adopted: pr.adopted };
     },
 
-    async commentChart({ proposal, prNumber, branch }) {
-      if (!proposal.study) return { posted: false };
-      const { gh, webUrl } = await client(proposal.repo);
+    async commentChart(input: CommentChartInput | LegacyProposalInput<Omit<CommentChartInput, 'repo' | 'proposalId' | 'studyId'>>) {
+      if ('proposal' in input && !input.proposal.study) return { posted: false };
+      const { repo, proposalId, studyId, prNumber, branch } = 'proposal' in input
+        ? { ...input, repo: input.proposal.repo, proposalId: input.proposal.proposalId, studyId: input.proposal.study?.id as string }
+        : input;
+      const { gh, webUrl } = await client(repo);
       const { created } = await gh.createCommentOnce({
         issueNumber: prNumber,
-        body: createChartComment({ webUrl, branch, studyId: proposal.study.id, proposalId: proposal.proposalId }),
-        marker: chartCommentMarker(proposal.proposalId),
+        body: createChartComment({ webUrl, branch, studyId, proposalId }),
+        marker: chartCommentMarker(proposalId),
       });
       return { posted: created };
     },
