@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createGitRepoCache, type RepoTarget } from '../activities/git/repo-cache.js';
+import { createGitRepoCache, tokenAuth, type RemoteRef } from '../activities/git/repo-cache.js';
 import { createBranchName } from '../domain/branch-names.js';
 import { Redactor } from '../domain/redact.js';
 import { startGitHubSandbox, type GitHubSandbox } from '../sandbox/index.js';
@@ -53,7 +53,7 @@ async function newRemoteCommit(sandbox: GitHubSandbox, repo: string, root: strin
 
 async function benchIsomorphic(sandbox: GitHubSandbox, repo: string, root: string): Promise<Timings> {
   const cache = createGitRepoCache({ cacheDir: path.join(root, 'iso-cache'), redactor: new Redactor(), author: { name: 'relyloop-bot', email: 'relyloop-bot@example.com' } });
-  const target: RepoTarget = { configRepoId: randomUUID(), gitUrl: sandbox.gitUrl('acme', repo), token: TOKEN, baseBranch: 'main' };
+  const target: RemoteRef = { configRepoId: randomUUID(), url: sandbox.gitUrl('acme', repo), onAuth: tokenAuth(TOKEN), baseBranch: 'main' };
   const [, clone] = await timed(() => cache.sync(target));
   await newRemoteCommit(sandbox, repo, root, 1);
   const [{ baseCommit }, fetch] = await timed(() => cache.sync(target));

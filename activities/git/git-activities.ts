@@ -11,7 +11,7 @@ import { tryApplyConfigDiff } from '../../domain/params-diff.js';
 import { tryRenderChart } from '../chart/render-chart.js';
 import { resolveRepoAccess, type RepoAccessDeps } from '../repo-access.js';
 import type { ChartOutcome, CommitChangeInput, ConfigRepoRef, GitActivities, LegacyProposalInput } from '../types.js';
-import type { GitRepoCache, RepoTarget } from './repo-cache.js';
+import { tokenAuth, type CacheRef, type GitRepoCache, type RemoteRef } from './repo-cache.js';
 
 export interface GitActivityDeps extends RepoAccessDeps {
   cache: GitRepoCache;
@@ -33,10 +33,12 @@ async function sweepOldCharts(dir: string): Promise<void> {
 }
 
 export function createGitActivities(deps: GitActivityDeps): GitActivities {
-  const target = async (repo: ConfigRepoRef): Promise<RepoTarget> => {
+  // Only the steps that reach the remote read the secret; the token stays inside onAuth.
+  const remote = async (repo: ConfigRepoRef): Promise<RemoteRef> => {
     const { ref, token } = await resolveRepoAccess(deps, repo);
-    return { configRepoId: repo.configRepoId, gitUrl: ref.gitUrl, token, baseBranch: repo.baseBranch };
+    return { configRepoId: repo.configRepoId, url: ref.gitUrl, baseBranch: repo.baseBranch, onAuth: tokenAuth(token) };
   };
+  const local = (repo: ConfigRepoRef): CacheRef => ({ configRepoId: repo.configRepoId });
   const chartPathFor = (proposalId: string) => {
     if (!isUuid(proposalId)) throw new AppError({ code: 'VALIDATION_ERROR', message: 'proposal id is not a uuid' });
     return path.join(deps.chartDir, `${proposalId}.png`);
@@ -45,19 +47,19 @@ export function createGitActivities(deps: GitActivityDeps): GitActivities {
 
   return {
     async syncRepoCache({ repo }) {
-      const { baseCommit } = await deps.cache.sync(await target(repo));
+      const { baseCommit } = await deps.cache.sync(await remote(repo));
       return { baseCommit };
     },
 
     async checkBranch({ repo, branch, proposalId }) {
-      const tip = await deps.cache.readRemoteTip(await target(repo), branch);
+      const tip = await deps.cache.readRemoteTip(await remote(repo), branch);
       if (tip === undefined) return {};
       if (tip.trailers.proposalId === proposalId) return { adoptCommit: tip.oid };
       throw new AppError({ code: 'BRANCH_EXISTS', message: `branch ${branch} already exists on the remote with a commit that is not this proposal's; refusing to overwrite it` });
     },
 
     async readParamsFile({ repo, baseCommit, configPath, templateName }) {
-      const file = await deps.cache.readParamsFile(await target(repo), { commit: baseCommit, configPath, templateName });
+      const file = await deps.cache.readParamsFile(local(repo), { commit: baseCommit, configPath, templateName });
       return { path: file.path, text: file.text };
     },
 
@@ -88,11 +90,11 @@ export function createGitActivities(deps: GitActivityDeps): GitActivities {
       }
       const message = createCommitMessage({ ...describe, changedKeys: change.changes.map((c) => c.key) });
       // The chart file stays until the next render sweeps it: a retried commit must still find it.
-      return { commit: await deps.cache.createCommit(await target(repo), { baseCommit, files, message }) };
+      return { commit: await deps.cache.createCommit(local(repo), { baseCommit, files, message }) };
     },
 
     async pushBranch({ repo, branch, commit, proposalId }) {
-      const t = await target(repo);
+      const t = await remote(repo);
       try {
         return { outcome: await deps.cache.pushBranch(t, { branch, commit }) };
       } catch (error) {

@@ -24,12 +24,25 @@ export interface GitIdentity {
   email: string;
 }
 
-/** Which repository, how to reach it. The token is read by the calling activity (SPEC §6). */
-export interface RepoTarget {
+/** Which cache: steps that touch only the local object store need nothing more (no credentials). */
+export interface CacheRef {
   configRepoId: string;
-  gitUrl: string;
-  token: string;
+}
+
+/**
+ * Which cache and how to reach its remote, for the steps that talk to it (sync, remote tips,
+ * push). The credentials stay inside `onAuth`, built by the calling activity from the secret it
+ * read (which registered it with the redactor, SPEC §6).
+ */
+export interface RemoteRef extends CacheRef {
+  url: string;
   baseBranch: string;
+  onAuth: AuthCallback;
+}
+
+/** GitHub's documented form for token auth over HTTPS. */
+export function tokenAuth(token: string): AuthCallback {
+  return () => ({ username: 'x-access-token', password: token });
 }
 
 export interface SyncResult {
@@ -56,13 +69,13 @@ export interface ParamsFile {
 }
 
 export interface GitRepoCache {
-  sync(target: RepoTarget): Promise<SyncResult>;
-  listRemoteBranches(target: RepoTarget, options: { prefix: string }): Promise<RemoteBranch[]>;
+  sync(target: RemoteRef): Promise<SyncResult>;
+  listRemoteBranches(target: RemoteRef, options: { prefix: string }): Promise<RemoteBranch[]>;
   /** The remote branch's tip and its RelyLoop trailers, or undefined when the branch does not exist. */
-  readRemoteTip(target: RepoTarget, branch: string): Promise<RemoteTip | undefined>;
-  readParamsFile(target: RepoTarget, input: { commit: string; configPath: string; templateName: string }): Promise<ParamsFile>;
-  createCommit(target: RepoTarget, input: { baseCommit: string; files: readonly FileWrite[]; message: string }): Promise<string>;
-  pushBranch(target: RepoTarget, input: { branch: string; commit: string }): Promise<PushOutcome>;
+  readRemoteTip(target: RemoteRef, branch: string): Promise<RemoteTip | undefined>;
+  readParamsFile(cache: CacheRef, input: { commit: string; configPath: string; templateName: string }): Promise<ParamsFile>;
+  createCommit(cache: CacheRef, input: { baseCommit: string; files: readonly FileWrite[]; message: string }): Promise<string>;
+  pushBranch(target: RemoteRef, input: { branch: string; commit: string }): Promise<PushOutcome>;
 }
 
 export interface GitRepoCacheDeps {
@@ -88,13 +101,9 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
   const bounds = deps.bounds ?? DEFAULT_CACHE_BOUNDS;
   const now = deps.now ?? (() => new Date());
 
-  function prepare(target: RepoTarget): { gitdir: string; onAuth: AuthCallback } {
-    redactor.register(target.token);
+  function prepare(target: RemoteRef): { gitdir: string; onAuth: AuthCallback } {
     assertBranchName(target.baseBranch);
-    const gitdir = assertCacheGitdir(deps.cacheDir, target.configRepoId);
-    // GitHub's documented form for token auth over HTTPS.
-    const onAuth: AuthCallback = () => ({ username: 'x-access-token', password: target.token });
-    return { gitdir, onAuth };
+    return { gitdir: assertCacheGitdir(deps.cacheDir, target.configRepoId), onAuth: target.onAuth };
   }
 
   async function pointOriginHead(gitdir: string, baseBranch: string): Promise<void> {
@@ -103,11 +112,11 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
     await git.writeRef({ fs, gitdir, ref: 'refs/remotes/origin/HEAD', value: `refs/remotes/origin/${baseBranch}`, symbolic: true, force: true });
   }
 
-  async function clone(target: RepoTarget, gitdir: string, onAuth: AuthCallback): Promise<string> {
+  async function clone(target: RemoteRef, gitdir: string, onAuth: AuthCallback): Promise<string> {
     const staging = createStagingGitdir(deps.cacheDir, target.configRepoId);
     try {
       // noCheckout: `dir` is required by the types but never written to.
-      await git.clone({ fs, http, dir: staging, gitdir: staging, url: target.gitUrl, ref: target.baseBranch, singleBranch: true, depth: 1, noCheckout: true, noTags: true, onAuth, cache: {} });
+      await git.clone({ fs, http, dir: staging, gitdir: staging, url: target.url, ref: target.baseBranch, singleBranch: true, depth: 1, noCheckout: true, noTags: true, onAuth, cache: {} });
       await pointOriginHead(staging, target.baseBranch);
       const baseCommit = await git.resolveRef({ fs, gitdir: staging, ref: `refs/remotes/origin/${target.baseBranch}` });
       await rename(staging, gitdir);
@@ -119,16 +128,16 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
     }
   }
 
-  async function fetchBase(target: RepoTarget, gitdir: string, onAuth: AuthCallback): Promise<string> {
+  async function fetchBase(target: RemoteRef, gitdir: string, onAuth: AuthCallback): Promise<string> {
     const configured = await git.getConfig({ fs, gitdir, path: 'remote.origin.url' });
-    if (configured !== target.gitUrl) throw new Error('the cache points at another remote URL');
+    if (configured !== target.url) throw new Error('the cache points at another remote URL');
     const tracking = `refs/remotes/origin/${target.baseBranch}`;
     const known = await git.resolveRef({ fs, gitdir, ref: tracking }).then(() => true, () => false);
     // When the cache holds the base branch, fetch incrementally from the shallow boundary: `ref`
     // only names the local "have". A `depth: 1` re-fetch makes the server send the whole tree
     // again (1.5 MB and 2.4 s instead of 300 B and 70 ms on 20,000 files; scripts/bench-git.ts).
     const result = await git.fetch({
-      fs, http, gitdir, url: target.gitUrl, remote: 'origin', ref: tracking, remoteRef: target.baseBranch,
+      fs, http, gitdir, url: target.url, remote: 'origin', ref: tracking, remoteRef: target.baseBranch,
       singleBranch: true, tags: false, onAuth, cache: {}, ...(known ? {} : { depth: 1 }),
     });
     await pointOriginHead(gitdir, target.baseBranch);
@@ -163,7 +172,7 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
     async listRemoteBranches(target, { prefix }) {
       const { onAuth } = prepare(target);
       try {
-        const refs = await git.listServerRefs({ http, url: target.gitUrl, onAuth, prefix: `refs/heads/${prefix}`, protocolVersion: 2 });
+        const refs = await git.listServerRefs({ http, url: target.url, onAuth, prefix: `refs/heads/${prefix}`, protocolVersion: 2 });
         return refs.map((r) => ({ name: r.ref.slice('refs/heads/'.length), oid: r.oid }));
       } catch (error) {
         throw toGitTransferError('list remote branches', error, redactor);
@@ -182,7 +191,7 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
       } catch {
         // Not in the cache yet: fetch just that commit (depth 1), read it, drop the ref again.
         try {
-          await git.fetch({ fs, http, gitdir, url: target.gitUrl, remote: 'origin', ref: branch, remoteRef: branch, singleBranch: true, depth: 1, tags: false, onAuth, cache });
+          await git.fetch({ fs, http, gitdir, url: target.url, remote: 'origin', ref: branch, remoteRef: branch, singleBranch: true, depth: 1, tags: false, onAuth, cache });
         } catch (error) {
           throw toGitTransferError('fetch', error, redactor);
         } finally {
@@ -193,8 +202,8 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
       return { oid: tip.oid, trailers: parseRelyLoopTrailers(message) };
     },
 
-    async readParamsFile(target, { commit, configPath, templateName }) {
-      const { gitdir } = prepare(target);
+    async readParamsFile(cache, { commit, configPath, templateName }) {
+      const gitdir = assertCacheGitdir(deps.cacheDir, cache.configRepoId);
       const problem = tryConfigPathProblem(configPath) ?? tryTemplateNameProblem(templateName);
       if (problem !== undefined) throw new AppError({ code: 'CONFIG_PATH_INVALID', message: problem });
       const filePath = paramsFilePath(configPath, templateName);
@@ -209,8 +218,8 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
       return { path: filePath, text, mode: blob.mode };
     },
 
-    async createCommit(target, { baseCommit, files, message }) {
-      const { gitdir } = prepare(target);
+    async createCommit(cache, { baseCommit, files, message }) {
+      const gitdir = assertCacheGitdir(deps.cacheDir, cache.configRepoId);
       const store = { gitdir, cache: {} };
       const { commit: base } = await git.readCommit({ fs, gitdir, cache: store.cache, oid: baseCommit });
       const tree = await writeFilesToTree(store, base.tree, files);
@@ -221,7 +230,7 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
     async pushBranch(target, { branch, commit }) {
       const { gitdir, onAuth } = prepare(target);
       assertBranchName(branch);
-      return pushBranchCreateOnly({ gitdir, http, url: target.gitUrl, onAuth, branch, commit, redactor, beforeSend: deps.beforePushSend });
+      return pushBranchCreateOnly({ gitdir, http, url: target.url, onAuth, branch, commit, redactor, beforeSend: deps.beforePushSend });
     },
   };
 }

@@ -54,8 +54,8 @@ export const DEFAULT_HEAD_VISIBILITY_WAIT_MS = 15_000;
 
 const MARKER = /^<!--[\s\S]*-->$/;
 
+/** The token comes from the secrets dir, whose reader registered it with the redactor (SPEC §6). */
 export function createGitHubClient(opts: CreateGitHubClientOptions): GitHubClient {
-  opts.redactor.register(opts.token);
   return new OctokitGitHubClient(opts);
 }
 

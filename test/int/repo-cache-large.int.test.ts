@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createGitRepoCache } from '../../activities/git/repo-cache.js';
+import { createGitRepoCache, tokenAuth } from '../../activities/git/repo-cache.js';
 import { chartFilePath, createBranchName } from '../../domain/branch-names.js';
 import { createCommitMessage } from '../../domain/commit-message.js';
 import { tryApplyConfigDiff } from '../../domain/params-diff.js';
@@ -34,7 +34,7 @@ afterAll(async () => {
 describe('a 20,000-file config repo', () => {
   test('the remote branch differs from main by exactly the params change and the chart, sent as a small pack', async () => {
     const cache = createGitRepoCache({ cacheDir: path.join(root, 'cache'), redactor: new Redactor(), author: { name: 'relyloop-bot', email: 'relyloop-bot@example.com' } });
-    const target = { configRepoId: randomUUID(), gitUrl: sandbox.gitUrl('acme', 'big'), token: TOKEN, baseBranch: 'main' };
+    const target = { configRepoId: randomUUID(), url: sandbox.gitUrl('acme', 'big'), onAuth: tokenAuth(TOKEN), baseBranch: 'main' };
     const proposalId = randomUUID();
     const studyId = randomUUID();
     const branch = createBranchName({ proposalId, studyId });

@@ -6,7 +6,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createGitHttpClient, GIT_REQUEST_TRIES } from '../../activities/git/git-http-client.js';
-import { createGitRepoCache, type GitRepoCache, type RepoTarget } from '../../activities/git/repo-cache.js';
+import { createGitRepoCache, tokenAuth, type GitRepoCache, type RemoteRef } from '../../activities/git/repo-cache.js';
 import { tryRenderChart } from '../../activities/chart/render-chart.js';
 import { chartFilePath, createBranchName } from '../../domain/branch-names.js';
 import { createCommitMessage } from '../../domain/commit-message.js';
@@ -38,13 +38,16 @@ let sandbox: GitHubSandbox;
 let root: string;
 let cacheDir: string;
 let cache: GitRepoCache;
-let target: RepoTarget;
+/** A remote reached with a token the test knows (to check it never leaks). */
+type Target = RemoteRef & { token: string };
+let target: Target;
 let headSha: string;
 const home = () => path.join(root, 'home');
 const bareGit = (args: string[]) => assertGit(args, { cwd: sandbox.bareDir('acme', 'configs'), home: home() });
 
-function newTarget(overrides: Partial<RepoTarget> = {}): RepoTarget {
-  return { configRepoId: randomUUID(), gitUrl: sandbox.gitUrl('acme', 'configs'), token: TOKEN, baseBranch: 'main', ...overrides };
+function newTarget(overrides: { token?: string; url?: string; baseBranch?: string; configRepoId?: string } = {}): Target {
+  const token = overrides.token ?? TOKEN;
+  return { configRepoId: randomUUID(), url: sandbox.gitUrl('acme', 'configs'), baseBranch: 'main', ...overrides, token, onAuth: tokenAuth(token) };
 }
 
 async function appError(promise: Promise<unknown>): Promise<AppError> {
@@ -129,9 +132,9 @@ describe('sync', () => {
   });
 
   test.each([
-    ['wrong token', (): Partial<RepoTarget> => ({ token: `ghp_${'w'.repeat(36)}` }), 'GITHUB_AUTH_FAILED', /token is invalid, expired or revoked/],
-    ['unknown repository (404, as for one the token cannot see)', (): Partial<RepoTarget> => ({ gitUrl: sandbox.gitUrl('acme', 'nope') }), 'GITHUB_AUTH_FAILED', /does not exist or the token cannot see it/],
-    ['unknown base branch', (): Partial<RepoTarget> => ({ baseBranch: 'does-not-exist' }), 'CLONE_FAILED', /git clone failed/],
+    ['wrong token', (): Partial<Target> => ({ token: `ghp_${'w'.repeat(36)}` }), 'GITHUB_AUTH_FAILED', /token is invalid, expired or revoked/],
+    ['unknown repository (404, as for one the token cannot see)', (): Partial<Target> => ({ url: sandbox.gitUrl('acme', 'nope') }), 'GITHUB_AUTH_FAILED', /does not exist or the token cannot see it/],
+    ['unknown base branch', (): Partial<Target> => ({ baseBranch: 'does-not-exist' }), 'CLONE_FAILED', /git clone failed/],
   ])('terminal: %s', async (_name, overrides, code, message) => {
     const t = newTarget(overrides());
     const error = await appError(cache.sync(t));

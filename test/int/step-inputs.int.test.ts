@@ -1,10 +1,14 @@
-// Steps 12 and 13 take narrowed inputs (issue 11); a run scheduled before that passed the whole
-// proposal, and the activities still accept it, so a run in flight during an upgrade goes on.
-// Both shapes must open the same PR and post the same comment.
+// What the steps take (issue 11). Steps 12 and 13 take narrowed inputs; a run scheduled before
+// that passed the whole proposal, and the activities still accept it, so a run in flight during an
+// upgrade goes on: both shapes must open the same PR and post the same comment. And the token goes
+// only where it is needed: steps on the local object store (read the params file, commit) work
+// without the secret; the steps that reach the remote read it.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createGitActivities } from '../../activities/git/git-activities.js';
+import { createGitRepoCache } from '../../activities/git/repo-cache.js';
 import { createGitHubActivities } from '../../activities/github/github-activities.js';
 import type { ProposalContext } from '../../activities/types.js';
 import { Redactor } from '../../domain/redact.js';
@@ -20,7 +24,7 @@ let secretsDir: string;
 
 beforeAll(async () => {
   sandbox = await startGitHubSandbox();
-  await sandbox.createRepo({ owner: OWNER, repo: REPO, token: TOKEN, files: { 'params.json': '{"a":1}\n' } });
+  await sandbox.createRepo({ owner: OWNER, repo: REPO, token: TOKEN, files: { 'params.json': '{"a":1}\n', 'clusters/prod/search.params.json': '{\n  "a": 1\n}\n' } });
   secretsDir = await mkdtemp(path.join(tmpdir(), 'legacy-inputs-'));
   await writeFile(path.join(secretsDir, 'gh'), `${TOKEN}\n`, { mode: 0o600 });
 }, 60_000);
@@ -59,4 +63,28 @@ test('the whole proposal (old runs) and the narrowed input (new runs) open the s
   const bodies = [old.number, current.number].map((n) => sandbox.comments(OWNER, REPO, n).map((c) => c.body.replaceAll('old-shape', 'X').replaceAll('new-shape', 'X')));
   expect(bodies[0]).toHaveLength(1);
   expect(bodies[1]).toEqual(bodies[0]);
+}, 60_000);
+
+test('reading the params file and committing need no secret; sync and push read it', async () => {
+  const cacheDir = await mkdtemp(path.join(tmpdir(), 'step-inputs-cache-'));
+  const redactor = new Redactor();
+  const git = createGitActivities({
+    secretsDir, redactor, hostPolicy: { hosts: [sandbox.host], httpHosts: [sandbox.host] },
+    cache: createGitRepoCache({ cacheDir, redactor, author: { name: 'relyloop-bot', email: 'bot@example.com' } }), chartDir: path.join(cacheDir, '.charts'),
+  });
+  const repo = { configRepoId: '3c2b1a09-8f7e-4d6c-9b5a-4f3e2d1c0b9a', repoUrl: sandbox.repoUrl(OWNER, REPO), authRef: 'gh_local', baseBranch: 'main' };
+  await writeFile(path.join(secretsDir, 'gh_local'), `${TOKEN}\n`, { mode: 0o600 });
+  try {
+    const { baseCommit } = await git.syncRepoCache({ repo });
+    await rm(path.join(secretsDir, 'gh_local')); // the secret is gone from here on
+    const file = await git.readParamsFile({ repo, baseCommit, configPath: 'clusters/prod', templateName: 'search' });
+    const change = await git.applyConfigDiff({ paramsPath: file.path, text: file.text, diff: { a: { from: 1, to: 2 } }, declaredParams: ['a'] });
+    const { commit } = await git.commitChange({
+      repo, baseCommit, change, describe: { proposalId: '0b6a4f0e-2d3c-4b5a-8e9f-1a2b3c4d5e6f', templateName: 'search', clusterName: 'prod', study: null },
+    });
+    expect(commit).toMatch(/^[0-9a-f]{40}$/);
+    await expect(git.pushBranch({ repo, branch: 'relyloop/manual-x', commit, proposalId: '0b6a4f0e-2d3c-4b5a-8e9f-1a2b3c4d5e6f' })).rejects.toMatchObject({ code: 'GITHUB_AUTH_FAILED', message: expect.stringContaining('missing') });
+  } finally {
+    await rm(cacheDir, { recursive: true, force: true });
+  }
 }, 60_000);
