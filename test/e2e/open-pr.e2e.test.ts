@@ -65,89 +65,108 @@ describe('open_pr end to end', () => {
   const holdPrCreation = (s: Seeded) =>
     h.sandbox.holdNext({ method: 'POST', path: new RegExp(`/repos/${OWNER}/${s.repoName}/pulls$`), when: 'before' });
 
-  test('1. study-backed: branch holds exactly the params change and the PNG, PR and comment are complete, row is pr_opened, lock is free', async () => {
-    const s = await seedProposal(h);
-    const t0 = Date.now();
-    const res = await post(s);
-    expect(res).toEqual({ status: 202, body: { proposal_id: s.proposalId, status: 'pending', workflow_id: `open-pr:${s.proposalId}`, run_id: expect.any(String), message: OPEN_PR_MESSAGE } });
-    const result = await resultOf(res.body.workflow_id);
-    const latencyMs = Date.now() - t0;
-    process.stdout.write(`[measure] open_pr POST → pr_opened: ${latencyMs} ms\n`);
-    const branch = `relyloop/study-${s.studyId}`;
-    expect(result).toEqual({ outcome: 'opened', prUrl: `${h.sandbox.origin}/${OWNER}/${s.repoName}/pull/1`, prNumber: 1, branch, adoptedPr: false });
+  describe('a study-backed proposal, opened once', () => {
+    let s: Seeded;
+    let res: { status: number; body: { workflow_id: string; run_id: string } & Record<string, unknown> };
+    let result: Awaited<ReturnType<typeof resultOf>>;
+    let branch: string;
+    beforeAll(async () => {
+      s = await seedProposal(h);
+      const t0 = Date.now();
+      res = await post(s);
+      result = await resultOf(res.body.workflow_id);
+      process.stdout.write(`[measure] open_pr POST → pr_opened: ${Date.now() - t0} ms\n`);
+      branch = `relyloop/study-${s.studyId}`;
+    }, 120_000);
 
-    // The branch: exactly two files changed, only the two diffed lines in the params file.
-    expect((await git(bare(s), 'diff', '--name-only', `main..${branch}`)).split('\n')).toEqual([`.relyloop/digest-charts/${s.studyId}.png`, PARAMS_PATH]);
-    const diff = await git(bare(s), 'diff', '-U0', `main..${branch}`, '--', PARAMS_PATH);
-    expect(diff).toContain('-  "field_boosts.title": 2.0,');
-    expect(diff).toContain('+  "field_boosts.title": 4.5,');
-    expect(diff).toContain('-  "bm25.k1": 1.2,');
-    expect(diff).toContain('+  "bm25.k1": 1.35,');
-    expect(diff.split('\n').filter((l) => /^[-+]\s/.test(l))).toHaveLength(4);
-    const png = await gitBlob(bare(s), `${branch}:.relyloop/digest-charts/${s.studyId}.png`);
-    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
-    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([800, 600]); // IHDR width × height
-    const message = await git(bare(s), 'log', '-1', '--format=%an <%ae>|%cn <%ce>|%B', branch);
-    expect(message).toContain('relyloop-bot <relyloop-bot@example.com>|relyloop-bot <relyloop-bot@example.com>|');
-    expect(message).toContain(`RelyLoop-Proposal: ${s.proposalId}`);
-    expect(message).toContain(`RelyLoop-Study: ${s.studyId}`);
+    test('POST answers 202 with the workflow, and the run ends opened', () => {
+      expect(res).toEqual({ status: 202, body: { proposal_id: s.proposalId, status: 'pending', workflow_id: `open-pr:${s.proposalId}`, run_id: expect.any(String), message: OPEN_PR_MESSAGE } });
+      expect(result).toEqual({ outcome: 'opened', prUrl: `${h.sandbox.origin}/${OWNER}/${s.repoName}/pull/1`, prNumber: 1, branch, adoptedPr: false });
+    });
 
-    // The PR and its one chart comment.
-    const [pr, ...others] = h.sandbox.pulls(OWNER, s.repoName);
-    expect(others).toEqual([]);
-    expect(pr).toMatchObject({ number: 1, state: 'open', head: { ref: branch }, base: { ref: 'main' } });
-    expect(pr?.title).toMatch(/^RelyLoop: Boost title /);
-    for (const part of ['Metric delta', 'ndcg@10', 'Config diff', 'field_boosts.title', 'Suggested follow-ups', 'Try fuzziness 1 on short queries',
-      `https://relyloop.example.com/studies/${s.studyId}`, 'Opened by RelyLoop. Reject the proposal to close this PR.']) {
-      expect(pr?.body).toContain(part);
-    }
-    expect(pr?.body).not.toMatch(/Importance/i);
-    const comments = h.sandbox.comments(OWNER, s.repoName, 1);
-    expect(comments).toHaveLength(1);
-    expect(comments[0]?.body).toContain(`![Parameter importance](${h.sandbox.origin}/${OWNER}/${s.repoName}/raw/refs/heads/relyloop/study-${s.studyId}/.relyloop/digest-charts/${s.studyId}.png)`);
+    test('the branch changes exactly the two diffed lines and adds the 800×600 PNG', async () => {
+      expect((await git(bare(s), 'diff', '--name-only', `main..${branch}`)).split('\n')).toEqual([`.relyloop/digest-charts/${s.studyId}.png`, PARAMS_PATH]);
+      const diff = await git(bare(s), 'diff', '-U0', `main..${branch}`, '--', PARAMS_PATH);
+      expect(diff).toContain('-  "field_boosts.title": 2.0,');
+      expect(diff).toContain('+  "field_boosts.title": 4.5,');
+      expect(diff).toContain('-  "bm25.k1": 1.2,');
+      expect(diff).toContain('+  "bm25.k1": 1.35,');
+      expect(diff.split('\n').filter((l) => /^[-+]\s/.test(l))).toHaveLength(4);
+      const png = await gitBlob(bare(s), `${branch}:.relyloop/digest-charts/${s.studyId}.png`);
+      expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+      expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([800, 600]); // IHDR width × height
+    });
 
-    expect(await row(s)).toMatchObject({ status: 'pr_opened', prUrl: result.prUrl, prNumber: 1, prBranch: branch, prState: 'open', prOpenError: null });
-    expect(await lockHolder(s)).toBeNull();
+    test('the commit is by the configured identity and carries the proposal and study trailers', async () => {
+      const message = await git(bare(s), 'log', '-1', '--format=%an <%ae>|%cn <%ce>|%B', branch);
+      expect(message).toContain('relyloop-bot <relyloop-bot@example.com>|relyloop-bot <relyloop-bot@example.com>|');
+      expect(message).toContain(`RelyLoop-Proposal: ${s.proposalId}`);
+      expect(message).toContain(`RelyLoop-Study: ${s.studyId}`);
+    });
 
-    // GET open_pr: every step accounted for, with a Web UI link.
-    const view = await h.api('GET', `/proposals/${s.proposalId}/open_pr`);
-    expect(view.status).toBe(200);
-    expect(view.body).toMatchObject({ status: 'completed', workflow_id: res.body.workflow_id, run_id: res.body.run_id, failure: null });
-    expect(view.body.steps.map((x: { step: string; status: string }) => [x.step, x.status])).toEqual(OPEN_PR_STEPS.map((step) => [step, 'completed']));
-    expect(view.body.steps.find((x: { step: string }) => x.step === 'push').attempts).toBe(1);
-    expect(view.body.web_ui_url).toBe(`http://localhost:8233/namespaces/relyloop/workflows/${encodeURIComponent(res.body.workflow_id)}/${res.body.run_id}/history`);
+    test('one open PR with the study title and a complete body', () => {
+      const [pr, ...others] = h.sandbox.pulls(OWNER, s.repoName);
+      expect(others).toEqual([]);
+      expect(pr).toMatchObject({ number: 1, state: 'open', head: { ref: branch }, base: { ref: 'main' } });
+      expect(pr?.title).toMatch(/^RelyLoop: Boost title /);
+      for (const part of ['Metric delta', 'ndcg@10', 'Config diff', 'field_boosts.title', 'Suggested follow-ups', 'Try fuzziness 1 on short queries',
+        `https://relyloop.example.com/studies/${s.studyId}`, 'Opened by RelyLoop. Reject the proposal to close this PR.']) {
+        expect(pr?.body).toContain(part);
+      }
+      expect(pr?.body).not.toMatch(/Importance/i); // the chart is committed, so no table
+    });
 
-    // Found by search attribute, as an operator would with `temporal workflow list --query`.
-    const found = [];
-    for await (const w of h.env.client.workflow.list({ query: `ProposalId = '${s.proposalId}'` })) found.push(w.workflowId);
-    expect(found).toEqual([res.body.workflow_id]);
+    test('one comment shows the chart from the branch', () => {
+      const comments = h.sandbox.comments(OWNER, s.repoName, 1);
+      expect(comments).toHaveLength(1);
+      expect(comments[0]?.body).toContain(`![Parameter importance](${h.sandbox.origin}/${OWNER}/${s.repoName}/raw/refs/heads/relyloop/study-${s.studyId}/.relyloop/digest-charts/${s.studyId}.png)`);
+    });
 
-    // What the Web UI shows: the run's static summary and a summary on every activity.
-    const handle = h.env.client.workflow.getHandle(res.body.workflow_id);
-    const description = await handle.describe();
-    expect(await description.staticSummary()).toBe(`Open PR for proposal ${s.proposalId} on ${s.repoName}`);
-    expect(description.searchAttributes).toMatchObject({ ProposalId: [s.proposalId], ConfigRepoId: [s.configRepoId], ClusterId: [s.clusterId], OpenPrStep: ['release'] });
-    const history = await handle.fetchHistory();
-    const summaries = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes)
-      .map((e) => JSON.parse(Buffer.from(e.userMetadata?.summary?.data ?? []).toString() || 'null') as string | null);
-    // One per step that is an activity, in table order, numbered and labelled from the table.
-    expect(summaries.map((x) => x?.split(':')[0])).toEqual(OPEN_PR_STEP_TABLE.filter((row) => row.activity !== null).map((row) => stepSummary(row.step)));
-    expect(summaries).toContain(stepSummary('open_pr', `${branch} → main`));
+    test('the proposal is pr_opened with the PR, and the lock is free', async () => {
+      expect(await row(s)).toMatchObject({ status: 'pr_opened', prUrl: (result as { prUrl: string }).prUrl, prNumber: 1, prBranch: branch, prState: 'open', prOpenError: null });
+      expect(await lockHolder(s)).toBeNull();
+    });
 
-    // The token is nowhere: history (payloads decoded), the cache (objects inflated), sandbox
-    // request bodies, logs, the row. Each scan must have looked at something.
-    await saveHistory('open-pr-study-backed', history);
-    const forms = leakFormsOf(GH_TOKEN, base64Forms);
-    const scans = {
-      history: scanHistory(history, forms),
-      cache: await scanGitDir(path.join(h.config.repoCacheDir, s.configRepoId), forms),
-      texts: scanTexts({ requests: h.sandbox.requests.map((r) => r.body).join('\n'), logs: h.logs.join('\n'), row: JSON.stringify(await row(s)) }, forms),
-    };
-    for (const [where, scan] of Object.entries(scans)) expect({ where, hits: scan.hits, looked: scan.looked > 0 }).toEqual({ where, hits: [], looked: true });
-    expect(h.sandbox.validationFailures).toEqual([]);
-  }, 120_000);
+    test('GET open_pr accounts for every step, with a Web UI link', async () => {
+      const view = await h.api('GET', `/proposals/${s.proposalId}/open_pr`);
+      expect(view.status).toBe(200);
+      expect(view.body).toMatchObject({ status: 'completed', workflow_id: res.body.workflow_id, run_id: res.body.run_id, failure: null });
+      expect(view.body.steps.map((x: { step: string; status: string }) => [x.step, x.status])).toEqual(OPEN_PR_STEPS.map((step) => [step, 'completed']));
+      expect(view.body.steps.find((x: { step: string }) => x.step === 'push').attempts).toBe(1);
+      expect(view.body.web_ui_url).toBe(`http://localhost:8233/namespaces/relyloop/workflows/${encodeURIComponent(res.body.workflow_id)}/${res.body.run_id}/history`);
+    });
 
-  test('2. manual: proposal branch, no PNG, no comment, manual body', async () => {
+    test('an operator finds the run by search attribute and sees a summary on the run and on every step', async () => {
+      const found = [];
+      for await (const w of h.env.client.workflow.list({ query: `ProposalId = '${s.proposalId}'` })) found.push(w.workflowId);
+      expect(found).toEqual([res.body.workflow_id]);
+      const handle = h.env.client.workflow.getHandle(res.body.workflow_id);
+      const description = await handle.describe();
+      expect(await description.staticSummary()).toBe(`Open PR for proposal ${s.proposalId} on ${s.repoName}`);
+      expect(description.searchAttributes).toMatchObject({ ProposalId: [s.proposalId], ConfigRepoId: [s.configRepoId], ClusterId: [s.clusterId], OpenPrStep: ['release'] });
+      const summaries = ((await handle.fetchHistory()).events ?? []).filter((e) => e.activityTaskScheduledEventAttributes)
+        .map((e) => JSON.parse(Buffer.from(e.userMetadata?.summary?.data ?? []).toString() || 'null') as string | null);
+      // One per step that is an activity, in table order, numbered and labelled from the table.
+      expect(summaries.map((x) => x?.split(':')[0])).toEqual(OPEN_PR_STEP_TABLE.filter((row) => row.activity !== null).map((row) => stepSummary(row.step)));
+      expect(summaries).toContain(stepSummary('open_pr', `${branch} → main`));
+    });
+
+    test('the token is nowhere: history, cache, requests, logs, the row; every request body is valid', async () => {
+      // Each scan must have looked at something.
+      const history = await h.env.client.workflow.getHandle(res.body.workflow_id).fetchHistory();
+      await saveHistory('open-pr-study-backed', history);
+      const forms = leakFormsOf(GH_TOKEN, base64Forms);
+      const scans = {
+        history: scanHistory(history, forms),
+        cache: await scanGitDir(path.join(h.config.repoCacheDir, s.configRepoId), forms),
+        texts: scanTexts({ requests: h.sandbox.requests.map((r) => r.body).join('\n'), logs: h.logs.join('\n'), row: JSON.stringify(await row(s)) }, forms),
+      };
+      for (const [where, scan] of Object.entries(scans)) expect({ where, hits: scan.hits, looked: scan.looked > 0 }).toEqual({ where, hits: [], looked: true });
+      expect(h.sandbox.validationFailures).toEqual([]);
+    });
+  });
+
+  test('a manual proposal: a proposal branch, no PNG, no comment, the manual body', async () => {
     const s = await seedProposal(h, { study: false });
     const res = await post(s);
     expect(res.status).toBe(202);
@@ -170,7 +189,7 @@ describe('open_pr end to end', () => {
     expect(await runsOf(s.proposalId)).toEqual([res.body.workflow_id]);
   }, 120_000);
 
-  test('4. undeclared key fails with PARAM_NOT_IN_TEMPLATE naming it; after PATCH /templates fixes it a new POST succeeds', async () => {
+  test('an undeclared key fails with PARAM_NOT_IN_TEMPLATE naming it; after PATCH /templates fixes it a new POST succeeds', async () => {
     const s = await seedProposal(h, { declaredParams: ['field_boosts.title'], diff: { 'field_boosts.title': { from: 2.0, to: 3.0 }, 'bm25.k1': { from: 1.2, to: 1.4 } } });
     const first = await post(s);
     const error = await resultOf(first.body.workflow_id).catch((e: unknown) => e);
@@ -199,7 +218,7 @@ describe('open_pr end to end', () => {
     expect(await row(s)).toMatchObject({ status: 'pr_opened', prOpenError: null });
   }, 120_000);
 
-  test('3. a missing or empty token file is 503 GITHUB_NOT_CONFIGURED and starts nothing', async () => {
+  test('a missing or empty token file is 503 GITHUB_NOT_CONFIGURED and starts nothing', async () => {
     await writeFile(path.join(h.config.secretsDir, 'gh_soon_gone'), `${GH_TOKEN}\n`);
     const missing = await seedProposal(h, { authRef: 'gh_soon_gone' });
     await rm(path.join(h.config.secretsDir, 'gh_soon_gone'));
@@ -213,7 +232,7 @@ describe('open_pr end to end', () => {
     }
   }, 60_000);
 
-  test('5. a foreign branch already on the remote fails with BRANCH_EXISTS and is left untouched', async () => {
+  test('a foreign branch already on the remote fails with BRANCH_EXISTS and is left untouched', async () => {
     const s = await seedProposal(h);
     const branch = `relyloop/study-${s.studyId}`;
     const foreign = await pushBranch(h.sandbox, { owner: OWNER, repo: s.repoName, token: GH_TOKEN, branch, files: { 'someone-else.txt': 'hi\n' } });
@@ -226,7 +245,7 @@ describe('open_pr end to end', () => {
     await saveHistory('open-pr-branch-exists', await h.env.client.workflow.getHandle(res.body.workflow_id).fetchHistory());
   }, 60_000);
 
-  test('6. two proposals on one repo run strictly one after the other, each branched from the base', async () => {
+  test('two proposals on one repo run strictly one after the other, each branched from the base', async () => {
     const a = await seedProposal(h);
     const b = await seedProposal(h, { reuse: a, diff: { fuzziness: { from: 'AUTO', to: '1' } } });
     const [ra, rb] = await Promise.all([post(a), post(b)]);
@@ -245,7 +264,7 @@ describe('open_pr end to end', () => {
     await saveHistory('open-pr-serialized', await h.env.client.workflow.getHandle(rb.body.workflow_id).fetchHistory());
   }, 120_000);
 
-  test('8a. rejected while waiting for the lock: no branch, no PR, rejection kept', async () => {
+  test('rejected while waiting for the lock: no branch, no PR, the rejection kept', async () => {
     const a = await seedProposal(h);
     const b = await seedProposal(h, { reuse: a });
     const held = holdPrCreation(a);
@@ -262,7 +281,7 @@ describe('open_pr end to end', () => {
     expect(await row(b)).toMatchObject({ status: 'rejected', rejectedReason: 'not now', prUrl: null, prOpenError: null });
   }, 120_000);
 
-  test('8b. rejected before step 14: the PR it opened is closed, its branch deleted, the rejection kept', async () => {
+  test('rejected before step 14: the PR it opened is closed, its branch deleted, the rejection kept', async () => {
     const s = await seedProposal(h);
     const held = holdPrCreation(s);
     const res = await post(s);
@@ -277,7 +296,7 @@ describe('open_pr end to end', () => {
     await saveHistory('open-pr-rejected-meanwhile', await h.env.client.workflow.getHandle(res.body.workflow_id).fetchHistory());
   }, 120_000);
 
-  test('9. a failed chart render still opens the PR, with the importance table in the body', async () => {
+  test('a failed chart render still opens the PR, with the importance table in the body', async () => {
     const s = await seedProposal(h, { importance: { 'field_boosts.title': 0.7, [FAIL_CHART_KEY]: 0.3 } });
     const res = await post(s);
     expect(await resultOf(res.body.workflow_id)).toMatchObject({ outcome: 'opened' });
@@ -291,7 +310,7 @@ describe('open_pr end to end', () => {
     await saveHistory('open-pr-chart-failed', await h.env.client.workflow.getHandle(res.body.workflow_id).fetchHistory());
   }, 60_000);
 
-  test('10. ten concurrent POSTs: identical 202 bodies, one workflow execution', async () => {
+  test('ten concurrent POSTs get identical 202 bodies and start one workflow execution', async () => {
     const s = await seedProposal(h);
     const responses = await Promise.all(Array.from({ length: 10 }, () => post(s)));
     expect(responses.map((r) => r.status)).toEqual(Array(10).fill(202));
@@ -301,7 +320,7 @@ describe('open_pr end to end', () => {
     expect(h.sandbox.pulls(OWNER, s.repoName)).toHaveLength(1);
   }, 60_000);
 
-  test('11. Temporal unreachable: 503 QUEUE_UNAVAILABLE, proposal unchanged', async () => {
+  test('Temporal unreachable: 503 QUEUE_UNAVAILABLE, the proposal unchanged', async () => {
     const s = await seedProposal(h);
     const deadTemporal = createTemporalHandle(`127.0.0.1:${await freePort()}`, 'relyloop');
     const app = createApp({ config: h.config, db: h.db, temporal: deadTemporal, logger: createLogger({ level: 'silent', redactor: h.redactor }), apiToken: h.apiToken });
@@ -319,7 +338,7 @@ describe('open_pr end to end', () => {
     }
   }, 60_000);
 
-  test('11b. a Temporal that answers with a fault to fix (a missing namespace) is a 500 with a request id, not a 503', async () => {
+  test('a Temporal that answers with a fault to fix (a missing namespace) is a 500 with a request id, not a 503', async () => {
     const s = await seedProposal(h);
     const wrongNamespace = createTemporalHandle(h.env.address, 'no-such-namespace');
     const lines: string[] = [];
@@ -341,7 +360,7 @@ describe('open_pr end to end', () => {
     }
   }, 60_000);
 
-  test('12. a cancelled run stops its running step, then releases the lock; it records no error and the view keeps the step\'s attempts', async () => {
+  test('a cancelled run stops its running step, then releases the lock; it records no error and the view keeps the step\'s attempts', async () => {
     const s = await seedProposal(h);
     const held = holdPrCreation(s);
     const res = await post(s);
@@ -367,7 +386,7 @@ describe('open_pr end to end', () => {
     expect(view.body.steps.find((x: { step: string }) => x.step === 'push')).toMatchObject({ status: 'completed', attempts: 1 });
   }, 60_000);
 
-  test('12b. a run cancelled while a step waits to retry: the view shows the step cancelled with its failed attempts', async () => {
+  test('a run cancelled while a step waits to retry: the view shows the step cancelled with its failed attempts', async () => {
     const s = await seedProposal(h);
     // Enough server errors that the step fails its first attempts and waits between them.
     h.sandbox.injectFaults({ method: 'POST', path: new RegExp(`/repos/${OWNER}/${s.repoName}/pulls$`), faults: Array.from({ length: 40 }, () => ({ status: 502, body: { message: 'Server Error' } })) });
@@ -390,7 +409,7 @@ describe('open_pr end to end', () => {
     expect(await row(s)).toMatchObject({ status: 'pending', prOpenError: null });
   }, 90_000);
 
-  test('13. GitHub 502, 429 and a secondary rate limit during PR creation are retried: exactly one PR', async () => {
+  test('GitHub 502, 429 and a secondary rate limit during PR creation are retried: exactly one PR', async () => {
     const s = await seedProposal(h);
     // A 502 from the git server on the first clone is retried in place by the git transport.
     h.sandbox.injectFaults({ method: 'GET', path: new RegExp(`/${OWNER}/${s.repoName}\\.git/info/refs$`), faults: [{ status: 502, body: { message: 'Bad Gateway' } }] });
@@ -417,7 +436,7 @@ describe('open_pr end to end', () => {
     // The clone's pack request: the first info/refs goes without credentials (git's 401 dance).
     ['the git server (a Basic header value in its 403 reason)', (s: Seeded) => ({ method: 'POST', path: new RegExp(`^/${OWNER}/${s.repoName}\\.git/git-upload-pack$`) }), 'GITHUB_AUTH_FAILED'],
     ['the REST API (a base64 credential in a 422 message)', (s: Seeded) => ({ method: 'POST', path: new RegExp(`^/api/v3/repos/${OWNER}/${s.repoName}/pulls$`) }), 'GITHUB_API_FAILED'],
-  ])('14. %s echoes the credential base64-encoded: it is redacted on every surface', async (_name, where, code) => {
+  ])('%s echoes the credential base64-encoded: it is redacted on every surface', async (_name, where, code) => {
     const s = await seedProposal(h);
     const status = code === 'GITHUB_AUTH_FAILED' ? 403 : 422;
     h.sandbox.injectFaults({ ...where(s), faults: [{ status, echoCredential: true }] });
