@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { Connection } from '@temporalio/client';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -61,11 +62,16 @@ export interface DevServer {
   stop(graceMs?: number): Promise<void>;
 }
 
-function pipeLogs(child: ChildProcess, logger: Logger): void {
-  for (const stream of [child.stdout, child.stderr]) {
+/**
+ * Re-logs the server's output through our logger. Once it is being stopped, its own chatter about
+ * the shutdown (dozens of warn-level "Failed to poll for task" from its internal workers) goes to
+ * debug: a stop is not a problem to report. Errors stay errors.
+ */
+export function forwardDevServerLogs(streams: readonly (Readable | null)[], logger: Logger, isStopping: () => boolean): void {
+  for (const stream of streams) {
     if (!stream) continue;
     createInterface({ input: stream }).on('line', (line) => {
-      let level: 'info' | 'warn' | 'error' = 'info';
+      let level: 'debug' | 'info' | 'warn' | 'error' = 'info';
       let fields: Record<string, unknown> = { line };
       try {
         const json = JSON.parse(line) as Record<string, unknown>;
@@ -77,6 +83,7 @@ function pipeLogs(child: ChildProcess, logger: Logger): void {
       } catch {
         // not JSON: keep the raw line
       }
+      if (isStopping() && level !== 'error') level = 'debug';
       logger[level](fields, typeof fields.msg === 'string' ? fields.msg : 'temporal server output');
     });
   }
@@ -126,13 +133,15 @@ export async function startDevServer({ cli, settings, dataDir, logger, timeoutMs
   });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
-  pipeLogs(child, logger);
+  let stopping = false;
+  forwardDevServerLogs([child.stdout, child.stderr], logger, () => stopping);
   const exited = new Promise<void>((resolve) => child.once('exit', () => {
     process.off('exit', killOnExit);
     resolve();
   }));
   const stop = async (graceMs = 10_000) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
+    stopping = true;
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     await exited;
