@@ -12,7 +12,7 @@ import { createApp } from '../../api/app.js';
 import { lockStateQuery, repoLockWorkflowId } from '../../domain/lock-contracts.js';
 import { OPEN_PR_STEP_TABLE, OPEN_PR_STEPS, progressQuery, stepSummary, type OpenPrProgress, type OpenPrStep } from '../../domain/open-pr-contracts.js';
 import { createLogger } from '../../runtime/logger.js';
-import { createTemporalHandle } from '../../adapters/temporal-client.js';
+import { createTemporalHandle, type TemporalHandle } from '../../adapters/temporal-client.js';
 import { pushBranch } from '../../sandbox/branches.js';
 import { freePort } from '../support/ports.js';
 import { tryRevParse } from '../support/git-cli.js';
@@ -320,44 +320,41 @@ describe('open_pr end to end', () => {
     expect(h.sandbox.pulls(OWNER, s.repoName)).toHaveLength(1);
   }, 60_000);
 
-  test('Temporal unreachable: 503 QUEUE_UNAVAILABLE, the proposal unchanged', async () => {
-    const s = await seedProposal(h);
-    const deadTemporal = createTemporalHandle(`127.0.0.1:${await freePort()}`, 'relyloop');
-    const app = createApp({ config: h.config, db: h.db, temporal: deadTemporal, logger: createLogger({ level: 'silent', redactor: h.redactor }), apiToken: h.apiToken });
+  /** POSTs open_pr through an API that talks to `temporal` instead of the harness's; closes both after. */
+  async function postThrough(temporal: TemporalHandle, s: Seeded, logLines?: string[]): Promise<{ status: number; detail: Record<string, unknown> }> {
+    const logger = createLogger(logLines === undefined
+      ? { level: 'silent', redactor: h.redactor }
+      : { level: 'error', redactor: h.redactor, destination: { write: (line: string) => { logLines.push(line); } } });
+    const app = createApp({ config: h.config, db: h.db, temporal, logger, apiToken: h.apiToken });
     const server = await new Promise<Server>((resolve) => { const x = app.listen(0, '127.0.0.1', () => resolve(x)); });
     try {
       const { port } = server.address() as { port: number };
       const res = await fetch(`http://127.0.0.1:${port}/api/v1/proposals/${s.proposalId}/open_pr`, { method: 'POST', headers: { authorization: `Bearer ${h.apiToken}` } });
-      expect(res.status).toBe(503);
-      expect(((await res.json()) as { detail: unknown }).detail).toMatchObject({ error_code: 'QUEUE_UNAVAILABLE', retryable: true });
-      expect(await row(s)).toMatchObject({ status: 'pending', prOpenError: null });
-      expect(await runsOf(s.proposalId)).toEqual([]);
+      return { status: res.status, detail: ((await res.json()) as { detail: Record<string, unknown> }).detail };
     } finally {
       server.close();
-      await deadTemporal.close().catch(() => undefined);
+      await temporal.close().catch(() => undefined);
     }
+  }
+
+  test('Temporal unreachable: 503 QUEUE_UNAVAILABLE, the proposal unchanged', async () => {
+    const s = await seedProposal(h);
+    const res = await postThrough(createTemporalHandle(`127.0.0.1:${await freePort()}`, 'relyloop'), s);
+    expect(res.status).toBe(503);
+    expect(res.detail).toMatchObject({ error_code: 'QUEUE_UNAVAILABLE', retryable: true });
+    expect(await row(s)).toMatchObject({ status: 'pending', prOpenError: null });
+    expect(await runsOf(s.proposalId)).toEqual([]);
   }, 60_000);
 
   test('a Temporal that answers with a fault to fix (a missing namespace) is a 500 with a request id, not a 503', async () => {
     const s = await seedProposal(h);
-    const wrongNamespace = createTemporalHandle(h.env.address, 'no-such-namespace');
     const lines: string[] = [];
-    const logger = createLogger({ level: 'error', redactor: h.redactor, destination: { write: (line: string) => { lines.push(line); } } });
-    const app = createApp({ config: h.config, db: h.db, temporal: wrongNamespace, logger, apiToken: h.apiToken });
-    const server = await new Promise<Server>((resolve) => { const x = app.listen(0, '127.0.0.1', () => resolve(x)); });
-    try {
-      const { port } = server.address() as { port: number };
-      const res = await fetch(`http://127.0.0.1:${port}/api/v1/proposals/${s.proposalId}/open_pr`, { method: 'POST', headers: { authorization: `Bearer ${h.apiToken}` } });
-      expect(res.status).toBe(500);
-      const detail = ((await res.json()) as { detail: { error_code: string; request_id: string } }).detail;
-      expect(detail).toMatchObject({ error_code: 'INTERNAL_ERROR', request_id: expect.any(String) });
-      expect(lines.some((l) => l.includes(detail.request_id) && /no-such-namespace|not found/i.test(l))).toBe(true);
-      expect(await row(s)).toMatchObject({ status: 'pending', prOpenError: null });
-      expect(await runsOf(s.proposalId)).toEqual([]);
-    } finally {
-      server.close();
-      await wrongNamespace.close().catch(() => undefined);
-    }
+    const res = await postThrough(createTemporalHandle(h.env.address, 'no-such-namespace'), s, lines);
+    expect(res.status).toBe(500);
+    expect(res.detail).toMatchObject({ error_code: 'INTERNAL_ERROR', request_id: expect.any(String) });
+    expect(lines.some((l) => l.includes(String(res.detail.request_id)) && /no-such-namespace|not found/i.test(l))).toBe(true);
+    expect(await row(s)).toMatchObject({ status: 'pending', prOpenError: null });
+    expect(await runsOf(s.proposalId)).toEqual([]);
   }, 60_000);
 
   test('a cancelled run stops its running step, then releases the lock; it records no error and the view keeps the step\'s attempts', async () => {
