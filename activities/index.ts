@@ -4,7 +4,9 @@
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Database } from '../db/database.js';
+import { createDbGitHubPacer } from '../db/github-pacing.js';
 import type { Config } from '../domain/config.js';
+import { GITHUB_PACING_RULES } from '../domain/github-pacing.js';
 import type { RepoLockOptions } from '../domain/lock-contracts.js';
 import type { OpenPrPolicy } from '../domain/open-pr-contracts.js';
 import type { Redactor } from '../domain/redact.js';
@@ -53,7 +55,11 @@ export function createActivities(deps: ActivityDeps): { shared: SharedActivities
   const shared: SharedActivities = {
     ...createDbActivities({ db: deps.db, redactor, policy: policyOf(config) }),
     ...createLockActivities({ client: deps.client, taskQueue: config.temporalTaskQueue, lockOptions: deps.lockOptions }),
-    ...createGitHubActivities({ ...access, relyloopBaseUrl: config.relyloopBaseUrl, limiter: deps.githubLimiter }),
+    ...createGitHubActivities({
+      ...access, relyloopBaseUrl: config.relyloopBaseUrl, limiter: deps.githubLimiter,
+      // Shared through the database: every worker process using a token keeps to its pacing.
+      pacer: createDbGitHubPacer(deps.db.sql, { ...GITHUB_PACING_RULES, writeGapMs: deps.githubLimiter?.writeMinTimeMs ?? GITHUB_PACING_RULES.writeGapMs }),
+    }),
     claimGitWorker: async () => deps.gitTaskQueue,
   };
   const cache = createGitRepoCache({

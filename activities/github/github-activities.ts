@@ -3,6 +3,7 @@
 // before they are sent. A client per call: the token is read fresh from its secret file, so a
 // rotated token takes effect on the next attempt.
 import { createChartComment, chartCommentMarker } from '../../domain/chart-comment.js';
+import type { GitHubPacer } from '../../domain/github-pacing.js';
 import { createPrBody, createPrTitle } from '../../domain/pr-body.js';
 import { studySummaryOf } from '../../domain/step-inputs.js';
 import { resolveRepoAccess, type RepoAccessDeps } from '../repo-access.js';
@@ -14,6 +15,8 @@ export interface GitHubActivityDeps extends RepoAccessDeps {
   relyloopBaseUrl: string | undefined;
   /** Tests shorten GitHub's write spacing; production leaves it unset (SPEC §9). */
   limiter?: GitHubLimiterOptions;
+  /** One pacer for every client of this process, so a token's writes are paced across steps and runs. */
+  pacer: GitHubPacer;
 }
 
 type GitHubActivities = Pick<SharedActivities, 'openPullRequest' | 'commentChart' | 'closePullRequest' | 'deleteBranch'>;
@@ -24,6 +27,7 @@ export function createGitHubActivities(deps: GitHubActivityDeps): GitHubActiviti
     const gh = createGitHubClient({
       apiBaseUrl: ref.apiBaseUrl, token, owner: ref.owner, repo: ref.repo, redactor: deps.redactor,
       ...(deps.limiter ? { limiter: deps.limiter } : {}),
+      pacer: deps.pacer,
     });
     return { gh, webUrl: ref.webUrl };
   };

@@ -3,6 +3,7 @@
 import type { Redactor } from '../../domain/redact.js';
 import { tryCurrentContext } from '../heartbeat.js';
 import { AppError } from '../../domain/errors.js';
+import type { GitHubPacer } from '../../domain/github-pacing.js';
 import { classifyGitHubFailure } from './errors.js';
 import { createOctokit, type GitHubLimiterOptions, type GitHubOctokit, type OctokitLog } from './octokit-client.js';
 
@@ -40,6 +41,8 @@ export interface CreateGitHubClientOptions {
   repo: string;
   redactor: Redactor;
   limiter?: GitHubLimiterOptions;
+  /** Paces the token's writes across clients (and processes); see createOctokit. */
+  pacer?: GitHubPacer;
   logger?: { debug(msg: string): void; info(msg: string): void; warn(msg: string): void; error(msg: string): void };
   /** Clock for rate-limit reset arithmetic (tests). */
   now?: () => number;
@@ -72,7 +75,7 @@ class OctokitGitHubClient implements GitHubClient {
       debug: redact((m) => logger.debug(m)), info: redact((m) => logger.info(m)),
       warn: redact((m) => logger.warn(m)), error: redact((m) => logger.error(m)),
     };
-    this.octokit = createOctokit({ apiBaseUrl: opts.apiBaseUrl, token: opts.token, limiter: opts.limiter, log });
+    this.octokit = createOctokit({ apiBaseUrl: opts.apiBaseUrl, token: opts.token, limiter: opts.limiter, pacer: opts.pacer, log });
     this.repoParams = { owner: opts.owner, repo: opts.repo };
   }
 

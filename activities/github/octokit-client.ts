@@ -1,10 +1,12 @@
 // The one place Octokit is assembled (STYLE.md §5): @octokit/rest with plugin-retry (5xx and
-// network errors) and plugin-throttling (serial writes, rate-limit waits), the headers of SPEC §9,
-// a per-attempt timeout, and logs routed to our redacting logger.
+// network errors) and plugin-throttling (rate-limit answers), writes paced per token by a
+// GitHubPacer (domain/github-pacing.ts), the headers of SPEC §9, a per-attempt timeout, and logs
+// routed to our redacting logger.
 import Bottleneck from 'bottleneck';
 import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
+import { createMemoryGitHubPacer, GITHUB_PACING_RULES, type GitHubPacer } from '../../domain/github-pacing.js';
 import { currentCancellationSignal, tryCurrentContext } from '../heartbeat.js';
 import { rateLimitKind, rateLimitWaitMs, type FailureFacts } from './errors.js';
 
@@ -16,10 +18,8 @@ export type GitHubOctokit = InstanceType<typeof GitHubOctokit>;
 
 /** Timing knobs. Production leaves them unset and gets GitHub's recommendations. */
 export interface GitHubLimiterOptions {
-  /** Gap between writes; GitHub advises 1 s. Setting it gives this client its own limiter. */
+  /** Gap between two writes of one token; GitHub's rule is 1 s (tests set 0). */
   writeMinTimeMs?: number;
-  /** Gap between writes that notify people (PR creation, comments); plugin default 3 s. */
-  notificationMinTimeMs?: number;
   /** In-process retries of 5xx and network failures (plugin-retry; default 3). */
   retries?: number;
   /** Backoff unit of those retries: waits are 1, 4, 9 × this (default 1000 ms). */
@@ -43,12 +43,19 @@ export interface CreateOctokitOptions {
   apiBaseUrl: string;
   token: string;
   limiter?: GitHubLimiterOptions;
+  /** Paces this token's writes; one in-memory pacer for this client when omitted. */
+  pacer?: GitHubPacer;
   log?: OctokitLog;
 }
 
 const NO_LOG: OctokitLog = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
-export function createOctokit({ apiBaseUrl, token, limiter = {}, log = NO_LOG }: CreateOctokitOptions): GitHubOctokit {
+/** Requests that create content (GitHub's secondary limits count them): a PR, a comment. */
+const CREATES_CONTENT = /\/(pulls|comments)$/;
+const MUTATING = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
+
+export function createOctokit({ apiBaseUrl, token, limiter = {}, pacer, log = NO_LOG }: CreateOctokitOptions): GitHubOctokit {
+  const writes = pacer ?? createMemoryGitHubPacer({ ...GITHUB_PACING_RULES, writeGapMs: limiter.writeMinTimeMs ?? GITHUB_PACING_RULES.writeGapMs });
   const threshold = limiter.rateLimitWaitThresholdMs ?? 5_000;
   const maxRateLimitRetries = limiter.maxRateLimitRetries ?? 2;
   const timeoutMs = limiter.requestTimeoutMs ?? 30_000;
@@ -59,11 +66,13 @@ export function createOctokit({ apiBaseUrl, token, limiter = {}, log = NO_LOG }:
     log.warn(`GitHub ${kind} rate limit on ${options.method ?? ''} ${options.url ?? ''}: wait ${retryAfterS} s, ${retryNow ? 'retrying in-process' : 'surfacing to the caller'}`);
     return retryNow;
   };
-  // Own groups only when timings are overridden (tests); otherwise the plugin's shared groups keep
-  // every client in this process to GitHub's pacing.
-  const groups = limiter.writeMinTimeMs === undefined && limiter.notificationMinTimeMs === undefined ? {} : {
-    write: new Bottleneck.Group({ maxConcurrent: 1, minTime: limiter.writeMinTimeMs ?? 1_000 }),
-    notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: limiter.notificationMinTimeMs ?? 3_000 }),
+  // The plugin's own write and notification limiters are module-global groups keyed by `id` (one
+  // for every token on the same host, 3 s between any two PRs or comments in the process). This
+  // client's writes are paced per token by `writes` instead; its groups here only keep one client's
+  // writes serial.
+  const groups = {
+    write: new Bottleneck.Group({ maxConcurrent: 1, minTime: 0 }),
+    notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: 0 }),
   };
   const octokit = new GitHubOctokit({
     auth: token,
@@ -87,6 +96,11 @@ export function createOctokit({ apiBaseUrl, token, limiter = {}, log = NO_LOG }:
     // request (fetchWithin), wherever the limiters below schedule it.
     const cancelled = currentCancellationSignal();
     if (cancelled !== undefined) options.request = { ...options.request, signal: cancelled };
+    const method = String(options.method).toUpperCase();
+    if (MUTATING.has(method)) {
+      const waitMs = await writes.reserveWrite(token, { createsContent: method === 'POST' && CREATES_CONTENT.test(String(options.url)) });
+      if (waitMs > 0) await (tryCurrentContext()?.sleep(waitMs) ?? new Promise((resolve) => setTimeout(resolve, waitMs)));
+    }
     for (let attempt = 0; ; attempt += 1) {
       try {
         return await request(options);

@@ -2,6 +2,7 @@
 // once-only comments, compensation calls, redaction and GitHub's published request schema.
 import { describe, test, expect, beforeAll, afterAll, afterEach } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
+import { createMemoryGitHubPacer, type GitHubPacer } from '../../domain/github-pacing.js';
 import { Redactor } from '../../domain/redact.js';
 import { isRepoUrlProblem, parseGitHubRepoUrl } from '../../domain/github-url.js';
 import { createGitHubClient, type GitHubClient } from '../../activities/github/github-client.js';
@@ -14,7 +15,7 @@ const TOKEN = 'ghp_clientTestToken0123456789abcdefghijklmn';
 const OWNER = 'acme';
 const REPO = 'configs';
 // Test timings: no write pacing, millisecond backoff; rate-limit waits keep GitHub's semantics.
-const FAST: GitHubLimiterOptions = { writeMinTimeMs: 0, notificationMinTimeMs: 0, retryBackoffMs: 5, retries: 2 };
+const FAST: GitHubLimiterOptions = { writeMinTimeMs: 0, retryBackoffMs: 5, retries: 2 };
 let sandbox: GitHubSandbox;
 
 function client(overrides: { token?: string; limiter?: GitHubLimiterOptions } = {}): GitHubClient {
@@ -230,11 +231,13 @@ describe('pacing against a sandbox that enforces GitHub\'s write spacing', () =>
     for (const b of ['p/1', 'p/2', 'c/1', 'c/2']) await pushBranch(strict, { owner: OWNER, repo: REPO, token: STRICT_TOKEN, branch: b });
   });
   afterAll(async () => strict.close());
-  const strictClient = (limiter?: GitHubLimiterOptions) =>
-    createGitHubClient({ apiBaseUrl: strict.apiBaseUrl, token: STRICT_TOKEN, owner: OWNER, repo: REPO, redactor: new Redactor(), ...(limiter === undefined ? {} : { limiter }) });
+  const strictClient = (limiter?: GitHubLimiterOptions, pacer?: GitHubPacer) =>
+    createGitHubClient({ apiBaseUrl: strict.apiBaseUrl, token: STRICT_TOKEN, owner: OWNER, repo: REPO, redactor: new Redactor(), ...(limiter === undefined ? {} : { limiter }), ...(pacer === undefined ? {} : { pacer }) });
 
-  test('production pacing: two clients of one token, PRs and comments at once, meet no secondary limit', async () => {
-    const [a, b] = [strictClient(), strictClient()];
+  test('production pacing: two clients of one token sharing the process\'s pacer, PRs and comments at once, meet no secondary limit', async () => {
+    // As the service wires it: one pacer per process (in the database, shared by all processes).
+    const pacer = createMemoryGitHubPacer();
+    const [a, b] = [strictClient(undefined, pacer), strictClient(undefined, pacer)];
     const refusalsBefore = { ...strict.rateLimitRefusals };
     const requestsBefore = strict.requests.length;
     const opened = await Promise.all([a.createOrAdoptPullRequest(pr('p/1')), b.createOrAdoptPullRequest(pr('p/2'))]);

@@ -27,8 +27,9 @@ describe('migrations agree with schema.prisma', () => {
     await pglite.remove();
   });
 
-  test('the schema declares every table of SPEC §3', () => {
-    expect(Object.keys(expected.tables).sort()).toEqual(['clusters', 'config_repos', 'proposals', 'query_templates', 'studies']);
+  test('the schema declares every table of SPEC §3 and the shared GitHub pacing', () => {
+    // SPEC §3's tables, and the GitHub pacing state the workers share (db/github-pacing.ts).
+    expect(Object.keys(expected.tables).sort()).toEqual(['clusters', 'config_repos', 'github_pacing', 'proposals', 'query_templates', 'studies']);
     expect(expected.enums).toEqual({ proposal_status: ['pending', 'pr_opened', 'pr_merged', 'rejected'], pr_state: ['open', 'closed', 'merged'] });
   });
 

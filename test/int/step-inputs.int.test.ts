@@ -11,6 +11,7 @@ import { createGitActivities } from '../../activities/git/git-activities.js';
 import { createGitRepoCache } from '../../activities/git/repo-cache.js';
 import { createGitHubActivities } from '../../activities/github/github-activities.js';
 import type { ProposalContext } from '../../activities/types.js';
+import { createMemoryGitHubPacer, GITHUB_PACING_RULES } from '../../domain/github-pacing.js';
 import { Redactor } from '../../domain/redact.js';
 import { studySummaryOf } from '../../domain/step-inputs.js';
 import { pushBranch } from '../../sandbox/branches.js';
@@ -36,7 +37,7 @@ afterAll(async () => {
 test('the whole proposal (old runs) and the narrowed input (new runs) open the same PR and comment', async () => {
   const activities = createGitHubActivities({
     secretsDir, redactor: new Redactor(), hostPolicy: { hosts: [sandbox.host], httpHosts: [sandbox.host] },
-    relyloopBaseUrl: 'https://relyloop.example.com', limiter: { writeMinTimeMs: 0, notificationMinTimeMs: 0 },
+    relyloopBaseUrl: 'https://relyloop.example.com', pacer: createMemoryGitHubPacer({ ...GITHUB_PACING_RULES, writeGapMs: 0 }),
   });
   const repo = { configRepoId: '7a1f3e52-5b0e-4a8e-9c61-2f0c1f6d8b11', repoUrl: sandbox.repoUrl(OWNER, REPO), authRef: 'gh', baseBranch: 'main' };
   const proposal: ProposalContext = {

@@ -108,7 +108,7 @@ export async function startOpenPrHarness(opts: OpenPrHarnessOptions = {}): Promi
       address: env.address, namespace: TEST_NAMESPACE, taskQueue: config.temporalTaskQueue, gitTaskQueue,
       activities: createActivities({
         config, db, redactor, client: env.client, gitTaskQueue,
-        githubLimiter: { writeMinTimeMs: 0, notificationMinTimeMs: 0, retryBackoffMs: 20, rateLimitWaitThresholdMs: 3_000 },
+        githubLimiter: { writeMinTimeMs: 0, retryBackoffMs: 20, rateLimitWaitThresholdMs: 3_000 },
         ...opts.activityOverrides, ...overrides,
       }),
     });
