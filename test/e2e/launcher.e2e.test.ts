@@ -12,6 +12,8 @@ import { Connection } from '@temporalio/client';
 // @temporalio/proto is CommonJS: Node's ESM loader cannot see its named exports.
 import proto from '@temporalio/proto';
 import { parse, stringify } from 'yaml';
+import { MIGRATIONS_DIR } from '../../db/database.js';
+import { readMigrations } from '../../db/migrations.js';
 import { freePort } from '../support/ports.js';
 import { waitUntil as waitFor } from '../support/wait.js';
 
@@ -106,7 +108,8 @@ describe('npm start (embedded defaults)', () => {
     const run = launch(env);
     try {
       await waitFor('the start banner', () => run.output().includes('relyloop-pr is running'), 120_000, run.output);
-      expect(run.output()).toMatch(/"applied":\[\],"alreadyApplied":1/);
+      const migrations = (await readMigrations(MIGRATIONS_DIR)).length;
+      expect(run.output()).toContain(`"applied":[],"alreadyApplied":${migrations}`);
 
       run.child.kill('SIGTERM');
       expect(await run.exited).toBe(0);
