@@ -6,7 +6,7 @@ import Bottleneck from 'bottleneck';
 import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
-import { createMemoryGitHubPacer, GITHUB_PACING_RULES, type GitHubPacer } from '../../domain/github-pacing.js';
+import { createMemoryGitHubPacer, GITHUB_PACING_RULES, tokenPacingKey, type GitHubPacer } from '../../domain/github-pacing.js';
 import { currentCancellationSignal, tryCurrentContext } from '../heartbeat.js';
 import { rateLimitKind, rateLimitWaitMs, type FailureFacts } from './errors.js';
 
@@ -83,7 +83,9 @@ export function createOctokit({ apiBaseUrl, token, limiter = {}, pacer, log = NO
     // 429 is left to the rate-limit handling (Retry-After), not to blind backoff.
     retry: { retries: limiter.retries ?? 3, retryAfterBaseValue: limiter.retryBackoffMs ?? 1_000, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
     throttle: {
-      id: apiBaseUrl,
+      // The plugin's module-global read limiter (10 at a time) is keyed by this id: per token (its
+      // hash), so one token's reads never queue another's.
+      id: tokenPacingKey(token),
       ...groups,
       onRateLimit: shortWait('primary'),
       onSecondaryRateLimit: shortWait('secondary'),
