@@ -1,8 +1,8 @@
 // Converts whatever an activity throws into the ApplicationFailure Temporal records (SPEC §5, §7):
 // terminal codes become non-retryable failures whose `type` is the code; a rate-limit wait becomes
 // a retryable failure with `nextRetryDelay` (SPEC §9: no worker slot is held while waiting);
-// anything else is retryable; a cancelled attempt reports its cancellation. Messages are redacted and no cause or stack of ours is attached,
-// because failures are persisted in workflow history.
+// anything else is retryable; a cancelled attempt reports its cancellation. Messages are redacted
+// and no cause or stack of ours is attached, because failures are persisted in workflow history.
 import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
 import { AppError, transientTypeOf } from '../domain/errors.js';
 import type { Redactor } from '../domain/redact.js';

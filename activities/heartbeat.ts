@@ -29,6 +29,14 @@ export function currentCancellationSignal(): AbortSignal | undefined {
   return tryCurrentContext()?.cancellationSignal;
 }
 
+/**
+ * Waits `ms`; inside an activity the wait ends early (CancelledFailure) when the attempt is
+ * cancelled, so a cancelled step does not sit out a backoff or a pacing slot.
+ */
+export function activitySleep(ms: number): Promise<void> {
+  return tryCurrentContext()?.sleep(ms) ?? new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 /** The running activity's context; undefined outside an activity (adapter tests). */
 export function tryCurrentContext(): Context | undefined {
   try {

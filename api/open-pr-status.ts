@@ -37,6 +37,8 @@ export interface OpenPrRunView {
 
 interface StepHistory { attempts: number; lastFailure: string | null; completed: boolean; failed: boolean; cancelled: boolean; started: boolean }
 
+const emptyStepHistory = (): StepHistory => ({ attempts: 0, lastFailure: null, completed: false, failed: false, cancelled: false, started: false });
+
 /** Innermost type and message of a history failure. */
 function innermost(failure: temporal.api.failure.v1.IFailure | null | undefined): { type: string; message: string } | null {
   let f = failure;
@@ -52,7 +54,7 @@ function readHistory(events: temporal.api.history.v1.IHistoryEvent[]) {
   const steps = new Map<OpenPrStep, StepHistory>();
   const entry = (step: OpenPrStep) => {
     let e = steps.get(step);
-    if (!e) steps.set(step, (e = { attempts: 0, lastFailure: null, completed: false, failed: false, cancelled: false, started: false }));
+    if (!e) steps.set(step, (e = emptyStepHistory()));
     return e;
   };
   let workflowFailure: ReturnType<typeof innermost> = null;
@@ -126,7 +128,7 @@ export async function describeLatestOpenPrRun(temporalHandle: TemporalHandle, pr
   for (const pending of description.raw.pendingActivities ?? []) {
     const step = stepOfActivity(pending.activityType?.name ?? '');
     if (!step) continue;
-    const e = steps.get(step) ?? { attempts: 0, lastFailure: null, completed: false, failed: false, cancelled: false, started: false };
+    const e = steps.get(step) ?? emptyStepHistory();
     e.attempts = Math.max(e.attempts, pending.attempt ?? 0);
     const f = innermost(pending.lastFailure);
     if (f) e.lastFailure = `${f.type}: ${f.message}`;

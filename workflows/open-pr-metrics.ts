@@ -11,7 +11,7 @@ export function countRun(outcome: RunOutcome, code = 'none'): void {
   metricMeter.createCounter('relyloop_open_pr_runs', 'runs', 'Open-PR runs that ended, by outcome and error code.').add(1, { outcome, code });
 }
 
-/** A step ended (completed, skipped or failed) after `seconds`. */
+/** A step ended (completed, failed or cancelled) after `seconds`; skipped steps are not recorded. */
 export function recordStep(step: OpenPrStep, status: string, seconds: number): void {
   metricMeter.createHistogram('relyloop_open_pr_step_duration', 'float', 'seconds', 'Wall time of an open-PR step, by step and status.')
     .record(seconds, { step, status });

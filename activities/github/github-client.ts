@@ -1,7 +1,7 @@
 // GitHubClient (STYLE.md §5): the product's narrow view of GitHub's REST API for one repository.
 // Every text sent is redacted first (SPEC §6); every failure is an AppError (errors.ts).
 import type { Redactor } from '../../domain/redact.js';
-import { tryCurrentContext } from '../heartbeat.js';
+import { activitySleep } from '../heartbeat.js';
 import { AppError } from '../../domain/errors.js';
 import type { GitHubPacer } from '../../domain/github-pacing.js';
 import { classifyGitHubFailure } from './errors.js';
@@ -100,7 +100,7 @@ class OctokitGitHubClient implements GitHubClient {
         }
         // The branch was pushed a moment ago (step 11); GitHub's API may not see it yet.
         this.opts.logger?.info(`GitHub does not see ${input.head} yet (422 head invalid); retrying`);
-        await sleep(Math.min(500 * 2 ** attempt, waitMs - elapsed));
+        await activitySleep(Math.min(500 * 2 ** attempt, waitMs - elapsed));
       }
     }
     const open = await this.findOpenPullRequest(input.head);
@@ -139,7 +139,7 @@ class OctokitGitHubClient implements GitHubClient {
       } catch (error) {
         const failure = this.classify(error, 'create comment');
         if (!failure.retryable || failure.retryAfterMs !== undefined || attempt >= retries) throw failure;
-        await sleep((attempt + 1) ** 2 * (this.opts.limiter?.retryBackoffMs ?? 1_000));
+        await activitySleep((attempt + 1) ** 2 * (this.opts.limiter?.retryBackoffMs ?? 1_000));
       }
     }
   }
@@ -189,7 +189,3 @@ function toPullRef(data: PullData, adopted: boolean): PullRequestRef {
   return { number: data.number, url: data.html_url, headRef: data.head.ref, baseRef: data.base.ref, state: data.state === 'closed' ? 'closed' : 'open', adopted };
 }
 
-/** Waits `ms`; inside an activity the wait ends early (CancelledFailure) when the attempt is cancelled. */
-function sleep(ms: number): Promise<void> {
-  return tryCurrentContext()?.sleep(ms) ?? new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -7,7 +7,7 @@ import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { createMemoryGitHubPacer, GITHUB_PACING_RULES, tokenPacingKey, type GitHubPacer } from '../../domain/github-pacing.js';
-import { currentCancellationSignal, tryCurrentContext } from '../heartbeat.js';
+import { activitySleep, currentCancellationSignal } from '../heartbeat.js';
 import { rateLimitKind, rateLimitWaitMs, type FailureFacts } from './errors.js';
 
 export const GITHUB_API_VERSION = '2022-11-28';
@@ -101,7 +101,7 @@ export function createOctokit({ apiBaseUrl, token, limiter = {}, pacer, log = NO
     const method = String(options.method).toUpperCase();
     if (MUTATING.has(method)) {
       const waitMs = await writes.reserveWrite(token, { createsContent: method === 'POST' && CREATES_CONTENT.test(String(options.url)) });
-      if (waitMs > 0) await (tryCurrentContext()?.sleep(waitMs) ?? new Promise((resolve) => setTimeout(resolve, waitMs)));
+      if (waitMs > 0) await activitySleep(waitMs);
     }
     for (let attempt = 0; ; attempt += 1) {
       try {
@@ -112,7 +112,7 @@ export function createOctokit({ apiBaseUrl, token, limiter = {}, pacer, log = NO
         const waitMs = rateLimitKind(plain) === 'retry-after' ? rateLimitWaitMs(plain, 'retry-after', Date.now()) : Infinity;
         if (waitMs > threshold || attempt >= maxRateLimitRetries) throw error;
         log.warn(`GitHub rate limit (Retry-After) on ${options.method} ${options.url}: retrying in ${waitMs} ms`);
-        await (tryCurrentContext()?.sleep(waitMs) ?? new Promise((resolve) => setTimeout(resolve, waitMs)));
+        await activitySleep(waitMs);
       }
     }
   });
