@@ -16,7 +16,7 @@ const forbiddenInWorkflows = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'generated/**', 'data/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'generated/**', 'data/**', 'coverage/**', 'dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -82,6 +82,10 @@ if [ ! -f "$gen_stamp" ] || [ "$(cat "$gen_stamp")" != "$gen_want" ]; then
 fi
 phase "prisma generate"
 
+# --- the production runtime (dist/) ------------------------------------------------------------
+bash scripts/build.sh >/dev/null
+phase "build (dist/)"
+
 # --- API token ---------------------------------------------------------------------------------
 secrets_dir="${RELYLOOP_SECRETS_DIR:-./secrets}"
 token_file="${RELYLOOP_API_TOKEN_FILE:-$secrets_dir/api_token}"

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 bash scripts/test-postgres.sh
 echo "[test] lint";      npx --no-install eslint .
 echo "[test] typecheck"; npx --no-install tsc --noEmit
+# The launcher suite runs `npm start` as shipped: the compiled dist/ with its prebuilt workflow bundle.
+echo "[test] build";     bash scripts/build.sh
 echo "[test] jest"
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT

@@ -3,7 +3,9 @@
 // activities that must share this machine's repo cache (Temporal's worker-specific task queue
 // pattern). Used by worker/main.ts and by scripts/start.ts.
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
 import { wrapActivities } from '../activities/wrap-activities.js';
@@ -11,7 +13,10 @@ import type { Config } from '../domain/config.js';
 import type { Logger } from '../runtime/logger.js';
 import type { ShutdownStack } from '../runtime/shutdown.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/** The workflow sources next to this module (`.ts` from the sources, `.js` in the compiled dist/). */
+export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+/** Written by `npm run build` (scripts/bundle-workflows.ts); present only next to the compiled worker. */
+export const PREBUILT_WORKFLOW_BUNDLE = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
 
 /** A queue name unique to this process: `{shared}/git/{host}-{pid}-{random}`. */
 export function createGitTaskQueueName(sharedTaskQueue: string): string {
@@ -36,6 +41,8 @@ export interface RunningWorkers {
   /** When this process's git activities were last busy (drain on stop). */
   gitActivity: ActivityTracker;
   shutdownGraceMs: number;
+  /** Where the workflow code came from: the path of the prebuilt bundle, or `bundled at start`. */
+  workflowCode: string;
 }
 
 /** Counts running activities of a set and remembers when the last one ended. */
@@ -71,9 +78,17 @@ export const GIT_DRAIN_QUIET_MS = 2_000;
  */
 const HEARTBEAT_THROTTLE = '2 seconds';
 
+/**
+ * The compiled runtime loads the bundle `npm run build` wrote; from the sources (tests, tsx) the
+ * workflows are bundled here, up front, with a quiet logger (webpack's module listing is noise).
+ */
+async function workflowBundleFor(workflowsPath: string | undefined): Promise<{ code: string } | { codePath: string }> {
+  if (workflowsPath === undefined && existsSync(PREBUILT_WORKFLOW_BUNDLE)) return { codePath: PREBUILT_WORKFLOW_BUNDLE };
+  return bundleWorkflowCode({ workflowsPath: workflowsPath ?? WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+}
+
 export async function createWorkers(opts: WorkerOptions): Promise<RunningWorkers> {
-  // Bundled up front with a quiet logger: webpack's module listing is noise in the service log.
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: opts.workflowsPath ?? WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  const workflowBundle = await workflowBundleFor(opts.workflowsPath);
   const connection = await NativeConnection.connect({ address: opts.address });
   const shutdownGraceMs = opts.shutdownGraceMs ?? 30_000;
   const gitActivity = new ActivityTracker();
@@ -98,7 +113,8 @@ export async function createWorkers(opts: WorkerOptions): Promise<RunningWorkers
       shutdownGraceTime: shutdownGraceMs,
       maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
     });
-    return { workers: [shared, git], connection, gitActivity, shutdownGraceMs };
+    const workflowCode = 'codePath' in workflowBundle ? workflowBundle.codePath : 'bundled at start';
+    return { workers: [shared, git], connection, gitActivity, shutdownGraceMs, workflowCode };
   } catch (error) {
     await connection.close();
     throw error;
@@ -146,11 +162,12 @@ export async function startWorkers(
   logger: Logger, shutdown: ShutdownStack,
 ): Promise<{ done: Promise<unknown> }> {
   const gitTaskQueue = createGitTaskQueueName(config.temporalTaskQueue);
-  const workers = runWorkers(await createWorkers({
+  const created = await createWorkers({
     address, namespace: config.temporalNamespace, taskQueue: config.temporalTaskQueue, gitTaskQueue,
     activities: buildActivities(gitTaskQueue), shutdownGraceMs: config.shutdownGrace,
-  }));
+  });
+  const workers = runWorkers(created);
   shutdown.push('workers', () => workers.stop());
-  logger.info({ taskQueue: config.temporalTaskQueue, gitTaskQueue, namespace: config.temporalNamespace }, 'workers polling');
+  logger.info({ taskQueue: config.temporalTaskQueue, gitTaskQueue, namespace: config.temporalNamespace, workflowCode: created.workflowCode }, 'workers polling');
   return { done: workers.done };
 }

@@ -24,7 +24,8 @@ interface Launch { child: ChildProcess; output: () => string; exited: Promise<nu
 
 function launch(env: NodeJS.ProcessEnv): Launch {
   let out = '';
-  const child = spawn(path.join(root, 'node_modules/.bin/tsx'), ['scripts/start.ts'], {
+  // What `npm start` runs: the compiled runtime (`npm test` builds it first).
+  const child = spawn(process.execPath, ['dist/scripts/start.js'], {
     cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
@@ -70,6 +71,8 @@ describe('npm start (embedded defaults)', () => {
       expect(run.output()).toContain(`Temporal Web UI: ${uiUrl}/namespaces/relyloop/workflows`);
       expect(run.output()).toContain(`API token:       ${path.join(dir, 'secrets', 'api_token')}`);
       expect(run.output()).not.toContain(token);
+      // The compiled worker loads the workflow bundle `npm run build` wrote instead of bundling.
+      expect(run.output()).toContain(`"workflowCode":${JSON.stringify(path.join(root, 'dist', 'workflow-bundle.js'))}`);
 
       expect((await fetch(`${apiUrl}/healthz`)).status).toBe(200);
       expect((await fetch(`${apiUrl}/readyz`)).status).toBe(401);
