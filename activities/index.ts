@@ -58,7 +58,7 @@ export function createActivities(deps: ActivityDeps): { shared: SharedActivities
     ...createGitHubActivities({
       ...access, relyloopBaseUrl: config.relyloopBaseUrl, limiter: deps.githubLimiter,
       // Shared through the database: every worker process using a token keeps to its pacing.
-      pacer: createDbGitHubPacer(deps.db.sql, { ...GITHUB_PACING_RULES, writeGapMs: deps.githubLimiter?.writeMinTimeMs ?? GITHUB_PACING_RULES.writeGapMs }),
+      pacer: createDbGitHubPacer(deps.db.sql, { ...GITHUB_PACING_RULES, writeGapMs: deps.githubLimiter?.writeMinTimeMs ?? config.githubWriteGap }),
     }),
     claimGitWorker: async () => deps.gitTaskQueue,
   };

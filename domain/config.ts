@@ -103,6 +103,8 @@ export const SETTINGS = {
     doc: 'Wall time a database step keeps retrying (database down, statement timeout) before the run fails.' }),
   shutdownGrace: setting({ env: 'RELYLOOP_SHUTDOWN_GRACE', default: '30s', schema: duration('0s', '10m'),
     doc: 'On SIGTERM/SIGINT a worker stops polling and gives running activities this long to finish before it exits.' }),
+  githubWriteGap: setting({ env: 'RELYLOOP_GITHUB_WRITE_GAP', default: '1s', schema: duration('0s', '1m'),
+    doc: 'Least time between two mutating GitHub requests with one token, across every worker sharing the database (GitHub asks for at least 1 s; docs/operations.md "GitHub pacing"). 0s only for a local GitHub sandbox or a GitHub Enterprise Server without rate limits.' }),
   logLevel: setting({ env: 'LOG_LEVEL', default: 'info', schema: z.enum(LOG_LEVELS),
     doc: 'Log level: fatal, error, warn, info, debug, trace or silent.' }),
 } as const;

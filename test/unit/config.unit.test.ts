@@ -3,6 +3,7 @@ import path from 'node:path';
 import { policyOf } from '../../activities/index.js';
 import { DEFAULT_GIT_IDLE_TIMEOUT_MS } from '../../activities/git/git-http-client.js';
 import { DEFAULT_STATEMENT_TIMEOUT_MS } from '../../db/database.js';
+import { GITHUB_PACING_RULES } from '../../domain/github-pacing.js';
 import { ConfigError, loadConfig, SETTINGS } from '../../domain/config.js';
 import { DEFAULT_OPEN_PR_POLICY } from '../../domain/open-pr-contracts.js';
 
@@ -36,6 +37,7 @@ describe('loadConfig', () => {
       gitWorkerStartTimeout: 10_000,
       gitRetryBudget: 300_000,
       githubRetryBudget: 600_000,
+      githubWriteGap: 1_000,
       dbRetryBudget: 300_000,
       shutdownGrace: 30_000,
       logLevel: 'info',
@@ -47,6 +49,7 @@ describe('loadConfig', () => {
     expect(policyOf(config)).toEqual(DEFAULT_OPEN_PR_POLICY);
     expect(config.dbStatementTimeout).toBe(DEFAULT_STATEMENT_TIMEOUT_MS);
     expect(config.gitIdleTimeout).toBe(DEFAULT_GIT_IDLE_TIMEOUT_MS);
+    expect(config.githubWriteGap).toBe(GITHUB_PACING_RULES.writeGapMs);
   });
 
   test('derived paths follow their base settings unless set', () => {
@@ -68,6 +71,7 @@ describe('loadConfig', () => {
     ['RELYLOOP_DB_STATEMENT_TIMEOUT', '750ms', 'dbStatementTimeout', 750],
     ['RELYLOOP_GIT_IDLE_TIMEOUT', '1.5m', 'gitIdleTimeout', 90_000],
     ['RELYLOOP_GITHUB_RETRY_BUDGET', '1h', 'githubRetryBudget', 3_600_000],
+    ['RELYLOOP_GITHUB_WRITE_GAP', '0s', 'githubWriteGap', 0],
     ['RELYLOOP_SHUTDOWN_GRACE', '0s', 'shutdownGrace', 0],
   ])('%s=%s is accepted', (env, value, key, expected) => {
     expect(loadConfig({ [env]: value }, cwd)[key as keyof ReturnType<typeof loadConfig>]).toEqual(expected);
@@ -91,6 +95,7 @@ describe('loadConfig', () => {
     ['RELYLOOP_HEARTBEAT_TIMEOUT', '1s'],
     ['RELYLOOP_DB_STATEMENT_TIMEOUT', '-5s'],
     ['RELYLOOP_GIT_RETRY_BUDGET', '2d'],
+    ['RELYLOOP_GITHUB_WRITE_GAP', '2m'],
   ])('%s=%s stops start-up with a message naming the variable', (env, value) => {
     expect(() => loadConfig({ [env]: value }, cwd)).toThrow(ConfigError);
     expect(() => loadConfig({ [env]: value }, cwd)).toThrow(new RegExp(`^Invalid configuration:\\n  ${env}=`));
