@@ -20,6 +20,7 @@ const settingsSchema = z.strictObject({
   db_filename: z.string().min(1),
   log_level: z.enum(['debug', 'info', 'warn', 'error']),
   dynamic_config: z.record(z.string().regex(/^[A-Za-z0-9_.]+$/), z.unknown()).default({}),
+  sqlite_pragmas: z.partialRecord(z.enum(['journal_mode', 'synchronous']), z.string().regex(/^[A-Za-z]+$/)).default({}),
 });
 
 export type DevServerSettings = z.infer<typeof settingsSchema>;
@@ -50,6 +51,7 @@ export function devServerArgs(s: DevServerSettings, dataDir: string): string[] {
   for (const [key, value] of Object.entries(s.dynamic_config)) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
+  for (const [pragma, value] of Object.entries(s.sqlite_pragmas)) args.push('--sqlite-pragma', `${pragma}=${value}`);
   return args;
 }
 

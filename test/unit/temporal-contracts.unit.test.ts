@@ -2,7 +2,9 @@
 // exactly those, and the README's commands for an external cluster are exactly their rendering. One
 // missing would fail every workflow task that sets it.
 import { expect, test } from '@jest/globals';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { SEARCH_ATTRIBUTES, searchAttributeCreateCommands, searchAttributeDefinitions } from '../../domain/temporal-contracts.js';
 import { devServerArgs, readDevServerSettings } from '../../runtime/dev-server.js';
 
@@ -19,4 +21,22 @@ test('README.md lists the command for each, for clusters the service does not la
   const listed = readme.split('\n').map((line) => line.trim()).filter((line) => line.startsWith('temporal operator search-attribute create'));
   expect(listed).toEqual(searchAttributeCreateCommands('relyloop'));
   expect(searchAttributeDefinitions().map((d) => d.type)).toEqual(Array(listed.length).fill('Keyword'));
+});
+
+test('temporal-dev.yaml tunes the dev server: one partition, eager activities, WAL (issue 12)', async () => {
+  const settings = await readDevServerSettings(new URL('../../temporal-dev.yaml', import.meta.url).pathname);
+  const args = devServerArgs(settings, '/tmp/data').join(' ');
+  expect(args).toContain('--dynamic-config-value matching.numTaskqueueReadPartitions=1');
+  expect(args).toContain('--dynamic-config-value matching.numTaskqueueWritePartitions=1');
+  expect(args).toContain('--dynamic-config-value system.enableActivityEagerExecution=true');
+  expect(args).toContain('--sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal');
+});
+
+test('a pragma the CLI does not allow is refused when the file is read', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'dev-yaml-'));
+  const file = path.join(dir, 'temporal-dev.yaml');
+  const base = await readFile(new URL('../../temporal-dev.yaml', import.meta.url), 'utf8');
+  await writeFile(file, base.replace('synchronous: normal', 'cache_size: "100000"'));
+  await expect(readDevServerSettings(file)).rejects.toThrow(/sqlite_pragmas/);
+  await rm(dir, { recursive: true });
 });

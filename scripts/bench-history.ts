@@ -1,0 +1,108 @@
+// Reads the benchmark's workflow histories (scripts/bench.ts): where one run's time goes, and how
+// long the repo lock took to pass from one run to the next. Times are the server's event times.
+import type { Client } from '@temporalio/client';
+import proto, { type temporal } from '@temporalio/proto';
+
+type Event = temporal.api.history.v1.IHistoryEvent;
+const T = proto.temporal.api.enums.v1.EventType;
+
+const timeOf = (e: Event): number => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+
+async function eventsOf(client: Client, workflowId: string): Promise<{ events: Event[]; bytes: number }> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  return { events: history.events ?? [], bytes: proto.temporal.api.history.v1.History.encode(history).finish().byteLength };
+}
+
+export interface Breakdown {
+  /** First to last event. */
+  total: number;
+  /** Activities between started and closed. */
+  activityRun: number;
+  /** Activities between scheduled and started (queue wait). */
+  activityQueue: number;
+  /** Workflow tasks between scheduled and completed. */
+  workflowTask: number;
+  /** The part of workflowTask between scheduled and started (dispatch to the worker). */
+  workflowTaskQueue: number;
+  /** Per activity type: time waiting to start and running, summed over its attempts. */
+  byActivity: Record<string, { queue: number; run: number }>;
+  /** From the lock request's completion to the grant signal. */
+  lockWait: number;
+  activities: number;
+  localActivities: number;
+  workflowTasks: number;
+  events: number;
+  historyBytes: number;
+}
+
+export async function historyBreakdown(client: Client, workflowId: string): Promise<Breakdown> {
+  const { events, bytes } = await eventsOf(client, workflowId);
+  const byId = new Map(events.map((e) => [Number(e.eventId), e]));
+  const b: Breakdown = { total: 0, activityRun: 0, activityQueue: 0, workflowTask: 0, workflowTaskQueue: 0, byActivity: {}, lockWait: 0, activities: 0, localActivities: 0, workflowTasks: 0, events: events.length, historyBytes: bytes };
+  if (events.length > 0) b.total = timeOf(events[events.length - 1]!) - timeOf(events[0]!);
+  let lockRequested: number | undefined;
+  const activity = (scheduled: Event) => {
+    const name = scheduled.activityTaskScheduledEventAttributes?.activityType?.name ?? '?';
+    return (b.byActivity[name] ??= { queue: 0, run: 0 });
+  };
+  for (const e of events) {
+    switch (e.eventType) {
+      case T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: b.activities += 1; break;
+      case T.EVENT_TYPE_ACTIVITY_TASK_STARTED: {
+        const scheduled = byId.get(Number(e.activityTaskStartedEventAttributes?.scheduledEventId));
+        if (scheduled) {
+          b.activityQueue += timeOf(e) - timeOf(scheduled);
+          activity(scheduled).queue += timeOf(e) - timeOf(scheduled);
+        }
+        break;
+      }
+      case T.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+      case T.EVENT_TYPE_ACTIVITY_TASK_FAILED: {
+        const attrs = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes;
+        const started = byId.get(Number(attrs?.startedEventId));
+        const scheduled = byId.get(Number(attrs?.scheduledEventId));
+        if (started) b.activityRun += timeOf(e) - timeOf(started);
+        if (started && scheduled) activity(scheduled).run += timeOf(e) - timeOf(started);
+        if (scheduled?.activityTaskScheduledEventAttributes?.activityType?.name === 'requestRepoLock') lockRequested = timeOf(e);
+        break;
+      }
+      case T.EVENT_TYPE_MARKER_RECORDED: b.localActivities += 1; break;
+      case T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED: {
+        const scheduled = byId.get(Number(e.workflowTaskCompletedEventAttributes?.scheduledEventId));
+        const started = byId.get(Number(e.workflowTaskCompletedEventAttributes?.startedEventId));
+        b.workflowTasks += 1;
+        if (scheduled) b.workflowTask += timeOf(e) - timeOf(scheduled);
+        if (scheduled && started) b.workflowTaskQueue += timeOf(started) - timeOf(scheduled);
+        break;
+      }
+      case T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+        if (e.workflowExecutionSignaledEventAttributes?.signalName === 'lockGranted' && lockRequested !== undefined) b.lockWait += timeOf(e) - lockRequested;
+        break;
+      default:
+    }
+  }
+  return b;
+}
+
+/**
+ * For runs that waited for their repo's lock: the time from the previous holder's release signal
+ * (sent by its workflow) to this run's grant (received), in milliseconds.
+ */
+export async function lockHandOffs(client: Client, workflowIds: string[]): Promise<number[]> {
+  const runs = await Promise.all(workflowIds.map(async (id) => {
+    const { events } = await eventsOf(client, id);
+    const release = events.find((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'releaseLock');
+    const grant = events.find((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'lockGranted');
+    return {
+      lock: release?.signalExternalWorkflowExecutionInitiatedEventAttributes?.workflowExecution?.workflowId,
+      started: events[0] ? timeOf(events[0]) : NaN, granted: grant ? timeOf(grant) : NaN, released: release ? timeOf(release) : NaN,
+    };
+  }));
+  const handOffs: number[] = [];
+  for (const run of runs) {
+    const previous = runs.filter((r) => r !== run && r.lock === run.lock && r.released <= run.granted).map((r) => r.released);
+    const last = Math.max(...previous);
+    if (previous.length > 0 && run.started < last) handOffs.push(run.granted - last);
+  }
+  return handOffs;
+}
