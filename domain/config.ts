@@ -105,6 +105,10 @@ export const SETTINGS = {
     doc: 'On SIGTERM/SIGINT a worker stops polling and gives running activities this long to finish before it exits.' }),
   githubWriteGap: setting({ env: 'RELYLOOP_GITHUB_WRITE_GAP', default: '1s', schema: duration('0s', '1m'),
     doc: 'Least time between two mutating GitHub requests with one token, across every worker sharing the database (GitHub asks for at least 1 s; docs/operations.md "GitHub pacing"). 0s only for a local GitHub sandbox or a GitHub Enterprise Server without rate limits.' }),
+  workerMaxCachedWorkflows: setting({ env: 'RELYLOOP_WORKER_MAX_CACHED_WORKFLOWS', default: '500', schema: z.coerce.number().int().min(0).max(100_000),
+    doc: 'Workflows a worker keeps in memory between their tasks (a run not cached replays its history on its next task). Each costs tens of KB; the SDK default grows with the heap limit.' }),
+  gitMaxConcurrent: setting({ env: 'RELYLOOP_GIT_MAX_CONCURRENT', default: '8', schema: z.coerce.number().int().min(1).max(1_000),
+    doc: 'Git steps (clone, fetch, commit, push, chart) one worker runs at once; they are CPU- and memory-bound, more waits in the queue instead of growing the process.' }),
   logLevel: setting({ env: 'LOG_LEVEL', default: 'info', schema: z.enum(LOG_LEVELS),
     doc: 'Log level: fatal, error, warn, info, debug, trace or silent.' }),
 } as const;

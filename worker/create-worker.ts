@@ -33,6 +33,10 @@ export interface WorkerOptions {
   workflowsPath?: string;
   /** How long a stopping worker lets running activities finish (default 30 s). */
   shutdownGraceMs?: number;
+  /** Workflows kept in memory between tasks (RELYLOOP_WORKER_MAX_CACHED_WORKFLOWS; default 500). */
+  maxCachedWorkflows?: number;
+  /** Git steps run at once on this process's git queue (RELYLOOP_GIT_MAX_CONCURRENT; default 8). */
+  gitMaxConcurrent?: number;
 }
 
 export interface RunningWorkers {
@@ -104,12 +108,17 @@ export async function createWorkers(opts: WorkerOptions): Promise<RunningWorkers
       // A workflow cached by a worker that died moves to the shared queue after this (default 10 s).
       stickyQueueScheduleToStartTimeout: '5s',
       maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
+      // Deliberate limits (docs/operations.md "Performance"): the SDK's cache default grows with
+      // the heap limit (thousands of workflows on a large machine), not with what we run.
+      maxCachedWorkflows: opts.maxCachedWorkflows ?? 500,
     });
     const git = await Worker.create({
       connection,
       namespace: opts.namespace,
       taskQueue: opts.gitTaskQueue,
       activities: gitActivity.wrap(opts.activities.git),
+      // Clones and chart renders are CPU- and memory-bound: more at once only grows the process.
+      maxConcurrentActivityTaskExecutions: opts.gitMaxConcurrent ?? 8,
       shutdownGraceTime: shutdownGraceMs,
       maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
     });
@@ -165,6 +174,7 @@ export async function startWorkers(
   const created = await createWorkers({
     address, namespace: config.temporalNamespace, taskQueue: config.temporalTaskQueue, gitTaskQueue,
     activities: buildActivities(gitTaskQueue), shutdownGraceMs: config.shutdownGrace,
+    maxCachedWorkflows: config.workerMaxCachedWorkflows, gitMaxConcurrent: config.gitMaxConcurrent,
   });
   const workers = runWorkers(created);
   shutdown.push('workers', () => workers.stop());

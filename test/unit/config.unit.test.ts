@@ -38,6 +38,8 @@ describe('loadConfig', () => {
       gitRetryBudget: 300_000,
       githubRetryBudget: 600_000,
       githubWriteGap: 1_000,
+      workerMaxCachedWorkflows: 500,
+      gitMaxConcurrent: 8,
       dbRetryBudget: 300_000,
       shutdownGrace: 30_000,
       logLevel: 'info',
@@ -96,6 +98,8 @@ describe('loadConfig', () => {
     ['RELYLOOP_DB_STATEMENT_TIMEOUT', '-5s'],
     ['RELYLOOP_GIT_RETRY_BUDGET', '2d'],
     ['RELYLOOP_GITHUB_WRITE_GAP', '2m'],
+    ['RELYLOOP_GIT_MAX_CONCURRENT', '0'],
+    ['RELYLOOP_WORKER_MAX_CACHED_WORKFLOWS', 'many'],
   ])('%s=%s stops start-up with a message naming the variable', (env, value) => {
     expect(() => loadConfig({ [env]: value }, cwd)).toThrow(ConfigError);
     expect(() => loadConfig({ [env]: value }, cwd)).toThrow(new RegExp(`^Invalid configuration:\\n  ${env}=`));
