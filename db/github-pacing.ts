@@ -26,5 +26,12 @@ export function createDbGitHubPacer(sql: SqlSession, rules: GitHubPacingRules = 
       );
       return Math.ceil(row?.wait_ms ?? 0);
     },
+    async writeDone(token) {
+      if (rules.writeGapMs <= 0) return;
+      await sql.query(
+        `UPDATE github_pacing SET next_write_at = GREATEST(next_write_at, clock_timestamp() + make_interval(secs => $2::float8 / 1000)) WHERE token_hash = $1`,
+        [tokenPacingKey(token), rules.writeGapMs],
+      );
+    },
   };
 }

@@ -23,6 +23,12 @@ export const GITHUB_PACING_RULES: GitHubPacingRules = { writeGapMs: 1_000, conte
 export interface GitHubPacer {
   /** Reserves the token's next write slot; resolves to how long to wait before sending (ms, ≥ 0). */
   reserveWrite(token: string, opts: { createsContent: boolean }): Promise<number>;
+  /**
+   * The write has its answer (or failed): the token's next write waits a gap from now. GitHub asks
+   * for writes to be serial, and a write sent late (a busy event loop) would otherwise leave the
+   * next one closer than the gap to it (issue 12 saw one refused at 0.9 s).
+   */
+  writeDone(token: string): Promise<void>;
 }
 
 /** The pacing key of a token: a SHA-256 prefix, so the token itself is never kept. */
@@ -48,6 +54,10 @@ export function createMemoryGitHubPacer(rules: GitHubPacingRules = GITHUB_PACING
       const slot = Math.max(t, s.nextWriteAt, createsContent ? s.contentTat - toleranceMs : -Infinity);
       state.set(key, { nextWriteAt: slot + rules.writeGapMs, contentTat: createsContent ? Math.max(s.contentTat, slot) + emissionMs : s.contentTat });
       return slot - t;
+    },
+    async writeDone(token) {
+      const s = state.get(tokenPacingKey(token));
+      if (s !== undefined) s.nextWriteAt = Math.max(s.nextWriteAt, now() + rules.writeGapMs);
     },
   };
 }

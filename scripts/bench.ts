@@ -313,6 +313,14 @@ async function main(): Promise<void> {
       warm.large.push((await sequential(api, temporal, large, 1)).ms[0]!);
     }
 
+    // Lock hand-off without other load: two proposals on one repo at once, ten times.
+    const pairs: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const [a, b] = [await newProposal(api, small), await newProposal(api, small)];
+      pairs.push(...(await Promise.all([openPr(api, temporal, a), openPr(api, temporal, b)])).map((r) => r.workflowId));
+    }
+    const quietHandOffs = await lockHandOffs(temporal, pairs);
+
     // Throughput: 60 proposals over 20 repos (own tokens), all at once; the lock serializes each repo.
     const repos = [];
     for (let i = 0; i < 20; i++) repos.push(await bench.createRepo(api, 'small'));
@@ -342,7 +350,7 @@ async function main(): Promise<void> {
       [`the same with production pacing (${pacedLatency.ms.length} sequential), p50 / p95`, `${ms(median(pacedLatency.ms))} / ${ms(quantile(pacedLatency.ms, 0.95))}`, '≤ 1.5 s p50'],
       [`throughput, ${burstOff.count} proposals over 20 repos, pacing off`, `${burstOff.prsPerSecond.toFixed(2)} PRs/s, ${burstOff.cpuPerPr.toFixed(3)} CPU-s per PR`, '≥ 8 PRs/s'],
       [`throughput with production pacing, ${burstPaced.count} proposals over 20 tokens`, `${burstPaced.prsPerSecond.toFixed(2)} PRs/s (${(burstPaced.prsPerSecond / 20).toFixed(2)} per token; ${refusals} writes refused by the sandbox's 0.9 s gap)`, 'scales with tokens, within GitHub\'s limits'],
-      ['lock hand-off (release → next grant), p50 / p95', handOffs.length ? `${ms(median(handOffs))} / ${ms(quantile(handOffs, 0.95))} (${handOffs.length} hand-offs)` : 'no hand-off observed', '≤ 30 ms'],
+      ['lock hand-off (release → next grant), p50 / p95: two runs on one repo / within the 60-proposal burst', `${ms(median(quietHandOffs))} / ${ms(quantile(quietHandOffs, 0.95))} (${quietHandOffs.length}); ${ms(median(handOffs))} / ${ms(quantile(handOffs, 0.95))} (${handOffs.length})`, '≤ 30 ms'],
       ['service process RSS (API + worker + PGlite), idle / peak under load', `${Math.round(idle.now)} MB / ${Math.round(Math.max(burstOff.peakRssMb, burstPaced.peakRssMb))} MB`, '≤ 300 MB / ≤ 450 MB'],
       ['20,000-file repo vs 20-file, warm / cold (p50)', `${(median(warm.large) / median(warm.small)).toFixed(2)}× / ${(median(cold.large) / median(cold.small)).toFixed(2)}× (warm ${ms(median(warm.small))} vs ${ms(median(warm.large))}, cold ${ms(median(cold.small))} vs ${ms(median(cold.large))})`, '≤ 1.1× / ≤ 1.3×'],
     ];

@@ -98,22 +98,31 @@ export function createOctokit({ apiBaseUrl, token, limiter = {}, pacer, log = NO
     // request (fetchWithin), wherever the limiters below schedule it.
     const cancelled = currentCancellationSignal();
     if (cancelled !== undefined) options.request = { ...options.request, signal: cancelled };
-    const method = String(options.method).toUpperCase();
-    if (MUTATING.has(method)) {
-      const waitMs = await writes.reserveWrite(token, { createsContent: method === 'POST' && CREATES_CONTENT.test(String(options.url)) });
-      if (waitMs > 0) await activitySleep(waitMs);
-    }
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        return await request(options);
-      } catch (error) {
-        const facts = error as FailureFacts & { response?: { headers?: FailureFacts['headers'] } };
-        const plain = { status: facts.status, message: String(facts.message), headers: facts.response?.headers ?? {} };
-        const waitMs = rateLimitKind(plain) === 'retry-after' ? rateLimitWaitMs(plain, 'retry-after', Date.now()) : Infinity;
-        if (waitMs > threshold || attempt >= maxRateLimitRetries) throw error;
-        log.warn(`GitHub rate limit (Retry-After) on ${options.method} ${options.url}: retrying in ${waitMs} ms`);
-        await activitySleep(waitMs);
+    // Sends, sleeping through a short Retry-After in place (a long one fails the attempt).
+    const send = async () => {
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          return await request(options);
+        } catch (error) {
+          const facts = error as FailureFacts & { response?: { headers?: FailureFacts['headers'] } };
+          const plain = { status: facts.status, message: String(facts.message), headers: facts.response?.headers ?? {} };
+          const waitMs = rateLimitKind(plain) === 'retry-after' ? rateLimitWaitMs(plain, 'retry-after', Date.now()) : Infinity;
+          if (waitMs > threshold || attempt >= maxRateLimitRetries) throw error;
+          log.warn(`GitHub rate limit (Retry-After) on ${options.method} ${options.url}: retrying in ${waitMs} ms`);
+          await activitySleep(waitMs);
+        }
       }
+    };
+    const method = String(options.method).toUpperCase();
+    if (!MUTATING.has(method)) return send();
+    const waitMs = await writes.reserveWrite(token, { createsContent: method === 'POST' && CREATES_CONTENT.test(String(options.url)) });
+    if (waitMs > 0) await activitySleep(waitMs);
+    try {
+      return await send();
+    } finally {
+      // Serial writes: the next one counts its gap from this answer. Pacing bookkeeping must not
+      // turn a write that happened into a failure; the reservation above already spaced it.
+      await writes.writeDone(token).catch((error: unknown) => log.warn(`GitHub pacing: could not record the end of a write: ${String(error)}`));
     }
   });
   octokit.hook.before('request', (options) => {

@@ -34,6 +34,18 @@ function behavesLikeGitHubAsks(name: string, makePacers: (rules: GitHubPacingRul
       expect(await (pacers[0] as GitHubPacer).reserveWrite(otherToken, { createsContent: true })).toBeLessThan(20);
     });
 
+    test('writes are serial: the next one waits the gap from the previous answer, not from its slot', async () => {
+      const [first, second] = await makePacers(GAP);
+      const token = `${TOKEN_A}-serial-${Math.random()}`;
+      expect(await (first as GitHubPacer).reserveWrite(token, { createsContent: true })).toBeLessThan(50);
+      await new Promise((resolve) => setTimeout(resolve, 250)); // a slow answer (or a write sent late)
+      await (first as GitHubPacer).writeDone(token);
+      const next = await ((second ?? first) as GitHubPacer).reserveWrite(token, { createsContent: true });
+      // Counted from the slot, the wait would be about 50 ms; from the answer it is the whole gap.
+      expect(next).toBeGreaterThan(GAP.writeGapMs - 60);
+      expect(next).toBeLessThanOrEqual(GAP.writeGapMs + 5);
+    });
+
     test('content: a burst up to the budget, then one more per window / budget; other writes do not spend it', async () => {
       const [pacer] = await makePacers(BUDGET);
       const token = `${TOKEN_A}-budget-${Math.random()}`;
