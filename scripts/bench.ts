@@ -55,7 +55,8 @@ async function startService(env: Record<string, string>): Promise<Service> {
   // BENCH_SERVICE_NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the service.
   const nodeOptions = process.env.BENCH_SERVICE_NODE_OPTIONS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeOptions, 'dist/scripts/start.js'], {
-    cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/', ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}), ...env, RELYLOOP_API_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'],
+    // What `npm start` runs (package.json), with its MALLOC_ARENA_MAX.
+    cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/', MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2', ...env, RELYLOOP_API_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
@@ -222,7 +223,7 @@ function machine(cli: string): string {
 }
 
 function breakdownLines(label: string, b: Breakdown): string {
-  return `  ${label}: run ${ms(b.total)} = activities working ${ms(b.activityRun)} + waiting to start ${ms(b.activityQueue)} (${b.activities} activities, ${b.localActivities} local) + workflow tasks ${ms(b.workflowTask)} (${b.workflowTasks}, of which ${ms(b.workflowTaskQueue)} dispatch) + lock wait ${ms(b.lockWait)}; history ${b.events} events, ${(b.historyBytes / 1024).toFixed(1)} KiB`;
+  return `  ${label}: run ${ms(b.total)} = activities working ${ms(b.activityRun)} + waiting to start ${ms(b.activityQueue)} (${Math.round(b.activities)} activities, ${Math.round(b.localActivities)} local) + workflow tasks ${ms(b.workflowTask)} (${Math.round(b.workflowTasks)}, of which ${ms(b.workflowTaskQueue)} dispatch) + lock wait ${ms(b.lockWait)}; history ${Math.round(b.events)} events, ${(b.historyBytes / 1024).toFixed(1)} KiB`;
 }
 
 async function main(): Promise<void> {
@@ -287,6 +288,8 @@ async function main(): Promise<void> {
       for (const repo of repos) await sequential(api, temporal, repo, 1);
       const b = await burst(api, temporal, service, repos, 3);
       console.log(`burst: ${b.prsPerSecond.toFixed(2)} PRs/s, ${b.cpuPerPr.toFixed(3)} CPU-s per PR, peak RSS ${Math.round(b.peakRssMb)} MB`);
+      const metrics = await (await fetch(`${service.url.replace('/api/v1', '')}/metrics`, { headers: { authorization: `Bearer ${apiToken}` } })).text();
+      console.log(metrics.split('\n').filter((l) => /^relyloop_api_(process_resident|nodejs_heap_size|nodejs_external|nodejs_heap_space_size_used)/.test(l)).join('\n'));
       for (const id of b.workflowIds.slice(0, 60).filter((_, i) => i % 6 === 0)) {
         const x = await historyBreakdown(temporal, id);
         console.log(breakdownLines(id.slice(0, 20), x));
