@@ -34,6 +34,11 @@ export async function readDevServerSettings(file: string): Promise<DevServerSett
   return parsed.data;
 }
 
+/** The `--dynamic-config-value` flags of temporal-dev.yaml's `dynamic_config` (also given to the tests' dev servers). */
+export function dynamicConfigArgs(s: DevServerSettings): string[] {
+  return Object.entries(s.dynamic_config).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]);
+}
+
 /** `temporal server start-dev` arguments; the sqlite path is resolved inside the data dir. */
 export function devServerArgs(s: DevServerSettings, dataDir: string): string[] {
   const args = [
@@ -48,9 +53,7 @@ export function devServerArgs(s: DevServerSettings, dataDir: string): string[] {
   ];
   // The search attributes the workflows set, from their one definition.
   for (const { name, type } of searchAttributeDefinitions()) args.push('--search-attribute', `${name}=${type}`);
-  for (const [key, value] of Object.entries(s.dynamic_config)) {
-    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
-  }
+  args.push(...dynamicConfigArgs(s));
   for (const [pragma, value] of Object.entries(s.sqlite_pragmas)) args.push('--sqlite-pragma', `${pragma}=${value}`);
   return args;
 }

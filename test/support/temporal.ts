@@ -5,22 +5,21 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig } from '../../domain/config.js';
 import { SEARCH_ATTRIBUTES } from '../../domain/temporal-contracts.js';
-import { readDevServerSettings } from '../../runtime/dev-server.js';
+import { dynamicConfigArgs, readDevServerSettings } from '../../runtime/dev-server.js';
 import { findTemporalCli } from '../../runtime/temporal-cli.js';
 
 export const TEST_NAMESPACE = 'relyloop';
 
 export async function startTestTemporal(): Promise<TestWorkflowEnvironment> {
   const cli = findTemporalCli(loadConfig().temporalCli, process.env);
-  const { dynamic_config: dynamicConfig } = await readDevServerSettings(new URL('../../temporal-dev.yaml', import.meta.url).pathname);
-  const dynamicConfigArgs = Object.entries(dynamicConfig).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]);
+  const settings = await readDevServerSettings(new URL('../../temporal-dev.yaml', import.meta.url).pathname);
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: cli },
       namespace: TEST_NAMESPACE,
       ip: '127.0.0.1',
       searchAttributes: Object.values(SEARCH_ATTRIBUTES),
-      extraArgs: ['--log-level', 'error', '--headless', ...dynamicConfigArgs],
+      extraArgs: ['--log-level', 'error', '--headless', ...dynamicConfigArgs(settings)],
     },
   });
 }
