@@ -84,6 +84,26 @@ export async function historyBreakdown(client: Client, workflowId: string): Prom
   return b;
 }
 
+/** The mean of several runs' breakdowns, field by field and step by step. */
+export function meanBreakdown(breakdowns: Breakdown[]): Breakdown {
+  const n = breakdowns.length;
+  const mean = (f: (b: Breakdown) => number) => breakdowns.reduce((sum, b) => sum + f(b), 0) / n;
+  const byActivity: Breakdown['byActivity'] = {};
+  for (const b of breakdowns) {
+    for (const [name, t] of Object.entries(b.byActivity)) {
+      const sum = (byActivity[name] ??= { queue: 0, run: 0 });
+      sum.queue += t.queue / n;
+      sum.run += t.run / n;
+    }
+  }
+  return {
+    total: mean((b) => b.total), activityRun: mean((b) => b.activityRun), activityQueue: mean((b) => b.activityQueue),
+    workflowTask: mean((b) => b.workflowTask), workflowTaskQueue: mean((b) => b.workflowTaskQueue), byActivity,
+    lockWait: mean((b) => b.lockWait), activities: mean((b) => b.activities), localActivities: mean((b) => b.localActivities),
+    workflowTasks: mean((b) => b.workflowTasks), events: mean((b) => b.events), historyBytes: mean((b) => b.historyBytes),
+  };
+}
+
 /**
  * For runs that waited for their repo's lock: the time from the previous holder's release signal
  * (sent by its workflow) to this run's grant (received), in milliseconds.

@@ -20,7 +20,7 @@ import { Redactor } from '../domain/redact.js';
 import { startGitHubSandbox, type GitHubSandbox } from '../sandbox/index.js';
 import { isolatedGitEnv } from '../sandbox/git-cli.js';
 import { freePort } from '../test/support/ports.js';
-import { historyBreakdown, lockHandOffs, type Breakdown } from './bench-history.js';
+import { historyBreakdown, lockHandOffs, meanBreakdown, type Breakdown } from './bench-history.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const ROOT = path.resolve(new URL('..', import.meta.url).pathname);
@@ -152,6 +152,14 @@ async function sequential(api: Api, temporal: Client, repo: Repo, runs: number):
   return out;
 }
 
+/** `count` 20-file repos, each with one PR opened already (cloned, cached): bursts measure steady state. */
+async function warmRepos(bench: Bench, api: Api, temporal: Client, count: number): Promise<Repo[]> {
+  const repos: Repo[] = [];
+  for (let i = 0; i < count; i++) repos.push(await bench.createRepo(api, 'small'));
+  for (const repo of repos) await sequential(api, temporal, repo, 1);
+  return repos;
+}
+
 /** All proposals opened at once; PRs per second from the first POST to the last result. */
 async function burst(api: Api, temporal: Client, service: Service, repos: Repo[], perRepo: number) {
   const proposals: string[] = [];
@@ -222,6 +230,11 @@ function machine(cli: string): string {
   ].join('\n');
 }
 
+/** Each step's time waiting to start and working: `name wait/work`. */
+function stepTimes(b: Breakdown): string {
+  return Object.entries(b.byActivity).map(([name, t]) => `${name} ${ms(t.queue)}/${ms(t.run)}`).join(', ');
+}
+
 function breakdownLines(label: string, b: Breakdown): string {
   return `  ${label}: run ${ms(b.total)} = activities working ${ms(b.activityRun)} + waiting to start ${ms(b.activityQueue)} (${Math.round(b.activities)} activities, ${Math.round(b.localActivities)} local) + workflow tasks ${ms(b.workflowTask)} (${Math.round(b.workflowTasks)}, of which ${ms(b.workflowTaskQueue)} dispatch) + lock wait ${ms(b.lockWait)}; history ${Math.round(b.events)} events, ${(b.historyBytes / 1024).toFixed(1)} KiB`;
 }
@@ -262,30 +275,14 @@ async function main(): Promise<void> {
     await sequential(api, temporal, small, 1); // clone + first chart
     const latency = await sequential(api, temporal, small, RUNS);
     const breakdowns = await Promise.all(latency.workflowIds.map((id) => historyBreakdown(temporal, id)));
-    const byActivity: Breakdown['byActivity'] = {};
-    for (const b of breakdowns) {
-      for (const [name, t] of Object.entries(b.byActivity)) {
-        const sum = (byActivity[name] ??= { queue: 0, run: 0 });
-        sum.queue += t.queue / breakdowns.length;
-        sum.run += t.run / breakdowns.length;
-      }
-    }
-    const avg = (f: (b: Breakdown) => number) => breakdowns.reduce((s, b) => s + f(b), 0) / breakdowns.length;
-    const avgBreakdown: Breakdown = {
-      total: avg((b) => b.total), activityRun: avg((b) => b.activityRun), activityQueue: avg((b) => b.activityQueue), workflowTask: avg((b) => b.workflowTask),
-      workflowTaskQueue: avg((b) => b.workflowTaskQueue), byActivity,
-      lockWait: avg((b) => b.lockWait), activities: avg((b) => b.activities), localActivities: avg((b) => b.localActivities), workflowTasks: avg((b) => b.workflowTasks),
-      events: avg((b) => b.events), historyBytes: avg((b) => b.historyBytes),
-    };
+    const avgBreakdown = meanBreakdown(breakdowns);
     const whereTimeGoes = () => {
       console.log('\nwhere the time of one pacing-off run goes (mean over the sequential runs, from their histories):');
       console.log(breakdownLines('mean', avgBreakdown));
-      console.log(`  per step (waiting to start / working): ${Object.entries(byActivity).map(([name, t]) => `${name} ${ms(t.queue)}/${ms(t.run)}`).join(', ')}`);
+      console.log(`  per step (waiting to start / working): ${stepTimes(avgBreakdown)}`);
     };
     if (process.env.BENCH_ONLY === 'burst') { // profiling: one burst of 60 proposals over 20 repos
-      const repos = [];
-      for (let i = 0; i < 20; i++) repos.push(await bench.createRepo(api, 'small'));
-      for (const repo of repos) await sequential(api, temporal, repo, 1);
+      const repos = await warmRepos(bench, api, temporal, 20);
       const b = await burst(api, temporal, service, repos, 3);
       console.log(`burst: ${b.prsPerSecond.toFixed(2)} PRs/s, ${b.cpuPerPr.toFixed(3)} CPU-s per PR, peak RSS ${Math.round(b.peakRssMb)} MB`);
       const metrics = await (await fetch(`${service.url.replace('/api/v1', '')}/metrics`, { headers: { authorization: `Bearer ${apiToken}` } })).text();
@@ -293,7 +290,7 @@ async function main(): Promise<void> {
       for (const id of b.workflowIds.slice(0, 60).filter((_, i) => i % 6 === 0)) {
         const x = await historyBreakdown(temporal, id);
         console.log(breakdownLines(id.slice(0, 20), x));
-        console.log(`    ${Object.entries(x.byActivity).map(([name, t]) => `${name} ${ms(t.queue)}/${ms(t.run)}`).join(', ')}`);
+        console.log(`    ${stepTimes(x)}`);
       }
       return;
     }
@@ -325,9 +322,7 @@ async function main(): Promise<void> {
     const quietHandOffs = await lockHandOffs(temporal, pairs);
 
     // Throughput: 60 proposals over 20 repos (own tokens), all at once; the lock serializes each repo.
-    const repos = [];
-    for (let i = 0; i < 20; i++) repos.push(await bench.createRepo(api, 'small'));
-    for (const repo of repos) await sequential(api, temporal, repo, 1); // warm caches: measure steady state
+    const repos = await warmRepos(bench, api, temporal, 20);
     const burstOff = await burst(api, temporal, service, repos, 3);
     const handOffs = await lockHandOffs(temporal, burstOff.workflowIds);
     await service.stop();
