@@ -20,6 +20,8 @@ import { writePushRules } from './rules.js';
 import { createSandboxTls } from './tls.js';
 import { RestApi } from './rest.js';
 import type { GitHubSandbox, HeldRequest, RecordedRequest, StartGitHubSandboxOptions } from './types.js';
+import { WebhookDispatcher } from './webhooks.js';
+import { webhookRepository, webhookUser } from './webhook-payloads.js';
 
 export type * from './types.js';
 
@@ -46,7 +48,8 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
   const tlsHost = opts.tls?.hostname.toLowerCase();
   let origin = '';
   let apiBase = '';
-  const rest = new RestApi({ repos, knownTokens, limiter, home, validationFailures, origin: () => origin, apiBase: () => apiBase });
+  const webhooks = new WebhookDispatcher(validationFailures);
+  const rest = new RestApi({ repos, knownTokens, limiter, home, validationFailures, origin: () => origin, apiBase: () => apiBase, emit: (repo, event, payload) => webhooks.emit(repo, event, payload) });
 
   /** Why GitHub would refuse this git request (access.ts), or undefined to serve it. */
   function gitAccessDenial(match: RegExpExecArray, service: string | null, authorization: string | undefined): { status: number; text: string } | undefined {
@@ -182,6 +185,22 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
     pulls: (owner, repo) => rest.pulls(owner, repo),
     comments: (owner, repo, issueNumber) => rest.comments(owner, repo, issueNumber),
     seedComments: (owner, repo, issueNumber, bodies) => rest.seedComments(owner, repo, issueNumber, bodies),
+    configureWebhook: (owner, repo, settings) => webhooks.configure(`${repoOf(owner, repo).owner}/${repoOf(owner, repo).repo}`, settings),
+    injectWebhookFaults: (owner, repo, list) => webhooks.injectFaults(`${owner}/${repo}`, list),
+    pingWebhook: (owner, repo) => {
+      const ctx = { origin, api: apiBase, repo: repoOf(owner, repo) };
+      const hook = webhooks.hookOf(`${owner}/${repo}`);
+      if (hook === undefined) throw new Error(`no sandbox webhook on ${owner}/${repo}`);
+      const hookId = hook.id;
+      webhooks.emit(`${owner}/${repo}`, 'ping', {
+        zen: 'Keep it logically awesome.', hook_id: hookId,
+        hook: { type: 'Repository', id: hookId, name: 'web', active: true, events: ['pull_request'], config: { content_type: 'json', insecure_ssl: '0', url: hook.url }, updated_at: new Date().toISOString(), created_at: new Date().toISOString(), url: `${apiBase}/repos/${owner}/${repo}/hooks/${hookId}`, test_url: `${apiBase}/repos/${owner}/${repo}/hooks/${hookId}/test`, ping_url: `${apiBase}/repos/${owner}/${repo}/hooks/${hookId}/pings`, deliveries_url: `${apiBase}/repos/${owner}/${repo}/hooks/${hookId}/deliveries`, last_response: { code: null, status: 'unused', message: null } },
+        repository: webhookRepository(ctx), sender: webhookUser(ctx, 'sandbox-user', 3),
+      });
+    },
+    webhookDeliveries: webhooks.deliveries,
+    redeliverWebhook: (id) => webhooks.redeliver(id),
+    webhooksSettled: () => webhooks.settled(),
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

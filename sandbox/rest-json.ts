@@ -29,8 +29,8 @@ export function pullJson(ctx: JsonContext, pull: SandboxPull): Record<string, un
     html_url: `${ctx.origin}/${full}/pull/${pull.number}`, diff_url: `${ctx.origin}/${full}/pull/${pull.number}.diff`,
     issue_url: `${api}/issues/${pull.number}`, comments_url: `${api}/issues/${pull.number}/comments`,
     state: pull.state, locked: false, title: pull.title, body: pull.body, user: BOT, draft: pull.draft,
-    created_at: pull.created_at, updated_at: pull.updated_at, closed_at: pull.closed_at, merged_at: null,
-    merge_commit_sha: null, merged: false, mergeable: null, maintainer_can_modify: pull.maintainer_can_modify,
+    created_at: pull.created_at, updated_at: pull.updated_at, closed_at: pull.closed_at, merged_at: pull.merged_at ?? null,
+    merge_commit_sha: pull.merge_commit_sha ?? null, merged: pull.merged === true, mergeable: null, maintainer_can_modify: pull.maintainer_can_modify,
     head: side(pull.head), base: side(pull.base), author_association: 'NONE',
   };
 }

@@ -8,6 +8,7 @@ import type { RateLimiter } from './rate-limits.js';
 import type { RepoRecord } from './repos.js';
 import { DOCS, GITHUB_LIMITS, commentJson, githubLength, paginate, pullJson, repoJson, tooLong, validationFailed, type JsonContext } from './rest-json.js';
 import type { SandboxComment, SandboxPull, TokenPermissions } from './types.js';
+import { pullRequestEvent, webhookUser } from './webhook-payloads.js';
 
 export interface RestRequest { method: string; pathname: string; query: Record<string, string>; headers: Record<string, string>; body: string }
 export interface RestAnswer { status: number; body?: unknown; headers?: Record<string, string> }
@@ -33,6 +34,8 @@ export interface RestDeps {
   origin: () => string;
   /** The REST base URL clients use. */
   apiBase: () => string;
+  /** Hands a webhook event of repo `owner/repo` to its hook, if any (webhooks.ts). */
+  emit: (repo: string, event: string, payload: Record<string, unknown>) => void;
 }
 
 export class RestApi {
@@ -49,6 +52,7 @@ export class RestApi {
       route('GET', '/repos/{owner}/{repo}/pulls', { pull_requests: 'read' }, (c) => this.listPulls(c)),
       route('GET', '/repos/{owner}/{repo}/pulls/{pull_number}', { pull_requests: 'read' }, (c) => this.getPull(c)),
       route('PATCH', '/repos/{owner}/{repo}/pulls/{pull_number}', { pull_requests: 'write' }, (c) => this.updatePull(c)),
+      route('PUT', '/repos/{owner}/{repo}/pulls/{pull_number}/merge', { contents: 'write' }, (c) => this.mergePull(c)),
       // A pull request's conversation is an issue: issues or pull_requests write may comment.
       route('POST', '/repos/{owner}/{repo}/issues/{issue_number}/comments', { issues: 'write', pull_requests: 'write' }, (c) => this.createComment(c), true),
       route('GET', '/repos/{owner}/{repo}/issues/{issue_number}/comments', { issues: 'read', pull_requests: 'read' }, (c) => this.listComments(c)),
@@ -144,6 +148,7 @@ export class RestApi {
       created_at: now, updated_at: now, closed_at: null,
     };
     state.pulls.set(pull.number, pull);
+    this.emitPull(ctx, pull, 'opened');
     return { status: 201, body: pullJson(ctx, pull), headers: { location: `${ctx.api}/repos/${ctx.repo.owner}/${ctx.repo.repo}/pulls/${pull.number}` } };
   }
 
@@ -179,10 +184,64 @@ export class RestApi {
     if (typeof json.title === 'string') pull.title = json.title;
     if (typeof json.body === 'string') pull.body = json.body;
     if (typeof json.maintainer_can_modify === 'boolean') pull.maintainer_can_modify = json.maintainer_can_modify;
+    if (json.state === 'open' && pull.merged === true) {
+      return { status: 422, body: validationFailed(`${DOCS}/pulls/pulls#update-a-pull-request`, [{ resource: 'PullRequest', code: 'custom', field: 'state', message: 'state cannot be changed. The pull request cannot be reopened after it was merged.' }]) };
+    }
     pull.updated_at = new Date().toISOString();
-    if (json.state === 'closed' && pull.state === 'open') Object.assign(pull, { state: 'closed', closed_at: pull.updated_at });
-    if (json.state === 'open' && pull.state === 'closed') Object.assign(pull, { state: 'open', closed_at: null });
+    if (json.state === 'closed' && pull.state === 'open') {
+      Object.assign(pull, { state: 'closed', closed_at: pull.updated_at });
+      this.emitPull(ctx, pull, 'closed');
+    }
+    if (json.state === 'open' && pull.state === 'closed') {
+      Object.assign(pull, { state: 'open', closed_at: null });
+      this.emitPull(ctx, pull, 'reopened');
+    }
     return { status: 200, body: pullJson(ctx, pull) };
+  }
+
+  /**
+   * PUT …/pulls/{n}/merge: a real merge in the bare repo — `git merge-tree --write-tree` of base and
+   * head, a merge commit (or one squashed commit), and the base ref moved only from the tip the
+   * merge was computed on — with GitHub's answers: 405 not mergeable (closed, conflict, rebase
+   * disabled), 409 when `sha` is not the head or the base moved meanwhile.
+   */
+  private async mergePull({ ctx, state, params, json }: Call): Promise<RestAnswer> {
+    const docs = `${DOCS}/pulls/pulls#merge-a-pull-request`;
+    const pull = state.pulls.get(Number(params[0]));
+    if (pull === undefined) return notFound();
+    const notMergeable = (message = 'Pull Request is not mergeable') => ({ status: 405, body: { message, documentation_url: docs, status: '405' } });
+    if (pull.state !== 'open') return notMergeable();
+    const method = typeof json.merge_method === 'string' ? json.merge_method : 'merge';
+    if (method === 'rebase') return notMergeable('Rebase merges are not allowed on this repository.');
+    const head = await this.branchSha(ctx.repo, pull.head.ref);
+    const base = await this.branchSha(ctx.repo, pull.base.ref);
+    if (head === null || base === null) return notMergeable();
+    if (typeof json.sha === 'string' && json.sha !== head) return { status: 409, body: { message: 'Head branch was modified. Review and try the merge again.', documentation_url: docs, status: '409' } };
+    const git = { cwd: ctx.repo.bareDir, home: this.deps.home };
+    const merged = await runGit(['merge-tree', '--write-tree', base, head], git);
+    if (merged.code !== 0) return notMergeable('Merge conflict');
+    const tree = merged.stdout.toString('utf8').split('\n')[0]?.trim() ?? '';
+    const title = typeof json.commit_title === 'string' ? json.commit_title
+      : method === 'squash' ? `${pull.title} (#${pull.number})` : `Merge pull request #${pull.number} from ${ctx.repo.owner}/${pull.head.ref}`;
+    const message = `${title}\n\n${typeof json.commit_message === 'string' ? json.commit_message : pull.title}\n`;
+    const parents = method === 'squash' ? ['-p', base] : ['-p', base, '-p', head];
+    const now = new Date();
+    const ident = { GIT_AUTHOR_DATE: `${Math.floor(now.getTime() / 1000)} +0000`, GIT_COMMITTER_DATE: `${Math.floor(now.getTime() / 1000)} +0000` };
+    const commit = await runGit(['commit-tree', tree, ...parents], { ...git, input: message, extraEnv: ident });
+    if (commit.code !== 0) throw new Error(`git commit-tree failed: ${commit.stderr.trim()}`);
+    const sha = commit.stdout.toString('utf8').trim();
+    // Moved only from the tip the merge was computed on, like GitHub's atomic ref update.
+    const moved = await runGit(['update-ref', `refs/heads/${pull.base.ref}`, sha, base], git);
+    if (moved.code !== 0) return { status: 409, body: { message: 'Base branch was modified. Review and try the merge again.', documentation_url: docs, status: '409' } };
+    const at = now.toISOString();
+    Object.assign(pull, { state: 'closed', merged: true, merged_at: at, closed_at: at, updated_at: at, merge_commit_sha: sha });
+    this.emitPull(ctx, pull, 'closed');
+    return { status: 200, body: { sha, merged: true, message: 'Pull Request successfully merged' } };
+  }
+
+  private emitPull(ctx: JsonContext, pull: SandboxPull, action: 'opened' | 'closed' | 'reopened'): void {
+    const sender = webhookUser(ctx, 'sandbox-user', 3);
+    this.deps.emit(`${ctx.repo.owner}/${ctx.repo.repo}`, 'pull_request', pullRequestEvent(ctx, structuredClone(pull), action, sender, webhookUser(ctx, 'relyloop-bot', 1, 'Bot')));
   }
 
   private createComment({ ctx, state, params, json }: Call): RestAnswer {
@@ -217,7 +276,11 @@ export class RestApi {
     if (deleted.code !== 0) return { status: 422, body: { message: `Reference update failed: ${deleted.stderr.trim()}`, documentation_url: `${DOCS}/git/refs#delete-a-reference`, status: '422' } };
     // GitHub closes open pull requests whose head branch is deleted.
     for (const pull of state.pulls.values()) {
-      if (pull.state === 'open' && `heads/${pull.head.ref}` === ref) Object.assign(pull, { state: 'closed', closed_at: new Date().toISOString() });
+      if (pull.state === 'open' && `heads/${pull.head.ref}` === ref) {
+        const now = new Date().toISOString();
+        Object.assign(pull, { state: 'closed', closed_at: now, updated_at: now });
+        this.emitPull(ctx, pull, 'closed');
+      }
     }
     return { status: 204 };
   }

@@ -103,6 +103,10 @@ export interface SandboxPull {
   created_at: string;
   updated_at: string;
   closed_at: string | null;
+  /** Set by a merge (PUT …/pulls/{n}/merge): a merged PR is closed and stays so. */
+  merged?: boolean;
+  merged_at?: string | null;
+  merge_commit_sha?: string | null;
 }
 
 export interface SandboxComment {
@@ -127,6 +131,9 @@ export interface CreateLargeRepoOptions {
   defaultBranch?: string;
   extraFiles?: SandboxFiles;
 }
+
+export type { DeliveryFault, SandboxDelivery, WebhookSettings } from './webhooks.js';
+import type { DeliveryFault, SandboxDelivery, WebhookSettings } from './webhooks.js';
 
 export interface GitHubSandbox {
   /** http://127.0.0.1:PORT, or https://{hostname}:PORT with `tls`. */
@@ -175,6 +182,22 @@ export interface GitHubSandbox {
   readonly validationFailures: string[];
   pulls(owner: string, repo: string): SandboxPull[];
   comments(owner: string, repo: string, issueNumber: number): SandboxComment[];
+  /**
+   * A repository webhook (issue 13): `pull_request` events (opened, closed — merged or not —,
+   * reopened) are POSTed to `settings.url`, signed with `settings.secret`; null removes it.
+   * Returns the hook id.
+   */
+  configureWebhook(owner: string, repo: string, settings: WebhookSettings | null): number | undefined;
+  /** Faults for the repo's next deliveries, in order (dropped, duplicated, delivered late). */
+  injectWebhookFaults(owner: string, repo: string, faults: DeliveryFault[]): void;
+  /** Sends GitHub's `ping` event to the repo's hook. */
+  pingWebhook(owner: string, repo: string): void;
+  /** Every delivery made or attempted so far, with the statuses the receiver answered. */
+  readonly webhookDeliveries: SandboxDelivery[];
+  /** Sends a delivery again, same id and body (GitHub's "Redeliver"); the receiver's status. */
+  redeliverWebhook(id: string): Promise<number | undefined>;
+  /** Resolves once every delivery queued so far was sent (or dropped, or is held for reordering). */
+  webhooksSettled(): Promise<void>;
   /** Puts comments on a PR directly (fixtures), bypassing the API and its rate limits. */
   seedComments(owner: string, repo: string, issueNumber: number, bodies: string[]): void;
   close(): Promise<void>;
