@@ -4,6 +4,7 @@ import express, { Router, type Express } from 'express';
 import type { Config } from '../domain/config.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../runtime/logger.js';
+import type { Redactor } from '../domain/redact.js';
 import type { TemporalHandle } from '../adapters/temporal-client.js';
 import { requireBearerToken } from './auth.js';
 import { createCursorCodec } from './cursor.js';
@@ -14,6 +15,7 @@ import { API_PREFIX, openApiRoute } from './openapi.js';
 import { requestLog } from './request-log.js';
 import { mountRoutes, type RouteSpec } from './route.js';
 import { createRoutes } from './routes/index.js';
+import { webhookRoutes } from './webhooks.js';
 
 export interface ApiDeps {
   config: Config;
@@ -22,6 +24,8 @@ export interface ApiDeps {
   logger: Logger;
   /** The bearer token clients must present (read from the token file by the entry point). */
   apiToken: string;
+  /** The process's redactor: webhook secrets read by the API are registered with it. */
+  redactor: Redactor;
 }
 
 /** SPEC §6: request bodies are bounded at 1 MiB. */
@@ -38,6 +42,9 @@ export function createApp(deps: ApiDeps): Express {
   // SPEC §4: every route but /healthz requires the bearer token, /readyz and /metrics included.
   app.use(healthRoutes(deps.db, deps.temporal, auth));
   app.use(metrics.routes(auth));
+
+  // GitHub signs its webhooks instead of presenting the bearer token (SPEC §10).
+  app.use(API_PREFIX, webhookRoutes({ config: deps.config, db: deps.db, logger: deps.logger, redactor: deps.redactor, maxBodyBytes: MAX_BODY_BYTES }));
 
   const v1 = Router();
   v1.use(auth);

@@ -15,7 +15,7 @@ await runEntryPoint('relyloop-pr-api', async ({ config, redactor, logger, shutdo
   const apiToken = await readSecretPath(config.apiTokenFile, redactor);
   const temporal = createTemporalHandle(await resolveTemporalAddress(config), config.temporalNamespace);
   shutdown.push('temporal client', () => temporal.close());
-  const api = await startApiServer({ config, db, temporal, logger, apiToken }, shutdown);
+  const api = await startApiServer({ config, db, temporal, logger, apiToken, redactor }, shutdown);
   logger.info({ url: api.url }, 'API listening');
   return { done: new Promise<never>(() => undefined) };
 });

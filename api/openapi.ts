@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ENDPOINT_ERRORS, type EndpointErrorCode } from '../domain/errors.js';
 import { defineRoute, errorsOf, type RouteSpec } from './route.js';
 import { errorEnvelope } from './schemas/common.js';
+import { WEBHOOK_PATH } from './webhooks.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -48,10 +49,41 @@ function registerHealth(registry: OpenAPIRegistry): void {
   });
 }
 
+/** The webhook route (api/webhooks.ts): signed by GitHub, not behind the bearer token. */
+function registerWebhook(registry: OpenAPIRegistry): void {
+  const handled = z.object({
+    delivery: z.string(),
+    outcome: z.enum(['pong', 'applied', 'stale', 'merged_after_reject', 'duplicate']),
+    proposal_id: z.string().optional(),
+    first_outcome: z.string().optional().describe('For a duplicate: what the first delivery of this id did.'),
+  });
+  const ignored = z.object({ delivery: z.string(), outcome: z.enum(['ignored', 'foreign', 'unmatched']), reason: z.string().optional() });
+  registry.registerPath({
+    method: 'post', path: `${API_PREFIX}${WEBHOOK_PATH}`, tags: ['webhooks'], security: [],
+    summary: 'GitHub pull_request webhooks: merged, closed, reopened (docs/operations.md "Webhooks")',
+    description: 'Authenticated by X-Hub-Signature-256 (HMAC-SHA256 of the raw body with the config repo\'s webhook secret), not by the bearer token. '
+      + 'The repository is taken from the payload (repository.html_url) and must match a config repo. A delivery id already recorded changes nothing.',
+    request: {
+      headers: z.object({
+        'x-hub-signature-256': z.string().describe('sha256=<hex HMAC of the raw body>'),
+        'x-github-event': z.string().describe('pull_request and ping are handled; other events are accepted and ignored'),
+        'x-github-delivery': z.string().describe('GitHub\'s delivery GUID; a redelivery is a no-op'),
+      }),
+      body: { required: true, content: { 'application/json': { schema: z.record(z.string(), z.unknown()).describe('GitHub\'s webhook payload') } } },
+    },
+    responses: {
+      200: { description: 'ping answered, or a pull_request event applied (or already known: stale, duplicate)', content: { 'application/json': { schema: handled } } },
+      202: { description: 'Accepted and ignored: an event or action that does not change pr_state, a PR from a fork, or a PR no proposal records', content: { 'application/json': { schema: ignored } } },
+      ...errorResponses(['WEBHOOK_SIGNATURE_INVALID', 'WEBHOOK_NOT_CONFIGURED', 'CONFIG_REPO_NOT_FOUND', 'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'INTERNAL_ERROR']),
+    },
+  });
+}
+
 export function createOpenApiDocument(routes: readonly RouteSpec[]): ReturnType<OpenApiGeneratorV31['generateDocument']> {
   const registry = new OpenAPIRegistry();
   const bearer = registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   registerHealth(registry);
+  registerWebhook(registry);
   for (const route of routes) {
     const success = route.success.status === 204
       ? { description: route.success.description }

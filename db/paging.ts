@@ -16,7 +16,7 @@ export interface PagePosition {
  * recorded failure: present or not, or starting with an error code (`CODE: detail`).
  */
 export type ColumnFilter =
-  | { column: 'cluster_id' | 'status'; value: string; cast: 'uuid' | 'proposal_status' }
+  | { column: 'cluster_id' | 'status' | 'pr_state'; value: string; cast: 'uuid' | 'proposal_status' | 'pr_state' }
   | { column: 'pr_open_error'; present: boolean }
   | { column: 'pr_open_error'; code: string };
 

@@ -42,10 +42,11 @@ export async function rejectProposal(db: Database, id: string, reason: string | 
 
 export async function listProposals(
   db: Database,
-  page: PageRequest & { status?: ProposalStatus; clusterId?: string; hasError?: boolean; errorCode?: string },
+  page: PageRequest & { status?: ProposalStatus; prState?: 'open' | 'closed' | 'merged'; clusterId?: string; hasError?: boolean; errorCode?: string },
 ): Promise<ListedPage<Proposal>> {
   const filters: ColumnFilter[] = [];
   if (page.status !== undefined) filters.push({ column: 'status', value: page.status, cast: 'proposal_status' });
+  if (page.prState !== undefined) filters.push({ column: 'pr_state', value: page.prState, cast: 'pr_state' });
   if (page.clusterId !== undefined) filters.push({ column: 'cluster_id', value: page.clusterId, cast: 'uuid' });
   if (page.hasError !== undefined) filters.push({ column: 'pr_open_error', present: page.hasError });
   if (page.errorCode !== undefined) filters.push({ column: 'pr_open_error', code: page.errorCode });

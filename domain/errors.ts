@@ -5,6 +5,10 @@
 /** Codes an endpoint can answer with, and their HTTP status. */
 export const ENDPOINT_ERRORS = {
   UNAUTHORIZED: 401,
+  /** A GitHub webhook without a valid X-Hub-Signature-256 for its repository's secret (issue 13). */
+  WEBHOOK_SIGNATURE_INVALID: 401,
+  /** A GitHub webhook for a config repo that has no webhook secret (issue 13). */
+  WEBHOOK_NOT_CONFIGURED: 403,
   VALIDATION_ERROR: 422,
   PROPOSAL_NOT_FOUND: 404,
   CONFIG_REPO_NOT_FOUND: 404,

@@ -42,7 +42,7 @@ await runEntryPoint('relyloop-pr', async ({ config, redactor, logger, shutdown }
   const workers = await startWorkers(config, address,
     (gitTaskQueue) => createActivities({ config, db, redactor, client: temporal.client, gitTaskQueue }), logger, shutdown);
   failures.push(workers.done);
-  const api = await startApiServer({ config, db, temporal, logger, apiToken }, shutdown);
+  const api = await startApiServer({ config, db, temporal, logger, apiToken, redactor }, shutdown);
 
   process.stdout.write(
     [

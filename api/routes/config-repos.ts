@@ -46,6 +46,7 @@ export function configRepoRoutes(ctx: RouteContext): RouteSpec[] {
           throw new AppError({ code: 'UNSUPPORTED_PROVIDER', message: ref.message });
         }
         await assertSecretFile(ctx, 'auth_ref', body.auth_ref);
+        if (body.webhook_secret_ref !== null) await assertSecretFile(ctx, 'webhook_secret_ref', body.webhook_secret_ref);
         const taken = () => new AppError({ code: 'CONFIG_REPO_NAME_TAKEN', message: `a config repo named "${body.name}" already exists` });
         if (await isConfigRepoNameTaken(ctx.db, body.name)) throw taken();
         const row = await insertConfigRepo(ctx.db, {
@@ -84,7 +85,7 @@ export function configRepoRoutes(ctx: RouteContext): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'patch', path: '/config-repos/:id', tag, summary: 'Rotate auth_ref or change branches',
+      method: 'patch', path: '/config-repos/:id', tag, summary: 'Rotate auth_ref or webhook_secret_ref, or change branches',
       params: idParams,
       body: patchConfigRepoBody,
       success: { status: 200, description: 'The updated config repo', schema: configRepoJson },
@@ -92,6 +93,7 @@ export function configRepoRoutes(ctx: RouteContext): RouteSpec[] {
       async handler({ params, body }) {
         if (await findConfigRepo(ctx.db, params.id) === undefined) throw notFound(params.id);
         if (body.auth_ref !== undefined) await assertSecretFile(ctx, 'auth_ref', body.auth_ref);
+        if (typeof body.webhook_secret_ref === 'string') await assertSecretFile(ctx, 'webhook_secret_ref', body.webhook_secret_ref);
         const row = await updateConfigRepo(ctx.db, params.id, {
           authRef: body.auth_ref,
           defaultBranch: body.default_branch,

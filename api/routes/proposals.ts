@@ -43,14 +43,14 @@ export function proposalRoutes(ctx: RouteContext): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'get', path: '/proposals', tag, summary: 'List proposals, newest first, by status, cluster and recorded failure',
+      method: 'get', path: '/proposals', tag, summary: 'List proposals, newest first, by status, PR state, cluster and recorded failure',
       query: listProposalsQuery,
       success: { status: 200, description: 'A page of proposals', schema: pageOf(proposalJson), list: true },
       errors: [],
       async handler({ query }) {
         const after = ctx.cursors.assertDecoded('proposals', query.cursor);
         const page = await listProposals(ctx.db, {
-          after, limit: query.limit ?? 50, status: query.status, clusterId: query.cluster_id,
+          after, limit: query.limit ?? 50, status: query.status, clusterId: query.cluster_id, prState: query.pr_state,
           hasError: query.has_error === undefined ? undefined : query.has_error === 'true', errorCode: query.error_code,
         });
         return toListResult(ctx, 'proposals', page, toProposalJson);

@@ -12,7 +12,7 @@ export const createConfigRepoBody = z.strictObject({
   default_branch: branchName.default('main'),
   pr_base_branch: branchName.default('main'),
   auth_ref: secretRef.describe('Name of the file under the secrets dir holding this repo\'s GitHub token.'),
-  webhook_secret_ref: secretRef.nullable().default(null),
+  webhook_secret_ref: secretRef.nullable().default(null).describe('Name of the file under the secrets dir holding the GitHub webhook secret (one per line while rotating); null: webhooks for this repo are refused (403).'),
 });
 
 export const patchConfigRepoBody = z

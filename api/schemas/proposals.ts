@@ -29,11 +29,13 @@ export const createProposalBody = z.strictObject({
 });
 
 export const PROPOSAL_STATUSES = ['pending', 'pr_opened', 'pr_merged', 'rejected'] as const;
+export const PR_STATES = ['open', 'closed', 'merged'] as const;
 
 export const listProposalsQuery = z.strictObject({
   ...pagingQuery,
   status: z.enum(PROPOSAL_STATUSES).optional(),
   cluster_id: id.optional(),
+  pr_state: z.enum(PR_STATES).optional().describe('Only proposals whose PR is in this state (e.g. `merged` with `status=rejected`: merged after a rejection).'),
   has_error: z.enum(['true', 'false']).optional().describe('Only proposals whose last open-PR run recorded a failure (`true`) or none (`false`).'),
   error_code: z.enum([...WORKFLOW_ERROR_CODES, 'INTERNAL_ERROR']).optional().describe('Only proposals whose `pr_open_error` carries this code.'),
 });
@@ -57,7 +59,8 @@ export const proposalJson = z.strictObject({
   pr_url: z.string().nullable(),
   pr_number: z.number().int().nullable(),
   pr_branch: z.string().nullable(),
-  pr_state: z.enum(['open', 'closed', 'merged']).nullable(),
+  pr_state: z.enum(PR_STATES).nullable().describe('Follows the PR on GitHub (webhooks and reconciliation, docs/operations.md "Webhooks").'),
+  pr_state_at: timestamp.nullable().describe('GitHub\'s time of pr_state (the PR\'s updated_at, or merged_at); null until a webhook or reconciliation reported on the PR.'),
   pr_open_error: z.string().nullable(),
   rejected_reason: z.string().nullable(),
   created_at: timestamp,
@@ -79,6 +82,7 @@ export function toProposalJson(p: Proposal): ProposalJson {
     pr_number: p.prNumber,
     pr_branch: p.prBranch,
     pr_state: p.prState,
+    pr_state_at: p.prStateAt?.toISOString() ?? null,
     pr_open_error: p.prOpenError,
     rejected_reason: p.rejectedReason,
     created_at: p.createdAt.toISOString(),

@@ -325,7 +325,7 @@ describe('open_pr end to end', () => {
     const logger = createLogger(logLines === undefined
       ? { level: 'silent', redactor: h.redactor }
       : { level: 'error', redactor: h.redactor, destination: { write: (line: string) => { logLines.push(line); } } });
-    const app = createApp({ config: h.config, db: h.db, temporal, logger, apiToken: h.apiToken });
+    const app = createApp({ config: h.config, db: h.db, temporal, logger, apiToken: h.apiToken, redactor: h.redactor });
     const server = await new Promise<Server>((resolve) => { const x = app.listen(0, '127.0.0.1', () => resolve(x)); });
     try {
       const { port } = server.address() as { port: number };

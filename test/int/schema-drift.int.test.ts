@@ -28,8 +28,8 @@ describe('migrations agree with schema.prisma', () => {
   });
 
   test('the schema declares every table of SPEC §3 and the shared GitHub pacing', () => {
-    // SPEC §3's tables, and the GitHub pacing state the workers share (db/github-pacing.ts).
-    expect(Object.keys(expected.tables).sort()).toEqual(['clusters', 'config_repos', 'github_pacing', 'proposals', 'query_templates', 'studies']);
+    // SPEC §3's tables (webhook deliveries included), and the GitHub pacing state the workers share (db/github-pacing.ts).
+    expect(Object.keys(expected.tables).sort()).toEqual(['clusters', 'config_repos', 'github_pacing', 'proposals', 'query_templates', 'studies', 'webhook_deliveries']);
     expect(expected.enums).toEqual({ proposal_status: ['pending', 'pr_opened', 'pr_merged', 'rejected'], pr_state: ['open', 'closed', 'merged'] });
   });
 

@@ -80,9 +80,10 @@ export async function startApiHarness(opts: { kind: DbKind; logDestination?: Wri
     RELYLOOP_GITHUB_HOSTS: 'github.com,ghe.example.com',
     LOG_LEVEL: 'silent',
   }, root);
-  const logger = createLogger({ level: opts.logDestination ? 'info' : 'silent', redactor: new Redactor(), destination: opts.logDestination });
+  const redactor = new Redactor();
+  const logger = createLogger({ level: opts.logDestination ? 'info' : 'silent', redactor, destination: opts.logDestination });
   const temporal = createTemporalHandle('127.0.0.1:1', 'relyloop');
-  const app = createApp({ config, db, temporal, logger, apiToken });
+  const app = createApp({ config, db, temporal, logger, apiToken, redactor });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
     s.once('error', reject);

@@ -118,7 +118,7 @@ export async function startOpenPrHarness(opts: OpenPrHarnessOptions = {}): Promi
   };
   const initialWorkers = opts.inProcessWorkers === false ? { workers: [], gitTaskQueue: '', stop: async () => undefined } : await startWorkers();
 
-  const app = createApp({ config, db, temporal, logger, apiToken });
+  const app = createApp({ config, db, temporal, logger, apiToken, redactor });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

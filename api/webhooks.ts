@@ -1,0 +1,184 @@
+// POST /api/v1/webhooks/github (SPEC §10, issue 13): GitHub's `pull_request` events keep each
+// proposal's pr_state true — merged, closed, reopened. No bearer token: GitHub signs the raw body
+// with the config repo's webhook secret (`X-Hub-Signature-256`, HMAC-SHA256), verified in constant
+// time by @octokit/webhooks-methods before anything in the payload is acted on.
+//   https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries
+//
+// Order of checks, each answering before anything is recorded:
+//   413 body over 1 MiB → 401 no well-formed sha256 signature → 422 missing delivery/event headers
+//   or a body that is not a JSON object naming a repository → 404 no config repo for that
+//   repository → 403 none of those repos has a webhook secret → 401 the signature matches none of
+//   their secrets. Only then: a delivery id already recorded is a no-op (200); `ping` is 200;
+//   `pull_request` closed/reopened applies to the proposal recording that PR number and branch;
+//   everything else is 202 and ignored.
+// The payload is parsed before the signature is checked only to learn which repository's secret
+// to check it with; nothing of it is trusted or stored until the signature matched.
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import { verify } from '@octokit/webhooks-methods';
+import { checkSecretFile, readSecret, SecretError } from '../adapters/secrets.js';
+import type { Database } from '../db/database.js';
+import { applyPrObservation, findConfigReposByUrl, findWebhookDelivery, recordWebhookDelivery, type ApplyOutcome } from '../db/pr-lifecycle.js';
+import type { Config } from '../domain/config.js';
+import { AppError } from '../domain/errors.js';
+import { isRepoUrlProblem, parseGitHubRepoUrl } from '../domain/github-url.js';
+import { readPullRequestEvent } from '../domain/pr-lifecycle.js';
+import type { Redactor } from '../domain/redact.js';
+import type { Logger } from '../runtime/logger.js';
+
+export const WEBHOOK_PATH = '/webhooks/github';
+
+const SIGNATURE = /^sha256=[0-9a-f]{64}$/;
+/** GitHub's delivery ids are GUIDs; anything id-like of bounded length is accepted. */
+const DELIVERY_ID = /^[A-Za-z0-9-]{1,64}$/;
+const EVENT = /^[a-z_]{1,64}$/;
+
+export interface WebhookDeps {
+  config: Config;
+  db: Database;
+  logger: Logger;
+  redactor: Redactor;
+  /** Bodies above this answer 413 before anything else is read (the API's 1 MiB). */
+  maxBodyBytes: number;
+}
+
+/** What a handled delivery answers (and records as its outcome). */
+export type WebhookOutcome = 'pong' | 'applied' | 'stale' | 'unmatched' | 'foreign' | 'ignored' | 'merged_after_reject';
+
+function invalid(message: string, field: string): AppError {
+  return new AppError({ code: 'VALIDATION_ERROR', message, field });
+}
+
+/**
+ * The secrets a webhook may be signed with: every non-empty line of the secret file, the current
+ * one first. Two lines while a secret is rotated (docs/operations.md "Webhooks").
+ */
+export async function readWebhookSecrets(secretsDir: string, ref: string, redactor: Redactor): Promise<string[]> {
+  const text = await readSecret(secretsDir, ref, redactor);
+  const secrets = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  for (const s of secrets) redactor.register(s);
+  return secrets;
+}
+
+function header(req: Request, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The repository a payload names, as a canonical repo URL; undefined when it names none we could serve. */
+function repositoryUrlOf(payload: unknown, config: Config): string | undefined {
+  const repository = (payload as { repository?: { html_url?: unknown } } | null)?.repository;
+  if (typeof repository?.html_url !== 'string' || repository.html_url.length > 2048) return undefined;
+  const ref = parseGitHubRepoUrl(repository.html_url, { hosts: config.githubHosts, httpHosts: config.githubHttpHosts });
+  return isRepoUrlProblem(ref) ? undefined : ref.url;
+}
+
+export function webhookRoutes(deps: WebhookDeps): Router {
+  const router = express.Router();
+  // The raw bytes are what GitHub signed: no JSON parser may run before the check.
+  const raw = express.raw({ type: () => true, limit: deps.maxBodyBytes });
+  router.post(WEBHOOK_PATH, raw, handler(deps));
+  return router;
+}
+
+function handler(deps: WebhookDeps): RequestHandler {
+  return async (req: Request, res: Response) => {
+    const signature = header(req, 'x-hub-signature-256');
+    if (signature === undefined || !SIGNATURE.test(signature)) {
+      throw new AppError({ code: 'WEBHOOK_SIGNATURE_INVALID', message: 'missing or malformed X-Hub-Signature-256 (sha256=<64 hex>)' });
+    }
+    const deliveryId = header(req, 'x-github-delivery');
+    if (deliveryId === undefined || !DELIVERY_ID.test(deliveryId)) throw invalid('missing or malformed X-GitHub-Delivery', 'headers.x-github-delivery');
+    const event = header(req, 'x-github-event');
+    if (event === undefined || !EVENT.test(event)) throw invalid('missing or malformed X-GitHub-Event', 'headers.x-github-event');
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const text = body.toString('utf8');
+    let payload: unknown;
+    try {
+      payload = JSON.parse(text);
+    } catch {
+      throw invalid('the body is not JSON (configure the webhook with content type application/json)', 'body');
+    }
+    if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw invalid('the body is not a JSON object', 'body');
+    const repoUrl = repositoryUrlOf(payload, deps.config);
+    if (repoUrl === undefined) throw invalid('the payload names no repository on an allowed GitHub host (repository.html_url)', 'body.repository');
+
+    const repos = await findConfigReposByUrl(deps.db, repoUrl);
+    if (repos.length === 0) throw new AppError({ code: 'CONFIG_REPO_NOT_FOUND', message: `no config repo is registered for ${repoUrl}` });
+    const verified = await verifiedRepos(deps, repos, text, signature);
+    if (verified === 'no_secret') {
+      throw new AppError({ code: 'WEBHOOK_NOT_CONFIGURED', message: `no config repo for ${repoUrl} has a usable webhook_secret_ref; set one to accept its webhooks` });
+    }
+    if (verified.length === 0) throw new AppError({ code: 'WEBHOOK_SIGNATURE_INVALID', message: 'X-Hub-Signature-256 does not match the body for this repository\'s webhook secret' });
+
+    // Authentic from here on.
+    const seen = await findWebhookDelivery(deps.db, deliveryId);
+    if (seen !== undefined) {
+      res.status(200).json({ delivery: deliveryId, outcome: 'duplicate', first_outcome: seen.outcome });
+      return;
+    }
+    const action = typeof (payload as { action?: unknown }).action === 'string' ? String((payload as { action: string }).action).slice(0, 64) : null;
+    const record = (outcome: WebhookOutcome, proposalId: string | null = null) =>
+      recordWebhookDelivery(deps.db, { deliveryId, event, action, configRepoId: verified[0] ?? null, proposalId, outcome });
+    const log = deps.logger.child({ delivery: deliveryId, event, action, repo: repoUrl });
+
+    if (event === 'ping') {
+      await record('pong');
+      log.info('webhook ping');
+      res.status(200).json({ delivery: deliveryId, outcome: 'pong' });
+      return;
+    }
+    if (event !== 'pull_request') {
+      await record('ignored');
+      res.status(202).json({ delivery: deliveryId, outcome: 'ignored', reason: `event ${event} is not handled` });
+      return;
+    }
+    const read = readPullRequestEvent(payload);
+    if (read === undefined) throw invalid('the pull_request payload lacks number, pull_request.state, updated_at or head', 'body.pull_request');
+    if (read.kind !== 'observation') {
+      await record(read.kind);
+      res.status(202).json({ delivery: deliveryId, outcome: read.kind, reason: read.kind === 'foreign' ? 'the PR comes from another repository' : `action ${read.action} does not change pr_state` });
+      return;
+    }
+    const applied = await applyPrObservation(deps.db, { configRepoIds: verified, observation: read.observation, source: 'webhook' });
+    const outcome = outcomeOf(applied);
+    await record(outcome, applied.outcome === 'unmatched' ? null : applied.proposalId);
+    const fields = { outcome, pr: read.observation.prNumber, state: read.observation.state, ...(applied.outcome === 'unmatched' ? {} : { proposal: applied.proposalId }) };
+    if (outcome === 'merged_after_reject') log.warn(fields, 'a rejected proposal\'s PR was merged; recorded pr_state merged, status stays rejected');
+    else log.info(fields, 'webhook delivery handled');
+    res.status(applied.outcome === 'unmatched' ? 202 : 200).json({
+      delivery: deliveryId, outcome, ...(applied.outcome === 'unmatched' ? {} : { proposal_id: applied.proposalId }),
+    });
+  };
+}
+
+function outcomeOf(applied: ApplyOutcome): WebhookOutcome {
+  if (applied.outcome !== 'applied') return applied.outcome;
+  return applied.status === 'rejected' ? 'merged_after_reject' : 'applied';
+}
+
+/**
+ * The repos among `repos` whose secret signed the body, or `no_secret` when none has a usable
+ * secret file. Several config repos may name one repository (each with its own clusters).
+ */
+async function verifiedRepos(deps: WebhookDeps, repos: { id: string; webhookSecretRef: string | null }[], body: string, signature: string): Promise<string[] | 'no_secret'> {
+  let withSecret = 0;
+  const verified: string[] = [];
+  for (const repo of repos) {
+    if (repo.webhookSecretRef === null || (await checkSecretFile(deps.config.secretsDir, repo.webhookSecretRef)).status !== 'ok') continue;
+    let secrets: string[];
+    try {
+      secrets = await readWebhookSecrets(deps.config.secretsDir, repo.webhookSecretRef, deps.redactor);
+    } catch (error) {
+      if (error instanceof SecretError) continue;
+      throw error;
+    }
+    withSecret += 1;
+    for (const secret of secrets) {
+      if (await verify(secret, body, signature)) {
+        verified.push(repo.id);
+        break;
+      }
+    }
+  }
+  return withSecret === 0 ? 'no_secret' : verified;
+}

@@ -1,0 +1,113 @@
+// Data access for the PR lifecycle (SPEC §10, issue 13): a PR observation applied to the proposal
+// that owns the PR, the webhook delivery log, and what the reconciliation walks.
+//
+// An observation is one conditional UPDATE, so it is safe to repeat and to race: it matches only
+// the proposal recording this PR number *and* branch in one of the given config repos, never moves
+// a merged PR, and never applies a fact older than the one recorded (GitHub's own time of the
+// state, `pr_state_at`). A webhook needs a strictly newer time (two events in one second cannot be
+// ordered, so the first one kept stands); a reconciliation read is the current truth and may
+// replace a fact of the same second.
+import type { PrObservation, PrState } from '../domain/pr-lifecycle.js';
+import type { ProposalStatus } from './proposals.js';
+import type { Database } from './database.js';
+
+export type ApplyOutcome =
+  /** The proposal now records this state. */
+  | { outcome: 'applied'; proposalId: string; status: ProposalStatus; previous: PrState | null }
+  /** The proposal already records this fact or a newer one (a duplicate or out-of-order delivery). */
+  | { outcome: 'stale'; proposalId: string }
+  /** No proposal of these repos records this PR number and branch. */
+  | { outcome: 'unmatched' };
+
+export async function applyPrObservation(
+  db: Database,
+  input: { configRepoIds: readonly string[]; observation: PrObservation; source: 'webhook' | 'reconcile' },
+): Promise<ApplyOutcome> {
+  const { observation: o } = input;
+  const newer = input.source === 'reconcile' ? 'p.pr_state_at <= $5' : 'p.pr_state_at < $5';
+  const rows = await db.sql.query<{ id: string; status: ProposalStatus; previous: PrState | null }>(
+    `WITH target AS (
+       SELECT p.id, p.pr_state AS previous FROM proposals p JOIN clusters c ON c.id = p.cluster_id
+        WHERE c.config_repo_id = ANY($1::uuid[]) AND p.pr_number = $2 AND p.pr_branch = $3
+          AND p.pr_state IS NOT NULL AND p.pr_state <> 'merged'
+          AND (p.pr_state_at IS NULL OR ${newer} OR $4::pr_state = 'merged')
+        FOR UPDATE OF p
+     )
+     UPDATE proposals p SET pr_state = $4::pr_state, pr_state_at = $5,
+       status = CASE WHEN $4::pr_state = 'merged' AND p.status = 'pr_opened' THEN 'pr_merged'::proposal_status ELSE p.status END,
+       updated_at = now()
+       FROM target WHERE p.id = target.id
+     RETURNING p.id, p.status::text AS status, target.previous::text AS previous`,
+    [input.configRepoIds, o.prNumber, o.branch, o.state, o.at],
+  );
+  if (rows[0] !== undefined) return { outcome: 'applied', proposalId: rows[0].id, status: rows[0].status, previous: rows[0].previous };
+  const [owner] = await db.sql.query<{ id: string }>(
+    `SELECT p.id FROM proposals p JOIN clusters c ON c.id = p.cluster_id
+      WHERE c.config_repo_id = ANY($1::uuid[]) AND p.pr_number = $2 AND p.pr_branch = $3 LIMIT 1`,
+    [input.configRepoIds, o.prNumber, o.branch],
+  );
+  return owner === undefined ? { outcome: 'unmatched' } : { outcome: 'stale', proposalId: owner.id };
+}
+
+export interface WebhookDeliveryRecord {
+  deliveryId: string;
+  event: string;
+  action: string | null;
+  configRepoId: string | null;
+  proposalId: string | null;
+  outcome: string;
+}
+
+/** The outcome recorded for a delivery id, or undefined when it was never recorded. */
+export async function findWebhookDelivery(db: Database, deliveryId: string): Promise<{ outcome: string } | undefined> {
+  const [row] = await db.sql.query<{ outcome: string }>('SELECT outcome FROM webhook_deliveries WHERE delivery_id = $1', [deliveryId]);
+  return row;
+}
+
+/** Records a delivery once; a concurrent duplicate that recorded first wins (its outcome stands). */
+export async function recordWebhookDelivery(db: Database, d: WebhookDeliveryRecord): Promise<void> {
+  await db.sql.query(
+    `INSERT INTO webhook_deliveries (delivery_id, event, action, config_repo_id, proposal_id, outcome)
+     VALUES ($1, $2, $3, $4::uuid, $5::uuid, $6) ON CONFLICT (delivery_id) DO NOTHING`,
+    [d.deliveryId, d.event, d.action, d.configRepoId, d.proposalId, d.outcome],
+  );
+}
+
+/** Deliveries older than `days` (GitHub redelivers for 3 days; the log keeps a month). */
+export async function pruneWebhookDeliveries(db: Database, days: number): Promise<number> {
+  const rows = await db.sql.query(`DELETE FROM webhook_deliveries WHERE received_at < now() - make_interval(days => $1) RETURNING delivery_id`, [days]);
+  return rows.length;
+}
+
+/** Config repos with at least one proposal whose PR is recorded open. */
+export async function listReposWithOpenPrs(db: Database): Promise<string[]> {
+  const rows = await db.sql.query<{ id: string }>(
+    `SELECT DISTINCT c.config_repo_id AS id FROM proposals p JOIN clusters c ON c.id = p.cluster_id
+      WHERE p.pr_state = 'open' AND c.config_repo_id IS NOT NULL ORDER BY 1`);
+  return rows.map((r) => r.id);
+}
+
+export interface OpenPrRow {
+  proposalId: string;
+  prNumber: number;
+  branch: string;
+}
+
+/** One page (by proposal id) of a repo's proposals whose PR is recorded open. */
+export async function listOpenPrs(db: Database, configRepoId: string, after: string | null, limit: number): Promise<OpenPrRow[]> {
+  const rows = await db.sql.query<{ id: string; pr_number: number; pr_branch: string }>(
+    `SELECT p.id, p.pr_number, p.pr_branch FROM proposals p JOIN clusters c ON c.id = p.cluster_id
+      WHERE c.config_repo_id = $1::uuid AND p.pr_state = 'open' AND p.pr_number IS NOT NULL AND p.pr_branch IS NOT NULL
+        AND ($2::uuid IS NULL OR p.id > $2::uuid)
+      ORDER BY p.id LIMIT $3`,
+    [configRepoId, after, limit],
+  );
+  return rows.map((r) => ({ proposalId: r.id, prNumber: r.pr_number, branch: r.pr_branch }));
+}
+
+/** Config repos whose URL is this repository's (case-insensitive, as GitHub treats owner/name). */
+export async function findConfigReposByUrl(db: Database, repoUrl: string): Promise<{ id: string; webhookSecretRef: string | null }[]> {
+  const rows = await db.sql.query<{ id: string; webhook_secret_ref: string | null }>(
+    'SELECT id, webhook_secret_ref FROM config_repos WHERE lower(repo_url) = lower($1) ORDER BY created_at, id', [repoUrl]);
+  return rows.map((r) => ({ id: r.id, webhookSecretRef: r.webhook_secret_ref }));
+}
