@@ -18,6 +18,7 @@ import { createGitActivities, type GitActivityDeps } from './git/git-activities.
 import { createGitHttpClient } from './git/git-http-client.js';
 import { createGitRepoCache } from './git/repo-cache.js';
 import { createGitHubActivities } from './github/github-activities.js';
+import { createReconcileActivities } from './github/reconcile-activities.js';
 import type { GitHubLimiterOptions } from './github/octokit-client.js';
 import { withLockFence } from './lock/fence.js';
 import { createLockActivities } from './lock/request-lock.js';
@@ -52,14 +53,13 @@ export function policyOf(config: Config): OpenPrPolicy {
 export function createActivities(deps: ActivityDeps): { shared: SharedActivities; git: GitActivities } {
   const { config, redactor } = deps;
   const access = { secretsDir: config.secretsDir, redactor, hostPolicy: { hosts: config.githubHosts, httpHosts: config.githubHttpHosts } };
+  // Shared through the database: every worker process using a token keeps to its pacing.
+  const pacer = createDbGitHubPacer(deps.db.sql, { ...GITHUB_PACING_RULES, writeGapMs: deps.githubLimiter?.writeMinTimeMs ?? config.githubWriteGap });
   const shared: SharedActivities = {
     ...createDbActivities({ db: deps.db, redactor, policy: policyOf(config) }),
     ...createLockActivities({ client: deps.client, taskQueue: config.temporalTaskQueue, lockOptions: deps.lockOptions }),
-    ...createGitHubActivities({
-      ...access, relyloopBaseUrl: config.relyloopBaseUrl, limiter: deps.githubLimiter,
-      // Shared through the database: every worker process using a token keeps to its pacing.
-      pacer: createDbGitHubPacer(deps.db.sql, { ...GITHUB_PACING_RULES, writeGapMs: deps.githubLimiter?.writeMinTimeMs ?? config.githubWriteGap }),
-    }),
+    ...createGitHubActivities({ ...access, relyloopBaseUrl: config.relyloopBaseUrl, limiter: deps.githubLimiter, pacer }),
+    ...createReconcileActivities({ ...access, db: deps.db, pacer, limiter: deps.githubLimiter }),
     claimGitWorker: async () => deps.gitTaskQueue,
   };
   const cache = createGitRepoCache({

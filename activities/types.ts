@@ -90,7 +90,7 @@ export interface PreparedChange {
 
 export type ChartOutcome = { ok: true; chartPath: string } | { ok: false; reason: string };
 
-export interface SharedActivities {
+export interface SharedActivities extends ReconcileActivities {
   /** Step 1: the proposal's context and this worker's run policy, or why there is nothing to do. */
   loadProposal(input: { proposalId: string }): Promise<{ proposal: ProposalContext; policy: OpenPrPolicy } | { notPending: string }>;
   isProposalPending(input: { proposalId: string }): Promise<boolean>;
@@ -107,6 +107,27 @@ export interface SharedActivities {
   requestRepoLock(input: { configRepoId: string; request: { workflowId: string; runId: string; leaseMs: number } }): Promise<void>;
   /** For the lock workflow: the queued requesters whose current run no longer runs. */
   findGoneRequesters(input: { workflowIds: string[] }): Promise<string[]>;
+}
+
+/** What one config repo's reconciliation found (activities/github/reconcile-activities.ts). */
+export interface ReconcileRepoResult {
+  /** PRs read back from GitHub. */
+  checked: number;
+  /** Proposals whose pr_state changed (a webhook was missed). */
+  corrected: number;
+  /** Recorded PRs GitHub does not know under that number and branch. */
+  missing: number;
+  /** The first 100 corrections. */
+  corrections: { proposalId: string; prNumber: number; from: string | null; to: string }[];
+}
+
+/** Activities of reconcilePrStatesWorkflow (SPEC §10). */
+export interface ReconcileActivities {
+  /** Config repos with at least one proposal whose PR is recorded open. */
+  listReposWithOpenPrs(): Promise<string[]>;
+  reconcileRepoPrs(input: { configRepoId: string }): Promise<ReconcileRepoResult>;
+  /** Drops webhook deliveries older than the retention; how many. */
+  pruneWebhookDeliveries(): Promise<number>;
 }
 
 export interface GitActivities {

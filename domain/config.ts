@@ -109,6 +109,8 @@ export const SETTINGS = {
     doc: 'Workflows a worker keeps in memory between their tasks (a run not cached replays its history on its next task). Each costs tens of KB; the SDK default grows with the heap limit.' }),
   gitMaxConcurrent: setting({ env: 'RELYLOOP_GIT_MAX_CONCURRENT', default: '8', schema: z.coerce.number().int().min(1).max(1_000),
     doc: 'Git steps (clone, fetch, commit, push, chart) one worker runs at once; they are CPU- and memory-bound, more waits in the queue instead of growing the process.' }),
+  reconcileInterval: setting({ env: 'RELYLOOP_RECONCILE_INTERVAL', default: '15m', schema: duration('1m', '24h'),
+    doc: 'How often the Temporal Schedule `relyloop-reconcile-pr-states` reads back from GitHub every PR still recorded open and fixes what a missed webhook left (docs/operations.md "Webhooks"). Workers bring the schedule in line with this at start.' }),
   logLevel: setting({ env: 'LOG_LEVEL', default: 'info', schema: z.enum(LOG_LEVELS),
     doc: 'Log level: fatal, error, warn, info, debug, trace or silent.' }),
 } as const;

@@ -139,7 +139,7 @@ export class RestApi {
     if (await this.isAncestor(ctx.repo, headSha as string, baseSha as string)) {
       return { status: 422, body: validationFailed(docs, [{ resource: 'PullRequest', code: 'custom', message: `No commits between ${base} and ${head}` }]) };
     }
-    const now = new Date().toISOString();
+    const now = githubTime();
     const pull: SandboxPull = {
       number: state.nextNumber++, state: 'open', title: json.title, body: typeof json.body === 'string' ? json.body : null,
       head: { ref: head, sha: headSha as string, label: `${ctx.repo.owner}:${head}` },
@@ -187,7 +187,7 @@ export class RestApi {
     if (json.state === 'open' && pull.merged === true) {
       return { status: 422, body: validationFailed(`${DOCS}/pulls/pulls#update-a-pull-request`, [{ resource: 'PullRequest', code: 'custom', field: 'state', message: 'state cannot be changed. The pull request cannot be reopened after it was merged.' }]) };
     }
-    pull.updated_at = new Date().toISOString();
+    pull.updated_at = githubTime();
     if (json.state === 'closed' && pull.state === 'open') {
       Object.assign(pull, { state: 'closed', closed_at: pull.updated_at });
       this.emitPull(ctx, pull, 'closed');
@@ -233,7 +233,7 @@ export class RestApi {
     // Moved only from the tip the merge was computed on, like GitHub's atomic ref update.
     const moved = await runGit(['update-ref', `refs/heads/${pull.base.ref}`, sha, base], git);
     if (moved.code !== 0) return { status: 409, body: { message: 'Base branch was modified. Review and try the merge again.', documentation_url: docs, status: '409' } };
-    const at = now.toISOString();
+    const at = githubTime(now);
     Object.assign(pull, { state: 'closed', merged: true, merged_at: at, closed_at: at, updated_at: at, merge_commit_sha: sha });
     this.emitPull(ctx, pull, 'closed');
     return { status: 200, body: { sha, merged: true, message: 'Pull Request successfully merged' } };
@@ -277,7 +277,7 @@ export class RestApi {
     // GitHub closes open pull requests whose head branch is deleted.
     for (const pull of state.pulls.values()) {
       if (pull.state === 'open' && `heads/${pull.head.ref}` === ref) {
-        const now = new Date().toISOString();
+        const now = githubTime();
         Object.assign(pull, { state: 'closed', closed_at: now, updated_at: now });
         this.emitPull(ctx, pull, 'closed');
       }
@@ -297,6 +297,11 @@ export class RestApi {
   private async isAncestor(repo: RepoRecord, a: string, b: string): Promise<boolean> {
     return (await runGit(['merge-base', '--is-ancestor', a, b], { cwd: repo.bareDir, home: this.deps.home })).code === 0;
   }
+}
+
+/** A PR's timestamps as GitHub gives them: whole seconds (`2026-11-25T10:00:00Z`). */
+function githubTime(at = new Date()): string {
+  return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function notFound(): RestAnswer {

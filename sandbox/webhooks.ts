@@ -7,6 +7,8 @@
 // Every payload is checked against GitHub's published webhook schemas (@octokit/webhooks-schemas);
 // a payload they reject is recorded in the sandbox's validationFailures, like a REST body.
 import { createHmac, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Ajv, type ValidateFunction } from 'ajv';
@@ -35,8 +37,10 @@ export interface SandboxDelivery {
   /** owner/repo */
   repo: string;
   payload: Record<string, unknown>;
-  /** Statuses the receiver answered, one per send (empty: never sent or no answer). */
+  /** Statuses the receiver answered, one per send (0: no answer; empty: never sent). */
   statuses: number[];
+  /** Why a send got no answer (connection refused, timeout), one per such send. */
+  errors: string[];
   fault: DeliveryFault | null;
 }
 
@@ -76,7 +80,7 @@ export class WebhookDispatcher {
     if (hook === undefined || (event !== 'ping' && !(hook.settings.events ?? ['pull_request']).includes(event))) return;
     this.check(event, payload);
     const fault = hook.faults.shift() ?? null;
-    const delivery: SandboxDelivery = { id: randomUUID(), event, action: typeof payload.action === 'string' ? payload.action : null, repo, payload, statuses: [], fault };
+    const delivery: SandboxDelivery = { id: randomUUID(), event, action: typeof payload.action === 'string' ? payload.action : null, repo, payload, statuses: [], errors: [], fault };
     this.deliveries.push(delivery);
     hook.chain = hook.chain.then(async () => {
       if (fault === 'drop') return;
@@ -132,11 +136,10 @@ export class WebhookDispatcher {
   private async send(hook: Hook, delivery: SandboxDelivery): Promise<void> {
     const { body, headers } = WebhookDispatcher.signedRequest(delivery, hook.id, hook.settings.secret);
     try {
-      const res = await fetch(hook.settings.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS) });
-      await res.arrayBuffer();
-      delivery.statuses.push(res.status);
-    } catch {
+      delivery.statuses.push(await post(hook.settings.url, headers, body));
+    } catch (error) {
       delivery.statuses.push(0); // no answer: GitHub shows the delivery as failed
+      delivery.errors.push(String(error));
     }
   }
 
@@ -153,6 +156,21 @@ export class WebhookDispatcher {
       this.validationFailures.push(`webhook ${name}: ${errors.join('; ')}`);
     }
   }
+}
+
+/** One POST on a connection of its own, as GitHub's deliveries come; resolves with the status. */
+function post(url: string, headers: Record<string, string>, body: string): Promise<number> {
+  const transport = url.startsWith('https:') ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = transport.request(url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: false, timeout: DELIVERY_TIMEOUT_MS }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${DELIVERY_TIMEOUT_MS} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 function createAjv(): Ajv {

@@ -11,6 +11,7 @@ import { startApiServer } from '../api/server.js';
 import { openServiceDatabase } from '../db/database.js';
 import { startWorkers } from '../worker/create-worker.js';
 import { createActivities } from '../activities/index.js';
+import { ensureReconcileSchedule } from '../worker/reconcile-schedule.js';
 
 await runEntryPoint('relyloop-pr', async ({ config, redactor, logger, shutdown }) => {
   installTemporalRuntime(logger, { metricsAddress: config.workerMetricsAddress });
@@ -42,6 +43,7 @@ await runEntryPoint('relyloop-pr', async ({ config, redactor, logger, shutdown }
   const workers = await startWorkers(config, address,
     (gitTaskQueue) => createActivities({ config, db, redactor, client: temporal.client, gitTaskQueue }), logger, shutdown);
   failures.push(workers.done);
+  await ensureReconcileSchedule(temporal.client, { taskQueue: config.temporalTaskQueue, intervalMs: config.reconcileInterval }, logger);
   const api = await startApiServer({ config, db, temporal, logger, apiToken, redactor }, shutdown);
 
   process.stdout.write(

@@ -2,6 +2,7 @@
 // database (DATABASE_URL: PGlite allows one process) and a reachable Temporal.
 import { runEntryPoint } from '../runtime/process.js';
 import { createActivities } from '../activities/index.js';
+import { ensureReconcileSchedule } from './reconcile-schedule.js';
 import { openServiceDatabase } from '../db/database.js';
 import { startWorkers } from './create-worker.js';
 import { createTemporalHandle } from '../adapters/temporal-client.js';
@@ -17,6 +18,8 @@ await runEntryPoint('relyloop-pr-worker', async ({ config, redactor, logger, shu
   const address = await resolveTemporalAddress(config);
   const temporal = createTemporalHandle(address, config.temporalNamespace);
   shutdown.push('temporal client', () => temporal.close());
-  return startWorkers(config, address,
+  const workers = await startWorkers(config, address,
     (gitTaskQueue) => createActivities({ config, db, redactor, client: temporal.client, gitTaskQueue }), logger, shutdown);
+  await ensureReconcileSchedule(temporal.client, { taskQueue: config.temporalTaskQueue, intervalMs: config.reconcileInterval }, logger);
+  return workers;
 });

@@ -2,3 +2,4 @@
 // sandbox, so it (and what it imports) must stay free of I/O (see eslint.config.js).
 export { openPrWorkflow } from './open-pr.js';
 export { repoLockWorkflow } from './repo-lock.js';
+export { reconcilePrStatesWorkflow } from './reconcile-pr-states.js';

@@ -23,7 +23,19 @@ export interface IssueComment {
   url: string;
 }
 
+/** A PR as the reconciliation reads it (GET /repos/{o}/{r}/pulls/{n}). */
+export interface PullRequestState {
+  number: number;
+  state: 'open' | 'closed';
+  merged: boolean;
+  merged_at: string | null;
+  updated_at: string;
+  head: { ref: string };
+}
+
 export interface GitHubClient {
+  /** The PR's current state; null when GitHub does not know the number (404). */
+  getPullRequest(pullNumber: number): Promise<PullRequestState | null>;
   createOrAdoptPullRequest(input: { head: string; base: string; title: string; body: string }): Promise<PullRequestRef>;
   findOpenPullRequest(head: string): Promise<PullRequestRef | null>;
   listComments(issueNumber: number): Promise<IssueComment[]>;
@@ -109,6 +121,19 @@ class OctokitGitHubClient implements GitHubClient {
       throw new AppError({ code: 'GITHUB_API_FAILED', message: `GitHub reported an open pull request for ${input.head} but none was found`, retryable: true, upstreamStatus: 422, operation: 'create pull request' });
     }
     return { ...open, adopted: true };
+  }
+
+  async getPullRequest(pullNumber: number): Promise<PullRequestState | null> {
+    try {
+      const { data } = await this.octokit.rest.pulls.get({ ...this.repoParams, pull_number: pullNumber });
+      return {
+        number: data.number, state: data.state === 'closed' ? 'closed' : 'open', merged: data.merged === true,
+        merged_at: data.merged_at, updated_at: data.updated_at, head: { ref: data.head.ref },
+      };
+    } catch (error) {
+      if ((error as { status?: unknown }).status === 404) return null;
+      throw this.classify(error, 'get pull request');
+    }
   }
 
   async findOpenPullRequest(head: string): Promise<PullRequestRef | null> {

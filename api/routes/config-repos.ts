@@ -1,6 +1,9 @@
 // /config-repos (SPEC §4). POST checks in the order the spec gives: URL (400/422), secret file
 // (400 AUTH_REF_NOT_FOUND), name (409, also when a concurrent insert wins the unique index).
+import { WorkflowIdConflictPolicy } from '@temporalio/client';
+import { isTemporalUnavailable } from '../../adapters/temporal-client.js';
 import { AppError } from '../../domain/errors.js';
+import { RECONCILE_WORKFLOW, reconcileRepoWorkflowId, type ReconcileInput } from '../../domain/reconcile-contracts.js';
 import { isRepoUrlProblem, parseGitHubRepoUrl, type GitHubRepoRef, type RepoUrlProblem } from '../../domain/github-url.js';
 import { checkSecretFile } from '../../adapters/secrets.js';
 import {
@@ -9,7 +12,7 @@ import {
 import { defineRoute, type RouteSpec } from '../route.js';
 import { idParams, pageOf } from '../schemas/common.js';
 import {
-  configRepoJson, createConfigRepoBody, listConfigReposQuery, patchConfigRepoBody, toConfigRepoJson,
+  configRepoJson, createConfigRepoBody, listConfigReposQuery, patchConfigRepoBody, reconcileAccepted, toConfigRepoJson,
 } from '../schemas/config-repos.js';
 import { validationError } from '../validation.js';
 import { toListResult, type RouteContext } from './context.js';
@@ -102,6 +105,35 @@ export function configRepoRoutes(ctx: RouteContext): RouteSpec[] {
         });
         if (row === undefined) throw notFound(params.id);
         return toConfigRepoJson(row);
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/config-repos/:id/reconcile', tag,
+      summary: 'Read back from GitHub every PR of this repo still recorded open and fix what a missed webhook left',
+      params: idParams,
+      success: { status: 202, description: 'Reconciliation started (or already running for this repo)', schema: reconcileAccepted },
+      errors: ['CONFIG_REPO_NOT_FOUND', 'QUEUE_UNAVAILABLE'],
+      async handler({ params }) {
+        const repo = await findConfigRepo(ctx.db, params.id);
+        if (repo === undefined) throw notFound(params.id);
+        const workflowId = reconcileRepoWorkflowId(repo.id);
+        const input: ReconcileInput = { configRepoId: repo.id };
+        try {
+          const handle = await ctx.temporal.connection.withDeadline(Date.now() + 5_000, () =>
+            ctx.temporal.client.workflow.start(RECONCILE_WORKFLOW, {
+              taskQueue: ctx.config.temporalTaskQueue, workflowId, args: [input],
+              workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+              staticSummary: `Reconcile PR states of ${repo.name}`,
+            }));
+          ctx.logger.info({ configRepoId: repo.id, workflowId }, 'reconciliation requested');
+          return {
+            config_repo_id: repo.id, workflow_id: workflowId, run_id: handle.firstExecutionRunId,
+            message: 'Reconciling; its result is the workflow\'s result in the Temporal Web UI (or `temporal workflow result`).',
+          };
+        } catch (error) {
+          if (isTemporalUnavailable(error)) throw new AppError({ code: 'QUEUE_UNAVAILABLE', message: 'the workflow service (Temporal) cannot be reached; try again', cause: error });
+          throw error;
+        }
       },
     }),
     defineRoute({

@@ -55,3 +55,10 @@ export function toConfigRepoJson(r: ConfigRepo): ConfigRepoJson {
     updated_at: r.updatedAt.toISOString(),
   };
 }
+
+export const reconcileAccepted = z.strictObject({
+  config_repo_id: id,
+  workflow_id: z.string(),
+  run_id: z.string(),
+  message: z.string(),
+});

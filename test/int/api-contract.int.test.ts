@@ -36,7 +36,13 @@ const EXPECTED_CODES: Record<string, string[]> = {
   'post /api/v1/proposals/{id}/reject': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'PROPOSAL_NOT_FOUND', 'INVALID_STATE_TRANSITION', 'INTERNAL_ERROR'],
   'post /api/v1/proposals/{id}/open_pr': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'PROPOSAL_NOT_FOUND', 'INVALID_STATE_TRANSITION', 'CLUSTER_HAS_NO_CONFIG_REPO', 'GITHUB_NOT_CONFIGURED', 'QUEUE_UNAVAILABLE', 'INTERNAL_ERROR'],
   'get /api/v1/proposals/{id}/open_pr': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'PROPOSAL_NOT_FOUND', 'QUEUE_UNAVAILABLE', 'INTERNAL_ERROR'],
+  'post /api/v1/config-repos/{id}/reconcile': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'CONFIG_REPO_NOT_FOUND', 'QUEUE_UNAVAILABLE', 'INTERNAL_ERROR'],
+  // Signed by GitHub instead of the bearer token (issue 13).
+  'post /api/v1/webhooks/github': ['WEBHOOK_SIGNATURE_INVALID', 'WEBHOOK_NOT_CONFIGURED', 'CONFIG_REPO_NOT_FOUND', 'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'INTERNAL_ERROR'],
 };
+
+/** Routes authenticated by something else than the bearer token, and the 401 code they answer. */
+const SIGNED_ROUTES: Record<string, string> = { '/api/v1/webhooks/github': 'WEBHOOK_SIGNATURE_INVALID' };
 
 interface Doc {
   paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: Record<string, unknown> }> }> }>>;
@@ -94,7 +100,8 @@ describe('API contract', () => {
       expect({ route: `${route.method} ${route.path}`, status: res.status, body: res.body }).toEqual({
         route: `${route.method} ${route.path}`,
         status: 401,
-        body: { detail: { error_code: 'UNAUTHORIZED', message: expect.any(String), retryable: false } },
+        // A bearer token, right or wrong, never stands in for a webhook's signature.
+        body: { detail: { error_code: SIGNED_ROUTES[route.path] ?? 'UNAUTHORIZED', message: expect.any(String), retryable: false } },
       });
     }
     expect(await h.snapshot()).toBe(before);

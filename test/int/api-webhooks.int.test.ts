@@ -231,6 +231,18 @@ describe('deliveries that change nothing wrong', () => {
     expect(Object.keys(op.responses).sort()).toEqual(['200', '202', '401', '403', '404', '413', '422', '500']);
   });
 
+  test('a webhook_secret_ref must name a secret file; reconcile answers 404 for an unknown repo and 503 without Temporal', async () => {
+    const before = await state();
+    const bad = await h.request('PATCH', `/api/v1/config-repos/${seeded.repoId}`, { body: { webhook_secret_ref: 'no_such_secret' } });
+    expect(bad).toMatchObject({ status: 400, body: { detail: { error_code: 'AUTH_REF_NOT_FOUND' } } });
+    const created = await h.request('POST', '/api/v1/config-repos', { body: { name: 'hookless', repo_url: 'https://github.com/acme/hookless', auth_ref: h.refs.good, webhook_secret_ref: h.refs.escapingFile } });
+    expect(created).toMatchObject({ status: 400, body: { detail: { error_code: 'AUTH_REF_NOT_FOUND' } } });
+    expect((await h.request('POST', '/api/v1/config-repos/6f1c1a52-3f5e-4d3a-9b7e-1a2b3c4d5e6f/reconcile')).body.detail.error_code).toBe('CONFIG_REPO_NOT_FOUND');
+    const unavailable = await h.request('POST', `/api/v1/config-repos/${seeded.repoId}/reconcile`);
+    expect(unavailable).toMatchObject({ status: 503, body: { detail: { error_code: 'QUEUE_UNAVAILABLE', retryable: true } } });
+    expect(await state()).toBe(before);
+  }, 30_000);
+
   test('no webhook secret in any log line or answer', async () => {
     const all = logLines.join('\n');
     for (const secret of [SECRET, OLD_SECRET, OTHER_SECRET]) expect(all).not.toContain(secret);

@@ -66,6 +66,7 @@ export async function startApiHarness(opts: { kind: DbKind; logDestination?: Wri
   await writeFile(path.join(secretsDir, 'gh_token'), `ghp_${'A1b2C3'.repeat(6)}`);
   await writeFile(path.join(secretsDir, 'gh_token_2'), `ghp_${'Z9y8X7'.repeat(6)}`);
   await writeFile(path.join(secretsDir, 'empty_token'), '');
+  await writeFile(path.join(secretsDir, 'hook_secret'), `whsec-${randomBytes(12).toString('hex')}`);
   await mkdir(path.join(secretsDir, 'a_directory'));
   await writeFile(path.join(outside, 'stolen'), 'not a secret of ours');
   await symlink(path.join(outside, 'stolen'), path.join(secretsDir, 'escaping_file'));

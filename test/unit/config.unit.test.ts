@@ -40,6 +40,7 @@ describe('loadConfig', () => {
       githubWriteGap: 1_000,
       workerMaxCachedWorkflows: 500,
       gitMaxConcurrent: 8,
+      reconcileInterval: 900_000,
       dbRetryBudget: 300_000,
       shutdownGrace: 30_000,
       logLevel: 'info',

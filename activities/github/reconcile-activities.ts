@@ -1,0 +1,76 @@
+// Reconciliation of PR states (SPEC §10, issue 13): what a missed webhook left behind. For one
+// config repo, every proposal whose PR is still recorded `open` is read back from GitHub
+// (GET /repos/{o}/{r}/pulls/{n}, one at a time with the repo's own token, so its rate limits and
+// the process's throttling apply) and the current state is applied like a webhook would be —
+// the same conditional update, which never moves a state backwards (db/pr-lifecycle.ts).
+// Progress is heartbeated (the last proposal id done), so a retried attempt resumes where the
+// abandoned one stopped instead of reading every PR again.
+import { findConfigRepo } from '../../db/config-repos.js';
+import type { Database } from '../../db/database.js';
+import { applyPrObservation, listOpenPrs, listReposWithOpenPrs, pruneWebhookDeliveries } from '../../db/pr-lifecycle.js';
+import type { GitHubPacer } from '../../domain/github-pacing.js';
+import { observationOf } from '../../domain/pr-lifecycle.js';
+import { tryCurrentContext } from '../heartbeat.js';
+import { resolveRepoAccess, type RepoAccessDeps } from '../repo-access.js';
+import type { ReconcileActivities, ReconcileRepoResult } from '../types.js';
+import { createGitHubClient } from './github-client.js';
+import type { GitHubLimiterOptions } from './octokit-client.js';
+
+/** Proposals read from the database at a time. */
+const PAGE = 50;
+/** Corrections listed in a result (all are counted and logged); keeps histories small. */
+const MAX_LISTED_CORRECTIONS = 100;
+/** The delivery log keeps a month (GitHub itself redelivers for 3 days). */
+export const WEBHOOK_DELIVERY_RETENTION_DAYS = 30;
+
+export interface ReconcileActivityDeps extends RepoAccessDeps {
+  db: Database;
+  pacer: GitHubPacer;
+  limiter?: GitHubLimiterOptions;
+}
+
+interface Progress { after: string | null; result: ReconcileRepoResult }
+
+export function createReconcileActivities(deps: ReconcileActivityDeps): ReconcileActivities {
+  return {
+    listReposWithOpenPrs: () => listReposWithOpenPrs(deps.db),
+
+    pruneWebhookDeliveries: () => pruneWebhookDeliveries(deps.db, WEBHOOK_DELIVERY_RETENTION_DAYS),
+
+    async reconcileRepoPrs({ configRepoId }) {
+      const context = tryCurrentContext();
+      const resumed = context?.info.heartbeatDetails as Progress | undefined;
+      const result: ReconcileRepoResult = resumed?.result ?? { checked: 0, corrected: 0, missing: 0, corrections: [] };
+      let after = resumed?.after ?? null;
+      const row = await findConfigRepo(deps.db, configRepoId);
+      if (row === undefined) return result; // deleted meanwhile: nothing of it to reconcile
+      const { ref, token } = await resolveRepoAccess(deps, { configRepoId, repoUrl: row.repoUrl, authRef: row.authRef, baseBranch: row.prBaseBranch });
+      const gh = createGitHubClient({
+        apiBaseUrl: ref.apiBaseUrl, token, owner: ref.owner, repo: ref.repo, redactor: deps.redactor, pacer: deps.pacer,
+        ...(deps.limiter ? { limiter: deps.limiter } : {}),
+      });
+      for (;;) {
+        const page = await listOpenPrs(deps.db, configRepoId, after, PAGE);
+        for (const open of page) {
+          const pull = await gh.getPullRequest(open.prNumber);
+          result.checked += 1;
+          if (pull === null || pull.head.ref !== open.branch) {
+            // The number is not (or no longer) this proposal's PR: nothing to apply, an operator to tell.
+            result.missing += 1;
+            context?.log.warn('a proposal\'s recorded PR is not on GitHub with its branch', { proposalId: open.proposalId, prNumber: open.prNumber, branch: open.branch, found: pull?.head.ref ?? null });
+          } else {
+            const applied = await applyPrObservation(deps.db, { configRepoIds: [configRepoId], observation: observationOf(pull), source: 'reconcile' });
+            if (applied.outcome === 'applied' && applied.previous !== observationOf(pull).state) {
+              result.corrected += 1;
+              if (result.corrections.length < MAX_LISTED_CORRECTIONS) result.corrections.push({ proposalId: open.proposalId, prNumber: open.prNumber, from: applied.previous, to: observationOf(pull).state });
+              context?.log.info('reconciliation corrected a PR state a webhook missed', { proposalId: open.proposalId, prNumber: open.prNumber, from: applied.previous, to: observationOf(pull).state });
+            }
+          }
+          after = open.proposalId;
+          context?.heartbeat({ after, result } satisfies Progress);
+        }
+        if (page.length < PAGE) return result;
+      }
+    },
+  };
+}

@@ -1,0 +1,30 @@
+// Names shared by the reconciliation workflow, its Temporal Schedule, the worker that ensures the
+// schedule and the API route that starts a run for one config repo (SPEC §10, issue 13).
+export const RECONCILE_WORKFLOW = 'reconcilePrStatesWorkflow';
+
+/** The schedule (`temporal schedule list`, Web UI → Schedules) that runs the reconciliation. */
+export const RECONCILE_SCHEDULE_ID = 'relyloop-reconcile-pr-states';
+
+/** Workflow id of the scheduled runs (the schedule appends the start time). */
+export const RECONCILE_SCHEDULED_WORKFLOW_ID = 'reconcile-pr-states';
+
+export interface ReconcileInput {
+  /** One config repo (an operator's request); absent: every repo with a PR recorded open. */
+  configRepoId?: string;
+}
+
+export interface ReconcileSummary {
+  repos: number;
+  checked: number;
+  corrected: number;
+  missing: number;
+  /** Repos whose reconciliation failed (logged with the cause); the next run tries them again. */
+  failedRepos: string[];
+  /** Webhook deliveries older than the retention dropped by this run (scheduled runs only). */
+  prunedDeliveries: number;
+}
+
+/** One run per config repo at a time: a second request while one runs attaches to it. */
+export function reconcileRepoWorkflowId(configRepoId: string): string {
+  return `reconcile-pr-states-${configRepoId}`;
+}
