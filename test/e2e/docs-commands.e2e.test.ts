@@ -8,6 +8,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { findTemporalCli } from '../../runtime/temporal-cli.js';
+import { createLogger } from '../../runtime/logger.js';
+import { ensureReconcileSchedule } from '../../worker/reconcile-schedule.js';
 import { OWNER, startOpenPrHarness, type OpenPrHarness } from '../support/open-pr-harness.js';
 import { seedProposal, type Seeded } from '../support/open-pr-fixtures.js';
 import { waitUntil } from '../support/wait.js';
@@ -22,6 +24,8 @@ beforeAll(async () => {
   done = await seedProposal(h);
   doneWorkflowId = (await h.api('POST', `/proposals/${done.proposalId}/open_pr`)).body.workflow_id;
   await h.env.client.workflow.getHandle(doneWorkflowId).result();
+  // What every worker does at start (worker/main.ts, scripts/start.ts): the schedule commands act on it.
+  await ensureReconcileSchedule(h.env.client, { taskQueue: h.config.temporalTaskQueue, intervalMs: h.config.reconcileInterval }, createLogger({ level: 'silent', redactor: h.redactor }));
 }, 180_000);
 afterAll(async () => {
   await h?.close();
@@ -73,5 +77,6 @@ test('README.md and docs/operations.md: every temporal command runs against the 
   const output = (fragment: string) => results.find((r) => r.command.includes(fragment))?.output ?? '';
   expect(output('"ProposalId=\\"$PROPOSAL\\""')).toContain(doneWorkflowId);
   expect(output('--type progress')).toContain('"currentStep":"release"');
+  expect(output('schedule list')).toContain('relyloop-reconcile-pr-states');
   await waitUntil('the cancelled run ends cancelled', async () => (await h.env.client.workflow.getHandle(liveWorkflowId).describe()).status.name === 'CANCELLED');
 }, 180_000);
