@@ -1,7 +1,5 @@
 // /config-repos (SPEC §4). POST checks in the order the spec gives: URL (400/422), secret file
 // (400 AUTH_REF_NOT_FOUND), name (409, also when a concurrent insert wins the unique index).
-import { WorkflowIdConflictPolicy } from '@temporalio/client';
-import { isTemporalUnavailable } from '../../adapters/temporal-client.js';
 import { AppError } from '../../domain/errors.js';
 import { RECONCILE_WORKFLOW, reconcileRepoWorkflowId, type ReconcileInput } from '../../domain/reconcile-contracts.js';
 import { isRepoUrlProblem, parseGitHubRepoUrl, type GitHubRepoRef, type RepoUrlProblem } from '../../domain/github-url.js';
@@ -16,6 +14,7 @@ import {
 } from '../schemas/config-repos.js';
 import { validationError } from '../validation.js';
 import { toListResult, type RouteContext } from './context.js';
+import { startOrAttach } from './start-workflow.js';
 
 const tryRepoUrl = (input: string, ctx: RouteContext): GitHubRepoRef | RepoUrlProblem =>
   parseGitHubRepoUrl(input, { hosts: ctx.config.githubHosts, httpHosts: ctx.config.githubHttpHosts });
@@ -118,22 +117,12 @@ export function configRepoRoutes(ctx: RouteContext): RouteSpec[] {
         if (repo === undefined) throw notFound(params.id);
         const workflowId = reconcileRepoWorkflowId(repo.id);
         const input: ReconcileInput = { configRepoId: repo.id };
-        try {
-          const handle = await ctx.temporal.connection.withDeadline(Date.now() + 5_000, () =>
-            ctx.temporal.client.workflow.start(RECONCILE_WORKFLOW, {
-              taskQueue: ctx.config.temporalTaskQueue, workflowId, args: [input],
-              workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-              staticSummary: `Reconcile PR states of ${repo.name}`,
-            }));
-          ctx.logger.info({ configRepoId: repo.id, workflowId }, 'reconciliation requested');
-          return {
-            config_repo_id: repo.id, workflow_id: workflowId, run_id: handle.firstExecutionRunId,
-            message: 'Reconciling; its result is the workflow\'s result in the Temporal Web UI (or `temporal workflow result`).',
-          };
-        } catch (error) {
-          if (isTemporalUnavailable(error)) throw new AppError({ code: 'QUEUE_UNAVAILABLE', message: 'the workflow service (Temporal) cannot be reached; try again', cause: error });
-          throw error;
-        }
+        const runId = await startOrAttach(ctx, RECONCILE_WORKFLOW, { workflowId, args: [input], staticSummary: `Reconcile PR states of ${repo.name}` });
+        ctx.logger.info({ configRepoId: repo.id, workflowId }, 'reconciliation requested');
+        return {
+          config_repo_id: repo.id, workflow_id: workflowId, run_id: runId,
+          message: 'Reconciling; its result is the workflow\'s result in the Temporal Web UI (or `temporal workflow result`).',
+        };
       },
     }),
     defineRoute({

@@ -1,8 +1,6 @@
 // POST/GET /proposals/{id}/open_pr (SPEC §4). POST pre-flights in the documented order, then
-// starts `openPrWorkflow` with conflict policy USE_EXISTING: calls during a run attach to it and
-// return the same body; a call after a failed run gets a new, salted workflow id. A Temporal that
-// cannot be reached is a 503 QUEUE_UNAVAILABLE, never a silent 202.
-import { WorkflowIdConflictPolicy } from '@temporalio/client';
+// starts `openPrWorkflow` (start-workflow.ts): calls during a run attach to it and return the same
+// body; a call after a failed run gets a new, salted workflow id.
 import { findProposal, findProposalWithRepo } from '../../db/proposals.js';
 import { AppError } from '../../domain/errors.js';
 import { OPEN_PR_WORKFLOW, type OpenPrInput } from '../../domain/open-pr-contracts.js';
@@ -15,11 +13,9 @@ import { defineRoute, type RouteSpec } from '../route.js';
 import { idParams } from '../schemas/common.js';
 import { openPrAccepted, openPrRun } from '../schemas/open-pr.js';
 import type { RouteContext } from './context.js';
+import { queueUnavailable, startOrAttach } from './start-workflow.js';
 
 export const OPEN_PR_MESSAGE = 'Opening the pull request; follow it with GET /api/v1/proposals/{id}/open_pr or in the Temporal Web UI.';
-
-const queueUnavailable = (cause: unknown) =>
-  new AppError({ code: 'QUEUE_UNAVAILABLE', message: 'the workflow service (Temporal) cannot be reached; try again', cause });
 
 
 export function openPrRoutes(ctx: RouteContext): RouteSpec[] {
@@ -47,27 +43,17 @@ export function openPrRoutes(ctx: RouteContext): RouteSpec[] {
         }
         const workflowId = openPrWorkflowId(proposal.id, proposal.prOpenError);
         const input: OpenPrInput = { proposalId: proposal.id };
-        let runId: string;
-        try {
-          const handle = await ctx.temporal.connection.withDeadline(Date.now() + 5_000, () =>
-            ctx.temporal.client.workflow.start(OPEN_PR_WORKFLOW, {
-              taskQueue: ctx.config.temporalTaskQueue,
-              workflowId,
-              args: [input],
-              workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-              typedSearchAttributes: [
-                { key: SEARCH_ATTRIBUTES.proposalId, value: proposal.id },
-                { key: SEARCH_ATTRIBUTES.configRepoId, value: repo.id },
-                { key: SEARCH_ATTRIBUTES.clusterId, value: proposal.clusterId },
-              ],
-              staticSummary: `Open PR for proposal ${proposal.id} on ${repo.name}`,
-              staticDetails: `Config repo **${repo.name}** (${repo.repoUrl}), base \`${repo.prBaseBranch}\`, cluster ${proposal.cluster.name}.`,
-            }));
-          runId = handle.firstExecutionRunId;
-        } catch (error) {
-          if (isTemporalUnavailable(error)) throw queueUnavailable(error);
-          throw error; // a 500 with a request id; the error middleware logs it
-        }
+        const runId = await startOrAttach(ctx, OPEN_PR_WORKFLOW, {
+          workflowId,
+          args: [input],
+          typedSearchAttributes: [
+            { key: SEARCH_ATTRIBUTES.proposalId, value: proposal.id },
+            { key: SEARCH_ATTRIBUTES.configRepoId, value: repo.id },
+            { key: SEARCH_ATTRIBUTES.clusterId, value: proposal.clusterId },
+          ],
+          staticSummary: `Open PR for proposal ${proposal.id} on ${repo.name}`,
+          staticDetails: `Config repo **${repo.name}** (${repo.repoUrl}), base \`${repo.prBaseBranch}\`, cluster ${proposal.cluster.name}.`,
+        });
         return { proposal_id: proposal.id, status: 'pending' as const, workflow_id: workflowId, run_id: runId, message: OPEN_PR_MESSAGE };
       },
     }),

@@ -1,0 +1,29 @@
+// Starting a workflow from a route (open_pr, reconcile): within 5 s, attaching to a run of the
+// same id that is still running (conflict policy USE_EXISTING), and a Temporal that does not
+// answer is a 503 QUEUE_UNAVAILABLE, never a silent 202.
+import { WorkflowIdConflictPolicy, type WorkflowStartOptions } from '@temporalio/client';
+import { isTemporalUnavailable } from '../../adapters/temporal-client.js';
+import { AppError } from '../../domain/errors.js';
+import type { RouteContext } from './context.js';
+
+/** How long a route waits for Temporal to accept a start or answer a query. */
+const TEMPORAL_DEADLINE_MS = 5_000;
+
+export const queueUnavailable = (cause: unknown) =>
+  new AppError({ code: 'QUEUE_UNAVAILABLE', message: 'the workflow service (Temporal) cannot be reached; try again', cause });
+
+/** Starts (or attaches to) `workflowId` on the shared task queue; the first execution's run id. */
+export async function startOrAttach(
+  ctx: RouteContext, workflowType: string, options: Omit<WorkflowStartOptions, 'taskQueue' | 'workflowIdConflictPolicy'>,
+): Promise<string> {
+  try {
+    const handle = await ctx.temporal.connection.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
+      ctx.temporal.client.workflow.start(workflowType, {
+        ...options, taskQueue: ctx.config.temporalTaskQueue, workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      } as WorkflowStartOptions));
+    return handle.firstExecutionRunId;
+  } catch (error) {
+    if (isTemporalUnavailable(error)) throw queueUnavailable(error);
+    throw error; // a 500 with a request id; the error middleware logs it
+  }
+}
