@@ -104,8 +104,9 @@ describe('reconcileRepoPrs', () => {
     expect(await prState(byPr(3).proposalId)).toEqual({ status: 'pr_opened', pr_state: 'open' });
     expect(result.corrected + again.corrected).toBe(2);
     expect(again.corrections.length).toBe(again.corrected);
-    // The second run reads only what is still recorded open: #3, #4 and the missing #5.
-    expect(again).toMatchObject({ checked: 3, missing: 1 });
+    // The second run reads only what is still recorded open: #3, #4, the missing #5, and the
+    // first proposal when the resumed attempt skipped a PR GitHub had closed or merged.
+    expect(again).toMatchObject({ checked: first.pr <= 2 ? 4 : 3, missing: 1 });
     expect(await activities().listReposWithOpenPrs()).toContain(repoId);
   }, 60_000);
 
