@@ -1,6 +1,7 @@
 // The activity surface of openPrWorkflow (SPEC §5), as the workflow sees it (`import type` only).
 // Shared activities run on the shared task queue; git activities run on the worker-specific queue
 // the workflow claims, because they share that worker's local repo cache and chart files.
+import type { PrOptions } from '../domain/pr-options.js';
 import type { MarkOpenedOutcome } from '../db/proposals.js';
 import type { LockFence } from '../domain/lock-contracts.js';
 import type { OpenPrPolicy, StepActivity } from '../domain/open-pr-contracts.js';
@@ -17,6 +18,8 @@ export interface ConfigRepoRef {
   /** Name of the secret file holding the token; the token itself never leaves the activity. */
   authRef: string;
   baseBranch: string;
+  /** How the PR lands (issue 14); absent in runs loaded before the options existed. */
+  prOptions?: PrOptions;
 }
 
 export interface StudyContext {
@@ -96,7 +99,7 @@ export interface SharedActivities extends ReconcileActivities {
   isProposalPending(input: { proposalId: string }): Promise<boolean>;
   claimGitWorker(): Promise<string>;
   /** Renders title and body (SPEC §8) and opens the PR, or adopts the open one for the same head. */
-  openPullRequest(input: OpenPullRequestInput): Promise<{ number: number; url: string; adopted: boolean }>;
+  openPullRequest(input: OpenPullRequestInput): Promise<{ number: number; url: string; adopted: boolean; warnings?: string[] }>;
   /** Posts the chart comment unless one with this proposal's marker exists. */
   commentChart(input: CommentChartInput): Promise<{ posted: boolean }>;
   /** Step 14, idempotent: `already_recorded` is our own earlier write (SPEC §5). */

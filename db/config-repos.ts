@@ -2,6 +2,7 @@
 // the repo are decided by the unique index and the foreign key, so concurrent requests cannot
 // slip past a pre-check.
 import type { ConfigRepo } from '../generated/prisma/client.js';
+import type { PrOptions } from '../domain/pr-options.js';
 import type { Database } from './database.js';
 import { listKeyset, orderByIds, type ListedPage, type PageRequest } from './paging.js';
 import { isForeignKeySqlError, isPrismaError } from './prisma-errors.js';
@@ -16,6 +17,7 @@ export interface NewConfigRepo {
   prBaseBranch: string;
   authRef: string;
   webhookSecretRef: string | null;
+  prOptions?: PrOptions;
 }
 
 export interface ConfigRepoPatch {
@@ -23,6 +25,17 @@ export interface ConfigRepoPatch {
   defaultBranch?: string;
   prBaseBranch?: string;
   webhookSecretRef?: string | null;
+  prOptions?: PrOptions;
+}
+
+/** The columns of a repo's PR options. */
+function prOptionColumns(o: PrOptions | undefined) {
+  return o === undefined ? {} : { prDraft: o.draft, prLabels: o.labels, prReviewers: o.reviewers, prTeamReviewers: o.teamReviewers, prAssignees: o.assignees };
+}
+
+/** A repo's PR options as the activities take them. */
+export function prOptionsOf(r: ConfigRepo): PrOptions {
+  return { draft: r.prDraft, labels: r.prLabels, reviewers: r.prReviewers, teamReviewers: r.prTeamReviewers, assignees: r.prAssignees };
 }
 
 export async function findConfigRepo(db: Database, id: string): Promise<ConfigRepo | undefined> {
@@ -35,7 +48,8 @@ export async function isConfigRepoNameTaken(db: Database, name: string): Promise
 
 export async function insertConfigRepo(db: Database, input: NewConfigRepo): Promise<ConfigRepo | 'name_taken'> {
   try {
-    return await db.prisma.configRepo.create({ data: input });
+    const { prOptions, ...rest } = input;
+    return await db.prisma.configRepo.create({ data: { ...rest, ...prOptionColumns(prOptions) } });
   } catch (error) {
     if (isPrismaError(error, 'P2002')) return 'name_taken';
     throw error;
@@ -44,7 +58,8 @@ export async function insertConfigRepo(db: Database, input: NewConfigRepo): Prom
 
 export async function updateConfigRepo(db: Database, id: string, patch: ConfigRepoPatch): Promise<ConfigRepo | undefined> {
   try {
-    return await db.prisma.configRepo.update({ where: { id }, data: patch });
+    const { prOptions, ...rest } = patch;
+    return await db.prisma.configRepo.update({ where: { id }, data: { ...rest, ...prOptionColumns(prOptions) } });
   } catch (error) {
     if (isPrismaError(error, 'P2025')) return undefined;
     throw error;

@@ -141,13 +141,16 @@ function manualSections(input: PrBodyInput): string[] {
 
 /**
  * Joins content and footer within the budget (GitHub's way of counting): when too long, the
- * content is cut (never inside a code point) and a note says so; the footer always survives.
+ * content is cut after its last whole line that fits (a table keeps whole rows; a single line
+ * longer than the budget is cut at a code point) and a note says so; the footer always survives.
  */
 export function capPrBody(content: string, footer: string, max = PR_BODY_BUDGET): string {
   const whole = `${content}\n\n${footer}`;
   if (githubTextLength(whole) <= max) return whole;
   const tail = `${TRUNCATION_NOTE}\n\n${footer}`;
-  return `${cutTo(content, max - githubTextLength(tail))}${tail}`;
+  const kept = cutTo(content, max - githubTextLength(tail));
+  const lineEnd = kept.lastIndexOf('\n');
+  return `${lineEnd > 0 ? kept.slice(0, lineEnd).replace(/\r$/, '') : kept}${tail}`;
 }
 
 export function createPrBody(input: PrBodyInput): string {

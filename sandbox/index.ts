@@ -146,7 +146,7 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
     const dir = bareDir(owner, repo);
     const result = await createBareRepo({ bareDir: dir, home, branch, files });
     knownTokens.add(token);
-    repos.set(`${owner}/${repo}`, { owner, repo, defaultBranch: branch, bareDir: dir, access: new Map([[token, { ...FULL_ACCESS }]]), lastPushAt: 0, consistencyLagMs: 0 });
+    repos.set(`${owner}/${repo}`, { owner, repo, defaultBranch: branch, bareDir: dir, access: new Map([[token, { ...FULL_ACCESS }]]), lastPushAt: 0, consistencyLagMs: 0, collaborators: new Set(), teams: new Set() });
     rest.resetRepo(owner, repo);
     return result;
   }
@@ -174,6 +174,11 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
     },
     setPushRules: (owner, repo, rules) => writePushRules(repoOf(owner, repo).bareDir, `${origin}/${owner}/${repo}`, rules),
     setConsistencyLag: (owner, repo, ms) => { repoOf(owner, repo).consistencyLagMs = ms; },
+    addCollaborators: (owner, repo, { users = [], teams = [] }) => {
+      const record = repoOf(owner, repo);
+      for (const u of users) record.collaborators.add(u.toLowerCase());
+      for (const t of teams) record.teams.add(t.toLowerCase());
+    },
     setRateLimits: (settings) => limiter.configure(settings),
     rateLimitRefusals: limiter.refusals,
     injectFaults: (spec) => faults.add(spec),

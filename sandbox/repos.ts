@@ -17,6 +17,9 @@ export interface RepoRecord {
   /** When a push last reached the repo, and for how long the REST API lags behind it. */
   lastPushAt: number;
   consistencyLagMs: number;
+  /** Users and team slugs reviews may be requested from (`addCollaborators`). */
+  collaborators: Set<string>;
+  teams: Set<string>;
 }
 
 export function assertRepoName(owner: string, repo: string): void {

@@ -32,7 +32,25 @@ export function pullJson(ctx: JsonContext, pull: SandboxPull): Record<string, un
     created_at: pull.created_at, updated_at: pull.updated_at, closed_at: pull.closed_at, merged_at: pull.merged_at ?? null,
     merge_commit_sha: pull.merge_commit_sha ?? null, merged: pull.merged === true, mergeable: null, maintainer_can_modify: pull.maintainer_can_modify,
     head: side(pull.head), base: side(pull.base), author_association: 'NONE',
+    labels: (pull.labels ?? []).map((name) => labelJson(ctx, name)),
+    requested_reviewers: (pull.requested_reviewers ?? []).map(userJson),
+    requested_teams: (pull.requested_teams ?? []).map((slug) => ({ id: teamId(slug), node_id: `T_${teamId(slug)}`, slug, name: slug, privacy: 'closed', permission: 'push' })),
+    assignees: (pull.assignees ?? []).map(userJson), assignee: pull.assignees?.[0] === undefined ? null : userJson(pull.assignees[0]),
   };
+}
+
+export function labelJson(ctx: JsonContext, name: string): Record<string, unknown> {
+  const id = teamId(`label:${name}`);
+  return { id, node_id: `LA_${id}`, url: `${ctx.api}/repos/${ctx.repo.owner}/${ctx.repo.repo}/labels/${encodeURIComponent(name)}`, name, color: 'ededed', default: false, description: null };
+}
+
+const userJson = (login: string) => ({ login, id: teamId(`user:${login}`), node_id: `U_${teamId(`user:${login}`)}`, type: 'User', site_admin: false });
+
+/** A stable small id for a name. */
+function teamId(name: string): number {
+  let h = 7;
+  for (const ch of name) h = (h * 31 + (ch.codePointAt(0) ?? 0)) % 1_000_000;
+  return 10_000 + h;
 }
 
 export function commentJson(ctx: JsonContext, issueNumber: number, comment: SandboxComment): Record<string, unknown> {

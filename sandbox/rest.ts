@@ -6,7 +6,7 @@ import { accessOf, notAccessible, satisfies, type Access, type Requirement } fro
 import { OpenApiValidator } from './openapi.js';
 import type { RateLimiter } from './rate-limits.js';
 import type { RepoRecord } from './repos.js';
-import { DOCS, GITHUB_LIMITS, commentJson, githubLength, paginate, pullJson, repoJson, tooLong, validationFailed, type JsonContext } from './rest-json.js';
+import { DOCS, GITHUB_LIMITS, commentJson, githubLength, labelJson, paginate, pullJson, repoJson, tooLong, validationFailed, type JsonContext } from './rest-json.js';
 import type { SandboxComment, SandboxPull, TokenPermissions } from './types.js';
 import { pullRequestEvent, webhookUser } from './webhook-payloads.js';
 
@@ -53,6 +53,9 @@ export class RestApi {
       route('GET', '/repos/{owner}/{repo}/pulls/{pull_number}', { pull_requests: 'read' }, (c) => this.getPull(c)),
       route('PATCH', '/repos/{owner}/{repo}/pulls/{pull_number}', { pull_requests: 'write' }, (c) => this.updatePull(c)),
       route('PUT', '/repos/{owner}/{repo}/pulls/{pull_number}/merge', { contents: 'write' }, (c) => this.mergePull(c)),
+      route('POST', '/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers', { pull_requests: 'write' }, (c) => this.requestReviewers(c)),
+      route('POST', '/repos/{owner}/{repo}/issues/{issue_number}/labels', { issues: 'write', pull_requests: 'write' }, (c) => this.addLabels(c)),
+      route('POST', '/repos/{owner}/{repo}/issues/{issue_number}/assignees', { issues: 'write', pull_requests: 'write' }, (c) => this.addAssignees(c)),
       // A pull request's conversation is an issue: issues or pull_requests write may comment.
       route('POST', '/repos/{owner}/{repo}/issues/{issue_number}/comments', { issues: 'write', pull_requests: 'write' }, (c) => this.createComment(c), true),
       route('GET', '/repos/{owner}/{repo}/issues/{issue_number}/comments', { issues: 'read', pull_requests: 'read' }, (c) => this.listComments(c)),
@@ -237,6 +240,46 @@ export class RestApi {
     Object.assign(pull, { state: 'closed', merged: true, merged_at: at, closed_at: at, updated_at: at, merge_commit_sha: sha });
     this.emitPull(ctx, pull, 'closed');
     return { status: 200, body: { sha, merged: true, message: 'Pull Request successfully merged' } };
+  }
+
+  /** Labels GitHub does not know yet are created on the fly; the answer is every label of the issue. */
+  private addLabels({ ctx, state, params, json }: Call): RestAnswer {
+    const pull = state.pulls.get(Number(params[0]));
+    if (pull === undefined) return notFound();
+    const wanted = Array.isArray(json.labels) ? json.labels.map((l) => (typeof l === 'string' ? l : String((l as { name?: unknown }).name))) : [];
+    const have = pull.labels ?? [];
+    pull.labels = [...have, ...wanted.filter((w) => !have.some((h) => h.toLowerCase() === w.toLowerCase()))];
+    return { status: 200, body: pull.labels.map((name) => labelJson(ctx, name)) };
+  }
+
+  /** Reviews only from collaborators and the repo's teams, never from the PR's author (GitHub's 422s). */
+  private requestReviewers({ ctx, state, params, json }: Call): RestAnswer {
+    const pull = state.pulls.get(Number(params[0]));
+    if (pull === undefined) return notFound();
+    const docs = `${DOCS}/pulls/review-requests#request-reviewers-for-a-pull-request`;
+    const users = Array.isArray(json.reviewers) ? json.reviewers.map(String) : [];
+    const teams = Array.isArray(json.team_reviewers) ? json.team_reviewers.map(String) : [];
+    if (users.some((u) => u.toLowerCase() === 'relyloop-bot')) {
+      return { status: 422, body: validationFailed(docs, [{ resource: 'PullRequest', code: 'custom', message: 'Review cannot be requested from pull request author.' }]) };
+    }
+    if (users.some((u) => !ctx.repo.collaborators.has(u.toLowerCase())) || teams.some((t) => !ctx.repo.teams.has(t.toLowerCase()))) {
+      const message = `Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the ${ctx.repo.owner}/${ctx.repo.repo} repository.`;
+      return { status: 422, body: { message, documentation_url: docs, status: '422' } };
+    }
+    const add = (have: string[] | undefined, more: string[]) => [...(have ?? []), ...more.filter((m) => !(have ?? []).some((h) => h.toLowerCase() === m.toLowerCase()))];
+    pull.requested_reviewers = add(pull.requested_reviewers, users);
+    pull.requested_teams = add(pull.requested_teams, teams);
+    return { status: 201, body: pullJson(ctx, pull) };
+  }
+
+  /** GitHub silently leaves out users who cannot be assigned (no access to the repo). */
+  private addAssignees({ ctx, state, params, json }: Call): RestAnswer {
+    const pull = state.pulls.get(Number(params[0]));
+    if (pull === undefined) return notFound();
+    const wanted = Array.isArray(json.assignees) ? json.assignees.map(String).filter((a) => ctx.repo.collaborators.has(a.toLowerCase())) : [];
+    const have = pull.assignees ?? [];
+    pull.assignees = [...have, ...wanted.filter((w) => !have.some((h) => h.toLowerCase() === w.toLowerCase()))].slice(0, 10);
+    return { status: 201, body: pullJson(ctx, pull) };
   }
 
   private emitPull(ctx: JsonContext, pull: SandboxPull, action: 'opened' | 'closed' | 'reopened'): void {

@@ -107,6 +107,11 @@ export interface SandboxPull {
   merged?: boolean;
   merged_at?: string | null;
   merge_commit_sha?: string | null;
+  /** Labels, review requests and assignees (issue 14), as added through the API. */
+  labels?: string[];
+  requested_reviewers?: string[];
+  requested_teams?: string[];
+  assignees?: string[];
 }
 
 export interface SandboxComment {
@@ -160,6 +165,8 @@ export interface GitHubSandbox {
   grantAccess(opts: { owner: string; repo: string; token: string; permissions: Partial<TokenPermissions> | null }): void;
   /** Declines pushes to matching branches as GitHub's rulesets / branch protection do. */
   setPushRules(owner: string, repo: string, rules: PushRule[]): Promise<void>;
+  /** Users and teams reviews may be requested from (GitHub: collaborators of the repo). */
+  addCollaborators(owner: string, repo: string, who: { users?: string[]; teams?: string[] }): void;
   /** For `ms` after each push, the REST API does not see the pushed branch yet (422 on head). */
   setConsistencyLag(owner: string, repo: string, ms: number): void;
   /** Changes the rate limits enforced from now on. */

@@ -68,7 +68,8 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
           github(stepSummary('open_pr', `${branch} → ${proposal.repo.baseBranch}`)).openPullRequest({
             repo: proposal.repo, proposalId, branch, study: studySummaryOf(proposal.study, proposal.metricDelta), changes: change.changes, chartRendered, fence,
           })),
-        (p) => `${p.adopted ? 'adopted' : 'opened'} PR #${p.number}`);
+        (p) => `${p.adopted ? 'adopted' : 'opened'} PR #${p.number}${p.warnings?.length ? ` — ${p.warnings.join('; ')}` : ''}`);
+        if (pr.warnings?.length) log.warn('PR options not all applied; the PR is open', { pr: pr.number, warnings: pr.warnings });
 
         if (chartRendered) {
           // Not fatal (SPEC §5 step 13): the chart is on the branch either way.

@@ -43,8 +43,11 @@ export function createGitHubActivities(deps: GitHubActivityDeps): GitHubActiviti
         base: repo.baseBranch,
         title: createPrTitle({ proposalId, studyName: study?.name ?? null }),
         body: createPrBody({ proposalId, study, changes, chartRendered, relyloopBaseUrl: deps.relyloopBaseUrl }),
+        draft: repo.prOptions?.draft === true,
       });
-      return { number: pr.number, url: pr.url, adopted: pr.adopted };
+      // Labels, review requests, assignees (issue 14): a refusal is a warning on the run, never fatal.
+      const warnings = repo.prOptions === undefined ? [] : await gh.applyPrOptions(pr.number, repo.prOptions);
+      return { number: pr.number, url: pr.url, adopted: pr.adopted, ...(warnings.length > 0 ? { warnings } : {}) };
     },
 
     async commentChart(input: CommentChartInput | LegacyProposalInput<Omit<CommentChartInput, 'repo' | 'proposalId' | 'studyId'>>) {

@@ -4,6 +4,7 @@ import type { Redactor } from '../../domain/redact.js';
 import { activitySleep } from '../heartbeat.js';
 import { AppError } from '../../domain/errors.js';
 import type { GitHubPacer } from '../../domain/github-pacing.js';
+import { missingFrom, type PrOptions } from '../../domain/pr-options.js';
 import { classifyGitHubFailure } from './errors.js';
 import { createOctokit, type GitHubLimiterOptions, type GitHubOctokit, type OctokitLog } from './octokit-client.js';
 
@@ -36,7 +37,12 @@ export interface PullRequestState {
 export interface GitHubClient {
   /** The PR's current state; null when GitHub does not know the number (404). */
   getPullRequest(pullNumber: number): Promise<PullRequestState | null>;
-  createOrAdoptPullRequest(input: { head: string; base: string; title: string; body: string }): Promise<PullRequestRef>;
+  createOrAdoptPullRequest(input: { head: string; base: string; title: string; body: string; draft?: boolean }): Promise<PullRequestRef>;
+  /**
+   * Adds what `options` asks for and the PR does not have yet (labels, review requests,
+   * assignees); never throws for an option GitHub refuses: each refusal is a warning returned.
+   */
+  applyPrOptions(pullNumber: number, options: PrOptions): Promise<string[]>;
   findOpenPullRequest(head: string): Promise<PullRequestRef | null>;
   listComments(issueNumber: number): Promise<IssueComment[]>;
   /** Posts unless a comment holding `marker` (a hidden HTML comment) exists already. */
@@ -91,13 +97,15 @@ class OctokitGitHubClient implements GitHubClient {
     this.repoParams = { owner: opts.owner, repo: opts.repo };
   }
 
-  async createOrAdoptPullRequest(input: { head: string; base: string; title: string; body: string }): Promise<PullRequestRef> {
+  async createOrAdoptPullRequest(input: { head: string; base: string; title: string; body: string; draft?: boolean }): Promise<PullRequestRef> {
     const text = (s: string) => this.opts.redactor.redactString(s);
     const waitMs = this.opts.headVisibilityWaitMs ?? DEFAULT_HEAD_VISIBILITY_WAIT_MS;
     const started = Date.now();
     for (let attempt = 0; ; attempt += 1) {
       try {
-        const { data } = await this.octokit.rest.pulls.create({ ...this.repoParams, head: input.head, base: input.base, title: text(input.title), body: text(input.body) });
+        const { data } = await this.octokit.rest.pulls.create({
+          ...this.repoParams, head: input.head, base: input.base, title: text(input.title), body: text(input.body), ...(input.draft === true ? { draft: true } : {}),
+        });
         return toPullRef(data, false);
       } catch (error) {
         // Also the outcome of a retried POST whose first attempt did create the PR.
@@ -133,6 +141,66 @@ class OctokitGitHubClient implements GitHubClient {
     } catch (error) {
       if ((error as { status?: unknown }).status === 404) return null;
       throw this.classify(error, 'get pull request');
+    }
+  }
+
+  async applyPrOptions(pullNumber: number, options: PrOptions): Promise<string[]> {
+    const { labels, reviewers, teamReviewers, assignees } = options;
+    if (labels.length + reviewers.length + teamReviewers.length + assignees.length === 0) return [];
+    const warnings: string[] = [];
+    // What the PR has already (an adopted PR, or an earlier attempt's): nothing is asked twice.
+    let pr: Awaited<ReturnType<GitHubOctokit['rest']['pulls']['get']>>['data'];
+    try {
+      pr = (await this.optionCall(() => this.octokit.rest.pulls.get({ ...this.repoParams, pull_number: pullNumber }))).data;
+    } catch (error) {
+      return [`PR options not applied: ${this.classify(error, 'get pull request').message}`];
+    }
+    const issue = { ...this.repoParams, issue_number: pullNumber };
+    const add = async (what: string, fn: () => Promise<unknown>) => {
+      try {
+        await this.optionCall(fn);
+      } catch (error) {
+        warnings.push(`${what} not applied: ${this.classify(error, what).message}`);
+      }
+    };
+    const newLabels = missingFrom(labels, pr.labels.map((l) => l.name ?? ''));
+    if (newLabels.length > 0) await add('labels', () => this.octokit.rest.issues.addLabels({ ...issue, labels: newLabels }));
+    const newReviewers = missingFrom(reviewers, (pr.requested_reviewers ?? []).map((u) => u.login));
+    const newTeams = missingFrom(teamReviewers, (pr.requested_teams ?? []).map((t) => t.slug));
+    const request = (users: string[], teams: string[]) => () => this.octokit.rest.pulls.requestReviewers({
+      ...this.repoParams, pull_number: pullNumber, ...(users.length > 0 ? { reviewers: users } : {}), ...(teams.length > 0 ? { team_reviewers: teams } : {}),
+    });
+    if (newReviewers.length + newTeams.length > 0) {
+      try {
+        await this.optionCall(request(newReviewers, newTeams));
+      } catch (error) {
+        // GitHub refuses the whole request for one login it cannot ask (not a collaborator, the
+        // author): ask each one alone, so the others still get their request.
+        if ((error as { status?: unknown }).status !== 422 || newReviewers.length + newTeams.length === 1) {
+          warnings.push(`review requests not applied: ${this.classify(error, 'request reviewers').message}`);
+        } else {
+          for (const user of newReviewers) await add(`review request for ${user}`, request([user], []));
+          for (const team of newTeams) await add(`review request for team ${team}`, request([], [team]));
+        }
+      }
+    }
+    const newAssignees = missingFrom(assignees, (pr.assignees ?? []).map((a) => a.login));
+    if (newAssignees.length > 0) await add('assignees', () => this.octokit.rest.issues.addAssignees({ ...issue, assignees: newAssignees }));
+    return warnings;
+  }
+
+  /**
+   * A call on a PR just created: GitHub's other services may not know it yet and answer 422
+   * "Could not resolve to a node with the global id" for a moment — tried again a few times.
+   */
+  private async optionCall<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (attempt >= NOT_RESOLVED_RETRIES || !isNotResolvedYet(error)) throw error;
+        await activitySleep(250 * 2 ** attempt);
+      }
     }
   }
 
@@ -197,6 +265,13 @@ class OctokitGitHubClient implements GitHubClient {
   private classify(error: unknown, operation: string): AppError {
     return classifyGitHubFailure(error, `${operation} (${this.opts.owner}/${this.opts.repo})`, this.opts.redactor, (this.opts.now ?? Date.now)());
   }
+}
+
+/** Tries of a PR-option call that GitHub answers "could not resolve" right after creation. */
+const NOT_RESOLVED_RETRIES = 4;
+
+function isNotResolvedYet(error: unknown): boolean {
+  return (error as { status?: unknown }).status === 422 && /Could not resolve to a node/i.test(String((error as Error).message));
 }
 
 function isAlreadyExists(error: unknown): boolean {

@@ -10,7 +10,7 @@ import {
 import { defineRoute, type RouteSpec } from '../route.js';
 import { idParams, pageOf } from '../schemas/common.js';
 import {
-  configRepoJson, createConfigRepoBody, listConfigReposQuery, patchConfigRepoBody, reconcileAccepted, toConfigRepoJson,
+  configRepoJson, createConfigRepoBody, listConfigReposQuery, patchConfigRepoBody, reconcileAccepted, toConfigRepoJson, toPrOptions,
 } from '../schemas/config-repos.js';
 import { validationError } from '../validation.js';
 import { toListResult, type RouteContext } from './context.js';
@@ -59,6 +59,7 @@ export function configRepoRoutes(ctx: RouteContext): RouteSpec[] {
           prBaseBranch: body.pr_base_branch,
           authRef: body.auth_ref,
           webhookSecretRef: body.webhook_secret_ref,
+          ...(body.pr_options === undefined ? {} : { prOptions: toPrOptions(body.pr_options) }),
         });
         if (row === 'name_taken') throw taken();
         return toConfigRepoJson(row);
@@ -87,7 +88,7 @@ export function configRepoRoutes(ctx: RouteContext): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'patch', path: '/config-repos/:id', tag, summary: 'Rotate auth_ref or webhook_secret_ref, or change branches',
+      method: 'patch', path: '/config-repos/:id', tag, summary: 'Rotate auth_ref or webhook_secret_ref, change branches or PR options',
       params: idParams,
       body: patchConfigRepoBody,
       success: { status: 200, description: 'The updated config repo', schema: configRepoJson },
@@ -101,6 +102,7 @@ export function configRepoRoutes(ctx: RouteContext): RouteSpec[] {
           defaultBranch: body.default_branch,
           prBaseBranch: body.pr_base_branch,
           webhookSecretRef: body.webhook_secret_ref,
+          ...(body.pr_options === undefined ? {} : { prOptions: toPrOptions(body.pr_options) }),
         });
         if (row === undefined) throw notFound(params.id);
         return toConfigRepoJson(row);

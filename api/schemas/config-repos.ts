@@ -2,7 +2,26 @@
 // accepted: sending it is an unknown field.
 import { z } from 'zod';
 import type { ConfigRepo } from '../../db/config-repos.js';
+import { GITHUB_LOGIN, GITHUB_TEAM_SLUG, PR_OPTION_LIMITS, type PrOptions } from '../../domain/pr-options.js';
 import { branchName, id, pagingQuery, secretRef, timestamp } from './common.js';
+
+const distinct = <T extends z.ZodType<string[]>>(list: T) =>
+  list.refine((xs) => new Set(xs.map((x) => x.toLowerCase())).size === xs.length, 'entries must be distinct (GitHub compares them case-insensitively)');
+const login = z.string().regex(GITHUB_LOGIN, 'a GitHub login: letters, digits and single inner hyphens, at most 39 characters');
+
+/** Wire form of a repo's PR options (domain/pr-options.ts); every field optional, default off/empty. */
+export const prOptionsJson = z.strictObject({
+  draft: z.boolean().default(false).describe('Open PRs as drafts.'),
+  labels: distinct(z.array(z.string().min(1).max(PR_OPTION_LIMITS.labelLength).regex(/^[^\p{Cc},]+$/u, 'no control characters or commas'))
+    .max(PR_OPTION_LIMITS.labels)).default([]).describe('Labels added after the PR is created (GitHub creates a label it does not know).'),
+  reviewers: distinct(z.array(login).max(PR_OPTION_LIMITS.reviewers)).default([]).describe('Users asked for a review (collaborators of the repo).'),
+  team_reviewers: distinct(z.array(z.string().regex(GITHUB_TEAM_SLUG, 'a team slug')).max(PR_OPTION_LIMITS.reviewers)).default([]).describe('Team slugs asked for a review.'),
+  assignees: distinct(z.array(login).max(PR_OPTION_LIMITS.assignees)).default([]).describe('Users assigned to the PR.'),
+}).describe('How the PRs of this repo land. A review request or label GitHub refuses is recorded on the run as a warning; the PR still opens.');
+
+export function toPrOptions(json: z.output<typeof prOptionsJson>): PrOptions {
+  return { draft: json.draft, labels: json.labels, reviewers: json.reviewers, teamReviewers: json.team_reviewers, assignees: json.assignees };
+}
 
 export const configRepoName = z.string().min(1).max(128).regex(/^[a-z0-9][a-z0-9-]*$/, 'must match ^[a-z0-9][a-z0-9-]*$');
 
@@ -12,6 +31,7 @@ export const createConfigRepoBody = z.strictObject({
   default_branch: branchName.default('main'),
   pr_base_branch: branchName.default('main'),
   auth_ref: secretRef.describe('Name of the file under the secrets dir holding this repo\'s GitHub token.'),
+  pr_options: prOptionsJson.optional(),
   webhook_secret_ref: secretRef.nullable().default(null).describe('Name of the file under the secrets dir holding the GitHub webhook secret (one per line while rotating); null: webhooks for this repo are refused (403).'),
 });
 
@@ -21,8 +41,9 @@ export const patchConfigRepoBody = z
     default_branch: branchName.optional(),
     pr_base_branch: branchName.optional(),
     webhook_secret_ref: secretRef.nullable().optional(),
+    pr_options: prOptionsJson.optional().describe('Replaces the PR options as a whole.'),
   })
-  .refine((b) => Object.keys(b).length > 0, 'give at least one of auth_ref, default_branch, pr_base_branch, webhook_secret_ref');
+  .refine((b) => Object.keys(b).length > 0, 'give at least one of auth_ref, default_branch, pr_base_branch, webhook_secret_ref, pr_options');
 
 export const listConfigReposQuery = z.strictObject({ ...pagingQuery });
 
@@ -35,6 +56,7 @@ export const configRepoJson = z.strictObject({
   pr_base_branch: z.string(),
   auth_ref: z.string(),
   webhook_secret_ref: z.string().nullable(),
+  pr_options: z.strictObject({ draft: z.boolean(), labels: z.array(z.string()), reviewers: z.array(z.string()), team_reviewers: z.array(z.string()), assignees: z.array(z.string()) }),
   created_at: timestamp,
   updated_at: timestamp,
 });
@@ -51,6 +73,7 @@ export function toConfigRepoJson(r: ConfigRepo): ConfigRepoJson {
     pr_base_branch: r.prBaseBranch,
     auth_ref: r.authRef,
     webhook_secret_ref: r.webhookSecretRef,
+    pr_options: { draft: r.prDraft, labels: r.prLabels, reviewers: r.prReviewers, team_reviewers: r.prTeamReviewers, assignees: r.prAssignees },
     created_at: r.createdAt.toISOString(),
     updated_at: r.updatedAt.toISOString(),
   };

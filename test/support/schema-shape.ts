@@ -47,6 +47,8 @@ function prismaDefault(d: unknown): string | null {
     if (fn.name === 'now') return 'CURRENT_TIMESTAMP';
     return `${fn.name}()`;
   }
+  // A scalar list's `@default([])`, as PostgreSQL shows it (Prisma creates `text[]` lists).
+  if (Array.isArray(d) && d.length === 0) return 'ARRAY[]::text[]';
   return String(d);
 }
 

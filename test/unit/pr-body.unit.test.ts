@@ -101,6 +101,24 @@ describe('createPrBody', () => {
     expect(text.endsWith(PR_FOOTER)).toBe(true);
   });
 
+  test('the cut keeps whole lines, counted as GitHub counts them: multi-byte, astral, CRLF', () => {
+    const row = (i: number) => `| größe_${i} | 😀 ${'日本'.repeat(10)} | ✓ |`;
+    const content = Array.from({ length: 5_000 }, (_, i) => row(i)).join('\n');
+    const out = capPrBody(content, PR_FOOTER);
+    expect(githubTextLength(out)).toBeLessThanOrEqual(MAX_PR_BODY_LENGTH - 1_000);
+    // JavaScript's length of the same text differs (astral characters are two units, LF one).
+    expect(out.length).not.toBe(githubTextLength(out));
+    const [kept] = out.split('\n\n_…truncated');
+    const lines = (kept as string).split('\n');
+    expect(lines.every((l, i) => l === row(i))).toBe(true);
+    expect(lines.length).toBeGreaterThan(1_000);
+    expect(out.endsWith(PR_FOOTER)).toBe(true);
+    // A line with CRLF endings is cut before its CR.
+    const crlf = capPrBody(Array.from({ length: 100 }, (_, i) => `line ${i}`).join('\r\n'), 'F', 200);
+    expect(crlf).not.toMatch(/\r(?!\n)/);
+    expect(githubTextLength(crlf)).toBeLessThanOrEqual(200);
+  });
+
   test('the cut never splits a surrogate pair', () => {
     const footer = 'F';
     const out = capPrBody('😀'.repeat(100), footer, 120);

@@ -1,0 +1,77 @@
+// PR options through the GitHub client against the sandbox (issue 14): a draft PR, labels,
+// review requests and assignees added after creation; what GitHub refuses becomes a warning and
+// the others still apply; GitHub's "Could not resolve to a node" right after creation is tried
+// again; an adopted PR gets nothing twice. Request bodies are checked against GitHub's OpenAPI.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { createGitHubClient, type GitHubClient } from '../../activities/github/github-client.js';
+import { NO_PR_OPTIONS, type PrOptions } from '../../domain/pr-options.js';
+import { Redactor } from '../../domain/redact.js';
+import { pushBranch } from '../../sandbox/branches.js';
+import { startGitHubSandbox, type GitHubSandbox } from '../../sandbox/index.js';
+
+const TOKEN = `ghp_${'Pr0pt10ns'.repeat(4)}`;
+let sandbox: GitHubSandbox;
+let gh: GitHubClient;
+let seq = 0;
+
+async function newPr(draft = false): Promise<number> {
+  const branch = `relyloop/options-${++seq}`;
+  await pushBranch(sandbox, { owner: 'acme', repo: 'opts', token: TOKEN, branch });
+  return (await gh.createOrAdoptPullRequest({ head: branch, base: 'main', title: `Options ${seq}`, body: 'b', draft })).number;
+}
+const pull = (n: number) => sandbox.pulls('acme', 'opts').find((p) => p.number === n);
+const writes = () => sandbox.requests.filter((r) => r.kind === 'rest' && r.method === 'POST' && /\/(labels|requested_reviewers|assignees)$/.test(r.path)).length;
+const options = (o: Partial<PrOptions>): PrOptions => ({ ...NO_PR_OPTIONS, ...o });
+
+beforeAll(async () => {
+  sandbox = await startGitHubSandbox();
+  await sandbox.createRepo({ owner: 'acme', repo: 'opts', token: TOKEN, files: { 'p.json': '{}\n' } });
+  sandbox.addCollaborators('acme', 'opts', { users: ['alice', 'bob'], teams: ['search-team'] });
+  gh = createGitHubClient({ apiBaseUrl: sandbox.apiBaseUrl, token: TOKEN, owner: 'acme', repo: 'opts', redactor: new Redactor(), limiter: { writeMinTimeMs: 0, retryBackoffMs: 10 } });
+});
+afterAll(async () => sandbox.close());
+
+describe('PR options', () => {
+  test('a draft, labelled PR with review requests and an assignee', async () => {
+    const n = await newPr(true);
+    const warnings = await gh.applyPrOptions(n, options({ labels: ['relyloop', 'search tuning'], reviewers: ['alice'], teamReviewers: ['search-team'], assignees: ['bob'] }));
+    expect(warnings).toEqual([]);
+    expect(pull(n)).toMatchObject({ draft: true, labels: ['relyloop', 'search tuning'], requested_reviewers: ['alice'], requested_teams: ['search-team'], assignees: ['bob'] });
+    expect(sandbox.validationFailures).toEqual([]);
+  });
+
+  test('a reviewer GitHub refuses is a warning; the others are still asked', async () => {
+    const n = await newPr();
+    const warnings = await gh.applyPrOptions(n, options({ labels: ['relyloop'], reviewers: ['alice', 'ghost-user'], teamReviewers: ['search-team'] }));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^review request for ghost-user not applied: .*422.*collaborators/);
+    expect(pull(n)).toMatchObject({ labels: ['relyloop'], requested_reviewers: ['alice'], requested_teams: ['search-team'] });
+  });
+
+  test('GitHub\'s "Could not resolve to a node" right after creation is tried again', async () => {
+    const n = await newPr();
+    sandbox.injectFaults({ method: 'POST', path: /\/issues\/\d+\/labels$/, faults: [
+      { status: 422, body: { message: 'Could not resolve to a node with the global id of \'PR_kwDOabc\'', documentation_url: 'https://docs.github.com/rest' } },
+      { status: 422, body: { message: 'Could not resolve to a node with the global id of \'PR_kwDOabc\'', documentation_url: 'https://docs.github.com/rest' } },
+    ] });
+    expect(await gh.applyPrOptions(n, options({ labels: ['relyloop'] }))).toEqual([]);
+    expect(pull(n)?.labels).toEqual(['relyloop']);
+  });
+
+  test('applied again (an adopted PR, a retried attempt): nothing is added twice, no request is made', async () => {
+    const n = await newPr();
+    const o = options({ labels: ['Relyloop'], reviewers: ['alice'], assignees: ['bob'] });
+    expect(await gh.applyPrOptions(n, o)).toEqual([]);
+    const before = writes();
+    expect(await gh.applyPrOptions(n, { ...o, labels: ['relyloop'] })).toEqual([]);
+    expect(writes()).toBe(before);
+    expect(pull(n)).toMatchObject({ labels: ['Relyloop'], requested_reviewers: ['alice'], assignees: ['bob'] });
+  });
+
+  test('no options: no request at all', async () => {
+    const n = await newPr();
+    const before = sandbox.requests.length;
+    expect(await gh.applyPrOptions(n, NO_PR_OPTIONS)).toEqual([]);
+    expect(sandbox.requests.length).toBe(before);
+  });
+});
