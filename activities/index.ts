@@ -17,6 +17,7 @@ import { currentCancellationSignal, withHeartbeats } from './heartbeat.js';
 import { createGitActivities, type GitActivityDeps } from './git/git-activities.js';
 import { createGitHttpClient } from './git/git-http-client.js';
 import { createGitRepoCache } from './git/repo-cache.js';
+import { createAppTokenSource } from './github/app-tokens.js';
 import { createGitHubActivities } from './github/github-activities.js';
 import { createReconcileActivities } from './github/reconcile-activities.js';
 import type { GitHubLimiterOptions } from './github/octokit-client.js';
@@ -52,7 +53,8 @@ export function policyOf(config: Config): OpenPrPolicy {
 
 export function createActivities(deps: ActivityDeps): { shared: SharedActivities; git: GitActivities } {
   const { config, redactor } = deps;
-  const access = { secretsDir: config.secretsDir, redactor, hostPolicy: { hosts: config.githubHosts, httpHosts: config.githubHttpHosts } };
+  // One App token source per process: installation tokens are kept in memory until near expiry.
+  const access = { secretsDir: config.secretsDir, redactor, hostPolicy: { hosts: config.githubHosts, httpHosts: config.githubHttpHosts }, appTokens: createAppTokenSource({ redactor }) };
   // Shared through the database: every worker process using a token keeps to its pacing.
   const pacer = createDbGitHubPacer(deps.db.sql, { ...GITHUB_PACING_RULES, writeGapMs: deps.githubLimiter?.writeMinTimeMs ?? config.githubWriteGap });
   const shared: SharedActivities = {

@@ -15,8 +15,10 @@ export type { MarkOpenedOutcome };
 export interface ConfigRepoRef {
   configRepoId: string;
   repoUrl: string;
-  /** Name of the secret file holding the token; the token itself never leaves the activity. */
-  authRef: string;
+  /** Name of the secret file holding the token; the token itself never leaves the activity. Null with `app`. */
+  authRef: string | null;
+  /** GitHub App auth instead of a token file (issue 14): the key is read, the token minted, in the activity. */
+  app?: { appId: number; privateKeyRef: string; installationId: number | null };
   baseBranch: string;
   /** How the PR lands (issue 14); absent in runs loaded before the options existed. */
   prOptions?: PrOptions;

@@ -15,22 +15,42 @@ export interface NewConfigRepo {
   repoUrl: string;
   defaultBranch: string;
   prBaseBranch: string;
-  authRef: string;
+  /** Exactly one of a token file and a GitHub App. */
+  authRef: string | null;
+  app?: AppAuth | null;
   webhookSecretRef: string | null;
   prOptions?: PrOptions;
 }
 
+export interface AppAuth { appId: number; privateKeyRef: string; installationId: number | null }
+
 export interface ConfigRepoPatch {
+  /** Setting one clears the other: a repo authenticates one way. */
   authRef?: string;
+  app?: AppAuth;
   defaultBranch?: string;
   prBaseBranch?: string;
   webhookSecretRef?: string | null;
   prOptions?: PrOptions;
 }
 
+/** The columns of a repo's App auth (null clears them). */
+function appColumns(app: AppAuth | null | undefined) {
+  if (app === undefined) return {};
+  return { appId: app?.appId ?? null, appPrivateKeyRef: app?.privateKeyRef ?? null, appInstallationId: app?.installationId ?? null };
+}
+
 /** The columns of a repo's PR options. */
 function prOptionColumns(o: PrOptions | undefined) {
   return o === undefined ? {} : { prDraft: o.draft, prLabels: o.labels, prReviewers: o.reviewers, prTeamReviewers: o.teamReviewers, prAssignees: o.assignees };
+}
+
+/** What the activities get of a config repo: where it is and how to authenticate, never a secret. */
+export function repoRefOf(r: ConfigRepo) {
+  return {
+    configRepoId: r.id, repoUrl: r.repoUrl, authRef: r.authRef, baseBranch: r.prBaseBranch, prOptions: prOptionsOf(r),
+    ...(r.appId !== null && r.appPrivateKeyRef !== null ? { app: { appId: r.appId, privateKeyRef: r.appPrivateKeyRef, installationId: r.appInstallationId } } : {}),
+  };
 }
 
 /** A repo's PR options as the activities take them. */
@@ -48,8 +68,8 @@ export async function isConfigRepoNameTaken(db: Database, name: string): Promise
 
 export async function insertConfigRepo(db: Database, input: NewConfigRepo): Promise<ConfigRepo | 'name_taken'> {
   try {
-    const { prOptions, ...rest } = input;
-    return await db.prisma.configRepo.create({ data: { ...rest, ...prOptionColumns(prOptions) } });
+    const { prOptions, app, ...rest } = input;
+    return await db.prisma.configRepo.create({ data: { ...rest, ...appColumns(app), ...prOptionColumns(prOptions) } });
   } catch (error) {
     if (isPrismaError(error, 'P2002')) return 'name_taken';
     throw error;
@@ -58,8 +78,10 @@ export async function insertConfigRepo(db: Database, input: NewConfigRepo): Prom
 
 export async function updateConfigRepo(db: Database, id: string, patch: ConfigRepoPatch): Promise<ConfigRepo | undefined> {
   try {
-    const { prOptions, ...rest } = patch;
-    return await db.prisma.configRepo.update({ where: { id }, data: { ...rest, ...prOptionColumns(prOptions) } });
+    const { prOptions, app, ...rest } = patch;
+    // One way to authenticate: a token file clears the App, an App clears the token file.
+    const auth = app !== undefined ? { authRef: null, ...appColumns(app) } : rest.authRef !== undefined ? appColumns(null) : {};
+    return await db.prisma.configRepo.update({ where: { id }, data: { ...rest, ...auth, ...prOptionColumns(prOptions) } });
   } catch (error) {
     if (isPrismaError(error, 'P2025')) return undefined;
     throw error;

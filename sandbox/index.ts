@@ -21,6 +21,7 @@ import { createSandboxTls } from './tls.js';
 import { RestApi } from './rest.js';
 import type { GitHubSandbox, HeldRequest, RecordedRequest, StartGitHubSandboxOptions } from './types.js';
 import { WebhookDispatcher } from './webhooks.js';
+import { AppRegistry } from './apps.js';
 import { webhookRepository, webhookUser } from './webhook-payloads.js';
 
 export type * from './types.js';
@@ -49,10 +50,12 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
   let origin = '';
   let apiBase = '';
   const webhooks = new WebhookDispatcher(validationFailures);
-  const rest = new RestApi({ repos, knownTokens, limiter, home, validationFailures, origin: () => origin, apiBase: () => apiBase, emit: (repo, event, payload) => webhooks.emit(repo, event, payload) });
+  const apps = new AppRegistry({ repos, knownTokens });
+  const rest = new RestApi({ repos, knownTokens, limiter, home, validationFailures, apps, origin: () => origin, apiBase: () => apiBase, emit: (repo, event, payload) => webhooks.emit(repo, event, payload) });
 
   /** Why GitHub would refuse this git request (access.ts), or undefined to serve it. */
   function gitAccessDenial(match: RegExpExecArray, service: string | null, authorization: string | undefined): { status: number; text: string } | undefined {
+    apps.sweep();
     const credential = basicCredential(authorization);
     // Like GitHub for a private repo: ask for credentials before saying anything else.
     if (credential === null) return { status: 401, text: 'Authentication required.\n' };
@@ -174,6 +177,13 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
     },
     setPushRules: (owner, repo, rules) => writePushRules(repoOf(owner, repo).bareDir, `${origin}/${owner}/${repo}`, rules),
     setConsistencyLag: (owner, repo, ms) => { repoOf(owner, repo).consistencyLagMs = ms; },
+    createApp: (appId) => apps.createApp(appId),
+    installApp: ({ appId, owner, repo, permissions }) => {
+      repoOf(owner, repo);
+      return apps.install(appId, owner, repo, { contents: 'write', pull_requests: 'write', issues: 'write', ...permissions });
+    },
+    setAppTokenTtl: (ms) => { apps.tokenTtlMs = ms; },
+    appTokensIssued: apps.issuedTokens,
     addCollaborators: (owner, repo, { users = [], teams = [] }) => {
       const record = repoOf(owner, repo);
       for (const u of users) record.collaborators.add(u.toLowerCase());

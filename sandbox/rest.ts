@@ -3,6 +3,7 @@
 // GitHub's status codes and messages. Branch existence comes from the bare repo itself.
 import { runGit } from './git-cli.js';
 import { accessOf, notAccessible, satisfies, type Access, type Requirement } from './access.js';
+import type { AppRegistry } from './apps.js';
 import { OpenApiValidator } from './openapi.js';
 import type { RateLimiter } from './rate-limits.js';
 import type { RepoRecord } from './repos.js';
@@ -34,6 +35,8 @@ export interface RestDeps {
   origin: () => string;
   /** The REST base URL clients use. */
   apiBase: () => string;
+  /** GitHub Apps: JWT-authenticated endpoints and installation tokens (apps.ts). */
+  apps: AppRegistry;
   /** Hands a webhook event of repo `owner/repo` to its hook, if any (webhooks.ts). */
   emit: (repo: string, event: string, payload: Record<string, unknown>) => void;
 }
@@ -84,6 +87,17 @@ export class RestApi {
   }
 
   async handle(req: RestRequest): Promise<RestAnswer> {
+    this.deps.apps.sweep();
+    const app = this.deps.apps.handle(req.method, req.pathname, req.headers.authorization);
+    if (app !== undefined) {
+      const template = req.method === 'POST' ? '/app/installations/{installation_id}/access_tokens' : '/repos/{owner}/{repo}/installation';
+      const errors = this.validator.check(req.method, template, req.query, req.body);
+      if (errors.length > 0) {
+        this.deps.validationFailures.push(`${req.method} ${template}: ${errors.join('; ')}`);
+        return { status: 422, body: { message: `Invalid request.\n\n${errors.join('\n')}`, documentation_url: DOCS, status: '422' } };
+      }
+      return app;
+    }
     const found = this.routes.map((r) => ({ r, m: r.pattern.exec(req.pathname) })).find((x) => x.m !== null && x.r.method === req.method);
     if (found?.m == null) return { status: 404, body: { message: 'Not Found', documentation_url: DOCS, status: '404' } };
     const params = found.m.slice(1).map((p) => decodeURIComponent(p));

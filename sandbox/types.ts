@@ -165,6 +165,14 @@ export interface GitHubSandbox {
   grantAccess(opts: { owner: string; repo: string; token: string; permissions: Partial<TokenPermissions> | null }): void;
   /** Declines pushes to matching branches as GitHub's rulesets / branch protection do. */
   setPushRules(owner: string, repo: string, rules: PushRule[]): Promise<void>;
+  /** A GitHub App (apps.ts): its private key, PEM. Its JWTs are verified with the public half. */
+  createApp(appId: number): { appId: number; privateKeyPem: string };
+  /** Installs the App on a repo (all permissions unless given); the installation id. */
+  installApp(opts: { appId: number; owner: string; repo: string; permissions?: Partial<TokenPermissions> }): number;
+  /** Lifetime of installation tokens issued from now on (GitHub: one hour). */
+  setAppTokenTtl(ms: number): void;
+  /** Installation tokens issued so far (leak scans look for them). */
+  readonly appTokensIssued: string[];
   /** Users and teams reviews may be requested from (GitHub: collaborators of the repo). */
   addCollaborators(owner: string, repo: string, who: { users?: string[]; teams?: string[] }): void;
   /** For `ms` after each push, the REST API does not see the pushed branch yet (422 on head). */

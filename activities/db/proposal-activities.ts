@@ -3,7 +3,7 @@
 // operator's rejection always wins and pr_open_error never overwrites a rejection; both are
 // idempotent, so a retry after an attempt whose write committed recognises its own write.
 import type { Database } from '../../db/database.js';
-import { prOptionsOf } from '../../db/config-repos.js';
+import { repoRefOf } from '../../db/config-repos.js';
 import { findProposalForWorkflow, isProposalPending, markProposalPrOpened, setProposalPrOpenError } from '../../db/proposals.js';
 import { AppError } from '../../domain/errors.js';
 import type { OpenPrPolicy } from '../../domain/open-pr-contracts.js';
@@ -40,7 +40,7 @@ export function createDbActivities({ db, redactor, policy }: DbActivityDeps) {
         templateName: p.template.name,
         declaredParams: p.template.declaredParams,
         configPath: p.cluster.configPath,
-        repo: { configRepoId: repo.id, repoUrl: repo.repoUrl, authRef: repo.authRef, baseBranch: repo.prBaseBranch, prOptions: prOptionsOf(repo) },
+        repo: repoRefOf(repo),
         study: s && {
           id: s.id, name: s.name, metric: s.metric, baselineMetric: s.baselineMetric, bestMetric: s.bestMetric,
           parameterImportance: (s.parameterImportance as Record<string, number> | null) ?? null,

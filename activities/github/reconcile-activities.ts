@@ -5,7 +5,7 @@
 // the same conditional update, which never moves a state backwards (db/pr-lifecycle.ts).
 // Progress is heartbeated (the last proposal id done), so a retried attempt resumes where the
 // abandoned one stopped instead of reading every PR again.
-import { findConfigRepo } from '../../db/config-repos.js';
+import { findConfigRepo, repoRefOf } from '../../db/config-repos.js';
 import type { Database } from '../../db/database.js';
 import { applyPrObservation, listOpenPrs, listReposWithOpenPrs, pruneWebhookDeliveries } from '../../db/pr-lifecycle.js';
 import type { GitHubPacer } from '../../domain/github-pacing.js';
@@ -44,7 +44,7 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
       let after = resumed?.after ?? null;
       const row = await findConfigRepo(deps.db, configRepoId);
       if (row === undefined) return result; // deleted meanwhile: nothing of it to reconcile
-      const { ref, token } = await resolveRepoAccess(deps, { configRepoId, repoUrl: row.repoUrl, authRef: row.authRef, baseBranch: row.prBaseBranch });
+      const { ref, token } = await resolveRepoAccess(deps, repoRefOf(row));
       const gh = createGitHubClient({
         apiBaseUrl: ref.apiBaseUrl, token, owner: ref.owner, repo: ref.repo, redactor: deps.redactor, pacer: deps.pacer,
         ...(deps.limiter ? { limiter: deps.limiter } : {}),

@@ -10,7 +10,7 @@ import {
 import { defineRoute, type RouteSpec } from '../route.js';
 import { idParams, pageOf } from '../schemas/common.js';
 import {
-  configRepoJson, createConfigRepoBody, listConfigReposQuery, patchConfigRepoBody, reconcileAccepted, toConfigRepoJson, toPrOptions,
+  configRepoJson, createConfigRepoBody, listConfigReposQuery, patchConfigRepoBody, appAuthOf, reconcileAccepted, toConfigRepoJson, toPrOptions,
 } from '../schemas/config-repos.js';
 import { validationError } from '../validation.js';
 import { toListResult, type RouteContext } from './context.js';
@@ -47,7 +47,8 @@ export function configRepoRoutes(ctx: RouteContext): RouteSpec[] {
           if (ref.kind === 'invalid') throw validationError('repo_url', ref.message);
           throw new AppError({ code: 'UNSUPPORTED_PROVIDER', message: ref.message });
         }
-        await assertSecretFile(ctx, 'auth_ref', body.auth_ref);
+        if (body.auth_ref !== undefined) await assertSecretFile(ctx, 'auth_ref', body.auth_ref);
+        if (body.app !== undefined) await assertSecretFile(ctx, 'app.private_key_ref', body.app.private_key_ref);
         if (body.webhook_secret_ref !== null) await assertSecretFile(ctx, 'webhook_secret_ref', body.webhook_secret_ref);
         const taken = () => new AppError({ code: 'CONFIG_REPO_NAME_TAKEN', message: `a config repo named "${body.name}" already exists` });
         if (await isConfigRepoNameTaken(ctx.db, body.name)) throw taken();
@@ -57,7 +58,8 @@ export function configRepoRoutes(ctx: RouteContext): RouteSpec[] {
           repoUrl: ref.url,
           defaultBranch: body.default_branch,
           prBaseBranch: body.pr_base_branch,
-          authRef: body.auth_ref,
+          authRef: body.auth_ref ?? null,
+          app: body.app === undefined ? null : appAuthOf(body.app),
           webhookSecretRef: body.webhook_secret_ref,
           ...(body.pr_options === undefined ? {} : { prOptions: toPrOptions(body.pr_options) }),
         });
@@ -88,7 +90,7 @@ export function configRepoRoutes(ctx: RouteContext): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'patch', path: '/config-repos/:id', tag, summary: 'Rotate auth_ref or webhook_secret_ref, change branches or PR options',
+      method: 'patch', path: '/config-repos/:id', tag, summary: 'Rotate auth_ref, the App or webhook_secret_ref, change branches or PR options',
       params: idParams,
       body: patchConfigRepoBody,
       success: { status: 200, description: 'The updated config repo', schema: configRepoJson },
@@ -96,12 +98,14 @@ export function configRepoRoutes(ctx: RouteContext): RouteSpec[] {
       async handler({ params, body }) {
         if (await findConfigRepo(ctx.db, params.id) === undefined) throw notFound(params.id);
         if (body.auth_ref !== undefined) await assertSecretFile(ctx, 'auth_ref', body.auth_ref);
+        if (body.app !== undefined) await assertSecretFile(ctx, 'app.private_key_ref', body.app.private_key_ref);
         if (typeof body.webhook_secret_ref === 'string') await assertSecretFile(ctx, 'webhook_secret_ref', body.webhook_secret_ref);
         const row = await updateConfigRepo(ctx.db, params.id, {
           authRef: body.auth_ref,
           defaultBranch: body.default_branch,
           prBaseBranch: body.pr_base_branch,
           webhookSecretRef: body.webhook_secret_ref,
+          ...(body.app === undefined ? {} : { app: appAuthOf(body.app) }),
           ...(body.pr_options === undefined ? {} : { prOptions: toPrOptions(body.pr_options) }),
         });
         if (row === undefined) throw notFound(params.id);

@@ -1,6 +1,9 @@
 // POST/GET /proposals/{id}/open_pr (SPEC §4). POST pre-flights in the documented order, then
 // starts `openPrWorkflow` (start-workflow.ts): calls during a run attach to it and return the same
 // body; a call after a failed run gets a new, salted workflow id.
+import { createPrivateKey } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { ConfigRepo } from '../../db/config-repos.js';
 import { findProposal, findProposalWithRepo } from '../../db/proposals.js';
 import { AppError } from '../../domain/errors.js';
 import { OPEN_PR_WORKFLOW, type OpenPrInput } from '../../domain/open-pr-contracts.js';
@@ -17,6 +20,22 @@ import { queueUnavailable, startOrAttach } from './start-workflow.js';
 
 export const OPEN_PR_MESSAGE = 'Opening the pull request; follow it with GET /api/v1/proposals/{id}/open_pr or in the Temporal Web UI.';
 
+
+/** 503 GITHUB_NOT_CONFIGURED unless the repo's token file, or its App's private key, is usable. */
+async function assertCredentialUsable(ctx: RouteContext, repo: ConfigRepo): Promise<void> {
+  const app = repo.appId !== null && repo.appPrivateKeyRef !== null;
+  const [ref, what] = app ? [repo.appPrivateKeyRef as string, 'the GitHub App private key file'] : [repo.authRef ?? '', 'the token file for auth_ref'];
+  const secret = await checkSecretFile(ctx.config.secretsDir, ref);
+  if (secret.status !== 'ok' || secret.file === undefined) {
+    throw new AppError({ code: 'GITHUB_NOT_CONFIGURED', message: `${what} "${ref}" is ${secret.status === 'ok' ? 'missing' : secret.status.replaceAll('_', ' ')}` });
+  }
+  if (!app) return;
+  try {
+    createPrivateKey(await readFile(secret.file, 'utf8'));
+  } catch {
+    throw new AppError({ code: 'GITHUB_NOT_CONFIGURED', message: `${what} "${ref}" does not hold a PEM private key` });
+  }
+}
 
 export function openPrRoutes(ctx: RouteContext): RouteSpec[] {
   const tag = 'proposals';
@@ -37,10 +56,7 @@ export function openPrRoutes(ctx: RouteContext): RouteSpec[] {
         if (!repo || !proposal.cluster.configPath) {
           throw new AppError({ code: 'CLUSTER_HAS_NO_CONFIG_REPO', message: `cluster ${proposal.cluster.name} has no config repo and config_path` });
         }
-        const secret = await checkSecretFile(ctx.config.secretsDir, repo.authRef);
-        if (secret.status !== 'ok') {
-          throw new AppError({ code: 'GITHUB_NOT_CONFIGURED', message: `the token file for auth_ref "${repo.authRef}" is ${secret.status.replaceAll('_', ' ')}` });
-        }
+        await assertCredentialUsable(ctx, repo);
         const workflowId = openPrWorkflowId(proposal.id, proposal.prOpenError);
         const input: OpenPrInput = { proposalId: proposal.id };
         const runId = await startOrAttach(ctx, OPEN_PR_WORKFLOW, {

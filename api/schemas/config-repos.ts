@@ -25,25 +25,37 @@ export function toPrOptions(json: z.output<typeof prOptionsJson>): PrOptions {
 
 export const configRepoName = z.string().min(1).max(128).regex(/^[a-z0-9][a-z0-9-]*$/, 'must match ^[a-z0-9][a-z0-9-]*$');
 
+const githubId = z.number().int().positive().max(2_147_483_647);
+
+/** GitHub App auth instead of a token file (issue 14). */
+export const appAuthJson = z.strictObject({
+  app_id: githubId.describe('The App\'s id (its settings page, "App ID").'),
+  private_key_ref: secretRef.describe('Name of the file under the secrets dir holding the App\'s private key (PEM).'),
+  installation_id: githubId.nullable().default(null).describe('The installation on this repository\'s owner; null: looked up from the repository.'),
+}).describe('Authenticate as a GitHub App installation: tokens are minted per activity attempt and kept in memory only.');
+
 export const createConfigRepoBody = z.strictObject({
   name: configRepoName,
   repo_url: z.string().min(1).max(2048).describe('https://github.com/{owner}/{repo}[.git] or the same on an allow-listed GitHub Enterprise host.'),
   default_branch: branchName.default('main'),
   pr_base_branch: branchName.default('main'),
-  auth_ref: secretRef.describe('Name of the file under the secrets dir holding this repo\'s GitHub token.'),
+  auth_ref: secretRef.optional().describe('Name of the file under the secrets dir holding this repo\'s GitHub token (or give `app`).'),
+  app: appAuthJson.optional(),
   pr_options: prOptionsJson.optional(),
   webhook_secret_ref: secretRef.nullable().default(null).describe('Name of the file under the secrets dir holding the GitHub webhook secret (one per line while rotating); null: webhooks for this repo are refused (403).'),
-});
+}).refine((b) => (b.auth_ref === undefined) !== (b.app === undefined), { message: 'give exactly one of auth_ref (a token file) and app (a GitHub App)', path: ['auth_ref'] });
 
 export const patchConfigRepoBody = z
   .strictObject({
-    auth_ref: secretRef.optional(),
+    auth_ref: secretRef.optional().describe('Switches the repo to this token file (clearing `app`).'),
+    app: appAuthJson.optional().describe('Switches the repo to this GitHub App (clearing `auth_ref`).'),
     default_branch: branchName.optional(),
     pr_base_branch: branchName.optional(),
     webhook_secret_ref: secretRef.nullable().optional(),
     pr_options: prOptionsJson.optional().describe('Replaces the PR options as a whole.'),
   })
-  .refine((b) => Object.keys(b).length > 0, 'give at least one of auth_ref, default_branch, pr_base_branch, webhook_secret_ref, pr_options');
+  .refine((b) => Object.keys(b).length > 0, 'give at least one of auth_ref, app, default_branch, pr_base_branch, webhook_secret_ref, pr_options')
+  .refine((b) => b.auth_ref === undefined || b.app === undefined, { message: 'give auth_ref or app, not both', path: ['app'] });
 
 export const listConfigReposQuery = z.strictObject({ ...pagingQuery });
 
@@ -54,7 +66,8 @@ export const configRepoJson = z.strictObject({
   repo_url: z.string().describe('Canonical form: {scheme}://{host}/{owner}/{repo}.'),
   default_branch: z.string(),
   pr_base_branch: z.string(),
-  auth_ref: z.string(),
+  auth_ref: z.string().nullable(),
+  app: z.strictObject({ app_id: z.number().int(), private_key_ref: z.string(), installation_id: z.number().int().nullable() }).nullable(),
   webhook_secret_ref: z.string().nullable(),
   pr_options: z.strictObject({ draft: z.boolean(), labels: z.array(z.string()), reviewers: z.array(z.string()), team_reviewers: z.array(z.string()), assignees: z.array(z.string()) }),
   created_at: timestamp,
@@ -72,6 +85,7 @@ export function toConfigRepoJson(r: ConfigRepo): ConfigRepoJson {
     default_branch: r.defaultBranch,
     pr_base_branch: r.prBaseBranch,
     auth_ref: r.authRef,
+    app: r.appId === null || r.appPrivateKeyRef === null ? null : { app_id: r.appId, private_key_ref: r.appPrivateKeyRef, installation_id: r.appInstallationId },
     webhook_secret_ref: r.webhookSecretRef,
     pr_options: { draft: r.prDraft, labels: r.prLabels, reviewers: r.prReviewers, team_reviewers: r.prTeamReviewers, assignees: r.prAssignees },
     created_at: r.createdAt.toISOString(),
@@ -85,3 +99,7 @@ export const reconcileAccepted = z.strictObject({
   run_id: z.string(),
   message: z.string(),
 });
+
+export function appAuthOf(json: z.output<typeof appAuthJson>): { appId: number; privateKeyRef: string; installationId: number | null } {
+  return { appId: json.app_id, privateKeyRef: json.private_key_ref, installationId: json.installation_id };
+}

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { createAppTokenSource } from '../../activities/github/app-tokens.js';
 import { createReconcileActivities } from '../../activities/github/reconcile-activities.js';
 import type { ReconcileRepoResult } from '../../activities/types.js';
 import { insertConfigRepo } from '../../db/config-repos.js';
@@ -32,7 +33,7 @@ async function github(method: string, apiPath: string, body?: unknown): Promise<
 
 function activities() {
   return createReconcileActivities({
-    db: h.db, secretsDir: h.secretsDir, redactor: new Redactor(),
+    db: h.db, secretsDir: h.secretsDir, redactor: new Redactor(), appTokens: createAppTokenSource({ redactor: new Redactor() }),
     hostPolicy: { hosts: ['github.com', sandbox.host], httpHosts: [sandbox.host] },
     pacer: createMemoryGitHubPacer({ ...GITHUB_PACING_RULES, writeGapMs: 0 }),
     limiter: { writeMinTimeMs: 0, retryBackoffMs: 10, rateLimitWaitThresholdMs: 1_000 },

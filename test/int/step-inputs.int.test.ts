@@ -4,6 +4,7 @@
 // only where it is needed: steps on the local object store (read the params file, commit) work
 // without the secret; the steps that reach the remote read it.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { createAppTokenSource } from '../../activities/github/app-tokens.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -36,7 +37,7 @@ afterAll(async () => {
 
 test('the whole proposal (old runs) and the narrowed input (new runs) open the same PR and comment', async () => {
   const activities = createGitHubActivities({
-    secretsDir, redactor: new Redactor(), hostPolicy: { hosts: [sandbox.host], httpHosts: [sandbox.host] },
+    secretsDir, redactor: new Redactor(), hostPolicy: { hosts: [sandbox.host], httpHosts: [sandbox.host] }, appTokens: createAppTokenSource({ redactor: new Redactor() }),
     relyloopBaseUrl: 'https://relyloop.example.com', pacer: createMemoryGitHubPacer({ ...GITHUB_PACING_RULES, writeGapMs: 0 }),
   });
   const repo = { configRepoId: '7a1f3e52-5b0e-4a8e-9c61-2f0c1f6d8b11', repoUrl: sandbox.repoUrl(OWNER, REPO), authRef: 'gh', baseBranch: 'main' };
@@ -70,7 +71,7 @@ test('reading the params file and committing need no secret; sync and push read 
   const cacheDir = await mkdtemp(path.join(tmpdir(), 'step-inputs-cache-'));
   const redactor = new Redactor();
   const git = createGitActivities({
-    secretsDir, redactor, hostPolicy: { hosts: [sandbox.host], httpHosts: [sandbox.host] },
+    secretsDir, redactor, hostPolicy: { hosts: [sandbox.host], httpHosts: [sandbox.host] }, appTokens: createAppTokenSource({ redactor }),
     cache: createGitRepoCache({ cacheDir, redactor, author: { name: 'relyloop-bot', email: 'bot@example.com' } }), chartDir: path.join(cacheDir, '.charts'),
   });
   const repo = { configRepoId: '3c2b1a09-8f7e-4d6c-9b5a-4f3e2d1c0b9a', repoUrl: sandbox.repoUrl(OWNER, REPO), authRef: 'gh_local', baseBranch: 'main' };
