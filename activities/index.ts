@@ -68,7 +68,10 @@ export function createActivities(deps: ActivityDeps): { shared: SharedActivities
     cacheDir: config.repoCacheDir, redactor, author: { name: config.gitAuthorName, email: config.gitAuthorEmail },
     http: createGitHttpClient({ idleTimeoutMs: config.gitIdleTimeout, signal: currentCancellationSignal }),
   });
-  const git = createGitActivities({ ...access, cache, chartDir: path.join(config.repoCacheDir, '.charts'), renderChart: deps.renderChart });
+  const git = createGitActivities({
+    ...access, cache, chartDir: path.join(config.repoCacheDir, '.charts'), renderChart: deps.renderChart,
+    github: { pacer, ...(deps.githubLimiter ? { limiter: deps.githubLimiter } : {}) },
+  });
   const fenced = <T extends object>(activities: T) =>
     withHeartbeats(withAttemptReports(withFailureConversion(withLockFence(activities, deps.client), redactor), deps.client));
   return { shared: fenced(shared), git: fenced(git) };

@@ -42,7 +42,9 @@ function appColumns(app: AppAuth | null | undefined) {
 
 /** The columns of a repo's PR options. */
 function prOptionColumns(o: PrOptions | undefined) {
-  return o === undefined ? {} : { prDraft: o.draft, prLabels: o.labels, prReviewers: o.reviewers, prTeamReviewers: o.teamReviewers, prAssignees: o.assignees };
+  return o === undefined ? {} : {
+    prDraft: o.draft, prLabels: o.labels, prReviewers: o.reviewers, prTeamReviewers: o.teamReviewers, prAssignees: o.assignees, prVerifiedCommits: o.verifiedCommits === true,
+  };
 }
 
 /** What the activities get of a config repo: where it is and how to authenticate, never a secret. */
@@ -55,7 +57,7 @@ export function repoRefOf(r: ConfigRepo) {
 
 /** A repo's PR options as the activities take them. */
 export function prOptionsOf(r: ConfigRepo): PrOptions {
-  return { draft: r.prDraft, labels: r.prLabels, reviewers: r.prReviewers, teamReviewers: r.prTeamReviewers, assignees: r.prAssignees };
+  return { draft: r.prDraft, labels: r.prLabels, reviewers: r.prReviewers, teamReviewers: r.prTeamReviewers, assignees: r.prAssignees, verifiedCommits: r.prVerifiedCommits };
 }
 
 export async function findConfigRepo(db: Database, id: string): Promise<ConfigRepo | undefined> {

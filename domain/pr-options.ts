@@ -12,9 +12,15 @@ export interface PrOptions {
   reviewers: string[];
   teamReviewers: string[];
   assignees: string[];
+  /**
+   * Build the commit through GitHub's Git Data API so GitHub signs it (Verified), as
+   * create-pull-request's `sign-commits` and Renovate's `platformCommit` do. GitHub App auth only.
+   * Absent in runs loaded before the option existed.
+   */
+  verifiedCommits?: boolean;
 }
 
-export const NO_PR_OPTIONS: PrOptions = { draft: false, labels: [], reviewers: [], teamReviewers: [], assignees: [] };
+export const NO_PR_OPTIONS: PrOptions = { draft: false, labels: [], reviewers: [], teamReviewers: [], assignees: [], verifiedCommits: false };
 
 /** GitHub's login rule: alphanumerics and single inner hyphens, at most 39 characters. */
 export const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;

@@ -26,6 +26,7 @@ export class AppRegistry {
   private readonly apps = new Map<number, KeyObject>();
   private readonly installations = new Map<number, Installation>();
   private readonly expiries = new Map<string, number>();
+  private readonly tokenApps = new Map<string, number>();
   private nextInstallationId = 61_000_001;
   /** Installation tokens issued so far (tests scan for them). */
   readonly issuedTokens: string[] = [];
@@ -49,6 +50,14 @@ export class AppRegistry {
     installation.permissions = permissions;
     this.installations.set(installation.id, installation);
     return installation.id;
+  }
+
+  /** Who a token acts as when it writes: an App's bot, or the token's user. */
+  actorOf(token: string): { name: string; email: string } {
+    const appId = this.tokenApps.get(token);
+    return appId === undefined
+      ? { name: 'token-user', email: 'token-user@users.noreply.github.com' }
+      : { name: `app-${appId}[bot]`, email: `${appId}+app-${appId}[bot]@users.noreply.github.com` };
   }
 
   /** Forgets tokens past their expiry: from then on they are unknown (401). */
@@ -83,6 +92,7 @@ export class AppRegistry {
     const token = `ghs_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'x').slice(0, 36)}`;
     const expiresAt = Date.now() + this.tokenTtlMs;
     this.expiries.set(token, expiresAt);
+    this.tokenApps.set(token, installation.appId);
     this.issuedTokens.push(token);
     this.deps.knownTokens.add(token);
     for (const key of installation.repos) this.deps.repos.get(key)?.access.set(token, { ...installation.permissions });

@@ -183,6 +183,7 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
       return apps.install(appId, owner, repo, { contents: 'write', pull_requests: 'write', issues: 'write', ...permissions });
     },
     setAppTokenTtl: (ms) => { apps.tokenTtlMs = ms; },
+    isVerifiedCommit: (owner, repo, sha) => rest.gitData.isVerified(repoOf(owner, repo), sha),
     appTokensIssued: apps.issuedTokens,
     addCollaborators: (owner, repo, { users = [], teams = [] }) => {
       const record = repoOf(owner, repo);

@@ -4,6 +4,7 @@
 import { runGit } from './git-cli.js';
 import { accessOf, notAccessible, satisfies, type Access, type Requirement } from './access.js';
 import type { AppRegistry } from './apps.js';
+import { GitData } from './git-data.js';
 import { OpenApiValidator } from './openapi.js';
 import type { RateLimiter } from './rate-limits.js';
 import type { RepoRecord } from './repos.js';
@@ -15,7 +16,7 @@ export interface RestRequest { method: string; pathname: string; query: Record<s
 export interface RestAnswer { status: number; body?: unknown; headers?: Record<string, string> }
 
 interface RepoState { nextNumber: number; pulls: Map<number, SandboxPull>; comments: Map<number, SandboxComment[]> }
-interface Call { req: RestRequest; ctx: JsonContext; state: RepoState; params: string[]; json: Record<string, unknown>; grant: TokenPermissions }
+interface Call { req: RestRequest; ctx: JsonContext; state: RepoState; params: string[]; json: Record<string, unknown>; grant: TokenPermissions; token: string }
 interface Route { method: string; template: string; pattern: RegExp; need: Requirement; contentCreating: boolean; run: (call: Call) => Promise<RestAnswer> | RestAnswer }
 
 const SEG = '([^/]+)';
@@ -46,8 +47,10 @@ export class RestApi {
   private readonly validator = new OpenApiValidator();
   private nextCommentId = 90_001;
   private readonly routes: Route[];
+  readonly gitData: GitData;
 
   constructor(private readonly deps: RestDeps) {
+    this.gitData = new GitData(deps.home);
     this.routes = [
       // Permissions per endpoint: https://docs.github.com/en/rest/authentication/permissions-required-for-github-apps
       route('GET', '/repos/{owner}/{repo}', 'metadata', ({ ctx, grant }) => ({ status: 200, body: repoJson(ctx, grant) })),
@@ -63,6 +66,13 @@ export class RestApi {
       route('POST', '/repos/{owner}/{repo}/issues/{issue_number}/comments', { issues: 'write', pull_requests: 'write' }, (c) => this.createComment(c), true),
       route('GET', '/repos/{owner}/{repo}/issues/{issue_number}/comments', { issues: 'read', pull_requests: 'read' }, (c) => this.listComments(c)),
       route('DELETE', '/repos/{owner}/{repo}/git/refs/{ref}', { contents: 'write' }, (c) => this.deleteRef(c)),
+      // Git Data (issue 14): a commit GitHub builds, and signs.
+      route('POST', '/repos/{owner}/{repo}/git/blobs', { contents: 'write' }, ({ ctx, json }) => this.gitData.createBlob(ctx.repo, json, ctx.api)),
+      route('POST', '/repos/{owner}/{repo}/git/trees', { contents: 'write' }, ({ ctx, json }) => this.gitData.createTree(ctx.repo, json, ctx.api)),
+      route('POST', '/repos/{owner}/{repo}/git/commits', { contents: 'write' }, ({ ctx, json, token }) => this.gitData.createCommit(ctx.repo, json, ctx.api, this.deps.apps.actorOf(token))),
+      route('GET', '/repos/{owner}/{repo}/git/commits/{commit_sha}', { contents: 'read' }, ({ ctx, params }) => this.gitData.getCommit(ctx.repo, params[0] ?? '', ctx.api)),
+      route('POST', '/repos/{owner}/{repo}/git/refs', { contents: 'write' }, ({ ctx, json }) => this.gitData.createRef(ctx.repo, json, ctx.api)),
+      route('GET', '/repos/{owner}/{repo}/git/ref/{ref}', { contents: 'read' }, ({ ctx, params }) => this.gitData.getRef(ctx.repo, params[0] ?? '', ctx.api)),
     ];
   }
 
@@ -129,7 +139,7 @@ export class RestApi {
       return { status: 422, body: { message: `Invalid request.\n\n${errors.join('\n')}`, documentation_url: DOCS, status: '422' } };
     }
     const json = req.body.trim() === '' ? {} : (JSON.parse(req.body) as Record<string, unknown>);
-    return r.run({ req, ctx: { origin: this.deps.origin(), api: this.deps.apiBase(), repo }, state, params: params.slice(2), json, grant: access.grant });
+    return r.run({ req, ctx: { origin: this.deps.origin(), api: this.deps.apiBase(), repo }, state, params: params.slice(2), json, grant: access.grant, token });
   }
 
   private async createPull({ ctx, state, json }: Call): Promise<RestAnswer> {

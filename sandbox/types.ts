@@ -171,6 +171,8 @@ export interface GitHubSandbox {
   installApp(opts: { appId: number; owner: string; repo: string; permissions?: Partial<TokenPermissions> }): number;
   /** Lifetime of installation tokens issued from now on (GitHub: one hour). */
   setAppTokenTtl(ms: number): void;
+  /** Whether GitHub would show the commit as Verified (made through the Git Data API without an author). */
+  isVerifiedCommit(owner: string, repo: string, sha: string): boolean;
   /** Installation tokens issued so far (leak scans look for them). */
   readonly appTokensIssued: string[];
   /** Users and teams reviews may be requested from (GitHub: collaborators of the repo). */

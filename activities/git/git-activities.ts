@@ -9,12 +9,17 @@ import { AppError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/paths.js';
 import { tryApplyConfigDiff } from '../../domain/params-diff.js';
 import { tryRenderChart } from '../chart/render-chart.js';
+import type { GitHubPacer } from '../../domain/github-pacing.js';
+import { createGitHubClient } from '../github/github-client.js';
+import type { GitHubLimiterOptions } from '../github/octokit-client.js';
 import { resolveRepoAccess, type RepoAccessDeps } from '../repo-access.js';
 import type { ChartOutcome, CommitChangeInput, ConfigRepoRef, GitActivities, LegacyProposalInput } from '../types.js';
 import { tokenAuth, type CacheRef, type GitRepoCache, type RemoteRef } from './repo-cache.js';
 
 export interface GitActivityDeps extends RepoAccessDeps {
   cache: GitRepoCache;
+  /** For verified commits, built through GitHub's API (issue 14): the token's pacing. */
+  github: { pacer: GitHubPacer; limiter?: GitHubLimiterOptions };
   /** Where rendered charts wait for the commit step (inside the repo cache dir). */
   chartDir: string;
   /** Test seam: replaces the chart renderer to force a failure. */
@@ -39,6 +44,12 @@ export function createGitActivities(deps: GitActivityDeps): GitActivities {
     return { configRepoId: repo.configRepoId, url: ref.gitUrl, baseBranch: repo.baseBranch, onAuth: tokenAuth(token) };
   };
   const local = (repo: ConfigRepoRef): CacheRef => ({ configRepoId: repo.configRepoId });
+  /** Verified commits (issue 14): GitHub builds and signs the commit, and creates the branch. */
+  const signedByGitHub = (repo: ConfigRepoRef) => repo.prOptions?.verifiedCommits === true && repo.app !== undefined;
+  const githubFor = async (repo: ConfigRepoRef) => {
+    const { ref, token } = await resolveRepoAccess(deps, repo);
+    return createGitHubClient({ apiBaseUrl: ref.apiBaseUrl, token, owner: ref.owner, repo: ref.repo, redactor: deps.redactor, pacer: deps.github.pacer, ...(deps.github.limiter ? { limiter: deps.github.limiter } : {}) });
+  };
   const chartPathFor = (proposalId: string) => {
     if (!isUuid(proposalId)) throw new AppError({ code: 'VALIDATION_ERROR', message: 'proposal id is not a uuid' });
     return path.join(deps.chartDir, `${proposalId}.png`);
@@ -89,12 +100,29 @@ export function createGitActivities(deps: GitActivityDeps): GitActivities {
         files.push({ path: chartFilePath(describe.study.id), content: await readFile(chartPath) });
       }
       const message = createCommitMessage({ ...describe, changedKeys: change.changes.map((c) => c.key) });
+      if (signedByGitHub(repo)) {
+        // The same files and message, built by GitHub on the same base: a commit it signs. A retried
+        // attempt builds another (unreferenced) one; only the push step's ref makes one count.
+        const base = await deps.cache.describeBase(local(repo), { baseCommit, paths: files.map((f) => f.path) });
+        const commit = await (await githubFor(repo)).createSignedCommit({
+          baseTree: base.tree, parent: baseCommit, message, files: files.map((f) => ({ ...f, mode: base.modes[f.path] ?? '100644' })),
+        });
+        return { commit };
+      }
       // The chart file stays until the next render sweeps it: a retried commit must still find it.
       return { commit: await deps.cache.createCommit(local(repo), { baseCommit, files, message }) };
     },
 
     async pushBranch({ repo, branch, commit, proposalId }) {
       const t = await remote(repo);
+      if (signedByGitHub(repo)) {
+        // Create-only, like the git push: an existing branch is never moved.
+        const made = await (await githubFor(repo)).createBranchRef(branch, commit);
+        if (made.created || made.tip === commit) return { outcome: made.created ? 'pushed' as const : 'already-on-remote' as const };
+        const tip = await deps.cache.readRemoteTip(t, branch);
+        if (tip?.trailers.proposalId === proposalId) return { outcome: 'adopted' as const };
+        throw new AppError({ code: 'BRANCH_EXISTS', message: `branch ${branch} already exists on the remote (its tip is ${made.tip ?? tip?.oid ?? 'unknown'}); it is never overwritten` });
+      }
       try {
         return { outcome: await deps.cache.pushBranch(t, { branch, commit }) };
       } catch (error) {

@@ -75,6 +75,8 @@ export interface GitRepoCache {
   readRemoteTip(target: RemoteRef, branch: string): Promise<RemoteTip | undefined>;
   readParamsFile(cache: CacheRef, input: { commit: string; configPath: string; templateName: string }): Promise<ParamsFile>;
   createCommit(cache: CacheRef, input: { baseCommit: string; files: readonly FileWrite[]; message: string }): Promise<string>;
+  /** The base commit's root tree, and each path's mode there (undefined: a new file). */
+  describeBase(cache: CacheRef, input: { baseCommit: string; paths: readonly string[] }): Promise<{ tree: string; modes: Record<string, '100644' | '100755' | undefined> }>;
   pushBranch(target: RemoteRef, input: { branch: string; commit: string }): Promise<PushOutcome>;
 }
 
@@ -225,6 +227,18 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
       const tree = await writeFilesToTree(store, base.tree, files);
       const signature = { ...deps.author, timestamp: Math.floor(now().getTime() / 1000), timezoneOffset: 0 };
       return git.writeCommit({ fs, gitdir, commit: { message, tree, parent: [baseCommit], author: signature, committer: signature } });
+    },
+
+    async describeBase(cache, { baseCommit, paths }) {
+      const gitdir = assertCacheGitdir(deps.cacheDir, cache.configRepoId);
+      const store = { gitdir, cache: {} };
+      const { commit } = await git.readCommit({ fs, gitdir, cache: store.cache, oid: baseCommit });
+      const modes: Record<string, '100644' | '100755' | undefined> = {};
+      for (const p of paths) {
+        const blob = await readBlobAtPath(store, baseCommit, p);
+        modes[p] = blob.ok && (blob.mode === '100644' || blob.mode === '100755') ? blob.mode : undefined;
+      }
+      return { tree: commit.tree, modes };
     },
 
     async pushBranch(target, { branch, commit }) {

@@ -35,6 +35,13 @@ export interface PullRequestState {
 }
 
 export interface GitHubClient {
+  /**
+   * A commit built by GitHub (Git Data API: blobs, a tree on `baseTree`, the commit on `parent`)
+   * with no author, so GitHub signs it as the token's user — an App's bot (issue 14).
+   */
+  createSignedCommit(input: { baseTree: string; parent: string; files: readonly { path: string; content: Uint8Array; mode: '100644' | '100755' }[]; message: string }): Promise<string>;
+  /** Creates `refs/heads/{branch}` at `sha`, never moving an existing one: `exists` with its tip then. */
+  createBranchRef(branch: string, sha: string): Promise<{ created: true } | { created: false; tip: string | null }>;
   /** The PR's current state; null when GitHub does not know the number (404). */
   getPullRequest(pullNumber: number): Promise<PullRequestState | null>;
   createOrAdoptPullRequest(input: { head: string; base: string; title: string; body: string; draft?: boolean }): Promise<PullRequestRef>;
@@ -129,6 +136,47 @@ class OctokitGitHubClient implements GitHubClient {
       throw new AppError({ code: 'GITHUB_API_FAILED', message: `GitHub reported an open pull request for ${input.head} but none was found`, retryable: true, upstreamStatus: 422, operation: 'create pull request' });
     }
     return { ...open, adopted: true };
+  }
+
+  async createSignedCommit(input: { baseTree: string; parent: string; files: readonly { path: string; content: Uint8Array; mode: '100644' | '100755' }[]; message: string }): Promise<string> {
+    const tree: { path: string; mode: '100644' | '100755'; type: 'blob'; sha?: string; content?: string }[] = [];
+    for (const file of input.files) {
+      const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+      let content: string | undefined;
+      try {
+        content = text.decode(file.content);
+      } catch {
+        content = undefined; // binary (the chart PNG): its own blob, base64
+      }
+      if (content !== undefined) {
+        tree.push({ path: file.path, mode: file.mode, type: 'blob', content });
+      } else {
+        const { data } = await this.call('create blob', () =>
+          this.octokit.rest.git.createBlob({ ...this.repoParams, content: Buffer.from(file.content).toString('base64'), encoding: 'base64' }));
+        tree.push({ path: file.path, mode: file.mode, type: 'blob', sha: data.sha });
+      }
+    }
+    const { data: created } = await this.call('create tree', () => this.octokit.rest.git.createTree({ ...this.repoParams, base_tree: input.baseTree, tree }));
+    // No author or committer: GitHub authors it as the token's user and signs it.
+    const { data: commit } = await this.call('create commit', () =>
+      this.octokit.rest.git.createCommit({ ...this.repoParams, message: input.message, tree: created.sha, parents: [input.parent] }));
+    return commit.sha;
+  }
+
+  async createBranchRef(branch: string, sha: string): Promise<{ created: true } | { created: false; tip: string | null }> {
+    try {
+      await this.octokit.rest.git.createRef({ ...this.repoParams, ref: `refs/heads/${branch}`, sha });
+      return { created: true };
+    } catch (error) {
+      if (!((error as { status?: unknown }).status === 422 && /Reference already exists/i.test(String((error as Error).message)))) throw this.classify(error, 'create branch');
+    }
+    try {
+      const { data } = await this.octokit.rest.git.getRef({ ...this.repoParams, ref: `heads/${branch}` });
+      return { created: false, tip: data.object.sha };
+    } catch (error) {
+      if ((error as { status?: unknown }).status === 404) return { created: false, tip: null };
+      throw this.classify(error, 'read branch');
+    }
   }
 
   async getPullRequest(pullNumber: number): Promise<PullRequestState | null> {

@@ -19,6 +19,8 @@ import { startOrAttach } from './start-workflow.js';
 const tryRepoUrl = (input: string, ctx: RouteContext): GitHubRepoRef | RepoUrlProblem =>
   parseGitHubRepoUrl(input, { hosts: ctx.config.githubHosts, httpHosts: ctx.config.githubHttpHosts });
 
+const verifiedNeedsApp = () => validationError('pr_options.verified_commits', 'verified commits need GitHub App auth (`app`): GitHub signs the commits an App builds through its API');
+
 const notFound = (id: string) => new AppError({ code: 'CONFIG_REPO_NOT_FOUND', message: `config repo ${id} not found` });
 
 /** AUTH_REF_NOT_FOUND unless `{secrets_dir}/{ref}` is a regular file inside the secrets dir (SPEC §6). */
@@ -49,6 +51,7 @@ export function configRepoRoutes(ctx: RouteContext): RouteSpec[] {
         }
         if (body.auth_ref !== undefined) await assertSecretFile(ctx, 'auth_ref', body.auth_ref);
         if (body.app !== undefined) await assertSecretFile(ctx, 'app.private_key_ref', body.app.private_key_ref);
+        if (body.pr_options?.verified_commits === true && body.app === undefined) throw verifiedNeedsApp();
         if (body.webhook_secret_ref !== null) await assertSecretFile(ctx, 'webhook_secret_ref', body.webhook_secret_ref);
         const taken = () => new AppError({ code: 'CONFIG_REPO_NAME_TAKEN', message: `a config repo named "${body.name}" already exists` });
         if (await isConfigRepoNameTaken(ctx.db, body.name)) throw taken();
@@ -96,7 +99,12 @@ export function configRepoRoutes(ctx: RouteContext): RouteSpec[] {
       success: { status: 200, description: 'The updated config repo', schema: configRepoJson },
       errors: ['CONFIG_REPO_NOT_FOUND', 'AUTH_REF_NOT_FOUND'],
       async handler({ params, body }) {
-        if (await findConfigRepo(ctx.db, params.id) === undefined) throw notFound(params.id);
+        const existing = await findConfigRepo(ctx.db, params.id);
+        if (existing === undefined) throw notFound(params.id);
+        // Verified commits need a GitHub App, in the state this PATCH leaves the repo in.
+        const appAfter = body.app !== undefined || (body.auth_ref === undefined && existing.appId !== null);
+        const verifiedAfter = body.pr_options?.verified_commits ?? existing.prVerifiedCommits;
+        if (verifiedAfter && !appAfter) throw verifiedNeedsApp();
         if (body.auth_ref !== undefined) await assertSecretFile(ctx, 'auth_ref', body.auth_ref);
         if (body.app !== undefined) await assertSecretFile(ctx, 'app.private_key_ref', body.app.private_key_ref);
         if (typeof body.webhook_secret_ref === 'string') await assertSecretFile(ctx, 'webhook_secret_ref', body.webhook_secret_ref);

@@ -17,10 +17,11 @@ export const prOptionsJson = z.strictObject({
   reviewers: distinct(z.array(login).max(PR_OPTION_LIMITS.reviewers)).default([]).describe('Users asked for a review (collaborators of the repo).'),
   team_reviewers: distinct(z.array(z.string().regex(GITHUB_TEAM_SLUG, 'a team slug')).max(PR_OPTION_LIMITS.reviewers)).default([]).describe('Team slugs asked for a review.'),
   assignees: distinct(z.array(login).max(PR_OPTION_LIMITS.assignees)).default([]).describe('Users assigned to the PR.'),
+  verified_commits: z.boolean().default(false).describe('Build the commit through GitHub\'s Git Data API so GitHub signs it (Verified; the App is its author). Needs `app`.'),
 }).describe('How the PRs of this repo land. A review request or label GitHub refuses is recorded on the run as a warning; the PR still opens.');
 
 export function toPrOptions(json: z.output<typeof prOptionsJson>): PrOptions {
-  return { draft: json.draft, labels: json.labels, reviewers: json.reviewers, teamReviewers: json.team_reviewers, assignees: json.assignees };
+  return { draft: json.draft, labels: json.labels, reviewers: json.reviewers, teamReviewers: json.team_reviewers, assignees: json.assignees, verifiedCommits: json.verified_commits };
 }
 
 export const configRepoName = z.string().min(1).max(128).regex(/^[a-z0-9][a-z0-9-]*$/, 'must match ^[a-z0-9][a-z0-9-]*$');
@@ -69,7 +70,7 @@ export const configRepoJson = z.strictObject({
   auth_ref: z.string().nullable(),
   app: z.strictObject({ app_id: z.number().int(), private_key_ref: z.string(), installation_id: z.number().int().nullable() }).nullable(),
   webhook_secret_ref: z.string().nullable(),
-  pr_options: z.strictObject({ draft: z.boolean(), labels: z.array(z.string()), reviewers: z.array(z.string()), team_reviewers: z.array(z.string()), assignees: z.array(z.string()) }),
+  pr_options: z.strictObject({ draft: z.boolean(), labels: z.array(z.string()), reviewers: z.array(z.string()), team_reviewers: z.array(z.string()), assignees: z.array(z.string()), verified_commits: z.boolean() }),
   created_at: timestamp,
   updated_at: timestamp,
 });
@@ -87,7 +88,7 @@ export function toConfigRepoJson(r: ConfigRepo): ConfigRepoJson {
     auth_ref: r.authRef,
     app: r.appId === null || r.appPrivateKeyRef === null ? null : { app_id: r.appId, private_key_ref: r.appPrivateKeyRef, installation_id: r.appInstallationId },
     webhook_secret_ref: r.webhookSecretRef,
-    pr_options: { draft: r.prDraft, labels: r.prLabels, reviewers: r.prReviewers, team_reviewers: r.prTeamReviewers, assignees: r.prAssignees },
+    pr_options: { draft: r.prDraft, labels: r.prLabels, reviewers: r.prReviewers, team_reviewers: r.prTeamReviewers, assignees: r.prAssignees, verified_commits: r.prVerifiedCommits },
     created_at: r.createdAt.toISOString(),
     updated_at: r.updatedAt.toISOString(),
   };

@@ -11,6 +11,7 @@ import { leakFormsOf, scanGitDir, scanHistory, scanTexts } from '../support/leak
 import { OWNER, startOpenPrHarness, type OpenPrHarness } from '../support/open-pr-harness.js';
 import { seedProposal, type Seeded } from '../support/open-pr-fixtures.js';
 import { expectOnePrOpen } from '../support/pr-outcome.js';
+import { git } from '../support/git-cli.js';
 
 const APP_ID = 777001;
 let h: OpenPrHarness;
@@ -63,6 +64,29 @@ test('an App-authenticated repo opens its PRs; a token that expired is minted ag
   for (const [where, scan] of Object.entries(scans)) expect({ where, hits: scan.hits, looked: scan.looked > 0 }).toEqual({ where, hits: [], looked: true });
   expect(h.sandbox.validationFailures).toEqual([]);
 }, 120_000);
+
+test('verified commits: GitHub builds and signs the commit (the App is its author); exactly the params change and the PNG, create-only', async () => {
+  const s = await seedProposal(h, { token: `ghp_${'NotUsed1'.repeat(4)}xxxx` });
+  h.sandbox.installApp({ appId: APP_ID, owner: OWNER, repo: s.repoName });
+  const refused = await h.api('PATCH', `/config-repos/${s.configRepoId}`, { pr_options: { verified_commits: true } });
+  expect(refused).toMatchObject({ status: 422, body: { detail: { error_code: 'VALIDATION_ERROR', field: 'pr_options.verified_commits' } } });
+  const set = await h.api('PATCH', `/config-repos/${s.configRepoId}`, { app: { app_id: APP_ID, private_key_ref: 'app_key' }, pr_options: { verified_commits: true } });
+  expect(set).toMatchObject({ status: 200, body: { pr_options: { verified_commits: true }, app: { app_id: APP_ID } } });
+
+  const pushesBefore = h.sandbox.requests.filter((r) => r.path.endsWith('/git-receive-pack')).length;
+  await openPr(s);
+  await expectOnePrOpen(h, s); // one commit on main: exactly the params file and the PNG (native git)
+  const branch = `relyloop/study-${s.studyId}`;
+  const bare = h.sandbox.bareDir(OWNER, s.repoName);
+  const tip = await git(bare, 'rev-parse', `refs/heads/${branch}`);
+  expect(h.sandbox.isVerifiedCommit(OWNER, s.repoName, tip)).toBe(true);
+  expect(await git(bare, 'log', '-1', '--format=%an|%cn', tip)).toBe(`app-${APP_ID}[bot]|GitHub`);
+  expect(await git(bare, 'log', '-1', '--format=%B', tip)).toContain(`RelyLoop-Proposal: ${s.proposalId}`);
+  // Built through the API: nothing was pushed over git, and no request moved an existing ref.
+  expect(h.sandbox.requests.filter((r) => r.path.endsWith('/git-receive-pack')).length).toBe(pushesBefore);
+  expect(h.sandbox.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/git/refs/'))).toEqual([]);
+  expect(h.sandbox.validationFailures).toEqual([]);
+}, 90_000);
 
 test('an unusable App key: 400 at registration when missing, 503 GITHUB_NOT_CONFIGURED at open_pr when not a key', async () => {
   const s = await seedProposal(h, { study: false });

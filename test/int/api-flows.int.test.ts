@@ -24,7 +24,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('API flows on %s', (kind) => {
     expect(res.body).toEqual({
       id: expect.stringMatching(UUID), name: 'search-config', provider: 'github', repo_url: 'https://github.com/Acme/search-config',
       default_branch: 'main', pr_base_branch: 'release/2026', auth_ref: 'gh_token', app: null, webhook_secret_ref: null,
-      pr_options: { draft: false, labels: [], reviewers: [], team_reviewers: [], assignees: [] },
+      pr_options: { draft: false, labels: [], reviewers: [], team_reviewers: [], assignees: [], verified_commits: false },
       created_at: expect.any(String), updated_at: expect.any(String),
     });
     const stored = await h.db.prisma.configRepo.findUniqueOrThrow({ where: { id: res.body.id } });

@@ -1,5 +1,6 @@
 // PR options through the GitHub client against the sandbox (issue 14): a draft PR, labels,
-// review requests and assignees added after creation; what GitHub refuses becomes a warning and
+// review requests and assignees added after creation; a commit built and signed by GitHub through
+// the Git Data API and a create-only branch ref; what GitHub refuses becomes a warning and
 // the others still apply; GitHub's "Could not resolve to a node" right after creation is tried
 // again; an adopted PR gets nothing twice. Request bodies are checked against GitHub's OpenAPI.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -8,6 +9,7 @@ import { NO_PR_OPTIONS, type PrOptions } from '../../domain/pr-options.js';
 import { Redactor } from '../../domain/redact.js';
 import { pushBranch } from '../../sandbox/branches.js';
 import { startGitHubSandbox, type GitHubSandbox } from '../../sandbox/index.js';
+import { assertGit, runGit } from '../../sandbox/git-cli.js';
 
 const TOKEN = `ghp_${'Pr0pt10ns'.repeat(4)}`;
 let sandbox: GitHubSandbox;
@@ -66,6 +68,25 @@ describe('PR options', () => {
     expect(await gh.applyPrOptions(n, { ...o, labels: ['relyloop'] })).toEqual([]);
     expect(writes()).toBe(before);
     expect(pull(n)).toMatchObject({ labels: ['Relyloop'], requested_reviewers: ['alice'], assignees: ['bob'] });
+  });
+
+  test('Git Data: GitHub builds a signed commit on the base tree (text inline, binary as a blob); a branch is created only once', async () => {
+    const bare = sandbox.bareDir('acme', 'opts');
+    const base = await assertGit(['rev-parse', 'refs/heads/main'], { cwd: bare, home: bare });
+    const baseTree = await assertGit(['rev-parse', 'refs/heads/main^{tree}'], { cwd: bare, home: bare });
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xff, 0xfe]), Buffer.alloc(100, 7)]);
+    const files = [{ path: 'p.json', content: Buffer.from('{"changed": true}\n'), mode: '100644' as const }, { path: 'charts/c.png', content: png, mode: '100644' as const }];
+    const sha = await gh.createSignedCommit({ baseTree, parent: base, files, message: 'Signed\n\nRelyLoop-Proposal: x\n' });
+    expect(sandbox.isVerifiedCommit('acme', 'opts', sha)).toBe(true);
+    expect(await assertGit(['show', `${sha}:p.json`], { cwd: bare, home: bare })).toBe('{"changed": true}');
+    expect((await runGit(['cat-file', 'blob', `${sha}:charts/c.png`], { cwd: bare, home: bare })).stdout.equals(png)).toBe(true);
+    expect(await assertGit(['diff', '--name-only', base, sha], { cwd: bare, home: bare })).toBe('charts/c.png\np.json');
+
+    expect(await gh.createBranchRef('relyloop/signed', sha)).toEqual({ created: true });
+    const other = await gh.createSignedCommit({ baseTree, parent: base, files: [files[0] as (typeof files)[number]], message: 'Other\n' });
+    expect(await gh.createBranchRef('relyloop/signed', other)).toEqual({ created: false, tip: sha });
+    expect(await assertGit(['rev-parse', 'refs/heads/relyloop/signed'], { cwd: bare, home: bare })).toBe(sha);
+    expect(sandbox.validationFailures).toEqual([]);
   });
 
   test('no options: no request at all', async () => {

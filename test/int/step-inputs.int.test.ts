@@ -73,6 +73,7 @@ test('reading the params file and committing need no secret; sync and push read 
   const git = createGitActivities({
     secretsDir, redactor, hostPolicy: { hosts: [sandbox.host], httpHosts: [sandbox.host] }, appTokens: createAppTokenSource({ redactor }),
     cache: createGitRepoCache({ cacheDir, redactor, author: { name: 'relyloop-bot', email: 'bot@example.com' } }), chartDir: path.join(cacheDir, '.charts'),
+    github: { pacer: createMemoryGitHubPacer({ ...GITHUB_PACING_RULES, writeGapMs: 0 }) },
   });
   const repo = { configRepoId: '3c2b1a09-8f7e-4d6c-9b5a-4f3e2d1c0b9a', repoUrl: sandbox.repoUrl(OWNER, REPO), authRef: 'gh_local', baseBranch: 'main' };
   await writeFile(path.join(secretsDir, 'gh_local'), `${TOKEN}\n`, { mode: 0o600 });
