@@ -39,7 +39,7 @@ export interface RestDeps {
   /** GitHub Apps: JWT-authenticated endpoints and installation tokens (apps.ts). */
   apps: AppRegistry;
   /** Hands a webhook event of repo `owner/repo` to its hook, if any (webhooks.ts). */
-  emit: (repo: string, event: string, payload: Record<string, unknown>) => void;
+  emit: (repo: string, event: string, payload: () => Record<string, unknown>) => void;
 }
 
 export class RestApi {
@@ -307,8 +307,10 @@ export class RestApi {
   }
 
   private emitPull(ctx: JsonContext, pull: SandboxPull, action: 'opened' | 'closed' | 'reopened'): void {
-    const sender = webhookUser(ctx, 'sandbox-user', 3);
-    this.deps.emit(`${ctx.repo.owner}/${ctx.repo.repo}`, 'pull_request', pullRequestEvent(ctx, structuredClone(pull), action, sender, webhookUser(ctx, 'relyloop-bot', 1, 'Bot')));
+    // The PR as it is now: the payload is built later, and only for a repo with a hook.
+    const snapshot = structuredClone(pull);
+    this.deps.emit(`${ctx.repo.owner}/${ctx.repo.repo}`, 'pull_request',
+      () => pullRequestEvent(ctx, snapshot, action, webhookUser(ctx, 'sandbox-user', 3), webhookUser(ctx, 'relyloop-bot', 1, 'Bot')));
   }
 
   private createComment({ ctx, state, params, json }: Call): RestAnswer {

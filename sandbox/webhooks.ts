@@ -74,10 +74,14 @@ export class WebhookDispatcher {
     hook.faults.push(...faults);
   }
 
-  /** Queues a delivery of `event` if the repo's hook subscribes to it. */
-  emit(repo: string, event: string, payload: Record<string, unknown>): void {
+  /**
+   * Queues a delivery of `event` if the repo's hook subscribes to it. The payload is built only
+   * then: a repo without a hook costs nothing per event.
+   */
+  emit(repo: string, event: string, build: Record<string, unknown> | (() => Record<string, unknown>)): void {
     const hook = this.hooks.get(repo);
     if (hook === undefined || (event !== 'ping' && !(hook.settings.events ?? ['pull_request']).includes(event))) return;
+    const payload = typeof build === 'function' ? build() : build;
     this.check(event, payload);
     const fault = hook.faults.shift() ?? null;
     const delivery: SandboxDelivery = { id: randomUUID(), event, action: typeof payload.action === 'string' ? payload.action : null, repo, payload, statuses: [], errors: [], fault };
