@@ -114,15 +114,15 @@ export function createGitActivities(deps: GitActivityDeps): GitActivities {
     },
 
     async pushBranch({ repo, branch, commit, proposalId }) {
-      const t = await remote(repo);
       if (signedByGitHub(repo)) {
         // Create-only, like the git push: an existing branch is never moved.
         const made = await (await githubFor(repo)).createBranchRef(branch, commit);
         if (made.created || made.tip === commit) return { outcome: made.created ? 'pushed' as const : 'already-on-remote' as const };
-        const tip = await deps.cache.readRemoteTip(t, branch);
+        const tip = await deps.cache.readRemoteTip(await remote(repo), branch);
         if (tip?.trailers.proposalId === proposalId) return { outcome: 'adopted' as const };
         throw new AppError({ code: 'BRANCH_EXISTS', message: `branch ${branch} already exists on the remote (its tip is ${made.tip ?? tip?.oid ?? 'unknown'}); it is never overwritten` });
       }
+      const t = await remote(repo);
       try {
         return { outcome: await deps.cache.pushBranch(t, { branch, commit }) };
       } catch (error) {
