@@ -15,7 +15,7 @@
 // to check it with; nothing of it is trusted or stored until the signature matched.
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { verify } from '@octokit/webhooks-methods';
-import { checkSecretFile, readSecret, SecretError } from '../adapters/secrets.js';
+import { readSecret, SecretError } from '../adapters/secrets.js';
 import type { Database } from '../db/database.js';
 import { applyPrObservation, findConfigReposByUrl, findWebhookDelivery, recordWebhookDelivery, type ApplyOutcome } from '../db/pr-lifecycle.js';
 import type { Config } from '../domain/config.js';
@@ -164,7 +164,7 @@ async function verifiedRepos(deps: WebhookDeps, repos: { id: string; webhookSecr
   let withSecret = 0;
   const verified: string[] = [];
   for (const repo of repos) {
-    if (repo.webhookSecretRef === null || (await checkSecretFile(deps.config.secretsDir, repo.webhookSecretRef)).status !== 'ok') continue;
+    if (repo.webhookSecretRef === null) continue;
     let secrets: string[];
     try {
       secrets = await readWebhookSecrets(deps.config.secretsDir, repo.webhookSecretRef, deps.redactor);

@@ -59,11 +59,12 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
             result.missing += 1;
             context?.log.warn('a proposal\'s recorded PR is not on GitHub with its branch', { proposalId: open.proposalId, prNumber: open.prNumber, branch: open.branch, found: pull?.head.ref ?? null });
           } else {
-            const applied = await applyPrObservation(deps.db, { configRepoIds: [configRepoId], observation: observationOf(pull), source: 'reconcile' });
-            if (applied.outcome === 'applied' && applied.previous !== observationOf(pull).state) {
+            const observation = observationOf(pull);
+            const applied = await applyPrObservation(deps.db, { configRepoIds: [configRepoId], observation, source: 'reconcile' });
+            if (applied.outcome === 'applied' && applied.previous !== observation.state) {
               result.corrected += 1;
-              if (result.corrections.length < MAX_LISTED_CORRECTIONS) result.corrections.push({ proposalId: open.proposalId, prNumber: open.prNumber, from: applied.previous, to: observationOf(pull).state });
-              context?.log.info('reconciliation corrected a PR state a webhook missed', { proposalId: open.proposalId, prNumber: open.prNumber, from: applied.previous, to: observationOf(pull).state });
+              if (result.corrections.length < MAX_LISTED_CORRECTIONS) result.corrections.push({ proposalId: open.proposalId, prNumber: open.prNumber, from: applied.previous, to: observation.state });
+              context?.log.info('reconciliation corrected a PR state a webhook missed', { proposalId: open.proposalId, prNumber: open.prNumber, from: applied.previous, to: observation.state });
             }
           }
           after = open.proposalId;
