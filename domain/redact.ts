@@ -36,17 +36,37 @@ function countRedactions(kind: RedactionKind, count: number): void {
 export const MIN_LITERAL_SECRET_LENGTH = 8;
 
 /**
+ * A quoted fragment of a private key this long (24 bytes of key) or longer is redacted wherever it
+ * starts. Shorter runs of base64 text are everywhere (SHAs, ids) and say too little of a key.
+ */
+export const KEY_WINDOW = 32;
+
+/** A run of base64 or base64url characters, `+` and `/` also URL-encoded, long enough to hold a window. */
+const BASE64_RUN = new RegExp(`(?:[A-Za-z0-9+/_-]|%2[BbFf]){${KEY_WINDOW},}`, 'g');
+
+/** The base64 lines of a PEM's body: no BEGIN/END armour, no `Proc-Type:`-style headers. */
+function pemBodyLines(pem: string): string[] {
+  return pem.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('-----') && !l.includes(':'));
+}
+
+/**
  * Redacts GitHub token patterns plus the literal secrets registered with it (tokens loaded from
  * the secrets dir, the API token). One instance is created per process by its entry point and
  * handed to everything that emits text.
  */
 export class Redactor {
   private readonly literals = new Set<string>();
+  /** `literals`, longest first (so a literal containing another is removed whole); rebuilt on change. */
+  private ordered: string[] | undefined;
+  /** Every KEY_WINDOW-character run of registered private keys' base64 bodies and encodings. */
+  private readonly keyWindows = new Set<string>();
+  private readonly keys = new Set<string>();
 
   /** Registers a secret value; whitespace around it (as read from a file) is ignored. */
   register(secret: string): void {
     const value = secret.trim();
-    if (value.length < MIN_LITERAL_SECRET_LENGTH) return;
+    if (value.length < MIN_LITERAL_SECRET_LENGTH || this.literals.has(value)) return;
+    this.ordered = undefined;
     this.literals.add(value);
     // JSON and URL encodings of the same secret appear in serialized logs and URLs.
     const json = JSON.stringify(value).slice(1, -1);
@@ -63,6 +83,23 @@ export class Redactor {
     }
   }
 
+  /**
+   * Registers a private key (PEM) so that no part of it long enough to matter survives: the whole
+   * text, each line of its body, and — because a server may quote a fragment that starts anywhere —
+   * every KEY_WINDOW-character run of its base64 body and of the base64 encodings of the PEM.
+   * A text run of base64 characters containing any of those windows is redacted whole.
+   */
+  registerPrivateKey(pem: string): void {
+    if (this.keys.has(pem)) return;
+    this.keys.add(pem);
+    this.register(pem);
+    const body = pemBodyLines(pem);
+    for (const line of body) this.register(line);
+    for (const source of [body.join(''), ...base64Forms(pem.trim())]) {
+      for (let i = 0; i + KEY_WINDOW <= source.length; i++) this.keyWindows.add(source.slice(i, i + KEY_WINDOW));
+    }
+  }
+
   redactString(text: string): string {
     let out = text;
     let patternHits = 0;
@@ -73,8 +110,15 @@ export class Redactor {
       });
     }
     let secretHits = 0;
-    // Longest first, so a literal containing another is removed whole.
-    for (const literal of [...this.literals].sort((a, b) => b.length - a.length)) {
+    if (this.keyWindows.size > 0) {
+      out = out.replace(BASE64_RUN, (run) => {
+        if (!this.holdsKeyWindow(run)) return run;
+        secretHits += 1;
+        return REDACTED;
+      });
+    }
+    this.ordered ??= [...this.literals].sort((a, b) => b.length - a.length);
+    for (const literal of this.ordered) {
       if (!out.includes(literal)) continue;
       const parts = out.split(literal);
       secretHits += parts.length - 1;
@@ -83,6 +127,14 @@ export class Redactor {
     countRedactions('token_pattern', patternHits);
     countRedactions('secret', secretHits);
     return out;
+  }
+
+  private holdsKeyWindow(run: string): boolean {
+    const plain = run.replace(/%2B/gi, '+').replace(/%2F/gi, '/');
+    for (let i = 0; i + KEY_WINDOW <= plain.length; i++) {
+      if (this.keyWindows.has(plain.slice(i, i + KEY_WINDOW))) return true;
+    }
+    return false;
   }
 
   /** Deep copy of `value` with every string redacted; errors become plain objects. */

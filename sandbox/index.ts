@@ -19,7 +19,7 @@ import { assertRepoName, createBareRepo, generatedFiles, type RepoRecord } from 
 import { writePushRules } from './rules.js';
 import { createSandboxTls } from './tls.js';
 import { RestApi } from './rest.js';
-import type { GitHubSandbox, HeldRequest, RecordedRequest, StartGitHubSandboxOptions } from './types.js';
+import type { CredentialEcho, GitHubSandbox, HeldRequest, RecordedRequest, StartGitHubSandboxOptions } from './types.js';
 import { WebhookDispatcher } from './webhooks.js';
 import { AppRegistry } from './apps.js';
 import { webhookRepository, webhookUser } from './webhook-payloads.js';
@@ -92,7 +92,7 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
     if (hold?.when === 'before') await holdHere(hold.hold, record);
     if (fault !== undefined && 'status' in fault) {
       record.status = fault.status;
-      const echoed = fault.echoCredential ? echoOf(req.headers.authorization) : undefined;
+      const echoed = fault.echoCredential === undefined ? undefined : echoOf(req.headers.authorization, fault.echoCredential);
       const body = echoed === undefined ? fault.body ?? { message: 'Injected fault' } : { message: `Invalid credentials: ${echoed}` };
       sendJson(res, fault.status, body, fault.headers, echoed === undefined ? fault.statusMessage : `Denied ${echoed}`);
       return;
@@ -273,7 +273,10 @@ async function holdHere(held: HeldRequest, record: RecordedRequest): Promise<voi
  * The credential a request carried, as a server echoing it would print it: a Basic header's
  * base64 value as sent, a token base64-encoded (SPEC §6: neither may reach a stored text).
  */
-function echoOf(authorization: string | undefined): string | undefined {
+function echoOf(authorization: string | undefined, how: CredentialEcho): string | undefined {
+  if (authorization === undefined) return undefined;
+  if (how === 'raw') return authorization;
+  if (how === 'header_base64') return Buffer.from(`Authorization: ${authorization}`).toString('base64');
   const basic = /^Basic\s+(\S+)$/i.exec(authorization ?? '')?.[1];
   if (basic !== undefined) return basic;
   const token = /^(?:token|bearer)\s+(\S+)$/i.exec(authorization ?? '')?.[1];

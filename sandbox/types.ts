@@ -28,8 +28,15 @@ export interface FaultSpec {
   path: RegExp;
   faults: Fault[];
 }
+/**
+ * How a faulty server quotes the request's credential in its answer (message and reason phrase):
+ * `true` as a Basic value or the base64 of `credential=<token>`, `raw` as sent, `header_base64`
+ * the whole Authorization header base64-encoded.
+ */
+export type CredentialEcho = true | 'raw' | 'header_base64';
+
 export type Fault =
-  | { status: number; headers?: Record<string, string>; body?: unknown; statusMessage?: string; echoCredential?: boolean }
+  | { status: number; headers?: Record<string, string>; body?: unknown; statusMessage?: string; echoCredential?: CredentialEcho }
   | { reset: true }
   | { delayMs: number }
   /** Serve the request, then reset the connection instead of answering (the server acted; the client never hears). */

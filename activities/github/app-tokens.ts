@@ -3,13 +3,15 @@
 // from this process's memory, or minted with @octokit/auth-app — a JWT signed with the App's
 // private key, exchanged at POST /app/installations/{id}/access_tokens — when there is none or it
 // has less than a quarter of its life (at most 5 minutes) left. Tokens are never persisted and
-// never reach workflow history; the key, the JWTs and the tokens are registered with the redactor.
+// never reach workflow history. The key and every JWT are registered with the redactor by the
+// signer (app-jwt.ts), each installation token here as soon as GitHub hands it out.
 //   https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/authenticating-as-a-github-app-installation
 import { createHash } from 'node:crypto';
 import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
 import { AppError } from '../../domain/errors.js';
 import type { Redactor } from '../../domain/redact.js';
+import { createAppJwtSigner } from './app-jwt.js';
 import { classifyGitHubFailure } from './errors.js';
 
 export interface AppCredentials {
@@ -36,20 +38,20 @@ export function createAppTokenSource(deps: { redactor: Redactor; now?: () => num
   const tokens = new Map<string, Cached>();
   const installations = new Map<string, number>();
   const pending = new Map<string, Promise<string>>();
+  const signer = createAppJwtSigner({ redactor: deps.redactor, now });
 
   const fresh = (c: Cached | undefined) =>
     c !== undefined && c.expiresAt - now() > Math.min(RENEW_AT_REMAINING_MAX_MS, (c.expiresAt - c.issuedAt) * RENEW_AT_REMAINING_SHARE);
 
   async function mint(creds: AppCredentials, target: { apiBaseUrl: string; owner: string; repo: string }, cacheKey: string): Promise<string> {
     const request = new Octokit({ baseUrl: target.apiBaseUrl, userAgent: 'relyloop-pr', headers: { 'x-github-api-version': '2022-11-28' } }).request;
-    const auth = createAppAuth({ appId: creds.appId, privateKey: creds.privateKey, request });
+    const auth = createAppAuth({ appId: creds.appId, createJwt: signer.createJwt(creds.privateKey), request });
     const operation = `GitHub App ${creds.appId} token for ${target.owner}/${target.repo}`;
     try {
       const installKey = `${target.apiBaseUrl}|${creds.appId}|${target.owner}/${target.repo}`;
       let installationId = creds.installationId ?? installations.get(installKey);
       if (installationId === undefined) {
         const { token: jwt } = await auth({ type: 'app' });
-        deps.redactor.register(jwt);
         const { data } = await request('GET /repos/{owner}/{repo}/installation', { owner: target.owner, repo: target.repo, headers: { authorization: `bearer ${jwt}` } });
         installationId = data.id;
         installations.set(installKey, installationId);
@@ -75,7 +77,8 @@ export function createAppTokenSource(deps: { redactor: Redactor; now?: () => num
 
   return {
     async installationToken(creds, target) {
-      deps.redactor.register(creds.privateKey);
+      // Before anything is sent: a server quoting part of the key is redacted (issue 21).
+      deps.redactor.registerPrivateKey(creds.privateKey);
       const keyHash = createHash('sha256').update(creds.privateKey).digest('hex').slice(0, 16);
       const cacheKey = `${target.apiBaseUrl}|${creds.appId}|${keyHash}|${creds.installationId ?? `${target.owner}/${target.repo}`}`;
       const cached = tokens.get(cacheKey);

@@ -5,8 +5,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { createAppTokenSource, type AppCredentials } from '../../activities/github/app-tokens.js';
-import { Redactor } from '../../domain/redact.js';
+import { base64Forms, Redactor } from '../../domain/redact.js';
 import { startGitHubSandbox, type GitHubSandbox } from '../../sandbox/index.js';
+import type { CredentialEcho } from '../../sandbox/types.js';
+import { leakFormsOf, scanTexts } from '../support/leak-scan.js';
 
 const PAT = `ghp_${'AppT0kens'.repeat(4)}`;
 const APP_ID = 424242;
@@ -104,3 +106,37 @@ describe('installation tokens', () => {
     expect((await ask(signed({ iss: APP_ID, iat: now - 30, exp: now + 540 }))).status).toBe(201);
   });
 });
+
+describe('every credential derived from the key is registered before it is sent (issue 21)', () => {
+  /** The credentials (JWTs) the sandbox received on App endpoints since `from`. */
+  const jwtsSentSince = (from: number) => sandbox.requests.slice(from)
+    .filter((r) => /\/app\/installations\/\d+\/access_tokens$|\/installation$/.test(r.path))
+    .map((r) => (/^bearer\s+(\S+)$/i.exec(r.headers.authorization ?? '')?.[1]) as string);
+
+  test.each([
+    ['the token exchange', 'POST', /\/app\/installations\/\d+\/access_tokens$/, 500, true],
+    ['the token exchange', 'POST', /\/app\/installations\/\d+\/access_tokens$/, 500, 'raw'],
+    ['the token exchange', 'POST', /\/app\/installations\/\d+\/access_tokens$/, 500, 'header_base64'],
+    ['the token exchange', 'POST', /\/app\/installations\/\d+\/access_tokens$/, 401, 'raw'],
+    ['the installation lookup', 'GET', /\/repos\/acme\/app-repo\/installation$/, 500, 'raw'],
+    ['the installation lookup', 'GET', /\/repos\/acme\/app-repo\/installation$/, 500, 'header_base64'],
+  ] as [string, string, RegExp, number, CredentialEcho][])('%s: %s %p answers %i echoing the JWT as %p; the error carries none of it', async (_name, method, path, status, echo) => {
+    const redactor = new Redactor();
+    const source = createAppTokenSource({ redactor });
+    const from = sandbox.requests.length;
+    sandbox.injectFaults({ method, path, faults: [{ status, echoCredential: echo }] });
+    const error = await source.installationToken({ appId: APP_ID, privateKey: key, installationId: method === 'GET' ? null : installationId }, target()).catch((e: unknown) => e);
+    const jwts = jwtsSentSince(from);
+    expect(jwts.length).toBeGreaterThanOrEqual(1);
+    const forms = jwts.flatMap((jwt) => leakFormsOf(jwt, base64Forms));
+    const echoed = JSON.stringify(sandbox.requests.slice(from).map((r) => r.status));
+    expect(echoed).toContain(String(status));
+    // The error as the activity would report it: message, fields and cause.
+    const text = JSON.stringify(redactor.redact(error));
+    expect(scanTexts({ error: text, message: (error as Error).message }, forms)).toEqual({ looked: 2, hits: [] });
+    expect((error as Error).message).toContain('[REDACTED-GH-TOKEN]');
+    // And the credential the sandbox received was already known to the redactor when it answered.
+    for (const jwt of jwts) expect(redactor.redactString(`bearer ${jwt}`)).toBe('bearer [REDACTED-GH-TOKEN]');
+  });
+});
+

@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { base64Forms, onRedaction, REDACTED, redactionCounts, Redactor, redactTokens } from '../../domain/redact.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { base64Forms, KEY_WINDOW, onRedaction, REDACTED, redactionCounts, Redactor, redactTokens } from '../../domain/redact.js';
 
 const classic = (prefix: string) => `${prefix}_${'A1b2C3d4E5'.repeat(4)}`; // 40 chars after the prefix
 const fineGrained = `github_pat_11ABCDEFG0${'x'.repeat(20)}_${'Yz9'.repeat(20)}`;
@@ -127,6 +128,65 @@ describe('Redactor: base64 forms of a registered secret (a server echoing the cr
   test('ordinary base64 that does not encode the secret is left alone', () => {
     const other = b64(`x-access-token:${'z'.repeat(secret.length)}`);
     expect(redactor().redactString(other)).toBe(other);
+  });
+});
+
+describe('private keys: any quoted fragment of the key (issue 21)', () => {
+  const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  const lines = pem.split('\n').filter((l) => l !== '' && !l.startsWith('-----'));
+  const body = lines.join('');
+  const keyRedactor = () => {
+    const r = new Redactor();
+    r.registerPrivateKey(pem);
+    return r;
+  };
+  /** The longest run of the key's body left in `text` (URL-encoded `+` and `/` read as such). */
+  const longestKeyRun = (text: string) => {
+    let longest = 0;
+    for (const run of text.replace(/%2B/g, '+').replace(/%2F/g, '/').match(/[A-Za-z0-9+/]+/g) ?? []) {
+      for (let len = run.length; len > longest; len--) {
+        if ([...Array(run.length - len + 1).keys()].some((i) => body.includes(run.slice(i, i + len)))) {
+          longest = len;
+          break;
+        }
+      }
+    }
+    return longest;
+  };
+  const twoLines = `${lines[3]}\n${lines[4]}`;
+  const fragment = body.slice(101, 101 + KEY_WINDOW + 7); // starts mid-line, not on a 4-character boundary
+
+  test.each([
+    ['two body lines quoted as text', `401 Bad credentials: ${twoLines}`],
+    ['two body lines inside a JSON message', JSON.stringify({ message: `key rejected: ${twoLines}` })],
+    ['a fragment starting mid-line', `server says ${fragment}!`],
+    ['a fragment spanning a line break as sent without it', `x ${body.slice(60, 60 + 2 * KEY_WINDOW)} y`],
+    ['a fragment URL-encoded', `https://evil.example/?k=${encodeURIComponent(body.slice(300, 400))}`],
+    ['the whole key', `key: ${pem}`],
+  ])('%s is redacted: no run of the key as long as the window survives', (_name, text) => {
+    expect(longestKeyRun(text)).toBeGreaterThanOrEqual(KEY_WINDOW); // the check can fail
+    const out = keyRedactor().redactString(text);
+    expect(out).toContain(REDACTED);
+    expect(longestKeyRun(out)).toBeLessThan(KEY_WINDOW);
+    expect(longestKeyRun(new Redactor().redactString(text))).toBeGreaterThanOrEqual(KEY_WINDOW); // unregistered: it leaks
+  });
+
+  test.each([0, 1, 2])('two body lines base64-encoded at byte offset %d are redacted', (offset) => {
+    const encoded = Buffer.from(`${'p'.repeat(offset)}quoted: ${twoLines}\n`).toString('base64');
+    const out = keyRedactor().redactString(`echo ${encoded}`);
+    expect(out).toContain(REDACTED);
+    // What is left decodes to no line of the key.
+    for (const piece of out.split(REDACTED)) expect(Buffer.from(piece.replace(/^echo /, ''), 'base64').toString('latin1')).not.toContain((lines[3] as string).slice(8, 8 + KEY_WINDOW));
+  });
+
+  test.each([
+    ['a git SHA-1', 'commit 3f786850e387550fdab836ed7e6dc881de23001b'],
+    ['a SHA-256 digest', 'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'],
+    ['a branch name', 'relyloop/study-0b9e8c47-2a1f-4d7e-9c3b-5e6f7a8b9c0d'],
+    ['another key', generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()],
+    ['a fragment shorter than the window', body.slice(200, 200 + KEY_WINDOW - 1)],
+  ])('no false positive on %s', (_name, text) => {
+    expect(keyRedactor().redactString(text)).toBe(text);
   });
 });
 
