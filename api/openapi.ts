@@ -55,14 +55,17 @@ function registerWebhook(registry: OpenAPIRegistry): void {
     delivery: z.string(),
     outcome: z.enum(['pong', 'applied', 'stale', 'merged_after_reject', 'duplicate']),
     proposal_id: z.string().optional(),
-    first_outcome: z.string().optional().describe('For a duplicate: what the first delivery of this id did.'),
+    first_outcome: z.string().optional().describe('For a duplicate: what the first delivery of this id, or of this body, did.'),
+    first_delivery: z.string().optional().describe('For a replay (the same signed body under another delivery id): the delivery id that first brought it.'),
   });
   const ignored = z.object({ delivery: z.string(), outcome: z.enum(['ignored', 'foreign', 'unmatched']), reason: z.string().optional() });
   registry.registerPath({
     method: 'post', path: `${API_PREFIX}${WEBHOOK_PATH}`, tags: ['webhooks'], security: [],
     summary: 'GitHub pull_request webhooks: merged, closed, reopened (docs/operations.md "Webhooks")',
     description: 'Authenticated by X-Hub-Signature-256 (HMAC-SHA256 of the raw body with the config repo\'s webhook secret), not by the bearer token. '
-      + 'The repository is taken from the payload (repository.html_url) and must match a config repo. A delivery id already recorded changes nothing.',
+      + 'The repository is taken from the payload (repository.html_url) and must match a config repo. A delivery id already recorded, or a body already '
+      + 'received under another delivery id (within the 30 days the delivery log keeps), changes nothing. Payloads nest at most 64 levels; a value '
+      + 'that is recorded or looked up (action, pull_request.head.ref) holding a NUL character or an unpaired surrogate is a 422.',
     request: {
       headers: z.object({
         'x-hub-signature-256': z.string().describe('sha256=<hex HMAC of the raw body>'),

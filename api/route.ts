@@ -5,7 +5,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import type { EndpointErrorCode } from '../domain/errors.js';
-import { assertStorableText, assertValid } from './validation.js';
+import { assertStorableInput, assertValid } from './validation.js';
 
 type Method = 'get' | 'post' | 'patch' | 'delete';
 type Schema = z.ZodType | undefined;
@@ -61,9 +61,9 @@ export function mountRoutes(routes: readonly RouteSpec[]): Router {
   const router = Router();
   for (const route of routes) {
     router[route.method](route.path, async (req, res) => {
-      assertStorableText(req.params, 'params');
-      assertStorableText(req.query, 'query');
-      assertStorableText(req.body, 'body');
+      assertStorableInput(req.params, 'params');
+      assertStorableInput(req.query, 'query');
+      assertStorableInput(req.body, 'body');
       const params = route.params ? assertValid(route.params, req.params, 'params') : undefined;
       const query = route.query ? assertValid(route.query, req.query, 'query') : undefined;
       const rawBody: unknown = req.body;

@@ -3,6 +3,7 @@
 // request part (`body`, `query`) when the whole part is wrong.
 import type { z } from 'zod';
 import { AppError } from '../domain/errors.js';
+import { isStorableText } from '../domain/storable-text.js';
 
 export type RequestPart = 'body' | 'query' | 'params';
 
@@ -17,29 +18,47 @@ function messageOf(issue: z.core.$ZodIssue, field: string): string {
   return `${field}: ${issue.message}`;
 }
 
-// PostgreSQL stores neither U+0000 (text and jsonb refuse it: 22021, 22P05) nor a lone UTF-16
-// surrogate (jsonb refuses the \ud800 escape JSON.stringify writes; text would get U+FFFD).
-// eslint-disable-next-line no-control-regex -- matching NUL is the point
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/**
+ * How deep a request's JSON may nest. Our bodies nest 3 levels and GitHub's webhook payloads fewer
+ * than 10; the bound keeps every later walk — zod's, JSON.stringify's for jsonb, the logger's —
+ * far from the stack limit that a body nested 10,000 levels deep would reach (issue 21).
+ */
+export const MAX_JSON_DEPTH = 64;
 
 /**
- * Throws a 422 naming the first string (value or key) of `input` PostgreSQL cannot store, so such
- * input is refused at the edge instead of failing in the database as a 500 (SPEC §6).
+ * Throws a 422 when `input` nests deeper than MAX_JSON_DEPTH, or for the first string (value or
+ * key) PostgreSQL cannot store — refused at the edge instead of failing as a 500 (SPEC §6).
  */
-export function assertStorableText(input: unknown, part: RequestPart): void {
-  const walk = (value: unknown, path: string[]): void => {
+export function assertStorableInput(input: unknown, part: RequestPart): void {
+  walkBounded(input, part, true);
+}
+
+/** Throws a 422 when `input` nests deeper than MAX_JSON_DEPTH (a webhook payload: its text is GitHub's). */
+export function assertJsonDepth(input: unknown, part: RequestPart): void {
+  walkBounded(input, part, false);
+}
+
+/** The walk of both: iterative, and it stops at the bound, so no input can exhaust the stack here. */
+function walkBounded(input: unknown, part: RequestPart, checkText: boolean): void {
+  const pending: { value: unknown; path: string[] }[] = [{ value: input, path: [] }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value, path } = next;
     if (typeof value === 'string') {
-      if (UNSTORABLE.test(value)) throw unstorable(path, part);
-    } else if (Array.isArray(value)) {
-      value.forEach((item, i) => walk(item, [...path, String(i)]));
-    } else if (typeof value === 'object' && value !== null) {
-      for (const [key, item] of Object.entries(value)) {
-        if (UNSTORABLE.test(key)) throw unstorable(path, part, 'a key');
-        walk(item, [...path, key]);
-      }
+      if (checkText && !isStorableText(value)) throw unstorable(path, part);
+      continue;
     }
-  };
-  walk(input, []);
+    if (typeof value !== 'object' || value === null) continue;
+    if (path.length >= MAX_JSON_DEPTH) {
+      throw new AppError({ code: 'VALIDATION_ERROR', field: part, message: `${part}: nested deeper than ${MAX_JSON_DEPTH} levels (the limit)` });
+    }
+    const entries = Array.isArray(value) ? value.map((item, i) => [String(i), item] as const) : Object.entries(value);
+    // Reversed onto the stack, so the first problem in document order is the one reported.
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, item] = entries[i] as readonly [string, unknown];
+      if (checkText && !Array.isArray(value) && !isStorableText(key)) throw unstorable(path, part, 'a key');
+      pending.push({ value: item, path: [...path, key] });
+    }
+  }
 }
 
 function unstorable(path: string[], part: RequestPart, what = 'the value'): AppError {

@@ -13,6 +13,7 @@
 //   everything else is 202 and ignored.
 // The payload is parsed before the signature is checked only to learn which repository's secret
 // to check it with; nothing of it is trusted or stored until the signature matched.
+import { createHash } from 'node:crypto';
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { verify } from '@octokit/webhooks-methods';
 import { readSecret, SecretError } from '../adapters/secrets.js';
@@ -23,7 +24,9 @@ import { AppError } from '../domain/errors.js';
 import { isRepoUrlProblem, parseGitHubRepoUrl } from '../domain/github-url.js';
 import { readPullRequestEvent } from '../domain/pr-lifecycle.js';
 import type { Redactor } from '../domain/redact.js';
+import { isStorableText } from '../domain/storable-text.js';
 import type { Logger } from '../runtime/logger.js';
+import { assertJsonDepth } from './validation.js';
 
 export const WEBHOOK_PATH = '/webhooks/github';
 
@@ -99,6 +102,7 @@ function handler(deps: WebhookDeps): RequestHandler {
       throw invalid('the body is not JSON (configure the webhook with content type application/json)', 'body');
     }
     if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw invalid('the body is not a JSON object', 'body');
+    assertJsonDepth(payload, 'body');
     const repoUrl = repositoryUrlOf(payload, deps.config);
     if (repoUrl === undefined) throw invalid('the payload names no repository on an allowed GitHub host (repository.html_url)', 'body.repository');
 
@@ -110,15 +114,19 @@ function handler(deps: WebhookDeps): RequestHandler {
     }
     if (verified.length === 0) throw new AppError({ code: 'WEBHOOK_SIGNATURE_INVALID', message: 'X-Hub-Signature-256 does not match the body for this repository\'s webhook secret' });
 
-    // Authentic from here on.
-    const seen = await findWebhookDelivery(deps.db, deliveryId);
+    // Authentic from here on. A redelivery (same id), or the same signed body replayed under a
+    // fresh id, is answered with what the first delivery did and recorded no more.
+    const bodyDigest = createHash('sha256').update(`${event}\n`).update(body).digest('hex');
+    const seen = await findWebhookDelivery(deps.db, deliveryId, bodyDigest);
     if (seen !== undefined) {
-      res.status(200).json({ delivery: deliveryId, outcome: 'duplicate', first_outcome: seen.outcome });
+      res.status(200).json({ delivery: deliveryId, outcome: 'duplicate', first_outcome: seen.outcome, ...(seen.deliveryId === deliveryId ? {} : { first_delivery: seen.deliveryId }) });
       return;
     }
     const action = typeof (payload as { action?: unknown }).action === 'string' ? String((payload as { action: string }).action).slice(0, 64) : null;
+    // Recorded with the delivery: text the database cannot store is refused before anything is written.
+    if (action !== null && !isStorableText(action)) throw invalid('body.action: contains a NUL character or an unpaired surrogate, which GitHub never sends', 'body.action');
     const record = (outcome: WebhookOutcome, proposalId: string | null = null) =>
-      recordWebhookDelivery(deps.db, { deliveryId, event, action, configRepoId: verified[0] ?? null, proposalId, outcome });
+      recordWebhookDelivery(deps.db, { deliveryId, bodyDigest, event, action, configRepoId: verified[0] ?? null, proposalId, outcome });
     const log = deps.logger.child({ delivery: deliveryId, event, action, repo: repoUrl });
 
     if (event === 'ping') {
@@ -133,7 +141,7 @@ function handler(deps: WebhookDeps): RequestHandler {
       return;
     }
     const read = readPullRequestEvent(payload);
-    if (read === undefined) throw invalid('the pull_request payload lacks number, pull_request.state, updated_at or head', 'body.pull_request');
+    if (read.kind === 'malformed') throw invalid(read.message, read.field);
     if (read.kind !== 'observation') {
       await record(read.kind);
       res.status(202).json({ delivery: deliveryId, outcome: read.kind, reason: read.kind === 'foreign' ? 'the PR comes from another repository' : `action ${read.action} does not change pr_state` });

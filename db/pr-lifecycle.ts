@@ -51,6 +51,8 @@ export async function applyPrObservation(
 
 export interface WebhookDeliveryRecord {
   deliveryId: string;
+  /** SHA-256 (hex) of the event name and the signed body. */
+  bodyDigest: string;
   event: string;
   action: string | null;
   configRepoId: string | null;
@@ -58,18 +60,23 @@ export interface WebhookDeliveryRecord {
   outcome: string;
 }
 
-/** The outcome recorded for a delivery id, or undefined when it was never recorded. */
-export async function findWebhookDelivery(db: Database, deliveryId: string): Promise<{ outcome: string } | undefined> {
-  const [row] = await db.sql.query<{ outcome: string }>('SELECT outcome FROM webhook_deliveries WHERE delivery_id = $1', [deliveryId]);
-  return row;
+/**
+ * The delivery recorded under this id, or with this body digest — the same signed body re-posted
+ * under a fresh delivery id (the id is not signed) — while the log keeps it; undefined when neither.
+ */
+export async function findWebhookDelivery(db: Database, deliveryId: string, bodyDigest: string): Promise<{ deliveryId: string; outcome: string } | undefined> {
+  const [row] = await db.sql.query<{ delivery_id: string; outcome: string }>(
+    'SELECT delivery_id, outcome FROM webhook_deliveries WHERE delivery_id = $1 OR body_digest = $2 ORDER BY delivery_id = $1 DESC LIMIT 1',
+    [deliveryId, bodyDigest]);
+  return row === undefined ? undefined : { deliveryId: row.delivery_id, outcome: row.outcome };
 }
 
-/** Records a delivery once; a concurrent duplicate that recorded first wins (its outcome stands). */
+/** Records a delivery once; a concurrent duplicate (same id or body) that recorded first wins (its outcome stands). */
 export async function recordWebhookDelivery(db: Database, d: WebhookDeliveryRecord): Promise<void> {
   await db.sql.query(
-    `INSERT INTO webhook_deliveries (delivery_id, event, action, config_repo_id, proposal_id, outcome)
-     VALUES ($1, $2, $3, $4::uuid, $5::uuid, $6) ON CONFLICT (delivery_id) DO NOTHING`,
-    [d.deliveryId, d.event, d.action, d.configRepoId, d.proposalId, d.outcome],
+    `INSERT INTO webhook_deliveries (delivery_id, body_digest, event, action, config_repo_id, proposal_id, outcome)
+     VALUES ($1, $2, $3, $4, $5::uuid, $6::uuid, $7) ON CONFLICT DO NOTHING`,
+    [d.deliveryId, d.bodyDigest, d.event, d.action, d.configRepoId, d.proposalId, d.outcome],
   );
 }
 

@@ -16,11 +16,16 @@ export async function findTemplate(db: Database, id: string): Promise<QueryTempl
   return (await db.prisma.queryTemplate.findUnique({ where: { id } })) ?? undefined;
 }
 
-export async function insertTemplate(db: Database, input: NewTemplate): Promise<QueryTemplate | 'cluster_not_found'> {
+/**
+ * Names are unique per cluster — a template's name is its params file, `{config_path}/{name}.params.json`
+ * — decided by the unique index, so two concurrent requests cannot both take one.
+ */
+export async function insertTemplate(db: Database, input: NewTemplate): Promise<QueryTemplate | 'cluster_not_found' | 'name_taken'> {
   try {
     return await db.prisma.queryTemplate.create({ data: input });
   } catch (error) {
     if (isPrismaError(error, 'P2003')) return 'cluster_not_found';
+    if (isPrismaError(error, 'P2002')) return 'name_taken';
     throw error;
   }
 }
@@ -38,11 +43,16 @@ export interface TemplatePatch {
 }
 
 /** Updates a template; resolves with the row before and after (for the audit log). */
-export async function updateTemplate(db: Database, id: string, patch: TemplatePatch): Promise<{ before: QueryTemplate; after: QueryTemplate } | 'not_found'> {
-  return db.prisma.$transaction(async (tx) => {
-    const before = await tx.queryTemplate.findUnique({ where: { id } });
-    if (before === null) return 'not_found' as const;
-    const after = await tx.queryTemplate.update({ where: { id }, data: patch });
-    return { before, after };
-  });
+export async function updateTemplate(db: Database, id: string, patch: TemplatePatch): Promise<{ before: QueryTemplate; after: QueryTemplate } | 'not_found' | 'name_taken'> {
+  try {
+    return await db.prisma.$transaction(async (tx) => {
+      const before = await tx.queryTemplate.findUnique({ where: { id } });
+      if (before === null) return 'not_found' as const;
+      const after = await tx.queryTemplate.update({ where: { id }, data: patch });
+      return { before, after };
+    });
+  } catch (error) {
+    if (isPrismaError(error, 'P2002')) return 'name_taken';
+    throw error;
+  }
 }

@@ -18,6 +18,8 @@ export const ENDPOINT_ERRORS = {
   INVALID_STATE_TRANSITION: 409,
   CONFIG_REPO_NAME_TAKEN: 409,
   CONFIG_REPO_IN_USE: 409,
+  /** Another template of the cluster has the name: both would edit one params file (issue 21). */
+  TEMPLATE_NAME_TAKEN: 409,
   CLUSTER_HAS_NO_CONFIG_REPO: 422,
   UNSUPPORTED_PROVIDER: 400,
   AUTH_REF_NOT_FOUND: 400,

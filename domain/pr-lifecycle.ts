@@ -4,6 +4,7 @@
 // share one reading.
 //   Events: https://docs.github.com/en/webhooks/webhook-events-and-payloads#pull_request
 import { z } from 'zod';
+import { isStorableText } from './storable-text.js';
 
 export type PrState = 'open' | 'closed' | 'merged';
 
@@ -21,10 +22,12 @@ export interface PrObservation {
 export const STATE_ACTIONS = ['closed', 'reopened'] as const;
 
 const timestamp = z.iso.datetime({ offset: true });
+/** A value that reaches the database (a query parameter or a stored column): text PostgreSQL can store. */
+const storable = (max: number) => z.string().min(1).max(max).refine(isStorableText, 'contains a NUL character or an unpaired surrogate');
 
 /** What a `pull_request` payload must carry for us to act on it (GitHub sends much more). */
 const pullRequestPayload = z.object({
-  action: z.string().max(64),
+  action: storable(64),
   number: z.number().int().positive(),
   pull_request: z.object({
     number: z.number().int().positive(),
@@ -32,7 +35,7 @@ const pullRequestPayload = z.object({
     merged: z.boolean().nullable().optional(),
     merged_at: timestamp.nullable().optional(),
     updated_at: timestamp,
-    head: z.object({ ref: z.string().min(1).max(255), repo: z.object({ full_name: z.string() }).nullable() }),
+    head: z.object({ ref: storable(255), repo: z.object({ full_name: z.string() }).nullable() }),
   }),
   repository: z.object({ full_name: z.string() }),
 });
@@ -42,15 +45,21 @@ export type PullRequestEvent =
   /** An action that does not change pr_state (opened, edited, labeled, …). */
   | { kind: 'ignored'; action: string }
   /** A PR whose head lives in another repository (a fork): never one of ours. */
-  | { kind: 'foreign'; action: string; prNumber: number };
+  | { kind: 'foreign'; action: string; prNumber: number }
+  /** Not what GitHub sends: a field is missing, of the wrong shape, or holds text we cannot store. */
+  | { kind: 'malformed'; field: string; message: string };
 
-/** Reads a `pull_request` payload; undefined when it lacks what GitHub always sends. */
-export function readPullRequestEvent(payload: unknown): PullRequestEvent | undefined {
+/** Reads a `pull_request` payload. */
+export function readPullRequestEvent(payload: unknown): PullRequestEvent {
   const parsed = pullRequestPayload.safeParse(payload);
-  if (!parsed.success) return undefined;
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = ['body', ...(issue?.path ?? []).map(String)].join('.');
+    return { kind: 'malformed', field, message: `${field}: ${issue?.message ?? 'invalid'} (a pull_request payload carries action, number, pull_request.state, updated_at and head)` };
+  }
   const { action, pull_request: pr, repository } = parsed.data;
   if (!(STATE_ACTIONS as readonly string[]).includes(action)) return { kind: 'ignored', action };
-  if (pr.number !== parsed.data.number) return undefined;
+  if (pr.number !== parsed.data.number) return { kind: 'malformed', field: 'body.number', message: 'body.number differs from pull_request.number' };
   if (pr.head.repo?.full_name.toLowerCase() !== repository.full_name.toLowerCase()) return { kind: 'foreign', action, prNumber: pr.number };
   return { kind: 'observation', action, observation: observationOf(pr) };
 }

@@ -6,6 +6,11 @@ import { idParams, pageOf } from '../schemas/common.js';
 import { createTemplateBody, listTemplatesQuery, patchTemplateBody, templateJson, toTemplateJson } from '../schemas/templates.js';
 import { toListResult, type RouteContext } from './context.js';
 
+/** 409: another template of the cluster has the name (its params file would be shared). */
+function nameTaken(name: string): AppError {
+  return new AppError({ code: 'TEMPLATE_NAME_TAKEN', message: `the cluster already has a template named "${name}" (its params file is ${name}.params.json)` });
+}
+
 export function templateRoutes(ctx: RouteContext): RouteSpec[] {
   const tag = 'query templates';
   return [
@@ -13,10 +18,11 @@ export function templateRoutes(ctx: RouteContext): RouteSpec[] {
       method: 'post', path: '/templates', tag, summary: 'Create a query template',
       body: createTemplateBody,
       success: { status: 201, description: 'Created', schema: templateJson },
-      errors: ['CLUSTER_NOT_FOUND'],
+      errors: ['CLUSTER_NOT_FOUND', 'TEMPLATE_NAME_TAKEN'],
       async handler({ body }) {
         const row = await insertTemplate(ctx.db, { clusterId: body.cluster_id, name: body.name, declaredParams: body.declared_params });
         if (row === 'cluster_not_found') throw new AppError({ code: 'CLUSTER_NOT_FOUND', message: `cluster ${body.cluster_id} not found` });
+        if (row === 'name_taken') throw nameTaken(body.name);
         return toTemplateJson(row);
       },
     }),
@@ -48,10 +54,11 @@ export function templateRoutes(ctx: RouteContext): RouteSpec[] {
       params: idParams,
       body: patchTemplateBody,
       success: { status: 200, description: 'The updated template', schema: templateJson },
-      errors: ['TEMPLATE_NOT_FOUND'],
+      errors: ['TEMPLATE_NOT_FOUND', 'TEMPLATE_NAME_TAKEN'],
       async handler({ params, body }) {
         const changed = await updateTemplate(ctx.db, params.id, { name: body.name, declaredParams: body.declared_params });
         if (changed === 'not_found') throw new AppError({ code: 'TEMPLATE_NOT_FOUND', message: `template ${params.id} not found` });
+        if (changed === 'name_taken') throw nameTaken(body.name as string);
         const { before, after } = changed;
         // The audit trail: what changed, from what to what (updated_at moves with it).
         ctx.logger.info({

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { seedChain, startApiHarness, type ApiHarness, type RequestOptions } from '../support/api-harness.js';
 
 interface Ctx {
-  repoId: string; clusterId: string; templateId: string; studyId: string;
+  repoId: string; clusterId: string; templateId: string; studyId: string; secondTemplateName: string;
   otherClusterId: string; otherTemplateId: string; otherStudyId: string;
   pendingId: string; rejectedId: string; repoCursor: string; clusterCursor: string;
 }
@@ -30,6 +30,27 @@ const rawProposal = (diffJson: string): Build => (c) => ({
   opts: { rawBody: `{"cluster_id":"${c.clusterId}","template_id":"${c.templateId}","config_diff":${diffJson}}` },
 });
 const get = (path: (c: Ctx) => string): Build => (c) => ({ method: 'GET', path: path(c) });
+/**
+ * Every route that takes a JSON body, with its OpenAPI path (a test below checks this list against
+ * the OpenAPI document, so a new body route must join the depth rows).
+ */
+const BODY_ROUTES: [method: string, openApiPath: string, path: (c: Ctx) => string][] = [
+  ['POST', '/api/v1/config-repos', () => '/api/v1/config-repos'],
+  ['PATCH', '/api/v1/config-repos/{id}', (c) => `/api/v1/config-repos/${c.repoId}`],
+  ['POST', '/api/v1/clusters', () => '/api/v1/clusters'],
+  ['PATCH', '/api/v1/clusters/{id}', (c) => `/api/v1/clusters/${c.clusterId}`],
+  ['POST', '/api/v1/templates', () => '/api/v1/templates'],
+  ['PATCH', '/api/v1/templates/{id}', (c) => `/api/v1/templates/${c.templateId}`],
+  ['POST', '/api/v1/studies', () => '/api/v1/studies'],
+  ['POST', '/api/v1/proposals', () => '/api/v1/proposals'],
+  ['POST', '/api/v1/proposals/{id}/reject', (c) => `/api/v1/proposals/${c.pendingId}/reject`],
+];
+/** JSON nested `levels` deep: objects `{"a":{"a":…1}}` or arrays `[[…]]`. */
+const nested = (levels: number, kind: 'objects' | 'arrays') => kind === 'objects' ? `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}` : `${'['.repeat(levels)}${']'.repeat(levels)}`;
+const depthCases: Case[] = BODY_ROUTES.flatMap(([method, openApiPath, path]) => ([10_000, 100_000] as const).flatMap((levels) => (['objects', 'arrays'] as const).map((kind): Case => [
+  `${method} ${openApiPath} with a body of ${kind} nested ${levels.toLocaleString('en')} deep`,
+  (c) => ({ method, path: path(c), opts: { rawBody: nested(levels, kind) } }), 422, 'VALIDATION_ERROR', 'body',
+])));
 const manyKeys = Object.fromEntries(Array.from({ length: 201 }, (_, i) => [`p${i}`, { from: i, to: i + 1 }]));
 
 const cases: Case[] = [
@@ -107,6 +128,8 @@ const cases: Case[] = [
   ['template patch repeating a param', patchTemplate({ declared_params: ['a', 'a'] }), 422, 'VALIDATION_ERROR', 'declared_params'],
   ['template patch with __proto__', patchTemplate({ declared_params: ['__proto__'] }), 422, 'VALIDATION_ERROR', 'declared_params.0'],
   ['template patch moving it to another cluster', patchTemplate({ cluster_id: MISSING }), 422, 'VALIDATION_ERROR', 'cluster_id'],
+  ['template name another template of the cluster has', postTemplate({ name: 'products-seed' }), 409, 'TEMPLATE_NAME_TAKEN'],
+  ['template patch to the name of another template of the cluster', (c) => patchTemplate({ name: c.secondTemplateName })(c), 409, 'TEMPLATE_NAME_TAKEN'],
   ['template patch of an unknown template', (c) => ({ ...patchTemplate({ declared_params: ['a'] })(c), path: `/api/v1/templates/${MISSING}` }), 404, 'TEMPLATE_NOT_FOUND'],
   ['GET of an unknown template', get(() => `/api/v1/templates/${MISSING}`), 404, 'TEMPLATE_NOT_FOUND'],
   // Studies
@@ -146,6 +169,10 @@ const cases: Case[] = [
   ['importance key with a NUL', postStudy(() => ({ parameter_importance: { 'a\u0000': 1 } })), 422, 'VALIDATION_ERROR', 'parameter_importance'],
   ['reject reason with a NUL', (c) => ({ method: 'POST', path: `/api/v1/proposals/${c.pendingId}/reject`, opts: { body: { reason: 'because\u0000' } } }), 422, 'VALIDATION_ERROR', 'reason'],
   ['cursor with a NUL', get(() => '/api/v1/proposals?cursor=%00'), 422, 'VALIDATION_ERROR', 'cursor'],
+  // Nesting (issue 21): bounded at 64 levels before any walk; below the bound the schema answers
+  ['config_diff value nested 61 levels (under the bound: the schema refuses it)', rawProposal(`{"k1":{"from":1,"to":${nested(61, 'objects')}}}`), 422, 'VALIDATION_ERROR', 'config_diff.k1.to'],
+  ['config_diff value nested 62 levels (over the bound of 64 in all)', rawProposal(`{"k1":{"from":1,"to":${nested(62, 'arrays')}}}`), 422, 'VALIDATION_ERROR', 'body'],
+  ...depthCases,
   // Lists: limit, filters, cursors
   ['limit 0', get(() => '/api/v1/config-repos?limit=0'), 422, 'VALIDATION_ERROR', 'limit'],
   ['limit 201', get(() => '/api/v1/clusters?limit=201'), 422, 'VALIDATION_ERROR', 'limit'],
@@ -175,13 +202,15 @@ describe('bad inputs', () => {
     h = await startApiHarness({ kind: 'postgres' });
     const seed = await seedChain(h, 'seed');
     const other = await seedChain(h, 'other');
+    const second = await h.request('POST', '/api/v1/templates', { body: { cluster_id: seed.clusterId, name: 'second-template', declared_params: ['a'] } });
+    expect(second.status).toBe(201);
     const pending = await h.request('POST', '/api/v1/proposals', { body: { cluster_id: seed.clusterId, template_id: seed.templateId, config_diff: { 'bm25.k1': { from: 1, to: 2 } } } });
     const rejected = await h.request('POST', '/api/v1/proposals', { body: { cluster_id: seed.clusterId, template_id: seed.templateId, config_diff: { 'bm25.k1': { from: 1, to: 3 } } } });
     await h.request('POST', `/api/v1/proposals/${rejected.body.id}/reject`, { body: { reason: 'no' } });
     const repoPage = await h.request('GET', '/api/v1/config-repos?limit=1');
     const clusterPage = await h.request('GET', '/api/v1/clusters?limit=1');
     ctx = {
-      ...seed,
+      ...seed, secondTemplateName: second.body.name,
       otherClusterId: other.clusterId, otherTemplateId: other.templateId, otherStudyId: other.studyId,
       pendingId: pending.body.id, rejectedId: rejected.body.id,
       repoCursor: repoPage.body.next_cursor, clusterCursor: clusterPage.body.next_cursor,
@@ -205,6 +234,19 @@ describe('bad inputs', () => {
     expect({ status: res.status, code: res.body?.detail?.error_code, field: res.body?.detail?.field }).toEqual({ status, code, field });
     expect(res.body.detail).toEqual({ error_code: code, message: expect.any(String), retryable: false, ...(field === undefined ? {} : { field }) });
     expect(await h.snapshot()).toBe(before);
+  });
+
+  test('the depth rows cover every route that takes a body (the OpenAPI document lists them)', async () => {
+    const doc = (await h.request('GET', '/api/v1/openapi.json')).body as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
+    const withBody = Object.entries(doc.paths).flatMap(([p, ops]) => Object.entries(ops).filter(([, op]) => op.requestBody !== undefined).map(([m]) => `${m.toUpperCase()} ${p}`));
+    const covered = BODY_ROUTES.map(([m, p]) => `${m} ${p}`);
+    // The webhook route is tested with signed deep payloads in api-webhooks.int.test.ts.
+    expect(withBody.filter((r) => !r.endsWith('/webhooks/github')).sort()).toEqual(covered.sort());
+  });
+
+  test('a template name is taken per cluster: another cluster may use it', async () => {
+    const res = await h.request('POST', '/api/v1/templates', { body: { cluster_id: ctx.otherClusterId, name: 'second-template', declared_params: ['a'] } });
+    expect(res.status).toBe(201);
   });
 
   test('__proto__ keys pollute no prototype', async () => {

@@ -1,6 +1,6 @@
 // Races are decided by the database, not by read-then-write (SPEC §4): twenty parallel creates
 // of one name give one 201 and nineteen 409; twenty parallel rejects give one 200 and nineteen
-// 409; a delete racing a cluster that starts pointing at the repo never lets both succeed.
+// 409 (and ten renames of a cluster's templates to one name, one 200); a delete racing a cluster that starts pointing at the repo never lets both succeed.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { insertConfigRepo } from '../../db/config-repos.js';
 import { seedChain, startApiHarness, type ApiHarness } from '../support/api-harness.js';
@@ -33,6 +33,17 @@ describe('races on PostgreSQL', () => {
     expect(first).toMatchObject({ name: 'constraint-only' });
     expect(await insertConfigRepo(h.db, input)).toBe('name_taken');
     expect(await h.db.prisma.configRepo.count({ where: { name: 'constraint-only' } })).toBe(1);
+  });
+
+  test('10 templates of one cluster renamed in parallel to one name → one 200 and nine 409 TEMPLATE_NAME_TAKEN (issue 21)', async () => {
+    const seed = await seedChain(h, 'template-race');
+    const ids = [seed.templateId];
+    for (let i = 1; i < 10; i++) ids.push((await h.request('POST', '/api/v1/templates', { body: { cluster_id: seed.clusterId, name: `tpl-${i}`, declared_params: ['a'] } })).body.id);
+    const responses = await Promise.all(ids.map((id) => h.request('PATCH', `/api/v1/templates/${id}`, { body: { name: 'contested' } })));
+    expect(count(responses.map((r) => r.status))).toEqual({ 200: 1, 409: 9 });
+    for (const r of responses.filter((x) => x.status === 409)) expect(r.body.detail.error_code).toBe('TEMPLATE_NAME_TAKEN');
+    const named = await h.db.prisma.queryTemplate.findMany({ where: { clusterId: seed.clusterId, name: 'contested' } });
+    expect(named.map((t) => t.id)).toEqual([responses.find((r) => r.status === 200)?.body.id]);
   });
 
   test('20 parallel rejects → one 200 and nineteen 409 INVALID_STATE_TRANSITION', async () => {

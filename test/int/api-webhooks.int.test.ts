@@ -49,13 +49,13 @@ const sign = (secret: string, body: string) => `sha256=${createHmac('sha256', se
 
 interface Delivery { event?: string; body?: string; payload?: unknown; secret?: string; id?: string; headers?: Record<string, string | undefined> }
 
-async function deliver(d: Delivery): Promise<{ status: number; body: { detail?: { error_code: string }; outcome?: string; proposal_id?: string }; text: string }> {
+async function deliver(d: Delivery, to: ApiHarness = h): Promise<{ status: number; body: { detail?: { error_code: string }; outcome?: string; proposal_id?: string }; text: string }> {
   const body = d.body ?? JSON.stringify(d.payload);
   const headers: Record<string, string | undefined> = {
     'content-type': 'application/json', 'user-agent': 'GitHub-Hookshot/test', 'x-github-event': d.event ?? 'pull_request',
     'x-github-delivery': d.id ?? randomUUID(), 'x-hub-signature-256': sign(d.secret ?? SECRET, body), ...d.headers,
   };
-  const res = await fetch(`${h.url}/api/v1/webhooks/github`, {
+  const res = await fetch(`${to.url}/api/v1/webhooks/github`, {
     method: 'POST', body, headers: Object.fromEntries(Object.entries(headers).filter((e): e is [string, string] => e[1] !== undefined)),
   });
   const text = await res.text();
@@ -74,9 +74,9 @@ async function proposal(id: string): Promise<{ status: string; pr_state: string 
   return (await h.request('GET', `/api/v1/proposals/${id}`)).body;
 }
 
-async function state(): Promise<string> {
-  const [deliveries] = await h.db.sql.query<{ rows: string }>(`SELECT coalesce(json_agg(d ORDER BY d.delivery_id), '[]'::json)::text AS rows FROM webhook_deliveries d`);
-  return `${await h.snapshot()}\nwebhook_deliveries: ${deliveries?.rows ?? ''}`;
+async function state(of: ApiHarness = h): Promise<string> {
+  const [deliveries] = await of.db.sql.query<{ rows: string }>(`SELECT coalesce(json_agg(d ORDER BY d.delivery_id), '[]'::json)::text AS rows FROM webhook_deliveries d`);
+  return `${await of.snapshot()}\nwebhook_deliveries: ${deliveries?.rows ?? ''}`;
 }
 
 beforeAll(async () => {
@@ -251,3 +251,74 @@ describe('deliveries that change nothing wrong', () => {
     expect(logLines.length).toBeGreaterThan(0);
   });
 });
+
+describe.each(['pglite', 'postgres'] as const)('values the database cannot store, and payloads nested too deep, on %s: 422 and nothing recorded (issue 21)', (kind) => {
+  let db: ApiHarness;
+  let owner = '';
+  beforeAll(async () => {
+    db = kind === 'pglite' ? h : await startApiHarness({ kind });
+    if (db !== h) {
+      await writeFile(path.join(db.secretsDir, 'wh_secret'), `${SECRET}\n`);
+      const chain = await seedChain(db, 'wh');
+      expect((await db.request('PATCH', `/api/v1/config-repos/${chain.repoId}`, { body: { webhook_secret_ref: 'wh_secret' } })).status).toBe(200);
+      const created = await db.request('POST', '/api/v1/proposals', { body: { cluster_id: chain.clusterId, template_id: chain.templateId, config_diff: { 'bm25.k1': { from: 1, to: 2 } } } });
+      await markProposalPrOpened(db.db, { id: created.body.id, prUrl: `https://github.com/acme/${repoName}/pull/91`, prNumber: 91, branch: BRANCH });
+      owner = created.body.id;
+    } else {
+      owner = await newProposalWithPr(91);
+    }
+  }, 60_000);
+  afterAll(async () => {
+    if (db !== h) await db.close();
+  });
+
+  const closing = () => prEvent('closed', closed(91, '2026-11-25T10:00:00Z'));
+  const withHeadRef = (ref: string) => {
+    const payload = closing();
+    (payload.pull_request as { head: { ref: string } }).head.ref = ref;
+    return payload;
+  };
+  const deep = (levels: number, kind: 'objects' | 'arrays') => JSON.stringify({ ...closing(), extra: 0 }).replace('"extra":0', `"extra":${kind === 'objects' ? `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}` : `${'['.repeat(levels)}${']'.repeat(levels)}`}`);
+  const cases: [name: string, field: string, make: () => Delivery][] = [
+    ['a NUL in pull_request.head.ref (the branch a proposal is looked up by)', 'body.pull_request.head.ref', () => ({ payload: withHeadRef(`${BRANCH}\u0000`) })],
+    ['an unpaired surrogate in pull_request.head.ref', 'body.pull_request.head.ref', () => ({ payload: withHeadRef(`${BRANCH}\ud800`) })],
+    ['a NUL in a pull_request action (recorded with the delivery)', 'body.action', () => ({ payload: { ...closing(), action: 'clo\u0000sed' } })],
+    ['a NUL in the action of another event', 'body.action', () => ({ event: 'issues', payload: { action: 'opened\u0000', repository: webhookRepository(ctxOf(repoName)) } })],
+    ['a payload with objects nested 10,000 deep', 'body', () => ({ body: deep(10_000, 'objects') })],
+    ['a payload with arrays nested 100,000 deep', 'body', () => ({ body: deep(100_000, 'arrays') })],
+  ];
+  test.each(cases)('%s → 422 naming %s', async (_name, field, make) => {
+    const before = await state(db);
+    const answer = await deliver(make(), db);
+    expect({ status: answer.status, detail: answer.body.detail }).toEqual({ status: 422, detail: expect.objectContaining({ error_code: 'VALIDATION_ERROR', field }) });
+    expect(await state(db)).toBe(before);
+    expect((await db.request('GET', `/api/v1/proposals/${owner}`)).body).toMatchObject({ status: 'pr_opened', pr_state: 'open' });
+  });
+
+  test('the same close with clean values is applied (the cases above were refused for their value alone)', async () => {
+    expect(await deliver({ payload: closing() }, db)).toMatchObject({ status: 200, body: { outcome: 'applied', proposal_id: owner } });
+  });
+});
+
+describe('a captured delivery replayed under fresh delivery ids (issue 21)', () => {
+  test('is a duplicate of the first: answered with its outcome, recorded once, the proposal unmoved', async () => {
+    const id = await newProposalWithPr(95);
+    const body = JSON.stringify(prEvent('closed', closed(95, '2026-11-26T10:00:00Z')));
+    const first = await deliver({ body, id: randomUUID() });
+    expect(first).toMatchObject({ status: 200, body: { outcome: 'applied' } });
+    const firstId = (await h.db.sql.query<{ delivery_id: string }>('SELECT delivery_id FROM webhook_deliveries WHERE proposal_id = $1', [id]))[0]?.delivery_id;
+    // Reopened since (GitHub's truth), then the attacker replays the old close, signed as it was.
+    expect(await deliver({ payload: prEvent('reopened', reopened(95, '2026-11-26T10:05:00Z')) })).toMatchObject({ body: { outcome: 'applied' } });
+    const rowsBefore = (await h.db.sql.query('SELECT 1 FROM webhook_deliveries')).length;
+    for (let i = 0; i < 5; i++) {
+      const replay = await deliver({ body, id: randomUUID() });
+      expect(replay).toMatchObject({ status: 200, body: { outcome: 'duplicate', first_outcome: 'applied', first_delivery: firstId } });
+    }
+    expect((await h.db.sql.query('SELECT 1 FROM webhook_deliveries')).length).toBe(rowsBefore);
+    expect(await proposal(id)).toMatchObject({ pr_state: 'open', pr_state_at: '2026-11-26T10:05:00.000Z' });
+    // The same event for another PR is a different body: it is handled.
+    const other = await newProposalWithPr(96);
+    expect(await deliver({ payload: prEvent('closed', closed(96, '2026-11-26T10:00:00Z')) })).toMatchObject({ status: 200, body: { outcome: 'applied', proposal_id: other } });
+  });
+});
+
