@@ -6,9 +6,11 @@
 //
 // Order of checks, each answering before anything is recorded:
 //   413 body over 1 MiB → 401 no well-formed sha256 signature → 422 missing delivery/event headers
-//   or a body that is not a JSON object naming a repository → 404 no config repo for that
-//   repository → 403 none of those repos has a webhook secret → 401 the signature matches none of
-//   their secrets. Only then: a delivery id already recorded is a no-op (200); `ping` is 200;
+//   or a body that is not a JSON object (nested at most 64 levels) naming a repository → 404 no
+//   config repo for that repository → 403 none of those repos has a webhook secret → 401 the
+//   signature matches none of their secrets. Only then: a delivery id already recorded, or the
+//   same body under another id, is a no-op (200); an action or head branch the database cannot
+//   store is 422; `ping` is 200;
 //   `pull_request` closed/reopened applies to the proposal recording that PR number and branch;
 //   everything else is 202 and ignored.
 // The payload is parsed before the signature is checked only to learn which repository's secret

@@ -77,8 +77,6 @@ export function createAppTokenSource(deps: { redactor: Redactor; now?: () => num
 
   return {
     async installationToken(creds, target) {
-      // Before anything is sent: a server quoting part of the key is redacted (issue 21).
-      deps.redactor.registerPrivateKey(creds.privateKey);
       const keyHash = createHash('sha256').update(creds.privateKey).digest('hex').slice(0, 16);
       const cacheKey = `${target.apiBaseUrl}|${creds.appId}|${keyHash}|${creds.installationId ?? `${target.owner}/${target.repo}`}`;
       const cached = tokens.get(cacheKey);
