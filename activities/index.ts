@@ -61,7 +61,7 @@ export function createActivities(deps: ActivityDeps): { shared: SharedActivities
     ...createDbActivities({ db: deps.db, redactor, policy: policyOf(config) }),
     ...createLockActivities({ client: deps.client, taskQueue: config.temporalTaskQueue, lockOptions: deps.lockOptions }),
     ...createGitHubActivities({ ...access, relyloopBaseUrl: config.relyloopBaseUrl, limiter: deps.githubLimiter, pacer }),
-    ...createReconcileActivities({ ...access, db: deps.db, pacer, limiter: deps.githubLimiter }),
+    ...createReconcileActivities({ ...access, db: deps.db, pacer, limiter: deps.githubLimiter, closedWindowMs: config.reconcileClosedWindow }),
     claimGitWorker: async () => deps.gitTaskQueue,
   };
   const cache = createGitRepoCache({

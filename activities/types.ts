@@ -116,12 +116,16 @@ export interface SharedActivities extends ReconcileActivities {
 
 /** What one config repo's reconciliation found (activities/github/reconcile-activities.ts). */
 export interface ReconcileRepoResult {
-  /** PRs read back from GitHub. */
+  /** PRs read back from GitHub (open, and closed within the window). */
   checked: number;
+  /** Of those, reads GitHub answered 304 Not Modified (unchanged since the last read; no rate limit spent). */
+  unchanged: number;
   /** Proposals whose pr_state changed (a webhook was missed). */
   corrected: number;
   /** Recorded PRs GitHub does not know under that number and branch. */
   missing: number;
+  /** PRs recorded closed for longer than the window: not read (docs/operations.md "Webhooks"). */
+  skipped: number;
   /** The first 100 corrections. */
   corrections: { proposalId: string; prNumber: number; from: string | null; to: string }[];
 }
@@ -129,7 +133,8 @@ export interface ReconcileRepoResult {
 /** Activities of reconcilePrStatesWorkflow (SPEC §10). */
 export interface ReconcileActivities {
   /** Config repos with at least one proposal whose PR is recorded open. */
-  listReposWithOpenPrs(): Promise<string[]>;
+  /** Config repos with a PR recorded open, or closed within the window. */
+  listReposToReconcile(): Promise<string[]>;
   reconcileRepoPrs(input: { configRepoId: string }): Promise<ReconcileRepoResult>;
   /** Drops webhook deliveries older than the retention; how many. */
   pruneWebhookDeliveries(): Promise<number>;

@@ -86,30 +86,53 @@ export async function pruneWebhookDeliveries(db: Database, days: number): Promis
   return rows.length;
 }
 
-/** Config repos with at least one proposal whose PR is recorded open. */
-export async function listReposWithOpenPrs(db: Database): Promise<string[]> {
+/**
+ * The recorded PR states that may still change (issue 22): `open`, and `closed` while younger than
+ * the window (a closed PR can be reopened; a merge is final). `$N` is the window in seconds.
+ */
+const UNSETTLED = (window: string) =>
+  `(p.pr_state = 'open' OR (p.pr_state = 'closed' AND coalesce(p.pr_state_at, p.updated_at) > now() - make_interval(secs => ${window})))`;
+
+/** Config repos with at least one proposal whose PR state may still change. */
+export async function listReposToReconcile(db: Database, closedWindowMs: number): Promise<string[]> {
   const rows = await db.sql.query<{ id: string }>(
     `SELECT DISTINCT c.config_repo_id AS id FROM proposals p JOIN clusters c ON c.id = p.cluster_id
-      WHERE p.pr_state = 'open' AND c.config_repo_id IS NOT NULL ORDER BY 1`);
+      WHERE ${UNSETTLED('$1')} AND c.config_repo_id IS NOT NULL ORDER BY 1`, [closedWindowMs / 1000]);
   return rows.map((r) => r.id);
 }
 
-export interface OpenPrRow {
+export interface UnsettledPrRow {
   proposalId: string;
   prNumber: number;
   branch: string;
+  /** The ETag of the last read of this PR (a conditional read costs no rate limit when unchanged). */
+  etag: string | null;
 }
 
-/** One page (by proposal id) of a repo's proposals whose PR is recorded open. */
-export async function listOpenPrs(db: Database, configRepoId: string, after: string | null, limit: number): Promise<OpenPrRow[]> {
-  const rows = await db.sql.query<{ id: string; pr_number: number; pr_branch: string }>(
-    `SELECT p.id, p.pr_number, p.pr_branch FROM proposals p JOIN clusters c ON c.id = p.cluster_id
-      WHERE c.config_repo_id = $1::uuid AND p.pr_state = 'open' AND p.pr_number IS NOT NULL AND p.pr_branch IS NOT NULL
+/** One page (by proposal id) of a repo's proposals whose PR state may still change. */
+export async function listUnsettledPrs(db: Database, input: { configRepoId: string; after: string | null; limit: number; closedWindowMs: number }): Promise<UnsettledPrRow[]> {
+  const rows = await db.sql.query<{ id: string; pr_number: number; pr_branch: string; pr_etag: string | null }>(
+    `SELECT p.id, p.pr_number, p.pr_branch, p.pr_etag FROM proposals p JOIN clusters c ON c.id = p.cluster_id
+      WHERE c.config_repo_id = $1::uuid AND ${UNSETTLED('$4')} AND p.pr_number IS NOT NULL AND p.pr_branch IS NOT NULL
         AND ($2::uuid IS NULL OR p.id > $2::uuid)
       ORDER BY p.id LIMIT $3`,
-    [configRepoId, after, limit],
+    [input.configRepoId, input.after, input.limit, input.closedWindowMs / 1000],
   );
-  return rows.map((r) => ({ proposalId: r.id, prNumber: r.pr_number, branch: r.pr_branch }));
+  return rows.map((r) => ({ proposalId: r.id, prNumber: r.pr_number, branch: r.pr_branch, etag: r.pr_etag }));
+}
+
+/** A repo's PRs recorded closed for longer than the window: no longer read back (docs/operations.md "Webhooks"). */
+export async function countClosedBeyondWindow(db: Database, configRepoId: string, closedWindowMs: number): Promise<number> {
+  const [row] = await db.sql.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM proposals p JOIN clusters c ON c.id = p.cluster_id
+      WHERE c.config_repo_id = $1::uuid AND p.pr_state = 'closed' AND NOT ${UNSETTLED('$2')}`,
+    [configRepoId, closedWindowMs / 1000]);
+  return row?.n ?? 0;
+}
+
+/** Remembers the ETag of a PR's last read, for the next conditional read. */
+export async function recordPrEtag(db: Database, proposalId: string, etag: string | null): Promise<void> {
+  await db.sql.query('UPDATE proposals SET pr_etag = $2 WHERE id = $1 AND pr_etag IS DISTINCT FROM $2', [proposalId, etag]);
 }
 
 /** Config repos whose URL is this repository's (case-insensitive, as GitHub treats owner/name). */

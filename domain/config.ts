@@ -17,11 +17,11 @@ const httpUrl = z
   .transform((u) => u.replace(/\/+$/, ''));
 
 /** A duration with its unit — `500ms`, `5s`, `2m`, `1h` — as milliseconds. */
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const duration = (min: string, max: string) => z
   .string()
-  .regex(DURATION, 'expected a duration like 500ms, 30s, 5m or 1h')
+  .regex(DURATION, 'expected a duration like 500ms, 30s, 5m, 1h or 30d')
   .transform(parseDuration)
   .pipe(z.number().min(parseDuration(min), `must be at least ${min}`).max(parseDuration(max), `must be at most ${max}`));
 
@@ -111,6 +111,8 @@ export const SETTINGS = {
     doc: 'Git steps (clone, fetch, commit, push, chart) one worker runs at once; they are CPU- and memory-bound, more waits in the queue instead of growing the process.' }),
   reconcileInterval: setting({ env: 'RELYLOOP_RECONCILE_INTERVAL', default: '15m', schema: duration('1m', '24h'),
     doc: 'How often the Temporal Schedule `relyloop-reconcile-pr-states` reads back from GitHub every PR still recorded open and fixes what a missed webhook left (docs/operations.md "Webhooks"). Workers bring the schedule in line with this at start.' }),
+  reconcileClosedWindow: setting({ env: 'RELYLOOP_RECONCILE_CLOSED_WINDOW', default: '30d', schema: duration('1h', '365d'),
+    doc: 'How long the reconciliation keeps reading back a PR recorded closed (a closed PR can be reopened; a merge is final). A PR reopened after that, while its reopen webhook was lost, stays recorded closed until another webhook about it arrives; POST /config-repos/{id}/reconcile reads only within the window too.' }),
   logLevel: setting({ env: 'LOG_LEVEL', default: 'info', schema: z.enum(LOG_LEVELS),
     doc: 'Log level: fatal, error, warn, info, debug, trace or silent.' }),
 } as const;

@@ -13,11 +13,28 @@ export interface ReconcileInput {
   configRepoId?: string;
 }
 
+/** What one repo's reconciliation found (issue 22: reported per repo). */
+export interface ReconcileRepoCounts {
+  configRepoId: string;
+  /** PRs read back: recorded open, or closed within the window. */
+  checked: number;
+  /** Reads GitHub answered 304 (unchanged since the last read: no primary rate limit spent). */
+  unchanged: number;
+  corrected: number;
+  missing: number;
+  /** PRs recorded closed for longer than the window: not read. */
+  skipped: number;
+}
+
 export interface ReconcileSummary {
   repos: number;
   checked: number;
+  unchanged: number;
   corrected: number;
   missing: number;
+  skipped: number;
+  /** Each repo that was reconciled, with its counts. */
+  perRepo: ReconcileRepoCounts[];
   /** Repos whose reconciliation failed (logged with the cause); the next run tries them again. */
   failedRepos: string[];
   /** Webhook deliveries older than the retention dropped by this run (scheduled runs only). */

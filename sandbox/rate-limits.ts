@@ -34,8 +34,11 @@ export interface Verdict {
   headers: Record<string, string>;
   /** Set when a limit refuses the request. */
   refusal?: { status: number; body: Record<string, unknown>; headers: Record<string, string>; limit: 'primary' | 'secondary' };
-  /** Call once the answer is sent (ends the request's concurrency slot). */
-  done(): void;
+  /**
+   * Call once the answer is sent (ends the request's concurrency slot) with its status: a 304 to
+   * a conditional request does not count against the primary rate limit, as on GitHub.
+   */
+  done(status?: number): void;
 }
 
 export class RateLimiter {
@@ -97,8 +100,9 @@ export class RateLimiter {
     let finished = false;
     return {
       headers: headers(),
-      done: () => {
+      done: (status) => {
         if (!finished) st.inFlight -= 1;
+        if (!finished && status === 304) st.used -= 1;
         finished = true;
       },
     };

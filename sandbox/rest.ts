@@ -1,6 +1,7 @@
 // The REST endpoints the product calls (issue 4), under /api/v3 (Enterprise) or at the root of the
 // api host (github.com), with
 // GitHub's status codes and messages. Branch existence comes from the bare repo itself.
+import { createHash } from 'node:crypto';
 import { runGit } from './git-cli.js';
 import { accessOf, notAccessible, satisfies, type Access, type Requirement } from './access.js';
 import type { AppRegistry } from './apps.js';
@@ -117,12 +118,14 @@ export class RestApi {
     const access = accessOf(this.deps.repos, this.deps.knownTokens, key, token);
     if (access.kind === 'unknown_token') return badCredentials();
     const verdict = this.deps.limiter.admit(token, req.method, found.r.contentCreating);
+    let status: number | undefined;
     try {
       if (verdict.refusal !== undefined) return { ...verdict.refusal, headers: { ...verdict.headers, ...verdict.refusal.headers } };
       const answer = await this.answer(req, found.r, params, key, token, access);
+      status = answer.status;
       return { ...answer, headers: { ...verdict.headers, ...answer.headers } };
     } finally {
-      verdict.done();
+      verdict.done(status);
     }
   }
 
@@ -193,9 +196,14 @@ export class RestApi {
     return { status: 200, body: page.map((p) => pullJson(ctx, p)), headers };
   }
 
-  private getPull({ ctx, state, params }: Call): RestAnswer {
+  /** With GitHub's conditional requests: the ETag of the answer; If-None-Match holding it gets a bodiless 304. */
+  private getPull({ req, ctx, state, params }: Call): RestAnswer {
     const pull = state.pulls.get(Number(params[0]));
-    return pull === undefined ? notFound() : { status: 200, body: pullJson(ctx, pull) };
+    if (pull === undefined) return notFound();
+    const body = pullJson(ctx, pull);
+    const etag = `W/"${createHash('sha256').update(JSON.stringify(body)).digest('hex')}"`;
+    if (req.headers['if-none-match'] === etag) return { status: 304, body: undefined, headers: { etag } };
+    return { status: 200, body, headers: { etag } };
   }
 
   private async updatePull({ ctx, state, params, json }: Call): Promise<RestAnswer> {

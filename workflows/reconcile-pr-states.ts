@@ -1,7 +1,8 @@
 // reconcilePrStatesWorkflow (SPEC §10, issue 13): run by a Temporal Schedule, or for one config
 // repo on an operator's request (POST /api/v1/config-repos/{id}/reconcile). Repos are reconciled
-// one after the other, each in one activity that reads its open PRs back from GitHub with the
-// repo's own token; a repo that fails is logged and counted and does not stop the others.
+// one after the other, each in one activity that reads back from GitHub, with the repo's own
+// token, every PR whose state may still change (open, or closed within the window); a repo that
+// fails is logged and counted and does not stop the others. Counts are reported per repo.
 import { ActivityFailure, ApplicationFailure, log, metricMeter, proxyActivities } from '@temporalio/workflow';
 import type { ReconcileActivities } from '../activities/types.js';
 import { NON_RETRYABLE_TYPES } from './activity-options.js';
@@ -18,15 +19,15 @@ const github = proxyActivities<ReconcileActivities>({
 });
 
 export async function reconcilePrStatesWorkflow(input: ReconcileInput = {}): Promise<ReconcileSummary> {
-  const repos = input.configRepoId === undefined ? await db.listReposWithOpenPrs() : [input.configRepoId];
-  const summary: ReconcileSummary = { repos: repos.length, checked: 0, corrected: 0, missing: 0, failedRepos: [], prunedDeliveries: 0 };
+  const repos = input.configRepoId === undefined ? await db.listReposToReconcile() : [input.configRepoId];
+  const summary: ReconcileSummary = { repos: repos.length, checked: 0, unchanged: 0, corrected: 0, missing: 0, skipped: 0, perRepo: [], failedRepos: [], prunedDeliveries: 0 };
   for (const configRepoId of repos) {
     try {
-      const result = await github.reconcileRepoPrs({ configRepoId });
-      summary.checked += result.checked;
-      summary.corrected += result.corrected;
-      summary.missing += result.missing;
-      for (const c of result.corrections) log.info('corrected', { configRepoId, ...c });
+      const { corrections, ...counts } = await github.reconcileRepoPrs({ configRepoId });
+      for (const key of ['checked', 'unchanged', 'corrected', 'missing', 'skipped'] as const) summary[key] += counts[key];
+      summary.perRepo.push({ configRepoId, ...counts });
+      for (const c of corrections) log.info('corrected', { configRepoId, ...c });
+      log.info('reconciled a config repo', { configRepoId, ...counts });
     } catch (error) {
       summary.failedRepos.push(configRepoId);
       const cause = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? `${error.cause.type ?? 'Error'}: ${error.cause.message}` : String(error);
@@ -37,8 +38,11 @@ export async function reconcilePrStatesWorkflow(input: ReconcileInput = {}): Pro
   const counter = (name: string, help: string) => metricMeter.createCounter(name, undefined, help);
   counter('relyloop_reconcile_runs', 'Reconciliation runs that ended, by scope (all repos or one) and outcome.')
     .add(1, { scope: input.configRepoId === undefined ? 'scheduled' : 'repo', outcome: summary.failedRepos.length === 0 ? 'ok' : 'partial' });
-  counter('relyloop_reconcile_checked', 'PRs recorded open that a reconciliation read back from GitHub.').add(summary.checked);
+  const checked = counter('relyloop_reconcile_checked', 'PRs a reconciliation read back from GitHub (recorded open, or closed within the window), by answer (read, or not_modified: a 304).');
+  checked.add(summary.checked - summary.unchanged, { answer: 'read' });
+  checked.add(summary.unchanged, { answer: 'not_modified' });
   counter('relyloop_reconcile_corrections', 'Proposals whose pr_state a reconciliation corrected (a webhook was missed).').add(summary.corrected);
-  log.info('reconciliation done', { ...summary });
+  counter('relyloop_reconcile_skipped', 'PRs recorded closed for longer than RELYLOOP_RECONCILE_CLOSED_WINDOW, which a reconciliation no longer reads back.').add(summary.skipped);
+  log.info('reconciliation done', { ...summary, perRepo: summary.perRepo.length });
   return summary;
 }

@@ -32,6 +32,8 @@ export interface PullRequestState {
   merged_at: string | null;
   updated_at: string;
   head: { ref: string };
+  /** GitHub's ETag for this answer: the next read may be conditional on it. */
+  etag: string | null;
 }
 
 export interface GitHubClient {
@@ -42,8 +44,11 @@ export interface GitHubClient {
   createSignedCommit(input: { baseTree: string; parent: string; files: readonly { path: string; content: Uint8Array; mode: '100644' | '100755' }[]; message: string }): Promise<string>;
   /** Creates `refs/heads/{branch}` at `sha`, never moving an existing one: `exists` with its tip then. */
   createBranchRef(branch: string, sha: string): Promise<{ created: true } | { created: false; tip: string | null }>;
-  /** The PR's current state; null when GitHub does not know the number (404). */
-  getPullRequest(pullNumber: number): Promise<PullRequestState | null>;
+  /**
+   * The PR's current state; null when GitHub does not know the number (404); `not_modified` when
+   * `ifNoneMatch` is still its ETag (GitHub's 304, which costs no primary rate limit).
+   */
+  getPullRequest(pullNumber: number, ifNoneMatch?: string | null): Promise<PullRequestState | null | 'not_modified'>;
   createOrAdoptPullRequest(input: { head: string; base: string; title: string; body: string; draft?: boolean }): Promise<PullRequestRef>;
   /**
    * Adds what `options` asks for and the PR does not have yet (labels, review requests,
@@ -179,15 +184,18 @@ class OctokitGitHubClient implements GitHubClient {
     }
   }
 
-  async getPullRequest(pullNumber: number): Promise<PullRequestState | null> {
+  async getPullRequest(pullNumber: number, ifNoneMatch?: string | null): Promise<PullRequestState | null | 'not_modified'> {
     try {
-      const { data } = await this.octokit.rest.pulls.get({ ...this.repoParams, pull_number: pullNumber });
+      const headers = ifNoneMatch ? { 'if-none-match': ifNoneMatch } : {};
+      const { data, headers: answered } = await this.octokit.rest.pulls.get({ ...this.repoParams, pull_number: pullNumber, headers });
       return {
         number: data.number, state: data.state === 'closed' ? 'closed' : 'open', merged: data.merged === true,
-        merged_at: data.merged_at, updated_at: data.updated_at, head: { ref: data.head.ref },
+        merged_at: data.merged_at, updated_at: data.updated_at, head: { ref: data.head.ref }, etag: answered.etag ?? null,
       };
     } catch (error) {
-      if ((error as { status?: unknown }).status === 404) return null;
+      const status = (error as { status?: unknown }).status;
+      if (status === 304) return 'not_modified';
+      if (status === 404) return null;
       throw this.classify(error, 'get pull request');
     }
   }

@@ -150,6 +150,54 @@ describe('reconciliation fixes what a missed webhook left', () => {
     await handle.delete();
   }, 120_000);
 
+  test('a dropped reopen (issue 22): caught up over the API and by the Temporal Schedule; a PR closed past the window is skipped', async () => {
+    const viaApi = await openedProposal();
+    const viaSchedule = await openedProposal();
+    const old = await openedProposal();
+    for (const o of [viaApi, viaSchedule, old]) {
+      expect((await github('PATCH', o.path, { state: 'closed' })).status).toBe(200);
+      await waitForState(o.s.proposalId, { pr_state: 'closed' });
+    }
+    await nextSecond();
+    for (const o of [viaApi, viaSchedule, old]) {
+      h.sandbox.injectWebhookFaults(OWNER, o.s.repoName, ['drop']);
+      expect((await github('PATCH', o.path, { state: 'open' })).status).toBe(200);
+    }
+    await h.sandbox.webhooksSettled();
+    // Recorded closed 31 days ago: past RELYLOOP_RECONCILE_CLOSED_WINDOW (30 days), no longer read.
+    await h.db.sql.query(`UPDATE proposals SET pr_state_at = now() - interval '31 days' WHERE id = $1`, [old.s.proposalId]);
+    for (const o of [viaApi, viaSchedule, old]) expect(await proposal(o.s.proposalId)).toMatchObject({ pr_state: 'closed' });
+
+    const started = await h.api('POST', `/config-repos/${viaApi.s.configRepoId}/reconcile`);
+    expect(started.status).toBe(202);
+    const summary = await h.env.client.workflow.getHandle(started.body.workflow_id).result() as ReconcileSummary;
+    expect(summary).toMatchObject({ repos: 1, checked: 1, corrected: 1, skipped: 0, failedRepos: [], perRepo: [{ configRepoId: viaApi.s.configRepoId, checked: 1, corrected: 1 }] });
+    expect(await proposal(viaApi.s.proposalId)).toMatchObject({ status: 'pr_opened', pr_state: 'open' });
+
+    const logger = createLogger({ level: 'silent', redactor: h.redactor });
+    await ensureReconcileSchedule(h.env.client, { taskQueue: h.config.temporalTaskQueue, intervalMs: h.config.reconcileInterval }, logger);
+    const handle = h.env.client.schedule.getHandle(RECONCILE_SCHEDULE_ID);
+    const before = (await handle.describe()).info.recentActions.length;
+    await handle.trigger();
+    let runId: string | undefined;
+    await waitUntil('the scheduled reconciliation to run', async () => {
+      const actions = (await handle.describe()).info.recentActions;
+      runId = actions.length > before ? actions.at(-1)?.action.workflow.workflowId : undefined;
+      return runId !== undefined;
+    }, 15_000);
+    const scheduled = await h.env.client.workflow.getHandle(runId as string).result() as ReconcileSummary;
+    expect(await proposal(viaSchedule.s.proposalId)).toMatchObject({ status: 'pr_opened', pr_state: 'open' });
+    // The old PR's repo has nothing else to read, so the schedule does not take it; asked for it
+    // alone, the run reads nothing and counts the skip. The proposal stays closed (documented).
+    expect(scheduled.perRepo.map((r) => r.configRepoId)).not.toContain(old.s.configRepoId);
+    expect(scheduled.perRepo.find((r) => r.configRepoId === viaSchedule.s.configRepoId)).toMatchObject({ checked: 1, corrected: 1 });
+    expect(await proposal(old.s.proposalId)).toMatchObject({ pr_state: 'closed' });
+    const alone = await h.api('POST', `/config-repos/${old.s.configRepoId}/reconcile`);
+    const aloneSummary = await h.env.client.workflow.getHandle(alone.body.workflow_id).result() as ReconcileSummary;
+    expect(aloneSummary).toMatchObject({ checked: 0, skipped: 1, perRepo: [{ configRepoId: old.s.configRepoId, checked: 0, skipped: 1 }] });
+    await handle.delete();
+  }, 150_000);
+
   test('no webhook secret or token in anything the service logged', () => {
     const all = h.logs.join('\n');
     expect(all).not.toContain(SECRET);

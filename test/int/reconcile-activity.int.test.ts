@@ -1,7 +1,8 @@
-// The reconciliation activity (issue 13) against the GitHub sandbox and a real database: it reads
-// each PR still recorded open back from GitHub and corrects the proposal, counts a recorded PR
-// GitHub does not have, heartbeats its progress, and a retried attempt resumes after the last
-// proposal the abandoned one finished (no PR read twice).
+// The reconciliation activity (issues 13 and 22) against the GitHub sandbox and a real database: it
+// reads back each PR whose recorded state may still change (open, or closed within the window)
+// and corrects the proposal, conditionally on the last read's ETag (an unchanged PR is a 304),
+// counts a recorded PR GitHub does not have and a closed PR past the window, heartbeats its
+// progress, and a retried attempt resumes after the last proposal the abandoned one finished.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,6 +19,7 @@ import { startGitHubSandbox, type GitHubSandbox } from '../../sandbox/index.js';
 import { startApiHarness, type ApiHarness } from '../support/api-harness.js';
 
 const TOKEN = `ghp_${'Rc0nc1le'.repeat(4)}xxxx`;
+const WINDOW_MS = 30 * 86_400_000;
 let h: ApiHarness;
 let sandbox: GitHubSandbox;
 let repoId = '';
@@ -37,6 +39,7 @@ function activities() {
     hostPolicy: { hosts: ['github.com', sandbox.host], httpHosts: [sandbox.host] },
     pacer: createMemoryGitHubPacer({ ...GITHUB_PACING_RULES, writeGapMs: 0 }),
     limiter: { writeMinTimeMs: 0, retryBackoffMs: 10, rateLimitWaitThresholdMs: 1_000 },
+    closedWindowMs: WINDOW_MS,
   });
 }
 
@@ -84,7 +87,7 @@ describe('reconcileRepoPrs', () => {
 
     // An abandoned attempt heartbeated after the first proposal in walk order.
     const first = rows[0] as { proposalId: string; pr: number };
-    const resumed = { after: first.proposalId, result: { checked: 1, corrected: 0, missing: 0, corrections: [] } satisfies ReconcileRepoResult };
+    const resumed = { after: first.proposalId, result: { checked: 1, unchanged: 0, corrected: 0, missing: 0, skipped: 0, corrections: [] } satisfies ReconcileRepoResult };
     const env = new MockActivityEnvironment({ heartbeatDetails: resumed, heartbeatTimeoutMs: 10_000 });
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
@@ -105,15 +108,34 @@ describe('reconcileRepoPrs', () => {
     expect(await prState(byPr(3).proposalId)).toEqual({ status: 'pr_opened', pr_state: 'open' });
     expect(result.corrected + again.corrected).toBe(2);
     expect(again.corrections.length).toBe(again.corrected);
-    // The second run reads only what is still recorded open: #3, #4, the missing #5, and the
-    // first proposal when the resumed attempt skipped a PR GitHub had closed or merged.
-    expect(again).toMatchObject({ checked: first.pr <= 2 ? 4 : 3, missing: 1 });
-    expect(await activities().listReposWithOpenPrs()).toContain(repoId);
+    // The second run reads every state that may still change: the closed #2, the open #3 and #4,
+    // the missing #5, and #1 too when the resumed attempt skipped it (its merge was not seen yet).
+    // What the first run read is asked conditionally: unchanged, GitHub answers 304.
+    expect(again).toMatchObject({ checked: first.pr === 1 ? 5 : 4, unchanged: [2, 3, 4].includes(first.pr) ? 2 : 3, missing: 1, skipped: 0 });
+    expect(await activities().listReposToReconcile()).toContain(repoId);
   }, 60_000);
+
+  test('a missed reopen is caught up; a PR closed longer than the window is not read, and counted as skipped', async () => {
+    const byPr = (n: number) => rows.find((r) => r.pr === n) as { proposalId: string };
+    expect(await prState(byPr(2).proposalId)).toEqual({ status: 'pr_opened', pr_state: 'closed' });
+    // Reopened on GitHub; the webhook never arrived.
+    expect(await github('PATCH', '/repos/acme/reconcile/pulls/2', { state: 'open' })).toBe(200);
+    // #3 closed, recorded so, long ago: past the window.
+    expect(await github('PATCH', '/repos/acme/reconcile/pulls/3', { state: 'closed' })).toBe(200);
+    await h.db.sql.query(`UPDATE proposals SET pr_state = 'closed', pr_state_at = now() - interval '31 days' WHERE id = $1`, [byPr(3).proposalId]);
+    const before = sandbox.requests.length;
+    const result = await new MockActivityEnvironment({ heartbeatTimeoutMs: 10_000 }).run(activities().reconcileRepoPrs, { configRepoId: repoId }) as ReconcileRepoResult;
+    expect(result).toMatchObject({ corrected: 1, skipped: 1, corrections: [{ prNumber: 2, from: 'closed', to: 'open' }] });
+    expect(await prState(byPr(2).proposalId)).toEqual({ status: 'pr_opened', pr_state: 'open' });
+    const read = sandbox.requests.slice(before).filter((r) => r.method === 'GET' && /\/pulls\/\d+$/.test(r.path));
+    expect(read.map((r) => Number(r.path.split('/').at(-1)))).not.toContain(3);
+    // #2 changed since its last read (200 with a new ETag); #4 did not (304); #5 is still missing (404).
+    expect(Object.fromEntries(read.map((r) => [Number(r.path.split('/').at(-1)), r.status]))).toEqual({ 2: 200, 4: 304, 5: 404 });
+  }, 30_000);
 
   test('a config repo deleted meanwhile has nothing to reconcile; the delivery log is pruned by age', async () => {
     const gone = await new MockActivityEnvironment().run(activities().reconcileRepoPrs, { configRepoId: '6f1c1a52-3f5e-4d3a-9b7e-1a2b3c4d5e6f' });
-    expect(gone).toEqual({ checked: 0, corrected: 0, missing: 0, corrections: [] });
+    expect(gone).toEqual({ checked: 0, unchanged: 0, corrected: 0, missing: 0, skipped: 0, corrections: [] });
     await h.db.sql.query(`INSERT INTO webhook_deliveries (delivery_id, event, outcome, received_at) VALUES ('old', 'ping', 'pong', now() - interval '31 days'), ('new', 'ping', 'pong', now())`);
     expect(await activities().pruneWebhookDeliveries()).toBe(1);
     expect((await h.db.sql.query<{ delivery_id: string }>('SELECT delivery_id FROM webhook_deliveries')).map((r) => r.delivery_id)).toEqual(['new']);

@@ -41,6 +41,7 @@ describe('loadConfig', () => {
       workerMaxCachedWorkflows: 500,
       gitMaxConcurrent: 8,
       reconcileInterval: 900_000,
+      reconcileClosedWindow: 2_592_000_000,
       dbRetryBudget: 300_000,
       shutdownGrace: 30_000,
       logLevel: 'info',
