@@ -135,7 +135,8 @@ export interface ReconcileActivities {
   /** Config repos with at least one proposal whose PR is recorded open. */
   /** Config repos with a PR recorded open, or closed within the window. */
   listReposToReconcile(): Promise<string[]>;
-  reconcileRepoPrs(input: { configRepoId: string }): Promise<ReconcileRepoResult>;
+  /** Every PR of the repo whose state may change, or only `proposalId`'s. */
+  reconcileRepoPrs(input: { configRepoId: string; proposalId?: string }): Promise<ReconcileRepoResult>;
   /** Drops webhook deliveries older than the retention; how many. */
   pruneWebhookDeliveries(): Promise<number>;
 }

@@ -44,7 +44,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(metrics.routes(auth));
 
   // GitHub signs its webhooks instead of presenting the bearer token (SPEC §10).
-  app.use(API_PREFIX, webhookRoutes({ config: deps.config, db: deps.db, logger: deps.logger, redactor: deps.redactor, maxBodyBytes: MAX_BODY_BYTES }));
+  app.use(API_PREFIX, webhookRoutes({ config: deps.config, db: deps.db, temporal: deps.temporal, logger: deps.logger, redactor: deps.redactor, maxBodyBytes: MAX_BODY_BYTES }));
 
   const v1 = Router();
   v1.use(auth);

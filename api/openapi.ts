@@ -58,7 +58,11 @@ function registerWebhook(registry: OpenAPIRegistry): void {
     first_outcome: z.string().optional().describe('For a duplicate: what the first delivery of this id, or of this body, did.'),
     first_delivery: z.string().optional().describe('For a replay (the same signed body under another delivery id): the delivery id that first brought it.'),
   });
-  const ignored = z.object({ delivery: z.string(), outcome: z.enum(['ignored', 'foreign', 'unmatched']), reason: z.string().optional() });
+  const ignored = z.object({
+    delivery: z.string(), outcome: z.enum(['ignored', 'foreign', 'unmatched', 'deferred']), reason: z.string().optional(),
+    proposal_id: z.string().optional(),
+    workflow_id: z.string().optional().describe('For deferred (a state change in the same second as the recorded one): the run reading the PR back from GitHub.'),
+  });
   registry.registerPath({
     method: 'post', path: `${API_PREFIX}${WEBHOOK_PATH}`, tags: ['webhooks'], security: [],
     summary: 'GitHub pull_request webhooks: merged, closed, reopened (docs/operations.md "Webhooks")',
@@ -76,8 +80,8 @@ function registerWebhook(registry: OpenAPIRegistry): void {
     },
     responses: {
       200: { description: 'ping answered, or a pull_request event applied (or already known: stale, duplicate)', content: { 'application/json': { schema: handled } } },
-      202: { description: 'Accepted and ignored: an event or action that does not change pr_state, a PR from a fork, or a PR no proposal records', content: { 'application/json': { schema: ignored } } },
-      ...errorResponses(['WEBHOOK_SIGNATURE_INVALID', 'WEBHOOK_NOT_CONFIGURED', 'CONFIG_REPO_NOT_FOUND', 'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'INTERNAL_ERROR']),
+      202: { description: 'Accepted and ignored: an event or action that does not change pr_state, a PR from a fork, or a PR no proposal records; or deferred: the PR is read back from GitHub', content: { 'application/json': { schema: ignored } } },
+      ...errorResponses(['WEBHOOK_SIGNATURE_INVALID', 'WEBHOOK_NOT_CONFIGURED', 'CONFIG_REPO_NOT_FOUND', 'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'QUEUE_UNAVAILABLE', 'INTERNAL_ERROR']),
     },
   });
 }

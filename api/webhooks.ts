@@ -10,7 +10,8 @@
 //   config repo for that repository → 403 none of those repos has a webhook secret → 401 the
 //   signature matches none of their secrets. Only then: a delivery id already recorded, or the
 //   same body under another id, is a no-op (200); an action or head branch the database cannot
-//   store is 422; `ping` is 200;
+//   store is 422; `ping` is 200; a state change in the same second as the recorded one (which
+//   cannot be ordered) is read back from GitHub by a short workflow (202 deferred);
 //   `pull_request` closed/reopened applies to the proposal recording that PR number and branch;
 //   everything else is 202 and ignored.
 // The payload is parsed before the signature is checked only to learn which repository's secret
@@ -26,8 +27,11 @@ import { AppError } from '../domain/errors.js';
 import { isRepoUrlProblem, parseGitHubRepoUrl } from '../domain/github-url.js';
 import { readPullRequestEvent } from '../domain/pr-lifecycle.js';
 import type { Redactor } from '../domain/redact.js';
+import { RECONCILE_WORKFLOW, reconcilePrWorkflowId, type ReconcileInput } from '../domain/reconcile-contracts.js';
 import { isStorableText } from '../domain/storable-text.js';
 import type { Logger } from '../runtime/logger.js';
+import type { TemporalHandle } from '../adapters/temporal-client.js';
+import { startOrAttach } from './routes/start-workflow.js';
 import { assertJsonDepth } from './validation.js';
 
 export const WEBHOOK_PATH = '/webhooks/github';
@@ -40,6 +44,8 @@ const EVENT = /^[a-z_]{1,64}$/;
 export interface WebhookDeps {
   config: Config;
   db: Database;
+  /** Starts the read-back of a PR whose delivery cannot be ordered (issue 22). */
+  temporal: TemporalHandle;
   logger: Logger;
   redactor: Redactor;
   /** Bodies above this answer 413 before anything else is read (the API's 1 MiB). */
@@ -47,7 +53,7 @@ export interface WebhookDeps {
 }
 
 /** What a handled delivery answers (and records as its outcome). */
-export type WebhookOutcome = 'pong' | 'applied' | 'stale' | 'unmatched' | 'foreign' | 'ignored' | 'merged_after_reject';
+export type WebhookOutcome = 'pong' | 'applied' | 'stale' | 'unmatched' | 'foreign' | 'ignored' | 'merged_after_reject' | 'deferred';
 
 function invalid(message: string, field: string): AppError {
   return new AppError({ code: 'VALIDATION_ERROR', message, field });
@@ -150,6 +156,17 @@ function handler(deps: WebhookDeps): RequestHandler {
       return;
     }
     const applied = await applyPrObservation(deps.db, { configRepoIds: verified, observation: read.observation, source: 'webhook' });
+    if (applied.outcome === 'unordered') {
+      // Same second as the recorded fact, another state: GitHub decides. A short workflow reads the
+      // PR back and records what it says; Temporal down → 503, GitHub lists the delivery as failed.
+      const workflowId = reconcilePrWorkflowId(applied.proposalId, deliveryId);
+      const input: ReconcileInput = { configRepoId: applied.configRepoId, proposalId: applied.proposalId };
+      await startOrAttach(deps, RECONCILE_WORKFLOW, { workflowId, args: [input], staticSummary: `Read back PR #${read.observation.prNumber}: a webhook saying ${read.observation.state} in the same second as the recorded state` });
+      await record('deferred', applied.proposalId);
+      log.info({ outcome: 'deferred', pr: read.observation.prNumber, state: read.observation.state, proposal: applied.proposalId, workflowId }, 'webhook delivery cannot be ordered; reading the PR back from GitHub');
+      res.status(202).json({ delivery: deliveryId, outcome: 'deferred', proposal_id: applied.proposalId, workflow_id: workflowId });
+      return;
+    }
     const outcome = outcomeOf(applied);
     await record(outcome, applied.outcome === 'unmatched' ? null : applied.proposalId);
     const fields = { outcome, pr: read.observation.prNumber, state: read.observation.state, ...(applied.outcome === 'unmatched' ? {} : { proposal: applied.proposalId }) };
@@ -161,7 +178,7 @@ function handler(deps: WebhookDeps): RequestHandler {
   };
 }
 
-function outcomeOf(applied: ApplyOutcome): WebhookOutcome {
+function outcomeOf(applied: Exclude<ApplyOutcome, { outcome: 'unordered' }>): WebhookOutcome {
   if (applied.outcome !== 'applied') return applied.outcome;
   return applied.status === 'rejected' ? 'merged_after_reject' : 'applied';
 }

@@ -16,6 +16,11 @@ export type ApplyOutcome =
   | { outcome: 'applied'; proposalId: string; status: ProposalStatus; previous: PrState | null }
   /** The proposal already records this fact or a newer one (a duplicate or out-of-order delivery). */
   | { outcome: 'stale'; proposalId: string }
+  /**
+   * A webhook of the same second as the recorded fact, saying another state (a close and a
+   * reopen within one second): the two cannot be ordered, so GitHub must be asked (issue 22).
+   */
+  | { outcome: 'unordered'; proposalId: string; configRepoId: string }
   /** No proposal of these repos records this PR number and branch. */
   | { outcome: 'unmatched' };
 
@@ -41,12 +46,14 @@ export async function applyPrObservation(
     [input.configRepoIds, o.prNumber, o.branch, o.state, o.at],
   );
   if (rows[0] !== undefined) return { outcome: 'applied', proposalId: rows[0].id, status: rows[0].status, previous: rows[0].previous };
-  const [owner] = await db.sql.query<{ id: string }>(
-    `SELECT p.id FROM proposals p JOIN clusters c ON c.id = p.cluster_id
+  const [owner] = await db.sql.query<{ id: string; config_repo_id: string; unordered: boolean }>(
+    `SELECT p.id, c.config_repo_id, (p.pr_state_at = $4 AND p.pr_state <> 'merged' AND p.pr_state <> $5::pr_state) AS unordered
+       FROM proposals p JOIN clusters c ON c.id = p.cluster_id
       WHERE c.config_repo_id = ANY($1::uuid[]) AND p.pr_number = $2 AND p.pr_branch = $3 LIMIT 1`,
-    [input.configRepoIds, o.prNumber, o.branch],
+    [input.configRepoIds, o.prNumber, o.branch, o.at, o.state],
   );
-  return owner === undefined ? { outcome: 'unmatched' } : { outcome: 'stale', proposalId: owner.id };
+  if (owner === undefined) return { outcome: 'unmatched' };
+  return owner.unordered === true ? { outcome: 'unordered', proposalId: owner.id, configRepoId: owner.config_repo_id } : { outcome: 'stale', proposalId: owner.id };
 }
 
 export interface WebhookDeliveryRecord {
@@ -109,14 +116,14 @@ export interface UnsettledPrRow {
   etag: string | null;
 }
 
-/** One page (by proposal id) of a repo's proposals whose PR state may still change. */
-export async function listUnsettledPrs(db: Database, input: { configRepoId: string; after: string | null; limit: number; closedWindowMs: number }): Promise<UnsettledPrRow[]> {
+/** One page (by proposal id) of a repo's proposals whose PR state may still change (or only `proposalId`'s). */
+export async function listUnsettledPrs(db: Database, input: { configRepoId: string; after: string | null; limit: number; closedWindowMs: number; proposalId?: string }): Promise<UnsettledPrRow[]> {
   const rows = await db.sql.query<{ id: string; pr_number: number; pr_branch: string; pr_etag: string | null }>(
     `SELECT p.id, p.pr_number, p.pr_branch, p.pr_etag FROM proposals p JOIN clusters c ON c.id = p.cluster_id
       WHERE c.config_repo_id = $1::uuid AND ${UNSETTLED('$4')} AND p.pr_number IS NOT NULL AND p.pr_branch IS NOT NULL
-        AND ($2::uuid IS NULL OR p.id > $2::uuid)
+        AND ($2::uuid IS NULL OR p.id > $2::uuid) AND ($5::uuid IS NULL OR p.id = $5::uuid)
       ORDER BY p.id LIMIT $3`,
-    [input.configRepoId, input.after, input.limit, input.closedWindowMs / 1000],
+    [input.configRepoId, input.after, input.limit, input.closedWindowMs / 1000, input.proposalId ?? null],
   );
   return rows.map((r) => ({ proposalId: r.id, prNumber: r.pr_number, branch: r.pr_branch, etag: r.pr_etag }));
 }

@@ -9,8 +9,10 @@ export const RECONCILE_SCHEDULE_ID = 'relyloop-reconcile-pr-states';
 export const RECONCILE_SCHEDULED_WORKFLOW_ID = 'reconcile-pr-states';
 
 export interface ReconcileInput {
-  /** One config repo (an operator's request); absent: every repo with a PR recorded open. */
+  /** One config repo (an operator's request); absent: every repo with a PR whose state may change. */
   configRepoId?: string;
+  /** With configRepoId: only this proposal's PR (a webhook that could not be ordered, issue 22). */
+  proposalId?: string;
 }
 
 /** What one repo's reconciliation found (issue 22: reported per repo). */
@@ -39,6 +41,14 @@ export interface ReconcileSummary {
   failedRepos: string[];
   /** Webhook deliveries older than the retention dropped by this run (scheduled runs only). */
   prunedDeliveries: number;
+}
+
+/**
+ * The read-back of one proposal's PR that a webhook delivery asked for because it could not be
+ * ordered against the recorded fact: one per delivery (a redelivery attaches to it).
+ */
+export function reconcilePrWorkflowId(proposalId: string, deliveryId: string): string {
+  return `reconcile-pr-${proposalId}-${deliveryId}`;
 }
 
 /** One run per config repo at a time: a second request while one runs attaches to it. */

@@ -23,7 +23,7 @@ export async function reconcilePrStatesWorkflow(input: ReconcileInput = {}): Pro
   const summary: ReconcileSummary = { repos: repos.length, checked: 0, unchanged: 0, corrected: 0, missing: 0, skipped: 0, perRepo: [], failedRepos: [], prunedDeliveries: 0 };
   for (const configRepoId of repos) {
     try {
-      const { corrections, ...counts } = await github.reconcileRepoPrs({ configRepoId });
+      const { corrections, ...counts } = await github.reconcileRepoPrs({ configRepoId, ...(input.proposalId === undefined ? {} : { proposalId: input.proposalId }) });
       for (const key of ['checked', 'unchanged', 'corrected', 'missing', 'skipped'] as const) summary[key] += counts[key];
       summary.perRepo.push({ configRepoId, ...counts });
       for (const c of corrections) log.info('corrected', { configRepoId, ...c });
@@ -37,7 +37,7 @@ export async function reconcilePrStatesWorkflow(input: ReconcileInput = {}): Pro
   if (input.configRepoId === undefined) summary.prunedDeliveries = await db.pruneWebhookDeliveries();
   const counter = (name: string, help: string) => metricMeter.createCounter(name, undefined, help);
   counter('relyloop_reconcile_runs', 'Reconciliation runs that ended, by scope (all repos or one) and outcome.')
-    .add(1, { scope: input.configRepoId === undefined ? 'scheduled' : 'repo', outcome: summary.failedRepos.length === 0 ? 'ok' : 'partial' });
+    .add(1, { scope: input.configRepoId === undefined ? 'scheduled' : input.proposalId === undefined ? 'repo' : 'pr', outcome: summary.failedRepos.length === 0 ? 'ok' : 'partial' });
   const checked = counter('relyloop_reconcile_checked', 'PRs a reconciliation read back from GitHub (recorded open, or closed within the window), by answer (read, or not_modified: a 304).');
   checked.add(summary.checked - summary.unchanged, { answer: 'read' });
   checked.add(summary.unchanged, { answer: 'not_modified' });

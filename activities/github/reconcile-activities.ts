@@ -41,21 +41,21 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
 
     pruneWebhookDeliveries: () => pruneWebhookDeliveries(deps.db, WEBHOOK_DELIVERY_RETENTION_DAYS),
 
-    async reconcileRepoPrs({ configRepoId }) {
+    async reconcileRepoPrs({ configRepoId, proposalId }) {
       const context = tryCurrentContext();
       const resumed = context?.info.heartbeatDetails as Progress | undefined;
       const result: ReconcileRepoResult = resumed?.result ?? { checked: 0, unchanged: 0, corrected: 0, missing: 0, skipped: 0, corrections: [] };
       let after = resumed?.after ?? null;
       const row = await findConfigRepo(deps.db, configRepoId);
       if (row === undefined) return result; // deleted meanwhile: nothing of it to reconcile
-      if (resumed === undefined) result.skipped = await countClosedBeyondWindow(deps.db, configRepoId, deps.closedWindowMs);
+      if (resumed === undefined && proposalId === undefined) result.skipped = await countClosedBeyondWindow(deps.db, configRepoId, deps.closedWindowMs);
       const { ref, token } = await resolveRepoAccess(deps, repoRefOf(row));
       const gh = createGitHubClient({
         apiBaseUrl: ref.apiBaseUrl, token, owner: ref.owner, repo: ref.repo, redactor: deps.redactor, pacer: deps.pacer,
         ...(deps.limiter ? { limiter: deps.limiter } : {}),
       });
       for (;;) {
-        const page = await listUnsettledPrs(deps.db, { configRepoId, after, limit: PAGE, closedWindowMs: deps.closedWindowMs });
+        const page = await listUnsettledPrs(deps.db, { configRepoId, after, limit: PAGE, closedWindowMs: deps.closedWindowMs, ...(proposalId === undefined ? {} : { proposalId }) });
         for (const recorded of page) {
           const pull = await gh.getPullRequest(recorded.prNumber, recorded.etag);
           result.checked += 1;

@@ -1,4 +1,4 @@
-// Starting a workflow from a route (open_pr, reconcile): within 5 s, attaching to a run of the
+// Starting a workflow from a route (open_pr, reconcile, a webhook that needs a read-back): within 5 s, attaching to a run of the
 // same id that is still running (conflict policy USE_EXISTING), and a Temporal that does not
 // answer is a 503 QUEUE_UNAVAILABLE, never a silent 202.
 import { WorkflowIdConflictPolicy, type WorkflowStartOptions } from '@temporalio/client';
@@ -14,7 +14,7 @@ export const queueUnavailable = (cause: unknown) =>
 
 /** Starts (or attaches to) `workflowId` on the shared task queue; the first execution's run id. */
 export async function startOrAttach(
-  ctx: RouteContext, workflowType: string, options: Omit<WorkflowStartOptions, 'taskQueue' | 'workflowIdConflictPolicy'>,
+  ctx: Pick<RouteContext, 'temporal' | 'config'>, workflowType: string, options: Omit<WorkflowStartOptions, 'taskQueue' | 'workflowIdConflictPolicy'>,
 ): Promise<string> {
   try {
     const handle = await ctx.temporal.connection.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>

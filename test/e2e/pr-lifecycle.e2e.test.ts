@@ -88,6 +88,35 @@ describe('webhooks keep the proposal in step with its PR', () => {
     await waitForState(o.s.proposalId, { status: 'pr_opened', pr_state: 'open' });
   }, 90_000);
 
+  test('a close and a reopen in the same second (issue 22): the reopen cannot be ordered, GitHub is asked, the proposal ends open', async () => {
+    // GitHub's times have whole seconds: close and reopen back to back until both land in one.
+    let o: Opened | undefined;
+    for (let attempt = 0; attempt < 5 && o === undefined; attempt++) {
+      const candidate = await openedProposal();
+      await h.sandbox.webhooksSettled();
+      const closedAt = (await github('PATCH', candidate.path, { state: 'closed' })).json.updated_at;
+      const reopenedAt = (await github('PATCH', candidate.path, { state: 'open' })).json.updated_at;
+      if (closedAt === reopenedAt) o = candidate;
+    }
+    if (o === undefined) throw new Error('no close and reopen landed in the same second in 5 tries');
+    await h.sandbox.webhooksSettled();
+    const deliveries = await h.db.sql.query<{ action: string; outcome: string }>(
+      `SELECT action, outcome FROM webhook_deliveries WHERE proposal_id = $1 AND event = 'pull_request' ORDER BY received_at`, [o.s.proposalId]);
+    // Delivered in order: the close applied, the reopen of the same second deferred to a read-back.
+    expect(deliveries.map((d) => `${d.action}:${d.outcome}`)).toEqual(['closed:applied', 'reopened:deferred']);
+    await waitForState(o.s.proposalId, { status: 'pr_opened', pr_state: 'open' });
+    // One read-back run (visibility is eventually consistent: asked until it lists it).
+    const listed = async () => {
+      const ids: string[] = [];
+      for await (const run of h.env.client.workflow.list({ query: `WorkflowType="reconcilePrStatesWorkflow" AND WorkflowId STARTS_WITH "reconcile-pr-${(o as Opened).s.proposalId}"` })) ids.push(run.workflowId);
+      return ids;
+    };
+    await waitUntil('the read-back run to be listed', async () => (await listed()).length > 0, 10_000);
+    const ids = await listed();
+    expect(ids).toHaveLength(1);
+    expect(await h.env.client.workflow.getHandle(ids[0] as string).result()).toMatchObject({ checked: 1, corrected: 1 });
+  }, 120_000);
+
   test('a duplicated and a reordered delivery change nothing wrong', async () => {
     const o = await openedProposal();
     await h.sandbox.webhooksSettled();

@@ -43,7 +43,7 @@ function prEvent(action: string, p: SandboxPull, name = repoName): Record<string
 }
 const merged = (n: number, at: string) => pull(n, { state: 'closed', merged: true, merged_at: at, closed_at: at, updated_at: at, merge_commit_sha: 'c'.repeat(40) });
 const closed = (n: number, at: string) => pull(n, { state: 'closed', closed_at: at, updated_at: at });
-const reopened = (n: number, at: string) => pull(n, { updated_at: at });
+const reopened = (n: number, at: string, over: Partial<SandboxPull> = {}) => pull(n, { updated_at: at, ...over });
 
 const sign = (secret: string, body: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
@@ -189,8 +189,15 @@ describe('deliveries that change nothing wrong', () => {
     expect(await deliver({ payload: prEvent('reopened', reopened(61, '2026-11-22T10:05:00Z')) })).toMatchObject({ body: { outcome: 'applied' } });
     expect(await deliver({ payload: prEvent('closed', closed(61, '2026-11-22T10:02:00Z')) })).toMatchObject({ status: 200, body: { outcome: 'stale' } });
     expect(await proposal(id)).toMatchObject({ pr_state: 'open', pr_state_at: '2026-11-22T10:05:00.000Z' });
-    // Two events in one second cannot be ordered: the one recorded first stands.
-    expect(await deliver({ payload: prEvent('closed', closed(61, '2026-11-22T10:05:00Z')) })).toMatchObject({ body: { outcome: 'stale' } });
+    // Two events in one second cannot be ordered: GitHub is asked by a short workflow (issue 22).
+    // Without Temporal that is a quick 503 that records nothing: GitHub lists the delivery as
+    // failed, and a redelivery or the reconciliation catches it up.
+    const before = await state();
+    const sameSecond = await deliver({ payload: prEvent('closed', closed(61, '2026-11-22T10:05:00Z')) });
+    expect(sameSecond).toMatchObject({ status: 503, body: { detail: { error_code: 'QUEUE_UNAVAILABLE', retryable: true } } });
+    expect(await state()).toBe(before);
+    // The same state in the same second is a fact already known (another delivery: the title changed).
+    expect(await deliver({ payload: prEvent('reopened', reopened(61, '2026-11-22T10:05:00Z', { title: 'Retitled' })) })).toMatchObject({ body: { outcome: 'stale' } });
 
     expect(await deliver({ payload: prEvent('closed', merged(61, '2026-11-22T10:04:00Z')) })).toMatchObject({ body: { outcome: 'applied' } });
     expect(await deliver({ payload: prEvent('reopened', reopened(61, '2026-11-22T11:00:00Z')) })).toMatchObject({ body: { outcome: 'stale' } });
@@ -228,7 +235,7 @@ describe('deliveries that change nothing wrong', () => {
     const doc = (await h.request('GET', '/api/v1/openapi.json')).body;
     const op = doc.paths['/api/v1/webhooks/github'].post;
     expect(op.security).toEqual([]);
-    expect(Object.keys(op.responses).sort()).toEqual(['200', '202', '401', '403', '404', '413', '422', '500']);
+    expect(Object.keys(op.responses).sort()).toEqual(['200', '202', '401', '403', '404', '413', '422', '500', '503']);
   });
 
   test('a webhook_secret_ref must name a secret file; reconcile answers 404 for an unknown repo and 503 without Temporal', async () => {
