@@ -6,9 +6,11 @@
 //
 // Order of checks, each answering before anything is recorded:
 //   413 body over 1 MiB → 401 no well-formed sha256 signature → 422 missing delivery/event headers
-//   or a body that is not a JSON object (nested at most 64 levels) naming a repository → 404 no
-//   config repo for that repository → 403 none of those repos has a webhook secret → 401 the
-//   signature matches none of their secrets. Only then: a delivery id already recorded, or the
+//   or a body that is not a JSON object (nested at most 64 levels) naming a repository, an
+//   organisation or an App → 404 no config repo for it (the repository's own, else those under its
+//   owner or using that App: an organisation's or App's webhook, webhook-targets.ts) → 403 none of
+//   those repos has a webhook secret → 401 the signature matches none of their secrets. Only then:
+//   an event about anything but a config repository is 202 ignored; a delivery id already recorded, or the
 //   same body under another id, is a no-op (200); an action or head branch the database cannot
 //   store is 422; `ping` is 200; a state change in the same second as the recorded one (which
 //   cannot be ordered) is read back from GitHub by a short workflow (202 deferred);
@@ -21,10 +23,9 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import { verify } from '@octokit/webhooks-methods';
 import { readSecret, SecretError } from '../adapters/secrets.js';
 import type { Database } from '../db/database.js';
-import { applyPrObservation, findConfigReposByUrl, findWebhookDelivery, recordWebhookDelivery, type ApplyOutcome } from '../db/pr-lifecycle.js';
+import { applyPrObservation, findWebhookDelivery, recordWebhookDelivery, type ApplyOutcome } from '../db/pr-lifecycle.js';
 import type { Config } from '../domain/config.js';
 import { AppError } from '../domain/errors.js';
-import { isRepoUrlProblem, parseGitHubRepoUrl } from '../domain/github-url.js';
 import { readPullRequestEvent } from '../domain/pr-lifecycle.js';
 import type { Redactor } from '../domain/redact.js';
 import { RECONCILE_WORKFLOW, reconcilePrWorkflowId, type ReconcileInput } from '../domain/reconcile-contracts.js';
@@ -33,13 +34,15 @@ import type { Logger } from '../runtime/logger.js';
 import type { TemporalHandle } from '../adapters/temporal-client.js';
 import { startOrAttach } from './routes/start-workflow.js';
 import { assertJsonDepth } from './validation.js';
+import { candidateRepos, targetOf } from './webhook-targets.js';
 
 export const WEBHOOK_PATH = '/webhooks/github';
 
 const SIGNATURE = /^sha256=[0-9a-f]{64}$/;
 /** GitHub's delivery ids are GUIDs; anything id-like of bounded length is accepted. */
 const DELIVERY_ID = /^[A-Za-z0-9-]{1,64}$/;
-const EVENT = /^[a-z_]{1,64}$/;
+/** GitHub's event names: lower case, digits (`projects_v2_item`) and underscores. */
+const EVENT = /^[a-z][a-z0-9_]{0,63}$/;
 
 export interface WebhookDeps {
   config: Config;
@@ -75,14 +78,6 @@ function header(req: Request, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** The repository a payload names, as a canonical repo URL; undefined when it names none we could serve. */
-function repositoryUrlOf(payload: unknown, config: Config): string | undefined {
-  const repository = (payload as { repository?: { html_url?: unknown } } | null)?.repository;
-  if (typeof repository?.html_url !== 'string' || repository.html_url.length > 2048) return undefined;
-  const ref = parseGitHubRepoUrl(repository.html_url, { hosts: config.githubHosts, httpHosts: config.githubHttpHosts });
-  return isRepoUrlProblem(ref) ? undefined : ref.url;
-}
-
 export function webhookRoutes(deps: WebhookDeps): Router {
   const router = express.Router();
   // The raw bytes are what GitHub signed: no JSON parser may run before the check.
@@ -111,14 +106,14 @@ function handler(deps: WebhookDeps): RequestHandler {
     }
     if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw invalid('the body is not a JSON object', 'body');
     assertJsonDepth(payload, 'body');
-    const repoUrl = repositoryUrlOf(payload, deps.config);
-    if (repoUrl === undefined) throw invalid('the payload names no repository on an allowed GitHub host (repository.html_url)', 'body.repository');
+    const target = targetOf(payload, deps.config);
+    if (target === undefined) throw invalid('the payload names no repository, organisation or App on an allowed GitHub host (repository.html_url, organization.url, hook.app_id)', 'body.repository');
 
-    const repos = await findConfigReposByUrl(deps.db, repoUrl);
-    if (repos.length === 0) throw new AppError({ code: 'CONFIG_REPO_NOT_FOUND', message: `no config repo is registered for ${repoUrl}` });
-    const verified = await verifiedRepos(deps, repos, text, signature);
+    const candidates = await candidateRepos(deps.db, target);
+    if (candidates.repos.length === 0) throw new AppError({ code: 'CONFIG_REPO_NOT_FOUND', message: `no config repo is registered for ${target.label}` });
+    const verified = await verifiedRepos(deps, candidates.repos, text, signature);
     if (verified === 'no_secret') {
-      throw new AppError({ code: 'WEBHOOK_NOT_CONFIGURED', message: `no config repo for ${repoUrl} has a usable webhook_secret_ref; set one to accept its webhooks` });
+      throw new AppError({ code: 'WEBHOOK_NOT_CONFIGURED', message: `no config repo for ${target.label} has a usable webhook_secret_ref; set one to accept its webhooks` });
     }
     if (verified.length === 0) throw new AppError({ code: 'WEBHOOK_SIGNATURE_INVALID', message: 'X-Hub-Signature-256 does not match the body for this repository\'s webhook secret' });
 
@@ -135,12 +130,19 @@ function handler(deps: WebhookDeps): RequestHandler {
     if (action !== null && !isStorableText(action)) throw invalid('body.action: contains a NUL character or an unpaired surrogate, which GitHub never sends', 'body.action');
     const record = (outcome: WebhookOutcome, proposalId: string | null = null) =>
       recordWebhookDelivery(deps.db, { deliveryId, bodyDigest, event, action, configRepoId: verified[0] ?? null, proposalId, outcome });
-    const log = deps.logger.child({ delivery: deliveryId, event, action, repo: repoUrl });
+    const log = deps.logger.child({ delivery: deliveryId, event, action, repo: target.label });
 
     if (event === 'ping') {
       await record('pong');
       log.info('webhook ping');
       res.status(200).json({ delivery: deliveryId, outcome: 'pong' });
+      return;
+    }
+    if (!candidates.exact) {
+      // Signed by the owner's (or App's) secret, about a repository no config repo names, or about
+      // the owner itself: authentic, and nothing of ours.
+      await record('ignored');
+      res.status(202).json({ delivery: deliveryId, outcome: 'ignored', reason: target.repoUrl === undefined ? `event ${event} is not about a repository` : `no config repo names ${target.repoUrl}` });
       return;
     }
     if (event !== 'pull_request') {

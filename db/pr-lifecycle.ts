@@ -148,3 +148,22 @@ export async function findConfigReposByUrl(db: Database, repoUrl: string): Promi
     'SELECT id, webhook_secret_ref FROM config_repos WHERE lower(repo_url) = lower($1) ORDER BY created_at, id', [repoUrl]);
   return rows.map((r) => ({ id: r.id, webhookSecretRef: r.webhook_secret_ref }));
 }
+
+/**
+ * Config repos under one owner (`{origin}/{owner}/`, case-insensitive): an organisation's or an
+ * App's webhook signs every repository's events with one secret (issue 22).
+ */
+export async function findConfigReposByOwner(db: Database, ownerPrefix: string): Promise<{ id: string; webhookSecretRef: string | null }[]> {
+  const pattern = `${ownerPrefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const rows = await db.sql.query<{ id: string; webhook_secret_ref: string | null }>(
+    `SELECT id, webhook_secret_ref FROM config_repos WHERE lower(repo_url) LIKE $1 ESCAPE '\\' ORDER BY created_at, id`, [pattern]);
+  return rows.map((r) => ({ id: r.id, webhookSecretRef: r.webhook_secret_ref }));
+}
+
+/** Config repos that authenticate as this GitHub App: its webhook (the App's own) signs with their secret. */
+export async function findConfigReposByApp(db: Database, appId: number): Promise<{ id: string; webhookSecretRef: string | null }[]> {
+  const rows = await db.sql.query<{ id: string; webhook_secret_ref: string | null }>(
+    'SELECT id, webhook_secret_ref FROM config_repos WHERE app_id = $1 ORDER BY created_at, id', [appId]);
+  return rows.map((r) => ({ id: r.id, webhookSecretRef: r.webhook_secret_ref }));
+}
+

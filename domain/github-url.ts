@@ -81,6 +81,32 @@ function usesApiSubdomain(host: string): boolean {
   return name === 'github.com' || name.endsWith('.ghe.com');
 }
 
+/** `{origin}/{owner}/`: what every repo URL of that owner starts with (an organisation's webhook covers them). */
+export function ownerPrefixOf(ref: GitHubRepoRef): string {
+  return ref.url.slice(0, ref.url.length - ref.repo.length);
+}
+
+/**
+ * The owner prefix (`{origin}/{owner}/`) of an owner's web URL (`https://github.com/acme`) or API
+ * URL (`https://api.github.com/orgs/acme`, `https://ghe.example.com/api/v3/orgs/acme`) on an
+ * allowed host; undefined for anything else. Webhook payloads name an organisation by its API URL
+ * and an App installation's account by its web URL.
+ */
+export function parseGitHubOwnerUrl(input: string, policy: GitHubHostPolicy): string | undefined {
+  const web = parseGitHubRepoUrl(`${input.replace(/\/$/, '')}/x`, policy);
+  if (!isRepoUrlProblem(web)) return ownerPrefixOf(web);
+  for (const host of policy.hosts) {
+    const scheme = (policy.httpHosts ?? []).includes(host) && !input.startsWith('https:') ? 'http' : 'https';
+    const ref = parseGitHubRepoUrl(`${scheme}://${host}/x/y`, policy);
+    if (isRepoUrlProblem(ref)) continue;
+    const orgs = `${ref.apiBaseUrl}/orgs/`;
+    if (!input.toLowerCase().startsWith(orgs.toLowerCase())) continue;
+    const owner = parseGitHubRepoUrl(`${scheme}://${host}/${input.slice(orgs.length).replace(/\/$/, '')}/x`, policy);
+    return isRepoUrlProblem(owner) ? undefined : ownerPrefixOf(owner);
+  }
+  return undefined;
+}
+
 export function isRepoUrlProblem(value: GitHubRepoRef | RepoUrlProblem): value is RepoUrlProblem {
   return 'kind' in value;
 }

@@ -20,7 +20,7 @@ import { writePushRules } from './rules.js';
 import { createSandboxTls } from './tls.js';
 import { RestApi } from './rest.js';
 import type { CredentialEcho, GitHubSandbox, HeldRequest, RecordedRequest, StartGitHubSandboxOptions } from './types.js';
-import { WebhookDispatcher } from './webhooks.js';
+import { orgHookKey, WebhookDispatcher } from './webhooks.js';
 import { AppRegistry } from './apps.js';
 import { webhookRepository, webhookUser } from './webhook-payloads.js';
 
@@ -212,6 +212,23 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
         zen: 'Keep it logically awesome.', hook_id: hookId,
         hook: { type: 'Repository', id: hookId, name: 'web', active: true, events: ['pull_request'], config: { content_type: 'json', insecure_ssl: '0', url: hook.url }, updated_at: new Date().toISOString(), created_at: new Date().toISOString(), url: `${apiBase}/repos/${owner}/${repo}/hooks/${hookId}`, test_url: `${apiBase}/repos/${owner}/${repo}/hooks/${hookId}/test`, ping_url: `${apiBase}/repos/${owner}/${repo}/hooks/${hookId}/pings`, deliveries_url: `${apiBase}/repos/${owner}/${repo}/hooks/${hookId}/deliveries`, last_response: { code: null, status: 'unused', message: null } },
         repository: webhookRepository(ctx), sender: webhookUser(ctx, 'sandbox-user', 3),
+      });
+    },
+    configureOrgWebhook: (owner, settings) => webhooks.configure(orgHookKey(owner), settings),
+    pingOrgWebhook: (owner) => {
+      const hook = webhooks.hookOf(orgHookKey(owner));
+      if (hook === undefined) throw new Error(`no sandbox organisation webhook on ${owner}`);
+      const ctx = { origin, api: apiBase, repo: { owner } as RepoRecord };
+      const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const orgApi = `${apiBase}/orgs/${owner}`;
+      webhooks.emit(orgHookKey(owner), 'ping', {
+        zen: 'Keep it logically awesome.', hook_id: hook.id,
+        hook: { type: 'Organization', id: hook.id, name: 'web', active: true, events: ['pull_request'], config: { content_type: 'json', insecure_ssl: '0', url: hook.url }, updated_at: at, created_at: at, url: `${orgApi}/hooks/${hook.id}`, ping_url: `${orgApi}/hooks/${hook.id}/pings`, deliveries_url: `${orgApi}/hooks/${hook.id}/deliveries` },
+        organization: {
+          login: owner, id: 2, node_id: 'O_2', url: orgApi, repos_url: `${orgApi}/repos`, events_url: `${orgApi}/events`, hooks_url: `${orgApi}/hooks`, issues_url: `${orgApi}/issues`,
+          members_url: `${orgApi}/members{/member}`, public_members_url: `${orgApi}/public_members{/member}`, avatar_url: `${origin}/avatars/u/2`, description: null,
+        },
+        sender: webhookUser(ctx, 'sandbox-user', 3),
       });
     },
     webhookDeliveries: webhooks.deliveries,

@@ -212,6 +212,13 @@ export interface GitHubSandbox {
    * Returns the hook id.
    */
   configureWebhook(owner: string, repo: string, settings: WebhookSettings | null): number | undefined;
+  /**
+   * An organisation webhook (issue 22): the events of every repository of `owner`, with one secret,
+   * alongside any repository webhook; null removes it. Returns the hook id.
+   */
+  configureOrgWebhook(owner: string, settings: WebhookSettings | null): number | undefined;
+  /** Sends GitHub's `ping` event to the organisation's hook: no repository, the organisation instead. */
+  pingOrgWebhook(owner: string): void;
   /** Faults for the repo's next deliveries, in order (dropped, duplicated, delivered late). */
   injectWebhookFaults(owner: string, repo: string, faults: DeliveryFault[]): void;
   /** Sends GitHub's `ping` event to the repo's hook. */

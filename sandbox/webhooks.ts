@@ -1,5 +1,6 @@
-// Webhook deliveries of the sandbox (issue 13), as GitHub makes them for a repository webhook:
-// a POST of the JSON payload to the configured URL with GitHub's headers — X-GitHub-Event,
+// Webhook deliveries of the sandbox (issues 13 and 22), as GitHub makes them for a repository
+// webhook and an organisation webhook (every repository of the owner, one secret): a POST of the
+// JSON payload to the configured URL with GitHub's headers — X-GitHub-Event,
 // X-GitHub-Delivery (a GUID), X-GitHub-Hook-ID, X-GitHub-Hook-Installation-Target-*,
 // X-Hub-Signature (HMAC-SHA1) and X-Hub-Signature-256 (HMAC-SHA256) of the raw body — one at a
 // time per repository, in the order the events happened, unless a fault says otherwise.
@@ -34,8 +35,10 @@ export interface SandboxDelivery {
   id: string;
   event: string;
   action: string | null;
-  /** owner/repo */
+  /** owner/repo (the owner alone for an organisation's own ping) */
   repo: string;
+  /** The hook that made it: `owner/repo`, or `org:owner` for an organisation webhook. */
+  hook: string;
   payload: Record<string, unknown>;
   /** Statuses the receiver answered, one per send (0: no answer; empty: never sent). */
   statuses: number[];
@@ -44,7 +47,10 @@ export interface SandboxDelivery {
   fault: DeliveryFault | null;
 }
 
-interface Hook { id: number; settings: WebhookSettings; faults: DeliveryFault[]; held: SandboxDelivery[]; chain: Promise<void> }
+interface Hook { id: number; key: string; settings: WebhookSettings; faults: DeliveryFault[]; held: SandboxDelivery[]; chain: Promise<void> }
+
+/** The key of an organisation's hook (repository hooks are keyed `owner/repo`). */
+export const orgHookKey = (owner: string) => `org:${owner}`;
 
 /** GitHub gives up on a delivery whose receiver has not answered in 10 seconds. */
 const DELIVERY_TIMEOUT_MS = 10_000;
@@ -58,13 +64,14 @@ export class WebhookDispatcher {
 
   constructor(private readonly validationFailures: string[]) {}
 
-  configure(repo: string, settings: WebhookSettings | null): number | undefined {
+  /** A hook on `key`: a repository (`owner/repo`) or an organisation (orgHookKey). */
+  configure(key: string, settings: WebhookSettings | null): number | undefined {
     if (settings === null) {
-      this.hooks.delete(repo);
+      this.hooks.delete(key);
       return undefined;
     }
-    const hook: Hook = { id: this.nextHookId++, settings, faults: [], held: [], chain: Promise.resolve() };
-    this.hooks.set(repo, hook);
+    const hook: Hook = { id: this.nextHookId++, key, settings, faults: [], held: [], chain: Promise.resolve() };
+    this.hooks.set(key, hook);
     return hook.id;
   }
 
@@ -75,16 +82,22 @@ export class WebhookDispatcher {
   }
 
   /**
-   * Queues a delivery of `event` if the repo's hook subscribes to it. The payload is built only
-   * then: a repo without a hook costs nothing per event.
+   * Queues a delivery of `event` to the repo's hook and its owner's organisation hook, each that
+   * subscribes to it. The payload is built only then: a repo without a hook costs nothing per event.
+   * `repo` may be an organisation's hook key (its own ping).
    */
   emit(repo: string, event: string, build: Record<string, unknown> | (() => Record<string, unknown>)): void {
-    const hook = this.hooks.get(repo);
-    if (hook === undefined || (event !== 'ping' && !(hook.settings.events ?? ['pull_request']).includes(event))) return;
+    const keys = repo.startsWith('org:') ? [repo] : [repo, orgHookKey(repo.split('/')[0] as string)];
+    const hooks = keys.map((k) => this.hooks.get(k)).filter((h): h is Hook => h !== undefined && (event === 'ping' || (h.settings.events ?? ['pull_request']).includes(event)));
+    if (hooks.length === 0) return;
     const payload = typeof build === 'function' ? build() : build;
     this.check(event, payload);
+    for (const hook of hooks) this.enqueue(hook, repo, event, payload);
+  }
+
+  private enqueue(hook: Hook, repo: string, event: string, payload: Record<string, unknown>): void {
     const fault = hook.faults.shift() ?? null;
-    const delivery: SandboxDelivery = { id: randomUUID(), event, action: typeof payload.action === 'string' ? payload.action : null, repo, payload, statuses: [], errors: [], fault };
+    const delivery: SandboxDelivery = { id: randomUUID(), event, action: typeof payload.action === 'string' ? payload.action : null, repo: repo.replace(/^org:/, ''), hook: hook.key, payload, statuses: [], errors: [], fault };
     this.deliveries.push(delivery);
     hook.chain = hook.chain.then(async () => {
       if (fault === 'drop') return;
@@ -101,7 +114,7 @@ export class WebhookDispatcher {
   /** Sends a recorded delivery again, with its id and body (GitHub's "Redeliver"). */
   async redeliver(id: string): Promise<number | undefined> {
     const delivery = this.deliveries.find((d) => d.id === id);
-    const hook = delivery && this.hooks.get(delivery.repo);
+    const hook = delivery && this.hooks.get(delivery.hook);
     if (delivery === undefined || hook === undefined) throw new Error(`no sandbox delivery ${id}`);
     await this.send(hook, delivery);
     return delivery.statuses.at(-1);
@@ -120,7 +133,8 @@ export class WebhookDispatcher {
   /** The body exactly as sent, and GitHub's headers for it. */
   static signedRequest(delivery: SandboxDelivery, hookId: number, secret: string): { body: string; headers: Record<string, string> } {
     const body = JSON.stringify(delivery.payload);
-    const repository = delivery.payload.repository as { id?: number } | undefined;
+    const org = delivery.hook.startsWith('org:');
+    const target = (org ? delivery.payload.organization : delivery.payload.repository) as { id?: number } | undefined;
     return {
       body,
       headers: {
@@ -129,8 +143,8 @@ export class WebhookDispatcher {
         'x-github-event': delivery.event,
         'x-github-delivery': delivery.id,
         'x-github-hook-id': String(hookId),
-        'x-github-hook-installation-target-id': String(repository?.id ?? 0),
-        'x-github-hook-installation-target-type': 'repository',
+        'x-github-hook-installation-target-id': String(target?.id ?? 0),
+        'x-github-hook-installation-target-type': org ? 'organization' : 'repository',
         'x-hub-signature': `sha1=${createHmac('sha1', secret).update(body).digest('hex')}`,
         'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`,
       },

@@ -11,6 +11,7 @@ import { RECONCILE_SCHEDULE_ID, type ReconcileSummary } from '../../domain/recon
 import { findTemporalCli } from '../../runtime/temporal-cli.js';
 import { createLogger } from '../../runtime/logger.js';
 import { ensureReconcileSchedule } from '../../worker/reconcile-schedule.js';
+import { pushBranch } from '../../sandbox/branches.js';
 import { git } from '../support/git-cli.js';
 import { GH_TOKEN, OWNER, startOpenPrHarness, type OpenPrHarness } from '../support/open-pr-harness.js';
 import { PARAMS_PATH, seedProposal, type Seeded } from '../support/open-pr-fixtures.js';
@@ -134,6 +135,40 @@ describe('webhooks keep the proposal in step with its PR', () => {
       'SELECT action, outcome FROM webhook_deliveries WHERE proposal_id = $1 ORDER BY received_at', [o.s.proposalId]);
     // The duplicate was answered from the log (one row per id); the late reopen was stale.
     expect(outcomes.map((r) => `${r.action}:${r.outcome}`)).toEqual(['closed:applied', 'closed:applied', 'reopened:stale']);
+  }, 90_000);
+});
+
+describe('an organisation webhook (issue 22)', () => {
+  test('its ping is answered 200; its deliveries for a repository no config repo names change nothing; a config repo\'s event it repeats is a duplicate', async () => {
+    const o = await openedProposal();
+    const foreign = `not-a-config-${o.s.repoName}`;
+    await h.sandbox.createRepo({ owner: OWNER, repo: foreign, token: GH_TOKEN, files: { 'README.md': '# other\n' } });
+    await pushBranch(h.sandbox, { owner: OWNER, repo: foreign, token: GH_TOKEN, branch: 'feature', files: { 'a.txt': 'a\n' } });
+    await h.sandbox.webhooksSettled();
+    h.sandbox.configureOrgWebhook(OWNER, { url: `${h.apiUrl}/api/v1/webhooks/github`, secret: SECRET });
+    try {
+      const before = await h.db.sql.query('SELECT id, status, pr_state, pr_state_at FROM proposals ORDER BY id');
+      h.sandbox.pingOrgWebhook(OWNER);
+      const pr = await github('POST', `/repos/${OWNER}/${foreign}/pulls`, { head: 'feature', base: 'main', title: 'Unrelated' });
+      expect(pr.status).toBe(201);
+      expect((await github('PATCH', `/repos/${OWNER}/${foreign}/pulls/${String(pr.json.number)}`, { state: 'closed' })).status).toBe(200);
+      await h.sandbox.webhooksSettled();
+      const orgDeliveries = h.sandbox.webhookDeliveries.filter((d) => d.hook === `org:${OWNER}`).map((d) => [d.event, d.action, d.repo, d.statuses]);
+      expect(orgDeliveries).toEqual([['ping', null, OWNER, [200]], ['pull_request', 'opened', `${OWNER}/${foreign}`, [202]], ['pull_request', 'closed', `${OWNER}/${foreign}`, [202]]]);
+      expect(await h.db.sql.query('SELECT id, status, pr_state, pr_state_at FROM proposals ORDER BY id')).toEqual(before);
+
+      // The config repo's own PR: its repo hook and the organisation's both deliver the close.
+      expect((await github('PATCH', o.path, { state: 'closed' })).status).toBe(200);
+      await h.sandbox.webhooksSettled();
+      const close = h.sandbox.webhookDeliveries.filter((d) => d.repo === `${OWNER}/${o.s.repoName}` && d.action === 'closed');
+      expect(close.map((d) => d.statuses)).toEqual([[200], [200]]);
+      const outcomes = await h.db.sql.query<{ outcome: string }>(`SELECT outcome FROM webhook_deliveries WHERE delivery_id = ANY($1) ORDER BY received_at`, [close.map((d) => d.id)]);
+      expect(outcomes.map((r) => r.outcome)).toEqual(['applied']); // the second, same body, answered as a duplicate
+      expect(await proposal(o.s.proposalId)).toMatchObject({ status: 'pr_opened', pr_state: 'closed' });
+      expect(h.sandbox.validationFailures).toEqual([]);
+    } finally {
+      h.sandbox.configureOrgWebhook(OWNER, null);
+    }
   }, 90_000);
 });
 

@@ -45,6 +45,16 @@ const merged = (n: number, at: string) => pull(n, { state: 'closed', merged: tru
 const closed = (n: number, at: string) => pull(n, { state: 'closed', closed_at: at, updated_at: at });
 const reopened = (n: number, at: string, over: Partial<SandboxPull> = {}) => pull(n, { updated_at: at, ...over });
 
+/** An organisation webhook's ping: no repository, the organisation by its API URL. */
+function orgPing(): Record<string, unknown> {
+  return {
+    zen: 'Keep it logically awesome.', hook_id: 9,
+    hook: { type: 'Organization', id: 9, name: 'web', active: true, events: ['pull_request'], config: { content_type: 'json', insecure_ssl: '0', url: 'https://relyloop.example/api/v1/webhooks/github' }, updated_at: '2026-11-20T10:00:00Z', created_at: '2026-11-20T10:00:00Z', url: 'https://api.github.com/orgs/acme/hooks/9', ping_url: 'https://api.github.com/orgs/acme/hooks/9/pings', deliveries_url: 'https://api.github.com/orgs/acme/hooks/9/deliveries' },
+    organization: { login: 'acme', id: 2, node_id: 'O_2', url: 'https://api.github.com/orgs/acme', repos_url: 'https://api.github.com/orgs/acme/repos', events_url: 'https://api.github.com/orgs/acme/events', hooks_url: 'https://api.github.com/orgs/acme/hooks', issues_url: 'https://api.github.com/orgs/acme/issues', members_url: 'https://api.github.com/orgs/acme/members{/member}', public_members_url: 'https://api.github.com/orgs/acme/public_members{/member}', avatar_url: 'https://avatars.githubusercontent.com/u/2?v=4', description: null },
+    sender: webhookUser(ctxOf(repoName), 'octocat', 3),
+  };
+}
+
 const sign = (secret: string, body: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
 interface Delivery { event?: string; body?: string; payload?: unknown; secret?: string; id?: string; headers?: Record<string, string | undefined> }
@@ -117,7 +127,15 @@ describe('bad requests: a status, a code, and nothing recorded', () => {
       const original = JSON.stringify(prEvent('closed', closed(41, '2026-11-21T10:00:00Z')));
       return { body: original.replace('"merged":false', '"merged":true'), headers: { 'x-hub-signature-256': sign(SECRET, original) } };
     }, 401, 'WEBHOOK_SIGNATURE_INVALID'],
-    ['a repository no config repo names', () => ({ payload: prEvent('closed', merged(41, '2026-11-21T10:00:00Z'), 'not-registered') }), 404, 'CONFIG_REPO_NOT_FOUND'],
+    ['a repository of an owner no config repo is under', () => {
+      const payload = prEvent('closed', merged(41, '2026-11-21T10:00:00Z'), 'not-registered');
+      (payload.repository as { html_url: string }).html_url = 'https://github.com/nobody/not-registered';
+      return { payload };
+    }, 404, 'CONFIG_REPO_NOT_FOUND'],
+    ['a repository no config repo names, signed with a secret no config repo under its owner has', () => ({ payload: prEvent('closed', merged(41, '2026-11-21T10:00:00Z'), 'not-registered'), secret: 'not-the-owners-secret' }), 401, 'WEBHOOK_SIGNATURE_INVALID'],
+    ['an organisation event signed with a secret of no config repo under it', () => ({ event: 'ping', payload: orgPing(), secret: 'not-the-owners-secret' }), 401, 'WEBHOOK_SIGNATURE_INVALID'],
+    ['an organisation no config repo is under', () => ({ event: 'ping', payload: { ...orgPing(), organization: { login: 'nobody', url: 'https://api.github.com/orgs/nobody' } } }), 404, 'CONFIG_REPO_NOT_FOUND'],
+    ['an event name with a capital letter', () => ({ payload: valid(), headers: { 'x-github-event': 'Pull_Request' } }), 422, 'VALIDATION_ERROR'],
     ['a config repo without a webhook secret', () => ({ payload: prEvent('closed', merged(41, '2026-11-21T10:00:00Z'), noSecretRepoName) }), 403, 'WEBHOOK_NOT_CONFIGURED'],
     ['a body over 1 MiB', () => ({ payload: { ...valid(), padding: 'x'.repeat(1024 * 1024) } }), 413, 'PAYLOAD_TOO_LARGE'],
     ['a body that is not JSON (form-encoded)', () => ({ body: `payload=${encodeURIComponent(JSON.stringify(valid()))}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 422, 'VALIDATION_ERROR'],
@@ -304,6 +322,34 @@ describe.each(['pglite', 'postgres'] as const)('values the database cannot store
 
   test('the same close with clean values is applied (the cases above were refused for their value alone)', async () => {
     expect(await deliver({ payload: closing() }, db)).toMatchObject({ status: 200, body: { outcome: 'applied', proposal_id: owner } });
+  });
+});
+
+describe('organisation and App webhooks: one secret for many repositories (issue 22)', () => {
+  test('an organisation\'s ping, signed with the secret of the config repos under it, is answered 200', async () => {
+    expect(await deliver({ event: 'ping', payload: orgPing() })).toMatchObject({ status: 200, body: { outcome: 'pong' } });
+  });
+
+  test('an organisation\'s event for a repository no config repo names is 202 ignored; no proposal changes', async () => {
+    const before = await h.snapshot();
+    const foreign = await deliver({ payload: prEvent('closed', merged(41, '2026-11-21T10:00:00Z'), 'not-registered') });
+    expect(foreign).toMatchObject({ status: 202, body: { outcome: 'ignored', reason: expect.stringContaining('not-registered') } });
+    expect(await h.snapshot()).toBe(before);
+  });
+
+  test('an event whose name has a digit is accepted and ignored', async () => {
+    const item = { action: 'edited', projects_v2_item: { id: 1 }, organization: orgPing().organization, sender: webhookUser(ctxOf(repoName), 'octocat', 3) };
+    expect(await deliver({ event: 'projects_v2_item', payload: item })).toMatchObject({ status: 202, body: { outcome: 'ignored' } });
+  });
+
+  test('a GitHub App\'s ping names only the App: verified against the secrets of the config repos using it', async () => {
+    await writeFile(path.join(h.secretsDir, 'app_key'), 'a PEM would be here\n');
+    const app = await seedChain(h, 'app');
+    expect((await h.request('PATCH', `/api/v1/config-repos/${app.repoId}`, { body: { webhook_secret_ref: 'wh_secret_other', app: { app_id: 4242, private_key_ref: 'app_key' } } })).status).toBe(200);
+    const ping = { zen: 'Approachable is better than simple.', hook_id: 10, hook: { type: 'App', id: 10, app_id: 4242, active: true, events: ['pull_request'] } };
+    expect(await deliver({ event: 'ping', payload: ping, secret: OTHER_SECRET })).toMatchObject({ status: 200, body: { outcome: 'pong' } });
+    expect(await deliver({ event: 'ping', payload: ping, secret: SECRET })).toMatchObject({ status: 401 });
+    expect(await deliver({ event: 'ping', payload: { ...ping, hook: { ...ping.hook, app_id: 999 } } })).toMatchObject({ status: 404 });
   });
 });
 
