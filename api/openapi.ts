@@ -81,7 +81,7 @@ function registerWebhook(registry: OpenAPIRegistry): void {
     responses: {
       200: { description: 'ping answered, or a pull_request event applied (or already known: stale, duplicate)', content: { 'application/json': { schema: handled } } },
       202: { description: 'Accepted and ignored: an event or action that does not change pr_state, a PR from a fork, or a PR no proposal records; or deferred: the PR is read back from GitHub', content: { 'application/json': { schema: ignored } } },
-      ...errorResponses(['WEBHOOK_SIGNATURE_INVALID', 'WEBHOOK_NOT_CONFIGURED', 'CONFIG_REPO_NOT_FOUND', 'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'QUEUE_UNAVAILABLE', 'INTERNAL_ERROR']),
+      ...errorResponses(['WEBHOOK_SIGNATURE_INVALID', 'WEBHOOK_NOT_CONFIGURED', 'CONFIG_REPO_NOT_FOUND', 'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'QUEUE_UNAVAILABLE', 'DATABASE_BUSY', 'INTERNAL_ERROR']),
     },
   });
 }

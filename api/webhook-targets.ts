@@ -3,7 +3,7 @@
 // organisation's webhook, or a GitHub App's, signs every repository's events — and its own ping —
 // with one secret, which the operator gives to the config repos under that owner (or using that
 // App). Nothing here is trusted: it only chooses which secrets the signature is checked against.
-import type { Database } from '../db/database.js';
+import type { SqlScope } from '../db/sql.js';
 import { findConfigReposByApp, findConfigReposByOwner, findConfigReposByUrl } from '../db/pr-lifecycle.js';
 import type { Config } from '../domain/config.js';
 import { isRepoUrlProblem, ownerPrefixOf, parseGitHubOwnerUrl, parseGitHubRepoUrl } from '../domain/github-url.js';
@@ -36,7 +36,7 @@ export function targetOf(payload: unknown, config: Config): WebhookTarget | unde
 }
 
 /** Config repos whose secrets may have signed a delivery: the repository's own, else its owner's or App's. */
-export async function candidateRepos(db: Database, target: WebhookTarget): Promise<{ exact: boolean; repos: { id: string; webhookSecretRef: string | null }[] }> {
+export async function candidateRepos(db: SqlScope, target: WebhookTarget): Promise<{ exact: boolean; repos: { id: string; webhookSecretRef: string | null }[] }> {
   const exact = target.repoUrl === undefined ? [] : await findConfigReposByUrl(db, target.repoUrl);
   if (exact.length > 0) return { exact: true, repos: exact };
   if (target.ownerPrefix !== undefined) return { exact: false, repos: await findConfigReposByOwner(db, target.ownerPrefix) };

@@ -23,6 +23,7 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import { verify } from '@octokit/webhooks-methods';
 import { readSecret, SecretError } from '../adapters/secrets.js';
 import type { Database } from '../db/database.js';
+import { isSqlTimeout, type SqlLimits, type SqlScope } from '../db/sql.js';
 import { applyPrObservation, findWebhookDelivery, recordWebhookDelivery, type ApplyOutcome } from '../db/pr-lifecycle.js';
 import type { Config } from '../domain/config.js';
 import { AppError } from '../domain/errors.js';
@@ -109,75 +110,95 @@ function handler(deps: WebhookDeps): RequestHandler {
     const target = targetOf(payload, deps.config);
     if (target === undefined) throw invalid('the payload names no repository, organisation or App on an allowed GitHub host (repository.html_url, organization.url, hook.app_id)', 'body.repository');
 
-    const candidates = await candidateRepos(deps.db, target);
-    if (candidates.repos.length === 0) throw new AppError({ code: 'CONFIG_REPO_NOT_FOUND', message: `no config repo is registered for ${target.label}` });
-    const verified = await verifiedRepos(deps, candidates.repos, text, signature);
-    if (verified === 'no_secret') {
-      throw new AppError({ code: 'WEBHOOK_NOT_CONFIGURED', message: `no config repo for ${target.label} has a usable webhook_secret_ref; set one to accept its webhooks` });
-    }
-    if (verified.length === 0) throw new AppError({ code: 'WEBHOOK_SIGNATURE_INVALID', message: 'X-Hub-Signature-256 does not match the body for this repository\'s webhook secret' });
+    // Everything that reads or writes the database answers within GitHub's 10 s (issue 22).
+    await withinGitHubsWait(deps, async (db) => {
+      const candidates = await candidateRepos(db, target);
+      if (candidates.repos.length === 0) throw new AppError({ code: 'CONFIG_REPO_NOT_FOUND', message: `no config repo is registered for ${target.label}` });
+      const verified = await verifiedRepos(deps, candidates.repos, text, signature);
+      if (verified === 'no_secret') {
+        throw new AppError({ code: 'WEBHOOK_NOT_CONFIGURED', message: `no config repo for ${target.label} has a usable webhook_secret_ref; set one to accept its webhooks` });
+      }
+      if (verified.length === 0) throw new AppError({ code: 'WEBHOOK_SIGNATURE_INVALID', message: 'X-Hub-Signature-256 does not match the body for this repository\'s webhook secret' });
 
-    // Authentic from here on. A redelivery (same id), or the same signed body replayed under a
-    // fresh id, is answered with what the first delivery did and recorded no more.
-    const bodyDigest = createHash('sha256').update(`${event}\n`).update(body).digest('hex');
-    const seen = await findWebhookDelivery(deps.db, deliveryId, bodyDigest);
-    if (seen !== undefined) {
-      res.status(200).json({ delivery: deliveryId, outcome: 'duplicate', first_outcome: seen.outcome, ...(seen.deliveryId === deliveryId ? {} : { first_delivery: seen.deliveryId }) });
-      return;
-    }
-    const action = typeof (payload as { action?: unknown }).action === 'string' ? String((payload as { action: string }).action).slice(0, 64) : null;
-    // Recorded with the delivery: text the database cannot store is refused before anything is written.
-    if (action !== null && !isStorableText(action)) throw invalid('body.action: contains a NUL character or an unpaired surrogate, which GitHub never sends', 'body.action');
-    const record = (outcome: WebhookOutcome, proposalId: string | null = null) =>
-      recordWebhookDelivery(deps.db, { deliveryId, bodyDigest, event, action, configRepoId: verified[0] ?? null, proposalId, outcome });
-    const log = deps.logger.child({ delivery: deliveryId, event, action, repo: target.label });
+      // Authentic from here on. A redelivery (same id), or the same signed body replayed under a
+      // fresh id, is answered with what the first delivery did and recorded no more.
+      const bodyDigest = createHash('sha256').update(`${event}\n`).update(body).digest('hex');
+      const seen = await findWebhookDelivery(db, deliveryId, bodyDigest);
+      if (seen !== undefined) {
+        res.status(200).json({ delivery: deliveryId, outcome: 'duplicate', first_outcome: seen.outcome, ...(seen.deliveryId === deliveryId ? {} : { first_delivery: seen.deliveryId }) });
+        return;
+      }
+      const action = typeof (payload as { action?: unknown }).action === 'string' ? String((payload as { action: string }).action).slice(0, 64) : null;
+      // Recorded with the delivery: text the database cannot store is refused before anything is written.
+      if (action !== null && !isStorableText(action)) throw invalid('body.action: contains a NUL character or an unpaired surrogate, which GitHub never sends', 'body.action');
+      const record = (outcome: WebhookOutcome, proposalId: string | null = null) =>
+        recordWebhookDelivery(db, { deliveryId, bodyDigest, event, action, configRepoId: verified[0] ?? null, proposalId, outcome });
+      const log = deps.logger.child({ delivery: deliveryId, event, action, repo: target.label });
 
-    if (event === 'ping') {
-      await record('pong');
-      log.info('webhook ping');
-      res.status(200).json({ delivery: deliveryId, outcome: 'pong' });
-      return;
-    }
-    if (!candidates.exact) {
-      // Signed by the owner's (or App's) secret, about a repository no config repo names, or about
-      // the owner itself: authentic, and nothing of ours.
-      await record('ignored');
-      res.status(202).json({ delivery: deliveryId, outcome: 'ignored', reason: target.repoUrl === undefined ? `event ${event} is not about a repository` : `no config repo names ${target.repoUrl}` });
-      return;
-    }
-    if (event !== 'pull_request') {
-      await record('ignored');
-      res.status(202).json({ delivery: deliveryId, outcome: 'ignored', reason: `event ${event} is not handled` });
-      return;
-    }
-    const read = readPullRequestEvent(payload);
-    if (read.kind === 'malformed') throw invalid(read.message, read.field);
-    if (read.kind !== 'observation') {
-      await record(read.kind);
-      res.status(202).json({ delivery: deliveryId, outcome: read.kind, reason: read.kind === 'foreign' ? 'the PR comes from another repository' : `action ${read.action} does not change pr_state` });
-      return;
-    }
-    const applied = await applyPrObservation(deps.db, { configRepoIds: verified, observation: read.observation, source: 'webhook' });
-    if (applied.outcome === 'unordered') {
-      // Same second as the recorded fact, another state: GitHub decides. A short workflow reads the
-      // PR back and records what it says; Temporal down → 503, GitHub lists the delivery as failed.
-      const workflowId = reconcilePrWorkflowId(applied.proposalId, deliveryId);
-      const input: ReconcileInput = { configRepoId: applied.configRepoId, proposalId: applied.proposalId };
-      await startOrAttach(deps, RECONCILE_WORKFLOW, { workflowId, args: [input], staticSummary: `Read back PR #${read.observation.prNumber}: a webhook saying ${read.observation.state} in the same second as the recorded state` });
-      await record('deferred', applied.proposalId);
-      log.info({ outcome: 'deferred', pr: read.observation.prNumber, state: read.observation.state, proposal: applied.proposalId, workflowId }, 'webhook delivery cannot be ordered; reading the PR back from GitHub');
-      res.status(202).json({ delivery: deliveryId, outcome: 'deferred', proposal_id: applied.proposalId, workflow_id: workflowId });
-      return;
-    }
-    const outcome = outcomeOf(applied);
-    await record(outcome, applied.outcome === 'unmatched' ? null : applied.proposalId);
-    const fields = { outcome, pr: read.observation.prNumber, state: read.observation.state, ...(applied.outcome === 'unmatched' ? {} : { proposal: applied.proposalId }) };
-    if (outcome === 'merged_after_reject') log.warn(fields, 'a rejected proposal\'s PR was merged; recorded pr_state merged, status stays rejected');
-    else log.info(fields, 'webhook delivery handled');
-    res.status(applied.outcome === 'unmatched' ? 202 : 200).json({
-      delivery: deliveryId, outcome, ...(applied.outcome === 'unmatched' ? {} : { proposal_id: applied.proposalId }),
+      if (event === 'ping') {
+        await record('pong');
+        log.info('webhook ping');
+        res.status(200).json({ delivery: deliveryId, outcome: 'pong' });
+        return;
+      }
+      if (!candidates.exact) {
+        // Signed by the owner's (or App's) secret, about a repository no config repo names, or about
+        // the owner itself: authentic, and nothing of ours.
+        await record('ignored');
+        res.status(202).json({ delivery: deliveryId, outcome: 'ignored', reason: target.repoUrl === undefined ? `event ${event} is not about a repository` : `no config repo names ${target.repoUrl}` });
+        return;
+      }
+      if (event !== 'pull_request') {
+        await record('ignored');
+        res.status(202).json({ delivery: deliveryId, outcome: 'ignored', reason: `event ${event} is not handled` });
+        return;
+      }
+      const read = readPullRequestEvent(payload);
+      if (read.kind === 'malformed') throw invalid(read.message, read.field);
+      if (read.kind !== 'observation') {
+        await record(read.kind);
+        res.status(202).json({ delivery: deliveryId, outcome: read.kind, reason: read.kind === 'foreign' ? 'the PR comes from another repository' : `action ${read.action} does not change pr_state` });
+        return;
+      }
+      const applied = await applyPrObservation(db, { configRepoIds: verified, observation: read.observation, source: 'webhook' });
+      if (applied.outcome === 'unordered') {
+        // Same second as the recorded fact, another state: GitHub decides. A short workflow reads the
+        // PR back and records what it says; Temporal down → 503, GitHub lists the delivery as failed.
+        const workflowId = reconcilePrWorkflowId(applied.proposalId, deliveryId);
+        const input: ReconcileInput = { configRepoId: applied.configRepoId, proposalId: applied.proposalId };
+        await startOrAttach(deps, RECONCILE_WORKFLOW, { workflowId, args: [input], staticSummary: `Read back PR #${read.observation.prNumber}: a webhook saying ${read.observation.state} in the same second as the recorded state` });
+        await record('deferred', applied.proposalId);
+        log.info({ outcome: 'deferred', pr: read.observation.prNumber, state: read.observation.state, proposal: applied.proposalId, workflowId }, 'webhook delivery cannot be ordered; reading the PR back from GitHub');
+        res.status(202).json({ delivery: deliveryId, outcome: 'deferred', proposal_id: applied.proposalId, workflow_id: workflowId });
+        return;
+      }
+      const outcome = outcomeOf(applied);
+      await record(outcome, applied.outcome === 'unmatched' ? null : applied.proposalId);
+      const fields = { outcome, pr: read.observation.prNumber, state: read.observation.state, ...(applied.outcome === 'unmatched' ? {} : { proposal: applied.proposalId }) };
+      if (outcome === 'merged_after_reject') log.warn(fields, 'a rejected proposal\'s PR was merged; recorded pr_state merged, status stays rejected');
+      else log.info(fields, 'webhook delivery handled');
+      res.status(applied.outcome === 'unmatched' ? 202 : 200).json({
+        delivery: deliveryId, outcome, ...(applied.outcome === 'unmatched' ? {} : { proposal_id: applied.proposalId }),
+      });
     });
   };
+}
+
+/**
+ * GitHub gives up on a delivery after 10 s and lists it as failed. Each statement of a delivery
+ * gets 2 s and a lock wait 1 s (a proposal row held by another transaction); past that the answer
+ * is a quick 503 DATABASE_BUSY, nothing is recorded, and a redelivery or the reconciliation
+ * catches the change up.
+ */
+const WEBHOOK_DB_LIMITS: SqlLimits = { statementTimeoutMs: 2_000, lockTimeoutMs: 1_000 };
+
+async function withinGitHubsWait(deps: WebhookDeps, fn: (db: SqlScope) => Promise<void>): Promise<void> {
+  try {
+    await deps.db.sql.withLimits(WEBHOOK_DB_LIMITS, (sql) => fn({ sql }));
+  } catch (error) {
+    if (!isSqlTimeout(error)) throw error;
+    throw new AppError({ code: 'DATABASE_BUSY', message: 'the database did not answer in time (a proposal row is locked by another transaction?); GitHub lists the delivery as failed, redeliver it or let the reconciliation catch it up', cause: error });
+  }
 }
 
 function outcomeOf(applied: Exclude<ApplyOutcome, { outcome: 'unordered' }>): WebhookOutcome {

@@ -10,6 +10,7 @@
 import type { PrObservation, PrState } from '../domain/pr-lifecycle.js';
 import type { ProposalStatus } from './proposals.js';
 import type { Database } from './database.js';
+import type { SqlScope } from './sql.js';
 
 export type ApplyOutcome =
   /** The proposal now records this state. */
@@ -25,7 +26,7 @@ export type ApplyOutcome =
   | { outcome: 'unmatched' };
 
 export async function applyPrObservation(
-  db: Database,
+  db: SqlScope,
   input: { configRepoIds: readonly string[]; observation: PrObservation; source: 'webhook' | 'reconcile' },
 ): Promise<ApplyOutcome> {
   const { observation: o } = input;
@@ -71,7 +72,7 @@ export interface WebhookDeliveryRecord {
  * The delivery recorded under this id, or with this body digest — the same signed body re-posted
  * under a fresh delivery id (the id is not signed) — while the log keeps it; undefined when neither.
  */
-export async function findWebhookDelivery(db: Database, deliveryId: string, bodyDigest: string): Promise<{ deliveryId: string; outcome: string } | undefined> {
+export async function findWebhookDelivery(db: SqlScope, deliveryId: string, bodyDigest: string): Promise<{ deliveryId: string; outcome: string } | undefined> {
   const [row] = await db.sql.query<{ delivery_id: string; outcome: string }>(
     'SELECT delivery_id, outcome FROM webhook_deliveries WHERE delivery_id = $1 OR body_digest = $2 ORDER BY delivery_id = $1 DESC LIMIT 1',
     [deliveryId, bodyDigest]);
@@ -79,7 +80,7 @@ export async function findWebhookDelivery(db: Database, deliveryId: string, body
 }
 
 /** Records a delivery once; a concurrent duplicate (same id or body) that recorded first wins (its outcome stands). */
-export async function recordWebhookDelivery(db: Database, d: WebhookDeliveryRecord): Promise<void> {
+export async function recordWebhookDelivery(db: SqlScope, d: WebhookDeliveryRecord): Promise<void> {
   await db.sql.query(
     `INSERT INTO webhook_deliveries (delivery_id, body_digest, event, action, config_repo_id, proposal_id, outcome)
      VALUES ($1, $2, $3, $4, $5::uuid, $6::uuid, $7) ON CONFLICT DO NOTHING`,
@@ -143,7 +144,7 @@ export async function recordPrEtag(db: Database, proposalId: string, etag: strin
 }
 
 /** Config repos whose URL is this repository's (case-insensitive, as GitHub treats owner/name). */
-export async function findConfigReposByUrl(db: Database, repoUrl: string): Promise<{ id: string; webhookSecretRef: string | null }[]> {
+export async function findConfigReposByUrl(db: SqlScope, repoUrl: string): Promise<{ id: string; webhookSecretRef: string | null }[]> {
   const rows = await db.sql.query<{ id: string; webhook_secret_ref: string | null }>(
     'SELECT id, webhook_secret_ref FROM config_repos WHERE lower(repo_url) = lower($1) ORDER BY created_at, id', [repoUrl]);
   return rows.map((r) => ({ id: r.id, webhookSecretRef: r.webhook_secret_ref }));
@@ -153,7 +154,7 @@ export async function findConfigReposByUrl(db: Database, repoUrl: string): Promi
  * Config repos under one owner (`{origin}/{owner}/`, case-insensitive): an organisation's or an
  * App's webhook signs every repository's events with one secret (issue 22).
  */
-export async function findConfigReposByOwner(db: Database, ownerPrefix: string): Promise<{ id: string; webhookSecretRef: string | null }[]> {
+export async function findConfigReposByOwner(db: SqlScope, ownerPrefix: string): Promise<{ id: string; webhookSecretRef: string | null }[]> {
   const pattern = `${ownerPrefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   const rows = await db.sql.query<{ id: string; webhook_secret_ref: string | null }>(
     `SELECT id, webhook_secret_ref FROM config_repos WHERE lower(repo_url) LIKE $1 ESCAPE '\\' ORDER BY created_at, id`, [pattern]);
@@ -161,7 +162,7 @@ export async function findConfigReposByOwner(db: Database, ownerPrefix: string):
 }
 
 /** Config repos that authenticate as this GitHub App: its webhook (the App's own) signs with their secret. */
-export async function findConfigReposByApp(db: Database, appId: number): Promise<{ id: string; webhookSecretRef: string | null }[]> {
+export async function findConfigReposByApp(db: SqlScope, appId: number): Promise<{ id: string; webhookSecretRef: string | null }[]> {
   const rows = await db.sql.query<{ id: string; webhook_secret_ref: string | null }>(
     'SELECT id, webhook_secret_ref FROM config_repos WHERE app_id = $1 ORDER BY created_at, id', [appId]);
   return rows.map((r) => ({ id: r.id, webhookSecretRef: r.webhook_secret_ref }));

@@ -10,9 +10,34 @@ export interface SqlSession {
   exec(sql: string): Promise<void>;
 }
 
+/** What data-access functions that only run SQL need: a pool, or one bounded session. */
+export interface SqlScope {
+  sql: SqlSession;
+}
+
+/** Tighter bounds than the pool's for work that must answer in time (a webhook: GitHub waits 10 s). */
+export interface SqlLimits {
+  /** Each statement is cancelled after this (PostgreSQL 57014). */
+  statementTimeoutMs: number;
+  /** A statement waiting this long for a row or table lock gives up (PostgreSQL 55P03). */
+  lockTimeoutMs: number;
+}
+
 export interface SqlExecutor extends SqlSession {
   /** Runs `fn` on one dedicated connection (session-level locks need that). */
   withSession<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` on one connection under `limits`; the pool's defaults are restored after. PGlite is
+   * one connection whose statements run one at a time, so no other session can hold a lock it
+   * waits for: `fn` runs as it is there.
+   */
+  withLimits<T>(limits: SqlLimits, fn: (session: SqlSession) => Promise<T>): Promise<T>;
+}
+
+/** A statement cancelled by statement_timeout (57014) or a lock wait past lock_timeout (55P03). */
+export function isSqlTimeout(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '57014' || code === '55P03';
 }
 
 function pgSession(client: Pool | PoolClient): SqlSession {
@@ -37,6 +62,23 @@ export function createPgExecutor(pool: Pool): SqlExecutor {
         client.release();
       }
     },
+    async withLimits(limits, fn) {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query(`SET statement_timeout = ${Math.max(1, Math.round(limits.statementTimeoutMs))}; SET lock_timeout = ${Math.max(1, Math.round(limits.lockTimeoutMs))}`);
+        try {
+          return await fn(pgSession(client));
+        } finally {
+          // A connection whose defaults cannot be restored is not reused.
+          await client.query('RESET statement_timeout; RESET lock_timeout').catch((error: unknown) => {
+            broken = error instanceof Error ? error : new Error(String(error));
+          });
+        }
+      } finally {
+        client.release(broken);
+      }
+    },
   };
 }
 
@@ -50,5 +92,5 @@ export function createPgliteExecutor(db: PGlite): SqlExecutor {
     },
   };
   // PGlite is a single connection: every session is the same one.
-  return { ...session, withSession: (fn) => fn(session) };
+  return { ...session, withSession: (fn) => fn(session), withLimits: (_limits, fn) => fn(session) };
 }

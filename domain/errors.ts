@@ -26,6 +26,8 @@ export const ENDPOINT_ERRORS = {
   PAYLOAD_TOO_LARGE: 413,
   GITHUB_NOT_CONFIGURED: 503,
   QUEUE_UNAVAILABLE: 503,
+  /** The database did not complete the request in time (a webhook must answer within GitHub's 10 s). */
+  DATABASE_BUSY: 503,
   NOT_FOUND: 404,
   INTERNAL_ERROR: 500,
 } as const;
@@ -50,7 +52,7 @@ export type WorkflowErrorCode = (typeof WORKFLOW_ERROR_CODES)[number];
 export type ErrorCode = EndpointErrorCode | WorkflowErrorCode;
 
 /** 503s the caller may retry as is (SPEC §7). */
-const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set(['GITHUB_NOT_CONFIGURED', 'QUEUE_UNAVAILABLE']);
+const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set(['GITHUB_NOT_CONFIGURED', 'QUEUE_UNAVAILABLE', 'DATABASE_BUSY']);
 
 export interface AppErrorOptions {
   code: ErrorCode;

@@ -38,7 +38,7 @@ const EXPECTED_CODES: Record<string, string[]> = {
   'get /api/v1/proposals/{id}/open_pr': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'PROPOSAL_NOT_FOUND', 'QUEUE_UNAVAILABLE', 'INTERNAL_ERROR'],
   'post /api/v1/config-repos/{id}/reconcile': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'CONFIG_REPO_NOT_FOUND', 'QUEUE_UNAVAILABLE', 'INTERNAL_ERROR'],
   // Signed by GitHub instead of the bearer token (issue 13).
-  'post /api/v1/webhooks/github': ['WEBHOOK_SIGNATURE_INVALID', 'WEBHOOK_NOT_CONFIGURED', 'CONFIG_REPO_NOT_FOUND', 'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'QUEUE_UNAVAILABLE', 'INTERNAL_ERROR'],
+  'post /api/v1/webhooks/github': ['WEBHOOK_SIGNATURE_INVALID', 'WEBHOOK_NOT_CONFIGURED', 'CONFIG_REPO_NOT_FOUND', 'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'QUEUE_UNAVAILABLE', 'DATABASE_BUSY', 'INTERNAL_ERROR'],
 };
 
 /** Routes authenticated by something else than the bearer token, and the 401 code they answer. */

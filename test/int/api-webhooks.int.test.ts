@@ -325,6 +325,40 @@ describe.each(['pglite', 'postgres'] as const)('values the database cannot store
   });
 });
 
+describe('on PostgreSQL, a delivery whose proposal row another transaction holds (issue 22)', () => {
+  let pg: ApiHarness;
+  let owner = '';
+  beforeAll(async () => {
+    pg = await startApiHarness({ kind: 'postgres' });
+    await writeFile(path.join(pg.secretsDir, 'wh_secret'), `${SECRET}\n`);
+    const chain = await seedChain(pg, 'wh');
+    expect((await pg.request('PATCH', `/api/v1/config-repos/${chain.repoId}`, { body: { webhook_secret_ref: 'wh_secret' } })).status).toBe(200);
+    const created = await pg.request('POST', '/api/v1/proposals', { body: { cluster_id: chain.clusterId, template_id: chain.templateId, config_diff: { 'bm25.k1': { from: 1, to: 2 } } } });
+    await markProposalPrOpened(pg.db, { id: created.body.id, prUrl: `https://github.com/acme/${repoName}/pull/93`, prNumber: 93, branch: BRANCH });
+    owner = created.body.id;
+  }, 60_000);
+  afterAll(async () => pg?.close());
+
+  test('is answered 503 DATABASE_BUSY while the lock is held (not after it), recording nothing; its redelivery then applies', async () => {
+    const delivery = { payload: prEvent('closed', closed(93, '2026-11-27T10:00:00Z')), id: randomUUID() };
+    const before = await state(pg);
+    await pg.db.sql.withSession(async (holder) => {
+      await holder.exec('BEGIN');
+      await holder.query('SELECT id FROM proposals WHERE id = $1 FOR UPDATE', [owner]);
+      try {
+        // Answered while this transaction still holds the row: the handler gave up waiting.
+        const answer = await deliver(delivery, pg);
+        expect(answer).toMatchObject({ status: 503, body: { detail: { error_code: 'DATABASE_BUSY', retryable: true } } });
+      } finally {
+        await holder.exec('ROLLBACK');
+      }
+    });
+    expect(await state(pg)).toBe(before);
+    expect(await deliver(delivery, pg)).toMatchObject({ status: 200, body: { outcome: 'applied', proposal_id: owner } });
+    expect((await pg.request('GET', `/api/v1/proposals/${owner}`)).body).toMatchObject({ pr_state: 'closed' });
+  });
+});
+
 describe('organisation and App webhooks: one secret for many repositories (issue 22)', () => {
   test('an organisation\'s ping, signed with the secret of the config repos under it, is answered 200', async () => {
     expect(await deliver({ event: 'ping', payload: orgPing() })).toMatchObject({ status: 200, body: { outcome: 'pong' } });
