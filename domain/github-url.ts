@@ -99,9 +99,12 @@ export function parseGitHubOwnerUrl(input: string, policy: GitHubHostPolicy): st
     const scheme = (policy.httpHosts ?? []).includes(host) && !input.startsWith('https:') ? 'http' : 'https';
     const ref = parseGitHubRepoUrl(`${scheme}://${host}/x/y`, policy);
     if (isRepoUrlProblem(ref)) continue;
-    const orgs = `${ref.apiBaseUrl}/orgs/`;
-    if (!input.toLowerCase().startsWith(orgs.toLowerCase())) continue;
-    const owner = parseGitHubRepoUrl(`${scheme}://${host}/${input.slice(orgs.length).replace(/\/$/, '')}/x`, policy);
+    // The scheme is not compared: it only chooses whose secrets a signature is checked against
+    // (one of GitHub's own example payloads names an organisation by an http:// API URL).
+    const orgs = `${ref.apiBaseUrl}/orgs/`.replace(/^https?:/, '');
+    const rest = input.replace(/^https?:/, '');
+    if (!rest.toLowerCase().startsWith(orgs.toLowerCase())) continue;
+    const owner = parseGitHubRepoUrl(`${scheme}://${host}/${rest.slice(orgs.length).replace(/\/$/, '')}/x`, policy);
     return isRepoUrlProblem(owner) ? undefined : ownerPrefixOf(owner);
   }
   return undefined;
