@@ -43,6 +43,13 @@ function activities() {
   });
 }
 
+/** The token's primary rate-limit use so far, as GitHub reports it (X-RateLimit-Used; this probe counts too). */
+async function rateLimitUsed(): Promise<number> {
+  const res = await fetch(`${sandbox.apiBaseUrl}/repos/acme/reconcile`, { headers: { authorization: `token ${TOKEN}` } });
+  await res.arrayBuffer();
+  return Number(res.headers.get('x-ratelimit-used'));
+}
+
 async function prState(id: string): Promise<{ status: string; pr_state: string }> {
   const [row] = await h.db.sql.query<{ status: string; pr_state: string }>('SELECT status::text AS status, pr_state::text AS pr_state FROM proposals WHERE id = $1', [id]);
   return row as { status: string; pr_state: string };
@@ -124,8 +131,11 @@ describe('reconcileRepoPrs', () => {
     expect(await github('PATCH', '/repos/acme/reconcile/pulls/3', { state: 'closed' })).toBe(200);
     await h.db.sql.query(`UPDATE proposals SET pr_state = 'closed', pr_state_at = now() - interval '31 days' WHERE id = $1`, [byPr(3).proposalId]);
     const before = sandbox.requests.length;
+    const usedBefore = await rateLimitUsed();
     const result = await new MockActivityEnvironment({ heartbeatTimeoutMs: 10_000 }).run(activities().reconcileRepoPrs, { configRepoId: repoId }) as ReconcileRepoResult;
     expect(result).toMatchObject({ corrected: 1, skipped: 1, corrections: [{ prNumber: 2, from: 'closed', to: 'open' }] });
+    // Three reads, of which the 304 did not count against the token's primary rate limit (+1: the probe).
+    expect((await rateLimitUsed()) - usedBefore).toBe(2 + 1);
     expect(await prState(byPr(2).proposalId)).toEqual({ status: 'pr_opened', pr_state: 'open' });
     const read = sandbox.requests.slice(before).filter((r) => r.method === 'GET' && /\/pulls\/\d+$/.test(r.path));
     expect(read.map((r) => Number(r.path.split('/').at(-1)))).not.toContain(3);
