@@ -10,12 +10,12 @@
 //   organisation or an App → 404 no config repo for it (the repository's own, else those under its
 //   owner or using that App: an organisation's or App's webhook, webhook-targets.ts) → 403 none of
 //   those repos has a webhook secret → 401 the signature matches none of their secrets. Only then:
-//   an event about anything but a config repository is 202 ignored; a delivery id already recorded, or the
-//   same body under another id, is a no-op (200); an action or head branch the database cannot
-//   store is 422; `ping` is 200; a state change in the same second as the recorded one (which
-//   cannot be ordered) is read back from GitHub by a short workflow (202 deferred);
-//   `pull_request` closed/reopened applies to the proposal recording that PR number and branch;
-//   everything else is 202 and ignored.
+//   a delivery id already recorded, or the same body under another id, is a no-op (200); an action
+//   or head branch the database cannot store is 422; `ping` is 200; an event about anything but a
+//   config repository is 202 ignored; `pull_request` closed/reopened applies to the proposal
+//   recording that PR number and branch, and one in the same second as the recorded state, saying
+//   another (it cannot be ordered), is read back from GitHub by a short workflow (202 deferred);
+//   everything else is 202 and ignored. The database work answers within GitHub's 10 s (503).
 // The payload is parsed before the signature is checked only to learn which repository's secret
 // to check it with; nothing of it is trusted or stored until the signature matched.
 import { createHash } from 'node:crypto';
