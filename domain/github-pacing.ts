@@ -3,8 +3,9 @@
 // content creation (PRs, comments) at about 80 a minute and 500 an hour:
 //   https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#pause-between-mutative-requests
 //   https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits
-// A write's slot is the later of now, the token's next free write time, and (for content) the
-// earliest time the hourly budget allows: a GCRA (one more every window/N, bursts up to N). Pacers
+// A write takes the token's turn when no write of it is unanswered, the gap has passed since the
+// last answer, and (for content) the hourly budget allows: a GCRA (one more every window/N, bursts
+// up to N). So writes are serial, each sent a gap after the previous one's answer. Pacers
 // are keyed by a hash of the token, never the token. db/github-pacing.ts keeps the same state in
 // the database, shared by every worker process; the in-memory pacer here serves one process.
 import { createHash } from 'node:crypto';
@@ -21,15 +22,29 @@ export interface GitHubPacingRules {
 export const GITHUB_PACING_RULES: GitHubPacingRules = { writeGapMs: 1_000, contentPerWindow: 500, contentWindowMs: 3_600_000 };
 
 export interface GitHubPacer {
-  /** Reserves the token's next write slot; resolves to how long to wait before sending (ms, ≥ 0). */
-  reserveWrite(token: string, opts: { createsContent: boolean }): Promise<number>;
   /**
-   * The write has its answer (or failed): the token's next write waits a gap from now. GitHub asks
-   * for writes to be serial, and a write sent late (a busy event loop) would otherwise leave the
-   * next one closer than the gap to it (issue 12 saw one refused at 0.9 s).
+   * Takes the token's turn to write, when it is free: no write of the token is unanswered, the gap
+   * has passed since the last answer, and the content budget allows. Resolves to 0 when the turn
+   * is taken (send now, then call writeDone), or to how long to wait before asking again (ms).
+   * With a gap of 0 writes are not serial (pacing off: a local sandbox).
+   */
+  tryWrite(token: string, opts: { createsContent: boolean }): Promise<number>;
+  /**
+   * The write has its answer (or failed): the turn is free, and the token's next write waits the
+   * gap from now. GitHub asks for writes to be serial; a slot fixed in advance would let a write
+   * answered late be followed closer than the gap (issue 23 measured 707 ms).
    */
   writeDone(token: string): Promise<void>;
 }
+
+/**
+ * A turn whose writer never reported its answer (its process died) is free again after this: above
+ * a write's own HTTP timeouts and in-place retries.
+ */
+export const WRITE_LEASE_MS = 60_000;
+
+/** While a write is unanswered, the next writer asks again this often (the gap then counts from the answer). */
+export const IN_FLIGHT_POLL_MS = 100;
 
 /** The pacing key of a token: a SHA-256 prefix, so the token itself is never kept. */
 export function tokenPacingKey(token: string): string {
@@ -45,19 +60,24 @@ export function contentBudget(rules: GitHubPacingRules): { emissionMs: number; t
 /** Pacing within this process only (tools and tests without the service database). */
 export function createMemoryGitHubPacer(rules: GitHubPacingRules = GITHUB_PACING_RULES, now: () => number = Date.now): GitHubPacer {
   const { emissionMs, toleranceMs } = contentBudget(rules);
-  const state = new Map<string, { nextWriteAt: number; contentTat: number }>();
+  const serial = rules.writeGapMs > 0;
+  const state = new Map<string, { nextWriteAt: number; contentTat: number; inFlightUntil: number }>();
   return {
-    async reserveWrite(token, { createsContent }) {
+    async tryWrite(token, { createsContent }) {
       const key = tokenPacingKey(token);
       const t = now();
-      const s = state.get(key) ?? { nextWriteAt: t, contentTat: t };
-      const slot = Math.max(t, s.nextWriteAt, createsContent ? s.contentTat - toleranceMs : -Infinity);
-      state.set(key, { nextWriteAt: slot + rules.writeGapMs, contentTat: createsContent ? Math.max(s.contentTat, slot) + emissionMs : s.contentTat });
-      return slot - t;
+      const s = state.get(key) ?? { nextWriteAt: t, contentTat: t, inFlightUntil: -Infinity };
+      const inFlight = serial && s.inFlightUntil > t;
+      const wait = Math.max(s.nextWriteAt - t, inFlight ? IN_FLIGHT_POLL_MS : 0, createsContent ? s.contentTat - toleranceMs - t : 0);
+      if (wait > 0) return Math.ceil(wait);
+      state.set(key, { nextWriteAt: t, contentTat: createsContent ? Math.max(s.contentTat, t) + emissionMs : s.contentTat, inFlightUntil: serial ? t + WRITE_LEASE_MS : -Infinity });
+      return 0;
     },
     async writeDone(token) {
       const s = state.get(tokenPacingKey(token));
-      if (s !== undefined) s.nextWriteAt = Math.max(s.nextWriteAt, now() + rules.writeGapMs);
+      if (s === undefined || !serial) return;
+      s.inFlightUntil = -Infinity;
+      s.nextWriteAt = Math.max(s.nextWriteAt, now() + rules.writeGapMs);
     },
   };
 }

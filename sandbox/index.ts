@@ -78,7 +78,7 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
     const kind = onApiHost || url.pathname.startsWith('/api/v3/') ? 'rest' : 'git';
     const record: RecordedRequest = {
       method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: flatHeaders(req),
-      body: body.toString(kind === 'git' ? 'latin1' : 'utf8'), status: 0, kind,
+      body: body.toString(kind === 'git' ? 'latin1' : 'utf8'), status: 0, kind, receivedAt: Date.now(),
     };
     requests.push(record);
 
@@ -104,7 +104,10 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
     if (kind === 'rest') {
       const answer = await rest.handle({ method, pathname: onApiHost ? url.pathname : url.pathname.slice('/api/v3'.length), query: record.query, headers: record.headers, body: record.body });
       record.status = answer.status;
-      send = () => sendJson(res, answer.status, answer.body, answer.headers);
+      send = () => {
+        sendJson(res, answer.status, answer.body, answer.headers);
+        record.answeredAt = Date.now();
+      };
     } else {
       const match = GIT_PATH.exec(url.pathname);
       const denied = match === null ? { status: 404, text: 'Not Found\n' } : gitAccessDenial(match, url.searchParams.get('service'), req.headers.authorization);

@@ -20,6 +20,10 @@ export interface RecordedRequest {
   body: string;
   status: number;
   kind: 'git' | 'rest';
+  /** When the request arrived (its headers and body read), Date.now(). */
+  receivedAt: number;
+  /** When its answer was sent (REST), Date.now(); undefined until then, or when none was. */
+  answeredAt?: number;
 }
 
 /** Faults are consumed in order, one per matching request. */

@@ -115,13 +115,16 @@ export function createOctokit({ apiBaseUrl, token, limiter = {}, pacer, log = NO
     };
     const method = String(options.method).toUpperCase();
     if (!MUTATING.has(method)) return send();
-    const waitMs = await writes.reserveWrite(token, { createsContent: method === 'POST' && CREATES_CONTENT.test(String(options.url)) });
-    if (waitMs > 0) await activitySleep(waitMs);
+    // The token's turn to write: no other write of it unanswered, the gap passed since the last answer.
+    const createsContent = method === 'POST' && CREATES_CONTENT.test(String(options.url));
+    for (let waitMs = await writes.tryWrite(token, { createsContent }); waitMs > 0; waitMs = await writes.tryWrite(token, { createsContent })) {
+      await activitySleep(waitMs);
+    }
     try {
       return await send();
     } finally {
-      // Serial writes: the next one counts its gap from this answer. Pacing bookkeeping must not
-      // turn a write that happened into a failure; the reservation above already spaced it.
+      // Frees the turn; the next write counts its gap from this answer. Pacing bookkeeping must not
+      // turn a write that happened into a failure (an unfreed turn lapses after WRITE_LEASE_MS).
       await writes.writeDone(token).catch((error: unknown) => log.warn(`GitHub pacing: could not record the end of a write: ${String(error)}`));
     }
   });
