@@ -11,6 +11,7 @@ import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
 import { AppError } from '../../domain/errors.js';
 import type { Redactor } from '../../domain/redact.js';
+import { tryCurrentContext } from '../heartbeat.js';
 import { createAppJwtSigner } from './app-jwt.js';
 import { classifyGitHubFailure } from './errors.js';
 
@@ -39,14 +40,19 @@ export function createAppTokenSource(deps: { redactor: Redactor; now?: () => num
   const installations = new Map<string, number>();
   const pending = new Map<string, Promise<string>>();
   const signer = createAppJwtSigner({ redactor: deps.redactor, now });
+  // Octokit's and auth-app's log: warnings and errors to the running activity's (JSON) log, redacted;
+  // request lines dropped (the failures they describe surface as errors).
+  const toActivityLog = (level: 'warn' | 'error') => (message: unknown) => tryCurrentContext()?.log[level](deps.redactor.redactString(String(message)));
+  const log = { debug: () => undefined, info: () => undefined, warn: toActivityLog('warn'), error: toActivityLog('error') };
 
   const fresh = (c: Cached | undefined) =>
     c !== undefined && c.expiresAt - now() > Math.min(RENEW_AT_REMAINING_MAX_MS, (c.expiresAt - c.issuedAt) * RENEW_AT_REMAINING_SHARE);
 
   async function mint(creds: AppCredentials, target: { apiBaseUrl: string; owner: string; repo: string }, cacheKey: string): Promise<string> {
-    const request = new Octokit({ baseUrl: target.apiBaseUrl, userAgent: 'relyloop-pr', headers: { 'x-github-api-version': '2022-11-28' } }).request;
-    const auth = createAppAuth({ appId: creds.appId, createJwt: signer.createJwt(creds.privateKey), request });
-    const operation = `GitHub App ${creds.appId} token for ${target.owner}/${target.repo}`;
+    const request = new Octokit({ baseUrl: target.apiBaseUrl, userAgent: 'relyloop-pr', headers: { 'x-github-api-version': '2022-11-28' }, log }).request;
+    const auth = createAppAuth({ appId: creds.appId, createJwt: signer.createJwt(creds.privateKey), request, log });
+    // Failures read "GitHub App 123 token for acme/config failed: …" (classifyGitHubFailure adds "GitHub").
+    const operation = `App ${creds.appId} token for ${target.owner}/${target.repo}`;
     try {
       const installKey = `${target.apiBaseUrl}|${creds.appId}|${target.owner}/${target.repo}`;
       let installationId = creds.installationId ?? installations.get(installKey);
@@ -66,10 +72,9 @@ export function createAppTokenSource(deps: { redactor: Redactor; now?: () => num
       const failure = classifyGitHubFailure(error, operation, deps.redactor, now());
       // A wrong key or App id (401) and an App not installed on the repository (404) do not heal.
       if (failure.upstreamStatus === 401 || failure.upstreamStatus === 404) {
-        throw new AppError({
-          code: 'GITHUB_AUTH_FAILED', upstreamStatus: failure.upstreamStatus, operation,
-          message: deps.redactor.redactString(`${operation}: ${failure.upstreamStatus === 404 ? 'the App is not installed on the repository (or the installation id is wrong)' : 'GitHub refused the App\'s JWT (wrong app id or private key)'}: ${failure.message}`),
-        });
+        const why = failure.upstreamStatus === 404 ? 'the App is not installed on the repository, or the installation id is wrong' : 'GitHub refused the App\'s JWT: a wrong app id or private key';
+        const upstream = String((error as { message?: unknown }).message ?? '');
+        throw new AppError({ code: 'GITHUB_AUTH_FAILED', upstreamStatus: failure.upstreamStatus, operation, message: deps.redactor.redactString(`GitHub ${operation} failed: ${failure.upstreamStatus} ${upstream} (${why})`) });
       }
       throw failure;
     }

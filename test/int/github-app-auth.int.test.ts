@@ -2,7 +2,7 @@
 // the App's public key) and issues expiring `ghs_` installation tokens; the service mints one,
 // keeps it in memory while it is fresh, mints again near expiry, looks the installation up when
 // it is not configured, and turns a wrong key or a missing installation into GITHUB_AUTH_FAILED.
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { createAppTokenSource, type AppCredentials } from '../../activities/github/app-tokens.js';
 import { base64Forms, Redactor } from '../../domain/redact.js';
@@ -79,14 +79,25 @@ describe('installation tokens', () => {
     expect(mints().length - before).toBe(1);
   });
 
-  test('a key that is not the App\'s, and an App not installed on the repo, are GITHUB_AUTH_FAILED', async () => {
+  test('a key that is not the App\'s, and an App not installed on the repo, are GITHUB_AUTH_FAILED; nothing is printed beside the JSON log (issue 23)', async () => {
+    const printed: unknown[] = [];
+    const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) => jest.spyOn(console, m).mockImplementation((...args: unknown[]) => { printed.push(args); }));
+    try {
+      await refusals();
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    expect(printed).toEqual([]);
+  });
+
+  async function refusals(): Promise<void> {
     const source = createAppTokenSource({ redactor: new Redactor() });
     const wrongKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
     await expect(source.installationToken({ appId: APP_ID, privateKey: wrongKey, installationId }, target()))
       .rejects.toMatchObject({ code: 'GITHUB_AUTH_FAILED', upstreamStatus: 401, retryable: false });
     await expect(source.installationToken({ appId: APP_ID, privateKey: key, installationId: null }, { ...target(), repo: 'not-installed' }))
-      .rejects.toMatchObject({ code: 'GITHUB_AUTH_FAILED', upstreamStatus: 404, message: expect.stringContaining('not installed') });
-  });
+      .rejects.toMatchObject({ code: 'GITHUB_AUTH_FAILED', upstreamStatus: 404, message: `GitHub App ${APP_ID} token for acme/not-installed failed: 404 Not Found - https://docs.github.com/rest/apps/apps (the App is not installed on the repository, or the installation id is wrong)` });
+  }
 
   test('the sandbox refuses JWTs GitHub refuses: unsigned, expired, too long-lived', async () => {
     const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
