@@ -2,7 +2,7 @@
 // temporal-dev.yaml, registering the search attributes of domain/temporal-contracts.ts, and waits
 // until the namespace answers. Its output is parsed and re-logged through our (redacting) logger.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -10,6 +10,7 @@ import { Connection } from '@temporalio/client';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { searchAttributeDefinitions } from '../domain/temporal-contracts.js';
+import { assertPortFree, parentBoundCommand, stopLeftoverDevServer, writePidFile } from './dev-server-ownership.js';
 import type { Logger } from './logger.js';
 
 const settingsSchema = z.strictObject({
@@ -63,6 +64,8 @@ export interface DevServer {
   uiUrl: string;
   namespace: string;
   process: ChildProcess;
+  /** Settles with the exit code when the server exits (whenever it does: before or after start-up). */
+  exited: Promise<number | null>;
   /** SIGTERM, then SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -126,23 +129,35 @@ export interface StartDevServerOptions {
 }
 
 export async function startDevServer({ cli, settings, dataDir, logger, timeoutMs = 60_000 }: StartDevServerOptions): Promise<DevServer> {
-  await mkdir(path.dirname(path.resolve(dataDir, settings.db_filename)), { recursive: true });
+  const dbFile = path.resolve(dataDir, settings.db_filename);
+  await mkdir(path.dirname(dbFile), { recursive: true });
   const address = `${settings.ip}:${settings.port}`;
+  // One server per data dir, and only ours (dev-server-ownership.ts): one a crashed start left
+  // behind is stopped; a port anything else holds is an error, not a server to talk to.
+  const pidFile = `${dbFile}.pid`;
+  await stopLeftoverDevServer(pidFile, dbFile, logger);
+  await assertPortFree(settings.ip, settings.port, 'the Temporal dev server\'s gRPC');
+  await assertPortFree(settings.ip, settings.ui_port, 'the Temporal Web UI');
   // The child gets a minimal environment: nothing of ours (secrets dir paths, tokens) leaks into it.
   // It runs in its own process group so Ctrl-C reaches only us and we stop it last, after the
-  // worker has drained; the exit hook below keeps it from outliving us.
-  const child = spawn(cli, devServerArgs(settings, dataDir), {
+  // worker has drained. It gets SIGTERM when this process dies, even by SIGKILL (setpriv's
+  // parent-death signal); the exit hook below covers an orderly exit.
+  const bound = parentBoundCommand(cli, devServerArgs(settings, dataDir));
+  const child = spawn(bound.command, bound.args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/' },
     detached: true,
   });
+  if (child.pid !== undefined) await writePidFile(pidFile, child.pid);
+  if (!bound.bound) logger.warn('setpriv (util-linux) not found: the Temporal dev server is not stopped if this process is killed; the next start stops it');
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   let stopping = false;
   forwardDevServerLogs([child.stdout, child.stderr], logger, () => stopping);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => {
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
     process.off('exit', killOnExit);
-    resolve();
+    rm(pidFile, { force: true }).catch(() => undefined);
+    resolve(code);
   }));
   const stop = async (graceMs = 10_000) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -158,5 +173,5 @@ export async function startDevServer({ cli, settings, dataDir, logger, timeoutMs
     await stop(2_000);
     throw error;
   }
-  return { address, uiUrl: `http://${settings.ip === '0.0.0.0' ? 'localhost' : settings.ip}:${settings.ui_port}`, namespace: settings.namespace, process: child, stop };
+  return { address, uiUrl: `http://${settings.ip === '0.0.0.0' ? 'localhost' : settings.ip}:${settings.ui_port}`, namespace: settings.namespace, process: child, exited, stop };
 }

@@ -28,7 +28,8 @@ await runEntryPoint('relyloop-pr', async ({ config, redactor, logger, shutdown }
     logger.info({ cli }, 'starting Temporal dev server');
     const server = await startDevServer({ cli, settings, dataDir: config.dataDir, logger: logger.child({ component: 'temporal-server' }) });
     shutdown.push('temporal dev server', () => server.stop());
-    failures.push(new Promise((_, reject) => server.process.once('exit', (code) => reject(new Error(`temporal dev server exited (${code})`)))));
+    // From the server's own exit promise: a listener attached now would miss an exit that came first.
+    failures.push(server.exited.then((code) => { throw new Error(`temporal dev server exited (${code})`); }));
     address = server.address;
     uiUrl = server.uiUrl;
   }
