@@ -1,6 +1,7 @@
 // An exclusive pid lock file: refuses a second process while the holder is alive, and takes over
 // a lock left behind by a process that died.
 import { open, readFile, rm } from 'node:fs/promises';
+import { isProcessAlive } from '../runtime/process-alive.js';
 
 export interface DirLock {
   release(): Promise<void>;
@@ -8,15 +9,6 @@ export interface DirLock {
 
 export class LockHeldError extends Error {
   override name = 'LockHeldError';
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export async function acquireDirLock(file: string, what: string): Promise<DirLock> {
@@ -29,7 +21,7 @@ export async function acquireDirLock(file: string, what: string): Promise<DirLoc
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
-      if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
+      if (Number.isInteger(holder) && holder !== process.pid && isProcessAlive(holder)) {
         throw new LockHeldError(`${what} is in use by process ${holder} (lock file ${file}); stop it first`);
       }
       await rm(file, { force: true }); // stale: its process is gone

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import type { Logger } from './logger.js';
+import { isProcessAlive } from './process-alive.js';
 
 /** Where a guard is found: setpriv ships with util-linux on every Debian and most Linux systems. */
 const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv'];
@@ -32,15 +33,6 @@ async function commandLineOf(pid: number): Promise<string | undefined> {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Stops the dev server a crashed start left running: the pid of `pidFile`, when that process is
  * still a `start-dev` on `dbFile`. SIGTERM, then SIGKILL after `graceMs`. A pid now used by
@@ -54,9 +46,9 @@ export async function stopLeftoverDevServer(pidFile: string, dbFile: string, log
       logger.warn({ pid }, 'stopping the Temporal dev server a previous start left running');
       process.kill(pid, 'SIGTERM');
       const deadline = Date.now() + graceMs;
-      while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      if (alive(pid)) process.kill(pid, 'SIGKILL');
-      while (alive(pid)) await new Promise((r) => setTimeout(r, 50));
+      while (isProcessAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      if (isProcessAlive(pid)) process.kill(pid, 'SIGKILL');
+      while (isProcessAlive(pid)) await new Promise((r) => setTimeout(r, 50));
     }
   }
   await rm(pidFile, { force: true });

@@ -15,6 +15,7 @@ import proto from '@temporalio/proto';
 import { parse, stringify } from 'yaml';
 import { MIGRATIONS_DIR } from '../../db/database.js';
 import { readMigrations } from '../../db/migrations.js';
+import { isProcessAlive } from '../../runtime/process-alive.js';
 import { findTemporalCli } from '../../runtime/temporal-cli.js';
 import { startGitHubSandbox } from '../../sandbox/index.js';
 import { freePort } from '../support/ports.js';
@@ -35,15 +36,6 @@ function launch(env: NodeJS.ProcessEnv): Launch {
   child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, output: () => out, exited };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('npm start (embedded defaults)', () => {
@@ -146,11 +138,11 @@ describe('npm start (embedded defaults)', () => {
       const first = launch(withGitHub);
       await waitFor('the start banner', () => first.output().includes('relyloop-pr is running'), 120_000, first.output);
       const serverPid = Number((await readFile(PID_FILE(), 'utf8')).trim());
-      expect(alive(serverPid)).toBe(true);
+      expect(isProcessAlive(serverPid)).toBe(true);
       first.child.kill('SIGKILL');
       await first.exited;
       // Nothing of it keeps running: the dev server got its parent-death signal.
-      await waitFor('the dev server to stop with its parent', () => !alive(serverPid), 30_000);
+      await waitFor('the dev server to stop with its parent', () => !isProcessAlive(serverPid), 30_000);
 
       const second = launch(withGitHub);
       try {
