@@ -1,7 +1,7 @@
 // GitHub write pacing shared by every process that uses a token (domain/github-pacing.ts has the
 // rules and their sources). A write takes the token's turn with one atomic upsert of the token's
-// row, which succeeds only when no write is unanswered (`in_flight_until`, a lease in case the
-// writer's process dies), the gap has passed since the last answer (`next_write_at`) and the
+// row, which succeeds only when no write is unanswered (`in_flight_until`, a lease its writer
+// renews while the request is in flight, so it lapses within seconds when the writer's process dies), the gap has passed since the last answer (`next_write_at`) and the
 // content budget allows (`content_tat`); when it does not, the same statement says how long to
 // wait. One round trip per attempt; the answer frees the turn.
 import { contentBudget, GITHUB_PACING_RULES, IN_FLIGHT_POLL_MS, tokenPacingKey, WRITE_LEASE_MS, type GitHubPacer, type GitHubPacingRules } from '../domain/github-pacing.js';
@@ -37,6 +37,14 @@ export function createDbGitHubPacer(sql: SqlSession, rules: GitHubPacingRules = 
       );
       // Not taken, yet nothing to wait for: the turn was freed meanwhile; ask again at once.
       return row?.taken === true ? 0 : Math.max(1, Math.ceil(row?.wait_ms ?? 1));
+    },
+    async renewWrite(token) {
+      if (!serial) return;
+      await sql.query(
+        `UPDATE github_pacing SET in_flight_until = clock_timestamp() + make_interval(secs => $2::float8 / 1000)
+         WHERE token_hash = $1 AND in_flight_until IS NOT NULL`,
+        [tokenPacingKey(token), WRITE_LEASE_MS],
+      );
     },
     async writeDone(token) {
       if (!serial) return;

@@ -35,13 +35,18 @@ export interface GitHubPacer {
    * answered late be followed closer than the gap (issue 23 measured 707 ms).
    */
   writeDone(token: string): Promise<void>;
+  /** The write is still in flight: its turn is kept for another WRITE_LEASE_MS. */
+  renewWrite(token: string): Promise<void>;
 }
 
 /**
- * A turn whose writer never reported its answer (its process died) is free again after this: above
- * a write's own HTTP timeouts and in-place retries.
+ * The turn is a lease the writer renews every WRITE_LEASE_RENEW_MS while its request is in flight
+ * (however long its timeouts and in-place retries take); a writer whose process died stops
+ * renewing, and the turn is free again within WRITE_LEASE_MS — a retried step waits seconds, not
+ * minutes (the crash matrix kills a worker right after GitHub accepted its write).
  */
-export const WRITE_LEASE_MS = 60_000;
+export const WRITE_LEASE_MS = 5_000;
+export const WRITE_LEASE_RENEW_MS = 1_500;
 
 /** While a write is unanswered, the next writer asks again this often (the gap then counts from the answer). */
 export const IN_FLIGHT_POLL_MS = 100;
@@ -78,6 +83,10 @@ export function createMemoryGitHubPacer(rules: GitHubPacingRules = GITHUB_PACING
       if (s === undefined || !serial) return;
       s.inFlightUntil = -Infinity;
       s.nextWriteAt = Math.max(s.nextWriteAt, now() + rules.writeGapMs);
+    },
+    async renewWrite(token) {
+      const s = state.get(tokenPacingKey(token));
+      if (s !== undefined && serial && s.inFlightUntil > -Infinity) s.inFlightUntil = now() + WRITE_LEASE_MS;
     },
   };
 }

@@ -6,7 +6,7 @@ import Bottleneck from 'bottleneck';
 import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
-import { createMemoryGitHubPacer, GITHUB_PACING_RULES, tokenPacingKey, type GitHubPacer } from '../../domain/github-pacing.js';
+import { WRITE_LEASE_RENEW_MS, createMemoryGitHubPacer, GITHUB_PACING_RULES, tokenPacingKey, type GitHubPacer } from '../../domain/github-pacing.js';
 import { activitySleep, currentCancellationSignal } from '../heartbeat.js';
 import { rateLimitKind, rateLimitWaitMs, type FailureFacts } from './errors.js';
 
@@ -120,9 +120,14 @@ export function createOctokit({ apiBaseUrl, token, limiter = {}, pacer, log = NO
     for (let waitMs = await writes.tryWrite(token, { createsContent }); waitMs > 0; waitMs = await writes.tryWrite(token, { createsContent })) {
       await activitySleep(waitMs);
     }
+    // The turn is kept while the request (and its in-place retries) runs; a dead process stops renewing.
+    const renewing = setInterval(() => {
+      writes.renewWrite(token).catch((error: unknown) => log.warn(`GitHub pacing: could not renew a write's turn: ${String(error)}`));
+    }, WRITE_LEASE_RENEW_MS);
     try {
       return await send();
     } finally {
+      clearInterval(renewing);
       // Frees the turn; the next write counts its gap from this answer. Pacing bookkeeping must not
       // turn a write that happened into a failure (an unfreed turn lapses after WRITE_LEASE_MS).
       await writes.writeDone(token).catch((error: unknown) => log.warn(`GitHub pacing: could not record the end of a write: ${String(error)}`));

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { openDatabase, type Database } from '../../db/database.js';
 import { createDbGitHubPacer } from '../../db/github-pacing.js';
-import { createMemoryGitHubPacer, tokenPacingKey, WRITE_LEASE_MS, type GitHubPacer, type GitHubPacingRules } from '../../domain/github-pacing.js';
+import { createMemoryGitHubPacer, tokenPacingKey, WRITE_LEASE_MS, WRITE_LEASE_RENEW_MS, type GitHubPacer, type GitHubPacingRules } from '../../domain/github-pacing.js';
 import { createGitHubClient } from '../../activities/github/github-client.js';
 import { Redactor } from '../../domain/redact.js';
 import { pushBranch } from '../../sandbox/branches.js';
@@ -96,10 +96,17 @@ test('the database keeps a hash of the token, never the token', async () => {
   expect(JSON.stringify(rows)).not.toContain(TOKEN_A.slice(4, 20));
 });
 
-test('a turn whose writer never answered (its process died) lapses after the lease', async () => {
+test('a turn is kept while its writer renews it, and lapses once a writer that died stops renewing', async () => {
   let now = 1_000_000;
   const memory = createMemoryGitHubPacer(GAP, () => now);
   expect(await memory.tryWrite(TOKEN_A, { createsContent: false })).toBe(0);
+  // A slow request: renewed every WRITE_LEASE_RENEW_MS, it keeps the turn past one lease.
+  for (let t = 0; t < 3 * WRITE_LEASE_MS; t += WRITE_LEASE_RENEW_MS) {
+    now += WRITE_LEASE_RENEW_MS;
+    await memory.renewWrite(TOKEN_A);
+    expect(await memory.tryWrite(TOKEN_A, { createsContent: false })).toBeGreaterThan(0);
+  }
+  // The writer died: no renewal, the turn is free one lease after the last.
   now += WRITE_LEASE_MS - 1;
   expect(await memory.tryWrite(TOKEN_A, { createsContent: false })).toBeGreaterThan(0);
   now += 1;
@@ -109,6 +116,7 @@ test('a turn whose writer never answered (its process died) lapses after the lea
   const pacer = createDbGitHubPacer(db.sql, GAP);
   const token = `${TOKEN_A}-lease-${Math.random()}`;
   expect(await pacer.tryWrite(token, { createsContent: false })).toBe(0);
+  await pacer.renewWrite(token);
   expect(await pacer.tryWrite(token, { createsContent: false })).toBeGreaterThan(0);
   await db.sql.query(`UPDATE github_pacing SET in_flight_until = clock_timestamp() - interval '1 ms' WHERE token_hash = $1`, [tokenPacingKey(token)]);
   expect(await pacer.tryWrite(token, { createsContent: false })).toBe(0);
