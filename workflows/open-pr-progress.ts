@@ -61,6 +61,15 @@ export class Progress {
     return this.state.currentStep;
   }
 
+  /**
+   * A failed run names the step it failed at as its current step (issue 23), after the lock's
+   * release ran: the `progress` query (GET …/open_pr `current_step`) and the details line.
+   */
+  endFailedAt(step: OpenPrStep): void {
+    this.state.currentStep = step;
+    setCurrentDetails(`Failed at step ${stepNumber(step)}/${OPEN_PR_STEPS.length}: **${step}**`);
+  }
+
   countGitClaim(): void {
     this.state.gitWorkerClaims += 1;
   }

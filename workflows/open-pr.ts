@@ -109,6 +109,7 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
     const failedStep = progress.currentStep();
     progress.start('release');
     progress.finish('release', 'completed', { note: 'released after failure' });
+    if (failedStep !== null) progress.endFailedAt(failedStep);
     // A step that failed on its own while the run was being cancelled (e.g. its worker died) is
     // part of the cancellation, not a failure to record.
     if (isCancellation(error) || CancellationScope.current().consideredCancelled) {

@@ -80,6 +80,10 @@ async function expectFailedWith(s: Seeded, workflowId: string, code: WorkflowErr
   const attributes = (await handleOf(workflowId).describe()).searchAttributes;
   expect(attributes.OpenPrErrorCode).toEqual([code]);
   expect(attributes.OpenPrStep).not.toEqual(['release']);
+  // …and so does the API's view of it (issue 23): the step that failed, not the release after it.
+  const view = await h.api('GET', `/proposals/${s.proposalId}/open_pr`);
+  expect(view.body.current_step).toEqual(attributes.OpenPrStep?.[0]);
+  expect(view.body.steps.find((x: { step: string }) => x.step === view.body.current_step)?.status).toBe('failed');
   await waitUntil(`a list query by OpenPrErrorCode=${code} finds the run`, async () => {
     const found: string[] = [];
     for await (const w of h.env.client.workflow.list({ query: `OpenPrErrorCode = '${code}' AND ProposalId = '${s.proposalId}'` })) found.push(w.workflowId);
