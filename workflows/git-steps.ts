@@ -1,7 +1,9 @@
 // Steps 4–11 of SPEC §5 on one worker: they share that worker's local repo cache and chart file,
 // so they run on the worker-specific task queue the `claim` step returns. If that worker goes away
 // (its queue is not polled, or a step stops heartbeating), another worker is claimed and the git
-// steps start over — they are idempotent (a branch holding our own commit is adopted).
+// steps start over — they are idempotent (a branch holding our own commit is adopted). Workers are
+// re-claimed for as long as the git retry budget lasts (issue 23: a crash-looping deployment costs
+// time, not the run; a count of three failed runs whose workers died three times in a row).
 import { TimeoutType } from '@temporalio/common';
 import { ActivityFailure, log, TimeoutFailure } from '@temporalio/workflow';
 import type { ChartOutcome, GitActivities, PreparedChange, ProposalContext, SharedActivities } from '../activities/types.js';
@@ -10,8 +12,6 @@ import { stepSummary } from '../domain/open-pr-contracts.js';
 import type { Proxy } from './activity-options.js';
 import type { Progress } from './open-pr-progress.js';
 import type { HeldLock } from './repo-lock-client.js';
-
-export const MAX_GIT_WORKER_CLAIMS = 3;
 
 export interface GitStepsResult {
   change: PreparedChange;
@@ -24,6 +24,8 @@ export interface GitStepsDeps {
   gitOn(taskQueue: string): Proxy<GitActivities>;
   /** The held repo lock: checked before the push, whose activity presents the fence. */
   lock: HeldLock;
+  /** How long after the first claim a lost worker is still replaced (the git steps' retry budget). */
+  reclaimBudgetMs: number;
 }
 
 /**
@@ -37,14 +39,16 @@ function isWorkerLost(error: unknown): boolean {
 }
 
 export async function runGitSteps(progress: Progress, deps: GitStepsDeps, { proposal, branch }: { proposal: ProposalContext; branch: string }): Promise<GitStepsResult> {
+  // Workflow time: deterministic on replay.
+  const deadline = Date.now() + deps.reclaimBudgetMs;
   for (let claim = 1; ; claim++) {
     const queue = await progress.run('claim', () => deps.claim.claimGitWorker(), (q) => `git steps on ${q}`);
     progress.countGitClaim();
     try {
       return await gitSteps(progress, deps.gitOn(queue), deps.lock, proposal, branch);
     } catch (error) {
-      if (claim >= MAX_GIT_WORKER_CLAIMS || !isWorkerLost(error)) throw error;
-      log.warn('git worker lost; claiming another and redoing the git steps', { queue, claim });
+      if (!isWorkerLost(error) || Date.now() >= deadline) throw error;
+      log.warn('git worker lost; claiming another and redoing the git steps', { queue, claim, budgetLeftMs: deadline - Date.now() });
     }
   }
 }

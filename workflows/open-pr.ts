@@ -49,7 +49,8 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
   // Runs recorded before the policy existed got the context itself (they replay with the defaults).
   const { proposal, policy } = 'proposal' in loaded ? loaded : { proposal: loaded as unknown as ProposalContext, policy: undefined };
   // The loading worker's timeouts and budgets, recorded in history by the load step.
-  const { db, github, control, gitOn } = createStepProxies({ ...DEFAULT_OPEN_PR_POLICY, ...policy }, proxyOptions);
+  const stepPolicy = { ...DEFAULT_OPEN_PR_POLICY, ...policy };
+  const { db, github, control, gitOn } = createStepProxies(stepPolicy, proxyOptions);
   const branch = createBranchName({ proposalId, studyId: proposal.study?.id ?? null });
 
   try {
@@ -61,7 +62,7 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
         const pending = await progress.run('recheck', () => db(stepSummary('recheck')).isProposalPending({ proposalId }));
         if (!pending) return { outcome: 'not_pending', status: 'no longer pending' };
 
-        const { change, chartRendered } = await runGitSteps(progress, { claim: control(stepSummary('claim')), gitOn, lock }, { proposal, branch });
+        const { change, chartRendered } = await runGitSteps(progress, { claim: control(stepSummary('claim')), gitOn, lock, reclaimBudgetMs: stepPolicy.gitRetryBudgetMs }, { proposal, branch });
 
         // Each side effect first checks the lock is still ours, and presents the fence to its activity.
         const pr = await progress.run('open_pr', () => lock.fenced('opening the PR', (fence) =>

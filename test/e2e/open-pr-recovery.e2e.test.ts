@@ -45,6 +45,34 @@ describe('git worker lost mid-run', () => {
     expect(progress.steps.find((x) => x.step === 'claim')?.note).toBe(`git steps on ${second.gitTaskQueue}`);
     expect(h.sandbox.pulls(OWNER, s.repoName)).toHaveLength(1);
     expect(await h.db.prisma.proposal.findUniqueOrThrow({ where: { id: s.proposalId } })).toMatchObject({ status: 'pr_opened' });
+    h.initialWorkers = second; // the workers the next tests run on
+  }, 90_000);
+});
+
+describe('git workers lost again and again (a crash-looping deployment, issue 23)', () => {
+  test('a run whose git worker is lost three times in a row still opens its PR: re-claims last as long as the git budget, not three tries', async () => {
+    const s = await seedProposal(h);
+    // Only a worker whose git worker is gone answers claims: each claim is lost after 2 s.
+    await h.initialWorkers.stop();
+    const dead = await h.startWorkers();
+    const [, deadGit] = dead.workers;
+    deadGit?.shutdown();
+    const handle = await h.env.client.workflow.start(OPEN_PR_WORKFLOW, {
+      taskQueue: h.config.temporalTaskQueue, workflowId: `open-pr:${s.proposalId}`,
+      args: [{ proposalId: s.proposalId } satisfies OpenPrInput],
+    });
+    await waitUntil('the third claim', async () => (await handle.query(progressQuery)).gitWorkerClaims >= 3, 30_000);
+    // A healthy worker arrives; the one whose git worker died goes away.
+    const healthy = await h.startWorkers();
+    await dead.stop();
+    const result = (await handle.result()) as OpenPrOutcome;
+    expect(result).toMatchObject({ outcome: 'opened' });
+    const progress = await handle.query(progressQuery);
+    expect(progress.gitWorkerClaims).toBeGreaterThanOrEqual(4);
+    expect(progress.steps.find((x) => x.step === 'claim')?.note).toBe(`git steps on ${healthy.gitTaskQueue}`);
+    expect(h.sandbox.pulls(OWNER, s.repoName)).toHaveLength(1);
+    await healthy.stop();
+    h.initialWorkers = await h.startWorkers();
   }, 90_000);
 });
 
