@@ -277,20 +277,26 @@ describe('deliveries that change nothing wrong', () => {
   });
 });
 
+/** A harness on PostgreSQL whose webhook repo (the same as the main harness's) has a proposal recording PR `prNumber`. */
+async function postgresWithPr(prNumber: number): Promise<{ harness: ApiHarness; owner: string }> {
+  const harness = await startApiHarness({ kind: 'postgres' });
+  await writeFile(path.join(harness.secretsDir, 'wh_secret'), `${SECRET}\n`);
+  const chain = await seedChain(harness, 'wh');
+  expect((await harness.request('PATCH', `/api/v1/config-repos/${chain.repoId}`, { body: { webhook_secret_ref: 'wh_secret' } })).status).toBe(200);
+  const created = await harness.request('POST', '/api/v1/proposals', { body: { cluster_id: chain.clusterId, template_id: chain.templateId, config_diff: { 'bm25.k1': { from: 1, to: 2 } } } });
+  await markProposalPrOpened(harness.db, { id: created.body.id, prUrl: `https://github.com/acme/${repoName}/pull/${prNumber}`, prNumber, branch: BRANCH });
+  return { harness, owner: created.body.id as string };
+}
+
 describe.each(['pglite', 'postgres'] as const)('values the database cannot store, and payloads nested too deep, on %s: 422 and nothing recorded (issue 21)', (kind) => {
   let db: ApiHarness;
   let owner = '';
   beforeAll(async () => {
-    db = kind === 'pglite' ? h : await startApiHarness({ kind });
-    if (db !== h) {
-      await writeFile(path.join(db.secretsDir, 'wh_secret'), `${SECRET}\n`);
-      const chain = await seedChain(db, 'wh');
-      expect((await db.request('PATCH', `/api/v1/config-repos/${chain.repoId}`, { body: { webhook_secret_ref: 'wh_secret' } })).status).toBe(200);
-      const created = await db.request('POST', '/api/v1/proposals', { body: { cluster_id: chain.clusterId, template_id: chain.templateId, config_diff: { 'bm25.k1': { from: 1, to: 2 } } } });
-      await markProposalPrOpened(db.db, { id: created.body.id, prUrl: `https://github.com/acme/${repoName}/pull/91`, prNumber: 91, branch: BRANCH });
-      owner = created.body.id;
-    } else {
+    if (kind === 'pglite') {
+      db = h;
       owner = await newProposalWithPr(91);
+    } else {
+      ({ harness: db, owner } = await postgresWithPr(91));
     }
   }, 60_000);
   afterAll(async () => {
@@ -329,13 +335,7 @@ describe('on PostgreSQL, a delivery whose proposal row another transaction holds
   let pg: ApiHarness;
   let owner = '';
   beforeAll(async () => {
-    pg = await startApiHarness({ kind: 'postgres' });
-    await writeFile(path.join(pg.secretsDir, 'wh_secret'), `${SECRET}\n`);
-    const chain = await seedChain(pg, 'wh');
-    expect((await pg.request('PATCH', `/api/v1/config-repos/${chain.repoId}`, { body: { webhook_secret_ref: 'wh_secret' } })).status).toBe(200);
-    const created = await pg.request('POST', '/api/v1/proposals', { body: { cluster_id: chain.clusterId, template_id: chain.templateId, config_diff: { 'bm25.k1': { from: 1, to: 2 } } } });
-    await markProposalPrOpened(pg.db, { id: created.body.id, prUrl: `https://github.com/acme/${repoName}/pull/93`, prNumber: 93, branch: BRANCH });
-    owner = created.body.id;
+    ({ harness: pg, owner } = await postgresWithPr(93));
   }, 60_000);
   afterAll(async () => pg?.close());
 
