@@ -1,9 +1,10 @@
 // GitHub write pacing shared by every process that uses a token (domain/github-pacing.ts has the
 // rules and their sources). A write takes the token's turn with one atomic upsert of the token's
-// row, which succeeds only when no write is unanswered (`in_flight_until`, a lease its writer
-// renews while the request is in flight, so it lapses within seconds when the writer's process dies), the gap has passed since the last answer (`next_write_at`) and the
-// content budget allows (`content_tat`); when it does not, the same statement says how long to
-// wait. One round trip per attempt; the answer frees the turn.
+// row, which succeeds only when no write is unanswered (`in_flight_until`: a lease its writer
+// renews while the request is in flight, so it lapses within seconds when the writer's process
+// dies), the gap has passed since the last answer (`next_write_at`) and the content budget allows
+// (`content_tat`); when it does not, the same statement says how long to wait. One round trip per
+// attempt; the answer frees the turn.
 import { contentBudget, GITHUB_PACING_RULES, IN_FLIGHT_POLL_MS, tokenPacingKey, WRITE_LEASE_MS, type GitHubPacer, type GitHubPacingRules } from '../domain/github-pacing.js';
 import type { SqlSession } from './sql.js';
 

@@ -297,8 +297,8 @@ function echoOf(authorization: string | undefined, how: CredentialEcho): string 
   if (authorization === undefined) return undefined;
   if (how === 'raw') return authorization;
   if (how === 'header_base64') return Buffer.from(`Authorization: ${authorization}`).toString('base64');
-  const basic = /^Basic\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+  const basic = /^Basic\s+(\S+)$/i.exec(authorization)?.[1];
   if (basic !== undefined) return basic;
-  const token = /^(?:token|bearer)\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+  const token = /^(?:token|bearer)\s+(\S+)$/i.exec(authorization)?.[1];
   return token === undefined ? undefined : Buffer.from(`credential=${token}`).toString('base64');
 }
