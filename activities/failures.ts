@@ -6,6 +6,7 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
 import { AppError, transientTypeOf } from '../domain/errors.js';
 import type { Redactor } from '../domain/redact.js';
+import type { WorkerMetrics } from '../runtime/worker-metrics.js';
 import { tryCurrentContext } from './heartbeat.js';
 import { wrapActivities } from './wrap-activities.js';
 
@@ -35,11 +36,11 @@ export function toApplicationFailure(error: unknown, redactor: Redactor): Applic
  * counts what operators alert on (docs/operations.md "Metrics"): retried attempts per activity,
  * and GitHub rate-limit waits handed to Temporal as nextRetryDelay.
  */
-export function withFailureConversion<T extends object>(activities: T, redactor: Redactor): T {
+export function withFailureConversion<T extends object>(activities: T, redactor: Redactor, metrics: Pick<WorkerMetrics, 'activityRetried' | 'rateLimitWaited'>): T {
   return wrapActivities(activities, (fn, name) => async (...args) => {
     const context = tryCurrentContext();
     if (context !== undefined && context.info.attempt > 1) {
-      context.metricMeter.createCounter('relyloop_activity_retries', 'attempts', 'Activity attempts after the first, by activity.').add(1, { activity: name });
+      metrics.activityRetried(name);
     }
     try {
       return await fn(...args);
@@ -50,7 +51,7 @@ export function withFailureConversion<T extends object>(activities: T, redactor:
       if (cancelled !== undefined) throw cancelled instanceof CancelledFailure ? cancelled : new CancelledFailure(String(cancelled));
       const failure = toApplicationFailure(error, redactor);
       if (context !== undefined && failure.nextRetryDelay !== undefined) {
-        context.metricMeter.createCounter('relyloop_github_rate_limit_waits', 'waits', 'GitHub rate limits waited out through Temporal (nextRetryDelay), by activity.').add(1, { activity: name });
+        metrics.rateLimitWaited(name);
       }
       throw failure;
     }

@@ -10,6 +10,7 @@ import { GITHUB_PACING_RULES } from '../domain/github-pacing.js';
 import type { RepoLockOptions } from '../domain/lock-contracts.js';
 import type { OpenPrPolicy } from '../domain/open-pr-contracts.js';
 import type { Redactor } from '../domain/redact.js';
+import { createWorkerMetrics, type WorkerMetrics } from '../runtime/worker-metrics.js';
 import { withAttemptReports } from './attempt-reports.js';
 import { createDbActivities } from './db/proposal-activities.js';
 import { withFailureConversion } from './failures.js';
@@ -33,6 +34,8 @@ export interface ActivityDeps {
   client: Client;
   /** This worker's own task queue for the git steps. */
   gitTaskQueue: string;
+  /** The process's worker metrics (a fresh registry when not given). */
+  metrics?: WorkerMetrics;
   /** Test seams; production leaves them unset. */
   githubLimiter?: GitHubLimiterOptions;
   lockOptions?: Partial<RepoLockOptions>;
@@ -53,12 +56,13 @@ export function policyOf(config: Config): OpenPrPolicy {
 
 export function createActivities(deps: ActivityDeps): { shared: SharedActivities; git: GitActivities } {
   const { config, redactor } = deps;
+  const metrics = deps.metrics ?? createWorkerMetrics();
   // One App token source per process: installation tokens are kept in memory until near expiry.
   const access = { secretsDir: config.secretsDir, redactor, hostPolicy: { hosts: config.githubHosts, httpHosts: config.githubHttpHosts }, appTokens: createAppTokenSource({ redactor }) };
   // Shared through the database: every worker process using a token keeps to its pacing.
   const pacer = createDbGitHubPacer(deps.db.sql, { ...GITHUB_PACING_RULES, writeGapMs: deps.githubLimiter?.writeMinTimeMs ?? config.githubWriteGap });
   const shared: SharedActivities = {
-    ...createDbActivities({ db: deps.db, redactor, policy: policyOf(config) }),
+    ...createDbActivities({ db: deps.db, redactor, policy: policyOf(config), metrics }),
     ...createLockActivities({ client: deps.client, taskQueue: config.temporalTaskQueue, lockOptions: deps.lockOptions }),
     ...createGitHubActivities({ ...access, relyloopBaseUrl: config.relyloopBaseUrl, limiter: deps.githubLimiter, pacer }),
     ...createReconcileActivities({ ...access, db: deps.db, pacer, limiter: deps.githubLimiter, closedWindowMs: config.reconcileClosedWindow }),
@@ -73,6 +77,7 @@ export function createActivities(deps: ActivityDeps): { shared: SharedActivities
     github: { pacer, ...(deps.githubLimiter ? { limiter: deps.githubLimiter } : {}) },
   });
   const fenced = <T extends object>(activities: T) =>
-    withHeartbeats(withAttemptReports(withFailureConversion(withLockFence(activities, deps.client), redactor), deps.client));
+    withHeartbeats(withAttemptReports(withFailureConversion(withLockFence(activities, deps.client), redactor, metrics), deps.client));
+  metrics.knowActivities([...Object.keys(shared), ...Object.keys(git)]);
   return { shared: fenced(shared), git: fenced(git) };
 }

@@ -2,7 +2,7 @@
 // Shared activities run on the shared task queue; git activities run on the worker-specific queue
 // the workflow claims, because they share that worker's local repo cache and chart files.
 import type { PrOptions } from '../domain/pr-options.js';
-import type { MarkOpenedOutcome } from '../db/proposals.js';
+import type { MarkOpenedOutcome, RecordFailureOutcome } from '../db/proposals.js';
 import type { LockFence } from '../domain/lock-contracts.js';
 import type { OpenPrPolicy, StepActivity } from '../domain/open-pr-contracts.js';
 import type { CommitDescription } from '../domain/commit-message.js';
@@ -10,7 +10,7 @@ import type { MetricDelta } from '../domain/metric-delta.js';
 import type { StudySummary } from '../domain/pr-body.js';
 import type { ConfigDiff, ParamChange } from '../domain/params-diff.js';
 
-export type { MarkOpenedOutcome };
+export type { MarkOpenedOutcome, RecordFailureOutcome };
 
 export interface ConfigRepoRef {
   configRepoId: string;
@@ -106,7 +106,8 @@ export interface SharedActivities extends ReconcileActivities {
   commentChart(input: CommentChartInput): Promise<{ posted: boolean }>;
   /** Step 14, idempotent: `already_recorded` is our own earlier write (SPEC §5). */
   markProposalOpened(input: { proposalId: string; prUrl: string; prNumber: number; branch: string; fence?: LockFence }): Promise<MarkOpenedOutcome>;
-  recordPrOpenError(input: { proposalId: string; error: string }): Promise<'recorded' | 'not_pending'>;
+  /** `keepEarlier`: leave a cause an earlier run recorded (a reset run whose lock grant was stale). */
+  recordPrOpenError(input: { proposalId: string; error: string; keepEarlier?: boolean }): Promise<RecordFailureOutcome>;
   closePullRequest(input: { repo: ConfigRepoRef; number: number }): Promise<void>;
   deleteBranch(input: { repo: ConfigRepoRef; branch: string }): Promise<void>;
   requestRepoLock(input: { configRepoId: string; request: { workflowId: string; runId: string; leaseMs: number } }): Promise<void>;

@@ -104,9 +104,24 @@ export async function markProposalPrOpened(db: Database, input: { id: string; pr
   return { outcome: 'not_pending', status: row.status, prNumber: row.pr_number, prBranch: row.pr_branch };
 }
 
-/** Records a (redacted) terminal failure; never over a rejection or an opened PR. Repeating it is harmless. */
-export async function setProposalPrOpenError(db: Database, id: string, error: string): Promise<'recorded' | 'not_pending'> {
+/** What recording a failure did: `kept_earlier` left an earlier run's cause in place. */
+export type RecordFailureOutcome =
+  | { outcome: 'recorded' | 'kept_earlier' }
+  /** The proposal is no longer pending (rejected, or its PR was opened): nothing was written. */
+  | { outcome: 'not_pending'; status: ProposalStatus; prNumber: number | null; prBranch: string | null };
+
+/**
+ * Records a (redacted) terminal failure; never over a rejection or an opened PR. With `keepEarlier`
+ * a cause already recorded stays (issue 23: a reset run stopped by a stale lock grant has no cause
+ * of its own to report). Repeating it is harmless.
+ */
+export async function setProposalPrOpenError(db: Database, id: string, error: string, opts: { keepEarlier?: boolean } = {}): Promise<RecordFailureOutcome> {
   const updated = await db.sql.query(
-    `UPDATE proposals SET pr_open_error = $2, updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING id`, [id, error]);
-  return updated.length === 1 ? 'recorded' : 'not_pending';
+    `UPDATE proposals SET pr_open_error = $2, updated_at = now()
+      WHERE id = $1 AND status = 'pending' AND (pr_open_error IS NULL OR NOT $3::boolean) RETURNING id`, [id, error, opts.keepEarlier === true]);
+  if (updated.length === 1) return { outcome: 'recorded' };
+  const [row] = await db.sql.query<{ status: ProposalStatus; pr_number: number | null; pr_branch: string | null }>(
+    'SELECT status, pr_number, pr_branch FROM proposals WHERE id = $1', [id]);
+  if (row === undefined || row.status === 'pending') return { outcome: 'kept_earlier' };
+  return { outcome: 'not_pending', status: row.status, prNumber: row.pr_number, prBranch: row.pr_branch };
 }

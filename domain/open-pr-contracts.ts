@@ -94,6 +94,12 @@ export interface AttemptFailed {
 }
 export const attemptFailedSignal = defineSignal<[AttemptFailed]>('attemptFailed');
 
+/**
+ * API → its run: the proposal was rejected (issue 23). The run starts no further side effect: it
+ * stops the git steps in flight and undoes what it already pushed or opened.
+ */
+export const proposalRejectedSignal = defineSignal('proposalRejected');
+
 export interface OpenPrInput {
   proposalId: string;
 }

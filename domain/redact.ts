@@ -18,18 +18,10 @@ export type RedactionKind = 'token_pattern' | 'secret';
  * failure or GitHub; a rising count means some component echoes credentials.
  */
 export const redactionCounts: Record<RedactionKind, number> = { token_pattern: 0, secret: 0 };
-const redactionListeners = new Set<(kind: RedactionKind, count: number) => void>();
-
-/** Calls `listener` with every redaction from now on; returns the unsubscribe function. */
-export function onRedaction(listener: (kind: RedactionKind, count: number) => void): () => void {
-  redactionListeners.add(listener);
-  return () => redactionListeners.delete(listener);
-}
 
 function countRedactions(kind: RedactionKind, count: number): void {
   if (count === 0) return;
   redactionCounts[kind] += count;
-  for (const listener of redactionListeners) listener(kind, count);
 }
 
 /** Shorter literals are refused: redacting them would shred ordinary text. */

@@ -10,6 +10,8 @@ export const SEARCH_ATTRIBUTES = {
   openPrStep: defineSearchAttributeKey('OpenPrStep', 'KEYWORD'),
   /** Set when a run fails: its error code (SPEC §7), for finding failed runs by cause. */
   openPrErrorCode: defineSearchAttributeKey('OpenPrErrorCode', 'KEYWORD'),
+  /** When the run entered OpenPrStep: how long a run waits for a lock or sits at a step (issue 23). */
+  openPrStepSince: defineSearchAttributeKey('OpenPrStepSince', 'DATETIME'),
 } as const;
 
 /** The type names `temporal` takes (`--search-attribute Name=Type`, `search-attribute create --type`). */

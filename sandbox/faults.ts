@@ -6,12 +6,12 @@ import type { Fault, FaultSpec, HeldRequest, RandomFaults, RecordedRequest } fro
 const WRITES = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
 export class FaultQueue {
-  private specs: { method?: string; path: RegExp; faults: Fault[] }[] = [];
+  private specs: { method?: string; path: RegExp; query?: RegExp; faults: Fault[] }[] = [];
   private random: (RandomFaults & { next: () => number })[] = [];
   readonly counts: Record<string, number> = {};
 
   add(spec: FaultSpec): void {
-    this.specs.push({ method: spec.method?.toUpperCase(), path: spec.path, faults: [...spec.faults] });
+    this.specs.push({ method: spec.method?.toUpperCase(), path: spec.path, query: spec.query, faults: [...spec.faults] });
   }
 
   addRandom(spec: RandomFaults): void {
@@ -19,13 +19,13 @@ export class FaultQueue {
   }
 
   /** A hold for the next matching request; `reached` resolves when the sandbox holds it. */
-  hold(match: { method?: string; path: RegExp; when: 'before' | 'after' }): HeldRequest {
+  hold(match: { method?: string; path: RegExp; query?: RegExp; when: 'before' | 'after' }): HeldRequest {
     let arrive!: (r: RecordedRequest) => void;
     let release!: () => void;
     const reached = new Promise<RecordedRequest>((resolve) => { arrive = resolve; });
     const released = new Promise<void>((resolve) => { release = resolve; });
     const held: HeldRequest & { arrive: typeof arrive; released: Promise<void> } = { reached, release, arrive, released };
-    this.add({ method: match.method, path: match.path, faults: [{ hold: held, when: match.when }] });
+    this.add({ method: match.method, path: match.path, query: match.query, faults: [{ hold: held, when: match.when }] });
     return held;
   }
 
@@ -35,11 +35,12 @@ export class FaultQueue {
   }
 
   /** The next fault for this request, if any spec matches it (or the random draw picks it). */
-  take(method: string, path: string): Fault | undefined {
+  take(method: string, path: string, search = ''): Fault | undefined {
     for (const spec of this.specs) {
       if (spec.method !== undefined && spec.method !== method.toUpperCase()) continue;
       spec.path.lastIndex = 0;
       if (!spec.path.test(path)) continue;
+      if (spec.query !== undefined && !spec.query.test(search)) continue;
       const fault = spec.faults.shift();
       if (spec.faults.length === 0) this.specs = this.specs.filter((s) => s !== spec);
       if (fault !== undefined) return this.count(fault);

@@ -82,7 +82,7 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
     };
     requests.push(record);
 
-    const fault = faults.take(method, url.pathname);
+    const fault = faults.take(method, url.pathname, url.search);
     if (fault !== undefined && 'reset' in fault) {
       req.socket.resetAndDestroy();
       return;

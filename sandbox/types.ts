@@ -30,6 +30,8 @@ export interface RecordedRequest {
 export interface FaultSpec {
   method?: string;
   path: RegExp;
+  /** Matched against the query string with its `?` (e.g. `?service=git-receive-pack`); any when absent. */
+  query?: RegExp;
   faults: Fault[];
 }
 /**
@@ -198,7 +200,7 @@ export interface GitHubSandbox {
   createLargeRepo(opts: CreateLargeRepoOptions): Promise<{ headSha: string }>;
   injectFaults(spec: FaultSpec): void;
   /** Holds the next matching request (see HeldRequest). */
-  holdNext(match: { method?: string; path: RegExp; when: 'before' | 'after' }): HeldRequest;
+  holdNext(match: { method?: string; path: RegExp; query?: RegExp; when: 'before' | 'after' }): HeldRequest;
   /** Faults a share of later requests at random (the first added spec whose path matches); `clearFaults` stops it. */
   injectRandomFaults(spec: RandomFaults): void;
   /** Faults handed out so far, by kind (`502`, `reset`, `dropAnswer`, `delay`, …). */

@@ -2,7 +2,8 @@
 # `npm run setup`: prepares a machine to run relyloop-pr. Installs only what is missing, so a
 # second run takes seconds. On Debian as root it installs system packages itself; elsewhere it
 # prints exactly what to install.
-#   --with-postgres   also install a PostgreSQL server (for the test suite)
+#   --with-postgres   also install what the test suite needs: a PostgreSQL server, and promtool
+#                     (Debian's prometheus package) to check the metrics and alert rules
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +22,7 @@ phase() { printf '[setup] %-28s %3ss\n' "$1" "$((SECONDS - phase_start))"; phase
 # --- system packages ---------------------------------------------------------------------------
 # git: the tests' git server and CLI checks; the rest builds node-canvas (chart PNGs) from source.
 packages=(git ca-certificates python3 build-essential pkg-config libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev)
-[ "$with_postgres" = 1 ] && packages+=(postgresql)
+[ "$with_postgres" = 1 ] && packages+=(postgresql prometheus)
 
 if [ -f /etc/debian_version ] && command -v dpkg-query >/dev/null; then
   missing=()
@@ -43,7 +44,7 @@ else
   echo "  - git, a C/C++ toolchain, pkg-config, Python 3" >&2
   echo "  - cairo, pango, libjpeg, giflib and librsvg development headers (for node-canvas)" >&2
   echo "  - Node.js >= 20.3 with npm; Go >= 1.23 or Python 3 (to install the Temporal CLI)" >&2
-  [ "$with_postgres" = 1 ] && echo "  - a PostgreSQL server (for the tests)" >&2
+  [ "$with_postgres" = 1 ] && echo "  - a PostgreSQL server and promtool (for the tests)" >&2
   [ "${SKIP_SYSTEM_PACKAGES:-0}" = 1 ] || exit 1
 fi
 phase "system packages"

@@ -3,7 +3,7 @@
 // and runs the API and a worker in this process. Ctrl-C stops all of it, newest first.
 import { createTemporalHandle } from '../adapters/temporal-client.js';
 import { readDevServerSettings, startDevServer } from '../runtime/dev-server.js';
-import { installTemporalRuntime } from '../worker/temporal-runtime.js';
+import { installWorkerRuntime } from '../worker/temporal-runtime.js';
 import { findTemporalCli } from '../runtime/temporal-cli.js';
 import { runEntryPoint } from '../runtime/process.js';
 import { readSecretPath } from '../adapters/secrets.js';
@@ -14,7 +14,7 @@ import { createActivities } from '../activities/index.js';
 import { ensureReconcileSchedule } from '../worker/reconcile-schedule.js';
 
 await runEntryPoint('relyloop-pr', async ({ config, redactor, logger, shutdown }) => {
-  installTemporalRuntime(logger, { metricsAddress: config.workerMetricsAddress });
+  const metrics = await installWorkerRuntime(config, logger, shutdown);
   const failures: Promise<unknown>[] = [];
 
   let address = config.temporalAddress;
@@ -42,7 +42,7 @@ await runEntryPoint('relyloop-pr', async ({ config, redactor, logger, shutdown }
   shutdown.push('temporal client', () => temporal.close());
 
   const workers = await startWorkers(config, address,
-    (gitTaskQueue) => createActivities({ config, db, redactor, client: temporal.client, gitTaskQueue }), logger, shutdown);
+    (gitTaskQueue) => createActivities({ config, db, redactor, client: temporal.client, gitTaskQueue, metrics }), logger, shutdown, metrics);
   failures.push(workers.done);
   await ensureReconcileSchedule(temporal.client, { taskQueue: config.temporalTaskQueue, intervalMs: config.reconcileInterval }, logger);
   const api = await startApiServer({ config, db, temporal, logger, apiToken, redactor }, shutdown);

@@ -7,11 +7,13 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type InjectedSinks } from '@temporalio/worker';
 import { wrapActivities } from '../activities/wrap-activities.js';
 import type { Config } from '../domain/config.js';
+import type { MetricSinks } from '../domain/metric-sinks.js';
 import type { Logger } from '../runtime/logger.js';
 import type { ShutdownStack } from '../runtime/shutdown.js';
+import { createWorkerMetrics, type WorkerMetrics } from '../runtime/worker-metrics.js';
 
 /** The workflow sources next to this module (`.ts` from the sources, `.js` in the compiled dist/). */
 export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url));
@@ -37,6 +39,19 @@ export interface WorkerOptions {
   maxCachedWorkflows?: number;
   /** Git steps run at once on this process's git queue (RELYLOOP_GIT_MAX_CONCURRENT; default 8). */
   gitMaxConcurrent?: number;
+  /** Where the workflows' metric sinks report (a fresh registry when not given). */
+  metrics?: WorkerMetrics;
+}
+
+/** The workflows' metric sinks (domain/metric-sinks.ts), never called while a workflow replays. */
+function metricSinksOf(metrics: WorkerMetrics): InjectedSinks<MetricSinks> {
+  return {
+    metrics: {
+      runEnded: { fn: (_info, outcome) => metrics.runEnded(outcome), callDuringReplay: false },
+      stepEnded: { fn: (_info, step, status, seconds) => metrics.stepEnded(step, status, seconds), callDuringReplay: false },
+      reconciled: { fn: (_info, report) => metrics.reconciled(report), callDuringReplay: false },
+    },
+  };
 }
 
 export interface RunningWorkers {
@@ -103,6 +118,7 @@ export async function createWorkers(opts: WorkerOptions): Promise<RunningWorkers
       taskQueue: opts.taskQueue,
       workflowBundle,
       activities: opts.activities.shared,
+      sinks: metricSinksOf(opts.metrics ?? createWorkerMetrics()),
       // A stopping worker lets running activities finish (a rolling restart costs no retry).
       shutdownGraceTime: shutdownGraceMs,
       // A workflow cached by a worker that died moves to the shared queue after this (default 10 s).
@@ -168,13 +184,13 @@ export function runWorkers({ workers, connection, gitActivity, shutdownGraceMs }
 /** Starts both workers polling; `done` settles if either stops or fails while running. */
 export async function startWorkers(
   config: Config, address: string, buildActivities: (gitTaskQueue: string) => { shared: object; git: object },
-  logger: Logger, shutdown: ShutdownStack,
+  logger: Logger, shutdown: ShutdownStack, metrics: WorkerMetrics,
 ): Promise<{ done: Promise<unknown> }> {
   const gitTaskQueue = createGitTaskQueueName(config.temporalTaskQueue);
   const created = await createWorkers({
     address, namespace: config.temporalNamespace, taskQueue: config.temporalTaskQueue, gitTaskQueue,
     activities: buildActivities(gitTaskQueue), shutdownGraceMs: config.shutdownGrace,
-    maxCachedWorkflows: config.workerMaxCachedWorkflows, gitMaxConcurrent: config.gitMaxConcurrent,
+    maxCachedWorkflows: config.workerMaxCachedWorkflows, gitMaxConcurrent: config.gitMaxConcurrent, metrics,
   });
   const workers = runWorkers(created);
   shutdown.push('workers', () => workers.stop());

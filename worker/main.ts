@@ -7,19 +7,19 @@ import { openServiceDatabase } from '../db/database.js';
 import { startWorkers } from './create-worker.js';
 import { createTemporalHandle } from '../adapters/temporal-client.js';
 import { resolveTemporalAddress } from '../runtime/temporal-address.js';
-import { installTemporalRuntime } from './temporal-runtime.js';
+import { installWorkerRuntime } from './temporal-runtime.js';
 
 await runEntryPoint('relyloop-pr-worker', async ({ config, redactor, logger, shutdown }) => {
   if (config.databaseUrl === undefined) {
     throw new Error('a separate worker needs DATABASE_URL (the embedded PGlite database allows one process; `npm start` runs a worker in-process)');
   }
-  installTemporalRuntime(logger, { metricsAddress: config.workerMetricsAddress });
+  const metrics = await installWorkerRuntime(config, logger, shutdown);
   const db = await openServiceDatabase(config, logger, shutdown);
   const address = await resolveTemporalAddress(config);
   const temporal = createTemporalHandle(address, config.temporalNamespace);
   shutdown.push('temporal client', () => temporal.close());
   const workers = await startWorkers(config, address,
-    (gitTaskQueue) => createActivities({ config, db, redactor, client: temporal.client, gitTaskQueue }), logger, shutdown);
+    (gitTaskQueue) => createActivities({ config, db, redactor, client: temporal.client, gitTaskQueue, metrics }), logger, shutdown, metrics);
   await ensureReconcileSchedule(temporal.client, { taskQueue: config.temporalTaskQueue, intervalMs: config.reconcileInterval }, logger);
   return workers;
 });

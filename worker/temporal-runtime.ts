@@ -1,17 +1,20 @@
 // Routes the Temporal SDK's own logs (worker lifecycle, workflow/activity logger, and the Rust
-// core's logs) through our redacting pino logger, and, when an address is given, serves the SDK's
-// metrics, the workflow's own (workflows/open-pr-metrics.ts) and the process's redactions for Prometheus at
-// http://{address}/metrics. Must run once per process, before any Worker or NativeConnection is
-// created.
+// core's logs) through our redacting pino logger, and, when RELYLOOP_WORKER_METRICS_ADDRESS is
+// set, serves the worker's metrics there (worker/metrics-endpoint.ts): the SDK's, exported on a
+// private loopback port, and the process's own. Must run once per process, before any Worker or
+// NativeConnection is created.
 import { DefaultLogger, makeTelemetryFilterString, Runtime, type LogLevel } from '@temporalio/worker';
-import { onRedaction } from '../domain/redact.js';
+import type { Config } from '../domain/config.js';
 import type { Logger } from '../runtime/logger.js';
+import type { ShutdownStack } from '../runtime/shutdown.js';
+import { createWorkerMetrics, type WorkerMetrics } from '../runtime/worker-metrics.js';
+import { freeLoopbackAddress, serveWorkerMetrics } from './metrics-endpoint.js';
 
 const TO_PINO: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
   TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error',
 };
 
-export function installTemporalRuntime(logger: Logger, opts: { metricsAddress?: string } = {}): void {
+export function installTemporalRuntime(logger: Logger, opts: { sdkMetricsAddress?: string } = {}): void {
   const sdkLogger = logger.child({ component: 'temporal-sdk' });
   Runtime.install({
     logger: new DefaultLogger('INFO', (entry) => {
@@ -19,15 +22,26 @@ export function installTemporalRuntime(logger: Logger, opts: { metricsAddress?: 
     }),
     telemetryOptions: {
       logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }) },
-      ...(opts.metricsAddress === undefined ? {} : {
-        metrics: { prometheus: { bindAddress: opts.metricsAddress, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true } },
+      ...(opts.sdkMetricsAddress === undefined ? {} : {
+        metrics: { prometheus: { bindAddress: opts.sdkMetricsAddress, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true } },
       }),
     },
     // Entry points own signal handling so they can stop the API, worker and dev server in order.
     shutdownSignals: [],
   });
-  if (opts.metricsAddress !== undefined) {
-    const redacted = Runtime.instance().metricMeter.createCounter('relyloop_redacted_secrets', 'secrets', 'Secrets this process removed from a log line, failure or GitHub text, by kind.');
-    onRedaction((kind, count) => redacted.add(count, { kind }));
+}
+
+/** The Temporal runtime and this process's worker metrics, served when the configuration asks. */
+export async function installWorkerRuntime(config: Config, logger: Logger, shutdown: ShutdownStack): Promise<WorkerMetrics> {
+  const metrics = createWorkerMetrics();
+  if (config.workerMetricsAddress === undefined) {
+    installTemporalRuntime(logger);
+    return metrics;
   }
+  const sdkAddress = await freeLoopbackAddress();
+  installTemporalRuntime(logger, { sdkMetricsAddress: sdkAddress });
+  const endpoint = await serveWorkerMetrics({ address: config.workerMetricsAddress, sdkAddress, registry: metrics.registry, logger });
+  shutdown.push('worker metrics', () => endpoint.close());
+  logger.info({ url: endpoint.url }, 'worker metrics served');
+  return metrics;
 }

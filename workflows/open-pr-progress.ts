@@ -2,7 +2,7 @@
 // `OpenPrStep` search attribute (find runs stuck at a step), and the current details line in the
 // Web UI.
 import { ApplicationFailure, isCancellation, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import { recordStep } from './open-pr-metrics.js';
+import { recordStep } from './metrics.js';
 import { SEARCH_ATTRIBUTES } from '../domain/temporal-contracts.js';
 import { attemptFailedSignal, OPEN_PR_STEPS, progressQuery, stepNumber, stepOfActivity, type OpenPrProgress, type OpenPrStep, type StepProgress } from '../domain/open-pr-contracts.js';
 
@@ -38,7 +38,7 @@ export class Progress {
     delete e.endedAt;
     delete e.failure;
     this.state.currentStep = step;
-    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.openPrStep, value: step }]);
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.openPrStep, value: step }, { key: SEARCH_ATTRIBUTES.openPrStepSince, value: new Date(e.startedAt) }]);
     setCurrentDetails(`Step ${stepNumber(step)}/${OPEN_PR_STEPS.length}: **${step}**`);
   }
 
@@ -54,6 +54,10 @@ export class Progress {
 
   skip(step: OpenPrStep, note: string): void {
     this.finish(step, 'skipped', { note });
+  }
+
+  statusOf(step: OpenPrStep): StepProgress['status'] {
+    return this.entry(step).status;
   }
 
   /** The step running (or last started) now. */

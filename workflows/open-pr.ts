@@ -2,17 +2,17 @@
 // activity with its own timeout and retry policy; terminal failures are non-retryable
 // ApplicationFailures whose type is the error code (domain/errors.ts), recorded redacted in
 // pr_open_error with a conditional update that never overwrites a rejection.
-import { ApplicationFailure, CancellationScope, isCancellation, log, patched, upsertSearchAttributes } from '@temporalio/workflow';
-import type { MarkOpenedOutcome, ProposalContext } from '../activities/types.js';
+import { ApplicationFailure, CancellationScope, isCancellation, log, patched, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { MarkOpenedOutcome, ProposalContext, SharedActivities } from '../activities/types.js';
 import { createBranchName } from '../domain/branch-names.js';
 import { studySummaryOf } from '../domain/step-inputs.js';
 import { terminalCodeOf, type ErrorCode } from '../domain/errors.js';
-import { DEFAULT_OPEN_PR_POLICY, stepSummary, type OpenPrInput, type OpenPrOutcome, type OpenPrStep } from '../domain/open-pr-contracts.js';
-import { createStepProxies } from './activity-options.js';
+import { DEFAULT_OPEN_PR_POLICY, proposalRejectedSignal, stepSummary, type OpenPrInput, type OpenPrOutcome, type OpenPrStep } from '../domain/open-pr-contracts.js';
+import { createStepProxies, type StepProxies } from './activity-options.js';
 import { runGitSteps } from './git-steps.js';
 import { describeFailure, findApplicationFailure, Progress } from './open-pr-progress.js';
-import { countRun } from './open-pr-metrics.js';
-import { withRepoLock } from './repo-lock-client.js';
+import { countRun } from './metrics.js';
+import { withRepoLock, type HeldLock, type LockLostDetails } from './repo-lock-client.js';
 import { SEARCH_ATTRIBUTES } from '../domain/temporal-contracts.js';
 
 export { NON_RETRYABLE_TYPES } from './activity-options.js';
@@ -31,6 +31,12 @@ const STEP_CODES: Partial<Record<OpenPrStep, ErrorCode>> = {
   open_pr: 'GITHUB_API_FAILED',
 };
 
+/** Steps before the push: a rejection cancels them at once (they change nothing outside the worker). */
+const LOCAL_STEPS: readonly (OpenPrStep | null)[] = ['claim', 'sync', 'branch_check', 'path_check', 'apply_diff', 'render_chart', 'commit'];
+
+/** Thrown inside the locked section when the proposal was rejected before a side effect. */
+class RejectedBeforeSideEffect extends Error {}
+
 /** Runs recorded before idempotent step 14 got `true` (written) or `false` (rejected meanwhile). */
 function markOutcomeOf(recorded: MarkOpenedOutcome | boolean): MarkOpenedOutcome {
   if (typeof recorded !== 'boolean') return recorded;
@@ -39,8 +45,23 @@ function markOutcomeOf(recorded: MarkOpenedOutcome | boolean): MarkOpenedOutcome
 
 export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenPrOutcome> {
   const progress = new Progress();
+  // A rejection reaches the run at once (issue 23): no side effect starts after it, and the steps
+  // that only work on the worker's copy of the repo are cancelled where they are.
+  let rejected = false;
+  let localSteps: CancellationScope | undefined;
+  setHandler(proposalRejectedSignal, () => {
+    rejected = true;
+    if (LOCAL_STEPS.includes(progress.currentStep())) localSteps?.cancel();
+  });
   const proxyOptions = { waitForCancelledSteps: patched(WAIT_FOR_CANCELLED_STEPS) };
-  const loaded = await progress.run('load', () => createStepProxies(DEFAULT_OPEN_PR_POLICY, proxyOptions).db(stepSummary('load')).loadProposal({ proposalId }));
+  const loadDb = createStepProxies(DEFAULT_OPEN_PR_POLICY, proxyOptions).db;
+  let loaded: Awaited<ReturnType<SharedActivities['loadProposal']>>;
+  try {
+    loaded = await progress.run('load', () => loadDb(stepSummary('load')).loadProposal({ proposalId }));
+  } catch (error) {
+    // Recorded like a failure of any other step (issue 23), with the default budgets.
+    return await endFailedRun(error, { proposalId, progress, db: loadDb, branch: null });
+  }
   if ('notPending' in loaded) {
     log.info('proposal is not pending; nothing to do', { proposalId, status: loaded.notPending });
     countRun('not_pending');
@@ -52,54 +73,30 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
   const stepPolicy = { ...DEFAULT_OPEN_PR_POLICY, ...policy };
   const { db, github, control, gitOn } = createStepProxies(stepPolicy, proxyOptions);
   const branch = createBranchName({ proposalId, studyId: proposal.study?.id ?? null });
+  let openedPr: number | undefined;
 
   try {
     progress.start('lock');
     const result = await withRepoLock(
       { requestRepoLock: control(stepSummary('lock', `repo-lock:${proposal.repo.configRepoId}`)).requestRepoLock },
       { configRepoId: proposal.repo.configRepoId, leaseMs: LOCK_LEASE_MS, onGranted: () => progress.finish('lock', 'completed') },
-      async (lock): Promise<OpenPrOutcome> => {
-        const pending = await progress.run('recheck', () => db(stepSummary('recheck')).isProposalPending({ proposalId }));
-        if (!pending) return { outcome: 'not_pending', status: 'no longer pending' };
-
-        const { change, chartRendered } = await runGitSteps(progress, { claim: control(stepSummary('claim')), gitOn, lock, reclaimBudgetMs: stepPolicy.gitRetryBudgetMs }, { proposal, branch });
-
-        // Each side effect first checks the lock is still ours, and presents the fence to its activity.
-        const pr = await progress.run('open_pr', () => lock.fenced('opening the PR', (fence) =>
-          github(stepSummary('open_pr', `${branch} → ${proposal.repo.baseBranch}`)).openPullRequest({
-            repo: proposal.repo, proposalId, branch, study: studySummaryOf(proposal.study, proposal.metricDelta), changes: change.changes, chartRendered, fence,
-          })),
-        (p) => `${p.adopted ? 'adopted' : 'opened'} PR #${p.number}${p.warnings?.length ? ` — ${p.warnings.join('; ')}` : ''}`);
-        if (pr.warnings?.length) log.warn('PR options not all applied; the PR is open', { pr: pr.number, warnings: pr.warnings });
-
-        if (chartRendered) {
-          // Not fatal (SPEC §5 step 13): the chart is on the branch either way.
-          await progress.run('comment', () => lock.fenced('the chart comment', (fence) =>
-            github(stepSummary('comment', `PR #${pr.number}`)).commentChart({ repo: proposal.repo, proposalId, studyId: proposal.study?.id as string, prNumber: pr.number, branch, fence })),
-          (c) => (c.posted ? 'posted' : 'already posted')).catch((error: unknown) => {
-            if (isCancellation(error)) throw error;
-            log.warn('chart comment failed; continuing', { error: describeFailure(error) });
-          });
-        } else {
-          progress.skip('comment', 'no chart');
+      async (heldLock): Promise<OpenPrOutcome> => {
+        const lock: HeldLock = {
+          fenced: (before, call) => (rejected ? Promise.reject(new RejectedBeforeSideEffect(`the proposal was rejected before ${before}`)) : heldLock.fenced(before, call)),
+        };
+        try {
+          return await openPr(lock);
+        } catch (error) {
+          const stoppedByRejection = error instanceof RejectedBeforeSideEffect ||
+            (rejected && isCancellation(error) && !CancellationScope.current().consideredCancelled);
+          if (!stoppedByRejection) throw error;
+          log.warn('proposal was rejected during the run; stopping before the next side effect', { proposalId, step: progress.currentStep() });
+          // Undo what exists: the PR this run opened, and the branch once the push ran (or our
+          // earlier commit was adopted). A push stopped by the rejection before it began sent nothing.
+          const pushReached = ['completed', 'skipped', 'running', 'cancelled'].includes(progress.statusOf('push'));
+          // A pending proposal's row points at no PR, and a rejection leaves it so.
+          return await compensateRejection({ github, proposal, branch }, { number: null, branch: null }, { pr: openedPr, branch: pushReached });
         }
-
-        const marked = await progress.run('mark_opened', () => lock.fenced('marking the proposal', async (fence) =>
-          markOutcomeOf(await db(stepSummary('mark_opened')).markProposalOpened({ proposalId, prUrl: pr.url, prNumber: pr.number, branch, fence }))),
-        (m) => (m.outcome === 'already_recorded' ? 'already recorded by an earlier attempt' : m.outcome));
-        // `already_recorded`: our own earlier attempt committed the write and lost its answer.
-        if (marked.outcome === 'marked' || marked.outcome === 'already_recorded') {
-          return { outcome: 'opened', prUrl: pr.url, prNumber: pr.number, branch, adoptedPr: pr.adopted };
-        }
-
-        // Rejected while we worked: undo what we opened, leave the rejection untouched — and never
-        // touch a PR or branch the proposal row points at.
-        const rowPr = marked.outcome === 'not_pending' ? { number: marked.prNumber, branch: marked.prBranch } : { number: null, branch: null };
-        log.warn('proposal was rejected meanwhile; closing the PR and deleting the branch', { proposalId, pr: pr.number, row: marked });
-        const closing = rowPr.number !== pr.number;
-        if (closing) await github(`compensate: close PR #${pr.number}`).closePullRequest({ repo: proposal.repo, number: pr.number });
-        if (rowPr.branch !== branch) await github(`compensate: delete branch ${branch}`).deleteBranch({ repo: proposal.repo, branch });
-        return closing ? { outcome: 'rejected_meanwhile', closedPr: pr.number } : { outcome: 'rejected_meanwhile' };
       },
     );
     progress.start('release'); // withRepoLock released it in its finally
@@ -107,29 +104,124 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
     countRun(result.outcome);
     return result;
   } catch (error) {
-    const failedStep = progress.currentStep();
+    return await endFailedRun(error, { proposalId, progress, db, branch });
+  }
+
+  async function openPr(lock: HeldLock): Promise<OpenPrOutcome> {
+    const pending = await progress.run('recheck', () => db(stepSummary('recheck')).isProposalPending({ proposalId }));
+    if (!pending || rejected) return { outcome: 'not_pending', status: 'no longer pending' };
+
+    localSteps = new CancellationScope();
+    const { change, chartRendered } = await localSteps.run(() =>
+      runGitSteps(progress, { claim: control(stepSummary('claim')), gitOn, lock, reclaimBudgetMs: stepPolicy.gitRetryBudgetMs }, { proposal, branch }));
+    localSteps = undefined;
+
+    // Each side effect first checks the lock is still ours, and presents the fence to its activity.
+    const pr = await progress.run('open_pr', () => lock.fenced('opening the PR', (fence) =>
+      github(stepSummary('open_pr', `${branch} → ${proposal.repo.baseBranch}`)).openPullRequest({
+        repo: proposal.repo, proposalId, branch, study: studySummaryOf(proposal.study, proposal.metricDelta), changes: change.changes, chartRendered, fence,
+      })),
+    (p) => `${p.adopted ? 'adopted' : 'opened'} PR #${p.number}${p.warnings?.length ? ` — ${p.warnings.join('; ')}` : ''}`);
+    openedPr = pr.number;
+    if (pr.warnings?.length) log.warn('PR options not all applied; the PR is open', { pr: pr.number, warnings: pr.warnings });
+
+    if (chartRendered) {
+      // Not fatal (SPEC §5 step 13): the chart is on the branch either way.
+      await progress.run('comment', () => lock.fenced('the chart comment', (fence) =>
+        github(stepSummary('comment', `PR #${pr.number}`)).commentChart({ repo: proposal.repo, proposalId, studyId: proposal.study?.id as string, prNumber: pr.number, branch, fence })),
+      (c) => (c.posted ? 'posted' : 'already posted')).catch((error: unknown) => {
+        if (isCancellation(error) || error instanceof RejectedBeforeSideEffect || lockLost(error)) throw error;
+        log.warn('chart comment failed; continuing', { error: describeFailure(error) });
+      });
+    } else {
+      progress.skip('comment', 'no chart');
+    }
+
+    const marked = await progress.run('mark_opened', () => lock.fenced('marking the proposal', async (fence) =>
+      markOutcomeOf(await db(stepSummary('mark_opened')).markProposalOpened({ proposalId, prUrl: pr.url, prNumber: pr.number, branch, fence }))),
+    (m) => (m.outcome === 'already_recorded' ? 'already recorded by an earlier attempt' : m.outcome));
+    // `already_recorded`: our own earlier attempt committed the write and lost its answer.
+    if (marked.outcome === 'marked' || marked.outcome === 'already_recorded') {
+      return { outcome: 'opened', prUrl: pr.url, prNumber: pr.number, branch, adoptedPr: pr.adopted };
+    }
+    // Rejected while we worked: undo what we opened, leave the rejection untouched — and never
+    // touch a PR or branch the proposal row points at.
+    const row = marked.outcome === 'not_pending' ? { number: marked.prNumber, branch: marked.prBranch } : { number: null, branch: null };
+    log.warn('proposal was rejected meanwhile; closing the PR and deleting the branch', { proposalId, pr: pr.number, row: marked });
+    return await compensateRejection({ github, proposal, branch }, row, { pr: pr.number, branch: true });
+  }
+}
+
+interface CompensationDeps {
+  github: StepProxies['github'];
+  proposal: ProposalContext;
+  branch: string;
+}
+
+/**
+ * Undoes what a rejected proposal's run created — `made.pr` (this run's PR) and, with
+ * `made.branch`, the run's branch — but never what the proposal row points at.
+ */
+async function compensateRejection({ github, proposal, branch }: CompensationDeps, row: { number: number | null; branch: string | null }, made: { pr?: number; branch: boolean }): Promise<OpenPrOutcome> {
+  const closing = made.pr !== undefined && row.number !== made.pr;
+  if (closing) await github(`compensate: close PR #${made.pr}`).closePullRequest({ repo: proposal.repo, number: made.pr as number });
+  if (made.branch && row.branch !== branch) await github(`compensate: delete branch ${branch}`).deleteBranch({ repo: proposal.repo, branch });
+  return closing ? { outcome: 'rejected_meanwhile', closedPr: made.pr } : { outcome: 'rejected_meanwhile' };
+}
+
+/** Whether a failure is the fence's LOCK_LOST (it ends the run; the comment step must not swallow it). */
+function lockLost(error: unknown): boolean {
+  return findApplicationFailure(error)?.type === 'LOCK_LOST';
+}
+
+interface FailedRun {
+  proposalId: string;
+  progress: Progress;
+  db: StepProxies['db'];
+  /** The run's branch; null when it failed before knowing it (load). */
+  branch: string | null;
+}
+
+/**
+ * Ends a run that failed at some step: records the cause in `pr_open_error` (SPEC §5), counts it,
+ * marks the run for triage and fails it with its code as type and first word of its message. A
+ * reset run stopped only by its stale lock grant reports no cause of its own: it keeps the one on
+ * record, and ends as done when the proposal already has its PR (issue 23).
+ */
+async function endFailedRun(error: unknown, { proposalId, progress, db, branch }: FailedRun): Promise<OpenPrOutcome> {
+  const failedStep = progress.currentStep();
+  if (failedStep !== null && failedStep !== 'load') {
     progress.start('release');
     progress.finish('release', 'completed', { note: 'released after failure' });
-    if (failedStep !== null) progress.endFailedAt(failedStep);
-    // A step that failed on its own while the run was being cancelled (e.g. its worker died) is
-    // part of the cancellation, not a failure to record.
-    if (isCancellation(error) || CancellationScope.current().consideredCancelled) {
-      countRun('cancelled');
-      throw error;
-    }
-    const failure = findApplicationFailure(error);
-    // A transient failure whose retry budget ran out reports its code (e.g. CLONE_FAILED after a
-    // flapping server), and so does a step that only ever timed out.
-    const code = terminalCodeOf(failure?.type) ?? (failedStep && STEP_CODES[failedStep]) ?? 'INTERNAL_ERROR';
-    const detail = failure?.message ?? describeFailure(error);
-    await db(`record pr_open_error ${code}`).recordPrOpenError({ proposalId, error: `${code}: ${detail}` });
-    countRun('failed', code);
-    // Triage in bulk (issue 10): a failed run keeps the step it failed at and names its code, so
-    // `OpenPrStep="apply_diff"` or `OpenPrErrorCode="CLONE_FAILED"` finds it. Runs of older
-    // versions ended on `release` without a code.
-    if (failedStep !== null && patched(FAILURE_SEARCH_ATTRIBUTES)) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.openPrStep, value: failedStep }, { key: SEARCH_ATTRIBUTES.openPrErrorCode, value: code }]);
-    // The run fails with the code as its type (SPEC §5), keeping the activity failure as cause.
-    if (failure?.type === code) throw error;
-    throw ApplicationFailure.create({ type: code, message: detail, nonRetryable: true, cause: error instanceof Error ? error : undefined });
   }
+  if (failedStep !== null) progress.endFailedAt(failedStep);
+  // A step that failed on its own while the run was being cancelled (e.g. its worker died) is
+  // part of the cancellation, not a failure to record.
+  if (isCancellation(error) || CancellationScope.current().consideredCancelled) {
+    countRun('cancelled');
+    throw error;
+  }
+  const failure = findApplicationFailure(error);
+  // A transient failure whose retry budget ran out reports its code (e.g. CLONE_FAILED after a
+  // flapping server), and so does a step that only ever timed out.
+  const code = terminalCodeOf(failure?.type) ?? (failedStep && STEP_CODES[failedStep]) ?? 'INTERNAL_ERROR';
+  const detail = failure?.message ?? describeFailure(error);
+  const staleGrant = code === 'LOCK_LOST' && (failure?.details?.[0] as LockLostDetails | undefined)?.staleGrant === true;
+  const recorded = await db(`record pr_open_error ${code}`).recordPrOpenError({ proposalId, error: `${code}: ${detail}`, ...(staleGrant ? { keepEarlier: true } : {}) });
+  // The fence stopped a run whose PR is already the proposal's (a reset of a finished run, or a
+  // mark_opened that committed as its lock was taken): nothing failed.
+  const isOurs = typeof recorded === 'object' && recorded.outcome === 'not_pending' && recorded.status === 'pr_opened' && recorded.prBranch === branch;
+  if (code === 'LOCK_LOST' && isOurs) {
+    log.info('the proposal already has this run\'s PR; nothing to do', { proposalId, pr: recorded.prNumber });
+    countRun('not_pending');
+    return { outcome: 'not_pending', status: 'pr_opened' };
+  }
+  // Counted as failed by the failure record (recordPrOpenError), where the row changes.
+  // Triage in bulk (issue 10): a failed run keeps the step it failed at and names its code, so
+  // `OpenPrStep="apply_diff"` or `OpenPrErrorCode="CLONE_FAILED"` finds it. Runs of older
+  // versions ended on `release` without a code.
+  if (failedStep !== null && patched(FAILURE_SEARCH_ATTRIBUTES)) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.openPrStep, value: failedStep }, { key: SEARCH_ATTRIBUTES.openPrErrorCode, value: code }]);
+  // The run fails with the code as its type (SPEC §5) and first in its message (what the Web UI
+  // shows first), keeping the step's failure as its cause.
+  throw ApplicationFailure.create({ type: code, message: `${code}: ${detail}`, nonRetryable: true, cause: error instanceof Error ? error : undefined });
 }

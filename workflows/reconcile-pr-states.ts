@@ -3,7 +3,8 @@
 // one after the other, each in one activity that reads back from GitHub, with the repo's own
 // token, every PR whose state may still change (open, or closed within the window); a repo that
 // fails is logged and counted and does not stop the others. Counts are reported per repo.
-import { ActivityFailure, ApplicationFailure, log, metricMeter, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
+import { metricSinks } from './metrics.js';
 import type { ReconcileActivities } from '../activities/types.js';
 import { NON_RETRYABLE_TYPES } from './activity-options.js';
 import type { ReconcileInput, ReconcileSummary } from '../domain/reconcile-contracts.js';
@@ -35,14 +36,11 @@ export async function reconcilePrStatesWorkflow(input: ReconcileInput = {}): Pro
     }
   }
   if (input.configRepoId === undefined) summary.prunedDeliveries = await db.pruneWebhookDeliveries();
-  const counter = (name: string, help: string) => metricMeter.createCounter(name, undefined, help);
-  counter('relyloop_reconcile_runs', 'Reconciliation runs that ended, by scope (all repos or one) and outcome.')
-    .add(1, { scope: input.configRepoId === undefined ? 'scheduled' : input.proposalId === undefined ? 'repo' : 'pr', outcome: summary.failedRepos.length === 0 ? 'ok' : 'partial' });
-  const checked = counter('relyloop_reconcile_checked', 'PRs a reconciliation read back from GitHub (recorded open, or closed within the window), by answer (read, or not_modified: a 304).');
-  checked.add(summary.checked - summary.unchanged, { answer: 'read' });
-  checked.add(summary.unchanged, { answer: 'not_modified' });
-  counter('relyloop_reconcile_corrections', 'Proposals whose pr_state a reconciliation corrected (a webhook was missed).').add(summary.corrected);
-  counter('relyloop_reconcile_skipped', 'PRs recorded closed for longer than RELYLOOP_RECONCILE_CLOSED_WINDOW, which a reconciliation no longer reads back.').add(summary.skipped);
+  metricSinks.reconciled({
+    scope: input.configRepoId === undefined ? 'scheduled' : input.proposalId === undefined ? 'repo' : 'pr',
+    outcome: summary.failedRepos.length === 0 ? 'ok' : 'partial',
+    read: summary.checked - summary.unchanged, notModified: summary.unchanged, corrected: summary.corrected, skipped: summary.skipped,
+  });
   log.info('reconciliation done', { ...summary, perRepo: summary.perRepo.length });
   return summary;
 }

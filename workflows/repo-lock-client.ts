@@ -1,13 +1,25 @@
 // The requester side of the repo lock, used inside a workflow: ask (through an activity doing
 // signal-with-start), wait for the grant, renew the lease while working, and release in `finally`
 // — on success, failure and cancellation alike; a run that stops waiting withdraws its request.
-import { ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, patched, setHandler, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, isCancellation, patched, setHandler, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
 import {
   lockGrantedSignal, lockRevokedSignal, releaseLockSignal, renewLockSignal, repoLockWorkflowId, withdrawLockSignal, type LockFence, type LockGrant, type LockRequest,
 } from '../domain/lock-contracts.js';
 
 /** Patch id: a run that stops waiting (cancelled, failed) withdraws its queued request. */
 const WITHDRAW_REQUEST = 'withdraw-lock-request';
+
+/**
+ * How long a run whose side effect was refused by the fence waits for the lock's revocation
+ * signal (sent before anyone else is granted the lock). None means the grant is stale: the run
+ * was reset to a point after its lock was granted.
+ */
+const REVOCATION_GRACE_MS = 3_000;
+
+/** What `LOCK_LOST` carries when the run's grant is not the lock's (see REVOCATION_GRACE_MS). */
+export interface LockLostDetails {
+  staleGrant: boolean;
+}
 
 export interface RepoLockDeps {
   /** Activity: signal-with-start `repo-lock:{configRepoId}` with this request. */
@@ -26,7 +38,9 @@ export interface WithRepoLockOptions {
 export interface HeldLock {
   /**
    * Runs `call` (an activity with a side effect) with the run's fencing token, after checking the
-   * lock was not taken from this run (force-release, lease expiry): LOCK_LOST if it was.
+   * lock was not taken from this run (force-release, lease expiry): LOCK_LOST if it was. A
+   * revocation that arrives while `call` runs cancels it (issue 23): the activity learns of it at
+   * its next heartbeat and aborts its request, and the run fails with LOCK_LOST once it stopped.
    */
   fenced<T>(before: string, call: (fence: LockFence) => Promise<T>): Promise<T>;
 }
@@ -44,8 +58,11 @@ export async function withRepoLock<T>(deps: RepoLockDeps, opts: WithRepoLockOpti
   const requestId = uuid4();
 
   let revokedBecause: string | undefined;
+  let inFlight: CancellationScope | undefined;
   setHandler(lockRevokedSignal, ({ leaseToken, reason }) => {
-    if (grant?.leaseToken === leaseToken) revokedBecause = reason;
+    if (grant?.leaseToken !== leaseToken) return;
+    revokedBecause = reason;
+    inFlight?.cancel();
   });
 
   setHandler(lockGrantedSignal, (g) => {
@@ -72,11 +89,33 @@ export async function withRepoLock<T>(deps: RepoLockDeps, opts: WithRepoLockOpti
       }
     }).catch(() => undefined); // ends by cancellation below
     const fence: LockFence = { configRepoId: opts.configRepoId, leaseToken: held.leaseToken };
+    const lost = (message: string, staleGrant: boolean, cause?: Error) => ApplicationFailure.create({
+      type: 'LOCK_LOST', message, nonRetryable: true, details: [{ staleGrant } satisfies LockLostDetails], cause,
+    });
     const lock: HeldLock = {
-      fenced(before, call) {
-        if (revokedBecause === undefined) return call(fence);
-        throw ApplicationFailure.nonRetryable(
-          `the repo lock was taken from this run (${revokedBecause}) before ${before}; nothing further was done — POST open_pr again`, 'LOCK_LOST');
+      async fenced(before, call) {
+        if (revokedBecause !== undefined) {
+          throw lost(`the repo lock was taken from this run (${revokedBecause}) before ${before}; nothing further was done — POST open_pr again`, false);
+        }
+        const scope = new CancellationScope();
+        inFlight = scope;
+        try {
+          return await scope.run(() => call(fence));
+        } catch (error) {
+          if (revokedBecause !== undefined && isCancellation(error) && !CancellationScope.current().consideredCancelled) {
+            throw lost(`the repo lock was taken from this run (${revokedBecause}) during ${before}, which was cancelled before it finished — POST open_pr again`, false);
+          }
+          if (revokedBecause === undefined && lockLostIn(error)) {
+            // The fence refused the side effect: the revocation signal is on its way, or never comes.
+            await condition(() => revokedBecause !== undefined, REVOCATION_GRACE_MS);
+            if (revokedBecause === undefined) {
+              throw lost(`this run's grant of the repo lock is not the lock's (it is from before a reset to a point after the grant); nothing was done at ${before} — reset to the first workflow task, or POST open_pr, to retry`, true, error as Error);
+            }
+          }
+          throw error;
+        } finally {
+          if (inFlight === scope) inFlight = undefined;
+        }
       },
     };
     try {
@@ -97,4 +136,12 @@ export async function withRepoLock<T>(deps: RepoLockDeps, opts: WithRepoLockOpti
         .catch(() => undefined); // the lock workflow has finished: there is no queue to leave
     }
   }
+}
+
+/** Whether an activity failure is the fence's LOCK_LOST. */
+function lockLostIn(error: unknown): boolean {
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    if (current instanceof ApplicationFailure) return current.type === 'LOCK_LOST';
+  }
+  return false;
 }

@@ -10,6 +10,7 @@ import type { OpenPrPolicy } from '../../domain/open-pr-contracts.js';
 import type { MetricDelta } from '../../domain/metric-delta.js';
 import type { ConfigDiff } from '../../domain/params-diff.js';
 import type { Redactor } from '../../domain/redact.js';
+import type { WorkerMetrics } from '../../runtime/worker-metrics.js';
 import type { ProposalContext } from '../types.js';
 
 export interface DbActivityDeps {
@@ -17,12 +18,14 @@ export interface DbActivityDeps {
   redactor: Redactor;
   /** This worker's timeouts and retry budgets, handed to the workflow by `loadProposal`. */
   policy: OpenPrPolicy;
+  /** Runs that opened a PR or failed are counted here, where the proposal row changes. */
+  metrics?: Pick<WorkerMetrics, 'runEnded'>;
 }
 
 /** pr_open_error is bounded so a pathological message cannot bloat the row. */
 const MAX_ERROR_LENGTH = 4_000;
 
-export function createDbActivities({ db, redactor, policy }: DbActivityDeps) {
+export function createDbActivities({ db, redactor, policy, metrics }: DbActivityDeps) {
   return {
     async loadProposal({ proposalId }: { proposalId: string }): Promise<{ proposal: ProposalContext; policy: OpenPrPolicy } | { notPending: string }> {
       const p = await findProposalForWorkflow(db, proposalId);
@@ -55,10 +58,18 @@ export function createDbActivities({ db, redactor, policy }: DbActivityDeps) {
 
     isProposalPending: ({ proposalId }: { proposalId: string }) => isProposalPending(db, proposalId),
 
-    markProposalOpened: ({ proposalId, ...pr }: { proposalId: string; prUrl: string; prNumber: number; branch: string }) =>
-      markProposalPrOpened(db, { id: proposalId, ...pr }),
+    async markProposalOpened({ proposalId, ...pr }: { proposalId: string; prUrl: string; prNumber: number; branch: string }) {
+      const marked = await markProposalPrOpened(db, { id: proposalId, ...pr });
+      // Once per PR: only the write that moved the row counts, never a retry or a reset's re-run.
+      if (marked.outcome === 'marked') metrics?.runEnded('opened');
+      return marked;
+    },
 
-    recordPrOpenError: ({ proposalId, error }: { proposalId: string; error: string }) =>
-      setProposalPrOpenError(db, proposalId, redactor.redactString(error).slice(0, MAX_ERROR_LENGTH)),
+    async recordPrOpenError({ proposalId, error, keepEarlier }: { proposalId: string; error: string; keepEarlier?: boolean }) {
+      const recorded = await setProposalPrOpenError(db, proposalId, redactor.redactString(error).slice(0, MAX_ERROR_LENGTH), { keepEarlier });
+      // The error is `CODE: detail`; a failure the row no longer takes (rejected, opened) is no failure.
+      if (recorded.outcome !== 'not_pending') metrics?.runEnded('failed', error.split(':', 1)[0]);
+      return recorded;
+    },
   };
 }

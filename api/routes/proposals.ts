@@ -10,6 +10,7 @@ import { createProposalBody, listProposalsQuery, proposalJson, rejectProposalBod
 import { validationError } from '../validation.js';
 import { toListResult, type RouteContext } from './context.js';
 import { assertClusterAndTemplate } from './lookups.js';
+import { signalRunRejected } from './start-workflow.js';
 
 const notFound = (id: string) => new AppError({ code: 'PROPOSAL_NOT_FOUND', message: `proposal ${id} not found` });
 
@@ -80,6 +81,7 @@ export function proposalRoutes(ctx: RouteContext): RouteSpec[] {
         if (outcome === 'not_pending') {
           throw new AppError({ code: 'INVALID_STATE_TRANSITION', message: `proposal ${params.id} is not pending; only a pending proposal can be rejected` });
         }
+        await signalRunRejected(ctx, outcome.id, outcome.prOpenError);
         return toProposalJson(outcome);
       },
     }),

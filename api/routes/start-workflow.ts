@@ -1,9 +1,11 @@
 // Starting a workflow from a route (open_pr, reconcile, a webhook that needs a read-back): within 5 s, attaching to a run of the
 // same id that is still running (conflict policy USE_EXISTING), and a Temporal that does not
 // answer is a 503 QUEUE_UNAVAILABLE, never a silent 202.
-import { WorkflowIdConflictPolicy, type WorkflowStartOptions } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowNotFoundError, type WorkflowStartOptions } from '@temporalio/client';
 import { isTemporalUnavailable } from '../../adapters/temporal-client.js';
 import { AppError } from '../../domain/errors.js';
+import { proposalRejectedSignal } from '../../domain/open-pr-contracts.js';
+import { openPrWorkflowId } from '../../domain/workflow-ids.js';
 import type { RouteContext } from './context.js';
 
 /** How long a route waits for Temporal to accept a start or answer a query. */
@@ -25,5 +27,22 @@ export async function startOrAttach(
   } catch (error) {
     if (isTemporalUnavailable(error)) throw queueUnavailable(error);
     throw error; // a 500 with a request id; the error middleware logs it
+  }
+}
+
+/**
+ * Tells a rejected proposal's running open-PR run at once (issue 23), so it starts no further side
+ * effect. The run is the one the proposal's current `pr_open_error` names; none running is fine.
+ * Best effort: the rejection is already committed, and a run that misses this signal still finds
+ * it at its mark-opened step and undoes its PR.
+ */
+export async function signalRunRejected(ctx: Pick<RouteContext, 'temporal' | 'logger'>, proposalId: string, prOpenError: string | null): Promise<void> {
+  const workflowId = openPrWorkflowId(proposalId, prOpenError);
+  try {
+    await ctx.temporal.connection.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
+      ctx.temporal.client.workflow.getHandle(workflowId).signal(proposalRejectedSignal));
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return; // no run in flight (or it has ended)
+    ctx.logger.warn({ workflowId, err: error }, 'could not tell the open-PR run of the rejection; its mark-opened step will find it');
   }
 }

@@ -12,7 +12,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
 import type { WorkflowErrorCode } from '../../domain/errors.js';
-import { progressQuery } from '../../domain/open-pr-contracts.js';
+import { OPEN_PR_WORKFLOW, progressQuery } from '../../domain/open-pr-contracts.js';
+import { openPrWorkflowId } from '../../domain/workflow-ids.js';
 import { base64Forms } from '../../domain/redact.js';
 import { pushBranch } from '../../sandbox/branches.js';
 import { git, tryRevParse } from '../support/git-cli.js';
@@ -55,21 +56,19 @@ function chainOf(error: unknown): string[] {
 }
 
 /**
- * The run failed with `code` and left things as a user expects. A terminal failure is the
- * activity's own: WorkflowFailedError → ActivityFailure → ApplicationFailure(code). A transient
- * one that outlasted its budget is reported by the workflow with the code on top and the last
- * attempt (`CODE_TRANSIENT`) as its cause.
+ * The run failed with `code` and left things as a user expects: WorkflowFailedError →
+ * ApplicationFailure(code, "CODE: …") → ActivityFailure → the step's ApplicationFailure, which is
+ * the code itself, or `CODE_TRANSIENT` for a transient failure that outlasted its budget.
  */
 async function expectFailedWith(s: Seeded, workflowId: string, code: WorkflowErrorCode, opts: { exhausted?: boolean; message?: RegExp } = {}): Promise<string> {
   const error = await handleOf(workflowId).result().catch((e: unknown) => e);
   expect(error).toBeInstanceOf(WorkflowFailedError);
+  // The run's own failure leads with the code (what the Web UI shows first), the step's below it.
   const chain = chainOf(error);
-  if (opts.exhausted) {
-    expect(chain[0]).toBe(`ApplicationFailure:${code}`);
-    expect(chain.slice(1).filter((x) => x !== 'TimeoutFailure')).toEqual(['ActivityFailure', `ApplicationFailure:${code}_TRANSIENT`]);
-  } else {
-    expect(chain).toEqual(['ActivityFailure', `ApplicationFailure:${code}`]);
-  }
+  expect(chain[0]).toBe(`ApplicationFailure:${code}`);
+  expect((error as WorkflowFailedError).cause?.message).toMatch(new RegExp(`^${code}: `));
+  const below = opts.exhausted ? [`ApplicationFailure:${code}_TRANSIENT`] : [`ApplicationFailure:${code}`];
+  expect(chain.slice(1).filter((x) => x !== 'TimeoutFailure')).toEqual(['ActivityFailure', ...below]);
   const stored = await row(s);
   expect(stored.status).toBe('pending');
   expect(stored.prOpenError?.startsWith(`${code}: `)).toBe(true);
@@ -218,9 +217,45 @@ describe('failure and recovery around the steps', () => {
     await h.sandbox.setPushRules(OWNER, s.repoName, [{ kind: 'ruleset', pattern: 'relyloop/*' }]);
     held.release();
     const error = await handleOf(res.body.workflow_id).result().catch((e: unknown) => e);
-    expect(chainOf(error)).toEqual(['ActivityFailure', 'ApplicationFailure:BRANCH_PROTECTED']);
+    expect(chainOf(error)).toEqual(['ApplicationFailure:BRANCH_PROTECTED', 'ActivityFailure', 'ApplicationFailure:BRANCH_PROTECTED']);
     expect(await row(s)).toMatchObject({ status: 'rejected', rejectedReason: 'not this one', prOpenError: null });
     await waitUntil('the repo lock is free', async () => (await lockHolderOf(h, s.configRepoId)) === null, 10_000);
+  }, 90_000);
+
+  test('a reject during sync stops the run at once: no branch and no PR are ever created', async () => {
+    const s = await seedProposal(h);
+    // The run's first clone waits at the sandbox while the operator rejects.
+    const held = h.sandbox.holdNext({ method: 'GET', path: new RegExp(`^/${OWNER}/${s.repoName}\\.git/info/refs$`), when: 'before' });
+    const res = await post(s);
+    await held.reached;
+    expect((await handleOf(res.body.workflow_id).query(progressQuery)).currentStep).toBe('sync');
+    expect((await h.api('POST', `/proposals/${s.proposalId}/reject`, { reason: 'changed my mind' })).status).toBe(200);
+    // The run ends while its clone request is still held: the signal cancelled the sync.
+    expect(await handleOf(res.body.workflow_id).result()).toEqual({ outcome: 'rejected_meanwhile' });
+    expect((await handleOf(res.body.workflow_id).query(progressQuery)).steps.find((x) => x.step === 'sync')?.status).toBe('cancelled');
+    held.release();
+    await waitUntil('the repo lock is free', async () => (await lockHolderOf(h, s.configRepoId)) === null, 10_000);
+    const touched = h.sandbox.requests.filter((r) => r.path.includes(`/${s.repoName}`));
+    expect(touched.filter((r) => r.path.endsWith('/git-receive-pack') || r.query.service === 'git-receive-pack')).toEqual([]);
+    expect(touched.filter((r) => r.method !== 'GET' && !r.path.endsWith('/git-upload-pack'))).toEqual([]);
+    expect(await tryRevParse(h.sandbox.bareDir(OWNER, s.repoName), `refs/heads/${branchOf(s)}`)).toBeUndefined();
+    expect(h.sandbox.pulls(OWNER, s.repoName)).toEqual([]);
+    expect(await row(s)).toMatchObject({ status: 'rejected', rejectedReason: 'changed my mind', prOpenError: null, prNumber: null });
+  }, 90_000);
+
+  test('a failure in load is recorded like any other: pr_open_error, its code on the run, the step load', async () => {
+    const s = await seedProposal(h);
+    // The config repo is unlinked after the POST's checks would have passed: only load can see it.
+    await h.db.prisma.cluster.update({ where: { id: s.clusterId }, data: { configRepoId: null } });
+    const workflowId = openPrWorkflowId(s.proposalId, null);
+    await h.env.client.workflow.start(OPEN_PR_WORKFLOW, { workflowId, taskQueue: h.config.temporalTaskQueue, args: [{ proposalId: s.proposalId }] });
+    const error = await handleOf(workflowId).result().catch((e: unknown) => e) as WorkflowFailedError;
+    expect(chainOf(error)).toEqual(['ApplicationFailure:CLUSTER_HAS_NO_CONFIG_REPO', 'ActivityFailure', 'ApplicationFailure:CLUSTER_HAS_NO_CONFIG_REPO']);
+    expect(error.cause?.message).toMatch(/^CLUSTER_HAS_NO_CONFIG_REPO: cluster .* has no config repo/);
+    expect((await row(s)).prOpenError).toMatch(/^CLUSTER_HAS_NO_CONFIG_REPO: /);
+    const attributes = (await handleOf(workflowId).describe()).searchAttributes;
+    expect(attributes).toMatchObject({ OpenPrStep: ['load'], OpenPrErrorCode: ['CLUSTER_HAS_NO_CONFIG_REPO'] });
+    expect((await handleOf(workflowId).query(progressQuery)).steps.find((x) => x.step === 'release')?.status).toBe('pending');
   }, 90_000);
 
   test('a long Retry-After becomes nextRetryDelay in the history (no worker slot held while waiting)', async () => {

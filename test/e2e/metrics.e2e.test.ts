@@ -2,9 +2,13 @@
 // worker process's Prometheus endpoint (RELYLOOP_WORKER_METRICS_ADDRESS) with the Temporal SDK's
 // metrics and the open-PR workflow's own, after one run that opens a PR and one that fails.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { GH_TOKEN, OWNER, startOpenPrHarness, type OpenPrHarness } from '../support/open-pr-harness.js';
 import { seedProposal } from '../support/open-pr-fixtures.js';
 import { freePort } from '../support/ports.js';
+import { TEST_NAMESPACE } from '../support/temporal.js';
 import { waitUntil } from '../support/wait.js';
 import { spawnWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 
@@ -36,6 +40,29 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   return undefined;
 }
 
+/** `promtool check metrics` on a scrape: its findings (none when clean). */
+function promtoolCheckMetrics(text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('promtool', ['check', 'metrics'], (error, stdout, stderr) => {
+      if (error !== null && typeof error.code !== 'number') reject(error);
+      else resolve(`${stdout}${stderr}`.trim());
+    });
+    child.stdin?.end(text);
+  });
+}
+
+/** Both endpoints pass promtool's lint, and carry every series the alert rules read. */
+async function expectPrometheusConventions(workerText: string, apiText: string): Promise<void> {
+  const findings = { worker: await promtoolCheckMetrics(workerText), api: await promtoolCheckMetrics(apiText) };
+  process.stdout.write(`[measure] promtool check metrics: worker ${findings.worker === '' ? 'clean' : findings.worker}; API ${findings.api === '' ? 'clean' : findings.api}\n`);
+  expect(findings).toEqual({ worker: '', api: '' });
+  const rules = await readFile(new URL('../../ops/prometheus/alerts.yml', import.meta.url), 'utf8');
+  const read = new Set([...rules.matchAll(/\b(relyloop_[a-z_]+)/g)].map((m) => m[1] as string));
+  const exported = new Set(`${workerText}\n${apiText}`.split('\n').filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2] as string));
+  const missing = [...read].filter((name) => !exported.has(name) && !exported.has(name.replace(/_bucket$/, '')));
+  expect(missing).toEqual([]);
+}
+
 test('after a PR and a failure, both endpoints show them', async () => {
   const ok = await seedProposal(h);
   const bad = await seedProposal(h, { declaredParams: ['field_boosts.title'] });
@@ -55,6 +82,15 @@ test('after a PR and a failure, both endpoints show them', async () => {
   expect(sample(text, 'relyloop_open_pr_step_duration_seconds_count', { step: 'open_pr', status: 'completed' })).toBe(1);
   expect(sample(text, 'relyloop_open_pr_step_duration_seconds_count', { step: 'apply_diff', status: 'failed' })).toBe(1);
   expect(sample(text, 'relyloop_open_pr_step_duration_seconds_count', { step: 'lock', status: 'completed' })).toBe(2);
+  // Buckets reach the durations the alerts name (a lock wait over 10 minutes has its own).
+  expect(sample(text, 'relyloop_open_pr_step_duration_seconds_bucket', { step: 'lock', status: 'completed', le: '900' })).toBe(2);
+  // Series an alert reads exist at 0 before their first event.
+  expect(sample(text, 'relyloop_open_pr_runs_total', { outcome: 'failed', code: 'CLONE_FAILED' })).toBe(0);
+  expect(sample(text, 'relyloop_reconcile_runs_total', { scope: 'scheduled', outcome: 'partial' })).toBe(0);
+  expect(sample(text, 'relyloop_activity_retries_total', { activity: 'pushBranch' })).toBe(0);
+  // The SDK's series name this process's git queue as every process does.
+  expect(text).toMatch(/task_queue="[^"]+\/git"/);
+  expect(text).not.toMatch(/="[^"]*\/git\/[^"]*"/);
   expect(text).toMatch(/^temporal_workflow_completed_total\{/m);
   expect(text).toMatch(/^temporal_activity_execution_latency_seconds_bucket\{/m);
   process.stdout.write(`[measure] worker /metrics excerpt:\n${text.split('\n').filter((l) => l.startsWith('relyloop_open_pr_runs_total') || l.startsWith('relyloop_open_pr_step_duration_seconds_count{')).slice(0, 12).join('\n')}\n`);
@@ -69,6 +105,11 @@ test('after a PR and a failure, both endpoints show them', async () => {
   expect(sample(apiText, 'relyloop_proposals_failed', { code: 'PARAM_NOT_IN_TEMPLATE' })).toBe(1);
   expect(sample(apiText, 'relyloop_http_requests_total', { method: 'POST', route: '/api/v1/proposals/:id/open_pr', status: '202' })).toBe(2);
   expect(sample(apiText, 'relyloop_api_process_resident_memory_bytes')).toBeGreaterThan(0);
+  expect(sample(apiText, 'relyloop_proposals', { status: 'pr_merged' })).toBe(0);
+  expect(sample(apiText, 'relyloop_proposals_failed', { code: 'LOCK_LOST' })).toBe(0);
+  expect(sample(apiText, 'relyloop_repo_lock_waiting', { config_repo_id: ok.configRepoId })).toBe(0);
+  expect(sample(apiText, 'relyloop_open_pr_step_oldest_seconds', { step: 'lock' })).toBe(0);
+  await expectPrometheusConventions(text, apiText);
   process.stdout.write(`[measure] API /metrics excerpt:\n${apiText.split('\n').filter((l) => /^relyloop_(proposals|http_requests_total)/.test(l)).slice(0, 12).join('\n')}\n`);
 }, 180_000);
 
@@ -89,10 +130,17 @@ test('the lock queue, the runs in flight per step, and redacted secrets', async 
   expect(sample(apiText, 'relyloop_open_pr_runs_running', { step: 'open_pr' })).toBe(1);
   expect(sample(apiText, 'relyloop_open_pr_runs_running', { step: 'lock' })).toBe(1);
   expect(sample(apiText, 'relyloop_temporal_visibility_up')).toBe(1);
+  // The wait that has not ended is visible, and grows.
+  const waited = sample(apiText, 'relyloop_repo_lock_oldest_wait_seconds', { config_repo_id: holder.configRepoId }) ?? 0;
+  expect(waited).toBeGreaterThan(0);
+  expect(sample(apiText, 'relyloop_open_pr_step_oldest_seconds', { step: 'lock' })).toBeGreaterThan(0);
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  expect(sample(await scrape(), 'relyloop_repo_lock_oldest_wait_seconds', { config_repo_id: holder.configRepoId })).toBeGreaterThan(waited);
   process.stdout.write(`[measure] API /metrics, one run at open_pr and one waiting for its lock:\n${apiText.split('\n').filter((l) => /^relyloop_(open_pr_runs_running|repo_lock_waiting|temporal_visibility_up)/.test(l)).join('\n')}\n`);
   held.release();
   for (const res of [first, second]) expect(await h.env.client.workflow.getHandle(res.body.workflow_id).result()).toMatchObject({ outcome: 'opened' });
-  await waitUntil('no run in flight', async () => sample(await scrape(), 'relyloop_repo_lock_waiting', { config_repo_id: holder.configRepoId }) === undefined, 30_000);
+  await waitUntil('no run in flight', async () => sample(await scrape(), 'relyloop_repo_lock_waiting', { config_repo_id: holder.configRepoId }) === 0, 30_000);
+  expect(sample(await scrape(), 'relyloop_repo_lock_oldest_wait_seconds', { config_repo_id: holder.configRepoId })).toBe(0);
 
   // GitHub echoes the token in an error: the worker redacts it and counts it.
   const echoed = await seedProposal(h);
@@ -106,4 +154,30 @@ test('the lock queue, the runs in flight per step, and redacted secrets', async 
   }, 30_000, () => workerText.split('\n').filter((l) => l.includes('redacted')).join('\n'));
   expect(sample(await scrape(), 'relyloop_redacted_secrets_total', { kind: 'secret' })).toBeGreaterThanOrEqual(0);
   process.stdout.write(`[measure] worker /metrics after GitHub echoed the token:\n${workerText.split('\n').filter((l) => l.startsWith('relyloop_redacted_secrets_total')).join('\n')}\n`);
+}, 180_000);
+
+test('a reset that re-runs a run\'s last task counts its PR once', async () => {
+  const scrapeWorker = async () => (await fetch(workerMetricsUrl)).text();
+  const opened = async () => sample(await scrapeWorker(), 'relyloop_open_pr_runs_total', { outcome: 'opened', code: 'none' }) ?? 0;
+  const s = await seedProposal(h);
+  const res = await h.api('POST', `/proposals/${s.proposalId}/open_pr`);
+  const handle = h.env.client.workflow.getHandle(res.body.workflow_id);
+  expect(await handle.result()).toMatchObject({ outcome: 'opened' });
+  let before = 0;
+  await waitUntil('the worker counts the PR', async () => (before = await opened()) >= 1, 30_000);
+
+  // Reset to the run's last workflow task: it re-runs the task that recorded the PR.
+  const events = (await handle.fetchHistory()).events ?? [];
+  const last = [...events].reverse().find((e) => e.workflowTaskCompletedEventAttributes);
+  const { runId } = await h.env.client.workflowService.resetWorkflowExecution({
+    namespace: TEST_NAMESPACE, workflowExecution: { workflowId: res.body.workflow_id, runId: (await handle.describe()).runId },
+    reason: 'test: reset to the last workflow task', workflowTaskFinishEventId: last?.eventId as never, requestId: randomUUID(),
+  });
+  expect(await h.env.client.workflow.getHandle(res.body.workflow_id, runId as string).result()).toMatchObject({ outcome: 'opened' });
+  // The reset run's completion reaches the exporter with the next workflow task of any run.
+  const other = await seedProposal(h, { study: false });
+  const next = await h.api('POST', `/proposals/${other.proposalId}/open_pr`);
+  expect(await h.env.client.workflow.getHandle(next.body.workflow_id).result()).toMatchObject({ outcome: 'opened' });
+  await waitUntil('the worker counts the second PR', async () => (await opened()) === before + 1, 30_000);
+  expect(h.sandbox.pulls(OWNER, s.repoName)).toHaveLength(1);
 }, 180_000);

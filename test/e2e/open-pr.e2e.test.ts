@@ -194,7 +194,12 @@ describe('open_pr end to end', () => {
     const first = await post(s);
     const error = await resultOf(first.body.workflow_id).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WorkflowFailedError);
-    const activityFailure = (error as WorkflowFailedError).cause;
+    // The run's failure leads with the code; the step's failure is its cause.
+    const runFailure = (error as WorkflowFailedError).cause as ApplicationFailure;
+    expect(runFailure).toBeInstanceOf(ApplicationFailure);
+    expect(runFailure.type).toBe('PARAM_NOT_IN_TEMPLATE');
+    expect(runFailure.message).toMatch(/^PARAM_NOT_IN_TEMPLATE: .*bm25\.k1/);
+    const activityFailure = runFailure.cause;
     expect(activityFailure).toBeInstanceOf(ActivityFailure);
     expect(activityFailure?.cause).toBeInstanceOf(ApplicationFailure);
     expect((activityFailure?.cause as ApplicationFailure).type).toBe('PARAM_NOT_IN_TEMPLATE');
@@ -238,7 +243,8 @@ describe('open_pr end to end', () => {
     const foreign = await pushBranch(h.sandbox, { owner: OWNER, repo: s.repoName, token: GH_TOKEN, branch, files: { 'someone-else.txt': 'hi\n' } });
     const res = await post(s);
     const error = await resultOf(res.body.workflow_id).catch((e: unknown) => e);
-    expect(((error as WorkflowFailedError).cause?.cause as ApplicationFailure).type).toBe('BRANCH_EXISTS');
+    expect(((error as WorkflowFailedError).cause as ApplicationFailure).type).toBe('BRANCH_EXISTS');
+    expect((((error as WorkflowFailedError).cause?.cause as ActivityFailure).cause as ApplicationFailure).type).toBe('BRANCH_EXISTS');
     expect(await tryRevParse(bare(s), `refs/heads/${branch}`)).toBe(foreign);
     expect(h.sandbox.pulls(OWNER, s.repoName)).toEqual([]);
     expect((await row(s)).prOpenError).toMatch(/^BRANCH_EXISTS: /);

@@ -11,6 +11,7 @@ import { OWNER, startOpenPrHarness, type OpenPrHarness } from '../support/open-p
 import { seedProposal, type Seeded } from '../support/open-pr-fixtures.js';
 import { expectOnePrOpen, lockHolderOf } from '../support/pr-outcome.js';
 import { TEST_NAMESPACE } from '../support/temporal.js';
+import { tryRevParse } from '../support/git-cli.js';
 import { waitUntil } from '../support/wait.js';
 
 type ResetPoint = 'first workflow task' | 'waiting for the lock' | 'after the lock' | 'after the PR';
@@ -90,16 +91,18 @@ describe('reset of a completed run', () => {
 
     const newRunId = await reset(subjectId, original.runId, point);
     const ended = await h.env.client.workflow.getHandle(subjectId, newRunId).result().then(
-      (r) => r.outcome as string, (e: Error & { cause?: { cause?: { type?: string } } }) => `failed ${e.cause?.cause?.type ?? 'unknown'}`);
+      (r) => r, (e: Error & { cause?: { type?: string } }) => `failed ${e.cause?.type ?? 'unknown'}`);
     // Up to "after the lock" the run finds the proposal pr_opened and stops. After the PR it still
     // holds the grant its original run released, so the fence stops it at the comment: it never
-    // acts without the lock. Either way the proposal and its one PR stay as they were.
-    expect(ended).toBe(point === 'after the PR' ? 'failed LOCK_LOST' : 'not_pending');
-    if (ended === 'not_pending') {
-      // GET open_pr shows the run that opened the PR, not the reset run that found nothing to do.
-      const view = await h.api('GET', `/proposals/${subject.proposalId}/open_pr`);
-      expect(view.body).toMatchObject({ run_id: original.runId, status: 'completed', result: { outcome: 'opened' } });
-    }
+    // acts without the lock. It then finds the proposal holding its PR and ends as done, not as a
+    // failure (issue 23). Either way the proposal and its one PR stay as they were.
+    expect(ended).toMatchObject({ outcome: 'not_pending' });
+    // GET open_pr shows the run that opened the PR, not the reset run that found nothing to do.
+    const view = await h.api('GET', `/proposals/${subject.proposalId}/open_pr`);
+    expect(view.body).toMatchObject({ run_id: original.runId, status: 'completed', result: { outcome: 'opened' } });
+    // Nothing counts it as a failure: no error recorded, no failure code on the run.
+    expect((await h.db.prisma.proposal.findUniqueOrThrow({ where: { id: subject.proposalId } })).prOpenError).toBeNull();
+    expect((await h.env.client.workflow.getHandle(subjectId, newRunId).describe()).searchAttributes.OpenPrErrorCode).toBeUndefined();
     await expectSettled(subject);
     await expectSettled(blocker);
     expect((await h.db.prisma.proposal.findUniqueOrThrow({ where: { id: subject.proposalId } })).prNumber).toBe(prNumber);
@@ -145,6 +148,27 @@ describe('reset of a failed run', () => {
   }, 120_000);
 });
 
+describe('a reset that replays no retry keeps the failure on record', () => {
+  test('GITHUB_AUTH_FAILED, reset "after the lock": the stale grant stops it with LOCK_LOST, pr_open_error keeps the real cause', async () => {
+    const s = await seedProposal(h);
+    h.sandbox.injectFaults({ method: 'POST', path: pullsPath(s), faults: [{ status: 403, body: { message: 'Resource not accessible by integration' } }] });
+    const workflowId = await post(s);
+    await expect(h.env.client.workflow.getHandle(workflowId).result()).rejects.toThrow();
+    const before = (await h.db.prisma.proposal.findUniqueOrThrow({ where: { id: s.proposalId } })).prOpenError;
+    expect(before).toMatch(/^GITHUB_AUTH_FAILED: /);
+    await waitUntil('the repo lock is free', async () => (await lockHolderOf(h, s.configRepoId)) === null, 15_000);
+
+    const runId = (await h.env.client.workflow.getHandle(workflowId).describe()).runId;
+    const newRunId = await reset(workflowId, runId, 'after the lock');
+    const error = await h.env.client.workflow.getHandle(workflowId, newRunId).result().catch((e: unknown) => e) as Error & { cause?: { type?: string; message?: string } };
+    expect(error.cause).toMatchObject({ type: 'LOCK_LOST', message: expect.stringMatching(/^LOCK_LOST: this run's grant of the repo lock is not the lock's .*reset to the first workflow task/) });
+    expect((await h.db.prisma.proposal.findUniqueOrThrow({ where: { id: s.proposalId } })).prOpenError).toBe(before);
+    // It did nothing: no PR, and the lock it never held is still free.
+    expect(h.sandbox.pulls(OWNER, s.repoName)).toEqual([]);
+    expect(await lockHolderOf(h, s.configRepoId)).toBeNull();
+  }, 120_000);
+});
+
 describe('force-release fences the old holder', () => {
   test('the holder stops before its push with LOCK_LOST; the next waiter opens its PR alone', async () => {
     const old = await seedProposal(h);
@@ -166,5 +190,35 @@ describe('force-release fences the old holder', () => {
     expect(h.sandbox.requests.filter((r) => r.path === `/${OWNER}/${old.repoName}.git/git-receive-pack`)).toHaveLength(1);
     expect(h.sandbox.pulls(OWNER, old.repoName).map((p) => p.head.ref)).toEqual([`relyloop/study-${next.studyId}`]);
     await expectSettled(next);
+  }, 120_000);
+
+  test('during the push: the push is cancelled in flight, nothing of it reaches the remote, the next waiter opens its PR', async () => {
+    const old = await seedProposal(h);
+    const next = await seedProposal(h, { reuse: old, diff: { fuzziness: { from: 'AUTO', to: '1' } } });
+    // The old holder's push has begun: its first request (the ref advertisement) is held.
+    const held = h.sandbox.holdNext({ method: 'GET', path: new RegExp(`^/${OWNER}/${old.repoName}\\.git/info/refs$`), query: /service=git-receive-pack/, when: 'before' });
+    const oldId = await post(old);
+    await held.reached;
+    expect((await h.env.client.workflow.getHandle(oldId).query(progressQuery)).currentStep).toBe('push');
+    const nextId = await post(next);
+    await waitUntil('the next run waits for the lock', async () => (await h.env.client.workflow.getHandle(nextId).query(progressQuery)).currentStep === 'lock');
+    const releasedAt = Date.now();
+    await h.env.client.workflow.getHandle(`repo-lock:${old.configRepoId}`).signal('forceRelease', { reason: 'stuck push' });
+
+    // The old holder stops while its request is still held: the revocation cancelled the push.
+    const error = await h.env.client.workflow.getHandle(oldId).result().catch((e: unknown) => e) as Error & { cause?: { type?: string; message?: string } };
+    const stoppedAfterMs = Date.now() - releasedAt;
+    expect(error.cause).toMatchObject({ type: 'LOCK_LOST', message: expect.stringMatching(/^LOCK_LOST: .*stuck push\) during the push, which was cancelled/) });
+    const progress = await h.env.client.workflow.getHandle(oldId).query(progressQuery);
+    expect(progress.currentStep).toBe('push');
+    held.release();
+    expect(await h.env.client.workflow.getHandle(nextId).result()).toMatchObject({ outcome: 'opened' });
+    await expectSettled(next);
+    // Nothing of the old push reached GitHub: no pack sent, no branch, no PR.
+    expect(h.sandbox.requests.filter((r) => r.method === 'POST' && r.path === `/${OWNER}/${old.repoName}.git/git-receive-pack`)).toHaveLength(1);
+    expect(await tryRevParse(h.sandbox.bareDir(OWNER, old.repoName), `refs/heads/relyloop/study-${old.studyId}`)).toBeUndefined();
+    expect(h.sandbox.pulls(OWNER, old.repoName).map((p) => p.head.ref)).toEqual([`relyloop/study-${next.studyId}`]);
+    expect((await h.db.prisma.proposal.findUniqueOrThrow({ where: { id: old.proposalId } })).prOpenError).toMatch(/^LOCK_LOST: .*during the push/);
+    process.stdout.write(`[measure] force-release during a push: the old holder stopped ${stoppedAfterMs} ms after the release\n`);
   }, 120_000);
 });

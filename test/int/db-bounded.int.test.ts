@@ -115,11 +115,21 @@ describe('bounded database work', () => {
   test('the failure record is idempotent and never lands on a rejected or opened proposal', async () => {
     const a = activities();
     const id = await newProposal();
-    expect(await a.recordPrOpenError({ proposalId: id, error: 'CLONE_FAILED: x' })).toBe('recorded');
-    expect(await a.recordPrOpenError({ proposalId: id, error: 'CLONE_FAILED: x' })).toBe('recorded');
+    expect(await a.recordPrOpenError({ proposalId: id, error: 'CLONE_FAILED: x' })).toEqual({ outcome: 'recorded' });
+    expect(await a.recordPrOpenError({ proposalId: id, error: 'CLONE_FAILED: x' })).toEqual({ outcome: 'recorded' });
     expect(await row(id)).toMatchObject({ status: 'pending', pr_open_error: 'CLONE_FAILED: x' });
+    // A run without a cause of its own (a reset run's stale lock grant) keeps the earlier one.
+    expect(await a.recordPrOpenError({ proposalId: id, error: 'LOCK_LOST: stale', keepEarlier: true })).toEqual({ outcome: 'kept_earlier' });
+    expect(await row(id)).toMatchObject({ pr_open_error: 'CLONE_FAILED: x' });
+    const fresh = await newProposal();
+    expect(await a.recordPrOpenError({ proposalId: fresh, error: 'LOCK_LOST: stale', keepEarlier: true })).toEqual({ outcome: 'recorded' });
+    expect(await row(fresh)).toMatchObject({ pr_open_error: 'LOCK_LOST: stale' });
     await db.sql.query("UPDATE proposals SET status = 'rejected' WHERE id = $1", [id]);
-    expect(await a.recordPrOpenError({ proposalId: id, error: 'GITHUB_API_FAILED: y' })).toBe('not_pending');
+    expect(await a.recordPrOpenError({ proposalId: id, error: 'GITHUB_API_FAILED: y' })).toEqual({ outcome: 'not_pending', status: 'rejected', prNumber: null, prBranch: null });
     expect(await row(id)).toMatchObject({ status: 'rejected', pr_open_error: 'CLONE_FAILED: x' });
+    // An opened proposal names its PR, so a reset run can tell it opened that PR itself.
+    await a.markProposalOpened({ proposalId: fresh, ...PR });
+    expect(await a.recordPrOpenError({ proposalId: fresh, error: 'LOCK_LOST: stale', keepEarlier: true })).toEqual({ outcome: 'not_pending', status: 'pr_opened', prNumber: PR.prNumber, prBranch: PR.branch });
   });
+
 });

@@ -6,6 +6,7 @@ import { toApplicationFailure, withFailureConversion } from '../../activities/fa
 import { AppError, terminalCodeOf, WORKFLOW_ERROR_CODES } from '../../domain/errors.js';
 import { Redactor } from '../../domain/redact.js';
 import { NON_RETRYABLE_TYPES } from '../../workflows/open-pr.js';
+import { createWorkerMetrics } from '../../runtime/worker-metrics.js';
 
 const token = `ghp_${'Q7w'.repeat(13)}`;
 const redactor = new Redactor();
@@ -45,7 +46,7 @@ describe('toApplicationFailure', () => {
     expect(failure.message).toBe('push to https://x:[REDACTED-GH-TOKEN]@github.com failed');
     expect(failure.cause).toBeUndefined();
     expect(JSON.stringify({ m: failure.message, s: failure.stack })).not.toContain(token);
-    const wrapped = withFailureConversion({ async act() { throw original; } }, redactor);
+    const wrapped = withFailureConversion({ async act() { throw original; } }, redactor, createWorkerMetrics());
     await expect(wrapped.act()).rejects.toMatchObject({ message: 'push to https://x:[REDACTED-GH-TOKEN]@github.com failed' });
   });
 
@@ -57,7 +58,7 @@ describe('toApplicationFailure', () => {
         await new Promise((resolve) => setTimeout(resolve, 20));
         throw new Error('fetch failed: the request was cancelled');
       },
-    }, redactor);
+    }, redactor, createWorkerMetrics());
     const running = env.run(wrapped.act);
     env.cancel('CANCELLED');
     await expect(running).rejects.toBeInstanceOf(CancelledFailure);
