@@ -2,8 +2,9 @@
 # `npm run setup`: prepares a machine to run relyloop-pr. Installs only what is missing, so a
 # second run takes seconds. On Debian as root it installs system packages itself; elsewhere it
 # prints exactly what to install.
-#   --with-postgres   also install what the test suite needs: a PostgreSQL server, and promtool
-#                     (Debian's prometheus package) to check the metrics and alert rules
+#   --with-postgres   also install what the test suite needs: a PostgreSQL server, promtool
+#                     (Debian's prometheus package) to check the metrics and alert rules, and a
+#                     Gitea server built from its Go module (scripts/install-gitea.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -61,6 +62,13 @@ temporal_cli=$(bash scripts/install-temporal-cli.sh)
 # The docs call it `temporal`: make that name work (a link on PATH where one can be made).
 temporal_cmd=$(bash scripts/link-temporal-cli.sh "$temporal_cli")
 phase "temporal CLI"
+
+# --- Gitea (tests only) ------------------------------------------------------------------------
+# A real forge for the test suite, built once into the cache (minutes the first time).
+if [ "$with_postgres" = 1 ]; then
+  bash scripts/install-gitea.sh >/dev/null
+  phase "gitea (tests)"
+fi
 
 # --- npm dependencies --------------------------------------------------------------------------
 # Skipped when package-lock.json and the Node version are unchanged since the last install.

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # `npm test`: lint, typecheck, then every jest suite (unit, integration on PGlite, PostgreSQL, git
-# over HTTP and a Temporal dev server). Starts the PostgreSQL it needs; run `npm run setup` first.
+# over HTTP, a Temporal dev server and a Gitea server). Starts the PostgreSQL it needs and makes
+# sure of promtool and Gitea (scripts/test-tools.sh); run `npm run setup` first.
 # Extra arguments go to jest (e.g. `npm test -- test/unit`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/test-postgres.sh
+bash scripts/test-tools.sh
 echo "[test] lint";      npx --no-install eslint .
 echo "[test] typecheck"; npx --no-install tsc --noEmit
 # The launcher suite runs `npm start` as shipped: the compiled dist/ with its prebuilt workflow bundle.
