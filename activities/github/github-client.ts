@@ -4,39 +4,14 @@ import type { Redactor } from '../../domain/redact.js';
 import { activitySleep } from '../heartbeat.js';
 import { AppError } from '../../domain/errors.js';
 import type { GitHubPacer } from '../../domain/github-pacing.js';
+import { assertCommentMarker, type ForgePullRequests, type IssueComment, type PullRequestRef, type PullRequestState } from '../../domain/forge.js';
 import { missingFrom, type PrOptions } from '../../domain/pr-options.js';
 import { classifyGitHubFailure } from './errors.js';
 import { createOctokit, type GitHubLimiterOptions, type GitHubOctokit, type OctokitLog } from './octokit-client.js';
 
-export interface PullRequestRef {
-  number: number;
-  url: string;
-  headRef: string;
-  baseRef: string;
-  state: 'open' | 'closed';
-  /** True when an open PR for the same head already existed and was adopted (SPEC §5 step 12). */
-  adopted: boolean;
-}
+export type { IssueComment, PullRequestRef, PullRequestState } from '../../domain/forge.js';
 
-export interface IssueComment {
-  id: number;
-  body: string;
-  url: string;
-}
-
-/** A PR as the reconciliation reads it (GET /repos/{o}/{r}/pulls/{n}). */
-export interface PullRequestState {
-  number: number;
-  state: 'open' | 'closed';
-  merged: boolean;
-  merged_at: string | null;
-  updated_at: string;
-  head: { ref: string };
-  /** GitHub's ETag for this answer: the next read may be conditional on it. */
-  etag: string | null;
-}
-
-export interface GitHubClient {
+export interface GitHubClient extends ForgePullRequests {
   /**
    * A commit built by GitHub (Git Data API: blobs, a tree on `baseTree`, the commit on `parent`)
    * with no author, so GitHub signs it as the token's user — an App's bot (issue 14).
@@ -44,24 +19,6 @@ export interface GitHubClient {
   createSignedCommit(input: { baseTree: string; parent: string; files: readonly { path: string; content: Uint8Array; mode: '100644' | '100755' }[]; message: string }): Promise<string>;
   /** Creates `refs/heads/{branch}` at `sha`, never moving an existing one: `exists` with its tip then. */
   createBranchRef(branch: string, sha: string): Promise<{ created: true } | { created: false; tip: string | null }>;
-  /**
-   * The PR's current state; null when GitHub does not know the number (404); `not_modified` when
-   * `ifNoneMatch` is still its ETag (GitHub's 304, which costs no primary rate limit).
-   */
-  getPullRequest(pullNumber: number, ifNoneMatch?: string | null): Promise<PullRequestState | null | 'not_modified'>;
-  createOrAdoptPullRequest(input: { head: string; base: string; title: string; body: string; draft?: boolean }): Promise<PullRequestRef>;
-  /**
-   * Adds what `options` asks for and the PR does not have yet (labels, review requests,
-   * assignees); never throws for an option GitHub refuses: each refusal is a warning returned.
-   */
-  applyPrOptions(pullNumber: number, options: PrOptions): Promise<string[]>;
-  findOpenPullRequest(head: string): Promise<PullRequestRef | null>;
-  listComments(issueNumber: number): Promise<IssueComment[]>;
-  /** Posts unless a comment holding `marker` (a hidden HTML comment) exists already. */
-  createCommentOnce(input: { issueNumber: number; body: string; marker: string }): Promise<{ comment: IssueComment; created: boolean }>;
-  closePullRequest(pullNumber: number): Promise<PullRequestRef>;
-  /** Deletes `refs/heads/{branch}`; a branch already gone counts as done. */
-  deleteBranch(branch: string): Promise<{ deleted: boolean }>;
 }
 
 export interface CreateGitHubClientOptions {
@@ -84,8 +41,6 @@ export interface CreateGitHubClientOptions {
 }
 
 export const DEFAULT_HEAD_VISIBILITY_WAIT_MS = 15_000;
-
-const MARKER = /^<!--[\s\S]*-->$/;
 
 /** The token comes from the secrets dir, whose reader registered it with the redactor (SPEC §6). */
 export function createGitHubClient(opts: CreateGitHubClientOptions): GitHubClient {
@@ -274,7 +229,7 @@ class OctokitGitHubClient implements GitHubClient {
   }
 
   async createCommentOnce(input: { issueNumber: number; body: string; marker: string }): Promise<{ comment: IssueComment; created: boolean }> {
-    if (!MARKER.test(input.marker) || input.marker.slice(4, -3).includes('--')) throw new Error('comment marker must be one hidden HTML comment: <!-- ... -->');
+    assertCommentMarker(input.marker);
     const body = this.opts.redactor.redactString(input.body.includes(input.marker) ? input.body : `${input.body}\n\n${input.marker}`);
     const retries = this.opts.limiter?.retries ?? 3;
     for (let attempt = 0; ; attempt += 1) {

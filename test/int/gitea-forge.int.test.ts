@@ -90,9 +90,13 @@ describe('what the Gitea adapter must handle (each a difference from GitHub)', (
     expect((listed.body as { head: { ref: string } }[]).map((p) => p.head.ref).sort()).toEqual(['relyloop/study-1', 'relyloop/study-2']);
   });
 
-  test('comments as on GitHub; closing with PATCH answers 201 (GitHub: 200)', async () => {
+  test('comments are one unpaged list; closing with PATCH answers 201 (GitHub: 200)', async () => {
     const comment = await gitea.request('POST', `/repos/${gitea.user}/${repo}/issues/2/comments`, { body: '<!-- relyloop:chart -->\nchart' });
     expect(comment.status).toBe(201);
+    expect((await gitea.request('POST', `/repos/${gitea.user}/${repo}/issues/2/comments`, { body: 'second' })).status).toBe(201);
+    // The comment list takes no paging (GitHub pages it): any `page` answers every comment.
+    const paged = await gitea.request('GET', `/repos/${gitea.user}/${repo}/issues/2/comments?limit=1&page=5`);
+    expect(paged.body).toHaveLength(2);
     const closed = await gitea.request('PATCH', `/repos/${gitea.user}/${repo}/pulls/2`, { state: 'closed' });
     expect(closed).toMatchObject({ status: 201, body: { state: 'closed' } });
   });

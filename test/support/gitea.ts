@@ -50,7 +50,13 @@ function run(bin: string, args: string[], env: NodeJS.ProcessEnv): Promise<strin
   });
 }
 
-export async function startGitea(opts: { user?: string } = {}): Promise<GiteaServer> {
+export interface StartGiteaOptions {
+  user?: string;
+  /** The server's cap on a list page (`[api] MAX_RESPONSE_ITEMS`; Gitea's default 50). */
+  maxResponseItems?: number;
+}
+
+export async function startGitea(opts: StartGiteaOptions = {}): Promise<GiteaServer> {
   const bin = giteaBinary();
   const user = opts.user ?? 'relyloop';
   const workPath = await mkdtemp(path.join(os.tmpdir(), 'relyloop-gitea-'));
@@ -72,6 +78,7 @@ export async function startGitea(opts: { user?: string } = {}): Promise<GiteaSer
     '[oauth2]', `JWT_SECRET = ${await secret('JWT_SECRET')}`,
     '[service]', 'DISABLE_REGISTRATION = true',
     '[webhook]', 'ALLOWED_HOST_LIST = loopback',
+    ...(opts.maxResponseItems === undefined ? [] : ['[api]', `MAX_RESPONSE_ITEMS = ${opts.maxResponseItems}`, `DEFAULT_PAGING_NUM = ${opts.maxResponseItems}`]),
     '[log]', 'MODE = console', 'LEVEL = Warn',
     '',
   ].join('\n'));

@@ -1,0 +1,59 @@
+// The forge port (issue 24): the pull-request operations the open-PR workflow and the PR
+// lifecycle need from any forge, GitHub or Gitea/Forgejo. Each adapter implements them for one
+// repository; what a forge lacks (GitHub's Git Data API, Apps) stays on that forge's own client.
+import type { PrOptions } from './pr-options.js';
+
+export interface PullRequestRef {
+  number: number;
+  url: string;
+  headRef: string;
+  baseRef: string;
+  state: 'open' | 'closed';
+  /** True when an open PR for the same head already existed and was adopted (SPEC §5 step 12). */
+  adopted: boolean;
+}
+
+export interface IssueComment {
+  id: number;
+  body: string;
+  url: string;
+}
+
+/** A PR as the reconciliation reads it. */
+export interface PullRequestState {
+  number: number;
+  state: 'open' | 'closed';
+  merged: boolean;
+  merged_at: string | null;
+  updated_at: string;
+  head: { ref: string };
+  /** The forge's ETag for this answer, when it gives one: the next read may be conditional on it. */
+  etag: string | null;
+}
+
+export interface ForgePullRequests {
+  /**
+   * The PR's current state; null when the forge does not know the number (404); `not_modified`
+   * when `ifNoneMatch` is still its ETag (forges without ETags never answer that).
+   */
+  getPullRequest(pullNumber: number, ifNoneMatch?: string | null): Promise<PullRequestState | null | 'not_modified'>;
+  /** Opens the PR, or adopts the open one for the same head and base (a retried attempt's own). */
+  createOrAdoptPullRequest(input: { head: string; base: string; title: string; body: string; draft?: boolean }): Promise<PullRequestRef>;
+  /**
+   * Adds what `options` asks for and the PR does not have yet (labels, review requests,
+   * assignees); never throws for an option the forge refuses: each refusal is a warning returned.
+   */
+  applyPrOptions(pullNumber: number, options: PrOptions): Promise<string[]>;
+  findOpenPullRequest(head: string): Promise<PullRequestRef | null>;
+  listComments(issueNumber: number): Promise<IssueComment[]>;
+  /** Posts unless a comment holding `marker` (a hidden HTML comment) exists already. */
+  createCommentOnce(input: { issueNumber: number; body: string; marker: string }): Promise<{ comment: IssueComment; created: boolean }>;
+  closePullRequest(pullNumber: number): Promise<PullRequestRef>;
+  /** Deletes the branch; a branch already gone counts as done. */
+  deleteBranch(branch: string): Promise<{ deleted: boolean }>;
+}
+
+/** The one form a comment marker takes: a single hidden HTML comment. */
+export function assertCommentMarker(marker: string): void {
+  if (!/^<!--[\s\S]*-->$/.test(marker) || marker.slice(4, -3).includes('--')) throw new Error('comment marker must be one hidden HTML comment: <!-- ... -->');
+}
