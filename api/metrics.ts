@@ -16,9 +16,10 @@
 import { Router, type RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database } from '../db/database.js';
-import { WORKFLOW_ERROR_CODES } from '../domain/errors.js';
+import { RUN_FAILURE_CODES } from '../domain/errors.js';
 import { OPEN_PR_STEPS, OPEN_PR_WORKFLOW } from '../domain/open-pr-contracts.js';
 import { registerRedactionCounter } from '../runtime/redaction-metric.js';
+import { PROPOSAL_STATUSES } from './schemas/proposals.js';
 import { SEARCH_ATTRIBUTES } from '../domain/temporal-contracts.js';
 import type { TemporalHandle } from '../adapters/temporal-client.js';
 
@@ -63,10 +64,6 @@ async function listRunsInFlight(temporal: TemporalHandle): Promise<RunsInFlight>
   return found;
 }
 
-/** Labels every scrape carries, so each series exists at 0 before its first event. */
-const PROPOSAL_STATUSES = ['pending', 'pr_opened', 'pr_merged', 'rejected'] as const;
-const FAILURE_CODES = [...WORKFLOW_ERROR_CODES, 'PROPOSAL_NOT_FOUND', 'CLUSTER_HAS_NO_CONFIG_REPO', 'INTERNAL_ERROR'];
-
 export interface ApiMetrics {
   /** Counts and times every response (mount before the routes). */
   middleware: RequestHandler;
@@ -93,6 +90,7 @@ export function createApiMetrics(db: Database, temporal: TemporalHandle): ApiMet
     name: 'relyloop_proposals', help: 'Proposals by status.', labelNames: ['status'] as const, registers: [registry],
     async collect() {
       this.reset();
+      // Every label at 0 first, so each series exists before its first event.
       for (const status of PROPOSAL_STATUSES) this.set({ status }, 0);
       const rows = await db.sql.query<{ status: string; n: number }>('SELECT status::text AS status, count(*)::int AS n FROM proposals GROUP BY status');
       for (const r of rows) this.set({ status: r.status }, r.n);
@@ -103,7 +101,7 @@ export function createApiMetrics(db: Database, temporal: TemporalHandle): ApiMet
     labelNames: ['code'] as const, registers: [registry],
     async collect() {
       this.reset();
-      for (const code of FAILURE_CODES) this.set({ code }, 0);
+      for (const code of RUN_FAILURE_CODES) this.set({ code }, 0);
       const rows = await db.sql.query<{ code: string; n: number }>(
         `SELECT split_part(pr_open_error, ':', 1) AS code, count(*)::int AS n FROM proposals
           WHERE status = 'pending' AND pr_open_error IS NOT NULL GROUP BY 1`);

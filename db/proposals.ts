@@ -79,8 +79,18 @@ export type MarkOpenedOutcome =
   /** The row already records this very PR: our own earlier attempt committed (its answer was lost). */
   | { outcome: 'already_recorded' }
   /** Rejected meanwhile, or it records another PR: the caller must not claim it. */
-  | { outcome: 'not_pending'; status: ProposalStatus; prNumber: number | null; prBranch: string | null }
+  | RowNotPending
   | { outcome: 'not_found' };
+
+/** A proposal row that an UPDATE conditional on `pending` did not match, as it stands now. */
+export interface RowNotPending { outcome: 'not_pending'; status: ProposalStatus; prNumber: number | null; prBranch: string | null }
+
+/** A fresh read of the row's status and PR (after any concurrent write committed); undefined: no row. */
+async function readRowPr(db: Database, id: string): Promise<RowNotPending | undefined> {
+  const [row] = await db.sql.query<{ status: ProposalStatus; pr_number: number | null; pr_branch: string | null }>(
+    'SELECT status, pr_number, pr_branch FROM proposals WHERE id = $1', [id]);
+  return row === undefined ? undefined : { outcome: 'not_pending', status: row.status, prNumber: row.pr_number, prBranch: row.pr_branch };
+}
 
 /**
  * SPEC §5 step 14: pending → pr_opened with the PR's url, number and branch, clearing an earlier
@@ -97,18 +107,17 @@ export async function markProposalPrOpened(db: Database, input: { id: string; pr
     [input.id, input.prUrl, input.prNumber, input.branch],
   );
   if (updated.length === 1) return { outcome: 'marked' };
-  const [row] = await db.sql.query<{ status: ProposalStatus; pr_number: number | null; pr_branch: string | null }>(
-    'SELECT status, pr_number, pr_branch FROM proposals WHERE id = $1', [input.id]);
+  const row = await readRowPr(db, input.id);
   if (row === undefined) return { outcome: 'not_found' };
-  if (row.status !== 'rejected' && row.pr_number === input.prNumber && row.pr_branch === input.branch) return { outcome: 'already_recorded' };
-  return { outcome: 'not_pending', status: row.status, prNumber: row.pr_number, prBranch: row.pr_branch };
+  if (row.status !== 'rejected' && row.prNumber === input.prNumber && row.prBranch === input.branch) return { outcome: 'already_recorded' };
+  return row;
 }
 
 /** What recording a failure did: `kept_earlier` left an earlier run's cause in place. */
 export type RecordFailureOutcome =
   | { outcome: 'recorded' | 'kept_earlier' }
   /** The proposal is no longer pending (rejected, or its PR was opened): nothing was written. */
-  | { outcome: 'not_pending'; status: ProposalStatus; prNumber: number | null; prBranch: string | null };
+  | RowNotPending;
 
 /**
  * Records a (redacted) terminal failure; never over a rejection or an opened PR. With `keepEarlier`
@@ -120,8 +129,6 @@ export async function setProposalPrOpenError(db: Database, id: string, error: st
     `UPDATE proposals SET pr_open_error = $2, updated_at = now()
       WHERE id = $1 AND status = 'pending' AND (pr_open_error IS NULL OR NOT $3::boolean) RETURNING id`, [id, error, opts.keepEarlier === true]);
   if (updated.length === 1) return { outcome: 'recorded' };
-  const [row] = await db.sql.query<{ status: ProposalStatus; pr_number: number | null; pr_branch: string | null }>(
-    'SELECT status, pr_number, pr_branch FROM proposals WHERE id = $1', [id]);
-  if (row === undefined || row.status === 'pending') return { outcome: 'kept_earlier' };
-  return { outcome: 'not_pending', status: row.status, prNumber: row.pr_number, prBranch: row.pr_branch };
+  const row = await readRowPr(db, id);
+  return row === undefined || row.status === 'pending' ? { outcome: 'kept_earlier' } : row;
 }

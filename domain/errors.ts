@@ -47,6 +47,12 @@ export const WORKFLOW_ERROR_CODES = [
   'GITHUB_AUTH_FAILED',
 ] as const;
 
+/** Preconditions the workflow's `load` step finds broken; terminal like the workflow codes. */
+export const LOAD_ERROR_CODES = ['PROPOSAL_NOT_FOUND', 'CLUSTER_HAS_NO_CONFIG_REPO'] as const;
+
+/** Every code a failed open-PR run can carry (INTERNAL_ERROR: a failure without a code). */
+export const RUN_FAILURE_CODES = [...WORKFLOW_ERROR_CODES, ...LOAD_ERROR_CODES, 'INTERNAL_ERROR'] as const;
+
 export type EndpointErrorCode = keyof typeof ENDPOINT_ERRORS;
 export type WorkflowErrorCode = (typeof WORKFLOW_ERROR_CODES)[number];
 export type ErrorCode = EndpointErrorCode | WorkflowErrorCode;

@@ -3,7 +3,7 @@
 // never name a process; every series an alert reads exists from the start at 0, so `increase()`
 // sees the first failure too.
 import { Counter, Histogram, Registry } from 'prom-client';
-import { WORKFLOW_ERROR_CODES } from '../domain/errors.js';
+import { RUN_FAILURE_CODES } from '../domain/errors.js';
 import type { ReconcileReport, RunOutcome, StepEndStatus } from '../domain/metric-sinks.js';
 import { OPEN_PR_STEPS, type OpenPrStep } from '../domain/open-pr-contracts.js';
 import { registerRedactionCounter } from './redaction-metric.js';
@@ -13,9 +13,6 @@ import { registerRedactionCounter } from './redaction-metric.js';
  * wait over 10 minutes must land in a bucket of its own (issue 23).
  */
 export const STEP_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200];
-
-/** Codes a failed run can carry besides the workflow codes (load's preconditions, no code at all). */
-const OTHER_FAILURE_CODES = ['PROPOSAL_NOT_FOUND', 'CLUSTER_HAS_NO_CONFIG_REPO', 'INTERNAL_ERROR'];
 
 export interface WorkerMetrics {
   registry: Registry;
@@ -37,7 +34,7 @@ export function createWorkerMetrics(): WorkerMetrics {
     labelNames: ['outcome', 'code'] as const, registers: [registry],
   });
   for (const outcome of ['opened', 'not_pending', 'rejected_meanwhile', 'cancelled'] as const) runs.inc({ outcome, code: 'none' }, 0);
-  for (const code of [...WORKFLOW_ERROR_CODES, ...OTHER_FAILURE_CODES]) runs.inc({ outcome: 'failed', code }, 0);
+  for (const code of RUN_FAILURE_CODES) runs.inc({ outcome: 'failed', code }, 0);
   const steps = new Histogram({
     name: 'relyloop_open_pr_step_duration_seconds', help: 'Wall time of an open-PR step, by step and status; step="lock" is the wait for the repo lock.',
     labelNames: ['step', 'status'] as const, buckets: STEP_DURATION_BUCKETS, registers: [registry],

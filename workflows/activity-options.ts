@@ -9,11 +9,11 @@
 import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
 import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
 import type { GitActivities, SharedActivities } from '../activities/types.js';
-import { WORKFLOW_ERROR_CODES } from '../domain/errors.js';
+import { LOAD_ERROR_CODES, WORKFLOW_ERROR_CODES } from '../domain/errors.js';
 import type { OpenPrPolicy } from '../domain/open-pr-contracts.js';
 
 /** Codes that end the run at once (SPEC §7) plus the preconditions `load` can find broken. */
-export const NON_RETRYABLE_TYPES = [...WORKFLOW_ERROR_CODES, 'PROPOSAL_NOT_FOUND', 'CLUSTER_HAS_NO_CONFIG_REPO'];
+export const NON_RETRYABLE_TYPES = [...WORKFLOW_ERROR_CODES, ...LOAD_ERROR_CODES];
 
 /**
  * Temporal's failure type for a heartbeat timeout, listed as non-retryable on the git steps: a

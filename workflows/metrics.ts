@@ -6,13 +6,12 @@ import type { MetricSinks, StepEndStatus, WorkflowRunOutcome } from '../domain/m
 import type { OpenPrOutcome, OpenPrStep } from '../domain/open-pr-contracts.js';
 
 const { metrics } = proxySinks<MetricSinks>();
+export { metrics as metricSinks };
 
 /** A run ended; `opened` is counted by the mark-opened write itself, so it is not reported here. */
 export function countRun(outcome: OpenPrOutcome['outcome'] | WorkflowRunOutcome): void {
   if (outcome !== 'opened') metrics.runEnded(outcome);
 }
-
-export { metrics as metricSinks };
 
 /** A step ended (completed, failed or cancelled) after `seconds`; skipped steps are not recorded. */
 export function recordStep(step: OpenPrStep, status: StepEndStatus, seconds: number): void {

@@ -12,7 +12,7 @@ import { createStepProxies, type StepProxies } from './activity-options.js';
 import { runGitSteps } from './git-steps.js';
 import { describeFailure, findApplicationFailure, Progress } from './open-pr-progress.js';
 import { countRun } from './metrics.js';
-import { withRepoLock, type HeldLock, type LockLostDetails } from './repo-lock-client.js';
+import { isLockLost, withRepoLock, type HeldLock, type LockLostDetails } from './repo-lock-client.js';
 import { SEARCH_ATTRIBUTES } from '../domain/temporal-contracts.js';
 
 export { NON_RETRYABLE_TYPES } from './activity-options.js';
@@ -130,7 +130,8 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
       await progress.run('comment', () => lock.fenced('the chart comment', (fence) =>
         github(stepSummary('comment', `PR #${pr.number}`)).commentChart({ repo: proposal.repo, proposalId, studyId: proposal.study?.id as string, prNumber: pr.number, branch, fence })),
       (c) => (c.posted ? 'posted' : 'already posted')).catch((error: unknown) => {
-        if (isCancellation(error) || error instanceof RejectedBeforeSideEffect || lockLost(error)) throw error;
+        // A lost lock ends the run: the comment step must not swallow it.
+        if (isCancellation(error) || error instanceof RejectedBeforeSideEffect || isLockLost(error)) throw error;
         log.warn('chart comment failed; continuing', { error: describeFailure(error) });
       });
     } else {
@@ -167,11 +168,6 @@ async function compensateRejection({ github, proposal, branch }: CompensationDep
   if (closing) await github(`compensate: close PR #${made.pr}`).closePullRequest({ repo: proposal.repo, number: made.pr as number });
   if (made.branch && row.branch !== branch) await github(`compensate: delete branch ${branch}`).deleteBranch({ repo: proposal.repo, branch });
   return closing ? { outcome: 'rejected_meanwhile', closedPr: made.pr } : { outcome: 'rejected_meanwhile' };
-}
-
-/** Whether a failure is the fence's LOCK_LOST (it ends the run; the comment step must not swallow it). */
-function lockLost(error: unknown): boolean {
-  return findApplicationFailure(error)?.type === 'LOCK_LOST';
 }
 
 interface FailedRun {

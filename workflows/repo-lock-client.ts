@@ -105,7 +105,7 @@ export async function withRepoLock<T>(deps: RepoLockDeps, opts: WithRepoLockOpti
           if (revokedBecause !== undefined && isCancellation(error) && !CancellationScope.current().consideredCancelled) {
             throw lost(`the repo lock was taken from this run (${revokedBecause}) during ${before}, which was cancelled before it finished — POST open_pr again`, false);
           }
-          if (revokedBecause === undefined && lockLostIn(error)) {
+          if (revokedBecause === undefined && isLockLost(error)) {
             // The fence refused the side effect: the revocation signal is on its way, or never comes.
             await condition(() => revokedBecause !== undefined, REVOCATION_GRACE_MS);
             if (revokedBecause === undefined) {
@@ -138,8 +138,8 @@ export async function withRepoLock<T>(deps: RepoLockDeps, opts: WithRepoLockOpti
   }
 }
 
-/** Whether an activity failure is the fence's LOCK_LOST. */
-function lockLostIn(error: unknown): boolean {
+/** Whether a failure (an activity's, along its cause chain) is the fence's LOCK_LOST. */
+export function isLockLost(error: unknown): boolean {
   for (let current: unknown = error; current instanceof Error; current = current.cause) {
     if (current instanceof ApplicationFailure) return current.type === 'LOCK_LOST';
   }

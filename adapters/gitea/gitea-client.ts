@@ -51,6 +51,9 @@ interface GiteaPull {
   requested_reviewers?: { login: string }[] | null;
 }
 
+/** A branch name as a URL path: each segment encoded, its slashes kept (Gitea routes them). */
+const refPath = (ref: string) => ref.split('/').map(encodeURIComponent).join('/');
+
 class GiteaError extends Error {
   constructor(readonly status: number, message: string) {
     super(message);
@@ -151,7 +154,7 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
         if (!(error instanceof GiteaError && error.status === 409)) throw classify(error, 'create pull request');
       }
       const open = await call('get pull request', () =>
-        request<GiteaPull>('GET', `${repoPath}/pulls/${encodeURIComponent(input.base)}/${input.head.split('/').map(encodeURIComponent).join('/')}`)).catch((error: unknown) => {
+        request<GiteaPull>('GET', `${repoPath}/pulls/${encodeURIComponent(input.base)}/${refPath(input.head)}`)).catch((error: unknown) => {
         if (error instanceof AppError && error.upstreamStatus === 404) return null;
         throw error;
       });
@@ -232,7 +235,7 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
 
     async deleteBranch(branch) {
       try {
-        await request('DELETE', `${repoPath}/branches/${branch.split('/').map(encodeURIComponent).join('/')}`);
+        await request('DELETE', `${repoPath}/branches/${refPath(branch)}`);
         return { deleted: true };
       } catch (error) {
         if (error instanceof GiteaError && error.status === 404) return { deleted: false };
