@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import type { Database } from '../db/database.js';
 import { createDbGitHubPacer } from '../db/github-pacing.js';
 import type { Config } from '../domain/config.js';
-import { GITHUB_PACING_RULES } from '../domain/github-pacing.js';
+import { GITEA_PACING_RULES, GITHUB_PACING_RULES } from '../domain/github-pacing.js';
 import type { RepoLockOptions } from '../domain/lock-contracts.js';
 import type { OpenPrPolicy } from '../domain/open-pr-contracts.js';
 import type { Redactor } from '../domain/redact.js';
@@ -58,14 +58,18 @@ export function createActivities(deps: ActivityDeps): { shared: SharedActivities
   const { config, redactor } = deps;
   const metrics = deps.metrics ?? createWorkerMetrics();
   // One App token source per process: installation tokens are kept in memory until near expiry.
-  const access = { secretsDir: config.secretsDir, redactor, hostPolicy: { hosts: config.githubHosts, httpHosts: config.githubHttpHosts }, appTokens: createAppTokenSource({ redactor }) };
+  const access = {
+    secretsDir: config.secretsDir, redactor, hostPolicy: { hosts: config.githubHosts, httpHosts: config.githubHttpHosts }, giteaHostPolicy: config.giteaHosts,
+    appTokens: createAppTokenSource({ redactor }),
+  };
   // Shared through the database: every worker process using a token keeps to its pacing.
   const pacer = createDbGitHubPacer(deps.db.sql, { ...GITHUB_PACING_RULES, writeGapMs: deps.githubLimiter?.writeMinTimeMs ?? config.githubWriteGap });
+  const giteaPacer = createDbGitHubPacer(deps.db.sql, { ...GITEA_PACING_RULES, writeGapMs: config.giteaWriteGap });
   const shared: SharedActivities = {
     ...createDbActivities({ db: deps.db, redactor, policy: policyOf(config), metrics }),
     ...createLockActivities({ client: deps.client, taskQueue: config.temporalTaskQueue, lockOptions: deps.lockOptions }),
-    ...createGitHubActivities({ ...access, relyloopBaseUrl: config.relyloopBaseUrl, limiter: deps.githubLimiter, pacer }),
-    ...createReconcileActivities({ ...access, db: deps.db, pacer, limiter: deps.githubLimiter, closedWindowMs: config.reconcileClosedWindow }),
+    ...createGitHubActivities({ ...access, relyloopBaseUrl: config.relyloopBaseUrl, limiter: deps.githubLimiter, pacer, giteaPacer }),
+    ...createReconcileActivities({ ...access, db: deps.db, pacer, giteaPacer, limiter: deps.githubLimiter, closedWindowMs: config.reconcileClosedWindow }),
     claimGitWorker: async () => deps.gitTaskQueue,
   };
   const cache = createGitRepoCache({

@@ -1,10 +1,11 @@
-// Resolves a config repo to what the git and GitHub adapters need, reading its credential from the
-// secrets dir inside the activity (SPEC §6): a personal token from `{secrets_dir}/{auth_ref}`, or —
+// Resolves a config repo to what the git and forge adapters need, reading its credential from the
+// secrets dir inside the activity (SPEC §6): a personal token from `{secrets_dir}/{auth_ref}` (GitHub
+// or Gitea), or —
 // for a repo that authenticates as a GitHub App (issue 14) — an installation token minted from the
 // App's private key (app-tokens.ts). Every secret is registered for redaction and never returned
 // to workflow code.
 import { AppError } from '../domain/errors.js';
-import { isRepoUrlProblem, parseGitHubRepoUrl, type GitHubHostPolicy, type GitHubRepoRef } from '../domain/github-url.js';
+import { isRepoUrlProblem, parseRepoUrlFor, type GitHubHostPolicy, type GitHubRepoRef, type Provider } from '../domain/github-url.js';
 import type { Redactor } from '../domain/redact.js';
 import { readSecret, SecretError } from '../adapters/secrets.js';
 import type { AppTokenSource } from './github/app-tokens.js';
@@ -14,11 +15,14 @@ export interface RepoAccessDeps {
   secretsDir: string;
   redactor: Redactor;
   hostPolicy: GitHubHostPolicy;
+  /** Hosts of Gitea/Forgejo repos (RELYLOOP_GITEA_HOSTS); none when omitted. */
+  giteaHostPolicy?: GitHubHostPolicy;
   /** Mints and keeps GitHub App installation tokens (one per process). */
   appTokens: AppTokenSource;
 }
 
 export interface RepoAccess {
+  provider: Provider;
   ref: GitHubRepoRef;
   token: string;
 }
@@ -35,16 +39,18 @@ async function readCredentialFile(deps: RepoAccessDeps, ref: string, what: strin
 }
 
 export async function resolveRepoAccess(deps: RepoAccessDeps, repo: ConfigRepoRef): Promise<RepoAccess> {
-  const ref = parseGitHubRepoUrl(repo.repoUrl, deps.hostPolicy);
+  const provider = repo.provider ?? 'github';
+  const ref = parseRepoUrlFor(provider, repo.repoUrl, { github: deps.hostPolicy, gitea: deps.giteaHostPolicy ?? { hosts: [] } });
   if (isRepoUrlProblem(ref)) throw new AppError({ code: 'CLONE_FAILED', message: `config repo URL is not usable: ${ref.message}` });
   if (repo.app !== undefined) {
+    if (provider !== 'github') throw new AppError({ code: 'GITHUB_AUTH_FAILED', message: 'a GitHub App cannot authenticate to a Gitea repo; give it an auth_ref token file' });
     const privateKey = await readCredentialFile(deps, repo.app.privateKeyRef, 'the GitHub App private key file');
     const token = await deps.appTokens.installationToken(
       { appId: repo.app.appId, privateKey, installationId: repo.app.installationId },
       { apiBaseUrl: ref.apiBaseUrl, owner: ref.owner, repo: ref.repo },
     );
-    return { ref, token };
+    return { provider, ref, token };
   }
   if (repo.authRef === null) throw new AppError({ code: 'GITHUB_AUTH_FAILED', message: 'the config repo has neither an auth_ref nor a GitHub App' });
-  return { ref, token: await readCredentialFile(deps, repo.authRef, 'token file for auth_ref') };
+  return { provider, ref, token: await readCredentialFile(deps, repo.authRef, 'token file for auth_ref') };
 }

@@ -2,6 +2,7 @@
 // Shared activities run on the shared task queue; git activities run on the worker-specific queue
 // the workflow claims, because they share that worker's local repo cache and chart files.
 import type { PrOptions } from '../domain/pr-options.js';
+import type { Provider } from '../domain/github-url.js';
 import type { MarkOpenedOutcome, RecordFailureOutcome } from '../db/proposals.js';
 import type { LockFence } from '../domain/lock-contracts.js';
 import type { OpenPrPolicy, StepActivity } from '../domain/open-pr-contracts.js';
@@ -14,6 +15,8 @@ export type { MarkOpenedOutcome, RecordFailureOutcome };
 
 export interface ConfigRepoRef {
   configRepoId: string;
+  /** The forge (issue 24); absent in runs loaded before there was more than GitHub. */
+  provider?: Provider;
   repoUrl: string;
   /** Name of the secret file holding the token; the token itself never leaves the activity. Null with `app`. */
   authRef: string | null;

@@ -65,7 +65,7 @@ function registerWebhook(registry: OpenAPIRegistry): void {
   });
   registry.registerPath({
     method: 'post', path: `${API_PREFIX}${WEBHOOK_PATH}`, tags: ['webhooks'], security: [],
-    summary: 'GitHub pull_request webhooks: merged, closed, reopened (docs/operations.md "Webhooks")',
+    summary: 'pull_request webhooks of GitHub, and of Gitea and Forgejo (they send the same headers and signature): merged, closed, reopened (docs/operations.md "Webhooks")',
     description: 'Authenticated by X-Hub-Signature-256 (HMAC-SHA256 of the raw body with the config repo\'s webhook secret), not by the bearer token. '
       + 'The repository is taken from the payload (repository.html_url) and must match a config repo. A delivery id already recorded, or a body already '
       + 'received under another delivery id (within the 30 days the delivery log keeps), changes nothing. Payloads nest at most 64 levels; a value '

@@ -1,12 +1,12 @@
-// Whom a GitHub webhook delivery is about, and whose secrets may have signed it (issue 22): a
+// Whom a webhook delivery (GitHub's, or Gitea's and Forgejo's GitHub-compatible one) is about, and whose secrets may have signed it (issue 22): a
 // repository webhook signs with the secret of the config repos naming that repository; an
 // organisation's webhook, or a GitHub App's, signs every repository's events — and its own ping —
 // with one secret, which the operator gives to the config repos under that owner (or using that
 // App). Nothing here is trusted: it only chooses which secrets the signature is checked against.
 import type { SqlScope } from '../db/sql.js';
 import { findConfigReposByApp, findConfigReposByOwner, findConfigReposByUrl } from '../db/pr-lifecycle.js';
-import type { Config } from '../domain/config.js';
-import { isRepoUrlProblem, ownerPrefixOf, parseGitHubOwnerUrl, parseGitHubRepoUrl } from '../domain/github-url.js';
+import { hostPoliciesOf, type Config } from '../domain/config.js';
+import { isRepoUrlProblem, ownerPrefixOf, parseGitHubOwnerUrl, parseRepoUrl } from '../domain/github-url.js';
 
 /**
  * What a payload is about: the repository it names (matched exactly against config repos), and
@@ -22,7 +22,8 @@ export function targetOf(payload: unknown, config: Config): WebhookTarget | unde
   const text = (value: unknown) => (typeof value === 'string' && value.length <= 2048 ? value : undefined);
   const repository = text(p.repository?.html_url);
   if (repository !== undefined) {
-    const ref = parseGitHubRepoUrl(repository, policy);
+    // A repository on any allowed forge: Gitea and Forgejo send `repository.html_url` as GitHub does.
+    const ref = parseRepoUrl(repository, hostPoliciesOf(config));
     return isRepoUrlProblem(ref) ? undefined : { repoUrl: ref.url, ownerPrefix: ownerPrefixOf(ref), label: ref.url };
   }
   // No repository: an event of an organisation (its API URL) or of an App installation's account (its web URL).

@@ -2,6 +2,7 @@
 // the repo are decided by the unique index and the foreign key, so concurrent requests cannot
 // slip past a pre-check.
 import type { ConfigRepo } from '../generated/prisma/client.js';
+import type { Provider } from '../domain/github-url.js';
 import type { PrOptions } from '../domain/pr-options.js';
 import type { Database } from './database.js';
 import { listKeyset, orderByIds, type ListedPage, type PageRequest } from './paging.js';
@@ -11,7 +12,7 @@ export type { ConfigRepo };
 
 export interface NewConfigRepo {
   name: string;
-  provider: 'github';
+  provider: Provider;
   repoUrl: string;
   defaultBranch: string;
   prBaseBranch: string;
@@ -50,9 +51,14 @@ function prOptionColumns(o: PrOptions | undefined) {
 /** What the activities get of a config repo: where it is and how to authenticate, never a secret. */
 export function repoRefOf(r: ConfigRepo) {
   return {
-    configRepoId: r.id, repoUrl: r.repoUrl, authRef: r.authRef, baseBranch: r.prBaseBranch, prOptions: prOptionsOf(r),
+    configRepoId: r.id, provider: providerOf(r), repoUrl: r.repoUrl, authRef: r.authRef, baseBranch: r.prBaseBranch, prOptions: prOptionsOf(r),
     ...(r.appId !== null && r.appPrivateKeyRef !== null ? { app: { appId: r.appId, privateKeyRef: r.appPrivateKeyRef, installationId: r.appInstallationId } } : {}),
   };
+}
+
+/** The repo's forge (the column's CHECK constraint keeps it to the known ones). */
+export function providerOf(r: ConfigRepo): Provider {
+  return r.provider === 'gitea' ? 'gitea' : 'github';
 }
 
 /** A repo's PR options as the activities take them. */

@@ -3,6 +3,7 @@
 // value, so a typo stops start-up instead of surfacing later as an odd failure.
 import path from 'node:path';
 import { z } from 'zod';
+import type { ForgeHostPolicies } from './github-url.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -12,6 +13,15 @@ const hostList = z
   .string()
   .transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
   .pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/, 'expected host names like github.com or ghe.example.com')).min(1));
+/** `host[:port]` (https) or `http://host[:port]` entries: the hosts of a forge and those of them reached over http. */
+const giteaHostList = z
+  .string()
+  .transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^(https?:\/\/)?[a-z0-9.-]+(:\d+)?\/?$/, 'expected host names like git.example.com, or http://host:port')))
+  .transform((entries) => ({
+    hosts: entries.map((e) => e.replace(/^https?:\/\//, '').replace(/\/$/, '')),
+    httpHosts: entries.filter((e) => e.startsWith('http://')).map((e) => e.slice('http://'.length).replace(/\/$/, '')),
+  }));
 const httpUrl = z
   .url({ protocol: /^https?$/ })
   .transform((u) => u.replace(/\/+$/, ''));
@@ -83,6 +93,10 @@ export const SETTINGS = {
     doc: 'Comma-separated GitHub hosts config repos may live on (github.com plus GitHub Enterprise hosts).' }),
   githubHttpHosts: setting({ env: 'RELYLOOP_GITHUB_HTTP_HOSTS', default: '', schema: z.string().transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)).pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/).refine((h) => h !== 'github.com', 'github.com is always https'))),
     doc: 'Comma-separated allow-listed hosts reached over plain http (a local GitHub sandbox only); all others use https.' }),
+  giteaHosts: setting({ env: 'RELYLOOP_GITEA_HOSTS', default: '', schema: giteaHostList,
+    doc: 'Comma-separated Gitea or Forgejo hosts config repos may live on (their provider is `gitea`), e.g. `git.example.com`; `http://host:port` for one reached over plain http. None by default. A host is listed for one forge only.' }),
+  giteaWriteGap: setting({ env: 'RELYLOOP_GITEA_WRITE_GAP', default: '0s', schema: duration('0s', '1m'),
+    doc: 'Least time between two mutating Gitea requests with one token, across every worker (Gitea publishes no rate limits; above 0s its writes are also serial per token, as GitHub\'s are).' }),
   workerMetricsAddress: setting({ env: 'RELYLOOP_WORKER_METRICS_ADDRESS', schema: z.string().regex(/^[A-Za-z0-9.:[\]-]+:\d{1,5}$/, 'host:port').optional(),
     doc: 'host:port where a worker process serves Prometheus metrics (Temporal SDK and open-PR workflow metrics, docs/operations.md "Metrics"); unset: not served.' }),
   // Reliability (docs/operations.md "Timeouts and retry budgets"). Read by workers; the open-PR
@@ -146,8 +160,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     if (parsed.success) raw[key] = parsed.data;
     else problems.push(`${s.env}=${JSON.stringify(value ?? null)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   }
-  if (problems.length > 0) throw new ConfigError(problems);
   const r = raw as Raw;
+  if (problems.length === 0) {
+    const both = r.githubHosts.filter((h) => r.giteaHosts.hosts.includes(h));
+    if (both.length > 0) problems.push(`RELYLOOP_GITEA_HOSTS=${JSON.stringify(env.RELYLOOP_GITEA_HOSTS ?? null)}: ${both.join(', ')} also in RELYLOOP_GITHUB_HOSTS; a host serves one forge`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
   const abs = (p: string) => path.resolve(cwd, p);
   const dataDir = abs(r.dataDir);
   const secretsDir = abs(r.secretsDir);
@@ -160,4 +178,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     repoCacheDir: r.repoCacheDir === undefined ? path.join(dataDir, 'repo-cache') : abs(r.repoCacheDir),
     apiTokenFile: r.apiTokenFile === undefined ? path.join(secretsDir, 'api_token') : abs(r.apiTokenFile),
   };
+}
+
+/** The hosts config repos may live on, per forge. */
+export function hostPoliciesOf(config: Pick<Config, 'githubHosts' | 'githubHttpHosts' | 'giteaHosts'>): ForgeHostPolicies {
+  return { github: { hosts: config.githubHosts, httpHosts: config.githubHttpHosts }, gitea: config.giteaHosts };
 }

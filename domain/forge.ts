@@ -57,3 +57,14 @@ export interface ForgePullRequests {
 export function assertCommentMarker(marker: string): void {
   if (!/^<!--[\s\S]*-->$/.test(marker) || marker.slice(4, -3).includes('--')) throw new Error('comment marker must be one hidden HTML comment: <!-- ... -->');
 }
+
+/**
+ * A PR's head branch as a forge reports it. Once the branch is deleted (merged and cleaned up, or
+ * the PR closed by the delete) Gitea and Forgejo answer `head.ref` as the PR's own ref,
+ * `refs/pull/{n}/head`, in the REST API and in webhooks, and keep the branch name in `head.label`
+ * (pinned in gitea-forge.int.test.ts); GitHub keeps the name in `head.ref` (its label is
+ * `owner:branch`, and its head refs are branch names, never `refs/pull/…`).
+ */
+export function headBranchOf(head: { ref: string; label?: string | null | undefined }): string {
+  return /^refs\/pull\/\d+\/head$/.test(head.ref) && typeof head.label === 'string' && head.label !== '' && !head.label.includes(':') ? head.label : head.ref;
+}

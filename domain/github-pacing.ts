@@ -21,6 +21,12 @@ export interface GitHubPacingRules {
 /** GitHub's published rules. 80 content writes a minute is implied by the one-second gap. */
 export const GITHUB_PACING_RULES: GitHubPacingRules = { writeGapMs: 1_000, contentPerWindow: 500, contentWindowMs: 3_600_000 };
 
+/**
+ * Gitea and Forgejo publish no write limits (issue 24): no gap by default (RELYLOOP_GITEA_WRITE_GAP
+ * sets one, making the token's writes serial) and a content budget no service run reaches.
+ */
+export const GITEA_PACING_RULES: GitHubPacingRules = { writeGapMs: 0, contentPerWindow: 1_000_000, contentWindowMs: 3_600_000 };
+
 export interface GitHubPacer {
   /**
    * Takes the token's turn to write, when it is free: no write of the token is unanswered, the gap
@@ -89,4 +95,30 @@ export function createMemoryGitHubPacer(rules: GitHubPacingRules = GITHUB_PACING
       if (s !== undefined && serial && s.inFlightUntil > -Infinity) s.inFlightUntil = now() + WRITE_LEASE_MS;
     },
   };
+}
+
+/**
+ * Runs one write in the token's turn: waits (with `sleep`) until `pacer` gives the turn, keeps it
+ * renewed while `send` runs (a dead process stops renewing and the turn lapses), and frees it when
+ * the answer is in, so the next write counts its gap from this answer. Pacing bookkeeping never
+ * turns a write that happened into a failure (`warn` is told instead).
+ */
+export async function withWriteTurn<T>(
+  pacer: GitHubPacer, token: string,
+  opts: { createsContent: boolean; sleep: (ms: number) => Promise<void>; warn: (msg: string) => void },
+  send: () => Promise<T>,
+): Promise<T> {
+  const { createsContent } = opts;
+  for (let waitMs = await pacer.tryWrite(token, { createsContent }); waitMs > 0; waitMs = await pacer.tryWrite(token, { createsContent })) {
+    await opts.sleep(waitMs);
+  }
+  const renewing = setInterval(() => {
+    pacer.renewWrite(token).catch((error: unknown) => opts.warn(`write pacing: could not renew a write's turn: ${String(error)}`));
+  }, WRITE_LEASE_RENEW_MS);
+  try {
+    return await send();
+  } finally {
+    clearInterval(renewing);
+    await pacer.writeDone(token).catch((error: unknown) => opts.warn(`write pacing: could not record the end of a write: ${String(error)}`));
+  }
 }

@@ -1,7 +1,8 @@
 // Config repo URLs (SPEC §4): only `https://github.com/{owner}/{repo}[.git]` or the same form on
-// an allow-listed GitHub Enterprise host. Credentials, query, fragment, SSH and plain http are
-// refused (http only for hosts explicitly listed in RELYLOOP_GITHUB_HTTP_HOSTS, e.g. a local
-// sandbox). From a valid URL we derive the REST, git and web endpoints.
+// an allow-listed GitHub Enterprise host — or on an allow-listed Gitea/Forgejo host (issue 24).
+// Credentials, query, fragment, SSH and plain http are refused (http only for hosts explicitly
+// allowed over http, e.g. a local sandbox or Gitea). From a valid URL we derive the REST, git and
+// web endpoints.
 
 export interface GitHubHostPolicy {
   /** Allowed hosts (lower case, optional :port), e.g. ['github.com', 'ghe.example.com']. */
@@ -10,9 +11,18 @@ export interface GitHubHostPolicy {
   httpHosts?: readonly string[];
 }
 
+/** The forges a config repo can live on (issue 24): GitHub (and its Enterprise hosts), or Gitea/Forgejo. */
+export const PROVIDERS = ['github', 'gitea'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+/** The allowed hosts of each forge (RELYLOOP_GITHUB_HOSTS, RELYLOOP_GITEA_HOSTS). */
+export type ForgeHostPolicies = Record<Provider, GitHubHostPolicy>;
+
 export interface GitHubRepoRef {
   /** Lower-cased host with port if any, e.g. `github.com`. */
   host: string;
+  /** `{scheme}://{host}`. */
+  origin: string;
   owner: string;
   repo: string;
   /** Canonical form: `{scheme}://{host}/{owner}/{repo}` (no `.git`). */
@@ -30,10 +40,48 @@ export type RepoUrlProblem =
   | { kind: 'unsupported_provider'; message: string };
 
 const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+/** Gitea's user and organisation names: letters, digits, `-`, `_`, `.` (at most 40). */
+const GITEA_OWNER = /^[A-Za-z0-9_](?:[A-Za-z0-9._-]{0,39})$/;
 const REPO = /^[A-Za-z0-9._-]{1,100}$/;
 
-/** Parses a repo URL or returns why not; `invalid` maps to 422, `unsupported_provider` to 400. */
+/** Parses a GitHub repo URL or returns why not; `invalid` maps to 422, `unsupported_provider` to 400. */
 export function parseGitHubRepoUrl(input: string, policy: GitHubHostPolicy): GitHubRepoRef | RepoUrlProblem {
+  return parseRepoUrlOf('github', input, policy);
+}
+
+/**
+ * A Gitea or Forgejo repo URL, `{scheme}://{host}/{owner}/{repo}[.git]` on an allowed host (a
+ * server at the root of its host): REST under `{origin}/api/v1`.
+ */
+export function parseGiteaRepoUrl(input: string, policy: GitHubHostPolicy): GitHubRepoRef | RepoUrlProblem {
+  return parseRepoUrlOf('gitea', input, policy);
+}
+
+/**
+ * A config repo URL on any allowed forge, with the provider its host is listed for (a host is
+ * listed for one forge only: domain/config.ts refuses it in both lists).
+ */
+export function parseRepoUrl(input: string, policies: ForgeHostPolicies): (GitHubRepoRef & { provider: Provider }) | RepoUrlProblem {
+  const host = hostOf(input);
+  const provider: Provider = host !== undefined && policies.gitea.hosts.includes(host) ? 'gitea' : 'github';
+  const ref = parseRepoUrlOf(provider, input, policies[provider]);
+  return isRepoUrlProblem(ref) ? ref : { ...ref, provider };
+}
+
+/** The repo URL of a config repo whose provider is known (the activities, the reconciliation). */
+export function parseRepoUrlFor(provider: Provider, input: string, policies: ForgeHostPolicies): GitHubRepoRef | RepoUrlProblem {
+  return parseRepoUrlOf(provider, input, policies[provider]);
+}
+
+function hostOf(input: string): string | undefined {
+  try {
+    return new URL(input).host.toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+function parseRepoUrlOf(provider: Provider, input: string, policy: GitHubHostPolicy): GitHubRepoRef | RepoUrlProblem {
   let url: URL;
   try {
     url = new URL(input);
@@ -54,19 +102,22 @@ export function parseGitHubRepoUrl(input: string, policy: GitHubHostPolicy): Git
   const httpAllowed = (policy.httpHosts ?? []).includes(host);
   const schemeOk = url.protocol === 'https:' || (url.protocol === 'http:' && httpAllowed);
   if (!schemeOk || !policy.hosts.includes(host)) {
-    return { kind: 'unsupported_provider', message: `only https://github.com/{owner}/{repo} and allow-listed GitHub Enterprise hosts are supported (got ${url.protocol}//${host})` };
+    return { kind: 'unsupported_provider', message: provider === 'github'
+      ? `only https://github.com/{owner}/{repo} and allow-listed GitHub Enterprise and Gitea hosts are supported (got ${url.protocol}//${host})`
+      : `only allow-listed Gitea hosts (RELYLOOP_GITEA_HOSTS) are supported for a Gitea repo (got ${url.protocol}//${host})` };
   }
   const segments = url.pathname.replace(/\/$/, '').split('/').slice(1);
   const [owner, rawRepo] = segments;
   const repo = rawRepo?.replace(/\.git$/, '');
-  if (segments.length !== 2 || owner === undefined || repo === undefined || !OWNER.test(owner) || !REPO.test(repo) || repo === '.' || repo === '..') {
+  const ownerPattern = provider === 'github' ? OWNER : GITEA_OWNER;
+  if (segments.length !== 2 || owner === undefined || repo === undefined || !ownerPattern.test(owner) || !REPO.test(repo) || repo === '.' || repo === '..') {
     return { kind: 'unsupported_provider', message: 'repo_url must be {scheme}://{host}/{owner}/{repo}' };
   }
   const origin = `${url.protocol}//${host}`;
   return {
-    host, owner, repo,
+    host, origin, owner, repo,
     url: `${origin}/${owner}/${repo}`,
-    apiBaseUrl: usesApiSubdomain(host) ? `${url.protocol}//api.${host}` : `${origin}/api/v3`,
+    apiBaseUrl: provider === 'gitea' ? `${origin}/api/v1` : usesApiSubdomain(host) ? `${url.protocol}//api.${host}` : `${origin}/api/v3`,
     gitUrl: `${origin}/${owner}/${repo}.git`,
     webUrl: `${origin}/${owner}/${repo}`,
   };

@@ -4,6 +4,7 @@
 // share one reading.
 //   Events: https://docs.github.com/en/webhooks/webhook-events-and-payloads#pull_request
 import { z } from 'zod';
+import { headBranchOf } from './forge.js';
 import { isStorableText } from './storable-text.js';
 
 export type PrState = 'open' | 'closed' | 'merged';
@@ -35,7 +36,7 @@ const pullRequestPayload = z.object({
     merged: z.boolean().nullable().optional(),
     merged_at: timestamp.nullable().optional(),
     updated_at: timestamp,
-    head: z.object({ ref: storable(255), repo: z.object({ full_name: z.string() }).nullable() }),
+    head: z.object({ ref: storable(255), label: z.string().nullable().optional(), repo: z.object({ full_name: z.string() }).nullable() }),
   }),
   repository: z.object({ full_name: z.string() }),
 });
@@ -61,7 +62,12 @@ export function readPullRequestEvent(payload: unknown): PullRequestEvent {
   if (!(STATE_ACTIONS as readonly string[]).includes(action)) return { kind: 'ignored', action };
   if (pr.number !== parsed.data.number) return { kind: 'malformed', field: 'body.number', message: 'body.number differs from pull_request.number' };
   if (pr.head.repo?.full_name.toLowerCase() !== repository.full_name.toLowerCase()) return { kind: 'foreign', action, prNumber: pr.number };
-  return { kind: 'observation', action, observation: observationOf(pr) };
+  // Gitea names a deleted head branch in `label` only (domain/forge.ts headBranchOf).
+  const branch = headBranchOf(pr.head);
+  if (branch !== pr.head.ref && !storable(255).safeParse(branch).success) {
+    return { kind: 'malformed', field: 'body.pull_request.head.label', message: 'body.pull_request.head.label: not a branch name the database can store' };
+  }
+  return { kind: 'observation', action, observation: observationOf({ ...pr, head: { ref: branch } }) };
 }
 
 /** The observation of a PR as GitHub's REST API or a webhook shows it. */

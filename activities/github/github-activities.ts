@@ -1,35 +1,23 @@
-// GitHub steps of openPrWorkflow (SPEC §5 steps 12–13 and the reject-race compensation). Titles,
-// bodies and comments are rendered here from the proposal (SPEC §8) and redacted by the client
-// before they are sent. A client per call: the token is read fresh from its secret file, so a
-// rotated token takes effect on the next attempt.
+// Forge steps of openPrWorkflow (SPEC §5 steps 12–13 and the reject-race compensation), on the
+// repo's forge — GitHub or Gitea/Forgejo (forge-client.ts). Titles, bodies and comments are
+// rendered here from the proposal (SPEC §8) and redacted by the client before they are sent.
 import { createChartComment, chartCommentMarker } from '../../domain/chart-comment.js';
-import type { GitHubPacer } from '../../domain/github-pacing.js';
 import { createPrBody, createPrTitle } from '../../domain/pr-body.js';
 import { studySummaryOf } from '../../domain/step-inputs.js';
-import { resolveRepoAccess, type RepoAccessDeps } from '../repo-access.js';
+import { forgeClientFor, type ForgeClientDeps } from '../forge-client.js';
+import type { ForgePullRequests } from '../../domain/forge.js';
 import type { CommentChartInput, ConfigRepoRef, LegacyProposalInput, OpenPullRequestInput, SharedActivities } from '../types.js';
-import { createGitHubClient, type GitHubClient } from './github-client.js';
-import type { GitHubLimiterOptions } from './octokit-client.js';
 
-export interface GitHubActivityDeps extends RepoAccessDeps {
+export interface GitHubActivityDeps extends ForgeClientDeps {
   relyloopBaseUrl: string | undefined;
-  /** Tests shorten GitHub's write spacing; production leaves it unset (SPEC §9). */
-  limiter?: GitHubLimiterOptions;
-  /** One pacer for every client of this process, so a token's writes are paced across steps and runs. */
-  pacer: GitHubPacer;
 }
 
 type GitHubActivities = Pick<SharedActivities, 'openPullRequest' | 'commentChart' | 'closePullRequest' | 'deleteBranch'>;
 
 export function createGitHubActivities(deps: GitHubActivityDeps): GitHubActivities {
-  const client = async (repo: ConfigRepoRef): Promise<{ gh: GitHubClient; webUrl: string }> => {
-    const { ref, token } = await resolveRepoAccess(deps, repo);
-    const gh = createGitHubClient({
-      apiBaseUrl: ref.apiBaseUrl, token, owner: ref.owner, repo: ref.repo, redactor: deps.redactor,
-      ...(deps.limiter ? { limiter: deps.limiter } : {}),
-      pacer: deps.pacer,
-    });
-    return { gh, webUrl: ref.webUrl };
+  const client = async (repo: ConfigRepoRef): Promise<{ gh: ForgePullRequests; webUrl: string }> => {
+    const { pulls, access } = await forgeClientFor(deps, repo);
+    return { gh: pulls, webUrl: access.ref.webUrl };
   };
 
   return {

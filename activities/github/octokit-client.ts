@@ -6,7 +6,7 @@ import Bottleneck from 'bottleneck';
 import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
-import { WRITE_LEASE_RENEW_MS, createMemoryGitHubPacer, GITHUB_PACING_RULES, tokenPacingKey, type GitHubPacer } from '../../domain/github-pacing.js';
+import { createMemoryGitHubPacer, GITHUB_PACING_RULES, tokenPacingKey, withWriteTurn, type GitHubPacer } from '../../domain/github-pacing.js';
 import { activitySleep, currentCancellationSignal } from '../heartbeat.js';
 import { rateLimitKind, rateLimitWaitMs, type FailureFacts } from './errors.js';
 
@@ -115,23 +115,10 @@ export function createOctokit({ apiBaseUrl, token, limiter = {}, pacer, log = NO
     };
     const method = String(options.method).toUpperCase();
     if (!MUTATING.has(method)) return send();
-    // The token's turn to write: no other write of it unanswered, the gap passed since the last answer.
+    // The token's turn to write: no other write of it unanswered, the gap passed since the last
+    // answer; kept while the request (and its in-place retries) runs, freed by its answer.
     const createsContent = method === 'POST' && CREATES_CONTENT.test(String(options.url));
-    for (let waitMs = await writes.tryWrite(token, { createsContent }); waitMs > 0; waitMs = await writes.tryWrite(token, { createsContent })) {
-      await activitySleep(waitMs);
-    }
-    // The turn is kept while the request (and its in-place retries) runs; a dead process stops renewing.
-    const renewing = setInterval(() => {
-      writes.renewWrite(token).catch((error: unknown) => log.warn(`GitHub pacing: could not renew a write's turn: ${String(error)}`));
-    }, WRITE_LEASE_RENEW_MS);
-    try {
-      return await send();
-    } finally {
-      clearInterval(renewing);
-      // Frees the turn; the next write counts its gap from this answer. Pacing bookkeeping must not
-      // turn a write that happened into a failure (an unfreed turn lapses after WRITE_LEASE_MS).
-      await writes.writeDone(token).catch((error: unknown) => log.warn(`GitHub pacing: could not record the end of a write: ${String(error)}`));
-    }
+    return withWriteTurn(writes, token, { createsContent, sleep: activitySleep, warn: (m) => log.warn(`GitHub ${m}`) }, send);
   });
   octokit.hook.before('request', (options) => {
     options.headers.accept = GITHUB_ACCEPT;

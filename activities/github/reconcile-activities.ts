@@ -1,7 +1,7 @@
 // Reconciliation of PR states (SPEC §10, issues 13 and 22): what a missed webhook left behind. For
 // one config repo, every proposal whose PR state may still change — recorded `open`, or `closed`
-// within the window (a closed PR can be reopened; a merge is final) — is read back from GitHub
-// (GET /repos/{o}/{r}/pulls/{n}, one at a time with the repo's own token, so its rate limits and
+// within the window (a closed PR can be reopened; a merge is final) — is read back from its forge
+// (GitHub or Gitea: GET /repos/{o}/{r}/pulls/{n}, one at a time with the repo's own token, so its rate limits and
 // the process's throttling apply; conditional on the last read's ETag, so an unchanged PR costs a
 // 304 and no primary rate limit) and the current state is applied like a webhook would be — the
 // same conditional update, which never moves a state backwards (db/pr-lifecycle.ts).
@@ -10,13 +10,10 @@
 import { findConfigRepo, repoRefOf } from '../../db/config-repos.js';
 import type { Database } from '../../db/database.js';
 import { applyPrObservation, countClosedBeyondWindow, listReposToReconcile, listUnsettledPrs, pruneWebhookDeliveries, recordPrEtag } from '../../db/pr-lifecycle.js';
-import type { GitHubPacer } from '../../domain/github-pacing.js';
 import { observationOf } from '../../domain/pr-lifecycle.js';
 import { tryCurrentContext } from '../heartbeat.js';
-import { resolveRepoAccess, type RepoAccessDeps } from '../repo-access.js';
+import { forgeClientFor, type ForgeClientDeps } from '../forge-client.js';
 import type { ReconcileActivities, ReconcileRepoResult } from '../types.js';
-import { createGitHubClient } from './github-client.js';
-import type { GitHubLimiterOptions } from './octokit-client.js';
 
 /** Proposals read from the database at a time. */
 const PAGE = 50;
@@ -25,12 +22,10 @@ const MAX_LISTED_CORRECTIONS = 100;
 /** The delivery log keeps a month (GitHub itself redelivers for 3 days). */
 export const WEBHOOK_DELIVERY_RETENTION_DAYS = 30;
 
-export interface ReconcileActivityDeps extends RepoAccessDeps {
+export interface ReconcileActivityDeps extends ForgeClientDeps {
   db: Database;
   /** How long a PR recorded closed is still read back (RELYLOOP_RECONCILE_CLOSED_WINDOW). */
   closedWindowMs: number;
-  pacer: GitHubPacer;
-  limiter?: GitHubLimiterOptions;
 }
 
 interface Progress { after: string | null; result: ReconcileRepoResult }
@@ -49,11 +44,7 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
       const row = await findConfigRepo(deps.db, configRepoId);
       if (row === undefined) return result; // deleted meanwhile: nothing of it to reconcile
       if (resumed === undefined && proposalId === undefined) result.skipped = await countClosedBeyondWindow(deps.db, configRepoId, deps.closedWindowMs);
-      const { ref, token } = await resolveRepoAccess(deps, repoRefOf(row));
-      const gh = createGitHubClient({
-        apiBaseUrl: ref.apiBaseUrl, token, owner: ref.owner, repo: ref.repo, redactor: deps.redactor, pacer: deps.pacer,
-        ...(deps.limiter ? { limiter: deps.limiter } : {}),
-      });
+      const { pulls: gh } = await forgeClientFor(deps, repoRefOf(row));
       for (;;) {
         const page = await listUnsettledPrs(deps.db, { configRepoId, after, limit: PAGE, closedWindowMs: deps.closedWindowMs, ...(proposalId === undefined ? {} : { proposalId }) });
         for (const recorded of page) {

@@ -9,12 +9,14 @@
 // - `draft` is ignored: a draft is marked by Gitea's work-in-progress title prefix;
 // - labels are set by id (unknown names would be dropped silently): names are resolved first and
 //   a missing one is a warning;
-// - closing answers 201; branches are deleted through /branches; no ETags (no conditional reads).
+// - closing answers 201; branches are deleted through /branches; no ETags (no conditional reads);
+// - a PR whose head branch was deleted names `refs/pull/{n}/head` as its head ref (headBranchOf).
 import { AppError } from '../../domain/errors.js';
-import { assertCommentMarker, type ForgePullRequests, type IssueComment, type PullRequestRef, type PullRequestState } from '../../domain/forge.js';
+import { assertCommentMarker, headBranchOf, type ForgePullRequests, type IssueComment, type PullRequestRef, type PullRequestState } from '../../domain/forge.js';
 import { missingFrom, type PrOptions } from '../../domain/pr-options.js';
 import type { Redactor } from '../../domain/redact.js';
 import { classifyTransportFailure } from '../../domain/transport-failures.js';
+import { withWriteTurn, type GitHubPacer } from '../../domain/github-pacing.js';
 
 /** Gitea's default prefix for a work-in-progress PR (`[repository.pull-request] WORK_IN_PROGRESS_PREFIXES`). */
 export const GITEA_WIP_PREFIX = 'WIP: ';
@@ -34,7 +36,16 @@ export interface CreateGiteaClientOptions {
   redactor: Redactor;
   /** A cancelled activity's signal: a request in flight is aborted with it. */
   signal?: () => AbortSignal | undefined;
+  /** Paces this token's writes (RELYLOOP_GITEA_WRITE_GAP); none when omitted. */
+  pacer?: GitHubPacer;
+  /** How a wait for the token's turn sleeps (an activity's heartbeating sleep). */
+  sleep?: (ms: number) => Promise<void>;
+  warn?: (msg: string) => void;
 }
+
+const MUTATING = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
+/** Writes that create content: a PR, a comment (the content budget of the pacing rules). */
+const CREATES_CONTENT = /\/(pulls|comments)$/;
 
 interface GiteaPull {
   number: number;
@@ -44,7 +55,7 @@ interface GiteaPull {
   merged: boolean;
   merged_at: string | null;
   updated_at: string;
-  head: { ref: string };
+  head: { ref: string; label?: string };
   base: { ref: string };
   labels?: { id: number; name: string }[] | null;
   assignees?: { login: string }[] | null;
@@ -66,6 +77,12 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
   const where = `${opts.owner}/${opts.repo}`;
 
   async function request<T>(method: string, route: string, body?: unknown): Promise<T> {
+    if (opts.pacer === undefined || !MUTATING.has(method)) return send<T>(method, route, body);
+    const paced = { createsContent: method === 'POST' && CREATES_CONTENT.test(route), sleep: opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))), warn: (m: string) => opts.warn?.(`Gitea ${m}`) };
+    return withWriteTurn(opts.pacer, opts.token, paced, () => send<T>(method, route, body));
+  }
+
+  async function send<T>(method: string, route: string, body?: unknown): Promise<T> {
     const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
     const cancelled = opts.signal?.();
     const res = await fetch(`${opts.origin.replace(/\/$/, '')}/api/v1${route}`, {
@@ -127,7 +144,7 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
   }
 
   const toRef = (p: GiteaPull, adopted: boolean): PullRequestRef => ({
-    number: p.number, url: p.html_url, headRef: p.head.ref, baseRef: p.base.ref, state: p.state === 'closed' ? 'closed' : 'open', adopted,
+    number: p.number, url: p.html_url, headRef: headBranchOf(p.head), baseRef: p.base.ref, state: p.state === 'closed' ? 'closed' : 'open', adopted,
   });
 
   const client: ForgePullRequests = {
@@ -136,7 +153,7 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
         const p = await request<GiteaPull>('GET', `${repoPath}/pulls/${pullNumber}`);
         return {
           number: p.number, state: p.state === 'closed' ? 'closed' : 'open', merged: p.merged === true,
-          merged_at: p.merged_at, updated_at: p.updated_at, head: { ref: p.head.ref }, etag: null,
+          merged_at: p.merged_at, updated_at: p.updated_at, head: { ref: headBranchOf(p.head) }, etag: null,
         };
       } catch (error) {
         if (error instanceof GiteaError && error.status === 404) return null;
@@ -207,7 +224,7 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
     async findOpenPullRequest(head) {
       // Gitea ignores `head` on the list (pinned in gitea-forge.int.test.ts): page through the open ones.
       const open = await all<GiteaPull>('list pull requests', `${repoPath}/pulls?state=open`);
-      const pull = open.find((p) => p.head.ref === head);
+      const pull = open.find((p) => headBranchOf(p.head) === head);
       return pull === undefined ? null : toRef(pull, false);
     },
 

@@ -2,10 +2,11 @@
 // (400 AUTH_REF_NOT_FOUND), name (409, also when a concurrent insert wins the unique index).
 import { AppError } from '../../domain/errors.js';
 import { RECONCILE_WORKFLOW, reconcileRepoWorkflowId, type ReconcileInput } from '../../domain/reconcile-contracts.js';
-import { isRepoUrlProblem, parseGitHubRepoUrl, type GitHubRepoRef, type RepoUrlProblem } from '../../domain/github-url.js';
+import { hostPoliciesOf } from '../../domain/config.js';
+import { isRepoUrlProblem, parseRepoUrl, type GitHubRepoRef, type Provider, type RepoUrlProblem } from '../../domain/github-url.js';
 import { checkSecretFile } from '../../adapters/secrets.js';
 import {
-  deleteConfigRepo, findConfigRepo, insertConfigRepo, isConfigRepoNameTaken, listConfigRepos, updateConfigRepo,
+  deleteConfigRepo, findConfigRepo, insertConfigRepo, isConfigRepoNameTaken, listConfigRepos, providerOf, updateConfigRepo,
 } from '../../db/config-repos.js';
 import { defineRoute, type RouteSpec } from '../route.js';
 import { idParams, pageOf } from '../schemas/common.js';
@@ -16,10 +17,19 @@ import { validationError } from '../validation.js';
 import { toListResult, type RouteContext } from './context.js';
 import { startOrAttach } from './start-workflow.js';
 
-const tryRepoUrl = (input: string, ctx: RouteContext): GitHubRepoRef | RepoUrlProblem =>
-  parseGitHubRepoUrl(input, { hosts: ctx.config.githubHosts, httpHosts: ctx.config.githubHttpHosts });
+const tryRepoUrl = (input: string, ctx: RouteContext): (GitHubRepoRef & { provider: Provider }) | RepoUrlProblem =>
+  parseRepoUrl(input, hostPoliciesOf(ctx.config));
 
 const verifiedNeedsApp = () => validationError('pr_options.verified_commits', 'verified commits need GitHub App auth (`app`): GitHub signs the commits an App builds through its API');
+
+/** What a Gitea/Forgejo repo cannot have (issue 24): GitHub Apps, and commits GitHub builds and signs. */
+function assertGiteaCapable(provider: Provider, body: { app?: unknown; pr_options?: { verified_commits?: boolean } }): void {
+  if (provider !== 'gitea') return;
+  if (body.app !== undefined) throw validationError('app', 'a Gitea repo authenticates with a token file (auth_ref); GitHub Apps exist on GitHub only');
+  if (body.pr_options?.verified_commits === true) {
+    throw validationError('pr_options.verified_commits', 'verified commits are built and signed through GitHub\'s Git Data API, which Gitea does not have');
+  }
+}
 
 const notFound = (id: string) => new AppError({ code: 'CONFIG_REPO_NOT_FOUND', message: `config repo ${id} not found` });
 
@@ -49,6 +59,7 @@ export function configRepoRoutes(ctx: RouteContext): RouteSpec[] {
           if (ref.kind === 'invalid') throw validationError('repo_url', ref.message);
           throw new AppError({ code: 'UNSUPPORTED_PROVIDER', message: ref.message });
         }
+        assertGiteaCapable(ref.provider, body);
         if (body.auth_ref !== undefined) await assertSecretFile(ctx, 'auth_ref', body.auth_ref);
         if (body.app !== undefined) await assertSecretFile(ctx, 'app.private_key_ref', body.app.private_key_ref);
         if (body.pr_options?.verified_commits === true && body.app === undefined) throw verifiedNeedsApp();
@@ -57,7 +68,7 @@ export function configRepoRoutes(ctx: RouteContext): RouteSpec[] {
         if (await isConfigRepoNameTaken(ctx.db, body.name)) throw taken();
         const row = await insertConfigRepo(ctx.db, {
           name: body.name,
-          provider: 'github',
+          provider: ref.provider,
           repoUrl: ref.url,
           defaultBranch: body.default_branch,
           prBaseBranch: body.pr_base_branch,
@@ -101,6 +112,7 @@ export function configRepoRoutes(ctx: RouteContext): RouteSpec[] {
       async handler({ params, body }) {
         const existing = await findConfigRepo(ctx.db, params.id);
         if (existing === undefined) throw notFound(params.id);
+        assertGiteaCapable(providerOf(existing), body);
         // Verified commits need a GitHub App, in the state this PATCH leaves the repo in.
         const appAfter = body.app !== undefined || (body.auth_ref === undefined && existing.appId !== null);
         const verifiedAfter = body.pr_options?.verified_commits ?? existing.prVerifiedCommits;

@@ -1,7 +1,8 @@
-// Wire schemas of /config-repos (SPEC §3, §4). `provider` is derived from the URL and never
-// accepted: sending it is an unknown field.
+// Wire schemas of /config-repos (SPEC §3, §4). `provider` is derived from the URL's host (the
+// forge whose allow-list names it) and never accepted: sending it is an unknown field.
 import { z } from 'zod';
-import type { ConfigRepo } from '../../db/config-repos.js';
+import { providerOf, type ConfigRepo } from '../../db/config-repos.js';
+import { PROVIDERS } from '../../domain/github-url.js';
 import { GITHUB_LOGIN, GITHUB_TEAM_SLUG, PR_OPTION_LIMITS, type PrOptions } from '../../domain/pr-options.js';
 import { branchName, id, pagingQuery, secretRef, timestamp } from './common.js';
 
@@ -11,9 +12,9 @@ const login = z.string().regex(GITHUB_LOGIN, 'a GitHub login: letters, digits an
 
 /** Wire form of a repo's PR options (domain/pr-options.ts); every field optional, default off/empty. */
 export const prOptionsJson = z.strictObject({
-  draft: z.boolean().default(false).describe('Open PRs as drafts.'),
+  draft: z.boolean().default(false).describe('Open PRs as drafts (on Gitea: the `WIP: ` title prefix, Gitea\'s own draft marker).'),
   labels: distinct(z.array(z.string().min(1).max(PR_OPTION_LIMITS.labelLength).regex(/^[^\p{Cc},]+$/u, 'no control characters or commas'))
-    .max(PR_OPTION_LIMITS.labels)).default([]).describe('Labels added after the PR is created (GitHub creates a label it does not know).'),
+    .max(PR_OPTION_LIMITS.labels)).default([]).describe('Labels added after the PR is created (GitHub creates a label it does not know; Gitea applies existing labels only, a missing one is a warning on the run).'),
   reviewers: distinct(z.array(login).max(PR_OPTION_LIMITS.reviewers)).default([]).describe('Users asked for a review (collaborators of the repo).'),
   team_reviewers: distinct(z.array(z.string().regex(GITHUB_TEAM_SLUG, 'a team slug')).max(PR_OPTION_LIMITS.reviewers)).default([]).describe('Team slugs asked for a review.'),
   assignees: distinct(z.array(login).max(PR_OPTION_LIMITS.assignees)).default([]).describe('Users assigned to the PR.'),
@@ -37,11 +38,11 @@ export const appAuthJson = z.strictObject({
 
 export const createConfigRepoBody = z.strictObject({
   name: configRepoName,
-  repo_url: z.string().min(1).max(2048).describe('https://github.com/{owner}/{repo}[.git] or the same on an allow-listed GitHub Enterprise host.'),
+  repo_url: z.string().min(1).max(2048).describe('https://github.com/{owner}/{repo}[.git] or the same on an allow-listed GitHub Enterprise host (RELYLOOP_GITHUB_HOSTS) or Gitea/Forgejo host (RELYLOOP_GITEA_HOSTS); the host decides the provider.'),
   default_branch: branchName.default('main'),
   pr_base_branch: branchName.default('main'),
-  auth_ref: secretRef.optional().describe('Name of the file under the secrets dir holding this repo\'s GitHub token (or give `app`).'),
-  app: appAuthJson.optional(),
+  auth_ref: secretRef.optional().describe('Name of the file under the secrets dir holding this repo\'s access token (or give `app`, GitHub only).'),
+  app: appAuthJson.optional().describe('GitHub only: a Gitea repo with `app` is 422.'),
   pr_options: prOptionsJson.optional(),
   webhook_secret_ref: secretRef.nullable().default(null).describe('Name of the file under the secrets dir holding the GitHub webhook secret (one per line while rotating); null: webhooks for this repo are refused (403).'),
 }).refine((b) => (b.auth_ref === undefined) !== (b.app === undefined), { message: 'give exactly one of auth_ref (a token file) and app (a GitHub App)', path: ['auth_ref'] });
@@ -63,7 +64,7 @@ export const listConfigReposQuery = z.strictObject({ ...pagingQuery });
 export const configRepoJson = z.strictObject({
   id,
   name: z.string(),
-  provider: z.literal('github'),
+  provider: z.enum(PROVIDERS).describe('The forge, from the repo URL\'s host: `github` (github.com, GitHub Enterprise) or `gitea` (Gitea, Forgejo).'),
   repo_url: z.string().describe('Canonical form: {scheme}://{host}/{owner}/{repo}.'),
   default_branch: z.string(),
   pr_base_branch: z.string(),
@@ -81,7 +82,7 @@ export function toConfigRepoJson(r: ConfigRepo): ConfigRepoJson {
   return {
     id: r.id,
     name: r.name,
-    provider: 'github',
+    provider: providerOf(r),
     repo_url: r.repoUrl,
     default_branch: r.defaultBranch,
     pr_base_branch: r.prBaseBranch,

@@ -5,7 +5,7 @@ import { seedChain, startApiHarness, type ApiHarness, type RequestOptions } from
 
 interface Ctx {
   repoId: string; clusterId: string; templateId: string; studyId: string; secondTemplateName: string;
-  otherClusterId: string; otherTemplateId: string; otherStudyId: string;
+  otherClusterId: string; otherTemplateId: string; otherStudyId: string; giteaRepoId: string;
   pendingId: string; rejectedId: string; repoCursor: string; clusterCursor: string;
 }
 type Build = (c: Ctx) => { method: string; path: string; opts?: RequestOptions };
@@ -68,6 +68,12 @@ const cases: Case[] = [
   ['URL with a fragment', postRepo({ repo_url: 'https://github.com/acme/cfg#readme' }), 422, 'VALIDATION_ERROR', 'repo_url'],
   ['not a URL', postRepo({ repo_url: 'github.com/acme/cfg' }), 422, 'VALIDATION_ERROR', 'repo_url'],
   ['repo_url missing', postRepo({ repo_url: undefined }), 422, 'VALIDATION_ERROR', 'repo_url'],
+  // Gitea/Forgejo repos (issue 24): a token file only, no GitHub-built commits
+  ['Gitea host over plain http when listed for https', postRepo({ repo_url: 'http://git.example.com/acme/cfg' }), 400, 'UNSUPPORTED_PROVIDER'],
+  ['Gitea repo with a GitHub App', postRepo({ repo_url: 'https://git.example.com/acme/cfg', auth_ref: undefined, app: { app_id: 1, private_key_ref: 'gh_token' } }), 422, 'VALIDATION_ERROR', 'app'],
+  ['Gitea repo with verified commits', postRepo({ repo_url: 'https://git.example.com/acme/cfg', pr_options: { verified_commits: true } }), 422, 'VALIDATION_ERROR', 'pr_options.verified_commits'],
+  ['PATCH of a Gitea repo to a GitHub App', (c) => ({ method: 'PATCH', path: `/api/v1/config-repos/${c.giteaRepoId}`, opts: { body: { app: { app_id: 1, private_key_ref: 'gh_token' } } } }), 422, 'VALIDATION_ERROR', 'app'],
+  ['PATCH of a Gitea repo to verified commits', (c) => ({ method: 'PATCH', path: `/api/v1/config-repos/${c.giteaRepoId}`, opts: { body: { pr_options: { verified_commits: true } } } }), 422, 'VALIDATION_ERROR', 'pr_options.verified_commits'],
   // Fields and names
   ['provider is never accepted', postRepo({ provider: 'github' }), 422, 'VALIDATION_ERROR', 'provider'],
   ['unknown field', postRepo({ owner: 'acme' }), 422, 'VALIDATION_ERROR', 'owner'],
@@ -207,10 +213,12 @@ describe('bad inputs', () => {
     const pending = await h.request('POST', '/api/v1/proposals', { body: { cluster_id: seed.clusterId, template_id: seed.templateId, config_diff: { 'bm25.k1': { from: 1, to: 2 } } } });
     const rejected = await h.request('POST', '/api/v1/proposals', { body: { cluster_id: seed.clusterId, template_id: seed.templateId, config_diff: { 'bm25.k1': { from: 1, to: 3 } } } });
     await h.request('POST', `/api/v1/proposals/${rejected.body.id}/reject`, { body: { reason: 'no' } });
+    const gitea = await h.request('POST', '/api/v1/config-repos', { body: { name: 'gitea-seed', repo_url: 'https://git.example.com/acme/cfg', auth_ref: 'gh_token' } });
+    expect(gitea.body).toMatchObject({ provider: 'gitea' });
     const repoPage = await h.request('GET', '/api/v1/config-repos?limit=1');
     const clusterPage = await h.request('GET', '/api/v1/clusters?limit=1');
     ctx = {
-      ...seed, secondTemplateName: second.body.name,
+      ...seed, secondTemplateName: second.body.name, giteaRepoId: gitea.body.id,
       otherClusterId: other.clusterId, otherTemplateId: other.templateId, otherStudyId: other.studyId,
       pendingId: pending.body.id, rejectedId: rejected.body.id,
       repoCursor: repoPage.body.next_cursor, clusterCursor: clusterPage.body.next_cursor,

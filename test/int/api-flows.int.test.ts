@@ -43,6 +43,18 @@ describe.each<DbKind>(['postgres', 'pglite'])('API flows on %s', (kind) => {
     ids.gheRepo = res.body.id;
   });
 
+  test('a repo on an allow-listed Gitea host is stored with provider gitea, and the column takes no other forge', async () => {
+    const res = await h.request('POST', '/api/v1/config-repos', {
+      body: { name: 'gitea-config', repo_url: 'https://Git.Example.com/team_a/cfg.git', auth_ref: h.refs.good, pr_options: { draft: true, labels: ['tuning'] } },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ provider: 'gitea', repo_url: 'https://git.example.com/team_a/cfg', app: null, pr_options: { draft: true, labels: ['tuning'], verified_commits: false } });
+    expect(await h.db.prisma.configRepo.findUniqueOrThrow({ where: { id: res.body.id } })).toMatchObject({ provider: 'gitea' });
+    // The CHECK constraint of the migration: a provider the service has no adapter for cannot be stored.
+    await expect(h.db.sql.query("UPDATE config_repos SET provider = 'gitlab' WHERE id = $1::uuid", [res.body.id])).rejects.toThrow(/config_repos_provider_check/);
+    expect((await h.request('DELETE', `/api/v1/config-repos/${res.body.id}`)).status).toBe(204);
+  });
+
   test('GET /config-repos/{id} and the list return the stored repos', async () => {
     const one = await h.request('GET', `/api/v1/config-repos/${ids.repo}`);
     expect(one.status).toBe(200);

@@ -9,6 +9,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { readPullRequestEvent } from '../../domain/pr-lifecycle.js';
 import { runGit } from '../../sandbox/git-cli.js';
 import { startGitea, type GiteaServer } from '../support/gitea.js';
 import { waitUntil } from '../support/wait.js';
@@ -149,5 +150,16 @@ describe('webhooks', () => {
     expect(payload.repository.html_url).toBe(`${gitea.origin}/${gitea.user}/${repo}`);
     // `pull_request.url` is the HTML page here (GitHub: the API URL).
     expect(payload.pull_request.url).toBe(`${gitea.origin}/${gitea.user}/${repo}/pulls/1`);
+
+    // Deleting the head branch closes the PR; the close arrives as `closed` whose head.ref is the
+    // PR's own ref, the branch name kept in head.label only (GitHub keeps it in head.ref). The REST
+    // answer says the same. domain/forge.ts headBranchOf reads both.
+    expect((await gitea.request('DELETE', `/repos/${gitea.user}/${repo}/branches/relyloop/study-9`)).status).toBe(204);
+    await waitUntil('Gitea delivers the close', async () => deliveries.some((d) => d.headers['x-github-event'] === 'pull_request' && JSON.parse(d.body).action === 'closed'), 30_000);
+    const closed = JSON.parse((deliveries.find((d) => d.headers['x-github-event'] === 'pull_request' && JSON.parse(d.body).action === 'closed') as (typeof deliveries)[number]).body);
+    expect(closed).toMatchObject({ action: 'closed', pull_request: { state: 'closed', merged: false, head: { ref: 'refs/pull/1/head', label: 'relyloop/study-9' } } });
+    expect(readPullRequestEvent(closed)).toMatchObject({ kind: 'observation', observation: { prNumber: 1, branch: 'relyloop/study-9', state: 'closed' } });
+    const rest = await gitea.request('GET', `/repos/${gitea.user}/${repo}/pulls/1`);
+    expect(rest.body).toMatchObject({ state: 'closed', head: { ref: 'refs/pull/1/head', label: 'relyloop/study-9' } });
   }, 60_000);
 });

@@ -79,6 +79,7 @@ export async function startApiHarness(opts: { kind: DbKind; logDestination?: Wri
     RELYLOOP_DATA_DIR: path.join(root, 'data'),
     RELYLOOP_SECRETS_DIR: secretsDir,
     RELYLOOP_GITHUB_HOSTS: 'github.com,ghe.example.com',
+    RELYLOOP_GITEA_HOSTS: 'git.example.com',
     LOG_LEVEL: 'silent',
   }, root);
   const redactor = new Redactor();

@@ -38,6 +38,13 @@ export interface GiteaServer {
   createRepo(name: string): Promise<{ cloneUrl: string; htmlUrl: string }>;
   /** The clone URL with the token as basic-auth password (for native git). */
   authedCloneUrl(name: string): string;
+  /** The repository's bare git dir on disk (native git reads what reached the forge). */
+  bareDir(name: string): string;
+  /** Adds or replaces a file on a branch through the contents API (one commit). */
+  putFile(repo: string, filePath: string, content: string, branch?: string): Promise<void>;
+  /** A further access token of `user` (Gitea's token API takes basic auth only), and its revocation. */
+  createToken(name: string): Promise<string>;
+  revokeToken(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -52,6 +59,8 @@ function run(bin: string, args: string[], env: NodeJS.ProcessEnv): Promise<strin
 
 export interface StartGiteaOptions {
   user?: string;
+  /** The URL Gitea names itself by (links, clone URLs, webhook payloads), e.g. a proxy in front of it; default its own origin. */
+  rootUrl?: string;
   /** The server's cap on a list page (`[api] MAX_RESPONSE_ITEMS`; Gitea's default 50). */
   maxResponseItems?: number;
 }
@@ -70,7 +79,7 @@ export async function startGitea(opts: StartGiteaOptions = {}): Promise<GiteaSer
     'APP_NAME = relyloop-test', 'RUN_MODE = prod', `RUN_USER = ${os.userInfo().username}`, `WORK_PATH = ${workPath}`,
     // Gitea refuses to run as root unless its config says so; the tests run as whoever runs them (root in CI).
     ...(process.getuid?.() === 0 ? ['I_AM_BEING_UNSAFE_RUNNING_AS_ROOT = true'] : []),
-    '[server]', 'PROTOCOL = http', 'HTTP_ADDR = 127.0.0.1', `HTTP_PORT = ${port}`, `ROOT_URL = ${origin}/`, 'DISABLE_SSH = true',
+    '[server]', 'PROTOCOL = http', 'HTTP_ADDR = 127.0.0.1', `HTTP_PORT = ${port}`, `ROOT_URL = ${opts.rootUrl ?? origin}/`, 'DISABLE_SSH = true',
     'OFFLINE_MODE = true', 'LFS_START_SERVER = false',
     '[database]', 'DB_TYPE = sqlite3', `PATH = ${path.join(workPath, 'data', 'gitea.db')}`,
     '[repository]', `ROOT = ${path.join(workPath, 'repos')}`, 'DEFAULT_BRANCH = main',
@@ -109,7 +118,8 @@ export async function startGitea(opts: StartGiteaOptions = {}): Promise<GiteaSer
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const admin = ['--config', config, '--work-path', workPath];
-    await run(bin, ['admin', 'user', 'create', ...admin, '--username', user, '--password', `pw-${path.basename(workPath)}`,
+    const password = `pw-${path.basename(workPath)}`;
+    await run(bin, ['admin', 'user', 'create', ...admin, '--username', user, '--password', password,
       '--email', `${user}@example.invalid`, '--admin', '--must-change-password=false'], env);
     const token = await run(bin, ['admin', 'user', 'generate-access-token', ...admin, '--username', user, '--token-name', 'relyloop-test',
       '--scopes', 'write:repository,write:issue,write:user', '--raw'], env);
@@ -117,6 +127,14 @@ export async function startGitea(opts: StartGiteaOptions = {}): Promise<GiteaSer
     const request: GiteaServer['request'] = async (method, route, body) => {
       const res = await fetch(`${origin}/api/v1${route}`, {
         method, headers: { authorization: `token ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text === '' ? null : JSON.parse(text) };
+    };
+    const basic: GiteaServer['request'] = async (method, route, body) => {
+      const res = await fetch(`${origin}/api/v1${route}`, {
+        method, headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await res.text();
@@ -130,6 +148,24 @@ export async function startGitea(opts: StartGiteaOptions = {}): Promise<GiteaSer
         return { cloneUrl: res.body.clone_url as string, htmlUrl: res.body.html_url as string };
       },
       authedCloneUrl: (name) => `http://${user}:${token}@127.0.0.1:${port}/${user}/${name}.git`,
+      bareDir: (name) => path.join(workPath, 'repos', user.toLowerCase(), `${name.toLowerCase()}.git`),
+      async putFile(repo, filePath, content, branch = 'main') {
+        const route = `/repos/${user}/${repo}/contents/${filePath.split('/').map(encodeURIComponent).join('/')}`;
+        const existing = await request('GET', `${route}?ref=${encodeURIComponent(branch)}`);
+        const res = await request(existing.status === 200 ? 'PUT' : 'POST', route, {
+          content: Buffer.from(content).toString('base64'), message: `seed ${filePath}`, branch, ...(existing.status === 200 ? { sha: existing.body.sha } : {}),
+        });
+        if (res.status !== 201 && res.status !== 200) throw new Error(`writing ${filePath}: ${res.status} ${JSON.stringify(res.body)}`);
+      },
+      async createToken(name) {
+        const res = await basic('POST', `/users/${user}/tokens`, { name, scopes: ['write:repository', 'write:issue', 'write:user'] });
+        if (res.status !== 201) throw new Error(`creating token ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+        return res.body.sha1 as string;
+      },
+      async revokeToken(name) {
+        const res = await basic('DELETE', `/users/${user}/tokens/${encodeURIComponent(name)}`);
+        if (res.status !== 204) throw new Error(`revoking token ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+      },
     };
   } catch (error) {
     await stop();

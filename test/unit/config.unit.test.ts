@@ -31,6 +31,8 @@ describe('loadConfig', () => {
       relyloopBaseUrl: undefined,
       githubHosts: ['github.com'],
       githubHttpHosts: [],
+      giteaHosts: { hosts: [], httpHosts: [] },
+      giteaWriteGap: 0,
       dbStatementTimeout: 5_000,
       gitIdleTimeout: 30_000,
       heartbeatTimeout: 10_000,
@@ -76,6 +78,8 @@ describe('loadConfig', () => {
     ['RELYLOOP_GIT_IDLE_TIMEOUT', '1.5m', 'gitIdleTimeout', 90_000],
     ['RELYLOOP_GITHUB_RETRY_BUDGET', '1h', 'githubRetryBudget', 3_600_000],
     ['RELYLOOP_GITHUB_WRITE_GAP', '0s', 'githubWriteGap', 0],
+    ['RELYLOOP_GITEA_HOSTS', 'Git.Example.com, http://127.0.0.1:3000', 'giteaHosts', { hosts: ['git.example.com', '127.0.0.1:3000'], httpHosts: ['127.0.0.1:3000'] }],
+    ['RELYLOOP_GITEA_WRITE_GAP', '250ms', 'giteaWriteGap', 250],
     ['RELYLOOP_SHUTDOWN_GRACE', '0s', 'shutdownGrace', 0],
   ])('%s=%s is accepted', (env, value, key, expected) => {
     expect(loadConfig({ [env]: value }, cwd)[key as keyof ReturnType<typeof loadConfig>]).toEqual(expected);
@@ -100,6 +104,9 @@ describe('loadConfig', () => {
     ['RELYLOOP_DB_STATEMENT_TIMEOUT', '-5s'],
     ['RELYLOOP_GIT_RETRY_BUDGET', '2d'],
     ['RELYLOOP_GITHUB_WRITE_GAP', '2m'],
+    ['RELYLOOP_GITEA_HOSTS', 'ssh://git.example.com'],
+    ['RELYLOOP_GITEA_HOSTS', 'https://git.example.com/sub/path'],
+    ['RELYLOOP_GITEA_HOSTS', 'github.com'],
     ['RELYLOOP_GIT_MAX_CONCURRENT', '0'],
     ['RELYLOOP_WORKER_MAX_CACHED_WORKFLOWS', 'many'],
   ])('%s=%s stops start-up with a message naming the variable', (env, value) => {

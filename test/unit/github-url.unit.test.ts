@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { parseGitHubRepoUrl } from '../../domain/github-url.js';
+import { parseGitHubRepoUrl, parseRepoUrl } from '../../domain/github-url.js';
 
 const policy = { hosts: ['github.com', 'ghe.example.com', '127.0.0.1:8787', 'octo.ghe.com', 'octo.ghe.com:8443'], httpHosts: ['127.0.0.1:8787'] };
 
@@ -35,5 +35,34 @@ describe('parseGitHubRepoUrl', () => {
     ['not a url', 'invalid'],
   ])('refuses %s as %s', (input, kind) => {
     expect(parseGitHubRepoUrl(input, policy)).toMatchObject({ kind });
+  });
+});
+
+describe('parseRepoUrl: the forge is the one whose list names the host', () => {
+  const policies = { github: { hosts: ['github.com'], httpHosts: [] }, gitea: { hosts: ['git.example.com', '127.0.0.1:3000'], httpHosts: ['127.0.0.1:3000'] } };
+
+  test.each([
+    ['https://github.com/acme/cfg', { provider: 'github', apiBaseUrl: 'https://api.github.com' }],
+    ['https://git.example.com/acme/cfg.git', { provider: 'gitea', url: 'https://git.example.com/acme/cfg', apiBaseUrl: 'https://git.example.com/api/v1', gitUrl: 'https://git.example.com/acme/cfg.git', origin: 'https://git.example.com' }],
+    ['http://127.0.0.1:3000/relyloop/cfg', { provider: 'gitea', apiBaseUrl: 'http://127.0.0.1:3000/api/v1' }],
+    // Gitea allows `_` and `.` in owner names; GitHub does not.
+    ['https://git.example.com/team_a.ops/cfg', { provider: 'gitea', owner: 'team_a.ops' }],
+  ])('accepts %s', (input, expected) => {
+    expect(parseRepoUrl(input, policies)).toMatchObject(expected);
+  });
+
+  test.each([
+    ['http://git.example.com/acme/cfg', 'unsupported_provider'], // https only unless listed as http://
+    ['https://git.example.com/acme', 'unsupported_provider'],
+    ['https://git.example.com/sub/acme/cfg', 'unsupported_provider'], // a server under a sub-path is not supported
+    ['https://github.com/team_a/cfg', 'unsupported_provider'],
+    ['https://gitlab.com/acme/cfg', 'unsupported_provider'],
+    ['https://u:t@git.example.com/acme/cfg', 'invalid'],
+  ])('refuses %s as %s', (input, kind) => {
+    expect(parseRepoUrl(input, policies)).toMatchObject({ kind });
+  });
+
+  test('a Gitea URL names its list in the refusal', () => {
+    expect(parseRepoUrl('http://git.example.com/acme/cfg', policies)).toMatchObject({ message: expect.stringContaining('RELYLOOP_GITEA_HOSTS') });
   });
 });
