@@ -7,9 +7,11 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { Connection } from '@temporalio/client';
+// @temporalio/proto is CommonJS: Node's ESM loader cannot see its named exports.
+import proto, { type temporal } from '@temporalio/proto';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { searchAttributeDefinitions } from '../domain/temporal-contracts.js';
+import { SEARCH_ATTRIBUTES, searchAttributeDefinitions } from '../domain/temporal-contracts.js';
 import { assertPortFree, parentBoundCommand, stopLeftoverDevServer, writePidFile } from './dev-server-ownership.js';
 import type { Logger } from './logger.js';
 
@@ -120,6 +122,38 @@ async function waitUntilServing(address: string, namespace: string, child: Child
   throw new Error(`temporal server did not answer on ${address} within ${timeoutMs} ms`, { cause: lastError });
 }
 
+/** The proto enum of each search attribute type the workflows use. */
+const { IndexedValueType } = proto.temporal.api.enums.v1;
+const INDEXED_VALUE_TYPES: Record<string, temporal.api.enums.v1.IndexedValueType> = {
+  KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  TEXT: IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+  INT: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+  DOUBLE: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+  BOOL: IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+  DATETIME: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+  KEYWORD_LIST: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+};
+
+/**
+ * `start-dev --search-attribute` registers attributes only on a namespace it creates: on a data
+ * dir an earlier version started, one added since (OpenPrStepSince) would be missing, and every
+ * run setting it would fail its workflow tasks. The missing ones are added here; returns their names.
+ */
+export async function ensureSearchAttributes(address: string, namespace: string): Promise<string[]> {
+  const connection = await Connection.connect({ address, connectTimeout: 5_000 });
+  try {
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+    const missing = Object.values(SEARCH_ATTRIBUTES).filter((key) => !(key.name in (customAttributes ?? {})));
+    if (missing.length === 0) return [];
+    await connection.operatorService.addSearchAttributes({
+      namespace, searchAttributes: Object.fromEntries(missing.map((key) => [key.name, INDEXED_VALUE_TYPES[key.type] as temporal.api.enums.v1.IndexedValueType])),
+    });
+    return missing.map((key) => key.name);
+  } finally {
+    await connection.close();
+  }
+}
+
 export interface StartDevServerOptions {
   cli: string;
   settings: DevServerSettings;
@@ -169,6 +203,8 @@ export async function startDevServer({ cli, settings, dataDir, logger, timeoutMs
   };
   try {
     await waitUntilServing(address, settings.namespace, child, timeoutMs);
+    const added = await ensureSearchAttributes(address, settings.namespace);
+    if (added.length > 0) logger.info({ added }, 'registered search attributes the namespace lacked (its data dir predates them)');
   } catch (error) {
     await stop(2_000);
     throw error;

@@ -73,4 +73,28 @@ describe('Temporal server restart mid-run', () => {
       expect(runs).toHaveLength(1);
     }
   }, 240_000);
+
+  test('a data dir started by an older version, lacking a search attribute added since, gets it at the next start', async () => {
+    const { Connection } = await import('@temporalio/client');
+    const connection = await Connection.connect({ address: server.address });
+    const names = async () => Object.keys((await connection.operatorService.listSearchAttributes({ namespace: TEST_NAMESPACE })).customAttributes ?? {});
+    try {
+      await connection.operatorService.removeSearchAttributes({ namespace: TEST_NAMESPACE, searchAttributes: ['OpenPrStepSince'] });
+      expect(await names()).not.toContain('OpenPrStepSince');
+    } finally {
+      await connection.close();
+    }
+    await server.stop(5_000);
+    server = await start(); // the same sqlite file: start-dev's --search-attribute does not add it again
+    const again = await Connection.connect({ address: server.address });
+    try {
+      expect((await again.operatorService.listSearchAttributes({ namespace: TEST_NAMESPACE })).customAttributes).toMatchObject({ OpenPrStepSince: expect.anything(), ProposalId: expect.anything() });
+    } finally {
+      await again.close();
+    }
+    // And a run, which sets it at every step, completes.
+    const s = await seedProposal(h);
+    const res = await h.api('POST', `/proposals/${s.proposalId}/open_pr`);
+    expect(await h.env.client.workflow.getHandle(res.body.workflow_id).result()).toMatchObject({ outcome: 'opened' });
+  }, 180_000);
 });
