@@ -1,13 +1,12 @@
-// A real Gitea server for the tests (issue 24): the pinned build scripts/install-gitea.sh puts in
-// the cache, started headless on 127.0.0.1 with a work dir of its own (SQLite, no SSH, webhooks
-// allowed to loopback), an admin user and a token, and stopped by its pid. Nothing here imitates
-// Gitea: the answers are the forge's own.
+// A real Gitea server for the tests and for trying the service locally (`npm run gitea`; issue
+// 24): the pinned build scripts/install-gitea.sh puts in the cache, started headless on 127.0.0.1
+// with a work dir of its own (SQLite, no SSH, webhooks allowed to loopback), an admin user and a
+// token, and stopped by its pid. Nothing here imitates Gitea: the answers are the forge's own.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './ports.js';
 
 export const GITEA_VERSION = 'v1.27.3';
 
@@ -58,6 +57,8 @@ function run(bin: string, args: string[], env: NodeJS.ProcessEnv): Promise<strin
 }
 
 export interface StartGiteaOptions {
+  /** The port it listens on, on 127.0.0.1. */
+  port: number;
   user?: string;
   /** The URL Gitea names itself by (links, clone URLs, webhook payloads), e.g. a proxy in front of it; default its own origin. */
   rootUrl?: string;
@@ -65,11 +66,11 @@ export interface StartGiteaOptions {
   maxResponseItems?: number;
 }
 
-export async function startGitea(opts: StartGiteaOptions = {}): Promise<GiteaServer> {
+export async function startGitea(opts: StartGiteaOptions): Promise<GiteaServer> {
   const bin = giteaBinary();
   const user = opts.user ?? 'relyloop';
   const workPath = await mkdtemp(path.join(os.tmpdir(), 'relyloop-gitea-'));
-  const port = await freePort();
+  const { port } = opts;
   const origin = `http://127.0.0.1:${port}`;
   const env = { ...process.env, GITEA_WORK_DIR: workPath, HOME: workPath };
   const secret = (name: string) => run(bin, ['generate', 'secret', name], env);
