@@ -5,7 +5,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { attemptFailedSignal, OPEN_PR_WORKFLOW } from '../domain/open-pr-contracts.js';
-import { tryCurrentContext } from './heartbeat.js';
+import { tryCurrentContext } from '../runtime/activity-context.js';
 import { wrapActivities } from './wrap-activities.js';
 
 /** A report must not hold up the failure it describes for long. */

@@ -7,7 +7,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
 import { AppError, transientTypeOf } from '../domain/errors.js';
 import type { Redactor } from '../domain/redact.js';
 import type { WorkerMetrics } from '../runtime/worker-metrics.js';
-import { tryCurrentContext } from './heartbeat.js';
+import { tryCurrentContext } from '../runtime/activity-context.js';
 import { wrapActivities } from './wrap-activities.js';
 
 export function toApplicationFailure(error: unknown, redactor: Redactor): ApplicationFailure {

@@ -2,7 +2,7 @@
 // the activity's heartbeat timeout (seconds) instead of its start-to-close (minutes), and retries
 // it elsewhere. Heartbeats also carry cancellation to a running attempt (workflow cancelled, or the
 // server gave the attempt up), which the git transfers honour through `currentCancellationSignal`.
-import { Context } from '@temporalio/activity';
+import { tryCurrentContext } from '../runtime/activity-context.js';
 import { wrapActivities } from './wrap-activities.js';
 
 /** How often a running activity reports; the SDK batches these to 80 % of the heartbeat timeout. */
@@ -22,26 +22,4 @@ export function withHeartbeats<T extends object>(activities: T, intervalMs = HEA
       clearInterval(timer);
     }
   });
-}
-
-/** The running activity's cancellation signal; undefined outside an activity (adapter tests). */
-export function currentCancellationSignal(): AbortSignal | undefined {
-  return tryCurrentContext()?.cancellationSignal;
-}
-
-/**
- * Waits `ms`; inside an activity the wait ends early (CancelledFailure) when the attempt is
- * cancelled, so a cancelled step does not sit out a backoff or a pacing slot.
- */
-export function activitySleep(ms: number): Promise<void> {
-  return tryCurrentContext()?.sleep(ms) ?? new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** The running activity's context; undefined outside an activity (adapter tests). */
-export function tryCurrentContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
-  }
 }

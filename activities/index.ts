@@ -14,14 +14,15 @@ import { createWorkerMetrics, type WorkerMetrics } from '../runtime/worker-metri
 import { withAttemptReports } from './attempt-reports.js';
 import { createDbActivities } from './db/proposal-activities.js';
 import { withFailureConversion } from './failures.js';
-import { currentCancellationSignal, withHeartbeats } from './heartbeat.js';
+import { currentCancellationSignal } from '../runtime/activity-context.js';
+import { withHeartbeats } from './heartbeat.js';
 import { createGitActivities, type GitActivityDeps } from './git/git-activities.js';
-import { createGitHttpClient } from './git/git-http-client.js';
-import { createGitRepoCache } from './git/repo-cache.js';
-import { createAppTokenSource } from './github/app-tokens.js';
-import { createGitHubActivities } from './github/github-activities.js';
-import { createReconcileActivities } from './github/reconcile-activities.js';
-import type { GitHubLimiterOptions } from './github/octokit-client.js';
+import { createGitHttpClient } from '../adapters/git/git-http-client.js';
+import { createGitRepoCache } from '../adapters/git/repo-cache.js';
+import { createAppTokenSource } from '../adapters/github/app-tokens.js';
+import { createForgeActivities } from './forge/forge-activities.js';
+import { createReconcileActivities } from './forge/reconcile-activities.js';
+import type { GitHubLimiterOptions } from '../adapters/github/octokit-client.js';
 import { withLockFence } from './lock/fence.js';
 import { createLockActivities } from './lock/request-lock.js';
 import type { GitActivities, SharedActivities } from './types.js';
@@ -68,7 +69,7 @@ export function createActivities(deps: ActivityDeps): { shared: SharedActivities
   const shared: SharedActivities = {
     ...createDbActivities({ db: deps.db, redactor, policy: policyOf(config), metrics }),
     ...createLockActivities({ client: deps.client, taskQueue: config.temporalTaskQueue, lockOptions: deps.lockOptions }),
-    ...createGitHubActivities({ ...access, relyloopBaseUrl: config.relyloopBaseUrl, limiter: deps.githubLimiter, pacer, giteaPacer }),
+    ...createForgeActivities({ ...access, relyloopBaseUrl: config.relyloopBaseUrl, limiter: deps.githubLimiter, pacer, giteaPacer }),
     ...createReconcileActivities({ ...access, db: deps.db, pacer, giteaPacer, limiter: deps.githubLimiter, closedWindowMs: config.reconcileClosedWindow }),
     claimGitWorker: async () => deps.gitTaskQueue,
   };

@@ -8,7 +8,7 @@ import { AppError } from '../domain/errors.js';
 import { isRepoUrlProblem, parseRepoUrlFor, type GitHubHostPolicy, type GitHubRepoRef, type Provider } from '../domain/github-url.js';
 import type { Redactor } from '../domain/redact.js';
 import { readSecret, SecretError } from '../adapters/secrets.js';
-import type { AppTokenSource } from './github/app-tokens.js';
+import type { AppTokenSource } from '../adapters/github/app-tokens.js';
 import type { ConfigRepoRef } from './types.js';
 
 export interface RepoAccessDeps {

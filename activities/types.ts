@@ -118,7 +118,7 @@ export interface SharedActivities extends ReconcileActivities {
   findGoneRequesters(input: { workflowIds: string[] }): Promise<string[]>;
 }
 
-/** What one config repo's reconciliation found (activities/github/reconcile-activities.ts). */
+/** What one config repo's reconciliation found (activities/forge/reconcile-activities.ts). */
 export interface ReconcileRepoResult {
   /** PRs read back from GitHub (open, and closed within the window). */
   checked: number;

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createGitRepoCache, tokenAuth, type RemoteRef } from '../activities/git/repo-cache.js';
+import { createGitRepoCache, tokenAuth, type RemoteRef } from '../adapters/git/repo-cache.js';
 import { createBranchName } from '../domain/branch-names.js';
 import { Redactor } from '../domain/redact.js';
 import { startGitHubSandbox, type GitHubSandbox } from '../sandbox/index.js';

@@ -10,11 +10,11 @@ import { isUuid } from '../../domain/paths.js';
 import { tryApplyConfigDiff } from '../../domain/params-diff.js';
 import { tryRenderChart } from '../chart/render-chart.js';
 import type { GitHubPacer } from '../../domain/github-pacing.js';
-import { createGitHubClient } from '../github/github-client.js';
-import type { GitHubLimiterOptions } from '../github/octokit-client.js';
+import { createGitHubClient } from '../../adapters/github/github-client.js';
+import type { GitHubLimiterOptions } from '../../adapters/github/octokit-client.js';
 import { resolveRepoAccess, type RepoAccessDeps } from '../repo-access.js';
 import type { ChartOutcome, CommitChangeInput, ConfigRepoRef, GitActivities, LegacyProposalInput } from '../types.js';
-import { tokenAuth, type CacheRef, type GitRepoCache, type RemoteRef } from './repo-cache.js';
+import { tokenAuth, type CacheRef, type GitRepoCache, type RemoteRef } from '../../adapters/git/repo-cache.js';
 
 export interface GitActivityDeps extends RepoAccessDeps {
   cache: GitRepoCache;

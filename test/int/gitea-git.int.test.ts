@@ -1,5 +1,5 @@
 // The git half of the forge port on a real Gitea (issue 24): the service's own repo cache
-// (isomorphic-git over smart HTTP, activities/git/repo-cache.ts) clones, finds branches, commits
+// (isomorphic-git over smart HTTP, adapters/git/repo-cache.ts) clones, finds branches, commits
 // and pushes create-only against Gitea exactly as against GitHub, with the token in the same
 // basic-auth form (`x-access-token` as user: Gitea takes a token as the password whatever the
 // user name). What reached the remote is checked with native git.
@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createGitHttpClient } from '../../activities/git/git-http-client.js';
-import { createGitRepoCache, tokenAuth, type GitRepoCache, type RemoteRef } from '../../activities/git/repo-cache.js';
+import { createGitHttpClient } from '../../adapters/git/git-http-client.js';
+import { createGitRepoCache, tokenAuth, type GitRepoCache, type RemoteRef } from '../../adapters/git/repo-cache.js';
 import { AppError } from '../../domain/errors.js';
 import { Redactor } from '../../domain/redact.js';
 import { runGit } from '../../sandbox/git-cli.js';

@@ -4,7 +4,7 @@
 // it is not configured, and turns a wrong key or a missing installation into GITHUB_AUTH_FAILED.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { createAppTokenSource, type AppCredentials } from '../../activities/github/app-tokens.js';
+import { createAppTokenSource, type AppCredentials } from '../../adapters/github/app-tokens.js';
 import { base64Forms, Redactor } from '../../domain/redact.js';
 import { startGitHubSandbox, type GitHubSandbox } from '../../sandbox/index.js';
 import type { CredentialEcho } from '../../sandbox/types.js';

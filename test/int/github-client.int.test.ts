@@ -5,9 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { createMemoryGitHubPacer, type GitHubPacer } from '../../domain/github-pacing.js';
 import { Redactor } from '../../domain/redact.js';
 import { isRepoUrlProblem, parseGitHubRepoUrl } from '../../domain/github-url.js';
-import { createGitHubClient, type GitHubClient } from '../../activities/github/github-client.js';
+import { createGitHubClient, type GitHubClient } from '../../adapters/github/github-client.js';
 import { AppError } from '../../domain/errors.js';
-import type { GitHubLimiterOptions } from '../../activities/github/octokit-client.js';
+import type { GitHubLimiterOptions } from '../../adapters/github/octokit-client.js';
 import { startGitHubSandbox, type GitHubSandbox } from '../../sandbox/index.js';
 import { pushBranch } from '../../sandbox/branches.js';
 

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { openDatabase, type Database } from '../../db/database.js';
 import { createDbGitHubPacer } from '../../db/github-pacing.js';
 import { createMemoryGitHubPacer, tokenPacingKey, WRITE_LEASE_MS, WRITE_LEASE_RENEW_MS, type GitHubPacer, type GitHubPacingRules } from '../../domain/github-pacing.js';
-import { createGitHubClient } from '../../activities/github/github-client.js';
+import { createGitHubClient } from '../../adapters/github/github-client.js';
 import { Redactor } from '../../domain/redact.js';
 import { pushBranch } from '../../sandbox/branches.js';
 import { startGitHubSandbox } from '../../sandbox/index.js';

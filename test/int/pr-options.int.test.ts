@@ -4,7 +4,7 @@
 // the others still apply; GitHub's "Could not resolve to a node" right after creation is tried
 // again; an adopted PR gets nothing twice. Request bodies are checked against GitHub's OpenAPI.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { createGitHubClient, type GitHubClient } from '../../activities/github/github-client.js';
+import { createGitHubClient, type GitHubClient } from '../../adapters/github/github-client.js';
 import { NO_PR_OPTIONS, type PrOptions } from '../../domain/pr-options.js';
 import { Redactor } from '../../domain/redact.js';
 import { pushBranch } from '../../sandbox/branches.js';

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createGitRepoCache, tokenAuth } from '../../activities/git/repo-cache.js';
+import { createGitRepoCache, tokenAuth } from '../../adapters/git/repo-cache.js';
 import { chartFilePath, createBranchName } from '../../domain/branch-names.js';
 import { createCommitMessage } from '../../domain/commit-message.js';
 import { tryApplyConfigDiff } from '../../domain/params-diff.js';

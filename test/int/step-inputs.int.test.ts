@@ -4,13 +4,13 @@
 // only where it is needed: steps on the local object store (read the params file, commit) work
 // without the secret; the steps that reach the remote read it.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { createAppTokenSource } from '../../activities/github/app-tokens.js';
+import { createAppTokenSource } from '../../adapters/github/app-tokens.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createGitActivities } from '../../activities/git/git-activities.js';
-import { createGitRepoCache } from '../../activities/git/repo-cache.js';
-import { createGitHubActivities } from '../../activities/github/github-activities.js';
+import { createGitRepoCache } from '../../adapters/git/repo-cache.js';
+import { createForgeActivities } from '../../activities/forge/forge-activities.js';
 import type { ProposalContext } from '../../activities/types.js';
 import { createMemoryGitHubPacer, GITHUB_PACING_RULES } from '../../domain/github-pacing.js';
 import { Redactor } from '../../domain/redact.js';
@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 test('the whole proposal (old runs) and the narrowed input (new runs) open the same PR and comment', async () => {
-  const activities = createGitHubActivities({
+  const activities = createForgeActivities({
     secretsDir, redactor: new Redactor(), hostPolicy: { hosts: [sandbox.host], httpHosts: [sandbox.host] }, appTokens: createAppTokenSource({ redactor: new Redactor() }),
     relyloopBaseUrl: 'https://relyloop.example.com', pacer: createMemoryGitHubPacer({ ...GITHUB_PACING_RULES, writeGapMs: 0 }),
   });

@@ -1,7 +1,7 @@
 // A worker-like process for the pacing test (test/int/github-pacing.int.test.ts): it opens the
 // service database, paces its GitHub writes through it as a worker does, and makes `count` writes
 // (closing PR `number`) at once, then exits. Arguments: a JSON object on argv[2].
-import { createGitHubClient } from '../../activities/github/github-client.js';
+import { createGitHubClient } from '../../adapters/github/github-client.js';
 import { openDatabase } from '../../db/database.js';
 import { createDbGitHubPacer } from '../../db/github-pacing.js';
 import type { GitHubPacingRules } from '../../domain/github-pacing.js';

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import path from 'node:path';
 import { policyOf } from '../../activities/index.js';
-import { DEFAULT_GIT_IDLE_TIMEOUT_MS } from '../../activities/git/git-http-client.js';
+import { DEFAULT_GIT_IDLE_TIMEOUT_MS } from '../../adapters/git/git-http-client.js';
 import { DEFAULT_STATEMENT_TIMEOUT_MS } from '../../db/database.js';
 import { GITHUB_PACING_RULES } from '../../domain/github-pacing.js';
 import { ConfigError, loadConfig, SETTINGS } from '../../domain/config.js';

@@ -1,7 +1,7 @@
 // Classification of GitHub failures (SPEC §7, §9): terminal codes, retryable, rate-limit waits.
 import { describe, test, expect } from '@jest/globals';
 import { Redactor } from '../../domain/redact.js';
-import { SECONDARY_RATE_LIMIT_FALLBACK_MS, classifyGitHubFailure } from '../../activities/github/errors.js';
+import { SECONDARY_RATE_LIMIT_FALLBACK_MS, classifyGitHubFailure } from '../../adapters/github/errors.js';
 
 const NOW = 1_700_000_000_000;
 const requestError = (status: number, message: string, headers: Record<string, string> = {}) =>

@@ -1,4 +1,4 @@
-// One place derives credentials from a GitHub App's private key (issue 21): activities/github/
+// One place derives credentials from a GitHub App's private key (issue 21): adapters/github/
 // app-jwt.ts signs every JWT and registers it (and the key's material) with the redactor before
 // anything is sent. A second signing path would bypass that registration, so this test fails when
 // the service's source (the sandbox, GitHub's stand-in, aside) signs anywhere else, drives
@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SERVICE_FOLDERS = ['activities', 'adapters', 'api', 'db', 'domain', 'runtime', 'scripts', 'worker', 'workflows'];
-const SIGNER = 'activities/github/app-jwt.ts';
-const APP_AUTH = 'activities/github/app-tokens.ts';
+const SIGNER = 'adapters/github/app-jwt.ts';
+const APP_AUTH = 'adapters/github/app-tokens.ts';
 
 const sources = SERVICE_FOLDERS.flatMap((folder) => readdirSync(path.join(ROOT, folder), { recursive: true, encoding: 'utf8' })
   .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))

@@ -3,9 +3,9 @@
 // requests are terminal; every network-level failure is retried.
 import { describe, expect, test } from '@jest/globals';
 import { Errors } from 'isomorphic-git';
-import { classifyGitHubFailure } from '../../activities/github/errors.js';
-import { GitTransportError } from '../../activities/git/git-http-client.js';
-import { toGitTransferError } from '../../activities/git/git-errors.js';
+import { classifyGitHubFailure } from '../../adapters/github/errors.js';
+import { GitTransportError } from '../../adapters/git/git-http-client.js';
+import { toGitTransferError } from '../../adapters/git/git-errors.js';
 import { Redactor } from '../../domain/redact.js';
 import { classifyTransportFailure, type TransportFailureKind } from '../../domain/transport-failures.js';
 

@@ -1,7 +1,7 @@
 // GitHubClient (STYLE.md §5): the product's narrow view of GitHub's REST API for one repository.
 // Every text sent is redacted first (SPEC §6); every failure is an AppError (errors.ts).
 import type { Redactor } from '../../domain/redact.js';
-import { activitySleep } from '../heartbeat.js';
+import { activitySleep } from '../../runtime/activity-context.js';
 import { AppError } from '../../domain/errors.js';
 import type { GitHubPacer } from '../../domain/github-pacing.js';
 import { assertCommentMarker, type ForgePullRequests, type IssueComment, type PullRequestRef, type PullRequestState } from '../../domain/forge.js';

@@ -11,7 +11,7 @@ import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
 import { AppError } from '../../domain/errors.js';
 import type { Redactor } from '../../domain/redact.js';
-import { tryCurrentContext } from '../heartbeat.js';
+import { tryCurrentContext } from '../../runtime/activity-context.js';
 import { createAppJwtSigner } from './app-jwt.js';
 import { classifyGitHubFailure } from './errors.js';
 

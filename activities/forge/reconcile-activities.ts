@@ -11,8 +11,8 @@ import { findConfigRepo, repoRefOf } from '../../db/config-repos.js';
 import type { Database } from '../../db/database.js';
 import { applyPrObservation, countClosedBeyondWindow, listReposToReconcile, listUnsettledPrs, pruneWebhookDeliveries, recordPrEtag } from '../../db/pr-lifecycle.js';
 import { observationOf } from '../../domain/pr-lifecycle.js';
-import { tryCurrentContext } from '../heartbeat.js';
-import { forgeClientFor, type ForgeClientDeps } from '../forge-client.js';
+import { tryCurrentContext } from '../../runtime/activity-context.js';
+import { forgeClientFor, type ForgeClientDeps } from './forge-client.js';
 import type { ReconcileActivities, ReconcileRepoResult } from '../types.js';
 
 /** Proposals read from the database at a time. */

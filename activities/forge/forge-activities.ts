@@ -4,17 +4,17 @@
 import { createChartComment, chartCommentMarker } from '../../domain/chart-comment.js';
 import { createPrBody, createPrTitle } from '../../domain/pr-body.js';
 import { studySummaryOf } from '../../domain/step-inputs.js';
-import { forgeClientFor, type ForgeClientDeps } from '../forge-client.js';
+import { forgeClientFor, type ForgeClientDeps } from './forge-client.js';
 import type { ForgePullRequests } from '../../domain/forge.js';
 import type { CommentChartInput, ConfigRepoRef, LegacyProposalInput, OpenPullRequestInput, SharedActivities } from '../types.js';
 
-export interface GitHubActivityDeps extends ForgeClientDeps {
+export interface ForgeActivityDeps extends ForgeClientDeps {
   relyloopBaseUrl: string | undefined;
 }
 
 type GitHubActivities = Pick<SharedActivities, 'openPullRequest' | 'commentChart' | 'closePullRequest' | 'deleteBranch'>;
 
-export function createGitHubActivities(deps: GitHubActivityDeps): GitHubActivities {
+export function createForgeActivities(deps: ForgeActivityDeps): GitHubActivities {
   const client = async (repo: ConfigRepoRef): Promise<{ gh: ForgePullRequests; webUrl: string }> => {
     const { pulls, access } = await forgeClientFor(deps, repo);
     return { gh: pulls, webUrl: access.ref.webUrl };

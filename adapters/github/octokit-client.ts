@@ -7,7 +7,7 @@ import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { createMemoryGitHubPacer, GITHUB_PACING_RULES, tokenPacingKey, withWriteTurn, type GitHubPacer } from '../../domain/github-pacing.js';
-import { activitySleep, currentCancellationSignal } from '../heartbeat.js';
+import { activitySleep, currentCancellationSignal } from '../../runtime/activity-context.js';
 import { rateLimitKind, rateLimitWaitMs, type FailureFacts } from './errors.js';
 
 export const GITHUB_API_VERSION = '2022-11-28';

@@ -1,14 +1,14 @@
 // The forge port (domain/forge.ts) for a config repo: GitHub's Octokit client or the Gitea/Forgejo
 // client, picked by the repo's provider (issue 24). A client per call: the token is read fresh
 // from its secret file, so a rotated token takes effect on the next attempt.
-import { createGiteaClient } from '../adapters/gitea/gitea-client.js';
-import type { ForgePullRequests } from '../domain/forge.js';
-import type { GitHubPacer } from '../domain/github-pacing.js';
-import { activitySleep, currentCancellationSignal, tryCurrentContext } from './heartbeat.js';
-import { createGitHubClient } from './github/github-client.js';
-import type { GitHubLimiterOptions } from './github/octokit-client.js';
-import { resolveRepoAccess, type RepoAccess, type RepoAccessDeps } from './repo-access.js';
-import type { ConfigRepoRef } from './types.js';
+import { createGiteaClient } from '../../adapters/gitea/gitea-client.js';
+import type { ForgePullRequests } from '../../domain/forge.js';
+import type { GitHubPacer } from '../../domain/github-pacing.js';
+import { activitySleep, currentCancellationSignal, tryCurrentContext } from '../../runtime/activity-context.js';
+import { createGitHubClient } from '../../adapters/github/github-client.js';
+import type { GitHubLimiterOptions } from '../../adapters/github/octokit-client.js';
+import { resolveRepoAccess, type RepoAccess, type RepoAccessDeps } from '../repo-access.js';
+import type { ConfigRepoRef } from '../types.js';
 
 export interface ForgeClientDeps extends RepoAccessDeps {
   /** One pacer for every GitHub client of this process: a token's writes are paced across steps and runs. */
