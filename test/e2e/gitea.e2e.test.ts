@@ -113,6 +113,9 @@ describe('open_pr on a real Gitea', () => {
     return pr;
   }
 
+  const deliveriesOf = (s: Seeded) => h.db.sql.query<{ event: string; action: string; outcome: string }>(
+    'SELECT event, action, outcome FROM webhook_deliveries WHERE config_repo_id = $1::uuid', [s.configRepoId]);
+
   const comments = async (s: Seeded, number: number): Promise<GiteaJson[]> =>
     (await gitea.request('GET', `/repos/${user()}/${s.repoName}/issues/${number}/comments`)).body as GiteaJson[];
 
@@ -209,13 +212,22 @@ describe('open_pr on a real Gitea', () => {
     const s = await seed({ hook: true });
     expect(await resultOf(await openPr(s))).toMatchObject({ outcome: 'opened' });
     const pr = await expectOneGiteaPr(s);
+    // A reviewer pushes to the PR's branch: Gitea says `synchronized` (GitHub: `synchronize`); no change of state.
+    await gitea.putFile(s.repoName, 'NOTES.md', 'reviewed\n', branchOf(s));
+    await waitUntil('the push\'s webhook was recorded', async () => (await deliveriesOf(s)).some((d) => d.action === 'synchronized'), 30_000);
+    expect(await row(s)).toMatchObject({ status: 'pr_opened', prState: 'open' });
     await mergeOnGitea(s, pr.number);
     await waitUntil('the merge webhook reached the service', async () => (await row(s)).prState === 'merged', 30_000);
     expect(await row(s)).toMatchObject({ status: 'pr_merged', prState: 'merged' });
-    const deliveries = await h.db.sql.query<{ event: string; action: string; outcome: string }>(
-      'SELECT event, action, outcome FROM webhook_deliveries WHERE config_repo_id = $1::uuid ORDER BY received_at', [s.configRepoId]);
-    // Gitea sends `opened` (ignored) and `closed` with merged: true (applied) under X-GitHub-Event.
-    expect(deliveries).toEqual(expect.arrayContaining([{ event: 'pull_request', action: 'closed', outcome: 'applied' }]));
+    // Gitea's `pull_request` subscription also sends the PR's comments (our chart comment, as
+    // `issue_comment`): authentic, recorded, ignored. The merge is `closed` with merged: true.
+    await waitUntil('the comment\'s webhook was recorded', async () => (await deliveriesOf(s)).some((d) => d.event === 'issue_comment'), 30_000);
+    expect(await deliveriesOf(s)).toEqual(expect.arrayContaining([
+      { event: 'pull_request', action: 'opened', outcome: 'ignored' },
+      { event: 'issue_comment', action: 'created', outcome: 'ignored' },
+      { event: 'pull_request', action: 'synchronized', outcome: 'ignored' },
+      { event: 'pull_request', action: 'closed', outcome: 'applied' },
+    ]));
   }, 120_000);
 
   test('a merge whose webhook was missed (and its branch deleted) is caught up by the reconciliation reading Gitea', async () => {

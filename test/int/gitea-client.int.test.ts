@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createGiteaClient, GITEA_WIP_PREFIX } from '../../adapters/gitea/gitea-client.js';
 import { AppError } from '../../domain/errors.js';
+import { createMemoryGitHubPacer, GITEA_PACING_RULES, type GitHubPacer } from '../../domain/github-pacing.js';
 import type { ForgePullRequests } from '../../domain/forge.js';
 import { NO_PR_OPTIONS } from '../../domain/pr-options.js';
 import { Redactor } from '../../domain/redact.js';
@@ -143,5 +144,49 @@ describe('comments, options, branches, failures', () => {
   test('a server that is not there is transient (retried by the step)', async () => {
     const client = createGiteaClient({ origin: 'http://127.0.0.1:1', token: gitea.token, owner: gitea.user, repo: REPO, redactor });
     await expect(client.getPullRequest(1)).rejects.toMatchObject({ code: 'GITHUB_API_FAILED', retryable: true });
+  });
+});
+
+describe('write pacing per token (RELYLOOP_GITEA_WRITE_GAP)', () => {
+  /** A pacer that records when each write got its turn and when its answer freed it. */
+  function recording(gapMs: number) {
+    const inner = createMemoryGitHubPacer({ ...GITEA_PACING_RULES, writeGapMs: gapMs });
+    const turns: { start: number; end?: number }[] = [];
+    let asks = 0;
+    const pacer: GitHubPacer = {
+      async tryWrite(token, opts) {
+        asks += 1;
+        const wait = await inner.tryWrite(token, opts);
+        if (wait === 0) turns.push({ start: Date.now() });
+        return wait;
+      },
+      async writeDone(token) {
+        const open = turns.find((t) => t.end === undefined);
+        if (open) open.end = Date.now();
+        await inner.writeDone(token);
+      },
+      renewWrite: (token) => inner.renewWrite(token),
+    };
+    return { pacer, turns, asks: () => asks };
+  }
+
+  test('with a gap, the token\'s writes to Gitea are serial and each starts the gap after the previous answer', async () => {
+    const { pacer, turns } = recording(300);
+    const pr = await clientFor().createOrAdoptPullRequest({ head: 'relyloop/study-a', base: 'main', title: 't', body: 'b' });
+    const client = createGiteaClient({ origin: gitea.origin, token: gitea.token, owner: gitea.user, repo: REPO, redactor, pacer });
+    await Promise.all([1, 2, 3].map((i) => client.createCommentOnce({ issueNumber: pr.number, body: `paced ${i}`, marker: `<!-- paced-${i} -->` })));
+    expect(turns).toHaveLength(3);
+    for (let i = 1; i < turns.length; i += 1) {
+      expect((turns[i] as { start: number }).start - ((turns[i - 1] as { end: number }).end)).toBeGreaterThanOrEqual(300);
+    }
+  });
+
+  test('at the default 0s nothing waits: every write takes its turn at the first ask', async () => {
+    const { pacer, turns, asks } = recording(GITEA_PACING_RULES.writeGapMs);
+    const pr = await clientFor().createOrAdoptPullRequest({ head: 'relyloop/study-a', base: 'main', title: 't', body: 'b' });
+    const client = createGiteaClient({ origin: gitea.origin, token: gitea.token, owner: gitea.user, repo: REPO, redactor, pacer });
+    await Promise.all([4, 5, 6].map((i) => client.createCommentOnce({ issueNumber: pr.number, body: `unpaced ${i}`, marker: `<!-- unpaced-${i} -->` })));
+    expect(turns).toHaveLength(3);
+    expect(asks()).toBe(3);
   });
 });
