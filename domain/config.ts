@@ -74,7 +74,7 @@ export const SETTINGS = {
   temporalDevConfig: setting({ env: 'TEMPORAL_DEV_CONFIG', default: './temporal-dev.yaml', schema: nonEmpty,
     doc: 'Settings of the embedded Temporal dev server (ports, namespace, sqlite file, search attributes).' }),
   secretsDir: setting({ env: 'RELYLOOP_SECRETS_DIR', default: './secrets', schema: nonEmpty,
-    doc: 'Directory of secret files: the API token and one GitHub token file per config repo auth_ref.' }),
+    doc: 'Directory of secret files: the API token and one access token file (GitHub or Gitea) per config repo auth_ref.' }),
   repoCacheDir: setting({ env: 'RELYLOOP_REPO_CACHE_DIR', derivedDefault: '{data dir}/repo-cache', schema: nonEmpty.optional(),
     doc: 'Persistent per-config-repo git caches.' }),
   apiHost: setting({ env: 'RELYLOOP_API_HOST', default: '127.0.0.1', schema: nonEmpty,
