@@ -212,9 +212,16 @@ describe('open_pr on a real Gitea', () => {
     const s = await seed({ hook: true });
     expect(await resultOf(await openPr(s))).toMatchObject({ outcome: 'opened' });
     const pr = await expectOneGiteaPr(s);
+    // A second hook signing with another secret: its deliveries are refused (401) before anything is read or recorded.
+    const forged = await gitea.request('POST', `/repos/${user()}/${s.repoName}/hooks`, {
+      type: 'gitea', active: true, events: ['pull_request'], config: { url: `${h.apiUrl}/api/v1/webhooks/github`, content_type: 'json', secret: 'not-the-repo-secret' },
+    });
+    expect(forged.status).toBe(201);
     // A reviewer pushes to the PR's branch: Gitea says `synchronized` (GitHub: `synchronize`); no change of state.
     await gitea.putFile(s.repoName, 'NOTES.md', 'reviewed\n', branchOf(s));
     await waitUntil('the push\'s webhook was recorded', async () => (await deliveriesOf(s)).some((d) => d.action === 'synchronized'), 30_000);
+    await waitUntil('the forged hook\'s delivery was refused', async () => h.logs.some((l) => l.includes('"path":"/api/v1/webhooks/github"') && l.includes('"status":401')), 30_000);
+    expect((await deliveriesOf(s)).filter((d) => d.action === 'synchronized')).toHaveLength(1);
     expect(await row(s)).toMatchObject({ status: 'pr_opened', prState: 'open' });
     await mergeOnGitea(s, pr.number);
     await waitUntil('the merge webhook reached the service', async () => (await row(s)).prState === 'merged', 30_000);
