@@ -30,7 +30,8 @@ function branchExists(branch: string, detail: string): AppError {
 
 /**
  * A ref update the server's policy declined (GitHub: branch protection, GH006, or a ruleset,
- * GH013): pushing again is refused again, so it is terminal, with GitHub's own explanation.
+ * GH013; Gitea: a protected branch rule): pushing again is refused again, so it is terminal, with
+ * the forge's own explanation.
  */
 const DECLINED = /\bdeclined\b|\bprotected branch\b|\brule violations?\b/i;
 
@@ -38,7 +39,7 @@ function branchProtected(branch: string, reason: string, remoteMessages: string[
   const explanation = remoteMessages.join('').split(/\r?\n/).map((l) => l.trim()).filter((l) => /^(error:|- )|GH0\d\d/.test(l)).join(' ');
   return new AppError({
     code: 'BRANCH_PROTECTED',
-    message: redactor.redactString(`GitHub declined the push of ${branch} (branch protection or a ruleset): ${explanation || reason}`),
+    message: redactor.redactString(`the forge declined the push of ${branch} (branch protection or a ruleset): ${explanation || reason}`),
   });
 }
 
@@ -52,7 +53,7 @@ export async function pushBranchCreateOnly(input: PushBranchInput): Promise<Push
   const { gitdir, branch, commit, redactor } = input;
   const localRef = `refs/heads/${branch}`;
   let remoteTip: string | undefined;
-  // What the server says on the sideband (`remote:` lines): GitHub explains a declined push there.
+  // What the server says on the sideband (`remote:` lines): GitHub and Gitea explain a declined push there.
   const remoteMessages: string[] = [];
   await git.writeRef({ fs, gitdir, ref: localRef, value: commit, force: true });
   try {

@@ -80,6 +80,16 @@ test('a branch someone else pushed is never overwritten (create-only)', async ()
   expect((await cache.readRemoteTip(target, 'relyloop/study-taken'))?.oid).toBe(baseCommit);
 });
 
+test('a branch a Gitea protection rule covers: BRANCH_PROTECTED with Gitea\'s explanation, nothing created', async () => {
+  const rule = await gitea.request('POST', `/repos/${gitea.user}/configs/branch_protections`, { rule_name: 'relyloop/locked-*', enable_push: false });
+  expect(rule.status).toBe(201);
+  const { baseCommit } = await cache.sync(target);
+  const commit = await cache.createCommit(target, { baseCommit, files: [{ path: 'clusters/prod/search.params.json', content: new TextEncoder().encode('{}\n') }], message: 'locked' });
+  const error = await cache.pushBranch(target, { branch: 'relyloop/locked-1', commit }).catch((e: unknown) => e);
+  expect(error).toMatchObject({ code: 'BRANCH_PROTECTED', message: expect.stringMatching(/^the forge declined the push of relyloop\/locked-1 .*Not allowed to push to protected branch relyloop\/locked-1/) });
+  expect(await cache.readRemoteTip(target, 'relyloop/locked-1')).toBeUndefined();
+});
+
 test('a token Gitea does not know is GITHUB_AUTH_FAILED, without the token in the message', async () => {
   const wrong = 'f'.repeat(40);
   const redactor = new Redactor();
