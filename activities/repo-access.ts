@@ -39,7 +39,7 @@ async function readCredentialFile(deps: RepoAccessDeps, ref: string, what: strin
 }
 
 export async function resolveRepoAccess(deps: RepoAccessDeps, repo: ConfigRepoRef): Promise<RepoAccess> {
-  const provider = repo.provider ?? 'github';
+  const { provider } = repo;
   const ref = parseRepoUrlFor(provider, repo.repoUrl, { github: deps.hostPolicy, gitea: deps.giteaHostPolicy ?? { hosts: [] } });
   if (isRepoUrlProblem(ref)) throw new AppError({ code: 'CLONE_FAILED', message: `config repo URL is not usable: ${ref.message}` });
   if (repo.app !== undefined) {

@@ -15,16 +15,16 @@ export type { MarkOpenedOutcome, RecordFailureOutcome };
 
 export interface ConfigRepoRef {
   configRepoId: string;
-  /** The forge (issue 24); absent in runs loaded before there was more than GitHub. */
-  provider?: Provider;
+  /** The forge (issue 24). */
+  provider: Provider;
   repoUrl: string;
   /** Name of the secret file holding the token; the token itself never leaves the activity. Null with `app`. */
   authRef: string | null;
   /** GitHub App auth instead of a token file (issue 14): the key is read, the token minted, in the activity. */
   app?: { appId: number; privateKeyRef: string; installationId: number | null };
   baseBranch: string;
-  /** How the PR lands (issue 14); absent in runs loaded before the options existed. */
-  prOptions?: PrOptions;
+  /** How the PR lands (issue 14). */
+  prOptions: PrOptions;
 }
 
 export interface StudyContext {
@@ -67,12 +67,6 @@ export interface CommitChangeInput {
   describe: CommitDescription;
   chartPath?: string;
 }
-
-/**
- * How runs scheduled before the inputs were narrowed called steps 10, 12 and 13: with the whole
- * proposal. Their implementations still accept it, so a run in flight during an upgrade goes on.
- */
-export type LegacyProposalInput<T> = T & { proposal: ProposalContext };
 
 export interface ProposalContext {
   proposalId: string;

@@ -14,12 +14,12 @@ export interface LockRequest {
   workflowId: string;
   runId: string;
   /**
-   * Chosen by the requester for this request (absent in requests of older versions). A grant
+   * Chosen by the requester for this request. A grant
    * carries it back, and a requester accepts only the grant for its current request: after a
    * `temporal workflow reset`, the original run's grant is re-applied to the new run, which must
    * hand it back instead of working without the lock.
    */
-  requestId?: string;
+  requestId: string;
   /** How long the grant lasts without renewal. */
   leaseMs: number;
 }
@@ -28,8 +28,8 @@ export interface LockGrant {
   /** Unique per grant: release and renew must present it, so a stale holder cannot free a later grant. */
   leaseToken: string;
   lockWorkflowId: string;
-  /** The request this grant answers (absent from grants of older versions). */
-  requestId?: string;
+  /** The request this grant answers. */
+  requestId: string;
 }
 
 export interface LockHolder extends LockRequest {

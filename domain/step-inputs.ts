@@ -1,6 +1,5 @@
-// What the open-PR steps 10 and 12 take of a proposal, shaped by the workflow (and by activities
-// for runs scheduled before inputs were narrowed). Pure and dependency-free, so workflow code may
-// import it without pulling in the renderers.
+// What the open-PR steps 10 and 12 take of a proposal, shaped by the workflow. Pure and
+// dependency-free, so workflow code may import it without pulling in the renderers.
 import type { CommitDescription } from './commit-message.js';
 import type { MetricDelta } from './metric-delta.js';
 import type { StudySummary } from './pr-body.js';

@@ -43,19 +43,13 @@ export interface StepProxies {
   gitOn(taskQueue: string): Proxy<GitActivities>;
 }
 
-export interface StepProxyOptions {
-  /**
-   * A cancelled run waits until its running step has stopped (the activity learns of the cancel
-   * through its heartbeat and aborts its I/O): the lock is released only once no side effect is in
-   * flight, and the history records the step's attempts. Runs recorded before this waited for nothing.
-   */
-  waitForCancelledSteps?: boolean;
-}
-
-export function createStepProxies(policy: OpenPrPolicy, { waitForCancelledSteps = false }: StepProxyOptions = {}): StepProxies {
+export function createStepProxies(policy: OpenPrPolicy): StepProxies {
   const heartbeatTimeout = policy.heartbeatTimeoutMs;
+  // A cancelled run waits until its running step has stopped (the activity learns of the cancel
+  // through its heartbeat and aborts its I/O): the lock is released only once no side effect is
+  // in flight, and the history records the step's attempts.
   const step = <T>(options: ActivityOptions): Proxy<T> =>
-    withSummary<T>(waitForCancelledSteps ? { ...options, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } : options);
+    withSummary<T>({ ...options, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
   return {
     db: step({
       // Up to two statements and two waits for a pooled connection, each cut off by the database.

@@ -2,8 +2,8 @@
 // activity with its own timeout and retry policy; terminal failures are non-retryable
 // ApplicationFailures whose type is the error code (domain/errors.ts), recorded redacted in
 // pr_open_error with a conditional update that never overwrites a rejection.
-import { ApplicationFailure, CancellationScope, isCancellation, log, patched, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import type { MarkOpenedOutcome, ProposalContext, SharedActivities } from '../activities/types.js';
+import { ApplicationFailure, CancellationScope, isCancellation, log, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { ProposalContext, SharedActivities } from '../activities/types.js';
 import { createBranchName } from '../domain/branch-names.js';
 import { studySummaryOf } from '../domain/step-inputs.js';
 import { terminalCodeOf, type ErrorCode } from '../domain/errors.js';
@@ -16,11 +16,6 @@ import { isLockLost, withRepoLock, type HeldLock, type LockLostDetails } from '.
 import { SEARCH_ATTRIBUTES } from '../domain/temporal-contracts.js';
 
 export { NON_RETRYABLE_TYPES } from './activity-options.js';
-
-/** Patch id: a failed run's search attributes name its failed step and error code. */
-const FAILURE_SEARCH_ATTRIBUTES = 'failure-search-attributes';
-/** Patch id: a cancelled run waits for its running step to stop (activity-options.ts). */
-const WAIT_FOR_CANCELLED_STEPS = 'wait-for-cancelled-steps';
 
 /** A lease comfortably longer than the git and GitHub steps; renewed every third of it. */
 const LOCK_LEASE_MS = 10 * 60_000;
@@ -37,12 +32,6 @@ const LOCAL_STEPS: readonly (OpenPrStep | null)[] = ['claim', 'sync', 'branch_ch
 /** Thrown inside the locked section when the proposal was rejected before a side effect. */
 class RejectedBeforeSideEffect extends Error {}
 
-/** Runs recorded before idempotent step 14 got `true` (written) or `false` (rejected meanwhile). */
-function markOutcomeOf(recorded: MarkOpenedOutcome | boolean): MarkOpenedOutcome {
-  if (typeof recorded !== 'boolean') return recorded;
-  return recorded ? { outcome: 'marked' } : { outcome: 'not_pending', status: 'rejected', prNumber: null, prBranch: null };
-}
-
 export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenPrOutcome> {
   const progress = new Progress();
   // A rejection reaches the run at once (issue 23): no side effect starts after it, and the steps
@@ -53,8 +42,7 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
     rejected = true;
     if (LOCAL_STEPS.includes(progress.currentStep())) localSteps?.cancel();
   });
-  const proxyOptions = { waitForCancelledSteps: patched(WAIT_FOR_CANCELLED_STEPS) };
-  const loadDb = createStepProxies(DEFAULT_OPEN_PR_POLICY, proxyOptions).db;
+  const loadDb = createStepProxies(DEFAULT_OPEN_PR_POLICY).db;
   let loaded: Awaited<ReturnType<SharedActivities['loadProposal']>>;
   try {
     loaded = await progress.run('load', () => loadDb(stepSummary('load')).loadProposal({ proposalId }));
@@ -67,11 +55,9 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
     countRun('not_pending');
     return { outcome: 'not_pending', status: loaded.notPending };
   }
-  // Runs recorded before the policy existed got the context itself (they replay with the defaults).
-  const { proposal, policy } = 'proposal' in loaded ? loaded : { proposal: loaded as unknown as ProposalContext, policy: undefined };
   // The loading worker's timeouts and budgets, recorded in history by the load step.
-  const stepPolicy = { ...DEFAULT_OPEN_PR_POLICY, ...policy };
-  const { db, github, control, gitOn } = createStepProxies(stepPolicy, proxyOptions);
+  const { proposal, policy: stepPolicy } = loaded;
+  const { db, github, control, gitOn } = createStepProxies(stepPolicy);
   const branch = createBranchName({ proposalId, studyId: proposal.study?.id ?? null });
   let openedPr: number | undefined;
 
@@ -139,7 +125,7 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
     }
 
     const marked = await progress.run('mark_opened', () => lock.fenced('marking the proposal', async (fence) =>
-      markOutcomeOf(await db(stepSummary('mark_opened')).markProposalOpened({ proposalId, prUrl: pr.url, prNumber: pr.number, branch, fence }))),
+      db(stepSummary('mark_opened')).markProposalOpened({ proposalId, prUrl: pr.url, prNumber: pr.number, branch, fence })),
     (m) => (m.outcome === 'already_recorded' ? 'already recorded by an earlier attempt' : m.outcome));
     // `already_recorded`: our own earlier attempt committed the write and lost its answer.
     if (marked.outcome === 'marked' || marked.outcome === 'already_recorded') {
@@ -214,9 +200,8 @@ async function endFailedRun(error: unknown, { proposalId, progress, db, branch }
   }
   // Counted as failed by the failure record (recordPrOpenError), where the row changes.
   // Triage in bulk (issue 10): a failed run keeps the step it failed at and names its code, so
-  // `OpenPrStep="apply_diff"` or `OpenPrErrorCode="CLONE_FAILED"` finds it. Runs of older
-  // versions ended on `release` without a code.
-  if (failedStep !== null && patched(FAILURE_SEARCH_ATTRIBUTES)) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.openPrStep, value: failedStep }, { key: SEARCH_ATTRIBUTES.openPrErrorCode, value: code }]);
+  // `OpenPrStep="apply_diff"` or `OpenPrErrorCode="CLONE_FAILED"` finds it.
+  if (failedStep !== null) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.openPrStep, value: failedStep }, { key: SEARCH_ATTRIBUTES.openPrErrorCode, value: code }]);
   // The run fails with the code as its type (SPEC §5) and first in its message (what the Web UI
   // shows first), keeping the step's failure as its cause.
   throw ApplicationFailure.create({ type: code, message: `${code}: ${detail}`, nonRetryable: true, cause: error instanceof Error ? error : undefined });

@@ -1,13 +1,10 @@
 // The requester side of the repo lock, used inside a workflow: ask (through an activity doing
 // signal-with-start), wait for the grant, renew the lease while working, and release in `finally`
 // — on success, failure and cancellation alike; a run that stops waiting withdraws its request.
-import { ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, isCancellation, patched, setHandler, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, isCancellation, setHandler, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
 import {
   lockGrantedSignal, lockRevokedSignal, releaseLockSignal, renewLockSignal, repoLockWorkflowId, withdrawLockSignal, type LockFence, type LockGrant, type LockRequest,
 } from '../domain/lock-contracts.js';
-
-/** Patch id: a run that stops waiting (cancelled, failed) withdraws its queued request. */
-const WITHDRAW_REQUEST = 'withdraw-lock-request';
 
 /**
  * How long a run whose side effect was refused by the fence waits for the lock's revocation
@@ -67,7 +64,7 @@ export async function withRepoLock<T>(deps: RepoLockDeps, opts: WithRepoLockOpti
 
   setHandler(lockGrantedSignal, (g) => {
     // A grant for another request (an earlier run's, re-applied by a reset) is handed back at once.
-    const ours = g.requestId === undefined || g.requestId === requestId;
+    const ours = g.requestId === requestId;
     if (wanted && ours) grant ??= g;
     else if (g.leaseToken !== grant?.leaseToken) void release(g.leaseToken); // arrived after we gave up, or not ours
   });
@@ -129,7 +126,7 @@ export async function withRepoLock<T>(deps: RepoLockDeps, opts: WithRepoLockOpti
     const held = grant;
     if (held) {
       await CancellationScope.nonCancellable(() => release(held.leaseToken));
-    } else if (requested && patched(WITHDRAW_REQUEST)) {
+    } else if (requested) {
       // Gave up waiting: leave the queue now rather than when the lock would have been granted.
       await CancellationScope.nonCancellable(() => getExternalWorkflowHandle(lockWorkflowId)
         .signal(withdrawLockSignal, { workflowId: info.workflowId, runId: info.runId }))

@@ -6,7 +6,7 @@
 // stopped running (a periodic sweep), continues as new carrying holder and queue, and finishes
 // when idle (the next signal-with-start starts a fresh run).
 import {
-  allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, log, patched, proxyLocalActivities, setHandler, uuid4, workflowInfo,
+  allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, log, proxyLocalActivities, setHandler, uuid4, workflowInfo,
 } from '@temporalio/workflow';
 import type { SharedActivities } from '../activities/types.js';
 import {
@@ -16,13 +16,6 @@ import {
 
 type RunRef = Pick<LockRequest, 'workflowId' | 'runId'>;
 const sameRun = (a: RunRef, b: RunRef) => a.workflowId === b.workflowId && a.runId === b.runId;
-
-/** Patch id: grants to requests with a request id go to the requester's current run. */
-const GRANT_TO_CURRENT_RUN = 'grant-to-current-run';
-/** Patch id: a holder whose grant is taken is told so. */
-const NOTIFY_REVOKED = 'notify-revoked';
-/** Patch id: queued requesters that stopped running are dropped by a periodic sweep. */
-const SWEEP_GONE_REQUESTERS = 'sweep-gone-requesters';
 
 const { findGoneRequesters } = proxyLocalActivities<Pick<SharedActivities, 'findGoneRequesters'>>({
   startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 1 }, // the next sweep tries again
@@ -35,7 +28,6 @@ export async function repoLockWorkflow(input: RepoLockInput = {}): Promise<void>
   let regrant = false;
   // Holders whose grant was taken, to be told so (fencing, issue 10).
   const revoked: { holder: LockHolder; reason: string }[] = [];
-  const sweeping = patched(SWEEP_GONE_REQUESTERS);
   let nextSweepAt = Date.now() + options.sweepIntervalMs;
 
   setHandler(requestLockSignal, (request) => {
@@ -71,10 +63,10 @@ export async function repoLockWorkflow(input: RepoLockInput = {}): Promise<void>
   setHandler(lockStateQuery, () => viewOfLockState(state));
 
   for (;;) {
-    // Tell a revoked holder before anyone else gets the lock (older histories did not).
+    // Tell a revoked holder before anyone else gets the lock.
     while (revoked.length > 0) {
       const { holder, reason } = revoked.shift() as (typeof revoked)[number];
-      if (patched(NOTIFY_REVOKED)) await signalRevoked(holder, reason);
+      await signalRevoked(holder, reason);
     }
     await grantWhileFree(state);
     if (regrant && state.holder) {
@@ -101,7 +93,7 @@ export async function repoLockWorkflow(input: RepoLockInput = {}): Promise<void>
       state.holder = null;
       continue;
     }
-    if (!sweeping || state.queue.length === 0) {
+    if (state.queue.length === 0) {
       await condition(() => changed, remaining);
       continue;
     }
@@ -140,15 +132,14 @@ async function grantWhileFree(state: RepoLockState): Promise<void> {
 }
 
 /**
- * False when the requester no longer runs (completed, failed, terminated): it is skipped. A request
- * that names itself (`requestId`) is answered at the requester's current run, which is the reset
- * run after a `temporal workflow reset`; it checks the request id. Older requests go to their run.
+ * False when the requester no longer runs (completed, failed, terminated): it is skipped. The grant
+ * goes to the requester's current run, which is the reset run after a `temporal workflow reset`;
+ * it checks the request id.
  */
 async function signalGrant(request: LockRequest, leaseToken: string): Promise<boolean> {
   try {
-    const addressedToRun = request.requestId === undefined || !patched(GRANT_TO_CURRENT_RUN);
-    await getExternalWorkflowHandle(request.workflowId, addressedToRun ? request.runId : undefined).signal(lockGrantedSignal, {
-      leaseToken, lockWorkflowId: workflowInfo().workflowId, ...(request.requestId === undefined ? {} : { requestId: request.requestId }),
+    await getExternalWorkflowHandle(request.workflowId).signal(lockGrantedSignal, {
+      leaseToken, lockWorkflowId: workflowInfo().workflowId, requestId: request.requestId,
     });
     return true;
   } catch (error) {

@@ -3,10 +3,9 @@
 // rendered here from the proposal (SPEC §8) and redacted by the client before they are sent.
 import { createChartComment, chartCommentMarker } from '../../domain/chart-comment.js';
 import { createPrBody, createPrTitle } from '../../domain/pr-body.js';
-import { studySummaryOf } from '../../domain/step-inputs.js';
 import { forgeClientFor, type ForgeClientDeps } from './forge-client.js';
 import type { ForgePullRequests } from '../../domain/forge.js';
-import type { CommentChartInput, ConfigRepoRef, LegacyProposalInput, OpenPullRequestInput, SharedActivities } from '../types.js';
+import type { CommentChartInput, ConfigRepoRef, OpenPullRequestInput, SharedActivities } from '../types.js';
 
 export interface ForgeActivityDeps extends ForgeClientDeps {
   relyloopBaseUrl: string | undefined;
@@ -21,28 +20,21 @@ export function createForgeActivities(deps: ForgeActivityDeps): GitHubActivities
   };
 
   return {
-    async openPullRequest(input: OpenPullRequestInput | LegacyProposalInput<Omit<OpenPullRequestInput, 'repo' | 'proposalId' | 'study'>>) {
-      const { repo, proposalId, study, branch, changes, chartRendered } = 'proposal' in input
-        ? { ...input, repo: input.proposal.repo, proposalId: input.proposal.proposalId, study: studySummaryOf(input.proposal.study, input.proposal.metricDelta) }
-        : input;
+    async openPullRequest({ repo, proposalId, study, branch, changes, chartRendered }: OpenPullRequestInput) {
       const { gh } = await client(repo);
       const pr = await gh.createOrAdoptPullRequest({
         head: branch,
         base: repo.baseBranch,
         title: createPrTitle({ proposalId, studyName: study?.name ?? null }),
         body: createPrBody({ proposalId, study, changes, chartRendered, relyloopBaseUrl: deps.relyloopBaseUrl }),
-        draft: repo.prOptions?.draft === true,
+        draft: repo.prOptions.draft,
       });
       // Labels, review requests, assignees (issue 14): a refusal is a warning on the run, never fatal.
-      const warnings = repo.prOptions === undefined ? [] : await gh.applyPrOptions(pr.number, repo.prOptions);
+      const warnings = await gh.applyPrOptions(pr.number, repo.prOptions);
       return { number: pr.number, url: pr.url, adopted: pr.adopted, ...(warnings.length > 0 ? { warnings } : {}) };
     },
 
-    async commentChart(input: CommentChartInput | LegacyProposalInput<Omit<CommentChartInput, 'repo' | 'proposalId' | 'studyId'>>) {
-      if ('proposal' in input && !input.proposal.study) return { posted: false };
-      const { repo, proposalId, studyId, prNumber, branch } = 'proposal' in input
-        ? { ...input, repo: input.proposal.repo, proposalId: input.proposal.proposalId, studyId: input.proposal.study?.id as string }
-        : input;
+    async commentChart({ repo, proposalId, studyId, prNumber, branch }: CommentChartInput) {
       const { gh, webUrl } = await client(repo);
       const { created } = await gh.createCommentOnce({
         issueNumber: prNumber,

@@ -4,7 +4,6 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path';
 import { chartFilePath } from '../../domain/branch-names.js';
 import { createCommitMessage } from '../../domain/commit-message.js';
-import { commitDescriptionOf } from '../../domain/step-inputs.js';
 import { AppError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/paths.js';
 import { tryApplyConfigDiff } from '../../domain/params-diff.js';
@@ -13,7 +12,7 @@ import type { GitHubPacer } from '../../domain/github-pacing.js';
 import { createGitHubClient } from '../../adapters/github/github-client.js';
 import type { GitHubLimiterOptions } from '../../adapters/github/octokit-client.js';
 import { resolveRepoAccess, type RepoAccessDeps } from '../repo-access.js';
-import type { ChartOutcome, CommitChangeInput, ConfigRepoRef, GitActivities, LegacyProposalInput } from '../types.js';
+import type { ChartOutcome, CommitChangeInput, ConfigRepoRef, GitActivities } from '../types.js';
 import { tokenAuth, type CacheRef, type GitRepoCache, type RemoteRef } from '../../adapters/git/repo-cache.js';
 
 export interface GitActivityDeps extends RepoAccessDeps {
@@ -45,7 +44,7 @@ export function createGitActivities(deps: GitActivityDeps): GitActivities {
   };
   const local = (repo: ConfigRepoRef): CacheRef => ({ configRepoId: repo.configRepoId });
   /** Verified commits (issue 14): GitHub builds and signs the commit, and creates the branch. */
-  const signedByGitHub = (repo: ConfigRepoRef) => repo.prOptions?.verifiedCommits === true && repo.app !== undefined;
+  const signedByGitHub = (repo: ConfigRepoRef) => repo.prOptions.verifiedCommits === true && repo.app !== undefined;
   const githubFor = async (repo: ConfigRepoRef) => {
     const { ref, token } = await resolveRepoAccess(deps, repo);
     return createGitHubClient({ apiBaseUrl: ref.apiBaseUrl, token, owner: ref.owner, repo: ref.repo, redactor: deps.redactor, pacer: deps.github.pacer, ...(deps.github.limiter ? { limiter: deps.github.limiter } : {}) });
@@ -90,10 +89,7 @@ export function createGitActivities(deps: GitActivityDeps): GitActivities {
       return { ok: true, chartPath: file };
     },
 
-    async commitChange(input: CommitChangeInput | LegacyProposalInput<Omit<CommitChangeInput, 'repo' | 'describe'>>) {
-      const { repo, describe, baseCommit, change, chartPath } = 'proposal' in input
-        ? { ...input, repo: input.proposal.repo, describe: commitDescriptionOf(input.proposal) }
-        : input;
+    async commitChange({ repo, describe, baseCommit, change, chartPath }: CommitChangeInput) {
       const files: { path: string; content: Buffer }[] = [{ path: change.paramsPath, content: Buffer.from(change.newText, 'utf8') }];
       if (chartPath !== undefined && describe.study) {
         if (chartPath !== chartPathFor(describe.proposalId)) throw new AppError({ code: 'VALIDATION_ERROR', message: 'unexpected chart path' });

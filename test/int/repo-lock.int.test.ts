@@ -89,7 +89,7 @@ describe('repo-lock mutex', () => {
   test('a repeated request from one run is queued once', async () => {
     const repo = randomUUID();
     const [holder] = await startInOrder([{ configRepoId: repo, label: 'h', holdMs: 3_000, leaseMs: 30_000 }]);
-    const dup = { workflowId: 'someone', runId: randomUUID(), leaseMs: 1_000 };
+    const dup = { workflowId: 'someone', runId: randomUUID(), requestId: randomUUID(), leaseMs: 1_000 };
     await lockHandle(repo).signal(requestLockSignal, dup);
     await lockHandle(repo).signal(requestLockSignal, dup);
     const state = await lockState(repo);
