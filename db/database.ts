@@ -94,7 +94,8 @@ export const PGLITE_CONF = ['shared_buffers = 16MB'];
 async function initPgliteDir(dir: string): Promise<void> {
   const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
   const script = 'const { PGlite } = require(process.argv[1]); PGlite.create(process.argv[2]).then((db) => db.close());';
-  await promisify(execFile)(process.execPath, ['-e', script, pglite, dir], { env: { PATH: process.env.PATH ?? '' }, timeout: 120_000 });
+  // Node by its absolute path and PGlite by its resolved file: the child needs nothing of the environment.
+  await promisify(execFile)(process.execPath, ['-e', script, pglite, dir], { env: {}, timeout: 120_000 });
 }
 
 async function openPglite(dir: string, migrate: boolean): Promise<Database> {

@@ -25,7 +25,3 @@ export function chartRawUrl({ webUrl, branch, studyId }: Omit<ChartCommentInput,
 export function createChartComment(input: ChartCommentInput): string {
   return redactTokens(`![Parameter importance](${chartRawUrl(input)})\n\n${chartCommentMarker(input.proposalId)}`);
 }
-
-export function hasChartCommentMarker(body: string, proposalId: string): boolean {
-  return body.includes(chartCommentMarker(proposalId));
-}

@@ -137,6 +137,19 @@ type Raw = { [K in keyof Settings]: Settings[K] extends Setting<infer T> ? T : n
 export interface Config extends Omit<Raw, 'repoCacheDir' | 'apiTokenFile'> {
   repoCacheDir: string;
   apiTokenFile: string;
+  /**
+   * What the service takes of its host's environment besides its settings: where to find programs
+   * (the `temporal` CLI, setpriv) and the user's home and cache, for the child processes it starts
+   * — which get nothing else of the environment.
+   */
+  host: HostEnv;
+}
+
+export interface HostEnv {
+  PATH: string;
+  HOME: string;
+  /** Unset: `{HOME}/.cache`. */
+  XDG_CACHE_HOME?: string;
 }
 
 export class ConfigError extends Error {
@@ -177,6 +190,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     temporalCli: r.temporalCli === undefined ? undefined : abs(r.temporalCli),
     repoCacheDir: r.repoCacheDir === undefined ? path.join(dataDir, 'repo-cache') : abs(r.repoCacheDir),
     apiTokenFile: r.apiTokenFile === undefined ? path.join(secretsDir, 'api_token') : abs(r.apiTokenFile),
+    host: {
+      PATH: env.PATH ?? '/usr/bin:/bin', HOME: env.HOME ?? '/',
+      ...(env.XDG_CACHE_HOME ? { XDG_CACHE_HOME: env.XDG_CACHE_HOME } : {}),
+    },
   };
 }
 

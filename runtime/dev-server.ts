@@ -156,13 +156,15 @@ export async function ensureSearchAttributes(address: string, namespace: string)
 
 export interface StartDevServerOptions {
   cli: string;
+  /** The environment the server gets (PATH and HOME; nothing of ours). */
+  env: { PATH: string; HOME: string };
   settings: DevServerSettings;
   dataDir: string;
   logger: Logger;
   timeoutMs?: number;
 }
 
-export async function startDevServer({ cli, settings, dataDir, logger, timeoutMs = 60_000 }: StartDevServerOptions): Promise<DevServer> {
+export async function startDevServer({ cli, env, settings, dataDir, logger, timeoutMs = 60_000 }: StartDevServerOptions): Promise<DevServer> {
   const dbFile = path.resolve(dataDir, settings.db_filename);
   await mkdir(path.dirname(dbFile), { recursive: true });
   const address = `${settings.ip}:${settings.port}`;
@@ -179,7 +181,7 @@ export async function startDevServer({ cli, settings, dataDir, logger, timeoutMs
   const bound = parentBoundCommand(cli, devServerArgs(settings, dataDir));
   const child = spawn(bound.command, bound.args, {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/' },
+    env: { PATH: env.PATH, HOME: env.HOME },
     detached: true,
   });
   if (child.pid !== undefined) await writePidFile(pidFile, child.pid);

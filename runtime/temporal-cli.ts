@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 /** Where setup installs the CLI; shared with scripts/install-temporal-cli.sh. */
-export function cachedTemporalCliPath(env: NodeJS.ProcessEnv): string {
+export function cachedTemporalCliPath(env: { XDG_CACHE_HOME?: string }): string {
   const cacheHome = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   return path.join(cacheHome, 'relyloop-pr', 'bin', 'temporal');
 }
@@ -23,7 +23,7 @@ export class TemporalCliNotFoundError extends Error {
   override name = 'TemporalCliNotFoundError';
 }
 
-export function findTemporalCli(configured: string | undefined, env: NodeJS.ProcessEnv): string {
+export function findTemporalCli(configured: string | undefined, env: { PATH?: string; XDG_CACHE_HOME?: string }): string {
   if (configured !== undefined) {
     if (isExecutable(configured)) return configured;
     throw new TemporalCliNotFoundError(`TEMPORAL_CLI=${configured} is not an executable file`);

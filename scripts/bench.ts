@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { createBranchName } from '../domain/branch-names.js';
 import { tryRenderChart } from '../activities/chart/render-chart.js';
+import { loadConfig } from '../domain/config.js';
 import { readDevServerSettings, startDevServer, type DevServer } from '../runtime/dev-server.js';
 import { createLogger } from '../runtime/logger.js';
 import { findTemporalCli } from '../runtime/temporal-cli.js';
@@ -249,7 +250,7 @@ async function main(): Promise<void> {
   const sandbox = await startGitHubSandbox({ rootDir: path.join(root, 'sandbox') });
   try {
     console.log(machine(cli));
-    server = await startDevServer({ cli, settings, dataDir: path.join(root, 'temporal'), logger });
+    server = await startDevServer({ cli, env: loadConfig().host, settings, dataDir: path.join(root, 'temporal'), logger });
     const connection = await Connection.connect({ address: server.address });
     const temporal = new Client({ connection, namespace: settings.namespace });
     const secretsDir = path.join(root, 'secrets');

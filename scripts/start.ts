@@ -24,9 +24,9 @@ await runEntryPoint('relyloop-pr', async ({ config, redactor, logger, shutdown }
     if (settings.namespace !== config.temporalNamespace) {
       throw new Error(`temporal-dev.yaml creates namespace "${settings.namespace}" but TEMPORAL_NAMESPACE is "${config.temporalNamespace}"`);
     }
-    const cli = findTemporalCli(config.temporalCli, process.env);
+    const cli = findTemporalCli(config.temporalCli, config.host);
     logger.info({ cli }, 'starting Temporal dev server');
-    const server = await startDevServer({ cli, settings, dataDir: config.dataDir, logger: logger.child({ component: 'temporal-server' }) });
+    const server = await startDevServer({ cli, env: config.host, settings, dataDir: config.dataDir, logger: logger.child({ component: 'temporal-server' }) });
     shutdown.push('temporal dev server', () => server.stop());
     // From the server's own exit promise: a listener attached now would miss an exit that came first.
     failures.push(server.exited.then((code) => { throw new Error(`temporal dev server exited (${code})`); }));

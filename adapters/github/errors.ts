@@ -2,11 +2,9 @@
 // their workflow error code; everything else is a retryable GITHUB_API_FAILED, and a rate-limit wait too long to sleep through in-process
 // carries `retryAfterMs` so the activity can fail with Temporal's `nextRetryDelay` instead of
 // holding a worker slot.
-import { AppError, type WorkflowErrorCode } from '../../domain/errors.js';
+import { AppError } from '../../domain/errors.js';
 import type { Redactor } from '../../domain/redact.js';
 import { accessHint, classifyTransportFailure } from '../../domain/transport-failures.js';
-
-export type GitHubFailureCode = Extract<WorkflowErrorCode, 'GITHUB_API_FAILED' | 'GITHUB_AUTH_FAILED'>;
 
 /** GitHub's advice for a secondary rate limit without Retry-After: wait at least a minute. */
 export const SECONDARY_RATE_LIMIT_FALLBACK_MS = 60_000;

@@ -26,7 +26,7 @@ describe('Temporal server restart mid-run', () => {
   let server: DevServer;
   let h: OpenPrHarness;
   const start = () => startDevServer({
-    cli: findTemporalCli(loadConfig().temporalCli, process.env), settings, dataDir: dir,
+    cli: findTemporalCli(loadConfig().temporalCli, process.env), env: loadConfig().host, settings, dataDir: dir,
     logger: createLogger({ level: 'silent', redactor: new Redactor() }),
   });
 

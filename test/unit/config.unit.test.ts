@@ -47,7 +47,13 @@ describe('loadConfig', () => {
       dbRetryBudget: 300_000,
       shutdownGrace: 30_000,
       logLevel: 'info',
+      host: { PATH: '/usr/bin:/bin', HOME: '/' },
     });
+  });
+
+  test('the host environment child processes get: PATH, HOME and the cache dir, nothing else', () => {
+    expect(loadConfig({ PATH: '/opt/bin:/usr/bin', HOME: '/home/op', XDG_CACHE_HOME: '/var/cache/op', GH_TOKEN: 'ghp_x' }, cwd).host)
+      .toEqual({ PATH: '/opt/bin:/usr/bin', HOME: '/home/op', XDG_CACHE_HOME: '/var/cache/op' });
   });
 
   test('the reliability defaults match the constants the workflow, the database and git fall back on', () => {
