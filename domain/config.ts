@@ -26,6 +26,9 @@ const httpUrl = z
   .url({ protocol: /^https?$/ })
   .transform((u) => u.replace(/\/+$/, ''));
 
+/** GitHub asks for at least this long between two mutating requests of one token. */
+const GITHUB_MIN_WRITE_GAP_MS = 1_000;
+
 /** A duration with its unit — `500ms`, `5s`, `2m`, `1h` — as milliseconds. */
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
@@ -118,7 +121,7 @@ export const SETTINGS = {
   shutdownGrace: setting({ env: 'RELYLOOP_SHUTDOWN_GRACE', default: '30s', schema: duration('0s', '10m'),
     doc: 'On SIGTERM/SIGINT a worker stops polling and gives running activities this long to finish before it exits.' }),
   githubWriteGap: setting({ env: 'RELYLOOP_GITHUB_WRITE_GAP', default: '1s', schema: duration('0s', '1m'),
-    doc: 'Least time between two mutating GitHub requests with one token, across every worker sharing the database (GitHub asks for at least 1 s; docs/operations.md "GitHub pacing"). 0s only for a local GitHub sandbox or a GitHub Enterprise Server without rate limits.' }),
+    doc: 'Least time between two mutating GitHub requests with one token, across every worker sharing the database (GitHub asks for at least 1 s; docs/operations.md "GitHub pacing"). Below 1s is refused while RELYLOOP_GITHUB_HOSTS lists github.com or a *.ghe.com host: only for a local GitHub sandbox or a GitHub Enterprise Server without rate limits.' }),
   workerMaxCachedWorkflows: setting({ env: 'RELYLOOP_WORKER_MAX_CACHED_WORKFLOWS', default: '500', schema: z.coerce.number().int().min(0).max(100_000),
     doc: 'Workflows a worker keeps in memory between their tasks (a run not cached replays its history on its next task). Each costs tens of KB; the SDK default grows with the heap limit.' }),
   gitMaxConcurrent: setting({ env: 'RELYLOOP_GIT_MAX_CONCURRENT', default: '8', schema: z.coerce.number().int().min(1).max(1_000),
@@ -177,6 +180,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (problems.length === 0) {
     const both = r.githubHosts.filter((h) => r.giteaHosts.hosts.includes(h));
     if (both.length > 0) problems.push(`RELYLOOP_GITEA_HOSTS=${JSON.stringify(env.RELYLOOP_GITEA_HOSTS ?? null)}: ${both.join(', ')} also in RELYLOOP_GITHUB_HOSTS; a host serves one forge`);
+    // GitHub's published rule for its own hosts (docs/operations.md "GitHub pacing"): a shorter gap
+    // is for a local sandbox or a GitHub Enterprise Server without rate limits only.
+    const githubRun = r.githubHosts.filter((h) => /^(github\.com|[a-z0-9-]+\.ghe\.com)(:\d+)?$/.test(h));
+    if (r.githubWriteGap < GITHUB_MIN_WRITE_GAP_MS && githubRun.length > 0) {
+      problems.push(`RELYLOOP_GITHUB_WRITE_GAP=${JSON.stringify(env.RELYLOOP_GITHUB_WRITE_GAP ?? null)}: below GitHub's published 1s while RELYLOOP_GITHUB_HOSTS lists ${githubRun.join(', ')}`);
+    }
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const abs = (p: string) => path.resolve(cwd, p);

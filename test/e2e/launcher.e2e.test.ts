@@ -133,7 +133,7 @@ describe('npm start (embedded defaults)', () => {
       const ghToken = `ghp_${'LauncherKill'.padEnd(36, 'k')}`;
       await sandbox.createRepo({ owner: 'acme', repo: 'launch', token: ghToken, files: { 'clusters/prod/search.params.json': '{\n  "bm25.k1": 1.2\n}\n' } });
       await writeFile(path.join(dir, 'secrets', 'gh_launch'), ghToken, { mode: 0o600 });
-      const withGitHub = { ...env, RELYLOOP_GITHUB_HOSTS: `github.com,${sandbox.host}`, RELYLOOP_GITHUB_HTTP_HOSTS: sandbox.host, RELYLOOP_GITHUB_WRITE_GAP: '0s' };
+      const withGitHub = { ...env, RELYLOOP_GITHUB_HOSTS: sandbox.host, RELYLOOP_GITHUB_HTTP_HOSTS: sandbox.host, RELYLOOP_GITHUB_WRITE_GAP: '0s' };
 
       const first = launch(withGitHub);
       await waitFor('the start banner', () => first.output().includes('relyloop-pr is running'), 120_000, first.output);
