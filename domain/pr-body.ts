@@ -1,7 +1,7 @@
 // PR title and body (SPEC §8). Both kinds: study-backed (metric delta, follow-ups, importance
 // fallback when the chart failed) and manual. Output goes to GitHub, so it is token-redacted as
 // defence in depth (SPEC §6) and capped at GitHub's 65,536-character body limit.
-import { deltaPercent, type MetricDelta, type MetricDeltaEntry } from './metric-delta.js';
+import type { MetricDelta, MetricDeltaEntry } from './metric-delta.js';
 import type { JsonValue, ParamChange } from './params-diff.js';
 import { inlineText, markdownTable } from './markdown.js';
 import { redactTokens } from './redact.js';
@@ -76,7 +76,8 @@ function formatValue(value: JsonValue | undefined): string {
 }
 
 export function formatPercent(delta: MetricDeltaEntry): string | undefined {
-  const pct = typeof delta.delta_pct === 'number' && Number.isFinite(delta.delta_pct) ? delta.delta_pct : deltaPercent(delta.baseline, delta.achieved);
+  // Computed once, when the proposal was created (metric-delta.ts createMetricDelta).
+  const pct = delta.delta_pct;
   if (pct === null || !Number.isFinite(pct)) return undefined;
   const fixed = pct.toFixed(1);
   return `${pct >= 0 && !fixed.startsWith('-') ? '+' : ''}${fixed}%`;

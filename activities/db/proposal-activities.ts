@@ -7,8 +7,7 @@ import { repoRefOf } from '../../db/config-repos.js';
 import { findProposalForWorkflow, isProposalPending, markProposalPrOpened, setProposalPrOpenError } from '../../db/proposals.js';
 import { AppError } from '../../domain/errors.js';
 import type { OpenPrPolicy } from '../../domain/open-pr-contracts.js';
-import type { MetricDelta } from '../../domain/metric-delta.js';
-import type { ConfigDiff } from '../../domain/params-diff.js';
+import { readConfigDiff, readMetricDelta, readParameterImportance } from '../../domain/stored-json.js';
 import type { Redactor } from '../../domain/redact.js';
 import type { WorkerMetrics } from '../../runtime/worker-metrics.js';
 import type { ProposalContext } from '../types.js';
@@ -46,12 +45,11 @@ export function createDbActivities({ db, redactor, policy, metrics }: DbActivity
         repo: repoRefOf(repo),
         study: s && {
           id: s.id, name: s.name, metric: s.metric, baselineMetric: s.baselineMetric, bestMetric: s.bestMetric,
-          parameterImportance: (s.parameterImportance as Record<string, number> | null) ?? null,
+          parameterImportance: readParameterImportance(s.parameterImportance),
           suggestedFollowups: s.suggestedFollowups,
         },
-        // JSON columns written only through the API's validated shapes (db/proposals.ts).
-        configDiff: p.configDiff as ConfigDiff,
-        metricDelta: (p.metricDelta as MetricDelta | null) ?? null,
+        configDiff: readConfigDiff(p.configDiff),
+        metricDelta: readMetricDelta(p.metricDelta),
       };
       return { proposal, policy };
     },

@@ -8,6 +8,7 @@ import type { MetricDeltaEntry } from '../../domain/metric-delta.js';
 import type { ConfigDiffEntry } from '../../domain/params-diff.js';
 import { id, pagingQuery, paramName, refusingReservedKeys, timestamp } from './common.js';
 import { WORKFLOW_ERROR_CODES } from '../../domain/errors.js';
+import { readConfigDiff, readMetricDelta } from '../../domain/stored-json.js';
 
 export const MAX_DIFF_KEYS = 200;
 
@@ -75,8 +76,8 @@ export function toProposalJson(p: Proposal): ProposalJson {
     cluster_id: p.clusterId,
     template_id: p.templateId,
     study_id: p.studyId,
-    config_diff: p.configDiff as ProposalJson['config_diff'],
-    metric_delta: (p.metricDelta as ProposalJson['metric_delta']) ?? null,
+    config_diff: readConfigDiff(p.configDiff),
+    metric_delta: readMetricDelta(p.metricDelta),
     status: p.status,
     pr_url: p.prUrl,
     pr_number: p.prNumber,

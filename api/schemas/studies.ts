@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { Study } from '../../db/studies.js';
 import { displayName, id, pagingQuery, paramName, refusingReservedKeys, timestamp } from './common.js';
+import { readParameterImportance } from '../../domain/stored-json.js';
 
 export const MAX_IMPORTANCE_KEYS = 200;
 
@@ -48,7 +49,7 @@ export function toStudyJson(s: Study): StudyJson {
     metric: s.metric,
     baseline_metric: s.baselineMetric,
     best_metric: s.bestMetric,
-    parameter_importance: (s.parameterImportance as Record<string, number> | null) ?? null,
+    parameter_importance: readParameterImportance(s.parameterImportance),
     suggested_followups: s.suggestedFollowups,
     created_at: s.createdAt.toISOString(),
     updated_at: s.updatedAt.toISOString(),

@@ -142,7 +142,7 @@ describe('formatPercent', () => {
   test.each([
     [{ baseline: 0.4, achieved: 0.45, delta_pct: 12.5 }, '+12.5%'],
     [{ baseline: 0.4, achieved: 0.3, delta_pct: -25 }, '-25.0%'],
-    [{ baseline: 0.4, achieved: 0.5, delta_pct: null }, '+25.0%'], // computed when not stored
+    [{ baseline: 0.4, achieved: 0.5, delta_pct: null }, undefined], // the stored value is the one (computed at creation)
     [{ baseline: 0, achieved: 0.5, delta_pct: null }, undefined],
     [{ baseline: null, achieved: 0.5, delta_pct: null }, undefined],
     [{ baseline: 0.4, achieved: 0.4, delta_pct: -0.01 }, '-0.0%'],
