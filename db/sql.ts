@@ -1,5 +1,8 @@
-// The narrow SQL surface the migration runner and health checks need, implemented for both
-// PostgreSQL (node-postgres) and embedded PGlite.
+// Raw SQL, for both PostgreSQL (node-postgres) and embedded PGlite: the migration runner and health
+// checks, and the data access Prisma cannot express in one statement (docs/development.md
+// "Database access"): conditional updates that decide a race (compare-and-set on a status or a
+// lease), upserts with a condition, keyset paging, per-statement time and lock limits, and
+// DELETEs whose SQLSTATE is the answer. Plain reads and writes of one row go through Prisma.
 import type { PGlite } from '@electric-sql/pglite';
 import type { Pool, PoolClient } from 'pg';
 
