@@ -40,7 +40,7 @@ export default tseslint.config(
   {
     // The product reads its environment in one place (domain/config.ts): settings, and `host` for
     // child processes. Tests and scripts may set up environments of their own.
-    files: ['activities/**/*.ts', 'adapters/**/*.ts', 'api/**/*.ts', 'db/**/*.ts', 'domain/**/*.ts', 'runtime/**/*.ts', 'worker/**/*.ts', 'workflows/**/*.ts', 'scripts/start.ts'],
+    files: ['activities/**/*.ts', 'adapters/**/*.ts', 'api/**/*.ts', 'db/**/*.ts', 'domain/**/*.ts', 'runtime/**/*.ts', 'worker/**/*.ts', 'workflows/**/*.ts', 'service/**/*.ts'],
     ignores: ['domain/config.ts'],
     rules: {
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read settings from the Config (domain/config.ts loads them), and the host environment from config.host.' }],

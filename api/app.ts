@@ -1,5 +1,5 @@
 // The Express application: wiring only. Routes receive their dependencies from here; the entry
-// points (api/main.ts, scripts/start.ts) create those dependencies.
+// points (api/main.ts, service/main.ts) create those dependencies.
 import express, { Router, type Express } from 'express';
 import type { Config } from '../domain/config.js';
 import type { Database } from '../db/database.js';

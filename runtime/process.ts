@@ -1,4 +1,4 @@
-// Start-up shared by the entry points (scripts/start.ts, api/main.ts, worker/main.ts): load and
+// Start-up shared by the entry points (service/main.ts, api/main.ts, worker/main.ts): load and
 // validate the configuration, create the redacting logger, and run `main` with an ordered
 // shutdown on SIGINT/SIGTERM or on a fatal error.
 import { ConfigError, loadConfig, type Config } from '../domain/config.js';

@@ -1,6 +1,6 @@
 // `npm run bench`: the whole open-PR path, measured end to end on this machine (issue 12). It
 // starts a Temporal dev server, the GitHub sandbox (real git over HTTP + REST) and the service as
-// shipped (`node dist/scripts/start.js`, embedded PGlite) in its own process, drives it through the
+// shipped (`node dist/service/main.js`, embedded PGlite) in its own process, drives it through the
 // HTTP API, and prints one table next to a straight-line script doing the same work (native git
 // fetch, edit, chart PNG, commit, push, POST PR, POST comment). Figures live here, never in tests.
 //   npm run bench                 (BENCH_RUNS=30 sequential runs per latency row)
@@ -55,7 +55,7 @@ async function startService(env: Record<string, string>): Promise<Service> {
   const port = await freePort();
   // BENCH_SERVICE_NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the service.
   const nodeOptions = process.env.BENCH_SERVICE_NODE_OPTIONS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeOptions, 'dist/scripts/start.js'], {
+  const child = spawn(process.execPath, [...nodeOptions, 'dist/service/main.js'], {
     // What `npm start` runs (package.json), with its MALLOC_ARENA_MAX.
     cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/', MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2', ...env, RELYLOOP_API_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -95,7 +95,7 @@ phase "prisma generate"
 # Rebuilt only when an input changed: the compiled folders, the migrations, the TypeScript
 # settings, the lock file and the Prisma client (a checked-out tree that was built is not rebuilt).
 build_stamp="dist/.build-stamp"
-build_want="$(find adapters api activities db domain runtime sandbox workflows worker scripts generated prisma/migrations \
+build_want="$(find adapters api activities db domain runtime service workflows worker scripts/bundle-workflows.ts generated prisma/migrations \
   -type f \( -name '*.ts' -o -name '*.js' -o -name '*.sql' -o -name '*.json' -o -name '*.sh' \) -print0 2>/dev/null | sort -z | xargs -0 sha256sum \
   | cat - tsconfig.json tsconfig.build.json package-lock.json | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$build_stamp" ] || [ "$(cat "$build_stamp")" != "$build_want" ] || [ ! -f dist/workflow-bundle.js ]; then

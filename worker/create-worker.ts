@@ -1,7 +1,7 @@
 // Builds this process's two Temporal workers on one connection (SPEC §2): one on the shared task
 // queue running the workflows and the shared activities, one on a queue of its own running the git
 // activities that must share this machine's repo cache (Temporal's worker-specific task queue
-// pattern). Used by worker/main.ts and by scripts/start.ts.
+// pattern). Used by worker/main.ts and by service/main.ts.
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import os from 'node:os';

@@ -24,7 +24,7 @@ beforeAll(async () => {
   done = await seedProposal(h);
   doneWorkflowId = (await h.api('POST', `/proposals/${done.proposalId}/open_pr`)).body.workflow_id;
   await h.env.client.workflow.getHandle(doneWorkflowId).result();
-  // What every worker does at start (worker/main.ts, scripts/start.ts): the schedule commands act on it.
+  // What every worker does at start (worker/main.ts, service/main.ts): the schedule commands act on it.
   await ensureReconcileSchedule(h.env.client, { taskQueue: h.config.temporalTaskQueue, intervalMs: h.config.reconcileInterval }, createLogger({ level: 'silent', redactor: h.redactor }));
 }, 180_000);
 afterAll(async () => {

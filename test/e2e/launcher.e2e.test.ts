@@ -29,7 +29,7 @@ interface Launch { child: ChildProcess; output: () => string; exited: Promise<nu
 function launch(env: NodeJS.ProcessEnv): Launch {
   let out = '';
   // What `npm start` runs: the compiled runtime (`npm test` builds it first).
-  const child = spawn(process.execPath, ['dist/scripts/start.js'], {
+  const child = spawn(process.execPath, ['dist/service/main.js'], {
     cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });

@@ -18,6 +18,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   activities: ['domain', 'adapters', 'db', 'runtime'],
   api: ['domain', 'adapters', 'db', 'runtime'],
   worker: ['activities', 'domain', 'adapters', 'db', 'runtime'],
+  service: ['api', 'worker', 'activities', 'domain', 'adapters', 'db', 'runtime'],
   sandbox: [],
 };
 
