@@ -36,7 +36,7 @@ export function createApp(deps: ApiDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestLog(deps.logger));
-  const metrics = createApiMetrics(deps.db, deps.temporal);
+  const metrics = createApiMetrics(deps.db, deps.temporal, deps.redactor.counts);
   app.use(metrics.middleware);
   const auth = requireBearerToken(deps.apiToken);
   // SPEC §4: every route but /healthz requires the bearer token, /readyz and /metrics included.

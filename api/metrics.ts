@@ -19,6 +19,7 @@ import type { Database } from '../db/database.js';
 import { RUN_FAILURE_CODES } from '../domain/errors.js';
 import { OPEN_PR_STEPS, OPEN_PR_WORKFLOW } from '../domain/open-pr-contracts.js';
 import { registerRedactionCounter } from '../runtime/redaction-metric.js';
+import type { RedactionCounts } from '../domain/redact.js';
 import { PROPOSAL_STATUSES } from './schemas/proposals.js';
 import { SEARCH_ATTRIBUTES } from '../domain/temporal-contracts.js';
 import type { TemporalHandle } from '../adapters/temporal-client.js';
@@ -70,7 +71,7 @@ export interface ApiMetrics {
   routes(auth: RequestHandler): Router;
 }
 
-export function createApiMetrics(db: Database, temporal: TemporalHandle): ApiMetrics {
+export function createApiMetrics(db: Database, temporal: TemporalHandle, redactionCounts: RedactionCounts): ApiMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'relyloop_api_' });
   // prom-client also names three gauges `…_total`, a suffix Prometheus keeps for counters; the
@@ -139,7 +140,7 @@ export function createApiMetrics(db: Database, temporal: TemporalHandle): ApiMet
     'config_repo_id', () => configRepoIds, (f) => f.lockWaitersByRepo);
   inFlightGauge('relyloop_repo_lock_oldest_wait_seconds', 'How long the oldest run waiting for a config repo\'s lock has waited (0: nobody waits), by config repo.',
     'config_repo_id', () => configRepoIds, (f) => secondsSince(f.oldestWaiterByRepo));
-  registerRedactionCounter(registry);
+  registerRedactionCounter(registry, redactionCounts);
 
   const middleware: RequestHandler = (req, res, next) => {
     const stop = durations.startTimer();

@@ -13,16 +13,11 @@ const TOKEN_PATTERNS = [/github_pat_[A-Za-z0-9_]{20,}/g, /gh[a-z]_[A-Za-z0-9_]{3
 export type RedactionKind = 'token_pattern' | 'secret';
 
 /**
- * Redactions made in this process since it started, by kind: the redacted-secret metric
- * (docs/operations.md "Metrics"). Each is a secret that was about to reach a log line, a stored
- * failure or GitHub; a rising count means some component echoes credentials.
+ * Redactions a Redactor made since it was created, by kind: for the process's own redactor, the
+ * redacted-secret metric (docs/operations.md "Metrics"). Each is a secret that was about to reach
+ * a log line, a stored failure or a forge; a rising count means some component echoes credentials.
  */
-export const redactionCounts: Record<RedactionKind, number> = { token_pattern: 0, secret: 0 };
-
-function countRedactions(kind: RedactionKind, count: number): void {
-  if (count === 0) return;
-  redactionCounts[kind] += count;
-}
+export type RedactionCounts = Record<RedactionKind, number>;
 
 /** Shorter literals are refused: redacting them would shred ordinary text. */
 export const MIN_LITERAL_SECRET_LENGTH = 8;
@@ -47,6 +42,8 @@ function pemBodyLines(pem: string): string[] {
  * handed to everything that emits text.
  */
 export class Redactor {
+  /** What this redactor removed, by kind. */
+  readonly counts: RedactionCounts = { token_pattern: 0, secret: 0 };
   private readonly literals = new Set<string>();
   /** `literals`, longest first (so a literal containing another is removed whole); rebuilt on change. */
   private ordered: string[] | undefined;
@@ -116,8 +113,8 @@ export class Redactor {
       secretHits += parts.length - 1;
       out = parts.join(REDACTED);
     }
-    countRedactions('token_pattern', patternHits);
-    countRedactions('secret', secretHits);
+    this.counts.token_pattern += patternHits;
+    this.counts.secret += secretHits;
     return out;
   }
 
@@ -189,7 +186,10 @@ export function base64Forms(secret: string): string[] {
   return [...forms];
 }
 
-/** Pattern-only redaction, for code that has no loaded secret to add (e.g. pure renderers). */
+/**
+ * Pattern-only redaction, for code that has no loaded secret to add (pure renderers). Not counted:
+ * what they render is redacted again, and counted, by the process's redactor before it leaves.
+ */
 export function redactTokens(text: string): string {
   return new Redactor().redactString(text);
 }

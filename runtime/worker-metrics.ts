@@ -7,6 +7,7 @@ import { RUN_FAILURE_CODES } from '../domain/errors.js';
 import type { ReconcileReport, RunOutcome, StepEndStatus } from '../domain/metric-sinks.js';
 import { OPEN_PR_STEPS, type OpenPrStep } from '../domain/open-pr-contracts.js';
 import { registerRedactionCounter } from './redaction-metric.js';
+import type { RedactionCounts } from '../domain/redact.js';
 
 /**
  * Step durations in seconds, from a quick database step to the waits the alerts name: a lock
@@ -27,7 +28,7 @@ export interface WorkerMetrics {
   knowActivities(names: readonly string[]): void;
 }
 
-export function createWorkerMetrics(): WorkerMetrics {
+export function createWorkerMetrics(redactionCounts: RedactionCounts = { token_pattern: 0, secret: 0 }): WorkerMetrics {
   const registry = new Registry();
   const runs = new Counter({
     name: 'relyloop_open_pr_runs_total', help: 'Open-PR runs that ended, by outcome and error code (code is none unless outcome is failed).',
@@ -63,7 +64,7 @@ export function createWorkerMetrics(): WorkerMetrics {
   const skipped = new Counter({
     name: 'relyloop_reconcile_skipped_total', help: 'PRs recorded closed for longer than RELYLOOP_RECONCILE_CLOSED_WINDOW, which a reconciliation no longer reads back.', registers: [registry],
   });
-  registerRedactionCounter(registry);
+  registerRedactionCounter(registry, redactionCounts);
 
   return {
     registry,

@@ -14,7 +14,7 @@ import { createActivities } from '../activities/index.js';
 import { ensureReconcileSchedule } from '../worker/reconcile-schedule.js';
 
 await runEntryPoint('relyloop-pr', async ({ config, redactor, logger, shutdown }) => {
-  const metrics = await installWorkerRuntime(config, logger, shutdown);
+  const metrics = await installWorkerRuntime(config, logger, shutdown, redactor);
   const failures: Promise<unknown>[] = [];
 
   let address = config.temporalAddress;

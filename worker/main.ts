@@ -13,7 +13,7 @@ await runEntryPoint('relyloop-pr-worker', async ({ config, redactor, logger, shu
   if (config.databaseUrl === undefined) {
     throw new Error('a separate worker needs DATABASE_URL (the embedded PGlite database allows one process; `npm start` runs a worker in-process)');
   }
-  const metrics = await installWorkerRuntime(config, logger, shutdown);
+  const metrics = await installWorkerRuntime(config, logger, shutdown, redactor);
   const db = await openServiceDatabase(config, logger, shutdown);
   const address = await resolveTemporalAddress(config);
   const temporal = createTemporalHandle(address, config.temporalNamespace);

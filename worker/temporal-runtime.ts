@@ -4,6 +4,7 @@
 // private loopback port, and the process's own. Must run once per process, before any Worker or
 // NativeConnection is created.
 import { DefaultLogger, makeTelemetryFilterString, Runtime, type LogLevel } from '@temporalio/worker';
+import type { Redactor } from '../domain/redact.js';
 import type { Config } from '../domain/config.js';
 import type { Logger } from '../runtime/logger.js';
 import type { ShutdownStack } from '../runtime/shutdown.js';
@@ -32,8 +33,8 @@ export function installTemporalRuntime(logger: Logger, opts: { sdkMetricsAddress
 }
 
 /** The Temporal runtime and this process's worker metrics, served when the configuration asks. */
-export async function installWorkerRuntime(config: Config, logger: Logger, shutdown: ShutdownStack): Promise<WorkerMetrics> {
-  const metrics = createWorkerMetrics();
+export async function installWorkerRuntime(config: Config, logger: Logger, shutdown: ShutdownStack, redactor: Redactor): Promise<WorkerMetrics> {
+  const metrics = createWorkerMetrics(redactor.counts);
   if (config.workerMetricsAddress === undefined) {
     installTemporalRuntime(logger);
     return metrics;
