@@ -226,7 +226,8 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
       const { commit: base } = await git.readCommit({ fs, gitdir, cache: store.cache, oid: baseCommit });
       const tree = await writeFilesToTree(store, base.tree, files);
       const signature = { ...deps.author, timestamp: Math.floor(now().getTime() / 1000), timezoneOffset: 0 };
-      return git.writeCommit({ fs, gitdir, commit: { message, tree, parent: [baseCommit], author: signature, committer: signature } });
+      // Redacted like every text that leaves for the forge (the message is rendered from the proposal).
+      return git.writeCommit({ fs, gitdir, commit: { message: redactor.redactString(message), tree, parent: [baseCommit], author: signature, committer: signature } });
     },
 
     async describeBase(cache, { baseCommit, paths }) {

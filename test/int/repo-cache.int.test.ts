@@ -12,7 +12,7 @@ import { chartFilePath, createBranchName } from '../../domain/branch-names.js';
 import { createCommitMessage } from '../../domain/commit-message.js';
 import { AppError } from '../../domain/errors.js';
 import { tryApplyConfigDiff } from '../../domain/params-diff.js';
-import { Redactor, base64Forms } from '../../domain/redact.js';
+import { Redactor, base64Forms, REDACTED } from '../../domain/redact.js';
 import { startGitHubSandbox, type GitHubSandbox } from '../../sandbox/index.js';
 import { assertGit, runGit } from '../../sandbox/git-cli.js';
 import { leakFormsOf, scanFiles, scanGitDir } from '../support/leak-scan.js';
@@ -84,6 +84,20 @@ beforeAll(async () => {
 afterAll(async () => {
   await sandbox.close();
   await rm(root, { recursive: true, force: true });
+});
+
+test('a commit message is redacted like every text that leaves: a registered secret and a token pattern do not reach the commit', async () => {
+  const redactor = new Redactor();
+  redactor.register('hunter2-webhook-secret');
+  const own = createGitRepoCache({ cacheDir: path.join(root, 'cache-redact'), redactor, author: AUTHOR });
+  const t = newTarget();
+  const { baseCommit } = await own.sync(t);
+  const leaked = `ghp_${'x'.repeat(36)}`;
+  const commit = await own.createCommit(t, { baseCommit, message: `Tune\n\nnote: hunter2-webhook-secret ${leaked}\n`, files: [{ path: 'x.json', content: Buffer.from('{}') }] });
+  // Native git reads what was written.
+  const written = await assertGit(['--git-dir', path.join(root, 'cache-redact', t.configRepoId.toLowerCase()), 'log', '-1', '--format=%B', commit], { home: home() });
+  expect(written.trim()).toBe(`Tune\n\nnote: ${REDACTED} ${REDACTED}`);
+  expect(redactor.counts).toEqual({ token_pattern: 1, secret: 1 });
 });
 
 describe('sync', () => {
