@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 bash scripts/test-postgres.sh
 bash scripts/test-tools.sh
 echo "[test] lint";      npx --no-install eslint .
+echo "[test] format";    npx --no-install prettier --check . --log-level warn  # fix with npm run format
 echo "[test] typecheck"; npx --no-install tsc --noEmit
 # The launcher suite runs `npm start` as shipped: the compiled dist/ with its prebuilt workflow bundle.
 echo "[test] build";     bash scripts/build.sh
