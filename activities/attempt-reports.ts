@@ -22,10 +22,18 @@ export function withAttemptReports<T extends object>(activities: T, client: Clie
       return await fn(...args);
     } catch (error) {
       const info = tryCurrentContext()?.info;
-      if (info?.workflowType === OPEN_PR_WORKFLOW && info.workflowExecution !== undefined && error instanceof ApplicationFailure && !error.nonRetryable) {
+      if (
+        info?.workflowType === OPEN_PR_WORKFLOW &&
+        info.workflowExecution !== undefined &&
+        error instanceof ApplicationFailure &&
+        !error.nonRetryable
+      ) {
         const { workflowId, runId } = info.workflowExecution;
         const report = { activity: name, attempt: info.attempt, failure: `${error.type ?? 'Error'}: ${error.message}` };
-        void client.connection.withDeadline(Date.now() + REPORT_DEADLINE_MS, () => client.workflow.getHandle(workflowId, runId).signal(attemptFailedSignal, report))
+        void client.connection
+          .withDeadline(Date.now() + REPORT_DEADLINE_MS, () =>
+            client.workflow.getHandle(workflowId, runId).signal(attemptFailedSignal, report),
+          )
           .catch(() => undefined); // the run is gone or Temporal is unreachable: the report is only a record
       }
       throw error;

@@ -13,7 +13,9 @@ import { wrapActivities } from './wrap-activities.js';
 export function toApplicationFailure(error: unknown, redactor: Redactor): ApplicationFailure {
   if (error instanceof ApplicationFailure) {
     return ApplicationFailure.create({
-      type: error.type ?? 'Error', message: redactor.redactString(error.message), nonRetryable: error.nonRetryable === true,
+      type: error.type ?? 'Error',
+      message: redactor.redactString(error.message),
+      nonRetryable: error.nonRetryable === true,
       ...(error.nextRetryDelay === undefined ? {} : { nextRetryDelay: error.nextRetryDelay }),
     });
   }
@@ -23,12 +25,18 @@ export function toApplicationFailure(error: unknown, redactor: Redactor): Applic
     // Retried by Temporal; a rate limit waits as long as the service asked (SPEC §9). Once the
     // retry budget runs out the workflow reports the code itself.
     return ApplicationFailure.create({
-      type: transientTypeOf(error.code), message, nonRetryable: false,
+      type: transientTypeOf(error.code),
+      message,
+      nonRetryable: false,
       ...(error.retryAfterMs === undefined ? {} : { nextRetryDelay: error.retryAfterMs }),
     });
   }
   const e = error instanceof Error ? error : new Error(String(error));
-  return ApplicationFailure.create({ type: e.name || 'Error', message: redactor.redactString(e.message), nonRetryable: false });
+  return ApplicationFailure.create({
+    type: e.name || 'Error',
+    message: redactor.redactString(e.message),
+    nonRetryable: false,
+  });
 }
 
 /**
@@ -36,7 +44,11 @@ export function toApplicationFailure(error: unknown, redactor: Redactor): Applic
  * counts what operators alert on (docs/operations.md "Metrics"): retried attempts per activity,
  * and GitHub rate-limit waits handed to Temporal as nextRetryDelay.
  */
-export function withFailureConversion<T extends object>(activities: T, redactor: Redactor, metrics: Pick<WorkerMetrics, 'activityRetried' | 'rateLimitWaited'>): T {
+export function withFailureConversion<T extends object>(
+  activities: T,
+  redactor: Redactor,
+  metrics: Pick<WorkerMetrics, 'activityRetried' | 'rateLimitWaited'>,
+): T {
   return wrapActivities(activities, (fn, name) => async (...args) => {
     const context = tryCurrentContext();
     if (context !== undefined && context.info.attempt > 1) {
@@ -48,7 +60,8 @@ export function withFailureConversion<T extends object>(activities: T, redactor:
       // Cancelled (the run was cancelled, or the server gave the attempt up): whatever the aborted
       // I/O threw, report the cancellation, so the run sees its step cancelled, not failed.
       const cancelled = context?.cancellationSignal.aborted === true ? context.cancellationSignal.reason : undefined;
-      if (cancelled !== undefined) throw cancelled instanceof CancelledFailure ? cancelled : new CancelledFailure(String(cancelled));
+      if (cancelled !== undefined)
+        throw cancelled instanceof CancelledFailure ? cancelled : new CancelledFailure(String(cancelled));
       const failure = toApplicationFailure(error, redactor);
       if (context !== undefined && failure.nextRetryDelay !== undefined) {
         metrics.rateLimitWaited(name);

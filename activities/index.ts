@@ -60,29 +60,59 @@ export function createActivities(deps: ActivityDeps): { shared: SharedActivities
   const metrics = deps.metrics ?? createWorkerMetrics();
   // One App token source per process: installation tokens are kept in memory until near expiry.
   const access = {
-    secretsDir: config.secretsDir, redactor, hostPolicy: { hosts: config.githubHosts, httpHosts: config.githubHttpHosts }, giteaHostPolicy: config.giteaHosts,
+    secretsDir: config.secretsDir,
+    redactor,
+    hostPolicy: { hosts: config.githubHosts, httpHosts: config.githubHttpHosts },
+    giteaHostPolicy: config.giteaHosts,
     appTokens: createAppTokenSource({ redactor }),
   };
   // Shared through the database: every worker process using a token keeps to its pacing.
-  const pacer = createDbGitHubPacer(deps.db.sql, { ...GITHUB_PACING_RULES, writeGapMs: deps.githubLimiter?.writeMinTimeMs ?? config.githubWriteGap });
+  const pacer = createDbGitHubPacer(deps.db.sql, {
+    ...GITHUB_PACING_RULES,
+    writeGapMs: deps.githubLimiter?.writeMinTimeMs ?? config.githubWriteGap,
+  });
   const giteaPacer = createDbGitHubPacer(deps.db.sql, { ...GITEA_PACING_RULES, writeGapMs: config.giteaWriteGap });
   const shared: SharedActivities = {
     ...createDbActivities({ db: deps.db, redactor, policy: policyOf(config), metrics }),
-    ...createLockActivities({ client: deps.client, taskQueue: config.temporalTaskQueue, lockOptions: deps.lockOptions }),
-    ...createForgeActivities({ ...access, relyloopBaseUrl: config.relyloopBaseUrl, limiter: deps.githubLimiter, pacer, giteaPacer }),
-    ...createReconcileActivities({ ...access, db: deps.db, pacer, giteaPacer, limiter: deps.githubLimiter, closedWindowMs: config.reconcileClosedWindow }),
+    ...createLockActivities({
+      client: deps.client,
+      taskQueue: config.temporalTaskQueue,
+      lockOptions: deps.lockOptions,
+    }),
+    ...createForgeActivities({
+      ...access,
+      relyloopBaseUrl: config.relyloopBaseUrl,
+      limiter: deps.githubLimiter,
+      pacer,
+      giteaPacer,
+    }),
+    ...createReconcileActivities({
+      ...access,
+      db: deps.db,
+      pacer,
+      giteaPacer,
+      limiter: deps.githubLimiter,
+      closedWindowMs: config.reconcileClosedWindow,
+    }),
     claimGitWorker: async () => deps.gitTaskQueue,
   };
   const cache = createGitRepoCache({
-    cacheDir: config.repoCacheDir, redactor, author: { name: config.gitAuthorName, email: config.gitAuthorEmail },
+    cacheDir: config.repoCacheDir,
+    redactor,
+    author: { name: config.gitAuthorName, email: config.gitAuthorEmail },
     http: createGitHttpClient({ idleTimeoutMs: config.gitIdleTimeout, signal: currentCancellationSignal }),
   });
   const git = createGitActivities({
-    ...access, cache, chartDir: path.join(config.repoCacheDir, '.charts'), renderChart: deps.renderChart,
+    ...access,
+    cache,
+    chartDir: path.join(config.repoCacheDir, '.charts'),
+    renderChart: deps.renderChart,
     github: { pacer, ...(deps.githubLimiter ? { limiter: deps.githubLimiter } : {}) },
   });
   const fenced = <T extends object>(activities: T) =>
-    withHeartbeats(withAttemptReports(withFailureConversion(withLockFence(activities, deps.client), redactor, metrics), deps.client));
+    withHeartbeats(
+      withAttemptReports(withFailureConversion(withLockFence(activities, deps.client), redactor, metrics), deps.client),
+    );
   metrics.knowActivities([...Object.keys(shared), ...Object.keys(git)]);
   return { shared: fenced(shared), git: fenced(git) };
 }

@@ -5,7 +5,13 @@
 // App's private key (app-tokens.ts). Every secret is registered for redaction and never returned
 // to workflow code.
 import { AppError } from '../domain/errors.js';
-import { isRepoUrlProblem, parseRepoUrlFor, type GitHubHostPolicy, type GitHubRepoRef, type Provider } from '../domain/github-url.js';
+import {
+  isRepoUrlProblem,
+  parseRepoUrlFor,
+  type GitHubHostPolicy,
+  type GitHubRepoRef,
+  type Provider,
+} from '../domain/github-url.js';
 import type { Redactor } from '../domain/redact.js';
 import { readSecret, SecretError } from '../adapters/secrets.js';
 import type { AppTokenSource } from '../adapters/github/app-tokens.js';
@@ -32,7 +38,10 @@ async function readCredentialFile(deps: RepoAccessDeps, ref: string, what: strin
     return await readSecret(deps.secretsDir, ref, deps.redactor);
   } catch (error) {
     if (error instanceof SecretError) {
-      throw new AppError({ code: 'GITHUB_AUTH_FAILED', message: `${what} "${ref}" is unusable (${error.status.replaceAll('_', ' ')})` });
+      throw new AppError({
+        code: 'GITHUB_AUTH_FAILED',
+        message: `${what} "${ref}" is unusable (${error.status.replaceAll('_', ' ')})`,
+      });
     }
     throw error;
   }
@@ -40,10 +49,18 @@ async function readCredentialFile(deps: RepoAccessDeps, ref: string, what: strin
 
 export async function resolveRepoAccess(deps: RepoAccessDeps, repo: ConfigRepoRef): Promise<RepoAccess> {
   const { provider } = repo;
-  const ref = parseRepoUrlFor(provider, repo.repoUrl, { github: deps.hostPolicy, gitea: deps.giteaHostPolicy ?? { hosts: [] } });
-  if (isRepoUrlProblem(ref)) throw new AppError({ code: 'CLONE_FAILED', message: `config repo URL is not usable: ${ref.message}` });
+  const ref = parseRepoUrlFor(provider, repo.repoUrl, {
+    github: deps.hostPolicy,
+    gitea: deps.giteaHostPolicy ?? { hosts: [] },
+  });
+  if (isRepoUrlProblem(ref))
+    throw new AppError({ code: 'CLONE_FAILED', message: `config repo URL is not usable: ${ref.message}` });
   if (repo.app !== undefined) {
-    if (provider !== 'github') throw new AppError({ code: 'GITHUB_AUTH_FAILED', message: 'a GitHub App cannot authenticate to a Gitea repo; give it an auth_ref token file' });
+    if (provider !== 'github')
+      throw new AppError({
+        code: 'GITHUB_AUTH_FAILED',
+        message: 'a GitHub App cannot authenticate to a Gitea repo; give it an auth_ref token file',
+      });
     const privateKey = await readCredentialFile(deps, repo.app.privateKeyRef, 'the GitHub App private key file');
     const token = await deps.appTokens.installationToken(
       { appId: repo.app.appId, privateKey, installationId: repo.app.installationId },
@@ -51,6 +68,10 @@ export async function resolveRepoAccess(deps: RepoAccessDeps, repo: ConfigRepoRe
     );
     return { provider, ref, token };
   }
-  if (repo.authRef === null) throw new AppError({ code: 'GITHUB_AUTH_FAILED', message: 'the config repo has neither an auth_ref nor a GitHub App' });
+  if (repo.authRef === null)
+    throw new AppError({
+      code: 'GITHUB_AUTH_FAILED',
+      message: 'the config repo has neither an auth_ref nor a GitHub App',
+    });
   return { provider, ref, token: await readCredentialFile(deps, repo.authRef, 'token file for auth_ref') };
 }

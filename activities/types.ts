@@ -94,20 +94,33 @@ export type ChartOutcome = { ok: true; chartPath: string } | { ok: false; reason
 
 export interface SharedActivities extends ReconcileActivities {
   /** Step 1: the proposal's context and this worker's run policy, or why there is nothing to do. */
-  loadProposal(input: { proposalId: string }): Promise<{ proposal: ProposalContext; policy: OpenPrPolicy } | { notPending: string }>;
+  loadProposal(input: {
+    proposalId: string;
+  }): Promise<{ proposal: ProposalContext; policy: OpenPrPolicy } | { notPending: string }>;
   isProposalPending(input: { proposalId: string }): Promise<boolean>;
   claimGitWorker(): Promise<string>;
   /** Renders title and body (SPEC §8) and opens the PR, or adopts the open one for the same head. */
-  openPullRequest(input: OpenPullRequestInput): Promise<{ number: number; url: string; adopted: boolean; warnings?: string[] }>;
+  openPullRequest(
+    input: OpenPullRequestInput,
+  ): Promise<{ number: number; url: string; adopted: boolean; warnings?: string[] }>;
   /** Posts the chart comment unless one with this proposal's marker exists. */
   commentChart(input: CommentChartInput): Promise<{ posted: boolean }>;
   /** Step 14, idempotent: `already_recorded` is our own earlier write (SPEC §5). */
-  markProposalOpened(input: { proposalId: string; prUrl: string; prNumber: number; branch: string; fence?: LockFence }): Promise<MarkOpenedOutcome>;
+  markProposalOpened(input: {
+    proposalId: string;
+    prUrl: string;
+    prNumber: number;
+    branch: string;
+    fence?: LockFence;
+  }): Promise<MarkOpenedOutcome>;
   /** `keepEarlier`: leave a cause an earlier run recorded (a reset run whose lock grant was stale). */
   recordPrOpenError(input: { proposalId: string; error: string; keepEarlier?: boolean }): Promise<RecordFailureOutcome>;
   closePullRequest(input: { repo: ConfigRepoRef; number: number }): Promise<void>;
   deleteBranch(input: { repo: ConfigRepoRef; branch: string }): Promise<void>;
-  requestRepoLock(input: { configRepoId: string; request: { workflowId: string; runId: string; leaseMs: number } }): Promise<void>;
+  requestRepoLock(input: {
+    configRepoId: string;
+    request: { workflowId: string; runId: string; leaseMs: number };
+  }): Promise<void>;
   /** For the lock workflow: the queued requesters whose current run no longer runs. */
   findGoneRequesters(input: { workflowIds: string[] }): Promise<string[]>;
 }
@@ -143,8 +156,18 @@ export interface GitActivities {
   syncRepoCache(input: { repo: ConfigRepoRef }): Promise<{ baseCommit: string }>;
   /** Undefined when the branch is free; our own earlier commit when it can be adopted; BRANCH_EXISTS otherwise. */
   checkBranch(input: { repo: ConfigRepoRef; branch: string; proposalId: string }): Promise<{ adoptCommit?: string }>;
-  readParamsFile(input: { repo: ConfigRepoRef; baseCommit: string; configPath: string; templateName: string }): Promise<{ path: string; text: string }>;
-  applyConfigDiff(input: { paramsPath: string; text: string; diff: ConfigDiff; declaredParams: string[] }): Promise<PreparedChange>;
+  readParamsFile(input: {
+    repo: ConfigRepoRef;
+    baseCommit: string;
+    configPath: string;
+    templateName: string;
+  }): Promise<{ path: string; text: string }>;
+  applyConfigDiff(input: {
+    paramsPath: string;
+    text: string;
+    diff: ConfigDiff;
+    declaredParams: string[];
+  }): Promise<PreparedChange>;
   renderChart(input: { proposalId: string; importance: Record<string, number> }): Promise<ChartOutcome>;
   /** Writes params (and chart) straight into the object store with the configured identity and trailers. */
   commitChange(input: CommitChangeInput): Promise<{ commit: string }>;
@@ -152,7 +175,13 @@ export interface GitActivities {
    * Create-only push. `adopted`: the branch appeared meanwhile holding another commit of this same
    * proposal (an abandoned attempt's push landed first), which is then the PR's head.
    */
-  pushBranch(input: { repo: ConfigRepoRef; branch: string; commit: string; proposalId: string; fence?: LockFence }): Promise<{ outcome: 'pushed' | 'already-on-remote' | 'adopted' }>;
+  pushBranch(input: {
+    repo: ConfigRepoRef;
+    branch: string;
+    commit: string;
+    proposalId: string;
+    fence?: LockFence;
+  }): Promise<{ outcome: 'pushed' | 'already-on-remote' | 'adopted' }>;
 }
 
 /**
@@ -160,4 +189,6 @@ export interface GitActivities {
  * interfaces: renaming one on either side without the other fails to compile here.
  */
 type UnknownStepActivity = Exclude<StepActivity, keyof (SharedActivities & GitActivities)>;
-export const STEP_ACTIVITIES_ARE_ACTIVITIES: [UnknownStepActivity] extends [never] ? true : { missing: UnknownStepActivity } = true;
+export const STEP_ACTIVITIES_ARE_ACTIVITIES: [UnknownStepActivity] extends [never]
+  ? true
+  : { missing: UnknownStepActivity } = true;

@@ -12,13 +12,19 @@ export type SecretStatus = 'ok' | 'invalid_ref' | 'missing' | 'not_regular_file'
 
 export class SecretError extends Error {
   override name = 'SecretError';
-  constructor(readonly status: Exclude<SecretStatus, 'ok'>, readonly ref: string) {
+  constructor(
+    readonly status: Exclude<SecretStatus, 'ok'>,
+    readonly ref: string,
+  ) {
     super(`secret "${ref}" is unusable: ${status.replaceAll('_', ' ')}`);
   }
 }
 
 /** Resolves and checks the file of `ref` without reading it. */
-export async function checkSecretFile(secretsDir: string, ref: string): Promise<{ status: SecretStatus; file?: string }> {
+export async function checkSecretFile(
+  secretsDir: string,
+  ref: string,
+): Promise<{ status: SecretStatus; file?: string }> {
   if (!SECRET_REF_PATTERN.test(ref)) return { status: 'invalid_ref' };
   let dir: string;
   let file: string;

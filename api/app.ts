@@ -44,12 +44,28 @@ export function createApp(deps: ApiDeps): Express {
   app.use(metrics.routes(auth));
 
   // GitHub signs its webhooks instead of presenting the bearer token (SPEC §10).
-  app.use(API_PREFIX, webhookRoutes({ config: deps.config, db: deps.db, temporal: deps.temporal, logger: deps.logger, redactor: deps.redactor, maxBodyBytes: MAX_BODY_BYTES }));
+  app.use(
+    API_PREFIX,
+    webhookRoutes({
+      config: deps.config,
+      db: deps.db,
+      temporal: deps.temporal,
+      logger: deps.logger,
+      redactor: deps.redactor,
+      maxBodyBytes: MAX_BODY_BYTES,
+    }),
+  );
 
   const v1 = Router();
   v1.use(auth);
   v1.use(express.json({ limit: MAX_BODY_BYTES, strict: true }));
-  const routes: RouteSpec[] = createRoutes({ config: deps.config, db: deps.db, cursors: createCursorCodec(deps.apiToken), temporal: deps.temporal, logger: deps.logger });
+  const routes: RouteSpec[] = createRoutes({
+    config: deps.config,
+    db: deps.db,
+    cursors: createCursorCodec(deps.apiToken),
+    temporal: deps.temporal,
+    logger: deps.logger,
+  });
   routes.push(openApiRoute(() => routes));
   v1.use(mountRoutes(routes));
   app.use(API_PREFIX, v1);

@@ -9,7 +9,10 @@ import { POSITION_TIMESTAMP, type PagePosition } from '../db/paging.js';
 import { validationError } from './validation.js';
 
 const positionSchema = z.strictObject({
-  t: z.string().regex(POSITION_TIMESTAMP).refine((t) => !Number.isNaN(Date.parse(t))),
+  t: z
+    .string()
+    .regex(POSITION_TIMESTAMP)
+    .refine((t) => !Number.isNaN(Date.parse(t))),
   i: z.guid(),
 });
 
@@ -21,7 +24,8 @@ export interface CursorCodec {
 
 export function createCursorCodec(apiToken: string): CursorCodec {
   const key = createHash('sha256').update(`relyloop-pr cursor key\0${apiToken}`).digest();
-  const mac = (list: string, payload: string) => createHmac('sha256', key).update(`${list}\0${payload}`).digest().subarray(0, 16);
+  const mac = (list: string, payload: string) =>
+    createHmac('sha256', key).update(`${list}\0${payload}`).digest().subarray(0, 16);
   const bad = () => validationError('cursor', 'cursor is malformed or was not issued for this list');
   return {
     encode(list, position) {
@@ -34,7 +38,12 @@ export function createCursorCodec(apiToken: string): CursorCodec {
       if (match?.[1] === undefined || match[2] === undefined) throw bad();
       const given = Buffer.from(match[2], 'base64url');
       // Re-encoding must give back the same text, so non-canonical base64 variants are refused too.
-      if (given.length !== 16 || given.toString('base64url') !== match[2] || !timingSafeEqual(given, mac(list, match[1]))) throw bad();
+      if (
+        given.length !== 16 ||
+        given.toString('base64url') !== match[2] ||
+        !timingSafeEqual(given, mac(list, match[1]))
+      )
+        throw bad();
       let decoded: unknown;
       try {
         decoded = JSON.parse(Buffer.from(match[1], 'base64url').toString('utf8'));

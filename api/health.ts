@@ -10,20 +10,20 @@ export function healthRoutes(db: Database, temporal: TemporalHandle, auth: Reque
     res.json({ status: 'ok' });
   });
   router.get('/readyz', auth, async (req, res) => {
-    const [database, temporalCheck] = await Promise.allSettled([
-      db.sql.query('SELECT 1'),
-      temporal.checkReady(),
-    ]);
+    const [database, temporalCheck] = await Promise.allSettled([db.sql.query('SELECT 1'), temporal.checkReady()]);
     const checks = {
       database: database.status === 'fulfilled' ? 'ok' : 'unavailable',
       temporal: temporalCheck.status === 'fulfilled' ? 'ok' : 'unavailable',
     };
     const ready = checks.database === 'ok' && checks.temporal === 'ok';
     if (!ready) {
-      req.log.warn({
-        database: database.status === 'rejected' ? database.reason : undefined,
-        temporal: temporalCheck.status === 'rejected' ? temporalCheck.reason : undefined,
-      }, 'not ready');
+      req.log.warn(
+        {
+          database: database.status === 'rejected' ? database.reason : undefined,
+          temporal: temporalCheck.status === 'rejected' ? temporalCheck.reason : undefined,
+        },
+        'not ready',
+      );
     }
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
   });

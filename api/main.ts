@@ -9,7 +9,9 @@ import { createTemporalHandle } from '../adapters/temporal-client.js';
 
 await runEntryPoint('relyloop-pr-api', async ({ config, redactor, logger, shutdown }) => {
   if (config.databaseUrl === undefined) {
-    throw new Error('a separate API process needs DATABASE_URL (the embedded PGlite database allows one process; use `npm start`)');
+    throw new Error(
+      'a separate API process needs DATABASE_URL (the embedded PGlite database allows one process; use `npm start`)',
+    );
   }
   const db = await openServiceDatabase(config, logger, shutdown);
   const apiToken = await readSecretPath(config.apiTokenFile, redactor);

@@ -44,10 +44,19 @@ const keepOldest = (map: Map<string, number>, key: string, at: number | undefine
 };
 
 async function listRunsInFlight(temporal: TemporalHandle): Promise<RunsInFlight> {
-  const found: RunsInFlight = { byStep: new Map(), oldestAtStep: new Map(), lockWaitersByRepo: new Map(), oldestWaiterByRepo: new Map(), truncated: false };
+  const found: RunsInFlight = {
+    byStep: new Map(),
+    oldestAtStep: new Map(),
+    lockWaitersByRepo: new Map(),
+    oldestWaiterByRepo: new Map(),
+    truncated: false,
+  };
   let seen = 0;
   await temporal.connection.withDeadline(Date.now() + VISIBILITY_DEADLINE_MS, async () => {
-    for await (const run of temporal.client.workflow.list({ query: `WorkflowType = '${OPEN_PR_WORKFLOW}' AND ExecutionStatus = 'Running'`, pageSize: 1_000 })) {
+    for await (const run of temporal.client.workflow.list({
+      query: `WorkflowType = '${OPEN_PR_WORKFLOW}' AND ExecutionStatus = 'Running'`,
+      pageSize: 1_000,
+    })) {
       if (++seen > MAX_RUNS_LISTED) return;
       const step = run.typedSearchAttributes.get(SEARCH_ATTRIBUTES.openPrStep) ?? 'none';
       // A run that has not reported its step's start yet counts from its own start.
@@ -80,32 +89,45 @@ export function createApiMetrics(db: Database, temporal: TemporalHandle, redacti
     registry.removeSingleMetric(`relyloop_api_nodejs_active_${kind}_total`);
   }
   const requests = new Counter({
-    name: 'relyloop_http_requests_total', help: 'HTTP requests answered, by method, route pattern and status.',
-    labelNames: ['method', 'route', 'status'] as const, registers: [registry],
+    name: 'relyloop_http_requests_total',
+    help: 'HTTP requests answered, by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
   });
   const durations = new Histogram({
-    name: 'relyloop_http_request_duration_seconds', help: 'Time to answer an HTTP request, by method and route pattern.',
-    labelNames: ['method', 'route'] as const, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry],
+    name: 'relyloop_http_request_duration_seconds',
+    help: 'Time to answer an HTTP request, by method and route pattern.',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
   });
   new Gauge({
-    name: 'relyloop_proposals', help: 'Proposals by status.', labelNames: ['status'] as const, registers: [registry],
+    name: 'relyloop_proposals',
+    help: 'Proposals by status.',
+    labelNames: ['status'] as const,
+    registers: [registry],
     async collect() {
       this.reset();
       // Every label at 0 first, so each series exists before its first event.
       for (const status of PROPOSAL_STATUSES) this.set({ status }, 0);
-      const rows = await db.sql.query<{ status: string; n: number }>('SELECT status::text AS status, count(*)::int AS n FROM proposals GROUP BY status');
+      const rows = await db.sql.query<{ status: string; n: number }>(
+        'SELECT status::text AS status, count(*)::int AS n FROM proposals GROUP BY status',
+      );
       for (const r of rows) this.set({ status: r.status }, r.n);
     },
   });
   new Gauge({
-    name: 'relyloop_proposals_failed', help: 'Pending proposals whose last open-PR run failed, by error code (pr_open_error).',
-    labelNames: ['code'] as const, registers: [registry],
+    name: 'relyloop_proposals_failed',
+    help: 'Pending proposals whose last open-PR run failed, by error code (pr_open_error).',
+    labelNames: ['code'] as const,
+    registers: [registry],
     async collect() {
       this.reset();
       for (const code of RUN_FAILURE_CODES) this.set({ code }, 0);
       const rows = await db.sql.query<{ code: string; n: number }>(
         `SELECT split_part(pr_open_error, ':', 1) AS code, count(*)::int AS n FROM proposals
-          WHERE status = 'pending' AND pr_open_error IS NOT NULL GROUP BY 1`);
+          WHERE status = 'pending' AND pr_open_error IS NOT NULL GROUP BY 1`,
+      );
       for (const r of rows) this.set({ code: r.code }, r.n);
     },
   });
@@ -115,16 +137,26 @@ export function createApiMetrics(db: Database, temporal: TemporalHandle, redacti
   let inFlight: RunsInFlight | undefined;
   let configRepoIds: string[] = [];
   new Gauge({
-    name: 'relyloop_temporal_visibility_up', help: '1 if this scrape listed the running open-PR runs from Temporal, 0.5 if the list was cut at 10,000, 0 if Temporal did not answer (the run gauges are then absent).',
+    name: 'relyloop_temporal_visibility_up',
+    help: '1 if this scrape listed the running open-PR runs from Temporal, 0.5 if the list was cut at 10,000, 0 if Temporal did not answer (the run gauges are then absent).',
     registers: [registry],
     collect() {
       this.set(inFlight === undefined ? 0 : inFlight.truncated ? 0.5 : 1);
     },
   });
   /** A gauge over the scrape's listing: every key of `keys` at 0, then the listed values. */
-  const inFlightGauge = (name: string, help: string, label: 'step' | 'config_repo_id', keys: () => readonly string[], values: (f: RunsInFlight) => Map<string, number>) =>
+  const inFlightGauge = (
+    name: string,
+    help: string,
+    label: 'step' | 'config_repo_id',
+    keys: () => readonly string[],
+    values: (f: RunsInFlight) => Map<string, number>,
+  ) =>
     new Gauge({
-      name, help, labelNames: [label], registers: [registry],
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
       collect() {
         this.reset();
         if (inFlight === undefined) return;
@@ -132,21 +164,44 @@ export function createApiMetrics(db: Database, temporal: TemporalHandle, redacti
         for (const [key, value] of values(inFlight)) this.set({ [label]: key }, value);
       },
     });
-  const secondsSince = (since: Map<string, number>) => new Map([...since].map(([key, at]) => [key, Math.max(0, (Date.now() - at) / 1000)]));
-  inFlightGauge('relyloop_open_pr_runs_running', 'Running open-PR runs by the step they are at (OpenPrStep).', 'step', () => OPEN_PR_STEPS, (f) => f.byStep);
-  inFlightGauge('relyloop_open_pr_step_oldest_seconds', 'How long the oldest running open-PR run at each step has been at it (0: none there); step="lock" is the longest wait for a repo lock.',
-    'step', () => OPEN_PR_STEPS, (f) => secondsSince(f.oldestAtStep));
-  inFlightGauge('relyloop_repo_lock_waiting', 'Open-PR runs waiting for a config repo\'s lock (its queue length), by config repo.',
-    'config_repo_id', () => configRepoIds, (f) => f.lockWaitersByRepo);
-  inFlightGauge('relyloop_repo_lock_oldest_wait_seconds', 'How long the oldest run waiting for a config repo\'s lock has waited (0: nobody waits), by config repo.',
-    'config_repo_id', () => configRepoIds, (f) => secondsSince(f.oldestWaiterByRepo));
+  const secondsSince = (since: Map<string, number>) =>
+    new Map([...since].map(([key, at]) => [key, Math.max(0, (Date.now() - at) / 1000)]));
+  inFlightGauge(
+    'relyloop_open_pr_runs_running',
+    'Running open-PR runs by the step they are at (OpenPrStep).',
+    'step',
+    () => OPEN_PR_STEPS,
+    (f) => f.byStep,
+  );
+  inFlightGauge(
+    'relyloop_open_pr_step_oldest_seconds',
+    'How long the oldest running open-PR run at each step has been at it (0: none there); step="lock" is the longest wait for a repo lock.',
+    'step',
+    () => OPEN_PR_STEPS,
+    (f) => secondsSince(f.oldestAtStep),
+  );
+  inFlightGauge(
+    'relyloop_repo_lock_waiting',
+    "Open-PR runs waiting for a config repo's lock (its queue length), by config repo.",
+    'config_repo_id',
+    () => configRepoIds,
+    (f) => f.lockWaitersByRepo,
+  );
+  inFlightGauge(
+    'relyloop_repo_lock_oldest_wait_seconds',
+    "How long the oldest run waiting for a config repo's lock has waited (0: nobody waits), by config repo.",
+    'config_repo_id',
+    () => configRepoIds,
+    (f) => secondsSince(f.oldestWaiterByRepo),
+  );
   registerRedactionCounter(registry, redactionCounts);
 
   const middleware: RequestHandler = (req, res, next) => {
     const stop = durations.startTimer();
     res.on('finish', () => {
       // The matched pattern (`/api/v1/proposals/:id`), never the raw path: labels stay few.
-      const route = req.route === undefined ? 'unmatched' : `${req.baseUrl}${String((req.route as { path: unknown }).path)}`;
+      const route =
+        req.route === undefined ? 'unmatched' : `${req.baseUrl}${String((req.route as { path: unknown }).path)}`;
       requests.inc({ method: req.method, route, status: String(res.statusCode) });
       stop({ method: req.method, route });
     });
@@ -159,7 +214,9 @@ export function createApiMetrics(db: Database, temporal: TemporalHandle, redacti
       const router = Router();
       router.get('/metrics', auth, async (_req, res) => {
         inFlight = await listRunsInFlight(temporal).catch(() => undefined);
-        configRepoIds = (await db.sql.query<{ id: string }>('SELECT id FROM config_repos ORDER BY id')).map((r) => r.id);
+        configRepoIds = (await db.sql.query<{ id: string }>('SELECT id FROM config_repos ORDER BY id')).map(
+          (r) => r.id,
+        );
         res.type(registry.contentType).send(await registry.metrics());
       });
       return router;

@@ -5,10 +5,16 @@
 import type { WorkflowHandle } from '@temporalio/client';
 // @temporalio/proto is CommonJS: Node's ESM loader cannot see its named exports.
 import proto, { type temporal } from '@temporalio/proto';
-import { OPEN_PR_STEPS, progressQuery, stepOfActivity, type OpenPrProgress, type OpenPrStep, type StepStatus } from '../domain/open-pr-contracts.js';
+import {
+  OPEN_PR_STEPS,
+  progressQuery,
+  stepOfActivity,
+  type OpenPrProgress,
+  type OpenPrStep,
+  type StepStatus,
+} from '../domain/open-pr-contracts.js';
 import { redactTokens } from '../domain/redact.js';
 import type { TemporalHandle } from '../adapters/temporal-client.js';
-
 
 type EventType = temporal.api.enums.v1.EventType;
 const E = proto.temporal.api.enums.v1.EventType;
@@ -35,16 +41,35 @@ export interface OpenPrRunView {
   web_ui_url: string;
 }
 
-interface StepHistory { attempts: number; lastFailure: string | null; completed: boolean; failed: boolean; cancelled: boolean; started: boolean }
+interface StepHistory {
+  attempts: number;
+  lastFailure: string | null;
+  completed: boolean;
+  failed: boolean;
+  cancelled: boolean;
+  started: boolean;
+}
 
-const emptyStepHistory = (): StepHistory => ({ attempts: 0, lastFailure: null, completed: false, failed: false, cancelled: false, started: false });
+const emptyStepHistory = (): StepHistory => ({
+  attempts: 0,
+  lastFailure: null,
+  completed: false,
+  failed: false,
+  cancelled: false,
+  started: false,
+});
 
 /** Innermost type and message of a history failure. */
-function innermost(failure: temporal.api.failure.v1.IFailure | null | undefined): { type: string; message: string } | null {
+function innermost(
+  failure: temporal.api.failure.v1.IFailure | null | undefined,
+): { type: string; message: string } | null {
   let f = failure;
   if (!f) return null;
   while (f.cause) f = f.cause;
-  return { type: f.applicationFailureInfo?.type ?? (f.timeoutFailureInfo ? 'TIMEOUT' : 'Error'), message: redactTokens(f.message ?? '') };
+  return {
+    type: f.applicationFailureInfo?.type ?? (f.timeoutFailureInfo ? 'TIMEOUT' : 'Error'),
+    message: redactTokens(f.message ?? ''),
+  };
 }
 
 const redactOrNull = (text: string | undefined) => (text === undefined ? null : redactTokens(text));
@@ -66,8 +91,12 @@ function readHistory(events: temporal.api.history.v1.IHistoryEvent[]) {
       if (step) byScheduled.set(id, step);
       continue;
     }
-    const attrs = ev.activityTaskStartedEventAttributes ?? ev.activityTaskCompletedEventAttributes ?? ev.activityTaskFailedEventAttributes
-      ?? ev.activityTaskTimedOutEventAttributes ?? ev.activityTaskCanceledEventAttributes;
+    const attrs =
+      ev.activityTaskStartedEventAttributes ??
+      ev.activityTaskCompletedEventAttributes ??
+      ev.activityTaskFailedEventAttributes ??
+      ev.activityTaskTimedOutEventAttributes ??
+      ev.activityTaskCanceledEventAttributes;
     const step = attrs ? byScheduled.get(String(attrs.scheduledEventId ?? '')) : undefined;
     if (step) {
       const e = entry(step);
@@ -84,12 +113,16 @@ function readHistory(events: temporal.api.history.v1.IHistoryEvent[]) {
         e.lastFailure = f && `${f.type}: ${f.message}`;
       }
     }
-    if (ev.workflowExecutionFailedEventAttributes) workflowFailure = innermost(ev.workflowExecutionFailedEventAttributes.failure);
+    if (ev.workflowExecutionFailedEventAttributes)
+      workflowFailure = innermost(ev.workflowExecutionFailedEventAttributes.failure);
   }
   return { steps, workflowFailure };
 }
 
-async function tryProgress(handle: WorkflowHandle, temporalHandle: TemporalHandle): Promise<OpenPrProgress | undefined> {
+async function tryProgress(
+  handle: WorkflowHandle,
+  temporalHandle: TemporalHandle,
+): Promise<OpenPrProgress | undefined> {
   try {
     // A query needs a worker; do not let a missing one stall the request.
     return await temporalHandle.connection.withDeadline(Date.now() + 2_000, () => handle.query(progressQuery));
@@ -103,26 +136,43 @@ async function tryProgress(handle: WorkflowHandle, temporalHandle: TemporalHandl
  * nothing (e.g. a completed run reset, or a POST racing a finished run) is passed over for the
  * older run that opened, failed or is still working.
  */
-async function decidingRun<T extends { workflowId: string; runId: string; status: string }>(temporalHandle: TemporalHandle, runs: T[]): Promise<T | undefined> {
+async function decidingRun<T extends { workflowId: string; runId: string; status: string }>(
+  temporalHandle: TemporalHandle,
+  runs: T[],
+): Promise<T | undefined> {
   for (const [index, run] of runs.entries()) {
     if (run.status !== 'COMPLETED' || index === runs.length - 1) return run;
-    const result = await temporalHandle.client.workflow.getHandle(run.workflowId, run.runId).result().catch(() => null) as { outcome?: string } | null;
+    const result = (await temporalHandle.client.workflow
+      .getHandle(run.workflowId, run.runId)
+      .result()
+      .catch(() => null)) as { outcome?: string } | null;
     if (result?.outcome !== 'not_pending') return run;
   }
   return undefined; // no runs at all
 }
 
-export async function describeLatestOpenPrRun(temporalHandle: TemporalHandle, proposalId: string, uiUrl: string): Promise<OpenPrRunView | undefined> {
+export async function describeLatestOpenPrRun(
+  temporalHandle: TemporalHandle,
+  proposalId: string,
+  uiUrl: string,
+): Promise<OpenPrRunView | undefined> {
   const { client, namespace } = temporalHandle;
   const runs: { workflowId: string; runId: string; startTime: Date; status: string }[] = [];
-  for await (const wf of client.workflow.list({ query: `ProposalId = '${proposalId}' AND WorkflowType = 'openPrWorkflow'`, pageSize: 20 })) {
+  for await (const wf of client.workflow.list({
+    query: `ProposalId = '${proposalId}' AND WorkflowType = 'openPrWorkflow'`,
+    pageSize: 20,
+  })) {
     runs.push({ workflowId: wf.workflowId, runId: wf.runId, startTime: wf.startTime, status: wf.status.name });
   }
   runs.sort((a, b) => b.startTime.getTime() - a.startTime.getTime());
   const latest = await decidingRun(temporalHandle, runs);
   if (!latest) return undefined;
   const handle = client.workflow.getHandle(latest.workflowId, latest.runId);
-  const [description, history, progress] = await Promise.all([handle.describe(), handle.fetchHistory(), tryProgress(handle, temporalHandle)]);
+  const [description, history, progress] = await Promise.all([
+    handle.describe(),
+    handle.fetchHistory(),
+    tryProgress(handle, temporalHandle),
+  ]);
   const { steps, workflowFailure } = readHistory(history.events ?? []);
 
   for (const pending of description.raw.pendingActivities ?? []) {
@@ -147,7 +197,15 @@ export async function describeLatestOpenPrRun(temporalHandle: TemporalHandle, pr
     steps: OPEN_PR_STEPS.map((step) => {
       const h = steps.get(step);
       const p = progress?.steps.find((s) => s.step === step);
-      const derived: StepStatus = h?.completed ? 'completed' : h?.cancelled ? 'cancelled' : h?.failed ? 'failed' : h?.started ? 'running' : 'pending';
+      const derived: StepStatus = h?.completed
+        ? 'completed'
+        : h?.cancelled
+          ? 'cancelled'
+          : h?.failed
+            ? 'failed'
+            : h?.started
+              ? 'running'
+              : 'pending';
       return {
         step,
         status: p?.status ?? derived,

@@ -27,7 +27,12 @@ export interface ListResult<T> {
   total: number;
 }
 
-export interface RouteSpec<P extends Schema = Schema, Q extends Schema = Schema, B extends Schema = Schema, R extends z.ZodType = z.ZodType> {
+export interface RouteSpec<
+  P extends Schema = Schema,
+  Q extends Schema = Schema,
+  B extends Schema = Schema,
+  R extends z.ZodType = z.ZodType,
+> {
   method: Method;
   /** Express path below /api/v1, e.g. `/config-repos/:id`. */
   path: string;
@@ -41,18 +46,23 @@ export interface RouteSpec<P extends Schema = Schema, Q extends Schema = Schema,
   success: { status: 200 | 201 | 202 | 204; description: string; schema?: R; list?: boolean };
   /** Error codes the route itself can answer (401, 422 and 413 are added for every route). */
   errors: EndpointErrorCode[];
-  handler(input: RouteInput<P, Q, B>): Promise<R extends z.ZodType ? z.input<R> | ListResult<unknown> | undefined : undefined>;
+  handler(
+    input: RouteInput<P, Q, B>,
+  ): Promise<R extends z.ZodType ? z.input<R> | ListResult<unknown> | undefined : undefined>;
 }
 
 /** Identity with inference: keeps a route's schema types attached to its handler. */
-export function defineRoute<P extends Schema, Q extends Schema, B extends Schema, R extends z.ZodType>(spec: RouteSpec<P, Q, B, R>): RouteSpec {
+export function defineRoute<P extends Schema, Q extends Schema, B extends Schema, R extends z.ZodType>(
+  spec: RouteSpec<P, Q, B, R>,
+): RouteSpec {
   return spec as unknown as RouteSpec;
 }
 
 /** Codes every authenticated JSON route can answer besides its own. */
 export function errorsOf(route: RouteSpec): EndpointErrorCode[] {
   const common: EndpointErrorCode[] = ['UNAUTHORIZED'];
-  if (route.params !== undefined || route.query !== undefined || route.body !== undefined) common.push('VALIDATION_ERROR');
+  if (route.params !== undefined || route.query !== undefined || route.body !== undefined)
+    common.push('VALIDATION_ERROR');
   if (route.body !== undefined) common.push('PAYLOAD_TOO_LARGE');
   return [...new Set([...common, ...route.errors, 'INTERNAL_ERROR' as const])];
 }
@@ -67,7 +77,10 @@ export function mountRoutes(routes: readonly RouteSpec[]): Router {
       const params = route.params ? assertValid(route.params, req.params, 'params') : undefined;
       const query = route.query ? assertValid(route.query, req.query, 'query') : undefined;
       const rawBody: unknown = req.body;
-      const body = route.body && !(route.bodyOptional && rawBody === undefined) ? assertValid(route.body, rawBody, 'body') : undefined;
+      const body =
+        route.body && !(route.bodyOptional && rawBody === undefined)
+          ? assertValid(route.body, rawBody, 'body')
+          : undefined;
       const result = await route.handler({ params, query, body, req, res });
       if (route.success.status === 204) {
         res.status(204).end();

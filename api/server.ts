@@ -9,10 +9,14 @@ export async function startApiServer(deps: ApiDeps, shutdown: ShutdownStack): Pr
     const s = app.listen(deps.config.apiPort, deps.config.apiHost, () => resolve(s));
     s.once('error', reject);
   });
-  shutdown.push('api server', () => new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections();
-  }));
+  shutdown.push(
+    'api server',
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  );
   const host = deps.config.apiHost.includes(':') ? `[${deps.config.apiHost}]` : deps.config.apiHost;
   return { server, url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${deps.config.apiPort}` };
 }

@@ -14,7 +14,8 @@ function fieldOf(issue: z.core.$ZodIssue, part: RequestPart): string {
 }
 
 function messageOf(issue: z.core.$ZodIssue, field: string): string {
-  if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`;
+  if (issue.code === 'unrecognized_keys')
+    return `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`;
   return `${field}: ${issue.message}`;
 }
 
@@ -49,7 +50,11 @@ function walkBounded(input: unknown, part: RequestPart, checkText: boolean): voi
     }
     if (typeof value !== 'object' || value === null) continue;
     if (path.length >= MAX_JSON_DEPTH) {
-      throw new AppError({ code: 'VALIDATION_ERROR', field: part, message: `${part}: nested deeper than ${MAX_JSON_DEPTH} levels (the limit)` });
+      throw new AppError({
+        code: 'VALIDATION_ERROR',
+        field: part,
+        message: `${part}: nested deeper than ${MAX_JSON_DEPTH} levels (the limit)`,
+      });
     }
     const entries = Array.isArray(value) ? value.map((item, i) => [String(i), item] as const) : Object.entries(value);
     // Reversed onto the stack, so the first problem in document order is the one reported.
@@ -63,7 +68,11 @@ function walkBounded(input: unknown, part: RequestPart, checkText: boolean): voi
 
 function unstorable(path: string[], part: RequestPart, what = 'the value'): AppError {
   const field = path.length > 0 ? path.join('.') : part;
-  return new AppError({ code: 'VALIDATION_ERROR', field, message: `${field}: ${what} contains a NUL character or an unpaired surrogate, which cannot be stored` });
+  return new AppError({
+    code: 'VALIDATION_ERROR',
+    field,
+    message: `${field}: ${what} contains a NUL character or an unpaired surrogate, which cannot be stored`,
+  });
 }
 
 /** Parses `input` or throws the 422 for its first problem. */

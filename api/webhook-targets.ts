@@ -14,10 +14,20 @@ import { isRepoUrlProblem, ownerPrefixOf, parseGitHubOwnerUrl, parseRepoUrl } fr
  * signs every repository's events, and its own, with one secret (issue 22). Undefined when it
  * names nothing on an allowed GitHub host.
  */
-export interface WebhookTarget { repoUrl?: string; ownerPrefix?: string; appId?: number; label: string }
+export interface WebhookTarget {
+  repoUrl?: string;
+  ownerPrefix?: string;
+  appId?: number;
+  label: string;
+}
 
 export function targetOf(payload: unknown, config: Config): WebhookTarget | undefined {
-  const p = payload as { repository?: { html_url?: unknown }; organization?: { url?: unknown }; installation?: { account?: { html_url?: unknown } }; hook?: { app_id?: unknown } };
+  const p = payload as {
+    repository?: { html_url?: unknown };
+    organization?: { url?: unknown };
+    installation?: { account?: { html_url?: unknown } };
+    hook?: { app_id?: unknown };
+  };
   const policy = { hosts: config.githubHosts, httpHosts: config.githubHttpHosts };
   const text = (value: unknown) => (typeof value === 'string' && value.length <= 2048 ? value : undefined);
   const repository = text(p.repository?.html_url);
@@ -37,9 +47,13 @@ export function targetOf(payload: unknown, config: Config): WebhookTarget | unde
 }
 
 /** Config repos whose secrets may have signed a delivery: the repository's own, else its owner's or App's. */
-export async function candidateRepos(db: SqlScope, target: WebhookTarget): Promise<{ exact: boolean; repos: { id: string; webhookSecretRef: string | null }[] }> {
+export async function candidateRepos(
+  db: SqlScope,
+  target: WebhookTarget,
+): Promise<{ exact: boolean; repos: { id: string; webhookSecretRef: string | null }[] }> {
   const exact = target.repoUrl === undefined ? [] : await findConfigReposByUrl(db, target.repoUrl);
   if (exact.length > 0) return { exact: true, repos: exact };
-  if (target.ownerPrefix !== undefined) return { exact: false, repos: await findConfigReposByOwner(db, target.ownerPrefix) };
+  if (target.ownerPrefix !== undefined)
+    return { exact: false, repos: await findConfigReposByOwner(db, target.ownerPrefix) };
   return { exact: false, repos: target.appId === undefined ? [] : await findConfigReposByApp(db, target.appId) };
 }

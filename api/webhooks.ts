@@ -24,7 +24,12 @@ import { verify } from '@octokit/webhooks-methods';
 import { readSecret, SecretError } from '../adapters/secrets.js';
 import type { Database } from '../db/database.js';
 import { isSqlTimeout, type SqlLimits, type SqlScope } from '../db/sql.js';
-import { applyPrObservation, findWebhookDelivery, recordWebhookDelivery, type ApplyOutcome } from '../db/pr-lifecycle.js';
+import {
+  applyPrObservation,
+  findWebhookDelivery,
+  recordWebhookDelivery,
+  type ApplyOutcome,
+} from '../db/pr-lifecycle.js';
 import type { Config } from '../domain/config.js';
 import { AppError } from '../domain/errors.js';
 import { readPullRequestEvent } from '../domain/pr-lifecycle.js';
@@ -57,7 +62,8 @@ export interface WebhookDeps {
 }
 
 /** What a handled delivery answers (and records as its outcome). */
-export type WebhookOutcome = 'pong' | 'applied' | 'stale' | 'unmatched' | 'foreign' | 'ignored' | 'merged_after_reject' | 'deferred';
+export type WebhookOutcome =
+  'pong' | 'applied' | 'stale' | 'unmatched' | 'foreign' | 'ignored' | 'merged_after_reject' | 'deferred';
 
 function invalid(message: string, field: string): AppError {
   return new AppError({ code: 'VALIDATION_ERROR', message, field });
@@ -69,7 +75,10 @@ function invalid(message: string, field: string): AppError {
  */
 export async function readWebhookSecrets(secretsDir: string, ref: string, redactor: Redactor): Promise<string[]> {
   const text = await readSecret(secretsDir, ref, redactor);
-  const secrets = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  const secrets = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   for (const s of secrets) redactor.register(s);
   return secrets;
 }
@@ -91,12 +100,17 @@ function handler(deps: WebhookDeps): RequestHandler {
   return async (req: Request, res: Response) => {
     const signature = header(req, 'x-hub-signature-256');
     if (signature === undefined || !SIGNATURE.test(signature)) {
-      throw new AppError({ code: 'WEBHOOK_SIGNATURE_INVALID', message: 'missing or malformed X-Hub-Signature-256 (sha256=<64 hex>)' });
+      throw new AppError({
+        code: 'WEBHOOK_SIGNATURE_INVALID',
+        message: 'missing or malformed X-Hub-Signature-256 (sha256=<64 hex>)',
+      });
     }
     const deliveryId = header(req, 'x-github-delivery');
-    if (deliveryId === undefined || !DELIVERY_ID.test(deliveryId)) throw invalid('missing or malformed X-GitHub-Delivery', 'headers.x-github-delivery');
+    if (deliveryId === undefined || !DELIVERY_ID.test(deliveryId))
+      throw invalid('missing or malformed X-GitHub-Delivery', 'headers.x-github-delivery');
     const event = header(req, 'x-github-event');
-    if (event === undefined || !EVENT.test(event)) throw invalid('missing or malformed X-GitHub-Event', 'headers.x-github-event');
+    if (event === undefined || !EVENT.test(event))
+      throw invalid('missing or malformed X-GitHub-Event', 'headers.x-github-event');
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const text = body.toString('utf8');
     let payload: unknown;
@@ -105,34 +119,70 @@ function handler(deps: WebhookDeps): RequestHandler {
     } catch {
       throw invalid('the body is not JSON (configure the webhook with content type application/json)', 'body');
     }
-    if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw invalid('the body is not a JSON object', 'body');
+    if (payload === null || typeof payload !== 'object' || Array.isArray(payload))
+      throw invalid('the body is not a JSON object', 'body');
     assertJsonDepth(payload, 'body');
     const target = targetOf(payload, deps.config);
-    if (target === undefined) throw invalid('the payload names no repository, organisation or App on an allowed GitHub host (repository.html_url, organization.url, hook.app_id)', 'body.repository');
+    if (target === undefined)
+      throw invalid(
+        'the payload names no repository, organisation or App on an allowed GitHub host (repository.html_url, organization.url, hook.app_id)',
+        'body.repository',
+      );
 
     // Everything that reads or writes the database answers within GitHub's 10 s (issue 22).
     await withinGitHubsWait(deps, async (db) => {
       const candidates = await candidateRepos(db, target);
-      if (candidates.repos.length === 0) throw new AppError({ code: 'CONFIG_REPO_NOT_FOUND', message: `no config repo is registered for ${target.label}` });
+      if (candidates.repos.length === 0)
+        throw new AppError({
+          code: 'CONFIG_REPO_NOT_FOUND',
+          message: `no config repo is registered for ${target.label}`,
+        });
       const verified = await verifiedRepos(deps, candidates.repos, text, signature);
       if (verified === 'no_secret') {
-        throw new AppError({ code: 'WEBHOOK_NOT_CONFIGURED', message: `no config repo for ${target.label} has a usable webhook_secret_ref; set one to accept its webhooks` });
+        throw new AppError({
+          code: 'WEBHOOK_NOT_CONFIGURED',
+          message: `no config repo for ${target.label} has a usable webhook_secret_ref; set one to accept its webhooks`,
+        });
       }
-      if (verified.length === 0) throw new AppError({ code: 'WEBHOOK_SIGNATURE_INVALID', message: 'X-Hub-Signature-256 does not match the body for this repository\'s webhook secret' });
+      if (verified.length === 0)
+        throw new AppError({
+          code: 'WEBHOOK_SIGNATURE_INVALID',
+          message: "X-Hub-Signature-256 does not match the body for this repository's webhook secret",
+        });
 
       // Authentic from here on. A redelivery (same id), or the same signed body replayed under a
       // fresh id, is answered with what the first delivery did and recorded no more.
       const bodyDigest = createHash('sha256').update(`${event}\n`).update(body).digest('hex');
       const seen = await findWebhookDelivery(db, deliveryId, bodyDigest);
       if (seen !== undefined) {
-        res.status(200).json({ delivery: deliveryId, outcome: 'duplicate', first_outcome: seen.outcome, ...(seen.deliveryId === deliveryId ? {} : { first_delivery: seen.deliveryId }) });
+        res.status(200).json({
+          delivery: deliveryId,
+          outcome: 'duplicate',
+          first_outcome: seen.outcome,
+          ...(seen.deliveryId === deliveryId ? {} : { first_delivery: seen.deliveryId }),
+        });
         return;
       }
-      const action = typeof (payload as { action?: unknown }).action === 'string' ? String((payload as { action: string }).action).slice(0, 64) : null;
+      const action =
+        typeof (payload as { action?: unknown }).action === 'string'
+          ? String((payload as { action: string }).action).slice(0, 64)
+          : null;
       // Recorded with the delivery: text the database cannot store is refused before anything is written.
-      if (action !== null && !isStorableText(action)) throw invalid('body.action: contains a NUL character or an unpaired surrogate, which GitHub never sends', 'body.action');
+      if (action !== null && !isStorableText(action))
+        throw invalid(
+          'body.action: contains a NUL character or an unpaired surrogate, which GitHub never sends',
+          'body.action',
+        );
       const record = (outcome: WebhookOutcome, proposalId: string | null = null) =>
-        recordWebhookDelivery(db, { deliveryId, bodyDigest, event, action, configRepoId: verified[0] ?? null, proposalId, outcome });
+        recordWebhookDelivery(db, {
+          deliveryId,
+          bodyDigest,
+          event,
+          action,
+          configRepoId: verified[0] ?? null,
+          proposalId,
+          outcome,
+        });
       const log = deps.logger.child({ delivery: deliveryId, event, action, repo: target.label });
 
       if (event === 'ping') {
@@ -145,7 +195,14 @@ function handler(deps: WebhookDeps): RequestHandler {
         // Signed by the owner's (or App's) secret, about a repository no config repo names, or about
         // the owner itself: authentic, and nothing of ours.
         await record('ignored');
-        res.status(202).json({ delivery: deliveryId, outcome: 'ignored', reason: target.repoUrl === undefined ? `event ${event} is not about a repository` : `no config repo names ${target.repoUrl}` });
+        res.status(202).json({
+          delivery: deliveryId,
+          outcome: 'ignored',
+          reason:
+            target.repoUrl === undefined
+              ? `event ${event} is not about a repository`
+              : `no config repo names ${target.repoUrl}`,
+        });
         return;
       }
       if (event !== 'pull_request') {
@@ -157,28 +214,65 @@ function handler(deps: WebhookDeps): RequestHandler {
       if (read.kind === 'malformed') throw invalid(read.message, read.field);
       if (read.kind !== 'observation') {
         await record(read.kind);
-        res.status(202).json({ delivery: deliveryId, outcome: read.kind, reason: read.kind === 'foreign' ? 'the PR comes from another repository' : `action ${read.action} does not change pr_state` });
+        res.status(202).json({
+          delivery: deliveryId,
+          outcome: read.kind,
+          reason:
+            read.kind === 'foreign'
+              ? 'the PR comes from another repository'
+              : `action ${read.action} does not change pr_state`,
+        });
         return;
       }
-      const applied = await applyPrObservation(db, { configRepoIds: verified, observation: read.observation, source: 'webhook' });
+      const applied = await applyPrObservation(db, {
+        configRepoIds: verified,
+        observation: read.observation,
+        source: 'webhook',
+      });
       if (applied.outcome === 'unordered') {
         // Same second as the recorded fact, another state: GitHub decides. A short workflow reads the
         // PR back and records what it says; Temporal down → 503, GitHub lists the delivery as failed.
         const workflowId = reconcilePrWorkflowId(applied.proposalId, deliveryId);
         const input: ReconcileInput = { configRepoId: applied.configRepoId, proposalId: applied.proposalId };
-        await startOrAttach(deps, RECONCILE_WORKFLOW, { workflowId, args: [input], staticSummary: `Read back PR #${read.observation.prNumber}: a webhook saying ${read.observation.state} in the same second as the recorded state` });
+        await startOrAttach(deps, RECONCILE_WORKFLOW, {
+          workflowId,
+          args: [input],
+          staticSummary: `Read back PR #${read.observation.prNumber}: a webhook saying ${read.observation.state} in the same second as the recorded state`,
+        });
         await record('deferred', applied.proposalId);
-        log.info({ outcome: 'deferred', pr: read.observation.prNumber, state: read.observation.state, proposal: applied.proposalId, workflowId }, 'webhook delivery cannot be ordered; reading the PR back from GitHub');
-        res.status(202).json({ delivery: deliveryId, outcome: 'deferred', proposal_id: applied.proposalId, workflow_id: workflowId });
+        log.info(
+          {
+            outcome: 'deferred',
+            pr: read.observation.prNumber,
+            state: read.observation.state,
+            proposal: applied.proposalId,
+            workflowId,
+          },
+          'webhook delivery cannot be ordered; reading the PR back from GitHub',
+        );
+        res.status(202).json({
+          delivery: deliveryId,
+          outcome: 'deferred',
+          proposal_id: applied.proposalId,
+          workflow_id: workflowId,
+        });
         return;
       }
       const outcome = outcomeOf(applied);
       await record(outcome, applied.outcome === 'unmatched' ? null : applied.proposalId);
-      const fields = { outcome, pr: read.observation.prNumber, state: read.observation.state, ...(applied.outcome === 'unmatched' ? {} : { proposal: applied.proposalId }) };
-      if (outcome === 'merged_after_reject') log.warn(fields, 'a rejected proposal\'s PR was merged; recorded pr_state merged, status stays rejected');
+      const fields = {
+        outcome,
+        pr: read.observation.prNumber,
+        state: read.observation.state,
+        ...(applied.outcome === 'unmatched' ? {} : { proposal: applied.proposalId }),
+      };
+      if (outcome === 'merged_after_reject')
+        log.warn(fields, "a rejected proposal's PR was merged; recorded pr_state merged, status stays rejected");
       else log.info(fields, 'webhook delivery handled');
       res.status(applied.outcome === 'unmatched' ? 202 : 200).json({
-        delivery: deliveryId, outcome, ...(applied.outcome === 'unmatched' ? {} : { proposal_id: applied.proposalId }),
+        delivery: deliveryId,
+        outcome,
+        ...(applied.outcome === 'unmatched' ? {} : { proposal_id: applied.proposalId }),
       });
     });
   };
@@ -197,7 +291,12 @@ async function withinGitHubsWait(deps: WebhookDeps, fn: (db: SqlScope) => Promis
     await deps.db.sql.withLimits(WEBHOOK_DB_LIMITS, (sql) => fn({ sql }));
   } catch (error) {
     if (!isSqlTimeout(error)) throw error;
-    throw new AppError({ code: 'DATABASE_BUSY', message: 'the database did not answer in time (a proposal row is locked by another transaction?); GitHub lists the delivery as failed, redeliver it or let the reconciliation catch it up', cause: error });
+    throw new AppError({
+      code: 'DATABASE_BUSY',
+      message:
+        'the database did not answer in time (a proposal row is locked by another transaction?); GitHub lists the delivery as failed, redeliver it or let the reconciliation catch it up',
+      cause: error,
+    });
   }
 }
 
@@ -210,7 +309,12 @@ function outcomeOf(applied: Exclude<ApplyOutcome, { outcome: 'unordered' }>): We
  * The repos among `repos` whose secret signed the body, or `no_secret` when none has a usable
  * secret file. Several config repos may name one repository (each with its own clusters).
  */
-async function verifiedRepos(deps: WebhookDeps, repos: { id: string; webhookSecretRef: string | null }[], body: string, signature: string): Promise<string[] | 'no_secret'> {
+async function verifiedRepos(
+  deps: WebhookDeps,
+  repos: { id: string; webhookSecretRef: string | null }[],
+  body: string,
+  signature: string,
+): Promise<string[] | 'no_secret'> {
   let withSecret = 0;
   const verified: string[] = [];
   for (const repo of repos) {

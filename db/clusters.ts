@@ -31,7 +31,11 @@ export async function insertCluster(db: Database, input: NewCluster): Promise<Cl
   }
 }
 
-export async function updateCluster(db: Database, id: string, patch: ClusterPatch): Promise<Cluster | 'not_found' | 'config_repo_not_found'> {
+export async function updateCluster(
+  db: Database,
+  id: string,
+  patch: ClusterPatch,
+): Promise<Cluster | 'not_found' | 'config_repo_not_found'> {
   try {
     return await db.prisma.cluster.update({ where: { id }, data: patch });
   } catch (error) {

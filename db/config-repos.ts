@@ -23,7 +23,11 @@ export interface NewConfigRepo {
   prOptions?: PrOptions;
 }
 
-export interface AppAuth { appId: number; privateKeyRef: string; installationId: number | null }
+export interface AppAuth {
+  appId: number;
+  privateKeyRef: string;
+  installationId: number | null;
+}
 
 export interface ConfigRepoPatch {
   /** Setting one clears the other: a repo authenticates one way. */
@@ -38,21 +42,39 @@ export interface ConfigRepoPatch {
 /** The columns of a repo's App auth (null clears them). */
 function appColumns(app: AppAuth | null | undefined) {
   if (app === undefined) return {};
-  return { appId: app?.appId ?? null, appPrivateKeyRef: app?.privateKeyRef ?? null, appInstallationId: app?.installationId ?? null };
+  return {
+    appId: app?.appId ?? null,
+    appPrivateKeyRef: app?.privateKeyRef ?? null,
+    appInstallationId: app?.installationId ?? null,
+  };
 }
 
 /** The columns of a repo's PR options. */
 function prOptionColumns(o: PrOptions | undefined) {
-  return o === undefined ? {} : {
-    prDraft: o.draft, prLabels: o.labels, prReviewers: o.reviewers, prTeamReviewers: o.teamReviewers, prAssignees: o.assignees, prVerifiedCommits: o.verifiedCommits === true,
-  };
+  return o === undefined
+    ? {}
+    : {
+        prDraft: o.draft,
+        prLabels: o.labels,
+        prReviewers: o.reviewers,
+        prTeamReviewers: o.teamReviewers,
+        prAssignees: o.assignees,
+        prVerifiedCommits: o.verifiedCommits === true,
+      };
 }
 
 /** What the activities get of a config repo: where it is and how to authenticate, never a secret. */
 export function repoRefOf(r: ConfigRepo) {
   return {
-    configRepoId: r.id, provider: providerOf(r), repoUrl: r.repoUrl, authRef: r.authRef, baseBranch: r.prBaseBranch, prOptions: prOptionsOf(r),
-    ...(r.appId !== null && r.appPrivateKeyRef !== null ? { app: { appId: r.appId, privateKeyRef: r.appPrivateKeyRef, installationId: r.appInstallationId } } : {}),
+    configRepoId: r.id,
+    provider: providerOf(r),
+    repoUrl: r.repoUrl,
+    authRef: r.authRef,
+    baseBranch: r.prBaseBranch,
+    prOptions: prOptionsOf(r),
+    ...(r.appId !== null && r.appPrivateKeyRef !== null
+      ? { app: { appId: r.appId, privateKeyRef: r.appPrivateKeyRef, installationId: r.appInstallationId } }
+      : {}),
   };
 }
 
@@ -63,7 +85,14 @@ export function providerOf(r: ConfigRepo): Provider {
 
 /** A repo's PR options as the activities take them. */
 export function prOptionsOf(r: ConfigRepo): PrOptions {
-  return { draft: r.prDraft, labels: r.prLabels, reviewers: r.prReviewers, teamReviewers: r.prTeamReviewers, assignees: r.prAssignees, verifiedCommits: r.prVerifiedCommits };
+  return {
+    draft: r.prDraft,
+    labels: r.prLabels,
+    reviewers: r.prReviewers,
+    teamReviewers: r.prTeamReviewers,
+    assignees: r.prAssignees,
+    verifiedCommits: r.prVerifiedCommits,
+  };
 }
 
 export async function findConfigRepo(db: Database, id: string): Promise<ConfigRepo | undefined> {
@@ -84,12 +113,20 @@ export async function insertConfigRepo(db: Database, input: NewConfigRepo): Prom
   }
 }
 
-export async function updateConfigRepo(db: Database, id: string, patch: ConfigRepoPatch): Promise<ConfigRepo | undefined> {
+export async function updateConfigRepo(
+  db: Database,
+  id: string,
+  patch: ConfigRepoPatch,
+): Promise<ConfigRepo | undefined> {
   try {
     const { prOptions, app, ...rest } = patch;
     // One way to authenticate: a token file clears the App, an App clears the token file.
-    const auth = app !== undefined ? { authRef: null, ...appColumns(app) } : rest.authRef !== undefined ? appColumns(null) : {};
-    return await db.prisma.configRepo.update({ where: { id }, data: { ...rest, ...auth, ...prOptionColumns(prOptions) } });
+    const auth =
+      app !== undefined ? { authRef: null, ...appColumns(app) } : rest.authRef !== undefined ? appColumns(null) : {};
+    return await db.prisma.configRepo.update({
+      where: { id },
+      data: { ...rest, ...auth, ...prOptionColumns(prOptions) },
+    });
   } catch (error) {
     if (isPrismaError(error, 'P2025')) return undefined;
     throw error;

@@ -56,9 +56,14 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
 async function openPostgres(url: string, migrate: boolean, statementTimeoutMs: number): Promise<Database> {
   // statement_timeout is a session default sent at connect, so it bounds Prisma's queries too;
   // a transaction left idle (a crashed caller) is ended by the server as well.
-  const bounded = statementTimeoutMs > 0
-    ? { statement_timeout: statementTimeoutMs, idle_in_transaction_session_timeout: statementTimeoutMs * 2, connectionTimeoutMillis: statementTimeoutMs }
-    : {};
+  const bounded =
+    statementTimeoutMs > 0
+      ? {
+          statement_timeout: statementTimeoutMs,
+          idle_in_transaction_session_timeout: statementTimeoutMs * 2,
+          connectionTimeoutMillis: statementTimeoutMs,
+        }
+      : {};
   const pool = new pg.Pool({ connectionString: url, max: 10, ...bounded });
   // An idle pooled connection the server dropped (restart, failover) must not crash the process.
   pool.on('error', () => undefined);
@@ -67,7 +72,10 @@ async function openPostgres(url: string, migrate: boolean, statementTimeoutMs: n
     const migrations = migrate ? await applyMigrations(sql, MIGRATIONS_DIR) : { applied: [], alreadyApplied: [] };
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
     return {
-      kind: 'postgres', prisma, sql, migrations,
+      kind: 'postgres',
+      prisma,
+      sql,
+      migrations,
       async close() {
         await prisma.$disconnect();
         await pool.end();
@@ -93,7 +101,8 @@ export const PGLITE_CONF = ['shared_buffers = 16MB'];
  */
 async function initPgliteDir(dir: string): Promise<void> {
   const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-  const script = 'const { PGlite } = require(process.argv[1]); PGlite.create(process.argv[2]).then((db) => db.close());';
+  const script =
+    'const { PGlite } = require(process.argv[1]); PGlite.create(process.argv[2]).then((db) => db.close());';
   // Node by its absolute path and PGlite by its resolved file: the child needs nothing of the environment.
   await promisify(execFile)(process.execPath, ['-e', script, pglite, dir], { env: {}, timeout: 120_000 });
 }
@@ -111,7 +120,10 @@ async function openPglite(dir: string, migrate: boolean): Promise<Database> {
     const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
     const pglite = db;
     return {
-      kind: 'pglite', prisma, sql, migrations,
+      kind: 'pglite',
+      prisma,
+      sql,
+      migrations,
       async close() {
         await prisma.$disconnect();
         await pglite.close();
@@ -127,8 +139,15 @@ async function openPglite(dir: string, migrate: boolean): Promise<Database> {
 
 /** The service's database (PostgreSQL, or the embedded PGlite under the data dir), migrated; closed by `shutdown`. */
 export async function openServiceDatabase(config: Config, logger: Logger, shutdown: ShutdownStack): Promise<Database> {
-  const db = await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite'), statementTimeoutMs: config.dbStatementTimeout });
+  const db = await openDatabase({
+    url: config.databaseUrl,
+    pgliteDir: path.join(config.dataDir, 'pglite'),
+    statementTimeoutMs: config.dbStatementTimeout,
+  });
   shutdown.push('database', () => db.close());
-  logger.info({ kind: db.kind, applied: db.migrations.applied, alreadyApplied: db.migrations.alreadyApplied.length }, 'database ready');
+  logger.info(
+    { kind: db.kind, applied: db.migrations.applied, alreadyApplied: db.migrations.alreadyApplied.length },
+    'database ready',
+  );
   return db;
 }

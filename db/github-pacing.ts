@@ -5,7 +5,15 @@
 // dies), the gap has passed since the last answer (`next_write_at`) and the content budget allows
 // (`content_tat`); when it does not, the same statement says how long to wait. One round trip per
 // attempt; the answer frees the turn.
-import { contentBudget, GITHUB_PACING_RULES, IN_FLIGHT_POLL_MS, tokenPacingKey, WRITE_LEASE_MS, type GitHubPacer, type GitHubPacingRules } from '../domain/github-pacing.js';
+import {
+  contentBudget,
+  GITHUB_PACING_RULES,
+  IN_FLIGHT_POLL_MS,
+  tokenPacingKey,
+  WRITE_LEASE_MS,
+  type GitHubPacer,
+  type GitHubPacingRules,
+} from '../domain/github-pacing.js';
 import type { SqlSession } from './sql.js';
 
 export function createDbGitHubPacer(sql: SqlSession, rules: GitHubPacingRules = GITHUB_PACING_RULES): GitHubPacer {

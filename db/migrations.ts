@@ -38,7 +38,10 @@ export class MigrationError extends Error {
 
 export async function readMigrations(dir: string): Promise<Migration[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   return Promise.all(
     names.map(async (name) => {
       const sql = await readFile(path.join(dir, name, 'migration.sql'), 'utf8');
@@ -109,7 +112,9 @@ async function applyPending(s: SqlSession, migrations: Migration[]): Promise<Mig
 async function applyOne(s: SqlSession, m: Migration): Promise<void> {
   const id = randomUUID();
   await s.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name) VALUES ($1, $2, $3)', [
-    id, m.checksum, m.name,
+    id,
+    m.checksum,
+    m.name,
   ]);
   try {
     await s.exec(`BEGIN;\n${m.sql}\n;COMMIT;`);
@@ -119,8 +124,5 @@ async function applyOne(s: SqlSession, m: Migration): Promise<void> {
     await s.query('UPDATE "_prisma_migrations" SET logs = $2 WHERE id = $1', [id, message]);
     throw new MigrationError(`migration ${m.name} failed: ${message}`, { cause: error });
   }
-  await s.query(
-    'UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1',
-    [id],
-  );
+  await s.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [id]);
 }

@@ -56,7 +56,10 @@ export async function listKeyset(sql: SqlExecutor, q: KeysetQuery): Promise<Keys
   const params: unknown[] = [];
   for (const f of q.filters) where.push(conditionOf(f, params));
   const filterSql = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-  const countRows = await sql.query<{ total: number }>(`SELECT count(*)::int AS total FROM ${q.table} ${filterSql}`, params);
+  const countRows = await sql.query<{ total: number }>(
+    `SELECT count(*)::int AS total FROM ${q.table} ${filterSql}`,
+    params,
+  );
   const pageParams = [...params];
   if (q.after !== undefined) {
     pageParams.push(q.after.createdAt, q.after.id);

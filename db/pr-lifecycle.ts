@@ -46,7 +46,8 @@ export async function applyPrObservation(
      RETURNING p.id, p.status::text AS status, target.previous::text AS previous`,
     [input.configRepoIds, o.prNumber, o.branch, o.state, o.at],
   );
-  if (rows[0] !== undefined) return { outcome: 'applied', proposalId: rows[0].id, status: rows[0].status, previous: rows[0].previous };
+  if (rows[0] !== undefined)
+    return { outcome: 'applied', proposalId: rows[0].id, status: rows[0].status, previous: rows[0].previous };
   const [owner] = await db.sql.query<{ id: string; config_repo_id: string; unordered: boolean }>(
     `SELECT p.id, c.config_repo_id, (p.pr_state_at = $4 AND p.pr_state <> 'merged' AND p.pr_state <> $5::pr_state) AS unordered
        FROM proposals p JOIN clusters c ON c.id = p.cluster_id
@@ -54,7 +55,9 @@ export async function applyPrObservation(
     [input.configRepoIds, o.prNumber, o.branch, o.at, o.state],
   );
   if (owner === undefined) return { outcome: 'unmatched' };
-  return owner.unordered === true ? { outcome: 'unordered', proposalId: owner.id, configRepoId: owner.config_repo_id } : { outcome: 'stale', proposalId: owner.id };
+  return owner.unordered === true
+    ? { outcome: 'unordered', proposalId: owner.id, configRepoId: owner.config_repo_id }
+    : { outcome: 'stale', proposalId: owner.id };
 }
 
 export interface WebhookDeliveryRecord {
@@ -72,10 +75,15 @@ export interface WebhookDeliveryRecord {
  * The delivery recorded under this id, or with this body digest — the same signed body re-posted
  * under a fresh delivery id (the id is not signed) — while the log keeps it; undefined when neither.
  */
-export async function findWebhookDelivery(db: SqlScope, deliveryId: string, bodyDigest: string): Promise<{ deliveryId: string; outcome: string } | undefined> {
+export async function findWebhookDelivery(
+  db: SqlScope,
+  deliveryId: string,
+  bodyDigest: string,
+): Promise<{ deliveryId: string; outcome: string } | undefined> {
   const [row] = await db.sql.query<{ delivery_id: string; outcome: string }>(
     'SELECT delivery_id, outcome FROM webhook_deliveries WHERE delivery_id = $1 OR body_digest = $2 ORDER BY delivery_id = $1 DESC LIMIT 1',
-    [deliveryId, bodyDigest]);
+    [deliveryId, bodyDigest],
+  );
   return row === undefined ? undefined : { deliveryId: row.delivery_id, outcome: row.outcome };
 }
 
@@ -90,7 +98,10 @@ export async function recordWebhookDelivery(db: SqlScope, d: WebhookDeliveryReco
 
 /** Deliveries older than `days` (GitHub redelivers for 3 days; the log keeps a month). */
 export async function pruneWebhookDeliveries(db: Database, days: number): Promise<number> {
-  const rows = await db.sql.query(`DELETE FROM webhook_deliveries WHERE received_at < now() - make_interval(days => $1) RETURNING delivery_id`, [days]);
+  const rows = await db.sql.query(
+    `DELETE FROM webhook_deliveries WHERE received_at < now() - make_interval(days => $1) RETURNING delivery_id`,
+    [days],
+  );
   return rows.length;
 }
 
@@ -105,7 +116,9 @@ const UNSETTLED = (window: string) =>
 export async function listReposToReconcile(db: Database, closedWindowMs: number): Promise<string[]> {
   const rows = await db.sql.query<{ id: string }>(
     `SELECT DISTINCT c.config_repo_id AS id FROM proposals p JOIN clusters c ON c.id = p.cluster_id
-      WHERE ${UNSETTLED('$1')} AND c.config_repo_id IS NOT NULL ORDER BY 1`, [closedWindowMs / 1000]);
+      WHERE ${UNSETTLED('$1')} AND c.config_repo_id IS NOT NULL ORDER BY 1`,
+    [closedWindowMs / 1000],
+  );
   return rows.map((r) => r.id);
 }
 
@@ -118,7 +131,10 @@ export interface UnsettledPrRow {
 }
 
 /** One page (by proposal id) of a repo's proposals whose PR state may still change (or only `proposalId`'s). */
-export async function listUnsettledPrs(db: Database, input: { configRepoId: string; after: string | null; limit: number; closedWindowMs: number; proposalId?: string }): Promise<UnsettledPrRow[]> {
+export async function listUnsettledPrs(
+  db: Database,
+  input: { configRepoId: string; after: string | null; limit: number; closedWindowMs: number; proposalId?: string },
+): Promise<UnsettledPrRow[]> {
   const rows = await db.sql.query<{ id: string; pr_number: number; pr_branch: string; pr_etag: string | null }>(
     `SELECT p.id, p.pr_number, p.pr_branch, p.pr_etag FROM proposals p JOIN clusters c ON c.id = p.cluster_id
       WHERE c.config_repo_id = $1::uuid AND ${UNSETTLED('$4')} AND p.pr_number IS NOT NULL AND p.pr_branch IS NOT NULL
@@ -130,23 +146,36 @@ export async function listUnsettledPrs(db: Database, input: { configRepoId: stri
 }
 
 /** A repo's PRs recorded closed for longer than the window: no longer read back (docs/operations.md "Webhooks"). */
-export async function countClosedBeyondWindow(db: Database, configRepoId: string, closedWindowMs: number): Promise<number> {
+export async function countClosedBeyondWindow(
+  db: Database,
+  configRepoId: string,
+  closedWindowMs: number,
+): Promise<number> {
   const [row] = await db.sql.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM proposals p JOIN clusters c ON c.id = p.cluster_id
       WHERE c.config_repo_id = $1::uuid AND p.pr_state = 'closed' AND NOT ${UNSETTLED('$2')}`,
-    [configRepoId, closedWindowMs / 1000]);
+    [configRepoId, closedWindowMs / 1000],
+  );
   return row?.n ?? 0;
 }
 
 /** Remembers the ETag of a PR's last read, for the next conditional read. */
 export async function recordPrEtag(db: Database, proposalId: string, etag: string | null): Promise<void> {
-  await db.sql.query('UPDATE proposals SET pr_etag = $2 WHERE id = $1 AND pr_etag IS DISTINCT FROM $2', [proposalId, etag]);
+  await db.sql.query('UPDATE proposals SET pr_etag = $2 WHERE id = $1 AND pr_etag IS DISTINCT FROM $2', [
+    proposalId,
+    etag,
+  ]);
 }
 
 /** Config repos whose URL is this repository's (case-insensitive, as GitHub treats owner/name). */
-export async function findConfigReposByUrl(db: SqlScope, repoUrl: string): Promise<{ id: string; webhookSecretRef: string | null }[]> {
+export async function findConfigReposByUrl(
+  db: SqlScope,
+  repoUrl: string,
+): Promise<{ id: string; webhookSecretRef: string | null }[]> {
   const rows = await db.sql.query<{ id: string; webhook_secret_ref: string | null }>(
-    'SELECT id, webhook_secret_ref FROM config_repos WHERE lower(repo_url) = lower($1) ORDER BY created_at, id', [repoUrl]);
+    'SELECT id, webhook_secret_ref FROM config_repos WHERE lower(repo_url) = lower($1) ORDER BY created_at, id',
+    [repoUrl],
+  );
   return rows.map((r) => ({ id: r.id, webhookSecretRef: r.webhook_secret_ref }));
 }
 
@@ -154,17 +183,26 @@ export async function findConfigReposByUrl(db: SqlScope, repoUrl: string): Promi
  * Config repos under one owner (`{origin}/{owner}/`, case-insensitive): an organisation's or an
  * App's webhook signs every repository's events with one secret (issue 22).
  */
-export async function findConfigReposByOwner(db: SqlScope, ownerPrefix: string): Promise<{ id: string; webhookSecretRef: string | null }[]> {
+export async function findConfigReposByOwner(
+  db: SqlScope,
+  ownerPrefix: string,
+): Promise<{ id: string; webhookSecretRef: string | null }[]> {
   const pattern = `${ownerPrefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   const rows = await db.sql.query<{ id: string; webhook_secret_ref: string | null }>(
-    `SELECT id, webhook_secret_ref FROM config_repos WHERE lower(repo_url) LIKE $1 ESCAPE '\\' ORDER BY created_at, id`, [pattern]);
+    `SELECT id, webhook_secret_ref FROM config_repos WHERE lower(repo_url) LIKE $1 ESCAPE '\\' ORDER BY created_at, id`,
+    [pattern],
+  );
   return rows.map((r) => ({ id: r.id, webhookSecretRef: r.webhook_secret_ref }));
 }
 
 /** Config repos that authenticate as this GitHub App: its webhook (the App's own) signs with their secret. */
-export async function findConfigReposByApp(db: SqlScope, appId: number): Promise<{ id: string; webhookSecretRef: string | null }[]> {
+export async function findConfigReposByApp(
+  db: SqlScope,
+  appId: number,
+): Promise<{ id: string; webhookSecretRef: string | null }[]> {
   const rows = await db.sql.query<{ id: string; webhook_secret_ref: string | null }>(
-    'SELECT id, webhook_secret_ref FROM config_repos WHERE app_id = $1 ORDER BY created_at, id', [appId]);
+    'SELECT id, webhook_secret_ref FROM config_repos WHERE app_id = $1 ORDER BY created_at, id',
+    [appId],
+  );
   return rows.map((r) => ({ id: r.id, webhookSecretRef: r.webhook_secret_ref }));
 }
-

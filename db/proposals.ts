@@ -11,7 +11,6 @@ export type { Proposal };
 
 export type ProposalStatus = Proposal['status'];
 
-
 export interface NewProposal {
   clusterId: string;
   templateId: string;
@@ -30,7 +29,11 @@ export async function insertProposal(db: Database, input: NewProposal): Promise<
 }
 
 /** Rejects a pending proposal; `not_pending` when it is in any other state (or vanished). */
-export async function rejectProposal(db: Database, id: string, reason: string | null): Promise<Proposal | 'not_found' | 'not_pending'> {
+export async function rejectProposal(
+  db: Database,
+  id: string,
+  reason: string | null,
+): Promise<Proposal | 'not_found' | 'not_pending'> {
   const { count } = await db.prisma.proposal.updateMany({
     where: { id, status: 'pending' },
     data: { status: 'rejected', rejectedReason: reason },
@@ -42,7 +45,13 @@ export async function rejectProposal(db: Database, id: string, reason: string | 
 
 export async function listProposals(
   db: Database,
-  page: PageRequest & { status?: ProposalStatus; prState?: 'open' | 'closed' | 'merged'; clusterId?: string; hasError?: boolean; errorCode?: string },
+  page: PageRequest & {
+    status?: ProposalStatus;
+    prState?: 'open' | 'closed' | 'merged';
+    clusterId?: string;
+    hasError?: boolean;
+    errorCode?: string;
+  },
 ): Promise<ListedPage<Proposal>> {
   const filters: ColumnFilter[] = [];
   if (page.status !== undefined) filters.push({ column: 'status', value: page.status, cast: 'proposal_status' });
@@ -57,15 +66,20 @@ export async function listProposals(
 
 /** A proposal with its cluster and the cluster's config repo (open_pr preflight). */
 export async function findProposalWithRepo(db: Database, id: string) {
-  return (await db.prisma.proposal.findUnique({ where: { id }, include: { cluster: { include: { configRepo: true } } } })) ?? undefined;
+  return (
+    (await db.prisma.proposal.findUnique({ where: { id }, include: { cluster: { include: { configRepo: true } } } })) ??
+    undefined
+  );
 }
 
 /** Everything openPrWorkflow's `load` step needs (SPEC §5 step 1). */
 export async function findProposalForWorkflow(db: Database, id: string) {
-  return (await db.prisma.proposal.findUnique({
-    where: { id },
-    include: { cluster: { include: { configRepo: true } }, template: true, study: true },
-  })) ?? undefined;
+  return (
+    (await db.prisma.proposal.findUnique({
+      where: { id },
+      include: { cluster: { include: { configRepo: true } }, template: true, study: true },
+    })) ?? undefined
+  );
 }
 
 export async function isProposalPending(db: Database, id: string): Promise<boolean> {
@@ -83,13 +97,22 @@ export type MarkOpenedOutcome =
   | { outcome: 'not_found' };
 
 /** A proposal row that an UPDATE conditional on `pending` did not match, as it stands now. */
-export interface RowNotPending { outcome: 'not_pending'; status: ProposalStatus; prNumber: number | null; prBranch: string | null }
+export interface RowNotPending {
+  outcome: 'not_pending';
+  status: ProposalStatus;
+  prNumber: number | null;
+  prBranch: string | null;
+}
 
 /** A fresh read of the row's status and PR (after any concurrent write committed); undefined: no row. */
 async function readRowPr(db: Database, id: string): Promise<RowNotPending | undefined> {
   const [row] = await db.sql.query<{ status: ProposalStatus; pr_number: number | null; pr_branch: string | null }>(
-    'SELECT status, pr_number, pr_branch FROM proposals WHERE id = $1', [id]);
-  return row === undefined ? undefined : { outcome: 'not_pending', status: row.status, prNumber: row.pr_number, prBranch: row.pr_branch };
+    'SELECT status, pr_number, pr_branch FROM proposals WHERE id = $1',
+    [id],
+  );
+  return row === undefined
+    ? undefined
+    : { outcome: 'not_pending', status: row.status, prNumber: row.pr_number, prBranch: row.pr_branch };
 }
 
 /**
@@ -99,7 +122,10 @@ async function readRowPr(db: Database, id: string): Promise<RowNotPending | unde
  * own earlier write (same PR number and branch) from a rejection. Both are single autocommit
  * statements, so an attempt abandoned mid-way either wrote everything or nothing.
  */
-export async function markProposalPrOpened(db: Database, input: { id: string; prUrl: string; prNumber: number; branch: string }): Promise<MarkOpenedOutcome> {
+export async function markProposalPrOpened(
+  db: Database,
+  input: { id: string; prUrl: string; prNumber: number; branch: string },
+): Promise<MarkOpenedOutcome> {
   const updated = await db.sql.query(
     `UPDATE proposals SET status = 'pr_opened', pr_url = $2, pr_number = $3, pr_branch = $4, pr_state = 'open',
        pr_open_error = NULL, updated_at = now()
@@ -109,7 +135,8 @@ export async function markProposalPrOpened(db: Database, input: { id: string; pr
   if (updated.length === 1) return { outcome: 'marked' };
   const row = await readRowPr(db, input.id);
   if (row === undefined) return { outcome: 'not_found' };
-  if (row.status !== 'rejected' && row.prNumber === input.prNumber && row.prBranch === input.branch) return { outcome: 'already_recorded' };
+  if (row.status !== 'rejected' && row.prNumber === input.prNumber && row.prBranch === input.branch)
+    return { outcome: 'already_recorded' };
   return row;
 }
 
@@ -124,10 +151,17 @@ export type RecordFailureOutcome =
  * a cause already recorded stays (issue 23: a reset run stopped by a stale lock grant has no cause
  * of its own to report). Repeating it is harmless.
  */
-export async function setProposalPrOpenError(db: Database, id: string, error: string, opts: { keepEarlier?: boolean } = {}): Promise<RecordFailureOutcome> {
+export async function setProposalPrOpenError(
+  db: Database,
+  id: string,
+  error: string,
+  opts: { keepEarlier?: boolean } = {},
+): Promise<RecordFailureOutcome> {
   const updated = await db.sql.query(
     `UPDATE proposals SET pr_open_error = $2, updated_at = now()
-      WHERE id = $1 AND status = 'pending' AND (pr_open_error IS NULL OR NOT $3::boolean) RETURNING id`, [id, error, opts.keepEarlier === true]);
+      WHERE id = $1 AND status = 'pending' AND (pr_open_error IS NULL OR NOT $3::boolean) RETURNING id`,
+    [id, error, opts.keepEarlier === true],
+  );
   if (updated.length === 1) return { outcome: 'recorded' };
   const row = await readRowPr(db, id);
   return row === undefined || row.status === 'pending' ? { outcome: 'kept_earlier' } : row;

@@ -69,7 +69,9 @@ export function createPgExecutor(pool: Pool): SqlExecutor {
       const client = await pool.connect();
       let broken: Error | undefined;
       try {
-        await client.query(`SET statement_timeout = ${Math.max(1, Math.round(limits.statementTimeoutMs))}; SET lock_timeout = ${Math.max(1, Math.round(limits.lockTimeoutMs))}`);
+        await client.query(
+          `SET statement_timeout = ${Math.max(1, Math.round(limits.statementTimeoutMs))}; SET lock_timeout = ${Math.max(1, Math.round(limits.lockTimeoutMs))}`,
+        );
         try {
           return await fn(pgSession(client));
         } finally {

@@ -24,11 +24,17 @@ export async function findStudy(db: Database, id: string): Promise<Study | undef
 export async function insertStudy(db: Database, input: NewStudy): Promise<Study> {
   const { parameterImportance, ...rest } = input;
   // Prisma needs DbNull to store SQL NULL in a Json? column; plain null means JSON null there.
-  return db.prisma.study.create({ data: { ...rest, ...(parameterImportance === null ? {} : { parameterImportance }) } });
+  return db.prisma.study.create({
+    data: { ...rest, ...(parameterImportance === null ? {} : { parameterImportance }) },
+  });
 }
 
-export async function listStudies(db: Database, page: PageRequest & { clusterId?: string }): Promise<ListedPage<Study>> {
-  const filters = page.clusterId === undefined ? [] : [{ column: 'cluster_id', value: page.clusterId, cast: 'uuid' } as const];
+export async function listStudies(
+  db: Database,
+  page: PageRequest & { clusterId?: string },
+): Promise<ListedPage<Study>> {
+  const filters =
+    page.clusterId === undefined ? [] : [{ column: 'cluster_id', value: page.clusterId, cast: 'uuid' } as const];
   const keys = await listKeyset(db.sql, { table: 'studies', filters, after: page.after, limit: page.limit });
   const rows = await db.prisma.study.findMany({ where: { id: { in: keys.ids } } });
   return { rows: orderByIds(keys.ids, rows), next: keys.next, total: keys.total };

@@ -20,7 +20,10 @@ export async function findTemplate(db: Database, id: string): Promise<QueryTempl
  * Names are unique per cluster — a template's name is its params file, `{config_path}/{name}.params.json`
  * — decided by the unique index, so two concurrent requests cannot both take one.
  */
-export async function insertTemplate(db: Database, input: NewTemplate): Promise<QueryTemplate | 'cluster_not_found' | 'name_taken'> {
+export async function insertTemplate(
+  db: Database,
+  input: NewTemplate,
+): Promise<QueryTemplate | 'cluster_not_found' | 'name_taken'> {
   try {
     return await db.prisma.queryTemplate.create({ data: input });
   } catch (error) {
@@ -30,8 +33,12 @@ export async function insertTemplate(db: Database, input: NewTemplate): Promise<
   }
 }
 
-export async function listTemplates(db: Database, page: PageRequest & { clusterId?: string }): Promise<ListedPage<QueryTemplate>> {
-  const filters = page.clusterId === undefined ? [] : [{ column: 'cluster_id', value: page.clusterId, cast: 'uuid' } as const];
+export async function listTemplates(
+  db: Database,
+  page: PageRequest & { clusterId?: string },
+): Promise<ListedPage<QueryTemplate>> {
+  const filters =
+    page.clusterId === undefined ? [] : [{ column: 'cluster_id', value: page.clusterId, cast: 'uuid' } as const];
   const keys = await listKeyset(db.sql, { table: 'query_templates', filters, after: page.after, limit: page.limit });
   const rows = await db.prisma.queryTemplate.findMany({ where: { id: { in: keys.ids } } });
   return { rows: orderByIds(keys.ids, rows), next: keys.next, total: keys.total };
@@ -43,7 +50,11 @@ export interface TemplatePatch {
 }
 
 /** Updates a template; resolves with the row before and after (for the audit log). */
-export async function updateTemplate(db: Database, id: string, patch: TemplatePatch): Promise<{ before: QueryTemplate; after: QueryTemplate } | 'not_found' | 'name_taken'> {
+export async function updateTemplate(
+  db: Database,
+  id: string,
+  patch: TemplatePatch,
+): Promise<{ before: QueryTemplate; after: QueryTemplate } | 'not_found' | 'name_taken'> {
   try {
     return await db.prisma.$transaction(async (tx) => {
       const before = await tx.queryTemplate.findUnique({ where: { id } });

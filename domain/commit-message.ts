@@ -27,9 +27,10 @@ export function createCommitMessage(input: CommitMessageInput): string {
   const template = oneLine(input.templateName);
   const cluster = oneLine(input.clusterName);
   const subject = `RelyLoop: tune ${template} params on cluster ${cluster}`;
-  const origin = input.study === null
-    ? `Manual proposal ${input.proposalId}.`
-    : `From study "${oneLine(input.study.name)}" (${input.study.id}).`;
+  const origin =
+    input.study === null
+      ? `Manual proposal ${input.proposalId}.`
+      : `From study "${oneLine(input.study.name)}" (${input.study.id}).`;
   const keys = [...input.changedKeys].sort().map((k) => `- ${oneLine(k)}`);
   const trailers = [`${PROPOSAL_TRAILER}: ${input.proposalId}`];
   if (input.study !== null) trailers.push(`${STUDY_TRAILER}: ${input.study.id}`);
@@ -46,7 +47,7 @@ export interface RelyLoopTrailers {
 /** Reads our trailers from the last paragraph of a commit message (git's trailer block). */
 export function parseRelyLoopTrailers(message: string): RelyLoopTrailers {
   const paragraphs = message.trim().split(/\n\s*\n/);
-  const block = paragraphs.length > 1 ? paragraphs.at(-1) ?? '' : '';
+  const block = paragraphs.length > 1 ? (paragraphs.at(-1) ?? '') : '';
   const out: RelyLoopTrailers = {};
   for (const line of block.split('\n')) {
     const match = /^([A-Za-z0-9-]+):\s*(\S+)\s*$/.exec(line);

@@ -11,20 +11,39 @@ const port = z.coerce.number().int().min(1).max(65_535);
 const nonEmpty = z.string().trim().min(1);
 const hostList = z
   .string()
-  .transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
-  .pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/, 'expected host names like github.com or ghe.example.com')).min(1));
+  .transform((s) =>
+    s
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
+  )
+  .pipe(
+    z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/, 'expected host names like github.com or ghe.example.com')).min(1),
+  );
 /** `host[:port]` (https) or `http://host[:port]` entries: the hosts of a forge and those of them reached over http. */
 const giteaHostList = z
   .string()
-  .transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
-  .pipe(z.array(z.string().regex(/^(https?:\/\/)?[a-z0-9.-]+(:\d+)?\/?$/, 'expected host names like git.example.com, or http://host:port')))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
+  )
+  .pipe(
+    z.array(
+      z
+        .string()
+        .regex(
+          /^(https?:\/\/)?[a-z0-9.-]+(:\d+)?\/?$/,
+          'expected host names like git.example.com, or http://host:port',
+        ),
+    ),
+  )
   .transform((entries) => ({
     hosts: entries.map((e) => e.replace(/^https?:\/\//, '').replace(/\/$/, '')),
     httpHosts: entries.filter((e) => e.startsWith('http://')).map((e) => e.slice('http://'.length).replace(/\/$/, '')),
   }));
-const httpUrl = z
-  .url({ protocol: /^https?$/ })
-  .transform((u) => u.replace(/\/+$/, ''));
+const httpUrl = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''));
 
 /** GitHub asks for at least this long between two mutating requests of one token. */
 const GITHUB_MIN_WRITE_GAP_MS = 1_000;
@@ -32,11 +51,14 @@ const GITHUB_MIN_WRITE_GAP_MS = 1_000;
 /** A duration with its unit — `500ms`, `5s`, `2m`, `1h` — as milliseconds. */
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
-const duration = (min: string, max: string) => z
-  .string()
-  .regex(DURATION, 'expected a duration like 500ms, 30s, 5m, 1h or 30d')
-  .transform(parseDuration)
-  .pipe(z.number().min(parseDuration(min), `must be at least ${min}`).max(parseDuration(max), `must be at most ${max}`));
+const duration = (min: string, max: string) =>
+  z
+    .string()
+    .regex(DURATION, 'expected a duration like 500ms, 30s, 5m, 1h or 30d')
+    .transform(parseDuration)
+    .pipe(
+      z.number().min(parseDuration(min), `must be at least ${min}`).max(parseDuration(max), `must be at most ${max}`),
+    );
 
 /** Milliseconds of a duration that matches DURATION. */
 function parseDuration(text: string): number {
@@ -60,78 +82,229 @@ function setting<T>(s: Setting<T>): Setting<T> {
 
 /** Every setting of the service, in the order docs/configuration.md lists them. */
 export const SETTINGS = {
-  dataDir: setting({ env: 'RELYLOOP_DATA_DIR', default: './data', schema: nonEmpty,
-    doc: 'Directory for embedded state: PGlite database, Temporal dev-server sqlite file, repo cache.' }),
-  databaseUrl: setting({ env: 'DATABASE_URL', schema: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
-    doc: 'PostgreSQL connection string. Unset: embedded PGlite database under {data dir}/pglite.' }),
-  temporalAddress: setting({ env: 'TEMPORAL_ADDRESS', schema: z.string().regex(/^[^\s:/]+:\d+$/, 'expected host:port').optional(),
-    doc: 'Temporal frontend host:port. Unset: `npm start` launches `temporal server start-dev` per temporal-dev.yaml.' }),
-  temporalNamespace: setting({ env: 'TEMPORAL_NAMESPACE', default: 'relyloop', schema: nonEmpty,
-    doc: 'Temporal namespace the workflows run in.' }),
-  temporalTaskQueue: setting({ env: 'TEMPORAL_TASK_QUEUE', default: 'relyloop-pr', schema: nonEmpty,
-    doc: 'Shared task queue the workers poll (git steps additionally use a per-worker queue).' }),
-  temporalUiUrl: setting({ env: 'TEMPORAL_UI_URL', default: 'http://localhost:8233', schema: httpUrl,
-    doc: 'Base URL of the Temporal Web UI, used for links in API responses.' }),
-  temporalCli: setting({ env: 'TEMPORAL_CLI', schema: nonEmpty.optional(),
-    doc: 'Path of the `temporal` CLI. Unset: `temporal` on PATH, else the copy `npm run setup` installed in the cache dir.' }),
-  temporalDevConfig: setting({ env: 'TEMPORAL_DEV_CONFIG', default: './temporal-dev.yaml', schema: nonEmpty,
-    doc: 'Settings of the embedded Temporal dev server (ports, namespace, sqlite file, search attributes).' }),
-  secretsDir: setting({ env: 'RELYLOOP_SECRETS_DIR', default: './secrets', schema: nonEmpty,
-    doc: 'Directory of secret files: the API token and one access token file (GitHub or Gitea) per config repo auth_ref.' }),
-  repoCacheDir: setting({ env: 'RELYLOOP_REPO_CACHE_DIR', derivedDefault: '{data dir}/repo-cache', schema: nonEmpty.optional(),
-    doc: 'Persistent per-config-repo git caches.' }),
-  apiHost: setting({ env: 'RELYLOOP_API_HOST', default: '127.0.0.1', schema: nonEmpty,
-    doc: 'Interface the HTTP API listens on.' }),
-  apiPort: setting({ env: 'RELYLOOP_API_PORT', default: '8080', schema: port,
-    doc: 'Port the HTTP API listens on.' }),
-  apiTokenFile: setting({ env: 'RELYLOOP_API_TOKEN_FILE', derivedDefault: '{secrets dir}/api_token', schema: nonEmpty.optional(),
-    doc: 'File holding the bearer token every API route but /healthz requires.' }),
-  gitAuthorName: setting({ env: 'RELYLOOP_GIT_AUTHOR_NAME', default: 'relyloop-bot', schema: nonEmpty.max(200),
-    doc: 'Author and committer name of the commits the service makes (never taken from the host).' }),
-  gitAuthorEmail: setting({ env: 'RELYLOOP_GIT_AUTHOR_EMAIL', default: 'relyloop-bot@example.com', schema: z.email(),
-    doc: 'Author and committer email of the commits the service makes.' }),
-  relyloopBaseUrl: setting({ env: 'RELYLOOP_BASE_URL', schema: httpUrl.optional(),
-    doc: 'RelyLoop UI base URL; when set, PR bodies link {base}/studies/{id}.' }),
-  githubHosts: setting({ env: 'RELYLOOP_GITHUB_HOSTS', default: 'github.com', schema: hostList,
-    doc: 'Comma-separated GitHub hosts config repos may live on (github.com plus GitHub Enterprise hosts).' }),
-  githubHttpHosts: setting({ env: 'RELYLOOP_GITHUB_HTTP_HOSTS', default: '', schema: z.string().transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)).pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/).refine((h) => h !== 'github.com', 'github.com is always https'))),
-    doc: 'Comma-separated allow-listed hosts reached over plain http (a local GitHub sandbox only); all others use https.' }),
-  giteaHosts: setting({ env: 'RELYLOOP_GITEA_HOSTS', default: '', schema: giteaHostList,
-    doc: 'Comma-separated Gitea or Forgejo hosts config repos may live on (their provider is `gitea`), e.g. `git.example.com`; `http://host:port` for one reached over plain http. None by default. A host is listed for one forge only.' }),
-  giteaWriteGap: setting({ env: 'RELYLOOP_GITEA_WRITE_GAP', default: '0s', schema: duration('0s', '1m'),
-    doc: 'Least time between two mutating Gitea requests with one token, across every worker (Gitea publishes no rate limits; above 0s its writes are also serial per token, as GitHub\'s are).' }),
-  workerMetricsAddress: setting({ env: 'RELYLOOP_WORKER_METRICS_ADDRESS', schema: z.string().regex(/^[A-Za-z0-9.:[\]-]+:\d{1,5}$/, 'host:port').optional(),
-    doc: 'host:port where a worker process serves Prometheus metrics (Temporal SDK and open-PR workflow metrics, docs/operations.md "Metrics"); unset: not served.' }),
+  dataDir: setting({
+    env: 'RELYLOOP_DATA_DIR',
+    default: './data',
+    schema: nonEmpty,
+    doc: 'Directory for embedded state: PGlite database, Temporal dev-server sqlite file, repo cache.',
+  }),
+  databaseUrl: setting({
+    env: 'DATABASE_URL',
+    schema: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    doc: 'PostgreSQL connection string. Unset: embedded PGlite database under {data dir}/pglite.',
+  }),
+  temporalAddress: setting({
+    env: 'TEMPORAL_ADDRESS',
+    schema: z
+      .string()
+      .regex(/^[^\s:/]+:\d+$/, 'expected host:port')
+      .optional(),
+    doc: 'Temporal frontend host:port. Unset: `npm start` launches `temporal server start-dev` per temporal-dev.yaml.',
+  }),
+  temporalNamespace: setting({
+    env: 'TEMPORAL_NAMESPACE',
+    default: 'relyloop',
+    schema: nonEmpty,
+    doc: 'Temporal namespace the workflows run in.',
+  }),
+  temporalTaskQueue: setting({
+    env: 'TEMPORAL_TASK_QUEUE',
+    default: 'relyloop-pr',
+    schema: nonEmpty,
+    doc: 'Shared task queue the workers poll (git steps additionally use a per-worker queue).',
+  }),
+  temporalUiUrl: setting({
+    env: 'TEMPORAL_UI_URL',
+    default: 'http://localhost:8233',
+    schema: httpUrl,
+    doc: 'Base URL of the Temporal Web UI, used for links in API responses.',
+  }),
+  temporalCli: setting({
+    env: 'TEMPORAL_CLI',
+    schema: nonEmpty.optional(),
+    doc: 'Path of the `temporal` CLI. Unset: `temporal` on PATH, else the copy `npm run setup` installed in the cache dir.',
+  }),
+  temporalDevConfig: setting({
+    env: 'TEMPORAL_DEV_CONFIG',
+    default: './temporal-dev.yaml',
+    schema: nonEmpty,
+    doc: 'Settings of the embedded Temporal dev server (ports, namespace, sqlite file, search attributes).',
+  }),
+  secretsDir: setting({
+    env: 'RELYLOOP_SECRETS_DIR',
+    default: './secrets',
+    schema: nonEmpty,
+    doc: 'Directory of secret files: the API token and one access token file (GitHub or Gitea) per config repo auth_ref.',
+  }),
+  repoCacheDir: setting({
+    env: 'RELYLOOP_REPO_CACHE_DIR',
+    derivedDefault: '{data dir}/repo-cache',
+    schema: nonEmpty.optional(),
+    doc: 'Persistent per-config-repo git caches.',
+  }),
+  apiHost: setting({
+    env: 'RELYLOOP_API_HOST',
+    default: '127.0.0.1',
+    schema: nonEmpty,
+    doc: 'Interface the HTTP API listens on.',
+  }),
+  apiPort: setting({ env: 'RELYLOOP_API_PORT', default: '8080', schema: port, doc: 'Port the HTTP API listens on.' }),
+  apiTokenFile: setting({
+    env: 'RELYLOOP_API_TOKEN_FILE',
+    derivedDefault: '{secrets dir}/api_token',
+    schema: nonEmpty.optional(),
+    doc: 'File holding the bearer token every API route but /healthz requires.',
+  }),
+  gitAuthorName: setting({
+    env: 'RELYLOOP_GIT_AUTHOR_NAME',
+    default: 'relyloop-bot',
+    schema: nonEmpty.max(200),
+    doc: 'Author and committer name of the commits the service makes (never taken from the host).',
+  }),
+  gitAuthorEmail: setting({
+    env: 'RELYLOOP_GIT_AUTHOR_EMAIL',
+    default: 'relyloop-bot@example.com',
+    schema: z.email(),
+    doc: 'Author and committer email of the commits the service makes.',
+  }),
+  relyloopBaseUrl: setting({
+    env: 'RELYLOOP_BASE_URL',
+    schema: httpUrl.optional(),
+    doc: 'RelyLoop UI base URL; when set, PR bodies link {base}/studies/{id}.',
+  }),
+  githubHosts: setting({
+    env: 'RELYLOOP_GITHUB_HOSTS',
+    default: 'github.com',
+    schema: hostList,
+    doc: 'Comma-separated GitHub hosts config repos may live on (github.com plus GitHub Enterprise hosts).',
+  }),
+  githubHttpHosts: setting({
+    env: 'RELYLOOP_GITHUB_HTTP_HOSTS',
+    default: '',
+    schema: z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((h) => h.trim().toLowerCase())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(/^[a-z0-9.-]+(:\d+)?$/)
+            .refine((h) => h !== 'github.com', 'github.com is always https'),
+        ),
+      ),
+    doc: 'Comma-separated allow-listed hosts reached over plain http (a local GitHub sandbox only); all others use https.',
+  }),
+  giteaHosts: setting({
+    env: 'RELYLOOP_GITEA_HOSTS',
+    default: '',
+    schema: giteaHostList,
+    doc: 'Comma-separated Gitea or Forgejo hosts config repos may live on (their provider is `gitea`), e.g. `git.example.com`; `http://host:port` for one reached over plain http. None by default. A host is listed for one forge only.',
+  }),
+  giteaWriteGap: setting({
+    env: 'RELYLOOP_GITEA_WRITE_GAP',
+    default: '0s',
+    schema: duration('0s', '1m'),
+    doc: "Least time between two mutating Gitea requests with one token, across every worker (Gitea publishes no rate limits; above 0s its writes are also serial per token, as GitHub's are).",
+  }),
+  workerMetricsAddress: setting({
+    env: 'RELYLOOP_WORKER_METRICS_ADDRESS',
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9.:[\]-]+:\d{1,5}$/, 'host:port')
+      .optional(),
+    doc: 'host:port where a worker process serves Prometheus metrics (Temporal SDK and open-PR workflow metrics, docs/operations.md "Metrics"); unset: not served.',
+  }),
   // Reliability (docs/operations.md "Timeouts and retry budgets"). Read by workers; the open-PR
   // workflow records the worker's values when it loads the proposal.
-  dbStatementTimeout: setting({ env: 'RELYLOOP_DB_STATEMENT_TIMEOUT', default: '5s', schema: duration('100ms', '5m'),
-    doc: 'PostgreSQL cancels any statement (and a wait for a pooled connection gives up) after this long, so an abandoned activity attempt can never write later. Migrations are exempt.' }),
-  gitIdleTimeout: setting({ env: 'RELYLOOP_GIT_IDLE_TIMEOUT', default: '30s', schema: duration('1s', '10m'),
-    doc: 'A git transfer (clone, fetch, push) fails as a transient network error when the server sends nothing for this long.' }),
-  heartbeatTimeout: setting({ env: 'RELYLOOP_HEARTBEAT_TIMEOUT', default: '10s', schema: duration('2s', '5m'),
-    doc: 'Every activity heartbeats while it runs; an attempt silent this long (its worker died) is retried elsewhere.' }),
-  gitWorkerStartTimeout: setting({ env: 'RELYLOOP_GIT_WORKER_START_TIMEOUT', default: '10s', schema: duration('1s', '10m'),
-    doc: 'A git step its claimed worker has not picked up within this long counts as a lost worker: another is claimed and the git steps start over.' }),
-  gitRetryBudget: setting({ env: 'RELYLOOP_GIT_RETRY_BUDGET', default: '5m', schema: duration('10s', '24h'),
-    doc: 'Wall time a git step (sync, branch check, push, …) keeps retrying transient failures before the run fails with its code (CLONE_FAILED).' }),
-  githubRetryBudget: setting({ env: 'RELYLOOP_GITHUB_RETRY_BUDGET', default: '10m', schema: duration('10s', '24h'),
-    doc: 'Wall time a GitHub step (open PR, comment) keeps retrying transient failures and rate limits before the run fails with GITHUB_API_FAILED.' }),
-  dbRetryBudget: setting({ env: 'RELYLOOP_DB_RETRY_BUDGET', default: '5m', schema: duration('10s', '24h'),
-    doc: 'Wall time a database step keeps retrying (database down, statement timeout) before the run fails.' }),
-  shutdownGrace: setting({ env: 'RELYLOOP_SHUTDOWN_GRACE', default: '30s', schema: duration('0s', '10m'),
-    doc: 'On SIGTERM/SIGINT a worker stops polling and gives running activities this long to finish before it exits.' }),
-  githubWriteGap: setting({ env: 'RELYLOOP_GITHUB_WRITE_GAP', default: '1s', schema: duration('0s', '1m'),
-    doc: 'Least time between two mutating GitHub requests with one token, across every worker sharing the database (GitHub asks for at least 1 s; docs/operations.md "GitHub pacing"). Below 1s is refused while RELYLOOP_GITHUB_HOSTS lists github.com or a *.ghe.com host: only for a local GitHub sandbox or a GitHub Enterprise Server without rate limits.' }),
-  workerMaxCachedWorkflows: setting({ env: 'RELYLOOP_WORKER_MAX_CACHED_WORKFLOWS', default: '500', schema: z.coerce.number().int().min(0).max(100_000),
-    doc: 'Workflows a worker keeps in memory between their tasks (a run not cached replays its history on its next task). Each costs tens of KB; the SDK default grows with the heap limit.' }),
-  gitMaxConcurrent: setting({ env: 'RELYLOOP_GIT_MAX_CONCURRENT', default: '8', schema: z.coerce.number().int().min(1).max(1_000),
-    doc: 'Git steps (clone, fetch, commit, push, chart) one worker runs at once; they are CPU- and memory-bound, more waits in the queue instead of growing the process.' }),
-  reconcileInterval: setting({ env: 'RELYLOOP_RECONCILE_INTERVAL', default: '15m', schema: duration('1m', '24h'),
-    doc: 'How often the Temporal Schedule `relyloop-reconcile-pr-states` reads back from GitHub every PR still recorded open and fixes what a missed webhook left (docs/operations.md "Webhooks"). Workers bring the schedule in line with this at start.' }),
-  reconcileClosedWindow: setting({ env: 'RELYLOOP_RECONCILE_CLOSED_WINDOW', default: '30d', schema: duration('1h', '365d'),
-    doc: 'How long the reconciliation keeps reading back a PR recorded closed (a closed PR can be reopened; a merge is final). A PR reopened after that, while its reopen webhook was lost, stays recorded closed until another webhook about it arrives; POST /config-repos/{id}/reconcile reads only within the window too.' }),
-  logLevel: setting({ env: 'LOG_LEVEL', default: 'info', schema: z.enum(LOG_LEVELS),
-    doc: 'Log level: fatal, error, warn, info, debug, trace or silent.' }),
+  dbStatementTimeout: setting({
+    env: 'RELYLOOP_DB_STATEMENT_TIMEOUT',
+    default: '5s',
+    schema: duration('100ms', '5m'),
+    doc: 'PostgreSQL cancels any statement (and a wait for a pooled connection gives up) after this long, so an abandoned activity attempt can never write later. Migrations are exempt.',
+  }),
+  gitIdleTimeout: setting({
+    env: 'RELYLOOP_GIT_IDLE_TIMEOUT',
+    default: '30s',
+    schema: duration('1s', '10m'),
+    doc: 'A git transfer (clone, fetch, push) fails as a transient network error when the server sends nothing for this long.',
+  }),
+  heartbeatTimeout: setting({
+    env: 'RELYLOOP_HEARTBEAT_TIMEOUT',
+    default: '10s',
+    schema: duration('2s', '5m'),
+    doc: 'Every activity heartbeats while it runs; an attempt silent this long (its worker died) is retried elsewhere.',
+  }),
+  gitWorkerStartTimeout: setting({
+    env: 'RELYLOOP_GIT_WORKER_START_TIMEOUT',
+    default: '10s',
+    schema: duration('1s', '10m'),
+    doc: 'A git step its claimed worker has not picked up within this long counts as a lost worker: another is claimed and the git steps start over.',
+  }),
+  gitRetryBudget: setting({
+    env: 'RELYLOOP_GIT_RETRY_BUDGET',
+    default: '5m',
+    schema: duration('10s', '24h'),
+    doc: 'Wall time a git step (sync, branch check, push, …) keeps retrying transient failures before the run fails with its code (CLONE_FAILED).',
+  }),
+  githubRetryBudget: setting({
+    env: 'RELYLOOP_GITHUB_RETRY_BUDGET',
+    default: '10m',
+    schema: duration('10s', '24h'),
+    doc: 'Wall time a GitHub step (open PR, comment) keeps retrying transient failures and rate limits before the run fails with GITHUB_API_FAILED.',
+  }),
+  dbRetryBudget: setting({
+    env: 'RELYLOOP_DB_RETRY_BUDGET',
+    default: '5m',
+    schema: duration('10s', '24h'),
+    doc: 'Wall time a database step keeps retrying (database down, statement timeout) before the run fails.',
+  }),
+  shutdownGrace: setting({
+    env: 'RELYLOOP_SHUTDOWN_GRACE',
+    default: '30s',
+    schema: duration('0s', '10m'),
+    doc: 'On SIGTERM/SIGINT a worker stops polling and gives running activities this long to finish before it exits.',
+  }),
+  githubWriteGap: setting({
+    env: 'RELYLOOP_GITHUB_WRITE_GAP',
+    default: '1s',
+    schema: duration('0s', '1m'),
+    doc: 'Least time between two mutating GitHub requests with one token, across every worker sharing the database (GitHub asks for at least 1 s; docs/operations.md "GitHub pacing"). Below 1s is refused while RELYLOOP_GITHUB_HOSTS lists github.com or a *.ghe.com host: only for a local GitHub sandbox or a GitHub Enterprise Server without rate limits.',
+  }),
+  workerMaxCachedWorkflows: setting({
+    env: 'RELYLOOP_WORKER_MAX_CACHED_WORKFLOWS',
+    default: '500',
+    schema: z.coerce.number().int().min(0).max(100_000),
+    doc: 'Workflows a worker keeps in memory between their tasks (a run not cached replays its history on its next task). Each costs tens of KB; the SDK default grows with the heap limit.',
+  }),
+  gitMaxConcurrent: setting({
+    env: 'RELYLOOP_GIT_MAX_CONCURRENT',
+    default: '8',
+    schema: z.coerce.number().int().min(1).max(1_000),
+    doc: 'Git steps (clone, fetch, commit, push, chart) one worker runs at once; they are CPU- and memory-bound, more waits in the queue instead of growing the process.',
+  }),
+  reconcileInterval: setting({
+    env: 'RELYLOOP_RECONCILE_INTERVAL',
+    default: '15m',
+    schema: duration('1m', '24h'),
+    doc: 'How often the Temporal Schedule `relyloop-reconcile-pr-states` reads back from GitHub every PR still recorded open and fixes what a missed webhook left (docs/operations.md "Webhooks"). Workers bring the schedule in line with this at start.',
+  }),
+  reconcileClosedWindow: setting({
+    env: 'RELYLOOP_RECONCILE_CLOSED_WINDOW',
+    default: '30d',
+    schema: duration('1h', '365d'),
+    doc: 'How long the reconciliation keeps reading back a PR recorded closed (a closed PR can be reopened; a merge is final). A PR reopened after that, while its reopen webhook was lost, stays recorded closed until another webhook about it arrives; POST /config-repos/{id}/reconcile reads only within the window too.',
+  }),
+  logLevel: setting({
+    env: 'LOG_LEVEL',
+    default: 'info',
+    schema: z.enum(LOG_LEVELS),
+    doc: 'Log level: fatal, error, warn, info, debug, trace or silent.',
+  }),
 } as const;
 
 type Settings = typeof SETTINGS;
@@ -174,17 +347,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     const input = value === undefined || value === '' ? s.default : value;
     const parsed = s.schema.safeParse(input);
     if (parsed.success) raw[key] = parsed.data;
-    else problems.push(`${s.env}=${JSON.stringify(value ?? null)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    else
+      problems.push(
+        `${s.env}=${JSON.stringify(value ?? null)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`,
+      );
   }
   const r = raw as Raw;
   if (problems.length === 0) {
     const both = r.githubHosts.filter((h) => r.giteaHosts.hosts.includes(h));
-    if (both.length > 0) problems.push(`RELYLOOP_GITEA_HOSTS=${JSON.stringify(env.RELYLOOP_GITEA_HOSTS ?? null)}: ${both.join(', ')} also in RELYLOOP_GITHUB_HOSTS; a host serves one forge`);
+    if (both.length > 0)
+      problems.push(
+        `RELYLOOP_GITEA_HOSTS=${JSON.stringify(env.RELYLOOP_GITEA_HOSTS ?? null)}: ${both.join(', ')} also in RELYLOOP_GITHUB_HOSTS; a host serves one forge`,
+      );
     // GitHub's published rule for its own hosts (docs/operations.md "GitHub pacing"): a shorter gap
     // is for a local sandbox or a GitHub Enterprise Server without rate limits only.
     const githubRun = r.githubHosts.filter((h) => /^(github\.com|[a-z0-9-]+\.ghe\.com)(:\d+)?$/.test(h));
     if (r.githubWriteGap < GITHUB_MIN_WRITE_GAP_MS && githubRun.length > 0) {
-      problems.push(`RELYLOOP_GITHUB_WRITE_GAP=${JSON.stringify(env.RELYLOOP_GITHUB_WRITE_GAP ?? null)}: below GitHub's published 1s while RELYLOOP_GITHUB_HOSTS lists ${githubRun.join(', ')}`);
+      problems.push(
+        `RELYLOOP_GITHUB_WRITE_GAP=${JSON.stringify(env.RELYLOOP_GITHUB_WRITE_GAP ?? null)}: below GitHub's published 1s while RELYLOOP_GITHUB_HOSTS lists ${githubRun.join(', ')}`,
+      );
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -200,13 +381,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     repoCacheDir: r.repoCacheDir === undefined ? path.join(dataDir, 'repo-cache') : abs(r.repoCacheDir),
     apiTokenFile: r.apiTokenFile === undefined ? path.join(secretsDir, 'api_token') : abs(r.apiTokenFile),
     host: {
-      PATH: env.PATH ?? '/usr/bin:/bin', HOME: env.HOME ?? '/',
+      PATH: env.PATH ?? '/usr/bin:/bin',
+      HOME: env.HOME ?? '/',
       ...(env.XDG_CACHE_HOME ? { XDG_CACHE_HOME: env.XDG_CACHE_HOME } : {}),
     },
   };
 }
 
 /** The hosts config repos may live on, per forge. */
-export function hostPoliciesOf(config: Pick<Config, 'githubHosts' | 'githubHttpHosts' | 'giteaHosts'>): ForgeHostPolicies {
+export function hostPoliciesOf(
+  config: Pick<Config, 'githubHosts' | 'githubHttpHosts' | 'giteaHosts'>,
+): ForgeHostPolicies {
   return { github: { hosts: config.githubHosts, httpHosts: config.githubHttpHosts }, gitea: config.giteaHosts };
 }

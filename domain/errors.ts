@@ -58,7 +58,11 @@ export type WorkflowErrorCode = (typeof WORKFLOW_ERROR_CODES)[number];
 export type ErrorCode = EndpointErrorCode | WorkflowErrorCode;
 
 /** 503s the caller may retry as is (SPEC §7). */
-const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set(['GITHUB_NOT_CONFIGURED', 'QUEUE_UNAVAILABLE', 'DATABASE_BUSY']);
+const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set([
+  'GITHUB_NOT_CONFIGURED',
+  'QUEUE_UNAVAILABLE',
+  'DATABASE_BUSY',
+]);
 
 export interface AppErrorOptions {
   code: ErrorCode;

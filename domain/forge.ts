@@ -38,7 +38,13 @@ export interface ForgePullRequests {
    */
   getPullRequest(pullNumber: number, ifNoneMatch?: string | null): Promise<PullRequestState | null | 'not_modified'>;
   /** Opens the PR, or adopts the open one for the same head and base (a retried attempt's own). */
-  createOrAdoptPullRequest(input: { head: string; base: string; title: string; body: string; draft?: boolean }): Promise<PullRequestRef>;
+  createOrAdoptPullRequest(input: {
+    head: string;
+    base: string;
+    title: string;
+    body: string;
+    draft?: boolean;
+  }): Promise<PullRequestRef>;
   /**
    * Adds what `options` asks for and the PR does not have yet (labels, review requests,
    * assignees); never throws for an option the forge refuses: each refusal is a warning returned.
@@ -47,7 +53,11 @@ export interface ForgePullRequests {
   findOpenPullRequest(head: string): Promise<PullRequestRef | null>;
   listComments(issueNumber: number): Promise<IssueComment[]>;
   /** Posts unless a comment holding `marker` (a hidden HTML comment) exists already. */
-  createCommentOnce(input: { issueNumber: number; body: string; marker: string }): Promise<{ comment: IssueComment; created: boolean }>;
+  createCommentOnce(input: {
+    issueNumber: number;
+    body: string;
+    marker: string;
+  }): Promise<{ comment: IssueComment; created: boolean }>;
   closePullRequest(pullNumber: number): Promise<PullRequestRef>;
   /** Deletes the branch; a branch already gone counts as done. */
   deleteBranch(branch: string): Promise<{ deleted: boolean }>;
@@ -55,7 +65,8 @@ export interface ForgePullRequests {
 
 /** The one form a comment marker takes: a single hidden HTML comment. */
 export function assertCommentMarker(marker: string): void {
-  if (!/^<!--[\s\S]*-->$/.test(marker) || marker.slice(4, -3).includes('--')) throw new Error('comment marker must be one hidden HTML comment: <!-- ... -->');
+  if (!/^<!--[\s\S]*-->$/.test(marker) || marker.slice(4, -3).includes('--'))
+    throw new Error('comment marker must be one hidden HTML comment: <!-- ... -->');
 }
 
 /**
@@ -66,5 +77,10 @@ export function assertCommentMarker(marker: string): void {
  * `owner:branch`, and its head refs are branch names, never `refs/pull/…`).
  */
 export function headBranchOf(head: { ref: string; label?: string | null | undefined }): string {
-  return /^refs\/pull\/\d+\/head$/.test(head.ref) && typeof head.label === 'string' && head.label !== '' && !head.label.includes(':') ? head.label : head.ref;
+  return /^refs\/pull\/\d+\/head$/.test(head.ref) &&
+    typeof head.label === 'string' &&
+    head.label !== '' &&
+    !head.label.includes(':')
+    ? head.label
+    : head.ref;
 }

@@ -19,13 +19,21 @@ export interface GitHubPacingRules {
 }
 
 /** GitHub's published rules. 80 content writes a minute is implied by the one-second gap. */
-export const GITHUB_PACING_RULES: GitHubPacingRules = { writeGapMs: 1_000, contentPerWindow: 500, contentWindowMs: 3_600_000 };
+export const GITHUB_PACING_RULES: GitHubPacingRules = {
+  writeGapMs: 1_000,
+  contentPerWindow: 500,
+  contentWindowMs: 3_600_000,
+};
 
 /**
  * Gitea and Forgejo publish no write limits (issue 24): no gap by default (RELYLOOP_GITEA_WRITE_GAP
  * sets one, making the token's writes serial) and a content budget no service run reaches.
  */
-export const GITEA_PACING_RULES: GitHubPacingRules = { writeGapMs: 0, contentPerWindow: 1_000_000, contentWindowMs: 3_600_000 };
+export const GITEA_PACING_RULES: GitHubPacingRules = {
+  writeGapMs: 0,
+  contentPerWindow: 1_000_000,
+  contentWindowMs: 3_600_000,
+};
 
 export interface GitHubPacer {
   /**
@@ -69,7 +77,10 @@ export function contentBudget(rules: GitHubPacingRules): { emissionMs: number; t
 }
 
 /** Pacing within this process only (tools and tests without the service database). */
-export function createMemoryGitHubPacer(rules: GitHubPacingRules = GITHUB_PACING_RULES, now: () => number = Date.now): GitHubPacer {
+export function createMemoryGitHubPacer(
+  rules: GitHubPacingRules = GITHUB_PACING_RULES,
+  now: () => number = Date.now,
+): GitHubPacer {
   const { emissionMs, toleranceMs } = contentBudget(rules);
   const serial = rules.writeGapMs > 0;
   const state = new Map<string, { nextWriteAt: number; contentTat: number; inFlightUntil: number }>();
@@ -79,9 +90,17 @@ export function createMemoryGitHubPacer(rules: GitHubPacingRules = GITHUB_PACING
       const t = now();
       const s = state.get(key) ?? { nextWriteAt: t, contentTat: t, inFlightUntil: -Infinity };
       const inFlight = serial && s.inFlightUntil > t;
-      const wait = Math.max(s.nextWriteAt - t, inFlight ? IN_FLIGHT_POLL_MS : 0, createsContent ? s.contentTat - toleranceMs - t : 0);
+      const wait = Math.max(
+        s.nextWriteAt - t,
+        inFlight ? IN_FLIGHT_POLL_MS : 0,
+        createsContent ? s.contentTat - toleranceMs - t : 0,
+      );
       if (wait > 0) return Math.ceil(wait);
-      state.set(key, { nextWriteAt: t, contentTat: createsContent ? Math.max(s.contentTat, t) + emissionMs : s.contentTat, inFlightUntil: serial ? t + WRITE_LEASE_MS : -Infinity });
+      state.set(key, {
+        nextWriteAt: t,
+        contentTat: createsContent ? Math.max(s.contentTat, t) + emissionMs : s.contentTat,
+        inFlightUntil: serial ? t + WRITE_LEASE_MS : -Infinity,
+      });
       return 0;
     },
     async writeDone(token) {
@@ -104,21 +123,30 @@ export function createMemoryGitHubPacer(rules: GitHubPacingRules = GITHUB_PACING
  * turns a write that happened into a failure (`warn` is told instead).
  */
 export async function withWriteTurn<T>(
-  pacer: GitHubPacer, token: string,
+  pacer: GitHubPacer,
+  token: string,
   opts: { createsContent: boolean; sleep: (ms: number) => Promise<void>; warn: (msg: string) => void },
   send: () => Promise<T>,
 ): Promise<T> {
   const { createsContent } = opts;
-  for (let waitMs = await pacer.tryWrite(token, { createsContent }); waitMs > 0; waitMs = await pacer.tryWrite(token, { createsContent })) {
+  for (
+    let waitMs = await pacer.tryWrite(token, { createsContent });
+    waitMs > 0;
+    waitMs = await pacer.tryWrite(token, { createsContent })
+  ) {
     await opts.sleep(waitMs);
   }
   const renewing = setInterval(() => {
-    pacer.renewWrite(token).catch((error: unknown) => opts.warn(`write pacing: could not renew a write's turn: ${String(error)}`));
+    pacer
+      .renewWrite(token)
+      .catch((error: unknown) => opts.warn(`write pacing: could not renew a write's turn: ${String(error)}`));
   }, WRITE_LEASE_RENEW_MS);
   try {
     return await send();
   } finally {
     clearInterval(renewing);
-    await pacer.writeDone(token).catch((error: unknown) => opts.warn(`write pacing: could not record the end of a write: ${String(error)}`));
+    await pacer
+      .writeDone(token)
+      .catch((error: unknown) => opts.warn(`write pacing: could not record the end of a write: ${String(error)}`));
   }
 }

@@ -35,9 +35,7 @@ export interface GitHubRepoRef {
   webUrl: string;
 }
 
-export type RepoUrlProblem =
-  | { kind: 'invalid'; message: string }
-  | { kind: 'unsupported_provider'; message: string };
+export type RepoUrlProblem = { kind: 'invalid'; message: string } | { kind: 'unsupported_provider'; message: string };
 
 const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
 /** Gitea's user and organisation names: letters, digits, `-`, `_`, `.` (at most 40). */
@@ -61,7 +59,10 @@ export function parseGiteaRepoUrl(input: string, policy: GitHubHostPolicy): GitH
  * A config repo URL on any allowed forge, with the provider its host is listed for (a host is
  * listed for one forge only: domain/config.ts refuses it in both lists).
  */
-export function parseRepoUrl(input: string, policies: ForgeHostPolicies): (GitHubRepoRef & { provider: Provider }) | RepoUrlProblem {
+export function parseRepoUrl(
+  input: string,
+  policies: ForgeHostPolicies,
+): (GitHubRepoRef & { provider: Provider }) | RepoUrlProblem {
   const host = hostOf(input);
   const provider: Provider = host !== undefined && policies.gitea.hosts.includes(host) ? 'gitea' : 'github';
   const ref = parseRepoUrlOf(provider, input, policies[provider]);
@@ -69,7 +70,11 @@ export function parseRepoUrl(input: string, policies: ForgeHostPolicies): (GitHu
 }
 
 /** The repo URL of a config repo whose provider is known (the activities, the reconciliation). */
-export function parseRepoUrlFor(provider: Provider, input: string, policies: ForgeHostPolicies): GitHubRepoRef | RepoUrlProblem {
+export function parseRepoUrlFor(
+  provider: Provider,
+  input: string,
+  policies: ForgeHostPolicies,
+): GitHubRepoRef | RepoUrlProblem {
   return parseRepoUrlOf(provider, input, policies[provider]);
 }
 
@@ -87,7 +92,8 @@ function parseRepoUrlOf(provider: Provider, input: string, policy: GitHubHostPol
     url = new URL(input);
   } catch {
     // scp-like SSH (git@github.com:o/r.git) is not a URL at all.
-    if (/^[\w.-]+@[\w.-]+:/.test(input)) return { kind: 'unsupported_provider', message: 'SSH URLs are not supported; use https://' };
+    if (/^[\w.-]+@[\w.-]+:/.test(input))
+      return { kind: 'unsupported_provider', message: 'SSH URLs are not supported; use https://' };
     return { kind: 'invalid', message: 'repo_url is not a valid URL' };
   }
   // The scheme is judged first: `ssh://git@github.com/…` is an unsupported provider (400), not
@@ -95,29 +101,50 @@ function parseRepoUrlOf(provider: Provider, input: string, policy: GitHubHostPol
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     return { kind: 'unsupported_provider', message: `${url.protocol}// URLs are not supported; use https://` };
   }
-  if (url.username !== '' || url.password !== '') return { kind: 'invalid', message: 'repo_url must not carry credentials' };
+  if (url.username !== '' || url.password !== '')
+    return { kind: 'invalid', message: 'repo_url must not carry credentials' };
   if (url.search !== '' || input.includes('?')) return { kind: 'invalid', message: 'repo_url must not have a query' };
   if (url.hash !== '' || input.includes('#')) return { kind: 'invalid', message: 'repo_url must not have a fragment' };
   const host = url.host.toLowerCase();
   const httpAllowed = (policy.httpHosts ?? []).includes(host);
   const schemeOk = url.protocol === 'https:' || (url.protocol === 'http:' && httpAllowed);
   if (!schemeOk || !policy.hosts.includes(host)) {
-    return { kind: 'unsupported_provider', message: provider === 'github'
-      ? `only https://github.com/{owner}/{repo} and allow-listed GitHub Enterprise and Gitea hosts are supported (got ${url.protocol}//${host})`
-      : `only allow-listed Gitea hosts (RELYLOOP_GITEA_HOSTS) are supported for a Gitea repo (got ${url.protocol}//${host})` };
+    return {
+      kind: 'unsupported_provider',
+      message:
+        provider === 'github'
+          ? `only https://github.com/{owner}/{repo} and allow-listed GitHub Enterprise and Gitea hosts are supported (got ${url.protocol}//${host})`
+          : `only allow-listed Gitea hosts (RELYLOOP_GITEA_HOSTS) are supported for a Gitea repo (got ${url.protocol}//${host})`,
+    };
   }
   const segments = url.pathname.replace(/\/$/, '').split('/').slice(1);
   const [owner, rawRepo] = segments;
   const repo = rawRepo?.replace(/\.git$/, '');
   const ownerPattern = provider === 'github' ? OWNER : GITEA_OWNER;
-  if (segments.length !== 2 || owner === undefined || repo === undefined || !ownerPattern.test(owner) || !REPO.test(repo) || repo === '.' || repo === '..') {
+  if (
+    segments.length !== 2 ||
+    owner === undefined ||
+    repo === undefined ||
+    !ownerPattern.test(owner) ||
+    !REPO.test(repo) ||
+    repo === '.' ||
+    repo === '..'
+  ) {
     return { kind: 'unsupported_provider', message: 'repo_url must be {scheme}://{host}/{owner}/{repo}' };
   }
   const origin = `${url.protocol}//${host}`;
   return {
-    host, origin, owner, repo,
+    host,
+    origin,
+    owner,
+    repo,
     url: `${origin}/${owner}/${repo}`,
-    apiBaseUrl: provider === 'gitea' ? `${origin}/api/v1` : usesApiSubdomain(host) ? `${url.protocol}//api.${host}` : `${origin}/api/v3`,
+    apiBaseUrl:
+      provider === 'gitea'
+        ? `${origin}/api/v1`
+        : usesApiSubdomain(host)
+          ? `${url.protocol}//api.${host}`
+          : `${origin}/api/v3`,
     gitUrl: `${origin}/${owner}/${repo}.git`,
     webUrl: `${origin}/${owner}/${repo}`,
   };

@@ -43,7 +43,10 @@ function skipValue(text: string, i: number): number {
     let depth = 0;
     while (i < text.length) {
       const c = text[i];
-      if (c === '"') { i = skipString(text, i); continue; }
+      if (c === '"') {
+        i = skipString(text, i);
+        continue;
+      }
       if (c === '{' || c === '[') depth++;
       else if (c === '}' || c === ']') depth--;
       i++;
@@ -51,7 +54,8 @@ function skipValue(text: string, i: number): number {
     }
     return i;
   }
-  while (i < text.length && !WHITESPACE.has(text[i] as string) && text[i] !== ',' && text[i] !== '}' && text[i] !== ']') i++;
+  while (i < text.length && !WHITESPACE.has(text[i] as string) && text[i] !== ',' && text[i] !== '}' && text[i] !== ']')
+    i++;
   return i;
 }
 

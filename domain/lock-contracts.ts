@@ -53,9 +53,14 @@ export interface RepoLockView {
 }
 
 export function viewOfLockState(state: RepoLockState): RepoLockView {
-  const holder = state.holder === null ? null : {
-    ...state.holder, grantedAt: new Date(state.holder.grantedAt).toISOString(), expiresAt: new Date(state.holder.expiresAt).toISOString(),
-  };
+  const holder =
+    state.holder === null
+      ? null
+      : {
+          ...state.holder,
+          grantedAt: new Date(state.holder.grantedAt).toISOString(),
+          expiresAt: new Date(state.holder.expiresAt).toISOString(),
+        };
   return { holder, queue: state.queue, grants: state.grants };
 }
 
@@ -68,7 +73,11 @@ export interface RepoLockOptions {
   sweepIntervalMs: number;
 }
 
-export const DEFAULT_REPO_LOCK_OPTIONS: RepoLockOptions = { maxGrantsPerRun: 500, idleTimeoutMs: 5 * 60_000, sweepIntervalMs: 60_000 };
+export const DEFAULT_REPO_LOCK_OPTIONS: RepoLockOptions = {
+  maxGrantsPerRun: 500,
+  idleTimeoutMs: 5 * 60_000,
+  sweepIntervalMs: 60_000,
+};
 
 export interface RepoLockInput {
   options?: Partial<RepoLockOptions>;

@@ -34,9 +34,14 @@ export type OpenPrStep = (typeof OPEN_PR_STEP_TABLE)[number]['step'];
 export type StepActivity = NonNullable<(typeof OPEN_PR_STEP_TABLE)[number]['activity']>;
 
 /** The step names in order (a non-empty tuple, as schema enums want). */
-export const OPEN_PR_STEPS = OPEN_PR_STEP_TABLE.map((row) => row.step) as unknown as readonly [OpenPrStep, ...OpenPrStep[]];
+export const OPEN_PR_STEPS = OPEN_PR_STEP_TABLE.map((row) => row.step) as unknown as readonly [
+  OpenPrStep,
+  ...OpenPrStep[],
+];
 
-const STEP_OF_ACTIVITY: ReadonlyMap<string, OpenPrStep> = new Map(OPEN_PR_STEP_TABLE.flatMap((row) => (row.activity === null ? [] : [[row.activity, row.step] as const])));
+const STEP_OF_ACTIVITY: ReadonlyMap<string, OpenPrStep> = new Map(
+  OPEN_PR_STEP_TABLE.flatMap((row) => (row.activity === null ? [] : [[row.activity, row.step] as const])),
+);
 
 /** The step an activity type performs (undefined for activities outside the table, e.g. compensation). */
 export function stepOfActivity(activityType: string): OpenPrStep | undefined {
@@ -138,4 +143,3 @@ export type OpenPrOutcome =
   | { outcome: 'not_pending'; status: string }
   /** Rejected while the PR was being opened: the PR was closed and the branch deleted. */
   | { outcome: 'rejected_meanwhile'; closedPr?: number };
-

@@ -82,13 +82,21 @@ export function tryApplyConfigDiff({ fileText, diff, declaredParams }: ApplyDiff
   const keys = Object.keys(diff);
   const undeclared = keys.filter((k) => !declared.has(k));
   if (undeclared.length > 0) {
-    return { ok: false, code: 'PARAM_NOT_IN_TEMPLATE', message: `parameter ${undeclared.map((k) => JSON.stringify(k)).join(', ')} is not declared by the template` };
+    return {
+      ok: false,
+      code: 'PARAM_NOT_IN_TEMPLATE',
+      message: `parameter ${undeclared.map((k) => JSON.stringify(k)).join(', ')} is not declared by the template`,
+    };
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(fileText);
   } catch (error) {
-    return { ok: false, code: 'PARAMS_FILE_NOT_FOUND', message: `params file is not valid JSON: ${(error as Error).message}` };
+    return {
+      ok: false,
+      code: 'PARAMS_FILE_NOT_FOUND',
+      message: `params file is not valid JSON: ${(error as Error).message}`,
+    };
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     return { ok: false, code: 'PARAMS_FILE_NOT_FOUND', message: 'params file must hold a JSON object' };
@@ -127,7 +135,11 @@ export function tryApplyConfigDiff({ fileText, diff, declaredParams }: ApplyDiff
       splices.push({ start: last.valueEnd, end: last.valueEnd, text: `${separator}${appended.join(separator)}` });
     } else {
       const closeIndent = text.slice(text.lastIndexOf('\n', layout.open) + 1, layout.open).match(/^[ \t]*/)?.[0] ?? '';
-      splices.push({ start: layout.open + 1, end: layout.close, text: `\n${style.indent}${appended.join(separator)}\n${closeIndent}` });
+      splices.push({
+        start: layout.open + 1,
+        end: layout.close,
+        text: `\n${style.indent}${appended.join(separator)}\n${closeIndent}`,
+      });
     }
   }
   for (const s of splices.sort((a, b) => b.start - a.start)) text = text.slice(0, s.start) + s.text + text.slice(s.end);

@@ -45,7 +45,6 @@ function cutTo(text: string, max: number): string {
   return text.slice(0, end);
 }
 
-
 export interface StudySummary {
   id: string;
   name: string;
@@ -66,7 +65,9 @@ export interface PrBodyInput {
 }
 
 export function createPrTitle({ proposalId, studyName }: { proposalId: string; studyName?: string | null }): string {
-  const title = redactTokens(studyName ? `RelyLoop: ${inlineText(studyName)}` : `RelyLoop manual proposal ${proposalId.slice(0, 8)}`);
+  const title = redactTokens(
+    studyName ? `RelyLoop: ${inlineText(studyName)}` : `RelyLoop manual proposal ${proposalId.slice(0, 8)}`,
+  );
   // A study name may be 256 characters itself; GitHub refuses a longer title.
   return githubTextLength(title) <= MAX_PR_TITLE_LENGTH ? title : `${cutTo(title, MAX_PR_TITLE_LENGTH - 1)}…`;
 }
@@ -87,19 +88,27 @@ function diffSection(changes: readonly ParamChange[]): string {
   const sorted = [...changes].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const rows = sorted.map((c) => [
     c.key,
-    c.drift ? `${formatValue(c.from)} ⚠ drift (file had ${formatValue(c.fileValue)})` : c.added ? '(new key)' : formatValue(c.from),
+    c.drift
+      ? `${formatValue(c.from)} ⚠ drift (file had ${formatValue(c.fileValue)})`
+      : c.added
+        ? '(new key)'
+        : formatValue(c.from),
     formatValue(c.to),
   ]);
   const parts = ['### Config diff', '', markdownTable(['Param', 'From', 'To'], rows)];
   if (changes.some((c) => c.drift)) {
-    parts.push('', '⚠ drift: the file’s current value differs from the proposal’s `from`; this PR sets `To` regardless.');
+    parts.push(
+      '',
+      '⚠ drift: the file’s current value differs from the proposal’s `from`; this PR sets `To` regardless.',
+    );
   }
   return parts.join('\n');
 }
 
 function metricSection(metricDelta: MetricDelta | null): string {
   // An entry without both values cannot be shown as a change.
-  const entries = Object.entries(metricDelta ?? {}).filter(([, d]) => d.baseline !== null && d.achieved !== null)
+  const entries = Object.entries(metricDelta ?? {})
+    .filter(([, d]) => d.baseline !== null && d.achieved !== null)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (entries.length === 0) return '### Metric delta\n\nNo metric delta was recorded.';
   const lines = entries.map(([metric, d]) => {
@@ -117,10 +126,13 @@ function importanceSection(importance: Record<string, number> | null): string {
 }
 
 function studySections(study: StudySummary, input: PrBodyInput): string[] {
-  const link = input.relyloopBaseUrl ? `\n\n[Open the study in RelyLoop](${input.relyloopBaseUrl}/studies/${encodeURIComponent(study.id)})` : '';
-  const followups = study.suggestedFollowups.length === 0
-    ? 'None.'
-    : study.suggestedFollowups.map((f) => `- ${inlineText(f)}`).join('\n');
+  const link = input.relyloopBaseUrl
+    ? `\n\n[Open the study in RelyLoop](${input.relyloopBaseUrl}/studies/${encodeURIComponent(study.id)})`
+    : '';
+  const followups =
+    study.suggestedFollowups.length === 0
+      ? 'None.'
+      : study.suggestedFollowups.map((f) => `- ${inlineText(f)}`).join('\n');
   const sections = [
     `## RelyLoop proposal: ${inlineText(study.name)}`,
     `Study **${inlineText(study.name)}** (\`${study.id}\`), proposal \`${input.proposalId}\`.${link}`,

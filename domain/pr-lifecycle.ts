@@ -24,7 +24,8 @@ export const STATE_ACTIONS = ['closed', 'reopened'] as const;
 
 const timestamp = z.iso.datetime({ offset: true });
 /** A value that reaches the database (a query parameter or a stored column): text PostgreSQL can store. */
-const storable = (max: number) => z.string().min(1).max(max).refine(isStorableText, 'contains a NUL character or an unpaired surrogate');
+const storable = (max: number) =>
+  z.string().min(1).max(max).refine(isStorableText, 'contains a NUL character or an unpaired surrogate');
 
 /** What a `pull_request` payload must carry for us to act on it (GitHub sends much more). */
 const pullRequestPayload = z.object({
@@ -36,7 +37,11 @@ const pullRequestPayload = z.object({
     merged: z.boolean().nullable().optional(),
     merged_at: timestamp.nullable().optional(),
     updated_at: timestamp,
-    head: z.object({ ref: storable(255), label: z.string().nullable().optional(), repo: z.object({ full_name: z.string() }).nullable() }),
+    head: z.object({
+      ref: storable(255),
+      label: z.string().nullable().optional(),
+      repo: z.object({ full_name: z.string() }).nullable(),
+    }),
   }),
   repository: z.object({ full_name: z.string() }),
 });
@@ -56,22 +61,39 @@ export function readPullRequestEvent(payload: unknown): PullRequestEvent {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = ['body', ...(issue?.path ?? []).map(String)].join('.');
-    return { kind: 'malformed', field, message: `${field}: ${issue?.message ?? 'invalid'} (a pull_request payload carries action, number, pull_request.state, updated_at and head)` };
+    return {
+      kind: 'malformed',
+      field,
+      message: `${field}: ${issue?.message ?? 'invalid'} (a pull_request payload carries action, number, pull_request.state, updated_at and head)`,
+    };
   }
   const { action, pull_request: pr, repository } = parsed.data;
   if (!(STATE_ACTIONS as readonly string[]).includes(action)) return { kind: 'ignored', action };
-  if (pr.number !== parsed.data.number) return { kind: 'malformed', field: 'body.number', message: 'body.number differs from pull_request.number' };
-  if (pr.head.repo?.full_name.toLowerCase() !== repository.full_name.toLowerCase()) return { kind: 'foreign', action, prNumber: pr.number };
+  if (pr.number !== parsed.data.number)
+    return { kind: 'malformed', field: 'body.number', message: 'body.number differs from pull_request.number' };
+  if (pr.head.repo?.full_name.toLowerCase() !== repository.full_name.toLowerCase())
+    return { kind: 'foreign', action, prNumber: pr.number };
   // Gitea names a deleted head branch in `label` only (domain/forge.ts headBranchOf).
   const branch = headBranchOf(pr.head);
   if (branch !== pr.head.ref && !storable(255).safeParse(branch).success) {
-    return { kind: 'malformed', field: 'body.pull_request.head.label', message: 'body.pull_request.head.label: not a branch name the database can store' };
+    return {
+      kind: 'malformed',
+      field: 'body.pull_request.head.label',
+      message: 'body.pull_request.head.label: not a branch name the database can store',
+    };
   }
   return { kind: 'observation', action, observation: observationOf({ ...pr, head: { ref: branch } }) };
 }
 
 /** The observation of a PR as GitHub's REST API or a webhook shows it. */
-export function observationOf(pr: { number: number; state: 'open' | 'closed'; merged?: boolean | null | undefined; merged_at?: string | null | undefined; updated_at: string; head: { ref: string } }): PrObservation {
+export function observationOf(pr: {
+  number: number;
+  state: 'open' | 'closed';
+  merged?: boolean | null | undefined;
+  merged_at?: string | null | undefined;
+  updated_at: string;
+  head: { ref: string };
+}): PrObservation {
   const merged = pr.merged === true || (pr.merged_at ?? null) !== null;
   return {
     prNumber: pr.number,

@@ -20,7 +20,14 @@ export interface PrOptions {
   verifiedCommits?: boolean;
 }
 
-export const NO_PR_OPTIONS: PrOptions = { draft: false, labels: [], reviewers: [], teamReviewers: [], assignees: [], verifiedCommits: false };
+export const NO_PR_OPTIONS: PrOptions = {
+  draft: false,
+  labels: [],
+  reviewers: [],
+  teamReviewers: [],
+  assignees: [],
+  verifiedCommits: false,
+};
 
 /** GitHub's login rule: alphanumerics and single inner hyphens, at most 39 characters. */
 export const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;

@@ -33,7 +33,10 @@ const BASE64_RUN = new RegExp(`(?:[A-Za-z0-9+/_-]|%2[BbFf]){${KEY_WINDOW},}`, 'g
 
 /** The base64 lines of a PEM's body: no BEGIN/END armour, no `Proc-Type:`-style headers. */
 function pemBodyLines(pem: string): string[] {
-  return pem.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('-----') && !l.includes(':'));
+  return pem
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('-----') && !l.includes(':'));
 }
 
 /**

@@ -7,7 +7,16 @@ import type { ConfigDiff } from './params-diff.js';
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const configDiff = z.record(z.string(), z.strictObject({ from: scalar, to: scalar }));
-const metricDelta = z.record(z.string(), z.strictObject({ baseline: z.number().nullable(), achieved: z.number().nullable(), delta_pct: z.number().nullable() })).nullable();
+const metricDelta = z
+  .record(
+    z.string(),
+    z.strictObject({
+      baseline: z.number().nullable(),
+      achieved: z.number().nullable(),
+      delta_pct: z.number().nullable(),
+    }),
+  )
+  .nullable();
 const importance = z.record(z.string(), z.number()).nullable();
 
 export class StoredJsonError extends Error {
@@ -25,5 +34,7 @@ function parse<T>(column: string, schema: z.ZodType<T>, value: unknown): T {
 }
 
 export const readConfigDiff = (value: unknown): ConfigDiff => parse('proposals.config_diff', configDiff, value);
-export const readMetricDelta = (value: unknown): MetricDelta | null => parse('proposals.metric_delta', metricDelta, value ?? null);
-export const readParameterImportance = (value: unknown): Record<string, number> | null => parse('studies.parameter_importance', importance, value ?? null);
+export const readMetricDelta = (value: unknown): MetricDelta | null =>
+  parse('proposals.metric_delta', metricDelta, value ?? null);
+export const readParameterImportance = (value: unknown): Record<string, number> | null =>
+  parse('studies.parameter_importance', importance, value ?? null);

@@ -16,7 +16,13 @@ export const SEARCH_ATTRIBUTES = {
 
 /** The type names `temporal` takes (`--search-attribute Name=Type`, `search-attribute create --type`). */
 const CLI_TYPE_NAMES = {
-  KEYWORD: 'Keyword', TEXT: 'Text', INT: 'Int', DOUBLE: 'Double', BOOL: 'Bool', DATETIME: 'Datetime', KEYWORD_LIST: 'KeywordList',
+  KEYWORD: 'Keyword',
+  TEXT: 'Text',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
 } as const;
 
 /** Every search attribute with its type as the CLI spells it: the dev server's flags and the docs come from here. */
@@ -26,5 +32,8 @@ export function searchAttributeDefinitions(): { name: string; type: string }[] {
 
 /** The commands that register them on the namespace of an external cluster (README.md lists them). */
 export function searchAttributeCreateCommands(namespace: string): string[] {
-  return searchAttributeDefinitions().map(({ name, type }) => `temporal operator search-attribute create --namespace ${namespace} --name ${name} --type ${type}`);
+  return searchAttributeDefinitions().map(
+    ({ name, type }) =>
+      `temporal operator search-attribute create --namespace ${namespace} --name ${name} --type ${type}`,
+  );
 }

@@ -38,7 +38,12 @@ async function commandLineOf(pid: number): Promise<string | undefined> {
  * still a `start-dev` on `dbFile`. SIGTERM, then SIGKILL after `graceMs`. A pid now used by
  * something else is left alone. The pid file is removed.
  */
-export async function stopLeftoverDevServer(pidFile: string, dbFile: string, logger: Logger, graceMs = 10_000): Promise<void> {
+export async function stopLeftoverDevServer(
+  pidFile: string,
+  dbFile: string,
+  logger: Logger,
+  graceMs = 10_000,
+): Promise<void> {
   const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
   if (Number.isSafeInteger(pid) && pid > 0) {
     const command = await commandLineOf(pid);
@@ -63,9 +68,13 @@ export async function assertPortFree(ip: string, port: number, what: string): Pr
   await new Promise<void>((resolve, reject) => {
     const server = net.createServer();
     server.once('error', (error: NodeJS.ErrnoException) => {
-      reject(new Error(error.code === 'EADDRINUSE'
-        ? `${what} port ${ip}:${port} is in use by another process (not a Temporal dev server this service started); stop it, or set TEMPORAL_ADDRESS to use a Temporal you run yourself`
-        : `${what} port ${ip}:${port} cannot be bound: ${error.message}`));
+      reject(
+        new Error(
+          error.code === 'EADDRINUSE'
+            ? `${what} port ${ip}:${port} is in use by another process (not a Temporal dev server this service started); stop it, or set TEMPORAL_ADDRESS to use a Temporal you run yourself`
+            : `${what} port ${ip}:${port} cannot be bound: ${error.message}`,
+        ),
+      );
     });
     server.listen(port, ip, () => server.close(() => resolve()));
   });

@@ -39,20 +39,31 @@ export async function readDevServerSettings(file: string): Promise<DevServerSett
 
 /** The `--dynamic-config-value` flags of temporal-dev.yaml's `dynamic_config` (also given to the tests' dev servers). */
 export function dynamicConfigArgs(s: DevServerSettings): string[] {
-  return Object.entries(s.dynamic_config).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]);
+  return Object.entries(s.dynamic_config).flatMap(([key, value]) => [
+    '--dynamic-config-value',
+    `${key}=${JSON.stringify(value)}`,
+  ]);
 }
 
 /** `temporal server start-dev` arguments; the sqlite path is resolved inside the data dir. */
 export function devServerArgs(s: DevServerSettings, dataDir: string): string[] {
   const args = [
-    'server', 'start-dev',
-    '--ip', s.ip,
-    '--port', String(s.port),
-    '--ui-port', String(s.ui_port),
-    '--namespace', s.namespace,
-    '--db-filename', path.resolve(dataDir, s.db_filename),
-    '--log-level', s.log_level,
-    '--log-format', 'json',
+    'server',
+    'start-dev',
+    '--ip',
+    s.ip,
+    '--port',
+    String(s.port),
+    '--ui-port',
+    String(s.ui_port),
+    '--namespace',
+    s.namespace,
+    '--db-filename',
+    path.resolve(dataDir, s.db_filename),
+    '--log-level',
+    s.log_level,
+    '--log-format',
+    'json',
   ];
   // The search attributes the workflows set, from their one definition.
   for (const { name, type } of searchAttributeDefinitions()) args.push('--search-attribute', `${name}=${type}`);
@@ -77,7 +88,11 @@ export interface DevServer {
  * the shutdown (dozens of warn-level "Failed to poll for task" from its internal workers) goes to
  * debug: a stop is not a problem to report. Errors stay errors.
  */
-export function forwardDevServerLogs(streams: readonly (Readable | null)[], logger: Logger, isStopping: () => boolean): void {
+export function forwardDevServerLogs(
+  streams: readonly (Readable | null)[],
+  logger: Logger,
+  isStopping: () => boolean,
+): void {
   for (const stream of streams) {
     if (!stream) continue;
     createInterface({ input: stream }).on('line', (line) => {
@@ -99,12 +114,19 @@ export function forwardDevServerLogs(streams: readonly (Readable | null)[], logg
   }
 }
 
-async function waitUntilServing(address: string, namespace: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+async function waitUntilServing(
+  address: string,
+  namespace: string,
+  child: ChildProcess,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`temporal server exited (${child.exitCode ?? child.signalCode}) before serving; see its log above`);
+      throw new Error(
+        `temporal server exited (${child.exitCode ?? child.signalCode}) before serving; see its log above`,
+      );
     }
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1_000 });
@@ -146,7 +168,10 @@ export async function ensureSearchAttributes(address: string, namespace: string)
     const missing = Object.values(SEARCH_ATTRIBUTES).filter((key) => !(key.name in (customAttributes ?? {})));
     if (missing.length === 0) return [];
     await connection.operatorService.addSearchAttributes({
-      namespace, searchAttributes: Object.fromEntries(missing.map((key) => [key.name, INDEXED_VALUE_TYPES[key.type] as temporal.api.enums.v1.IndexedValueType])),
+      namespace,
+      searchAttributes: Object.fromEntries(
+        missing.map((key) => [key.name, INDEXED_VALUE_TYPES[key.type] as temporal.api.enums.v1.IndexedValueType]),
+      ),
     });
     return missing.map((key) => key.name);
   } finally {
@@ -164,7 +189,14 @@ export interface StartDevServerOptions {
   timeoutMs?: number;
 }
 
-export async function startDevServer({ cli, env, settings, dataDir, logger, timeoutMs = 60_000 }: StartDevServerOptions): Promise<DevServer> {
+export async function startDevServer({
+  cli,
+  env,
+  settings,
+  dataDir,
+  logger,
+  timeoutMs = 60_000,
+}: StartDevServerOptions): Promise<DevServer> {
   const dbFile = path.resolve(dataDir, settings.db_filename);
   await mkdir(path.dirname(dbFile), { recursive: true });
   const address = `${settings.ip}:${settings.port}`;
@@ -172,7 +204,7 @@ export async function startDevServer({ cli, env, settings, dataDir, logger, time
   // behind is stopped; a port anything else holds is an error, not a server to talk to.
   const pidFile = `${dbFile}.pid`;
   await stopLeftoverDevServer(pidFile, dbFile, logger);
-  await assertPortFree(settings.ip, settings.port, 'the Temporal dev server\'s gRPC');
+  await assertPortFree(settings.ip, settings.port, "the Temporal dev server's gRPC");
   await assertPortFree(settings.ip, settings.ui_port, 'the Temporal Web UI');
   // The child gets a minimal environment: nothing of ours (secrets dir paths, tokens) leaks into it.
   // It runs in its own process group so Ctrl-C reaches only us and we stop it last, after the
@@ -185,16 +217,21 @@ export async function startDevServer({ cli, env, settings, dataDir, logger, time
     detached: true,
   });
   if (child.pid !== undefined) await writePidFile(pidFile, child.pid);
-  if (!bound.bound) logger.warn('setpriv (util-linux) not found: the Temporal dev server is not stopped if this process is killed; the next start stops it');
+  if (!bound.bound)
+    logger.warn(
+      'setpriv (util-linux) not found: the Temporal dev server is not stopped if this process is killed; the next start stops it',
+    );
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   let stopping = false;
   forwardDevServerLogs([child.stdout, child.stderr], logger, () => stopping);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-    process.off('exit', killOnExit);
-    rm(pidFile, { force: true }).catch(() => undefined);
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      process.off('exit', killOnExit);
+      rm(pidFile, { force: true }).catch(() => undefined);
+      resolve(code);
+    }),
+  );
   const stop = async (graceMs = 10_000) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     stopping = true;
@@ -206,10 +243,18 @@ export async function startDevServer({ cli, env, settings, dataDir, logger, time
   try {
     await waitUntilServing(address, settings.namespace, child, timeoutMs);
     const added = await ensureSearchAttributes(address, settings.namespace);
-    if (added.length > 0) logger.info({ added }, 'registered search attributes the namespace lacked (its data dir predates them)');
+    if (added.length > 0)
+      logger.info({ added }, 'registered search attributes the namespace lacked (its data dir predates them)');
   } catch (error) {
     await stop(2_000);
     throw error;
   }
-  return { address, uiUrl: `http://${settings.ip === '0.0.0.0' ? 'localhost' : settings.ip}:${settings.ui_port}`, namespace: settings.namespace, process: child, exited, stop };
+  return {
+    address,
+    uiUrl: `http://${settings.ip === '0.0.0.0' ? 'localhost' : settings.ip}:${settings.ui_port}`,
+    namespace: settings.namespace,
+    process: child,
+    exited,
+    stop,
+  };
 }

@@ -6,7 +6,10 @@ export class ShutdownStack {
   private readonly steps: { name: string; run: () => Promise<unknown> }[] = [];
   private running: Promise<void> | undefined;
 
-  constructor(private readonly logger: Logger, private readonly stepTimeoutMs = 35_000) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly stepTimeoutMs = 35_000,
+  ) {}
 
   push(name: string, run: () => Promise<unknown>): void {
     this.steps.push({ name, run });

@@ -23,7 +23,10 @@ export class TemporalCliNotFoundError extends Error {
   override name = 'TemporalCliNotFoundError';
 }
 
-export function findTemporalCli(configured: string | undefined, env: { PATH?: string; XDG_CACHE_HOME?: string }): string {
+export function findTemporalCli(
+  configured: string | undefined,
+  env: { PATH?: string; XDG_CACHE_HOME?: string },
+): string {
   if (configured !== undefined) {
     if (isExecutable(configured)) return configured;
     throw new TemporalCliNotFoundError(`TEMPORAL_CLI=${configured} is not an executable file`);

@@ -23,13 +23,12 @@ export type Requirement = { [K in keyof TokenPermissions]?: 'read' | 'write' } |
 
 export function satisfies(grant: TokenPermissions, need: Requirement): boolean {
   if (need === 'metadata') return true; // every grant on a repo includes metadata:read
-  return Object.entries(need).some(([perm, level]) => RANK[grant[perm as keyof TokenPermissions]] >= RANK[level as Level]);
+  return Object.entries(need).some(
+    ([perm, level]) => RANK[grant[perm as keyof TokenPermissions]] >= RANK[level as Level],
+  );
 }
 
-export type Access =
-  | { kind: 'unknown_token' }
-  | { kind: 'hidden' }
-  | { kind: 'granted'; grant: TokenPermissions };
+export type Access = { kind: 'unknown_token' } | { kind: 'hidden' } | { kind: 'granted'; grant: TokenPermissions };
 
 /** A token's standing on `owner/repo` (which need not exist). */
 export function accessOf(repos: Map<string, RepoRecord>, knownTokens: Set<string>, key: string, token: string): Access {
@@ -42,7 +41,10 @@ export function accessOf(repos: Map<string, RepoRecord>, knownTokens: Set<string
 
 export function notAccessible(token: string, docs: string): { status: number; body: Record<string, unknown> } {
   const who = token.startsWith('github_pat_') || token.startsWith('ghp_') ? 'personal access token' : 'integration';
-  return { status: 403, body: { message: `Resource not accessible by ${who}`, documentation_url: docs, status: '403' } };
+  return {
+    status: 403,
+    body: { message: `Resource not accessible by ${who}`, documentation_url: docs, status: '403' },
+  };
 }
 
 export const REST_DOCS = DOCS;

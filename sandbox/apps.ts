@@ -11,9 +11,18 @@ import { DOCS } from './rest-json.js';
 import type { RepoRecord } from './repos.js';
 import type { TokenPermissions } from './types.js';
 
-export interface AppAnswer { status: number; body?: unknown }
+export interface AppAnswer {
+  status: number;
+  body?: unknown;
+}
 
-interface Installation { id: number; appId: number; owner: string; repos: Set<string>; permissions: TokenPermissions }
+interface Installation {
+  id: number;
+  appId: number;
+  owner: string;
+  repos: Set<string>;
+  permissions: TokenPermissions;
+}
 
 const ACCESS_TOKENS = /^\/app\/installations\/(\d+)\/access_tokens$/;
 const REPO_INSTALLATION = /^\/repos\/([^/]+)\/([^/]+)\/installation$/;
@@ -45,7 +54,13 @@ export class AppRegistry {
   install(appId: number, owner: string, repo: string, permissions: TokenPermissions): number {
     if (!this.apps.has(appId)) throw new Error(`no sandbox app ${appId}`);
     const existing = [...this.installations.values()].find((i) => i.appId === appId && i.owner === owner);
-    const installation = existing ?? { id: this.nextInstallationId++, appId, owner, repos: new Set<string>(), permissions };
+    const installation = existing ?? {
+      id: this.nextInstallationId++,
+      appId,
+      owner,
+      repos: new Set<string>(),
+      permissions,
+    };
     installation.repos.add(`${owner}/${repo}`);
     installation.permissions = permissions;
     this.installations.set(installation.id, installation);
@@ -97,8 +112,10 @@ export class AppRegistry {
     this.deps.knownTokens.add(token);
     for (const key of installation.repos) this.deps.repos.get(key)?.access.set(token, { ...installation.permissions });
     return {
-      token, expires_at: new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      permissions: { ...installation.permissions, metadata: 'read' }, repository_selection: 'selected',
+      token,
+      expires_at: new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      permissions: { ...installation.permissions, metadata: 'read' },
+      repository_selection: 'selected',
     };
   }
 
@@ -125,20 +142,35 @@ export class AppRegistry {
     }
     const now = Math.floor(Date.now() / 1000);
     if (typeof claims.exp !== 'number' || claims.exp <= now) {
-      return unauthorized('\'Expiration time\' claim (\'exp\') must be a numeric value representing the future time at which the assertion expires');
+      return unauthorized(
+        "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires",
+      );
     }
-    if (typeof claims.iat !== 'number' || claims.iat > now + CLOCK_DRIFT_S) return unauthorized('\'Issued at\' claim (\'iat\') must be an Integer representing the time that the assertion was issued');
-    if (claims.exp - claims.iat > MAX_JWT_LIFETIME_S + CLOCK_DRIFT_S) return unauthorized('\'Expiration time\' claim (\'exp\') is too far in the future');
+    if (typeof claims.iat !== 'number' || claims.iat > now + CLOCK_DRIFT_S)
+      return unauthorized(
+        "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued",
+      );
+    if (claims.exp - claims.iat > MAX_JWT_LIFETIME_S + CLOCK_DRIFT_S)
+      return unauthorized("'Expiration time' claim ('exp') is too far in the future");
     return { appId };
   }
 }
 
 function installationJson(i: Installation): Record<string, unknown> {
   return {
-    id: i.id, app_id: i.appId, app_slug: `app-${i.appId}`, target_id: 2, target_type: 'Organization',
+    id: i.id,
+    app_id: i.appId,
+    app_slug: `app-${i.appId}`,
+    target_id: 2,
+    target_type: 'Organization',
     account: { login: i.owner, id: 2, node_id: 'O_2', type: 'Organization', site_admin: false },
-    repository_selection: 'selected', access_tokens_url: `/app/installations/${i.id}/access_tokens`,
-    permissions: { ...i.permissions, metadata: 'read' }, events: [], created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', single_file_name: null,
+    repository_selection: 'selected',
+    access_tokens_url: `/app/installations/${i.id}/access_tokens`,
+    permissions: { ...i.permissions, metadata: 'read' },
+    events: [],
+    created_at: '2026-01-01T00:00:00Z',
+    updated_at: '2026-01-01T00:00:00Z',
+    single_file_name: null,
   };
 }
 

@@ -24,7 +24,13 @@ export interface PushBranchOptions {
 /** Pushes `branch` with one commit on top of `from`; resolves with the new commit's sha. */
 export async function pushBranch(sandbox: GitHubSandbox, opts: PushBranchOptions): Promise<string> {
   const work = await mkdtemp(path.join(tmpdir(), 'gh-sandbox-push-'));
-  const env = { PATH: process.env.PATH, HOME: work, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_TERMINAL_PROMPT: '0' };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: work,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_TERMINAL_PROMPT: '0',
+  };
   const auth = `http.extraHeader=Authorization: Basic ${Buffer.from(`x-access-token:${opts.token}`).toString('base64')}`;
   const git = async (args: string[], cwd = work) => (await run('git', args, { cwd, env })).stdout.trim();
   try {
@@ -37,7 +43,19 @@ export async function pushBranch(sandbox: GitHubSandbox, opts: PushBranchOptions
       await writeFile(path.join(dir, rel), text);
     }
     await git(['add', '--all'], dir);
-    await git(['-c', 'user.name=sandbox-test', '-c', 'user.email=sandbox-test@example.com', 'commit', '--quiet', '-m', opts.message ?? `Change on ${opts.branch}`], dir);
+    await git(
+      [
+        '-c',
+        'user.name=sandbox-test',
+        '-c',
+        'user.email=sandbox-test@example.com',
+        'commit',
+        '--quiet',
+        '-m',
+        opts.message ?? `Change on ${opts.branch}`,
+      ],
+      dir,
+    );
     await git(['-c', auth, 'push', '--quiet', 'origin', `HEAD:refs/heads/${opts.branch}`], dir);
     return await git(['rev-parse', 'HEAD'], dir);
   } finally {

@@ -11,7 +11,12 @@ export class FaultQueue {
   readonly counts: Record<string, number> = {};
 
   add(spec: FaultSpec): void {
-    this.specs.push({ method: spec.method?.toUpperCase(), path: spec.path, query: spec.query, faults: [...spec.faults] });
+    this.specs.push({
+      method: spec.method?.toUpperCase(),
+      path: spec.path,
+      query: spec.query,
+      faults: [...spec.faults],
+    });
   }
 
   addRandom(spec: RandomFaults): void {
@@ -22,10 +27,24 @@ export class FaultQueue {
   hold(match: { method?: string; path: RegExp; query?: RegExp; when: 'before' | 'after' }): HeldRequest {
     let arrive!: (r: RecordedRequest) => void;
     let release!: () => void;
-    const reached = new Promise<RecordedRequest>((resolve) => { arrive = resolve; });
-    const released = new Promise<void>((resolve) => { release = resolve; });
-    const held: HeldRequest & { arrive: typeof arrive; released: Promise<void> } = { reached, release, arrive, released };
-    this.add({ method: match.method, path: match.path, query: match.query, faults: [{ hold: held, when: match.when }] });
+    const reached = new Promise<RecordedRequest>((resolve) => {
+      arrive = resolve;
+    });
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const held: HeldRequest & { arrive: typeof arrive; released: Promise<void> } = {
+      reached,
+      release,
+      arrive,
+      released,
+    };
+    this.add({
+      method: match.method,
+      path: match.path,
+      query: match.query,
+      faults: [{ hold: held, when: match.when }],
+    });
     return held;
   }
 
@@ -49,11 +68,22 @@ export class FaultQueue {
     const random = this.random.find((r) => r.path === undefined || r.path.test(path));
     if (random === undefined || random.next() >= random.rate) return undefined;
     const eligible = random.kinds.filter((k) => !('dropAnswer' in k) || WRITES.has(method.toUpperCase()));
-    return eligible.length === 0 ? undefined : this.count(eligible[Math.floor(random.next() * eligible.length)] as Fault);
+    return eligible.length === 0
+      ? undefined
+      : this.count(eligible[Math.floor(random.next() * eligible.length)] as Fault);
   }
 
   private count(fault: Fault): Fault {
-    const kind = 'status' in fault ? String(fault.status) : 'reset' in fault ? 'reset' : 'delayMs' in fault ? 'delay' : 'dropAnswer' in fault ? 'dropAnswer' : 'hold';
+    const kind =
+      'status' in fault
+        ? String(fault.status)
+        : 'reset' in fault
+          ? 'reset'
+          : 'delayMs' in fault
+            ? 'delay'
+            : 'dropAnswer' in fault
+              ? 'dropAnswer'
+              : 'hold';
     this.counts[kind] = (this.counts[kind] ?? 0) + 1;
     return fault;
   }

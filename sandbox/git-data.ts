@@ -12,7 +12,11 @@ import { runGit } from './git-cli.js';
 import type { RepoRecord } from './repos.js';
 import { DOCS, validationFailed } from './rest-json.js';
 
-export interface GitDataAnswer { status: number; body?: unknown; headers?: Record<string, string> }
+export interface GitDataAnswer {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
 
 const SHA = /^[0-9a-f]{40}$/;
 const MODES = new Set(['100644', '100755', '040000', '160000', '120000']);
@@ -43,30 +47,64 @@ export class GitData {
   /** A tree from `base_tree` with entries added, replaced or (sha null) removed, paths may nest. */
   async createTree(repo: RepoRecord, json: Record<string, unknown>, api: string): Promise<GitDataAnswer> {
     const docs = `${DOCS}/git/trees#create-a-tree`;
-    const entries = Array.isArray(json.tree) ? (json.tree as { path?: unknown; mode?: unknown; sha?: unknown; content?: unknown }[]) : [];
+    const entries = Array.isArray(json.tree)
+      ? (json.tree as { path?: unknown; mode?: unknown; sha?: unknown; content?: unknown }[])
+      : [];
     const index = await mkdtemp(path.join(tmpdir(), 'gh-sandbox-index-'));
     const env = { GIT_INDEX_FILE: path.join(index, 'index') };
     try {
       if (typeof json.base_tree === 'string') {
         const read = await this.git(repo, ['read-tree', json.base_tree], undefined, env);
-        if (read.code !== 0) return { status: 422, body: validationFailed(docs, [{ resource: 'Tree', field: 'base_tree', code: 'invalid' }]) };
+        if (read.code !== 0)
+          return {
+            status: 422,
+            body: validationFailed(docs, [{ resource: 'Tree', field: 'base_tree', code: 'invalid' }]),
+          };
       }
       for (const e of entries) {
         const p = String(e.path);
-        if (!MODES.has(String(e.mode)) || p.startsWith('/') || p.split('/').some((s) => s === '' || s === '.' || s === '..')) {
+        if (
+          !MODES.has(String(e.mode)) ||
+          p.startsWith('/') ||
+          p.split('/').some((s) => s === '' || s === '.' || s === '..')
+        ) {
           return { status: 422, body: validationFailed(docs, [{ resource: 'Tree', field: 'tree', code: 'invalid' }]) };
         }
         let sha = typeof e.sha === 'string' ? e.sha : null;
-        if (typeof e.content === 'string') sha = ((await this.createBlob(repo, { content: e.content }, api)).body as { sha: string }).sha;
-        const update = sha === null
-          ? await this.git(repo, ['update-index', '--force-remove', '--', p], undefined, env)
-          : SHA.test(sha) ? await this.git(repo, ['update-index', '--add', '--cacheinfo', `${String(e.mode)},${sha},${p}`], undefined, env) : { code: 1, stderr: 'bad sha' };
-        if (update.code !== 0) return { status: 422, body: validationFailed(docs, [{ resource: 'Tree', field: 'tree.sha', code: 'invalid' }]) };
+        if (typeof e.content === 'string')
+          sha = ((await this.createBlob(repo, { content: e.content }, api)).body as { sha: string }).sha;
+        const update =
+          sha === null
+            ? await this.git(repo, ['update-index', '--force-remove', '--', p], undefined, env)
+            : SHA.test(sha)
+              ? await this.git(
+                  repo,
+                  ['update-index', '--add', '--cacheinfo', `${String(e.mode)},${sha},${p}`],
+                  undefined,
+                  env,
+                )
+              : { code: 1, stderr: 'bad sha' };
+        if (update.code !== 0)
+          return {
+            status: 422,
+            body: validationFailed(docs, [{ resource: 'Tree', field: 'tree.sha', code: 'invalid' }]),
+          };
       }
       const written = await this.git(repo, ['write-tree', '--missing-ok'], undefined, env);
-      if (written.code !== 0) return { status: 422, body: { message: `tree.sha is not a valid blob: ${written.stderr.trim()}`, documentation_url: docs, status: '422' } };
+      if (written.code !== 0)
+        return {
+          status: 422,
+          body: {
+            message: `tree.sha is not a valid blob: ${written.stderr.trim()}`,
+            documentation_url: docs,
+            status: '422',
+          },
+        };
       const sha = written.stdout.toString().trim();
-      return { status: 201, body: { sha, url: `${api}/repos/${repo.owner}/${repo.repo}/git/trees/${sha}`, tree: [], truncated: false } };
+      return {
+        status: 201,
+        body: { sha, url: `${api}/repos/${repo.owner}/${repo.repo}/git/trees/${sha}`, tree: [], truncated: false },
+      };
     } finally {
       await rm(index, { recursive: true, force: true });
     }
@@ -76,23 +114,43 @@ export class GitData {
    * A commit; without author and committer it is the token user's, signed by GitHub (verified).
    * `user` is who the token belongs to (`{slug}[bot]` for an App installation).
    */
-  async createCommit(repo: RepoRecord, json: Record<string, unknown>, api: string, user: { name: string; email: string }): Promise<GitDataAnswer> {
+  async createCommit(
+    repo: RepoRecord,
+    json: Record<string, unknown>,
+    api: string,
+    user: { name: string; email: string },
+  ): Promise<GitDataAnswer> {
     const docs = `${DOCS}/git/commits#create-a-commit`;
     const tree = String(json.tree);
     const parents = Array.isArray(json.parents) ? json.parents.map(String) : [];
     for (const sha of [tree, ...parents]) {
       const type = await this.git(repo, ['cat-file', '-t', sha]);
-      if (!SHA.test(sha) || type.code !== 0) return { status: 422, body: validationFailed(docs, [{ resource: 'Commit', field: sha === tree ? 'tree' : 'parents', code: 'invalid' }]) };
+      if (!SHA.test(sha) || type.code !== 0)
+        return {
+          status: 422,
+          body: validationFailed(docs, [
+            { resource: 'Commit', field: sha === tree ? 'tree' : 'parents', code: 'invalid' },
+          ]),
+        };
     }
     const author = json.author as { name?: string; email?: string } | undefined;
     const committer = (json.committer as { name?: string; email?: string } | undefined) ?? author;
     const signed = author === undefined && committer === undefined;
     const date = `${Math.floor(Date.now() / 1000)} +0000`;
     const env = {
-      GIT_AUTHOR_NAME: author?.name ?? user.name, GIT_AUTHOR_EMAIL: author?.email ?? user.email, GIT_AUTHOR_DATE: date,
-      GIT_COMMITTER_NAME: signed ? 'GitHub' : committer?.name ?? user.name, GIT_COMMITTER_EMAIL: signed ? 'noreply@github.com' : committer?.email ?? user.email, GIT_COMMITTER_DATE: date,
+      GIT_AUTHOR_NAME: author?.name ?? user.name,
+      GIT_AUTHOR_EMAIL: author?.email ?? user.email,
+      GIT_AUTHOR_DATE: date,
+      GIT_COMMITTER_NAME: signed ? 'GitHub' : (committer?.name ?? user.name),
+      GIT_COMMITTER_EMAIL: signed ? 'noreply@github.com' : (committer?.email ?? user.email),
+      GIT_COMMITTER_DATE: date,
     };
-    const result = await this.git(repo, ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p])], String(json.message), env);
+    const result = await this.git(
+      repo,
+      ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p])],
+      String(json.message),
+      env,
+    );
     if (result.code !== 0) throw new Error(`git commit-tree failed: ${result.stderr}`);
     const sha = result.stdout.toString().trim();
     if (signed) {
@@ -104,10 +162,31 @@ export class GitData {
 
   async getCommit(repo: RepoRecord, sha: string, api: string): Promise<GitDataAnswer> {
     const shown = await this.git(repo, ['show', '-s', '--format=%T%n%P%n%an%n%ae%n%cn%n%ce%n%B', sha]);
-    if (!SHA.test(sha) || shown.code !== 0) return { status: 404, body: { message: 'Not Found', documentation_url: DOCS, status: '404' } };
-    const [tree = '', parentLine = '', an = '', ae = '', cn = '', ce = '', ...message] = shown.stdout.toString().split('\n');
-    const env = { GIT_AUTHOR_NAME: an, GIT_AUTHOR_EMAIL: ae, GIT_COMMITTER_NAME: cn, GIT_COMMITTER_EMAIL: ce, GIT_AUTHOR_DATE: '', GIT_COMMITTER_DATE: '' };
-    return { status: 200, body: this.commitJson(repo, sha, message.join('\n').replace(/\n+$/, '\n'), tree, parentLine.split(' ').filter(Boolean), env, api) };
+    if (!SHA.test(sha) || shown.code !== 0)
+      return { status: 404, body: { message: 'Not Found', documentation_url: DOCS, status: '404' } };
+    const [tree = '', parentLine = '', an = '', ae = '', cn = '', ce = '', ...message] = shown.stdout
+      .toString()
+      .split('\n');
+    const env = {
+      GIT_AUTHOR_NAME: an,
+      GIT_AUTHOR_EMAIL: ae,
+      GIT_COMMITTER_NAME: cn,
+      GIT_COMMITTER_EMAIL: ce,
+      GIT_AUTHOR_DATE: '',
+      GIT_COMMITTER_DATE: '',
+    };
+    return {
+      status: 200,
+      body: this.commitJson(
+        repo,
+        sha,
+        message.join('\n').replace(/\n+$/, '\n'),
+        tree,
+        parentLine.split(' ').filter(Boolean),
+        env,
+        api,
+      ),
+    };
   }
 
   /** POST …/git/refs: create only — an existing ref is 422 "Reference already exists". */
@@ -115,33 +194,76 @@ export class GitData {
     const docs = `${DOCS}/git/refs#create-a-reference`;
     const ref = String(json.ref);
     const sha = String(json.sha);
-    if (!/^refs\/(heads|tags)\/[^\s~^:?*[\\]+$/.test(ref) || ref.includes('..')) return { status: 422, body: { message: `${ref} is not a valid ref name.`, documentation_url: docs, status: '422' } };
-    if ((await this.git(repo, ['cat-file', '-e', `${sha}^{commit}`])).code !== 0) return { status: 422, body: { message: 'Object does not exist', documentation_url: docs, status: '422' } };
+    if (!/^refs\/(heads|tags)\/[^\s~^:?*[\\]+$/.test(ref) || ref.includes('..'))
+      return {
+        status: 422,
+        body: { message: `${ref} is not a valid ref name.`, documentation_url: docs, status: '422' },
+      };
+    if ((await this.git(repo, ['cat-file', '-e', `${sha}^{commit}`])).code !== 0)
+      return { status: 422, body: { message: 'Object does not exist', documentation_url: docs, status: '422' } };
     const created = await this.git(repo, ['update-ref', ref, sha, '0000000000000000000000000000000000000000']);
-    if (created.code !== 0) return { status: 422, body: { message: 'Reference already exists', documentation_url: docs, status: '422' } };
+    if (created.code !== 0)
+      return { status: 422, body: { message: 'Reference already exists', documentation_url: docs, status: '422' } };
     repo.lastPushAt = Date.now();
-    return { status: 201, body: refJson(repo, ref, sha, api), headers: { location: `${api}/repos/${repo.owner}/${repo.repo}/git/${ref}` } };
+    return {
+      status: 201,
+      body: refJson(repo, ref, sha, api),
+      headers: { location: `${api}/repos/${repo.owner}/${repo.repo}/git/${ref}` },
+    };
   }
 
   async getRef(repo: RepoRecord, ref: string, api: string): Promise<GitDataAnswer> {
     const result = await this.git(repo, ['rev-parse', '--verify', '--quiet', `refs/${ref}`]);
-    if (result.code !== 0) return { status: 404, body: { message: 'Not Found', documentation_url: `${DOCS}/git/refs#get-a-reference`, status: '404' } };
+    if (result.code !== 0)
+      return {
+        status: 404,
+        body: { message: 'Not Found', documentation_url: `${DOCS}/git/refs#get-a-reference`, status: '404' },
+      };
     return { status: 200, body: refJson(repo, `refs/${ref}`, result.stdout.toString().trim(), api) };
   }
 
-  private commitJson(repo: RepoRecord, sha: string, message: string, tree: string, parents: string[], env: Record<string, string>, api: string): Record<string, unknown> {
+  private commitJson(
+    repo: RepoRecord,
+    sha: string,
+    message: string,
+    tree: string,
+    parents: string[],
+    env: Record<string, string>,
+    api: string,
+  ): Record<string, unknown> {
     const base = `${api}/repos/${repo.owner}/${repo.repo}/git`;
-    const person = (name: string, email: string) => ({ name, email, date: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') });
+    const person = (name: string, email: string) => ({
+      name,
+      email,
+      date: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    });
     const verified = this.isVerified(repo, sha);
     return {
-      sha, node_id: `C_${sha.slice(0, 12)}`, url: `${base}/commits/${sha}`, html_url: `${api}/${repo.owner}/${repo.repo}/commit/${sha}`,
-      author: person(env.GIT_AUTHOR_NAME ?? '', env.GIT_AUTHOR_EMAIL ?? ''), committer: person(env.GIT_COMMITTER_NAME ?? '', env.GIT_COMMITTER_EMAIL ?? ''),
-      message, tree: { sha: tree, url: `${base}/trees/${tree}` }, parents: parents.map((p) => ({ sha: p, url: `${base}/commits/${p}`, html_url: `${api}/commit/${p}` })),
-      verification: { verified, reason: verified ? 'valid' : 'unsigned', signature: verified ? '-----BEGIN PGP SIGNATURE-----\nsandbox\n-----END PGP SIGNATURE-----' : null, payload: verified ? `tree ${tree}` : null, verified_at: verified ? new Date().toISOString() : null },
+      sha,
+      node_id: `C_${sha.slice(0, 12)}`,
+      url: `${base}/commits/${sha}`,
+      html_url: `${api}/${repo.owner}/${repo.repo}/commit/${sha}`,
+      author: person(env.GIT_AUTHOR_NAME ?? '', env.GIT_AUTHOR_EMAIL ?? ''),
+      committer: person(env.GIT_COMMITTER_NAME ?? '', env.GIT_COMMITTER_EMAIL ?? ''),
+      message,
+      tree: { sha: tree, url: `${base}/trees/${tree}` },
+      parents: parents.map((p) => ({ sha: p, url: `${base}/commits/${p}`, html_url: `${api}/commit/${p}` })),
+      verification: {
+        verified,
+        reason: verified ? 'valid' : 'unsigned',
+        signature: verified ? '-----BEGIN PGP SIGNATURE-----\nsandbox\n-----END PGP SIGNATURE-----' : null,
+        payload: verified ? `tree ${tree}` : null,
+        verified_at: verified ? new Date().toISOString() : null,
+      },
     };
   }
 }
 
 function refJson(repo: RepoRecord, ref: string, sha: string, api: string): Record<string, unknown> {
-  return { ref, node_id: `REF_${sha.slice(0, 8)}`, url: `${api}/repos/${repo.owner}/${repo.repo}/git/${ref}`, object: { type: 'commit', sha, url: `${api}/repos/${repo.owner}/${repo.repo}/git/commits/${sha}` } };
+  return {
+    ref,
+    node_id: `REF_${sha.slice(0, 8)}`,
+    url: `${api}/repos/${repo.owner}/${repo.repo}/git/${ref}`,
+    object: { type: 'commit', sha, url: `${api}/repos/${repo.owner}/${repo.repo}/git/commits/${sha}` },
+  };
 }

@@ -19,7 +19,13 @@ import { assertRepoName, createBareRepo, generatedFiles, type RepoRecord } from 
 import { writePushRules } from './rules.js';
 import { createSandboxTls } from './tls.js';
 import { RestApi } from './rest.js';
-import type { CredentialEcho, GitHubSandbox, HeldRequest, RecordedRequest, StartGitHubSandboxOptions } from './types.js';
+import type {
+  CredentialEcho,
+  GitHubSandbox,
+  HeldRequest,
+  RecordedRequest,
+  StartGitHubSandboxOptions,
+} from './types.js';
 import { orgHookKey, WebhookDispatcher } from './webhooks.js';
 import { AppRegistry } from './apps.js';
 import { webhookRepository, webhookUser } from './webhook-payloads.js';
@@ -51,20 +57,39 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
   let apiBase = '';
   const webhooks = new WebhookDispatcher(validationFailures);
   const apps = new AppRegistry({ repos, knownTokens });
-  const rest = new RestApi({ repos, knownTokens, limiter, home, validationFailures, apps, origin: () => origin, apiBase: () => apiBase, emit: (repo, event, payload) => webhooks.emit(repo, event, payload) });
+  const rest = new RestApi({
+    repos,
+    knownTokens,
+    limiter,
+    home,
+    validationFailures,
+    apps,
+    origin: () => origin,
+    apiBase: () => apiBase,
+    emit: (repo, event, payload) => webhooks.emit(repo, event, payload),
+  });
 
   /** Why GitHub would refuse this git request (access.ts), or undefined to serve it. */
-  function gitAccessDenial(match: RegExpExecArray, service: string | null, authorization: string | undefined): { status: number; text: string } | undefined {
+  function gitAccessDenial(
+    match: RegExpExecArray,
+    service: string | null,
+    authorization: string | undefined,
+  ): { status: number; text: string } | undefined {
     apps.sweep();
     const credential = basicCredential(authorization);
     // Like GitHub for a private repo: ask for credentials before saying anything else.
     if (credential === null) return { status: 401, text: 'Authentication required.\n' };
     const key = `${match[1]}/${match[2]}`;
     const access = accessOf(repos, knownTokens, key, credential.token);
-    if (access.kind === 'unknown_token') return { status: 401, text: 'Invalid username or token. Password authentication is not supported for Git operations.\n' };
+    if (access.kind === 'unknown_token')
+      return {
+        status: 401,
+        text: 'Invalid username or token. Password authentication is not supported for Git operations.\n',
+      };
     if (access.kind === 'hidden') return { status: 404, text: 'Repository not found.\n' };
     const pushing = match[3] === 'git-receive-pack' || service === 'git-receive-pack';
-    if (!satisfies(access.grant, { contents: pushing ? 'write' : 'read' })) return { status: 403, text: `Permission to ${key}.git denied to ${credential.user}.\n` };
+    if (!satisfies(access.grant, { contents: pushing ? 'write' : 'read' }))
+      return { status: 403, text: `Permission to ${key}.git denied to ${credential.user}.\n` };
     return undefined;
   }
 
@@ -77,8 +102,14 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
     const onApiHost = tlsHost !== undefined && (req.headers.host ?? '').toLowerCase().startsWith(`api.${tlsHost}`);
     const kind = onApiHost || url.pathname.startsWith('/api/v3/') ? 'rest' : 'git';
     const record: RecordedRequest = {
-      method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: flatHeaders(req),
-      body: body.toString(kind === 'git' ? 'latin1' : 'utf8'), status: 0, kind, receivedAt: Date.now(),
+      method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: flatHeaders(req),
+      body: body.toString(kind === 'git' ? 'latin1' : 'utf8'),
+      status: 0,
+      kind,
+      receivedAt: Date.now(),
     };
     requests.push(record);
 
@@ -92,8 +123,12 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
     if (hold?.when === 'before') await holdHere(hold.hold, record);
     if (fault !== undefined && 'status' in fault) {
       record.status = fault.status;
-      const echoed = fault.echoCredential === undefined ? undefined : echoOf(req.headers.authorization, fault.echoCredential);
-      const body = echoed === undefined ? fault.body ?? { message: 'Injected fault' } : { message: `Invalid credentials: ${echoed}` };
+      const echoed =
+        fault.echoCredential === undefined ? undefined : echoOf(req.headers.authorization, fault.echoCredential);
+      const body =
+        echoed === undefined
+          ? (fault.body ?? { message: 'Injected fault' })
+          : { message: `Invalid credentials: ${echoed}` };
       sendJson(res, fault.status, body, fault.headers, echoed === undefined ? fault.statusMessage : `Denied ${echoed}`);
       return;
     }
@@ -102,7 +137,13 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
     const deferred = hold?.when === 'after' || (fault !== undefined && 'dropAnswer' in fault);
     let send: () => void = () => undefined;
     if (kind === 'rest') {
-      const answer = await rest.handle({ method, pathname: onApiHost ? url.pathname : url.pathname.slice('/api/v3'.length), query: record.query, headers: record.headers, body: record.body });
+      const answer = await rest.handle({
+        method,
+        pathname: onApiHost ? url.pathname : url.pathname.slice('/api/v3'.length),
+        query: record.query,
+        headers: record.headers,
+        body: record.body,
+      });
       record.status = answer.status;
       send = () => {
         sendJson(res, answer.status, answer.body, answer.headers);
@@ -110,18 +151,32 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
       };
     } else {
       const match = GIT_PATH.exec(url.pathname);
-      const denied = match === null ? { status: 404, text: 'Not Found\n' } : gitAccessDenial(match, url.searchParams.get('service'), req.headers.authorization);
+      const denied =
+        match === null
+          ? { status: 404, text: 'Not Found\n' }
+          : gitAccessDenial(match, url.searchParams.get('service'), req.headers.authorization);
       if (denied !== undefined) {
         record.status = denied.status;
-        res.writeHead(denied.status, { 'content-type': 'text/plain', ...(denied.status === 401 ? { 'www-authenticate': 'Basic realm="GitHub"' } : {}) }).end(denied.text);
+        res
+          .writeHead(denied.status, {
+            'content-type': 'text/plain',
+            ...(denied.status === 401 ? { 'www-authenticate': 'Basic realm="GitHub"' } : {}),
+          })
+          .end(denied.text);
         return;
       }
       const repo = repos.get(`${match?.[1]}/${match?.[2]}`) as RepoRecord;
       const user = (basicCredential(req.headers.authorization) as { user: string }).user;
       const sink = deferred ? new BufferedAnswer() : res;
       record.status = await serveGitRequest({
-        req, res: sink, body, projectRoot, home, remoteUser: user,
-        pathInfo: `/${repo.owner}/${repo.repo}.git/${match?.[3]}`, queryString: url.search.replace(/^\?/, ''),
+        req,
+        res: sink,
+        body,
+        projectRoot,
+        home,
+        remoteUser: user,
+        pathInfo: `/${repo.owner}/${repo.repo}.git/${match?.[3]}`,
+        queryString: url.search.replace(/^\?/, ''),
       });
       if (match?.[3] === 'git-receive-pack' && record.status === 200) repo.lastPushAt = Date.now();
       if (sink instanceof BufferedAnswer) send = () => sink.sendTo(res);
@@ -141,18 +196,35 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
     });
   };
   const tls = tlsHost === undefined ? undefined : await createSandboxTls(root, tlsHost);
-  const server = tls === undefined ? createServer(onRequest) : createHttpsServer({ key: tls.key, cert: tls.cert }, onRequest);
+  const server =
+    tls === undefined ? createServer(onRequest) : createHttpsServer({ key: tls.key, cert: tls.cert }, onRequest);
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const host = `${tlsHost ?? '127.0.0.1'}:${port}`;
   origin = `${tls === undefined ? 'http' : 'https'}://${host}`;
   apiBase = tls === undefined ? `${origin}/api/v3` : `https://api.${host}`;
 
-  async function register(owner: string, repo: string, token: string, branch: string, files: Parameters<typeof createBareRepo>[0]['files']) {
+  async function register(
+    owner: string,
+    repo: string,
+    token: string,
+    branch: string,
+    files: Parameters<typeof createBareRepo>[0]['files'],
+  ) {
     const dir = bareDir(owner, repo);
     const result = await createBareRepo({ bareDir: dir, home, branch, files });
     knownTokens.add(token);
-    repos.set(`${owner}/${repo}`, { owner, repo, defaultBranch: branch, bareDir: dir, access: new Map([[token, { ...FULL_ACCESS }]]), lastPushAt: 0, consistencyLagMs: 0, collaborators: new Set(), teams: new Set() });
+    repos.set(`${owner}/${repo}`, {
+      owner,
+      repo,
+      defaultBranch: branch,
+      bareDir: dir,
+      access: new Map([[token, { ...FULL_ACCESS }]]),
+      lastPushAt: 0,
+      consistencyLagMs: 0,
+      collaborators: new Set(),
+      teams: new Set(),
+    });
     rest.resetRepo(owner, repo);
     return result;
   }
@@ -164,7 +236,11 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
   }
 
   return {
-    origin, host, apiBaseUrl: apiBase, caFile: tls?.caFile, hostnames: tlsHost === undefined ? [] : [tlsHost, `api.${tlsHost}`],
+    origin,
+    host,
+    apiBaseUrl: apiBase,
+    caFile: tls?.caFile,
+    hostnames: tlsHost === undefined ? [] : [tlsHost, `api.${tlsHost}`],
     repoUrl: (owner, repo) => `${origin}/${owner}/${repo}`,
     gitUrl: (owner, repo) => `${origin}/${owner}/${repo}.git`,
     bareDir,
@@ -178,14 +254,24 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
       if (permissions === null) record.access.delete(token);
       else record.access.set(token, { contents: 'none', pull_requests: 'none', issues: 'none', ...permissions });
     },
-    setPushRules: (owner, repo, rules) => writePushRules(repoOf(owner, repo).bareDir, `${origin}/${owner}/${repo}`, rules),
-    setConsistencyLag: (owner, repo, ms) => { repoOf(owner, repo).consistencyLagMs = ms; },
+    setPushRules: (owner, repo, rules) =>
+      writePushRules(repoOf(owner, repo).bareDir, `${origin}/${owner}/${repo}`, rules),
+    setConsistencyLag: (owner, repo, ms) => {
+      repoOf(owner, repo).consistencyLagMs = ms;
+    },
     createApp: (appId) => apps.createApp(appId),
     installApp: ({ appId, owner, repo, permissions }) => {
       repoOf(owner, repo);
-      return apps.install(appId, owner, repo, { contents: 'write', pull_requests: 'write', issues: 'write', ...permissions });
+      return apps.install(appId, owner, repo, {
+        contents: 'write',
+        pull_requests: 'write',
+        issues: 'write',
+        ...permissions,
+      });
     },
-    setAppTokenTtl: (ms) => { apps.tokenTtlMs = ms; },
+    setAppTokenTtl: (ms) => {
+      apps.tokenTtlMs = ms;
+    },
     isVerifiedCommit: (owner, repo, sha) => rest.gitData.isVerified(repoOf(owner, repo), sha),
     appTokensIssued: apps.issuedTokens,
     addCollaborators: (owner, repo, { users = [], teams = [] }) => {
@@ -200,11 +286,13 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
     injectRandomFaults: (spec) => faults.addRandom(spec),
     faultCounts: faults.counts,
     clearFaults: () => faults.clear(),
-    requests, validationFailures,
+    requests,
+    validationFailures,
     pulls: (owner, repo) => rest.pulls(owner, repo),
     comments: (owner, repo, issueNumber) => rest.comments(owner, repo, issueNumber),
     seedComments: (owner, repo, issueNumber, bodies) => rest.seedComments(owner, repo, issueNumber, bodies),
-    configureWebhook: (owner, repo, settings) => webhooks.configure(`${repoOf(owner, repo).owner}/${repoOf(owner, repo).repo}`, settings),
+    configureWebhook: (owner, repo, settings) =>
+      webhooks.configure(`${repoOf(owner, repo).owner}/${repoOf(owner, repo).repo}`, settings),
     injectWebhookFaults: (owner, repo, list) => webhooks.injectFaults(`${owner}/${repo}`, list),
     pingWebhook: (owner, repo) => {
       const ctx = { origin, api: apiBase, repo: repoOf(owner, repo) };
@@ -212,9 +300,25 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
       if (hook === undefined) throw new Error(`no sandbox webhook on ${owner}/${repo}`);
       const hookId = hook.id;
       webhooks.emit(`${owner}/${repo}`, 'ping', {
-        zen: 'Keep it logically awesome.', hook_id: hookId,
-        hook: { type: 'Repository', id: hookId, name: 'web', active: true, events: ['pull_request'], config: { content_type: 'json', insecure_ssl: '0', url: hook.url }, updated_at: new Date().toISOString(), created_at: new Date().toISOString(), url: `${apiBase}/repos/${owner}/${repo}/hooks/${hookId}`, test_url: `${apiBase}/repos/${owner}/${repo}/hooks/${hookId}/test`, ping_url: `${apiBase}/repos/${owner}/${repo}/hooks/${hookId}/pings`, deliveries_url: `${apiBase}/repos/${owner}/${repo}/hooks/${hookId}/deliveries`, last_response: { code: null, status: 'unused', message: null } },
-        repository: webhookRepository(ctx), sender: webhookUser(ctx, 'sandbox-user', 3),
+        zen: 'Keep it logically awesome.',
+        hook_id: hookId,
+        hook: {
+          type: 'Repository',
+          id: hookId,
+          name: 'web',
+          active: true,
+          events: ['pull_request'],
+          config: { content_type: 'json', insecure_ssl: '0', url: hook.url },
+          updated_at: new Date().toISOString(),
+          created_at: new Date().toISOString(),
+          url: `${apiBase}/repos/${owner}/${repo}/hooks/${hookId}`,
+          test_url: `${apiBase}/repos/${owner}/${repo}/hooks/${hookId}/test`,
+          ping_url: `${apiBase}/repos/${owner}/${repo}/hooks/${hookId}/pings`,
+          deliveries_url: `${apiBase}/repos/${owner}/${repo}/hooks/${hookId}/deliveries`,
+          last_response: { code: null, status: 'unused', message: null },
+        },
+        repository: webhookRepository(ctx),
+        sender: webhookUser(ctx, 'sandbox-user', 3),
       });
     },
     configureOrgWebhook: (owner, settings) => webhooks.configure(orgHookKey(owner), settings),
@@ -225,11 +329,34 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
       const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
       const orgApi = `${apiBase}/orgs/${owner}`;
       webhooks.emit(orgHookKey(owner), 'ping', {
-        zen: 'Keep it logically awesome.', hook_id: hook.id,
-        hook: { type: 'Organization', id: hook.id, name: 'web', active: true, events: ['pull_request'], config: { content_type: 'json', insecure_ssl: '0', url: hook.url }, updated_at: at, created_at: at, url: `${orgApi}/hooks/${hook.id}`, ping_url: `${orgApi}/hooks/${hook.id}/pings`, deliveries_url: `${orgApi}/hooks/${hook.id}/deliveries` },
+        zen: 'Keep it logically awesome.',
+        hook_id: hook.id,
+        hook: {
+          type: 'Organization',
+          id: hook.id,
+          name: 'web',
+          active: true,
+          events: ['pull_request'],
+          config: { content_type: 'json', insecure_ssl: '0', url: hook.url },
+          updated_at: at,
+          created_at: at,
+          url: `${orgApi}/hooks/${hook.id}`,
+          ping_url: `${orgApi}/hooks/${hook.id}/pings`,
+          deliveries_url: `${orgApi}/hooks/${hook.id}/deliveries`,
+        },
         organization: {
-          login: owner, id: 2, node_id: 'O_2', url: orgApi, repos_url: `${orgApi}/repos`, events_url: `${orgApi}/events`, hooks_url: `${orgApi}/hooks`, issues_url: `${orgApi}/issues`,
-          members_url: `${orgApi}/members{/member}`, public_members_url: `${orgApi}/public_members{/member}`, avatar_url: `${origin}/avatars/u/2`, description: null,
+          login: owner,
+          id: 2,
+          node_id: 'O_2',
+          url: orgApi,
+          repos_url: `${orgApi}/repos`,
+          events_url: `${orgApi}/events`,
+          hooks_url: `${orgApi}/hooks`,
+          issues_url: `${orgApi}/issues`,
+          members_url: `${orgApi}/members{/member}`,
+          public_members_url: `${orgApi}/public_members{/member}`,
+          avatar_url: `${origin}/avatars/u/2`,
+          description: null,
         },
         sender: webhookUser(ctx, 'sandbox-user', 3),
       });
@@ -270,16 +397,28 @@ function basicCredential(header: string | undefined): { token: string; user: str
   if (match?.[1] === undefined) return null;
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  if (colon === -1 || decoded.slice(colon + 1) === '') return decoded === '' ? null : { token: colon === -1 ? decoded : decoded.slice(0, colon), user: 'token-user' };
+  if (colon === -1 || decoded.slice(colon + 1) === '')
+    return decoded === '' ? null : { token: colon === -1 ? decoded : decoded.slice(0, colon), user: 'token-user' };
   return { token: decoded.slice(colon + 1), user: decoded.slice(0, colon) || 'x-access-token' };
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, statusMessage?: string): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+  statusMessage?: string,
+): void {
   if (status === 204 || body === undefined) {
     res.writeHead(status, statusMessage ?? STATUS_CODES[status] ?? '', headers).end();
     return;
   }
-  res.writeHead(status, statusMessage ?? STATUS_CODES[status] ?? '', { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
+  res
+    .writeHead(status, statusMessage ?? STATUS_CODES[status] ?? '', {
+      'content-type': 'application/json; charset=utf-8',
+      ...headers,
+    })
+    .end(JSON.stringify(body));
 }
 
 /** Parks the request at a hold until the test releases it. */

@@ -7,9 +7,21 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 
 type Json = Record<string, unknown>;
-interface Parameter { name: string; in: string; required?: boolean; schema?: Json }
-interface Operation { parameters?: (Parameter | { $ref: string })[]; requestBody?: { required?: boolean; content: Record<string, { schema: Json }> } }
-interface Compiled { query: ValidateFunction; body?: ValidateFunction; bodyRequired: boolean }
+interface Parameter {
+  name: string;
+  in: string;
+  required?: boolean;
+  schema?: Json;
+}
+interface Operation {
+  parameters?: (Parameter | { $ref: string })[];
+  requestBody?: { required?: boolean; content: Record<string, { schema: Json }> };
+}
+interface Compiled {
+  query: ValidateFunction;
+  body?: ValidateFunction;
+  bodyRequired: boolean;
+}
 
 function loadSpec(): { paths: Record<string, Record<string, Operation>> } & Json {
   const file = createRequire(import.meta.url).resolve('@octokit/openapi/generated/api.github.com.json');
@@ -68,7 +80,11 @@ export class OpenApiValidator {
       if (schema.type === 'object' && schema.additionalProperties === undefined) schema.additionalProperties = false;
       body = this.bodyAjv.compile(schema);
     }
-    const result = { query: this.queryAjv.compile(querySchema), body, bodyRequired: operation.requestBody?.required === true };
+    const result = {
+      query: this.queryAjv.compile(querySchema),
+      body,
+      bodyRequired: operation.requestBody?.required === true,
+    };
     this.compiled.set(key, result);
     return result;
   }
@@ -107,7 +123,10 @@ function createAjv(coerceTypes: boolean): Ajv {
 
 function describe(where: string, validate: ValidateFunction): string[] {
   return (validate.errors ?? []).map((e) => {
-    const extra = e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})` : '';
+    const extra =
+      e.keyword === 'additionalProperties'
+        ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})`
+        : '';
     return `${where}${e.instancePath}: ${e.message ?? e.keyword}${extra}`;
   });
 }

@@ -24,7 +24,8 @@ export interface RepoRecord {
 
 export function assertRepoName(owner: string, repo: string): void {
   for (const part of [owner, repo]) {
-    if (!NAME.test(part) || part === '.' || part === '..') throw new Error(`invalid sandbox repo name: ${owner}/${repo}`);
+    if (!NAME.test(part) || part === '.' || part === '..')
+      throw new Error(`invalid sandbox repo name: ${owner}/${repo}`);
   }
 }
 
@@ -67,16 +68,26 @@ export function fastImportStream(branch: string, files: Iterable<[string, Sandbo
       gitlinks.push(p);
       body.push(Buffer.from(`M 160000 ${entry.sha} ${quotePath(p)}\n`));
     } else {
-      body.push(Buffer.from(`M ${entry.mode} inline ${quotePath(p)}\ndata ${entry.content.length}\n`), entry.content, Buffer.from('\n'));
+      body.push(
+        Buffer.from(`M ${entry.mode} inline ${quotePath(p)}\ndata ${entry.content.length}\n`),
+        entry.content,
+        Buffer.from('\n'),
+      );
     }
   }
   if (gitlinks.length > 0 && !hasGitmodules) {
     // A gitlink without .gitmodules is what a broken submodule looks like; give it a real one.
-    const text = gitlinks.map((p) => `[submodule "${p}"]\n\tpath = ${p}\n\turl = ../${path.posix.basename(p)}.git\n`).join('');
+    const text = gitlinks
+      .map((p) => `[submodule "${p}"]\n\tpath = ${p}\n\turl = ../${path.posix.basename(p)}.git\n`)
+      .join('');
     body.push(Buffer.from(`M 100644 inline .gitmodules\ndata ${Buffer.byteLength(text)}\n${text}\n`));
   }
   const msg = Buffer.from(message, 'utf8');
-  chunks.push(Buffer.from(`commit refs/heads/${branch}\ncommitter ${FIXTURE_IDENT}\ndata ${msg.length}\n`), msg, Buffer.from('\n'));
+  chunks.push(
+    Buffer.from(`commit refs/heads/${branch}\ncommitter ${FIXTURE_IDENT}\ndata ${msg.length}\n`),
+    msg,
+    Buffer.from('\n'),
+  );
   chunks.push(...body, Buffer.from('done\n'));
   return Buffer.concat(chunks);
 }

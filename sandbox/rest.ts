@@ -9,20 +9,71 @@ import { GitData } from './git-data.js';
 import { OpenApiValidator } from './openapi.js';
 import type { RateLimiter } from './rate-limits.js';
 import type { RepoRecord } from './repos.js';
-import { DOCS, GITHUB_LIMITS, commentJson, githubLength, labelJson, paginate, pullJson, repoJson, tooLong, validationFailed, type JsonContext } from './rest-json.js';
+import {
+  DOCS,
+  GITHUB_LIMITS,
+  commentJson,
+  githubLength,
+  labelJson,
+  paginate,
+  pullJson,
+  repoJson,
+  tooLong,
+  validationFailed,
+  type JsonContext,
+} from './rest-json.js';
 import type { SandboxComment, SandboxPull, TokenPermissions } from './types.js';
 import { pullRequestEvent, webhookUser } from './webhook-payloads.js';
 
-export interface RestRequest { method: string; pathname: string; query: Record<string, string>; headers: Record<string, string>; body: string }
-export interface RestAnswer { status: number; body?: unknown; headers?: Record<string, string> }
+export interface RestRequest {
+  method: string;
+  pathname: string;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  body: string;
+}
+export interface RestAnswer {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
 
-interface RepoState { nextNumber: number; pulls: Map<number, SandboxPull>; comments: Map<number, SandboxComment[]> }
-interface Call { req: RestRequest; ctx: JsonContext; state: RepoState; params: string[]; json: Record<string, unknown>; grant: TokenPermissions; token: string }
-interface Route { method: string; template: string; pattern: RegExp; need: Requirement; contentCreating: boolean; run: (call: Call) => Promise<RestAnswer> | RestAnswer }
+interface RepoState {
+  nextNumber: number;
+  pulls: Map<number, SandboxPull>;
+  comments: Map<number, SandboxComment[]>;
+}
+interface Call {
+  req: RestRequest;
+  ctx: JsonContext;
+  state: RepoState;
+  params: string[];
+  json: Record<string, unknown>;
+  grant: TokenPermissions;
+  token: string;
+}
+interface Route {
+  method: string;
+  template: string;
+  pattern: RegExp;
+  need: Requirement;
+  contentCreating: boolean;
+  run: (call: Call) => Promise<RestAnswer> | RestAnswer;
+}
 
 const SEG = '([^/]+)';
-const route = (method: string, template: string, need: Requirement, run: Route['run'], contentCreating = false): Route => ({
-  method, template, run, need, contentCreating,
+const route = (
+  method: string,
+  template: string,
+  need: Requirement,
+  run: Route['run'],
+  contentCreating = false,
+): Route => ({
+  method,
+  template,
+  run,
+  need,
+  contentCreating,
   // {ref} may hold slashes (heads/relyloop/x) whether or not the client encoded them.
   pattern: new RegExp(`^${template.replace('{ref}', '(.+)').replace(/\{[a-z_]+\}/g, SEG)}$`),
 });
@@ -54,26 +105,66 @@ export class RestApi {
     this.gitData = new GitData(deps.home);
     this.routes = [
       // Permissions per endpoint: https://docs.github.com/en/rest/authentication/permissions-required-for-github-apps
-      route('GET', '/repos/{owner}/{repo}', 'metadata', ({ ctx, grant }) => ({ status: 200, body: repoJson(ctx, grant) })),
+      route('GET', '/repos/{owner}/{repo}', 'metadata', ({ ctx, grant }) => ({
+        status: 200,
+        body: repoJson(ctx, grant),
+      })),
       route('POST', '/repos/{owner}/{repo}/pulls', { pull_requests: 'write' }, (c) => this.createPull(c), true),
       route('GET', '/repos/{owner}/{repo}/pulls', { pull_requests: 'read' }, (c) => this.listPulls(c)),
       route('GET', '/repos/{owner}/{repo}/pulls/{pull_number}', { pull_requests: 'read' }, (c) => this.getPull(c)),
-      route('PATCH', '/repos/{owner}/{repo}/pulls/{pull_number}', { pull_requests: 'write' }, (c) => this.updatePull(c)),
+      route('PATCH', '/repos/{owner}/{repo}/pulls/{pull_number}', { pull_requests: 'write' }, (c) =>
+        this.updatePull(c),
+      ),
       route('PUT', '/repos/{owner}/{repo}/pulls/{pull_number}/merge', { contents: 'write' }, (c) => this.mergePull(c)),
-      route('POST', '/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers', { pull_requests: 'write' }, (c) => this.requestReviewers(c)),
-      route('POST', '/repos/{owner}/{repo}/issues/{issue_number}/labels', { issues: 'write', pull_requests: 'write' }, (c) => this.addLabels(c)),
-      route('POST', '/repos/{owner}/{repo}/issues/{issue_number}/assignees', { issues: 'write', pull_requests: 'write' }, (c) => this.addAssignees(c)),
+      route('POST', '/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers', { pull_requests: 'write' }, (c) =>
+        this.requestReviewers(c),
+      ),
+      route(
+        'POST',
+        '/repos/{owner}/{repo}/issues/{issue_number}/labels',
+        { issues: 'write', pull_requests: 'write' },
+        (c) => this.addLabels(c),
+      ),
+      route(
+        'POST',
+        '/repos/{owner}/{repo}/issues/{issue_number}/assignees',
+        { issues: 'write', pull_requests: 'write' },
+        (c) => this.addAssignees(c),
+      ),
       // A pull request's conversation is an issue: issues or pull_requests write may comment.
-      route('POST', '/repos/{owner}/{repo}/issues/{issue_number}/comments', { issues: 'write', pull_requests: 'write' }, (c) => this.createComment(c), true),
-      route('GET', '/repos/{owner}/{repo}/issues/{issue_number}/comments', { issues: 'read', pull_requests: 'read' }, (c) => this.listComments(c)),
+      route(
+        'POST',
+        '/repos/{owner}/{repo}/issues/{issue_number}/comments',
+        { issues: 'write', pull_requests: 'write' },
+        (c) => this.createComment(c),
+        true,
+      ),
+      route(
+        'GET',
+        '/repos/{owner}/{repo}/issues/{issue_number}/comments',
+        { issues: 'read', pull_requests: 'read' },
+        (c) => this.listComments(c),
+      ),
       route('DELETE', '/repos/{owner}/{repo}/git/refs/{ref}', { contents: 'write' }, (c) => this.deleteRef(c)),
       // Git Data (issue 14): a commit GitHub builds, and signs.
-      route('POST', '/repos/{owner}/{repo}/git/blobs', { contents: 'write' }, ({ ctx, json }) => this.gitData.createBlob(ctx.repo, json, ctx.api)),
-      route('POST', '/repos/{owner}/{repo}/git/trees', { contents: 'write' }, ({ ctx, json }) => this.gitData.createTree(ctx.repo, json, ctx.api)),
-      route('POST', '/repos/{owner}/{repo}/git/commits', { contents: 'write' }, ({ ctx, json, token }) => this.gitData.createCommit(ctx.repo, json, ctx.api, this.deps.apps.actorOf(token))),
-      route('GET', '/repos/{owner}/{repo}/git/commits/{commit_sha}', { contents: 'read' }, ({ ctx, params }) => this.gitData.getCommit(ctx.repo, params[0] ?? '', ctx.api)),
-      route('POST', '/repos/{owner}/{repo}/git/refs', { contents: 'write' }, ({ ctx, json }) => this.gitData.createRef(ctx.repo, json, ctx.api)),
-      route('GET', '/repos/{owner}/{repo}/git/ref/{ref}', { contents: 'read' }, ({ ctx, params }) => this.gitData.getRef(ctx.repo, params[0] ?? '', ctx.api)),
+      route('POST', '/repos/{owner}/{repo}/git/blobs', { contents: 'write' }, ({ ctx, json }) =>
+        this.gitData.createBlob(ctx.repo, json, ctx.api),
+      ),
+      route('POST', '/repos/{owner}/{repo}/git/trees', { contents: 'write' }, ({ ctx, json }) =>
+        this.gitData.createTree(ctx.repo, json, ctx.api),
+      ),
+      route('POST', '/repos/{owner}/{repo}/git/commits', { contents: 'write' }, ({ ctx, json, token }) =>
+        this.gitData.createCommit(ctx.repo, json, ctx.api, this.deps.apps.actorOf(token)),
+      ),
+      route('GET', '/repos/{owner}/{repo}/git/commits/{commit_sha}', { contents: 'read' }, ({ ctx, params }) =>
+        this.gitData.getCommit(ctx.repo, params[0] ?? '', ctx.api),
+      ),
+      route('POST', '/repos/{owner}/{repo}/git/refs', { contents: 'write' }, ({ ctx, json }) =>
+        this.gitData.createRef(ctx.repo, json, ctx.api),
+      ),
+      route('GET', '/repos/{owner}/{repo}/git/ref/{ref}', { contents: 'read' }, ({ ctx, params }) =>
+        this.gitData.getRef(ctx.repo, params[0] ?? '', ctx.api),
+      ),
     ];
   }
 
@@ -101,26 +192,37 @@ export class RestApi {
     this.deps.apps.sweep();
     const app = this.deps.apps.handle(req.method, req.pathname, req.headers.authorization);
     if (app !== undefined) {
-      const template = req.method === 'POST' ? '/app/installations/{installation_id}/access_tokens' : '/repos/{owner}/{repo}/installation';
+      const template =
+        req.method === 'POST'
+          ? '/app/installations/{installation_id}/access_tokens'
+          : '/repos/{owner}/{repo}/installation';
       const errors = this.validator.check(req.method, template, req.query, req.body);
       if (errors.length > 0) {
         this.deps.validationFailures.push(`${req.method} ${template}: ${errors.join('; ')}`);
-        return { status: 422, body: { message: `Invalid request.\n\n${errors.join('\n')}`, documentation_url: DOCS, status: '422' } };
+        return {
+          status: 422,
+          body: { message: `Invalid request.\n\n${errors.join('\n')}`, documentation_url: DOCS, status: '422' },
+        };
       }
       return app;
     }
-    const found = this.routes.map((r) => ({ r, m: r.pattern.exec(req.pathname) })).find((x) => x.m !== null && x.r.method === req.method);
-    if (found?.m == null) return { status: 404, body: { message: 'Not Found', documentation_url: DOCS, status: '404' } };
+    const found = this.routes
+      .map((r) => ({ r, m: r.pattern.exec(req.pathname) }))
+      .find((x) => x.m !== null && x.r.method === req.method);
+    if (found?.m == null)
+      return { status: 404, body: { message: 'Not Found', documentation_url: DOCS, status: '404' } };
     const params = found.m.slice(1).map((p) => decodeURIComponent(p));
     const token = /^(?:token|bearer)\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    if (token === undefined) return { status: 401, body: { message: 'Requires authentication', documentation_url: DOCS, status: '401' } };
+    if (token === undefined)
+      return { status: 401, body: { message: 'Requires authentication', documentation_url: DOCS, status: '401' } };
     const key = `${params[0]}/${params[1]}`;
     const access = accessOf(this.deps.repos, this.deps.knownTokens, key, token);
     if (access.kind === 'unknown_token') return badCredentials();
     const verdict = this.deps.limiter.admit(token, req.method, found.r.contentCreating);
     let status: number | undefined;
     try {
-      if (verdict.refusal !== undefined) return { ...verdict.refusal, headers: { ...verdict.headers, ...verdict.refusal.headers } };
+      if (verdict.refusal !== undefined)
+        return { ...verdict.refusal, headers: { ...verdict.headers, ...verdict.refusal.headers } };
       const answer = await this.answer(req, found.r, params, key, token, access);
       status = answer.status;
       return { ...answer, headers: { ...verdict.headers, ...answer.headers } };
@@ -129,7 +231,14 @@ export class RestApi {
     }
   }
 
-  private async answer(req: RestRequest, r: Route, params: string[], key: string, token: string, access: Access): Promise<RestAnswer> {
+  private async answer(
+    req: RestRequest,
+    r: Route,
+    params: string[],
+    key: string,
+    token: string,
+    access: Access,
+  ): Promise<RestAnswer> {
     const docs = `${DOCS}/${r.template.split('/')[3] ?? 'repos'}`;
     const repo = this.deps.repos.get(key);
     const state = this.states.get(key);
@@ -139,17 +248,32 @@ export class RestApi {
     const errors = this.validator.check(req.method, r.template, req.query, req.body);
     if (errors.length > 0) {
       this.deps.validationFailures.push(`${req.method} ${r.template}: ${errors.join('; ')}`);
-      return { status: 422, body: { message: `Invalid request.\n\n${errors.join('\n')}`, documentation_url: DOCS, status: '422' } };
+      return {
+        status: 422,
+        body: { message: `Invalid request.\n\n${errors.join('\n')}`, documentation_url: DOCS, status: '422' },
+      };
     }
     const json = req.body.trim() === '' ? {} : (JSON.parse(req.body) as Record<string, unknown>);
-    return r.run({ req, ctx: { origin: this.deps.origin(), api: this.deps.apiBase(), repo }, state, params: params.slice(2), json, grant: access.grant, token });
+    return r.run({
+      req,
+      ctx: { origin: this.deps.origin(), api: this.deps.apiBase(), repo },
+      state,
+      params: params.slice(2),
+      json,
+      grant: access.grant,
+      token,
+    });
   }
 
   private async createPull({ ctx, state, json }: Call): Promise<RestAnswer> {
     const docs = `${DOCS}/pulls/pulls#create-a-pull-request`;
     const rawHead = String(json.head);
     const base = String(json.base);
-    if (typeof json.title !== 'string') return { status: 422, body: validationFailed(docs, [{ resource: 'Issue', field: 'title', code: 'missing_field' }]) };
+    if (typeof json.title !== 'string')
+      return {
+        status: 422,
+        body: validationFailed(docs, [{ resource: 'Issue', field: 'title', code: 'missing_field' }]),
+      };
     const long = tooLong(docs, 'Issue', { title: json.title, body: json.body });
     if (long !== undefined) return { status: 422, body: long };
     const colon = rawHead.indexOf(':');
@@ -161,25 +285,47 @@ export class RestApi {
     const headSha = headOwner === ctx.repo.owner && !lagging ? await this.branchSha(ctx.repo, head) : null;
     const baseSha = await this.branchSha(ctx.repo, base);
     const invalid = [...(headSha === null ? ['head'] : []), ...(baseSha === null ? ['base'] : [])];
-    if (invalid.length > 0) return { status: 422, body: validationFailed(docs, invalid.map((field) => ({ resource: 'PullRequest', field, code: 'invalid' }))) };
+    if (invalid.length > 0)
+      return {
+        status: 422,
+        body: validationFailed(
+          docs,
+          invalid.map((field) => ({ resource: 'PullRequest', field, code: 'invalid' })),
+        ),
+      };
     if ([...state.pulls.values()].some((p) => p.state === 'open' && p.head.ref === head)) {
       const message = `A pull request already exists for ${ctx.repo.owner}:${head}.`;
       return { status: 422, body: validationFailed(docs, [{ resource: 'PullRequest', code: 'custom', message }]) };
     }
     if (await this.isAncestor(ctx.repo, headSha as string, baseSha as string)) {
-      return { status: 422, body: validationFailed(docs, [{ resource: 'PullRequest', code: 'custom', message: `No commits between ${base} and ${head}` }]) };
+      return {
+        status: 422,
+        body: validationFailed(docs, [
+          { resource: 'PullRequest', code: 'custom', message: `No commits between ${base} and ${head}` },
+        ]),
+      };
     }
     const now = githubTime();
     const pull: SandboxPull = {
-      number: state.nextNumber++, state: 'open', title: json.title, body: typeof json.body === 'string' ? json.body : null,
+      number: state.nextNumber++,
+      state: 'open',
+      title: json.title,
+      body: typeof json.body === 'string' ? json.body : null,
       head: { ref: head, sha: headSha as string, label: `${ctx.repo.owner}:${head}` },
       base: { ref: base, sha: baseSha as string, label: `${ctx.repo.owner}:${base}` },
-      draft: json.draft === true, maintainer_can_modify: json.maintainer_can_modify === true,
-      created_at: now, updated_at: now, closed_at: null,
+      draft: json.draft === true,
+      maintainer_can_modify: json.maintainer_can_modify === true,
+      created_at: now,
+      updated_at: now,
+      closed_at: null,
     };
     state.pulls.set(pull.number, pull);
     this.emitPull(ctx, pull, 'opened');
-    return { status: 201, body: pullJson(ctx, pull), headers: { location: `${ctx.api}/repos/${ctx.repo.owner}/${ctx.repo.repo}/pulls/${pull.number}` } };
+    return {
+      status: 201,
+      body: pullJson(ctx, pull),
+      headers: { location: `${ctx.api}/repos/${ctx.repo.owner}/${ctx.repo.repo}/pulls/${pull.number}` },
+    };
   }
 
   private listPulls({ ctx, state, req }: Call): RestAnswer {
@@ -213,14 +359,30 @@ export class RestApi {
     if (long !== undefined) return { status: 422, body: long };
     if (typeof json.base === 'string') {
       const sha = await this.branchSha(ctx.repo, json.base);
-      if (sha === null) return { status: 422, body: validationFailed(`${DOCS}/pulls/pulls#update-a-pull-request`, [{ resource: 'PullRequest', field: 'base', code: 'invalid' }]) };
+      if (sha === null)
+        return {
+          status: 422,
+          body: validationFailed(`${DOCS}/pulls/pulls#update-a-pull-request`, [
+            { resource: 'PullRequest', field: 'base', code: 'invalid' },
+          ]),
+        };
       pull.base = { ref: json.base, sha, label: `${ctx.repo.owner}:${json.base}` };
     }
     if (typeof json.title === 'string') pull.title = json.title;
     if (typeof json.body === 'string') pull.body = json.body;
     if (typeof json.maintainer_can_modify === 'boolean') pull.maintainer_can_modify = json.maintainer_can_modify;
     if (json.state === 'open' && pull.merged === true) {
-      return { status: 422, body: validationFailed(`${DOCS}/pulls/pulls#update-a-pull-request`, [{ resource: 'PullRequest', code: 'custom', field: 'state', message: 'state cannot be changed. The pull request cannot be reopened after it was merged.' }]) };
+      return {
+        status: 422,
+        body: validationFailed(`${DOCS}/pulls/pulls#update-a-pull-request`, [
+          {
+            resource: 'PullRequest',
+            code: 'custom',
+            field: 'state',
+            message: 'state cannot be changed. The pull request cannot be reopened after it was merged.',
+          },
+        ]),
+      };
     }
     pull.updated_at = githubTime();
     if (json.state === 'closed' && pull.state === 'open') {
@@ -244,32 +406,65 @@ export class RestApi {
     const docs = `${DOCS}/pulls/pulls#merge-a-pull-request`;
     const pull = state.pulls.get(Number(params[0]));
     if (pull === undefined) return notFound();
-    const notMergeable = (message = 'Pull Request is not mergeable') => ({ status: 405, body: { message, documentation_url: docs, status: '405' } });
+    const notMergeable = (message = 'Pull Request is not mergeable') => ({
+      status: 405,
+      body: { message, documentation_url: docs, status: '405' },
+    });
     if (pull.state !== 'open') return notMergeable();
     const method = typeof json.merge_method === 'string' ? json.merge_method : 'merge';
     if (method === 'rebase') return notMergeable('Rebase merges are not allowed on this repository.');
     const head = await this.branchSha(ctx.repo, pull.head.ref);
     const base = await this.branchSha(ctx.repo, pull.base.ref);
     if (head === null || base === null) return notMergeable();
-    if (typeof json.sha === 'string' && json.sha !== head) return { status: 409, body: { message: 'Head branch was modified. Review and try the merge again.', documentation_url: docs, status: '409' } };
+    if (typeof json.sha === 'string' && json.sha !== head)
+      return {
+        status: 409,
+        body: {
+          message: 'Head branch was modified. Review and try the merge again.',
+          documentation_url: docs,
+          status: '409',
+        },
+      };
     const git = { cwd: ctx.repo.bareDir, home: this.deps.home };
     const merged = await runGit(['merge-tree', '--write-tree', base, head], git);
     if (merged.code !== 0) return notMergeable('Merge conflict');
     const tree = merged.stdout.toString('utf8').split('\n')[0]?.trim() ?? '';
-    const title = typeof json.commit_title === 'string' ? json.commit_title
-      : method === 'squash' ? `${pull.title} (#${pull.number})` : `Merge pull request #${pull.number} from ${ctx.repo.owner}/${pull.head.ref}`;
+    const title =
+      typeof json.commit_title === 'string'
+        ? json.commit_title
+        : method === 'squash'
+          ? `${pull.title} (#${pull.number})`
+          : `Merge pull request #${pull.number} from ${ctx.repo.owner}/${pull.head.ref}`;
     const message = `${title}\n\n${typeof json.commit_message === 'string' ? json.commit_message : pull.title}\n`;
     const parents = method === 'squash' ? ['-p', base] : ['-p', base, '-p', head];
     const now = new Date();
-    const ident = { GIT_AUTHOR_DATE: `${Math.floor(now.getTime() / 1000)} +0000`, GIT_COMMITTER_DATE: `${Math.floor(now.getTime() / 1000)} +0000` };
+    const ident = {
+      GIT_AUTHOR_DATE: `${Math.floor(now.getTime() / 1000)} +0000`,
+      GIT_COMMITTER_DATE: `${Math.floor(now.getTime() / 1000)} +0000`,
+    };
     const commit = await runGit(['commit-tree', tree, ...parents], { ...git, input: message, extraEnv: ident });
     if (commit.code !== 0) throw new Error(`git commit-tree failed: ${commit.stderr.trim()}`);
     const sha = commit.stdout.toString('utf8').trim();
     // Moved only from the tip the merge was computed on, like GitHub's atomic ref update.
     const moved = await runGit(['update-ref', `refs/heads/${pull.base.ref}`, sha, base], git);
-    if (moved.code !== 0) return { status: 409, body: { message: 'Base branch was modified. Review and try the merge again.', documentation_url: docs, status: '409' } };
+    if (moved.code !== 0)
+      return {
+        status: 409,
+        body: {
+          message: 'Base branch was modified. Review and try the merge again.',
+          documentation_url: docs,
+          status: '409',
+        },
+      };
     const at = githubTime(now);
-    Object.assign(pull, { state: 'closed', merged: true, merged_at: at, closed_at: at, updated_at: at, merge_commit_sha: sha });
+    Object.assign(pull, {
+      state: 'closed',
+      merged: true,
+      merged_at: at,
+      closed_at: at,
+      updated_at: at,
+      merge_commit_sha: sha,
+    });
     this.emitPull(ctx, pull, 'closed');
     return { status: 200, body: { sha, merged: true, message: 'Pull Request successfully merged' } };
   }
@@ -278,7 +473,9 @@ export class RestApi {
   private addLabels({ ctx, state, params, json }: Call): RestAnswer {
     const pull = state.pulls.get(Number(params[0]));
     if (pull === undefined) return notFound();
-    const wanted = Array.isArray(json.labels) ? json.labels.map((l) => (typeof l === 'string' ? l : String((l as { name?: unknown }).name))) : [];
+    const wanted = Array.isArray(json.labels)
+      ? json.labels.map((l) => (typeof l === 'string' ? l : String((l as { name?: unknown }).name)))
+      : [];
     const have = pull.labels ?? [];
     pull.labels = [...have, ...wanted.filter((w) => !have.some((h) => h.toLowerCase() === w.toLowerCase()))];
     return { status: 200, body: pull.labels.map((name) => labelJson(ctx, name)) };
@@ -292,13 +489,24 @@ export class RestApi {
     const users = Array.isArray(json.reviewers) ? json.reviewers.map(String) : [];
     const teams = Array.isArray(json.team_reviewers) ? json.team_reviewers.map(String) : [];
     if (users.some((u) => u.toLowerCase() === 'relyloop-bot')) {
-      return { status: 422, body: validationFailed(docs, [{ resource: 'PullRequest', code: 'custom', message: 'Review cannot be requested from pull request author.' }]) };
+      return {
+        status: 422,
+        body: validationFailed(docs, [
+          { resource: 'PullRequest', code: 'custom', message: 'Review cannot be requested from pull request author.' },
+        ]),
+      };
     }
-    if (users.some((u) => !ctx.repo.collaborators.has(u.toLowerCase())) || teams.some((t) => !ctx.repo.teams.has(t.toLowerCase()))) {
+    if (
+      users.some((u) => !ctx.repo.collaborators.has(u.toLowerCase())) ||
+      teams.some((t) => !ctx.repo.teams.has(t.toLowerCase()))
+    ) {
       const message = `Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the ${ctx.repo.owner}/${ctx.repo.repo} repository.`;
       return { status: 422, body: { message, documentation_url: docs, status: '422' } };
     }
-    const add = (have: string[] | undefined, more: string[]) => [...(have ?? []), ...more.filter((m) => !(have ?? []).some((h) => h.toLowerCase() === m.toLowerCase()))];
+    const add = (have: string[] | undefined, more: string[]) => [
+      ...(have ?? []),
+      ...more.filter((m) => !(have ?? []).some((h) => h.toLowerCase() === m.toLowerCase())),
+    ];
     pull.requested_reviewers = add(pull.requested_reviewers, users);
     pull.requested_teams = add(pull.requested_teams, teams);
     return { status: 201, body: pullJson(ctx, pull) };
@@ -308,26 +516,52 @@ export class RestApi {
   private addAssignees({ ctx, state, params, json }: Call): RestAnswer {
     const pull = state.pulls.get(Number(params[0]));
     if (pull === undefined) return notFound();
-    const wanted = Array.isArray(json.assignees) ? json.assignees.map(String).filter((a) => ctx.repo.collaborators.has(a.toLowerCase())) : [];
+    const wanted = Array.isArray(json.assignees)
+      ? json.assignees.map(String).filter((a) => ctx.repo.collaborators.has(a.toLowerCase()))
+      : [];
     const have = pull.assignees ?? [];
-    pull.assignees = [...have, ...wanted.filter((w) => !have.some((h) => h.toLowerCase() === w.toLowerCase()))].slice(0, 10);
+    pull.assignees = [...have, ...wanted.filter((w) => !have.some((h) => h.toLowerCase() === w.toLowerCase()))].slice(
+      0,
+      10,
+    );
     return { status: 201, body: pullJson(ctx, pull) };
   }
 
   private emitPull(ctx: JsonContext, pull: SandboxPull, action: 'opened' | 'closed' | 'reopened'): void {
     // The PR as it is now: the payload is built later, and only for a repo with a hook.
     const snapshot = structuredClone(pull);
-    this.deps.emit(`${ctx.repo.owner}/${ctx.repo.repo}`, 'pull_request',
-      () => pullRequestEvent(ctx, snapshot, action, webhookUser(ctx, 'sandbox-user', 3), webhookUser(ctx, 'relyloop-bot', 1, 'Bot')));
+    this.deps.emit(`${ctx.repo.owner}/${ctx.repo.repo}`, 'pull_request', () =>
+      pullRequestEvent(
+        ctx,
+        snapshot,
+        action,
+        webhookUser(ctx, 'sandbox-user', 3),
+        webhookUser(ctx, 'relyloop-bot', 1, 'Bot'),
+      ),
+    );
   }
 
   private createComment({ ctx, state, params, json }: Call): RestAnswer {
     const issueNumber = Number(params[0]);
     if (!state.pulls.has(issueNumber)) return notFound();
     if (githubLength(String(json.body)) > GITHUB_LIMITS.body) {
-      return { status: 422, body: validationFailed(`${DOCS}/issues/comments#create-an-issue-comment`, [{ resource: 'IssueComment', code: 'unprocessable', field: 'data', message: `Body is too long (maximum is ${GITHUB_LIMITS.body} characters)` }]) };
+      return {
+        status: 422,
+        body: validationFailed(`${DOCS}/issues/comments#create-an-issue-comment`, [
+          {
+            resource: 'IssueComment',
+            code: 'unprocessable',
+            field: 'data',
+            message: `Body is too long (maximum is ${GITHUB_LIMITS.body} characters)`,
+          },
+        ]),
+      };
     }
-    const comment: SandboxComment = { id: this.nextCommentId++, body: String(json.body), created_at: new Date().toISOString() };
+    const comment: SandboxComment = {
+      id: this.nextCommentId++,
+      body: String(json.body),
+      created_at: new Date().toISOString(),
+    };
     state.comments.set(issueNumber, [...(state.comments.get(issueNumber) ?? []), comment]);
     return { status: 201, body: commentJson(ctx, issueNumber, comment) };
   }
@@ -336,7 +570,9 @@ export class RestApi {
     const issueNumber = Number(params[0]);
     if (!state.pulls.has(issueNumber)) return notFound();
     const since = req.query.since === undefined ? undefined : Date.parse(req.query.since);
-    const items = (state.comments.get(issueNumber) ?? []).filter((c) => since === undefined || Date.parse(c.created_at) >= since);
+    const items = (state.comments.get(issueNumber) ?? []).filter(
+      (c) => since === undefined || Date.parse(c.created_at) >= since,
+    );
     const url = `${ctx.api}/repos/${ctx.repo.owner}/${ctx.repo.repo}/issues/${issueNumber}/comments`;
     const { page, headers } = paginate(items, req.query, url);
     return { status: 200, body: page.map((c) => commentJson(ctx, issueNumber, c)), headers };
@@ -344,13 +580,31 @@ export class RestApi {
 
   private async deleteRef({ ctx, state, params }: Call): Promise<RestAnswer> {
     const ref = params[0] ?? '';
-    const gone = { status: 422, body: { message: 'Reference does not exist', documentation_url: `${DOCS}/git/refs#delete-a-reference`, status: '422' } };
+    const gone = {
+      status: 422,
+      body: {
+        message: 'Reference does not exist',
+        documentation_url: `${DOCS}/git/refs#delete-a-reference`,
+        status: '422',
+      },
+    };
     if (!/^(heads|tags)\//.test(ref) || ref.split('/').some((s) => s === '' || s === '..')) return gone;
     const sha = await this.refSha(ctx.repo, `refs/${ref}`);
     if (sha === null) return gone;
     // Deleting with the old value refuses a ref that moved meanwhile, like GitHub's atomic update.
-    const deleted = await runGit(['update-ref', '-d', `refs/${ref}`, sha], { cwd: ctx.repo.bareDir, home: this.deps.home });
-    if (deleted.code !== 0) return { status: 422, body: { message: `Reference update failed: ${deleted.stderr.trim()}`, documentation_url: `${DOCS}/git/refs#delete-a-reference`, status: '422' } };
+    const deleted = await runGit(['update-ref', '-d', `refs/${ref}`, sha], {
+      cwd: ctx.repo.bareDir,
+      home: this.deps.home,
+    });
+    if (deleted.code !== 0)
+      return {
+        status: 422,
+        body: {
+          message: `Reference update failed: ${deleted.stderr.trim()}`,
+          documentation_url: `${DOCS}/git/refs#delete-a-reference`,
+          status: '422',
+        },
+      };
     // GitHub closes open pull requests whose head branch is deleted.
     for (const pull of state.pulls.values()) {
       if (pull.state === 'open' && `heads/${pull.head.ref}` === ref) {
@@ -367,12 +621,17 @@ export class RestApi {
   }
 
   private async refSha(repo: RepoRecord, ref: string): Promise<string | null> {
-    const result = await runGit(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: repo.bareDir, home: this.deps.home });
+    const result = await runGit(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], {
+      cwd: repo.bareDir,
+      home: this.deps.home,
+    });
     return result.code === 0 ? result.stdout.toString('utf8').trim() : null;
   }
 
   private async isAncestor(repo: RepoRecord, a: string, b: string): Promise<boolean> {
-    return (await runGit(['merge-base', '--is-ancestor', a, b], { cwd: repo.bareDir, home: this.deps.home })).code === 0;
+    return (
+      (await runGit(['merge-base', '--is-ancestor', a, b], { cwd: repo.bareDir, home: this.deps.home })).code === 0
+    );
   }
 }
 

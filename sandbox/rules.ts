@@ -47,7 +47,8 @@ const DEFAULT_MESSAGE: Record<PushRule['kind'], string> = {
 /** Installs (or replaces) the hook and its rules; an empty list lets every push through. */
 export async function writePushRules(bareDir: string, webUrl: string, rules: readonly PushRule[]): Promise<void> {
   const lines = rules.map((r) => {
-    if (/[\t\n]/.test(r.pattern) || /[\t\n]/.test(r.message ?? '')) throw new Error('push rule pattern and message must be one line without tabs');
+    if (/[\t\n]/.test(r.pattern) || /[\t\n]/.test(r.message ?? ''))
+      throw new Error('push rule pattern and message must be one line without tabs');
     return `${r.kind}\t${r.pattern}\t${r.message ?? DEFAULT_MESSAGE[r.kind]}\n`;
   });
   await writeFile(path.join(bareDir, 'sandbox-push-rules'), lines.join(''));

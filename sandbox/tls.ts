@@ -21,12 +21,59 @@ export async function createSandboxTls(dir: string, hostname: string): Promise<S
   if (!/^[a-z0-9.-]+$/.test(hostname)) throw new Error(`invalid sandbox hostname ${hostname}`);
   const f = (name: string) => path.join(dir, name);
   const openssl = (args: string[]) => run('openssl', args, { cwd: dir });
-  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=relyloop-pr sandbox CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-    '-keyout', f('ca.key'), '-out', f('ca.pem')]);
-  await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${hostname}`, '-keyout', f('server.key'), '-out', f('server.csr')]);
+  await openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=relyloop-pr sandbox CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.pem'),
+  ]);
+  await openssl([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    `/CN=${hostname}`,
+    '-keyout',
+    f('server.key'),
+    '-out',
+    f('server.csr'),
+  ]);
   await writeFile(f('server.ext'), `subjectAltName=DNS:${hostname},DNS:api.${hostname}\nextendedKeyUsage=serverAuth\n`);
-  await openssl(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('server.ext'), '-out', f('server.pem')]);
-  const [caPem, key, cert] = await Promise.all([readFile(f('ca.pem'), 'utf8'), readFile(f('server.key'), 'utf8'), readFile(f('server.pem'), 'utf8')]);
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    f('server.ext'),
+    '-out',
+    f('server.pem'),
+  ]);
+  const [caPem, key, cert] = await Promise.all([
+    readFile(f('ca.pem'), 'utf8'),
+    readFile(f('server.key'), 'utf8'),
+    readFile(f('server.pem'), 'utf8'),
+  ]);
   return { caPem, caFile: f('ca.pem'), key, cert };
 }

@@ -42,7 +42,13 @@ export interface FaultSpec {
 export type CredentialEcho = true | 'raw' | 'header_base64';
 
 export type Fault =
-  | { status: number; headers?: Record<string, string>; body?: unknown; statusMessage?: string; echoCredential?: CredentialEcho }
+  | {
+      status: number;
+      headers?: Record<string, string>;
+      body?: unknown;
+      statusMessage?: string;
+      echoCredential?: CredentialEcho;
+    }
   | { reset: true }
   | { delayMs: number }
   /** Serve the request, then reset the connection instead of answering (the server acted; the client never hears). */
@@ -175,7 +181,12 @@ export interface GitHubSandbox {
    * Gives `token` these permissions on a repo (replacing earlier ones); `null` takes all access
    * away, so the repo is hidden from it (404). The token becomes known to the sandbox either way.
    */
-  grantAccess(opts: { owner: string; repo: string; token: string; permissions: Partial<TokenPermissions> | null }): void;
+  grantAccess(opts: {
+    owner: string;
+    repo: string;
+    token: string;
+    permissions: Partial<TokenPermissions> | null;
+  }): void;
   /** Declines pushes to matching branches as GitHub's rulesets / branch protection do. */
   setPushRules(owner: string, repo: string, rules: PushRule[]): Promise<void>;
   /** A GitHub App (apps.ts): its private key, PEM. Its JWTs are verified with the public half. */

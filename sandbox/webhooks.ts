@@ -47,7 +47,14 @@ export interface SandboxDelivery {
   fault: DeliveryFault | null;
 }
 
-interface Hook { id: number; key: string; settings: WebhookSettings; faults: DeliveryFault[]; held: SandboxDelivery[]; chain: Promise<void> }
+interface Hook {
+  id: number;
+  key: string;
+  settings: WebhookSettings;
+  faults: DeliveryFault[];
+  held: SandboxDelivery[];
+  chain: Promise<void>;
+}
 
 /** The key of an organisation's hook (repository hooks are keyed `owner/repo`). */
 export const orgHookKey = (owner: string) => `org:${owner}`;
@@ -88,7 +95,12 @@ export class WebhookDispatcher {
    */
   emit(repo: string, event: string, build: Record<string, unknown> | (() => Record<string, unknown>)): void {
     const keys = repo.startsWith('org:') ? [repo] : [repo, orgHookKey(repo.split('/')[0] as string)];
-    const hooks = keys.map((k) => this.hooks.get(k)).filter((h): h is Hook => h !== undefined && (event === 'ping' || (h.settings.events ?? ['pull_request']).includes(event)));
+    const hooks = keys
+      .map((k) => this.hooks.get(k))
+      .filter(
+        (h): h is Hook =>
+          h !== undefined && (event === 'ping' || (h.settings.events ?? ['pull_request']).includes(event)),
+      );
     if (hooks.length === 0) return;
     const payload = typeof build === 'function' ? build() : build;
     this.check(event, payload);
@@ -97,7 +109,17 @@ export class WebhookDispatcher {
 
   private enqueue(hook: Hook, repo: string, event: string, payload: Record<string, unknown>): void {
     const fault = hook.faults.shift() ?? null;
-    const delivery: SandboxDelivery = { id: randomUUID(), event, action: typeof payload.action === 'string' ? payload.action : null, repo: repo.replace(/^org:/, ''), hook: hook.key, payload, statuses: [], errors: [], fault };
+    const delivery: SandboxDelivery = {
+      id: randomUUID(),
+      event,
+      action: typeof payload.action === 'string' ? payload.action : null,
+      repo: repo.replace(/^org:/, ''),
+      hook: hook.key,
+      payload,
+      statuses: [],
+      errors: [],
+      fault,
+    };
     this.deliveries.push(delivery);
     hook.chain = hook.chain.then(async () => {
       if (fault === 'drop') return;
@@ -131,7 +153,11 @@ export class WebhookDispatcher {
   }
 
   /** The body exactly as sent, and GitHub's headers for it. */
-  static signedRequest(delivery: SandboxDelivery, hookId: number, secret: string): { body: string; headers: Record<string, string> } {
+  static signedRequest(
+    delivery: SandboxDelivery,
+    hookId: number,
+    secret: string,
+  ): { body: string; headers: Record<string, string> } {
     const body = JSON.stringify(delivery.payload);
     const org = delivery.hook.startsWith('org:');
     const target = (org ? delivery.payload.organization : delivery.payload.repository) as { id?: number } | undefined;
@@ -180,11 +206,20 @@ export class WebhookDispatcher {
 function post(url: string, headers: Record<string, string>, body: string): Promise<number> {
   const transport = url.startsWith('https:') ? https : http;
   return new Promise((resolve, reject) => {
-    const req = transport.request(url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: false, timeout: DELIVERY_TIMEOUT_MS }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', reject);
-    });
+    const req = transport.request(
+      url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        agent: false,
+        timeout: DELIVERY_TIMEOUT_MS,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${DELIVERY_TIMEOUT_MS} ms`)));
     req.on('error', reject);
     req.end(body);

@@ -29,14 +29,21 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 /** Native git with the token in an env-provided header (never argv), like a CI job would. */
 function nativeGit(args: string[], cwd: string, home: string, extraEnv: Record<string, string> = {}): Promise<string> {
   const header = `Authorization: Basic ${Buffer.from(`x-access-token:${TOKEN}`).toString('base64')}`;
-  const env = isolatedGitEnv(home, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: header, ...extraEnv });
+  const env = isolatedGitEnv(home, {
+    GIT_CONFIG_COUNT: '1',
+    GIT_CONFIG_KEY_0: 'http.extraHeader',
+    GIT_CONFIG_VALUE_0: header,
+    ...extraEnv,
+  });
   return new Promise((resolve, reject) => {
     const child = spawn('git', args, { cwd, env });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`git ${args[0]} failed: ${err}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(out.trim()) : reject(new Error(`git ${args[0]} failed: ${err}`)),
+    );
   });
 }
 
@@ -52,26 +59,67 @@ async function newRemoteCommit(sandbox: GitHubSandbox, repo: string, root: strin
 }
 
 async function benchIsomorphic(sandbox: GitHubSandbox, repo: string, root: string): Promise<Timings> {
-  const cache = createGitRepoCache({ cacheDir: path.join(root, 'iso-cache'), redactor: new Redactor(), author: { name: 'relyloop-bot', email: 'relyloop-bot@example.com' } });
-  const target: RemoteRef = { configRepoId: randomUUID(), url: sandbox.gitUrl('acme', repo), onAuth: tokenAuth(TOKEN), baseBranch: 'main' };
+  const cache = createGitRepoCache({
+    cacheDir: path.join(root, 'iso-cache'),
+    redactor: new Redactor(),
+    author: { name: 'relyloop-bot', email: 'relyloop-bot@example.com' },
+  });
+  const target: RemoteRef = {
+    configRepoId: randomUUID(),
+    url: sandbox.gitUrl('acme', repo),
+    onAuth: tokenAuth(TOKEN),
+    baseBranch: 'main',
+  };
   const [, clone] = await timed(() => cache.sync(target));
   await newRemoteCommit(sandbox, repo, root, 1);
   const [{ baseCommit }, fetch] = await timed(() => cache.sync(target));
   const [commitOid, commit] = await timed(async () => {
-    const file = await cache.readParamsFile(target, { commit: baseCommit, configPath: 'clusters/prod', templateName: 'products' });
+    const file = await cache.readParamsFile(target, {
+      commit: baseCommit,
+      configPath: 'clusters/prod',
+      templateName: 'products',
+    });
     const text = file.text.replace('1.2', '1.6');
-    return cache.createCommit(target, { baseCommit, message: 'bench\n', files: [{ path: file.path, content: Buffer.from(text) }, { path: '.relyloop/digest-charts/bench.png', content: CHART }] });
+    return cache.createCommit(target, {
+      baseCommit,
+      message: 'bench\n',
+      files: [
+        { path: file.path, content: Buffer.from(text) },
+        { path: '.relyloop/digest-charts/bench.png', content: CHART },
+      ],
+    });
   });
-  const [, push] = await timed(() => cache.pushBranch(target, { branch: createBranchName({ proposalId: randomUUID() }), commit: commitOid }));
+  const [, push] = await timed(() =>
+    cache.pushBranch(target, { branch: createBranchName({ proposalId: randomUUID() }), commit: commitOid }),
+  );
   return { 'cold clone': clone, 'warm fetch': fetch, commit, push };
 }
 
 async function benchNative(sandbox: GitHubSandbox, repo: string, root: string): Promise<Timings> {
   const home = path.join(root, 'home');
   const gitdir = path.join(root, `native-${randomUUID()}.git`);
-  const [, clone] = await timed(() => nativeGit(['clone', '--quiet', '--bare', '--depth', '1', '--single-branch', '--branch', 'main', sandbox.gitUrl('acme', repo), gitdir], root, home));
+  const [, clone] = await timed(() =>
+    nativeGit(
+      [
+        'clone',
+        '--quiet',
+        '--bare',
+        '--depth',
+        '1',
+        '--single-branch',
+        '--branch',
+        'main',
+        sandbox.gitUrl('acme', repo),
+        gitdir,
+      ],
+      root,
+      home,
+    ),
+  );
   await newRemoteCommit(sandbox, repo, root, 2);
-  const [, fetch] = await timed(() => nativeGit(['fetch', '--quiet', '--depth', '1', 'origin', '+refs/heads/main:refs/heads/main'], gitdir, home));
+  const [, fetch] = await timed(() =>
+    nativeGit(['fetch', '--quiet', '--depth', '1', 'origin', '+refs/heads/main:refs/heads/main'], gitdir, home),
+  );
   // The same object-store commit as GitRepoCache: hash blobs, edit a temporary index, write the tree.
   const [commitOid, commit] = await timed(async () => {
     const index = { GIT_INDEX_FILE: path.join(root, `index-${randomUUID()}`) };
@@ -83,11 +131,25 @@ async function benchNative(sandbox: GitHubSandbox, repo: string, root: string): 
     const paramsBlob = await nativeGit(['hash-object', '-w', paramsFile], gitdir, home);
     const chartBlob = await nativeGit(['hash-object', '-w', chartFile], gitdir, home);
     await nativeGit(['read-tree', 'main'], gitdir, home, index);
-    await nativeGit(['update-index', '--add', '--cacheinfo', `100644,${paramsBlob},${PARAMS_PATH}`, '--cacheinfo', `100644,${chartBlob},.relyloop/digest-charts/bench.png`], gitdir, home, index);
+    await nativeGit(
+      [
+        'update-index',
+        '--add',
+        '--cacheinfo',
+        `100644,${paramsBlob},${PARAMS_PATH}`,
+        '--cacheinfo',
+        `100644,${chartBlob},.relyloop/digest-charts/bench.png`,
+      ],
+      gitdir,
+      home,
+      index,
+    );
     const tree = await nativeGit(['write-tree'], gitdir, home, index);
     return nativeGit(['commit-tree', tree, '-p', 'main', '-m', 'bench'], gitdir, home);
   });
-  const [, push] = await timed(() => nativeGit(['push', '--quiet', 'origin', `${commitOid}:refs/heads/relyloop/native-${randomUUID()}`], gitdir, home));
+  const [, push] = await timed(() =>
+    nativeGit(['push', '--quiet', 'origin', `${commitOid}:refs/heads/relyloop/native-${randomUUID()}`], gitdir, home),
+  );
   return { 'cold clone': clone, 'warm fetch': fetch, commit, push };
 }
 
@@ -95,17 +157,40 @@ async function main(): Promise<void> {
   const root = await mkdtemp(path.join(tmpdir(), 'bench-git-'));
   const sandbox = await startGitHubSandbox({ rootDir: path.join(root, 'sandbox') });
   try {
-    await sandbox.createRepo({ owner: 'acme', repo: 'small', token: TOKEN, files: { [PARAMS_PATH]: PARAMS, ...Object.fromEntries(Array.from({ length: 19 }, (_, i) => [`clusters/other/t${i}.params.json`, `{"i": ${i}}\n`])) } });
-    await sandbox.createLargeRepo({ owner: 'acme', repo: 'large', token: TOKEN, fileCount: 20_000, extraFiles: { [PARAMS_PATH]: PARAMS } });
+    await sandbox.createRepo({
+      owner: 'acme',
+      repo: 'small',
+      token: TOKEN,
+      files: {
+        [PARAMS_PATH]: PARAMS,
+        ...Object.fromEntries(
+          Array.from({ length: 19 }, (_, i) => [`clusters/other/t${i}.params.json`, `{"i": ${i}}\n`]),
+        ),
+      },
+    });
+    await sandbox.createLargeRepo({
+      owner: 'acme',
+      repo: 'large',
+      token: TOKEN,
+      fileCount: 20_000,
+      extraFiles: { [PARAMS_PATH]: PARAMS },
+    });
     const rows: string[] = [];
-    for (const [label, repo] of [['20 files', 'small'], ['20,000 files', 'large']] as const) {
+    for (const [label, repo] of [
+      ['20 files', 'small'],
+      ['20,000 files', 'large'],
+    ] as const) {
       const iso = await benchIsomorphic(sandbox, repo, root);
       const native = await benchNative(sandbox, repo, root);
       for (const step of Object.keys(iso) as (keyof Timings)[]) {
         rows.push(`| ${label} | ${step} | ${iso[step].toFixed(0)} ms | ${native[step].toFixed(0)} ms |`);
       }
     }
-    console.log(['| repo | step | isomorphic-git (GitRepoCache) | native git CLI |', '| --- | --- | --- | --- |', ...rows].join('\n'));
+    console.log(
+      ['| repo | step | isomorphic-git (GitRepoCache) | native git CLI |', '| --- | --- | --- | --- |', ...rows].join(
+        '\n',
+      ),
+    );
   } finally {
     await sandbox.close();
     await rm(root, { recursive: true, force: true });

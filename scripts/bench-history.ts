@@ -10,7 +10,10 @@ const timeOf = (e: Event): number => Number(e.eventTime?.seconds ?? 0) * 1000 + 
 
 async function eventsOf(client: Client, workflowId: string): Promise<{ events: Event[]; bytes: number }> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  return { events: history.events ?? [], bytes: proto.temporal.api.history.v1.History.encode(history).finish().byteLength };
+  return {
+    events: history.events ?? [],
+    bytes: proto.temporal.api.history.v1.History.encode(history).finish().byteLength,
+  };
 }
 
 export interface Breakdown {
@@ -38,7 +41,20 @@ export interface Breakdown {
 export async function historyBreakdown(client: Client, workflowId: string): Promise<Breakdown> {
   const { events, bytes } = await eventsOf(client, workflowId);
   const byId = new Map(events.map((e) => [Number(e.eventId), e]));
-  const b: Breakdown = { total: 0, activityRun: 0, activityQueue: 0, workflowTask: 0, workflowTaskQueue: 0, byActivity: {}, lockWait: 0, activities: 0, localActivities: 0, workflowTasks: 0, events: events.length, historyBytes: bytes };
+  const b: Breakdown = {
+    total: 0,
+    activityRun: 0,
+    activityQueue: 0,
+    workflowTask: 0,
+    workflowTaskQueue: 0,
+    byActivity: {},
+    lockWait: 0,
+    activities: 0,
+    localActivities: 0,
+    workflowTasks: 0,
+    events: events.length,
+    historyBytes: bytes,
+  };
   if (events.length > 0) b.total = timeOf(events[events.length - 1]!) - timeOf(events[0]!);
   let lockRequested: number | undefined;
   const activity = (scheduled: Event) => {
@@ -47,7 +63,9 @@ export async function historyBreakdown(client: Client, workflowId: string): Prom
   };
   for (const e of events) {
     switch (e.eventType) {
-      case T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: b.activities += 1; break;
+      case T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        b.activities += 1;
+        break;
       case T.EVENT_TYPE_ACTIVITY_TASK_STARTED: {
         const scheduled = byId.get(Number(e.activityTaskStartedEventAttributes?.scheduledEventId));
         if (scheduled) {
@@ -63,10 +81,13 @@ export async function historyBreakdown(client: Client, workflowId: string): Prom
         const scheduled = byId.get(Number(attrs?.scheduledEventId));
         if (started) b.activityRun += timeOf(e) - timeOf(started);
         if (started && scheduled) activity(scheduled).run += timeOf(e) - timeOf(started);
-        if (scheduled?.activityTaskScheduledEventAttributes?.activityType?.name === 'requestRepoLock') lockRequested = timeOf(e);
+        if (scheduled?.activityTaskScheduledEventAttributes?.activityType?.name === 'requestRepoLock')
+          lockRequested = timeOf(e);
         break;
       }
-      case T.EVENT_TYPE_MARKER_RECORDED: b.localActivities += 1; break;
+      case T.EVENT_TYPE_MARKER_RECORDED:
+        b.localActivities += 1;
+        break;
       case T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED: {
         const scheduled = byId.get(Number(e.workflowTaskCompletedEventAttributes?.scheduledEventId));
         const started = byId.get(Number(e.workflowTaskCompletedEventAttributes?.startedEventId));
@@ -76,7 +97,8 @@ export async function historyBreakdown(client: Client, workflowId: string): Prom
         break;
       }
       case T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-        if (e.workflowExecutionSignaledEventAttributes?.signalName === 'lockGranted' && lockRequested !== undefined) b.lockWait += timeOf(e) - lockRequested;
+        if (e.workflowExecutionSignaledEventAttributes?.signalName === 'lockGranted' && lockRequested !== undefined)
+          b.lockWait += timeOf(e) - lockRequested;
         break;
       default:
     }
@@ -97,10 +119,18 @@ export function meanBreakdown(breakdowns: Breakdown[]): Breakdown {
     }
   }
   return {
-    total: mean((b) => b.total), activityRun: mean((b) => b.activityRun), activityQueue: mean((b) => b.activityQueue),
-    workflowTask: mean((b) => b.workflowTask), workflowTaskQueue: mean((b) => b.workflowTaskQueue), byActivity,
-    lockWait: mean((b) => b.lockWait), activities: mean((b) => b.activities), localActivities: mean((b) => b.localActivities),
-    workflowTasks: mean((b) => b.workflowTasks), events: mean((b) => b.events), historyBytes: mean((b) => b.historyBytes),
+    total: mean((b) => b.total),
+    activityRun: mean((b) => b.activityRun),
+    activityQueue: mean((b) => b.activityQueue),
+    workflowTask: mean((b) => b.workflowTask),
+    workflowTaskQueue: mean((b) => b.workflowTaskQueue),
+    byActivity,
+    lockWait: mean((b) => b.lockWait),
+    activities: mean((b) => b.activities),
+    localActivities: mean((b) => b.localActivities),
+    workflowTasks: mean((b) => b.workflowTasks),
+    events: mean((b) => b.events),
+    historyBytes: mean((b) => b.historyBytes),
   };
 }
 
@@ -109,18 +139,26 @@ export function meanBreakdown(breakdowns: Breakdown[]): Breakdown {
  * (sent by its workflow) to this run's grant (received), in milliseconds.
  */
 export async function lockHandOffs(client: Client, workflowIds: string[]): Promise<number[]> {
-  const runs = await Promise.all(workflowIds.map(async (id) => {
-    const { events } = await eventsOf(client, id);
-    const release = events.find((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'releaseLock');
-    const grant = events.find((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'lockGranted');
-    return {
-      lock: release?.signalExternalWorkflowExecutionInitiatedEventAttributes?.workflowExecution?.workflowId,
-      started: events[0] ? timeOf(events[0]) : NaN, granted: grant ? timeOf(grant) : NaN, released: release ? timeOf(release) : NaN,
-    };
-  }));
+  const runs = await Promise.all(
+    workflowIds.map(async (id) => {
+      const { events } = await eventsOf(client, id);
+      const release = events.find(
+        (e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'releaseLock',
+      );
+      const grant = events.find((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'lockGranted');
+      return {
+        lock: release?.signalExternalWorkflowExecutionInitiatedEventAttributes?.workflowExecution?.workflowId,
+        started: events[0] ? timeOf(events[0]) : NaN,
+        granted: grant ? timeOf(grant) : NaN,
+        released: release ? timeOf(release) : NaN,
+      };
+    }),
+  );
   const handOffs: number[] = [];
   for (const run of runs) {
-    const previous = runs.filter((r) => r !== run && r.lock === run.lock && r.released <= run.granted).map((r) => r.released);
+    const previous = runs
+      .filter((r) => r !== run && r.lock === run.lock && r.released <= run.granted)
+      .map((r) => r.released);
     const last = Math.max(...previous);
     if (previous.length > 0 && run.started < last) handOffs.push(run.granted - last);
   }

@@ -27,9 +27,13 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const ROOT = path.resolve(new URL('..', import.meta.url).pathname);
 const OWNER = 'acme';
 const PARAMS_PATH = 'clusters/prod/search.params.json';
-const PARAMS = '{\n  "field_boosts.title": 2.0,\n  "field_boosts.body": 1.0,\n  "bm25.k1": 1.2,\n  "fuzziness": "AUTO"\n}\n';
+const PARAMS =
+  '{\n  "field_boosts.title": 2.0,\n  "field_boosts.body": 1.0,\n  "bm25.k1": 1.2,\n  "fuzziness": "AUTO"\n}\n';
 const IMPORTANCE = { 'field_boosts.title': 0.61, 'bm25.k1': 0.27, 'field_boosts.body': 0.12 };
-const SMALL_FILES = { [PARAMS_PATH]: PARAMS, ...Object.fromEntries(Array.from({ length: 19 }, (_, i) => [`clusters/other/t${i}.params.json`, `{"i": ${i}}\n`])) };
+const SMALL_FILES = {
+  [PARAMS_PATH]: PARAMS,
+  ...Object.fromEntries(Array.from({ length: 19 }, (_, i) => [`clusters/other/t${i}.params.json`, `{"i": ${i}}\n`])),
+};
 
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -57,26 +61,44 @@ async function startService(env: Record<string, string>): Promise<Service> {
   const nodeOptions = process.env.BENCH_SERVICE_NODE_OPTIONS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeOptions, 'dist/service/main.js'], {
     // What `npm start` runs (package.json), with its MALLOC_ARENA_MAX.
-    cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/', MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2', ...env, RELYLOOP_API_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/',
+      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+      ...env,
+      RELYLOOP_API_PORT: String(port),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   const deadline = Date.now() + 120_000;
   while (!out.includes('relyloop-pr is running')) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the service did not start:\n${out}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   const proc = (file: string) => readFile(`/proc/${child.pid}/${file}`, 'utf8');
-  const status = async (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(await proc('status'))?.[1] ?? NaN) / 1024;
+  const status = async (key: string) =>
+    Number(new RegExp(`${key}:\\s+(\\d+)`).exec(await proc('status'))?.[1] ?? NaN) / 1024;
   return {
-    url: `http://127.0.0.1:${port}/api/v1`, child,
+    url: `http://127.0.0.1:${port}/api/v1`,
+    child,
     async cpuSeconds() {
       const fields = (await proc('stat')).split(') ')[1]?.split(' ') ?? [];
       return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
     },
-    async rssMb() { return { now: await status('VmRSS'), peak: await status('VmHWM') }; },
-    async resetPeak() { await writeFile(`/proc/${child.pid}/clear_refs`, '5'); },
+    async rssMb() {
+      return { now: await status('VmRSS'), peak: await status('VmHWM') };
+    },
+    async resetPeak() {
+      await writeFile(`/proc/${child.pid}/clear_refs`, '5');
+    },
     async stop() {
       child.kill('SIGINT');
       await new Promise((r) => child.once('exit', r));
@@ -86,13 +108,23 @@ async function startService(env: Record<string, string>): Promise<Service> {
 
 // --- seeding through the API, the way RelyLoop does ----------------------------------------------
 
-interface Repo { name: string; token: string; clusterId: string; templateId: string }
+interface Repo {
+  name: string;
+  token: string;
+  clusterId: string;
+  templateId: string;
+}
 
 class Api {
-  constructor(private readonly url: string, private readonly token: string) {}
+  constructor(
+    private readonly url: string,
+    private readonly token: string,
+  ) {}
   async call<T = { id: string }>(method: string, route: string, body?: unknown): Promise<T> {
     const res = await fetch(`${this.url}${route}`, {
-      method, headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+      method,
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
     if (res.status >= 300) throw new Error(`${method} ${route}: ${res.status} ${text}`);
@@ -102,19 +134,37 @@ class Api {
 
 class Bench {
   private repoCount = 0;
-  constructor(readonly sandbox: GitHubSandbox, readonly secretsDir: string) {}
+  constructor(
+    readonly sandbox: GitHubSandbox,
+    readonly secretsDir: string,
+  ) {}
 
   /** A sandbox repo with its own token (GitHub's limits are per token) and its rows. */
   async createRepo(api: Api, size: 'small' | 'large'): Promise<Repo> {
     const name = `cfg-${size}-${++this.repoCount}`;
     const token = `ghp_${randomUUID().replace(/-/g, '').padEnd(36, 'x')}`;
     if (size === 'small') await this.sandbox.createRepo({ owner: OWNER, repo: name, token, files: SMALL_FILES });
-    else await this.sandbox.createLargeRepo({ owner: OWNER, repo: name, token, fileCount: 20_000, extraFiles: { [PARAMS_PATH]: PARAMS } });
+    else
+      await this.sandbox.createLargeRepo({
+        owner: OWNER,
+        repo: name,
+        token,
+        fileCount: 20_000,
+        extraFiles: { [PARAMS_PATH]: PARAMS },
+      });
     await writeFile(path.join(this.secretsDir, `gh_${name}`), `${token}\n`, { mode: 0o600 });
-    const repo = await api.call('POST', '/config-repos', { name, repo_url: this.sandbox.repoUrl(OWNER, name), auth_ref: `gh_${name}` });
+    const repo = await api.call('POST', '/config-repos', {
+      name,
+      repo_url: this.sandbox.repoUrl(OWNER, name),
+      auth_ref: `gh_${name}`,
+    });
     const cluster = await api.call('POST', '/clusters', { name: `prod-${name}` });
     await api.call('PATCH', `/clusters/${cluster.id}`, { config_repo_id: repo.id, config_path: 'clusters/prod' });
-    const template = await api.call('POST', '/templates', { cluster_id: cluster.id, name: 'search', declared_params: Object.keys(IMPORTANCE).concat('fuzziness') });
+    const template = await api.call('POST', '/templates', {
+      cluster_id: cluster.id,
+      name: 'search',
+      declared_params: Object.keys(IMPORTANCE).concat('fuzziness'),
+    });
     return { name, token, clusterId: cluster.id, templateId: template.id };
   }
 }
@@ -123,12 +173,21 @@ let proposalSerial = 0;
 /** A study-backed proposal (its own study: the PR branch is named by the study). */
 async function newProposal(api: Api, repo: Repo): Promise<string> {
   const study = await api.call('POST', '/studies', {
-    name: `Boost title on ${repo.name}`, cluster_id: repo.clusterId, template_id: repo.templateId, metric: 'ndcg@10', baseline_metric: 0.412, best_metric: 0.468,
-    parameter_importance: IMPORTANCE, suggested_followups: ['Try fuzziness 1 on short queries'],
+    name: `Boost title on ${repo.name}`,
+    cluster_id: repo.clusterId,
+    template_id: repo.templateId,
+    metric: 'ndcg@10',
+    baseline_metric: 0.412,
+    best_metric: 0.468,
+    parameter_importance: IMPORTANCE,
+    suggested_followups: ['Try fuzziness 1 on short queries'],
   });
   const to = Number((1.2 + (++proposalSerial % 500) / 1000).toFixed(3));
   const proposal = await api.call('POST', '/proposals', {
-    cluster_id: repo.clusterId, template_id: repo.templateId, study_id: study.id, config_diff: { 'bm25.k1': { from: 1.2, to }, 'field_boosts.title': { from: 2.0, to: 4.5 } },
+    cluster_id: repo.clusterId,
+    template_id: repo.templateId,
+    study_id: study.id,
+    config_diff: { 'bm25.k1': { from: 1.2, to }, 'field_boosts.title': { from: 2.0, to: 4.5 } },
   });
   return proposal.id;
 }
@@ -136,14 +195,22 @@ async function newProposal(api: Api, repo: Repo): Promise<string> {
 /** POST open_pr, then wait for the run's result (Temporal long-polls it); milliseconds. */
 async function openPr(api: Api, temporal: Client, proposalId: string): Promise<{ ms: number; workflowId: string }> {
   const start = performance.now();
-  const { workflow_id: workflowId } = await api.call<{ workflow_id: string }>('POST', `/proposals/${proposalId}/open_pr`);
-  const outcome = await temporal.workflow.getHandle(workflowId).result() as { outcome: string };
+  const { workflow_id: workflowId } = await api.call<{ workflow_id: string }>(
+    'POST',
+    `/proposals/${proposalId}/open_pr`,
+  );
+  const outcome = (await temporal.workflow.getHandle(workflowId).result()) as { outcome: string };
   const elapsed = performance.now() - start;
   if (outcome.outcome !== 'opened') throw new Error(`run ${workflowId} ended ${JSON.stringify(outcome)}`);
   return { ms: elapsed, workflowId };
 }
 
-async function sequential(api: Api, temporal: Client, repo: Repo, runs: number): Promise<{ ms: number[]; workflowIds: string[] }> {
+async function sequential(
+  api: Api,
+  temporal: Client,
+  repo: Repo,
+  runs: number,
+): Promise<{ ms: number[]; workflowIds: string[] }> {
   const out = { ms: [] as number[], workflowIds: [] as string[] };
   for (let i = 0; i < runs; i++) {
     const r = await openPr(api, temporal, await newProposal(api, repo));
@@ -171,7 +238,14 @@ async function burst(api: Api, temporal: Client, service: Service, repos: Repo[]
   const results = await Promise.all(proposals.map((p) => openPr(api, temporal, p)));
   const seconds = (performance.now() - start) / 1000;
   const cpu = (await service.cpuSeconds()) - cpu0;
-  return { prsPerSecond: proposals.length / seconds, seconds, count: proposals.length, cpuPerPr: cpu / proposals.length, peakRssMb: (await service.rssMb()).peak, workflowIds: results.map((r) => r.workflowId) };
+  return {
+    prsPerSecond: proposals.length / seconds,
+    seconds,
+    count: proposals.length,
+    cpuPerPr: cpu / proposals.length,
+    peakRssMb: (await service.rssMb()).peak,
+    workflowIds: results.map((r) => r.workflowId),
+  };
 }
 
 // --- the straight-line baseline ------------------------------------------------------------------
@@ -188,14 +262,31 @@ async function straightLine(sandbox: GitHubSandbox, root: string, runs: number):
   const work = path.join(root, 'baseline-work');
   await mkdir(home, { recursive: true });
   const header = `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
-  const env = isolatedGitEnv(home, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: header,
-    GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'bench@example.com', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'bench@example.com' });
+  const env = isolatedGitEnv(home, {
+    GIT_CONFIG_COUNT: '1',
+    GIT_CONFIG_KEY_0: 'http.extraHeader',
+    GIT_CONFIG_VALUE_0: header,
+    GIT_AUTHOR_NAME: 'bench',
+    GIT_AUTHOR_EMAIL: 'bench@example.com',
+    GIT_COMMITTER_NAME: 'bench',
+    GIT_COMMITTER_EMAIL: 'bench@example.com',
+  });
   // Asynchronous: the sandbox answering these runs in this process.
   const run = promisify(execFile);
   const git = async (...args: string[]) => (await run('git', args, { cwd: work, env })).stdout.trim();
-  await run('git', ['clone', '--quiet', '--single-branch', '--branch', 'main', sandbox.gitUrl(OWNER, repo), work], { env });
+  await run('git', ['clone', '--quiet', '--single-branch', '--branch', 'main', sandbox.gitUrl(OWNER, repo), work], {
+    env,
+  });
   const rest = async (route: string, body: unknown) => {
-    const res = await fetch(`${sandbox.apiBaseUrl}${route}`, { method: 'POST', headers: { authorization: `token ${token}`, 'content-type': 'application/json', accept: 'application/vnd.github+json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${sandbox.apiBaseUrl}${route}`, {
+      method: 'POST',
+      headers: {
+        authorization: `token ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/vnd.github+json',
+      },
+      body: JSON.stringify(body),
+    });
     if (res.status !== 201) throw new Error(`${route}: ${res.status} ${await res.text()}`);
     return res.json() as Promise<{ number: number }>;
   };
@@ -213,8 +304,15 @@ async function straightLine(sandbox: GitHubSandbox, root: string, runs: number):
     await git('add', '-A');
     await git('commit', '--quiet', '-m', `Tune bm25.k1 (${i})`);
     await git('push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`);
-    const pr = await rest(`/repos/${OWNER}/${repo}/pulls`, { title: `Tune bm25.k1 (${i})`, head: branch, base: 'main', body: 'bench' });
-    await rest(`/repos/${OWNER}/${repo}/issues/${pr.number}/comments`, { body: `![chart](https://example.com/${i}.png)` });
+    const pr = await rest(`/repos/${OWNER}/${repo}/pulls`, {
+      title: `Tune bm25.k1 (${i})`,
+      head: branch,
+      base: 'main',
+      body: 'bench',
+    });
+    await rest(`/repos/${OWNER}/${repo}/issues/${pr.number}/comments`, {
+      body: `![chart](https://example.com/${i}.png)`,
+    });
     if (i > 0) times.push(performance.now() - start); // the first one loads the chart libraries
   }
   return times;
@@ -224,16 +322,27 @@ async function straightLine(sandbox: GitHubSandbox, root: string, runs: number):
 
 function machine(cli: string): string {
   const cpu = os.cpus();
-  const version = (cmd: string, args: string[]) => { try { return execFileSync(cmd, args).toString().trim().split('\n')[0]; } catch { return 'unknown'; } };
+  const version = (cmd: string, args: string[]) => {
+    try {
+      return execFileSync(cmd, args).toString().trim().split('\n')[0];
+    } catch {
+      return 'unknown';
+    }
+  };
   return [
     `machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()}`,
-    `node ${process.version}, ${version(cli, ['--version'])}, ${version('git', ['--version'])}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    `node ${process.version}, ${version(cli, ['--version'])}, ${version('git', ['--version'])}, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
   ].join('\n');
 }
 
 /** Each step's time waiting to start and working: `name wait/work`. */
 function stepTimes(b: Breakdown): string {
-  return Object.entries(b.byActivity).map(([name, t]) => `${name} ${ms(t.queue)}/${ms(t.run)}`).join(', ');
+  return Object.entries(b.byActivity)
+    .map(([name, t]) => `${name} ${ms(t.queue)}/${ms(t.run)}`)
+    .join(', ');
 }
 
 function breakdownLines(label: string, b: Breakdown): string {
@@ -244,13 +353,24 @@ async function main(): Promise<void> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'relyloop-bench-'));
   const logger = createLogger({ level: 'warn', redactor: new Redactor() });
   const cli = findTemporalCli(undefined, process.env);
-  const settings = { ...(await readDevServerSettings(path.join(ROOT, 'temporal-dev.yaml'))), port: await freePort(), ui_port: await freePort(), log_level: 'error' as const };
+  const settings = {
+    ...(await readDevServerSettings(path.join(ROOT, 'temporal-dev.yaml'))),
+    port: await freePort(),
+    ui_port: await freePort(),
+    log_level: 'error' as const,
+  };
   let server: DevServer | undefined;
   let service: Service | undefined;
   const sandbox = await startGitHubSandbox({ rootDir: path.join(root, 'sandbox') });
   try {
     console.log(machine(cli));
-    server = await startDevServer({ cli, env: loadConfig().host, settings, dataDir: path.join(root, 'temporal'), logger });
+    server = await startDevServer({
+      cli,
+      env: loadConfig().host,
+      settings,
+      dataDir: path.join(root, 'temporal'),
+      logger,
+    });
     const connection = await Connection.connect({ address: server.address });
     const temporal = new Client({ connection, namespace: settings.namespace });
     const secretsDir = path.join(root, 'secrets');
@@ -261,8 +381,14 @@ async function main(): Promise<void> {
     // The PR-state reconciliation (a Temporal Schedule, every 15 min aligned to the clock) would read
     // back every PR the bench opened, mid-measurement; the bench measures the PR path alone.
     const serviceEnv = (writeGap: string) => ({
-      TEMPORAL_ADDRESS: server!.address, TEMPORAL_NAMESPACE: settings.namespace, RELYLOOP_DATA_DIR: path.join(root, 'data'), RELYLOOP_SECRETS_DIR: secretsDir,
-      RELYLOOP_GITHUB_HOSTS: sandbox.host, RELYLOOP_GITHUB_HTTP_HOSTS: sandbox.host, RELYLOOP_GITHUB_WRITE_GAP: writeGap, LOG_LEVEL: 'warn',
+      TEMPORAL_ADDRESS: server!.address,
+      TEMPORAL_NAMESPACE: settings.namespace,
+      RELYLOOP_DATA_DIR: path.join(root, 'data'),
+      RELYLOOP_SECRETS_DIR: secretsDir,
+      RELYLOOP_GITHUB_HOSTS: sandbox.host,
+      RELYLOOP_GITHUB_HTTP_HOSTS: sandbox.host,
+      RELYLOOP_GITHUB_WRITE_GAP: writeGap,
+      LOG_LEVEL: 'warn',
       RELYLOOP_RECONCILE_INTERVAL: '24h',
     });
 
@@ -285,12 +411,26 @@ async function main(): Promise<void> {
       console.log(breakdownLines('mean', avgBreakdown));
       console.log(`  per step (waiting to start / working): ${stepTimes(avgBreakdown)}`);
     };
-    if (process.env.BENCH_ONLY === 'burst') { // profiling: one burst of 60 proposals over 20 repos
+    if (process.env.BENCH_ONLY === 'burst') {
+      // profiling: one burst of 60 proposals over 20 repos
       const repos = await warmRepos(bench, api, temporal, 20);
       const b = await burst(api, temporal, service, repos, 3);
-      console.log(`burst: ${b.prsPerSecond.toFixed(2)} PRs/s, ${b.cpuPerPr.toFixed(3)} CPU-s per PR, peak RSS ${Math.round(b.peakRssMb)} MB`);
-      const metrics = await (await fetch(`${service.url.replace('/api/v1', '')}/metrics`, { headers: { authorization: `Bearer ${apiToken}` } })).text();
-      console.log(metrics.split('\n').filter((l) => /^relyloop_api_(process_resident|nodejs_heap_size|nodejs_external|nodejs_heap_space_size_used)/.test(l)).join('\n'));
+      console.log(
+        `burst: ${b.prsPerSecond.toFixed(2)} PRs/s, ${b.cpuPerPr.toFixed(3)} CPU-s per PR, peak RSS ${Math.round(b.peakRssMb)} MB`,
+      );
+      const metrics = await (
+        await fetch(`${service.url.replace('/api/v1', '')}/metrics`, {
+          headers: { authorization: `Bearer ${apiToken}` },
+        })
+      ).text();
+      console.log(
+        metrics
+          .split('\n')
+          .filter((l) =>
+            /^relyloop_api_(process_resident|nodejs_heap_size|nodejs_external|nodejs_heap_space_size_used)/.test(l),
+          )
+          .join('\n'),
+      );
       for (const id of b.workflowIds.slice(0, 60).filter((_, i) => i % 6 === 0)) {
         const x = await historyBreakdown(temporal, id);
         console.log(breakdownLines(id.slice(0, 20), x));
@@ -298,8 +438,11 @@ async function main(): Promise<void> {
       }
       return;
     }
-    if (process.env.BENCH_ONLY === 'latency') { // profiling: the baseline and the latency row only
-      console.log(`straight-line p50 ${ms(median(baseline))}; pacing off p50 ${ms(median(latency.ms))} p95 ${ms(quantile(latency.ms, 0.95))}; idle RSS ${Math.round(idle.now)} MB`);
+    if (process.env.BENCH_ONLY === 'latency') {
+      // profiling: the baseline and the latency row only
+      console.log(
+        `straight-line p50 ${ms(median(baseline))}; pacing off p50 ${ms(median(latency.ms))} p95 ${ms(quantile(latency.ms, 0.95))}; idle RSS ${Math.round(idle.now)} MB`,
+      );
       whereTimeGoes();
       return;
     }
@@ -310,7 +453,9 @@ async function main(): Promise<void> {
     const large = await bench.createRepo(api, 'large');
     for (let i = 0; i < 3; i++) {
       cold.small.push((await sequential(api, temporal, await bench.createRepo(api, 'small'), 1)).ms[0]!);
-      cold.large.push((await sequential(api, temporal, i === 0 ? large : await bench.createRepo(api, 'large'), 1)).ms[0]!);
+      cold.large.push(
+        (await sequential(api, temporal, i === 0 ? large : await bench.createRepo(api, 'large'), 1)).ms[0]!,
+      );
     }
     for (let i = 0; i < 10; i++) {
       warm.small.push((await sequential(api, temporal, small, 1)).ms[0]!);
@@ -347,14 +492,46 @@ async function main(): Promise<void> {
     const base = median(baseline);
     const p50 = median(latency.ms);
     const rows: [string, string, string][] = [
-      ['straight-line script (native git, same work), p50 / p95', `${ms(base)} / ${ms(quantile(baseline, 0.95))}`, 'baseline'],
-      [`POST open_pr → pr_opened, pacing off (${RUNS} sequential, 20 files), p50 / p95`, `${ms(p50)} / ${ms(quantile(latency.ms, 0.95))} (${(p50 / base).toFixed(1)}× the script)`, '≤ 400 ms p50 (≤ 5×)'],
-      [`the same with production pacing (${pacedLatency.ms.length} sequential), p50 / p95`, `${ms(median(pacedLatency.ms))} / ${ms(quantile(pacedLatency.ms, 0.95))}`, '≤ 1.5 s p50'],
-      [`throughput, ${burstOff.count} proposals over 20 repos, pacing off`, `${burstOff.prsPerSecond.toFixed(2)} PRs/s, ${burstOff.cpuPerPr.toFixed(3)} CPU-s per PR`, '≥ 8 PRs/s'],
-      [`throughput with production pacing, ${burstPaced.count} proposals over 20 tokens`, `${burstPaced.prsPerSecond.toFixed(2)} PRs/s (${(burstPaced.prsPerSecond / 20).toFixed(2)} per token; ${refusals} writes refused by the sandbox's 0.9 s gap)`, 'scales with tokens, within GitHub\'s limits'],
-      ['lock hand-off (release → next grant), p50 / p95: two runs on one repo / within the 60-proposal burst', `${ms(median(quietHandOffs))} / ${ms(quantile(quietHandOffs, 0.95))} (${quietHandOffs.length}); ${ms(median(handOffs))} / ${ms(quantile(handOffs, 0.95))} (${handOffs.length})`, '≤ 30 ms'],
-      ['service process RSS (API + worker + PGlite), idle / peak under load', `${Math.round(idle.now)} MB / ${Math.round(Math.max(burstOff.peakRssMb, burstPaced.peakRssMb))} MB`, '≤ 300 MB / ≤ 450 MB'],
-      ['20,000-file repo vs 20-file, warm / cold (p50)', `${(median(warm.large) / median(warm.small)).toFixed(2)}× / ${(median(cold.large) / median(cold.small)).toFixed(2)}× (warm ${ms(median(warm.small))} vs ${ms(median(warm.large))}, cold ${ms(median(cold.small))} vs ${ms(median(cold.large))})`, '≤ 1.1× / ≤ 1.3×'],
+      [
+        'straight-line script (native git, same work), p50 / p95',
+        `${ms(base)} / ${ms(quantile(baseline, 0.95))}`,
+        'baseline',
+      ],
+      [
+        `POST open_pr → pr_opened, pacing off (${RUNS} sequential, 20 files), p50 / p95`,
+        `${ms(p50)} / ${ms(quantile(latency.ms, 0.95))} (${(p50 / base).toFixed(1)}× the script)`,
+        '≤ 400 ms p50 (≤ 5×)',
+      ],
+      [
+        `the same with production pacing (${pacedLatency.ms.length} sequential), p50 / p95`,
+        `${ms(median(pacedLatency.ms))} / ${ms(quantile(pacedLatency.ms, 0.95))}`,
+        '≤ 1.5 s p50',
+      ],
+      [
+        `throughput, ${burstOff.count} proposals over 20 repos, pacing off`,
+        `${burstOff.prsPerSecond.toFixed(2)} PRs/s, ${burstOff.cpuPerPr.toFixed(3)} CPU-s per PR`,
+        '≥ 8 PRs/s',
+      ],
+      [
+        `throughput with production pacing, ${burstPaced.count} proposals over 20 tokens`,
+        `${burstPaced.prsPerSecond.toFixed(2)} PRs/s (${(burstPaced.prsPerSecond / 20).toFixed(2)} per token; ${refusals} writes refused by the sandbox's 0.9 s gap)`,
+        "scales with tokens, within GitHub's limits",
+      ],
+      [
+        'lock hand-off (release → next grant), p50 / p95: two runs on one repo / within the 60-proposal burst',
+        `${ms(median(quietHandOffs))} / ${ms(quantile(quietHandOffs, 0.95))} (${quietHandOffs.length}); ${ms(median(handOffs))} / ${ms(quantile(handOffs, 0.95))} (${handOffs.length})`,
+        '≤ 30 ms',
+      ],
+      [
+        'service process RSS (API + worker + PGlite), idle / peak under load',
+        `${Math.round(idle.now)} MB / ${Math.round(Math.max(burstOff.peakRssMb, burstPaced.peakRssMb))} MB`,
+        '≤ 300 MB / ≤ 450 MB',
+      ],
+      [
+        '20,000-file repo vs 20-file, warm / cold (p50)',
+        `${(median(warm.large) / median(warm.small)).toFixed(2)}× / ${(median(cold.large) / median(cold.small)).toFixed(2)}× (warm ${ms(median(warm.small))} vs ${ms(median(warm.large))}, cold ${ms(median(cold.small))} vs ${ms(median(cold.large))})`,
+        '≤ 1.1× / ≤ 1.3×',
+      ],
     ];
     console.log('\n| | measured | goal |\n| --- | --- | --- |');
     for (const [what, value, goal] of rows) console.log(`| ${what} | ${value} | ${goal} |`);

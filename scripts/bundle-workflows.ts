@@ -8,4 +8,6 @@ import { PREBUILT_WORKFLOW_BUNDLE, WORKFLOWS_PATH } from '../worker/create-worke
 const started = performance.now();
 const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
 await writeFile(PREBUILT_WORKFLOW_BUNDLE, code);
-process.stdout.write(`[build] ${PREBUILT_WORKFLOW_BUNDLE}: ${(code.length / 1024).toFixed(0)} KiB in ${Math.round(performance.now() - started)} ms\n`);
+process.stdout.write(
+  `[build] ${PREBUILT_WORKFLOW_BUNDLE}: ${(code.length / 1024).toFixed(0)} KiB in ${Math.round(performance.now() - started)} ms\n`,
+);

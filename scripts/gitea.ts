@@ -14,7 +14,11 @@ const port = Number(process.argv[2] ?? 3000);
 const gitea = await startGitea({ port });
 const repo = 'search-config';
 await gitea.createRepo(repo);
-await gitea.putFile(repo, 'clusters/prod/search.params.json', '{\n  "field_boosts.title": 2.0,\n  "field_boosts.body": 1.0,\n  "bm25.k1": 1.2\n}\n');
+await gitea.putFile(
+  repo,
+  'clusters/prod/search.params.json',
+  '{\n  "field_boosts.title": 2.0,\n  "field_boosts.body": 1.0,\n  "bm25.k1": 1.2\n}\n',
+);
 
 await mkdir(config.secretsDir, { recursive: true, mode: 0o700 });
 const tokenFile = path.join(config.secretsDir, 'gitea_token');
@@ -22,10 +26,14 @@ await writeFile(tokenFile, `${gitea.token}\n`, { mode: 0o600 });
 const webhookSecret = randomBytes(24).toString('hex');
 const secretFile = path.join(config.secretsDir, 'gitea_webhook');
 await writeFile(secretFile, `${webhookSecret}\n`, { mode: 0o600 });
-const apiHost = config.apiHost === '0.0.0.0' ? '127.0.0.1' : config.apiHost.includes(':') ? `[${config.apiHost}]` : config.apiHost;
+const apiHost =
+  config.apiHost === '0.0.0.0' ? '127.0.0.1' : config.apiHost.includes(':') ? `[${config.apiHost}]` : config.apiHost;
 const webhookUrl = `http://${apiHost}:${config.apiPort}/api/v1/webhooks/github`;
 const hook = await gitea.request('POST', `/repos/${gitea.user}/${repo}/hooks`, {
-  type: 'gitea', active: true, events: ['pull_request'], config: { url: webhookUrl, content_type: 'json', secret: webhookSecret },
+  type: 'gitea',
+  active: true,
+  events: ['pull_request'],
+  config: { url: webhookUrl, content_type: 'json', secret: webhookSecret },
 });
 if (hook.status !== 201) throw new Error(`creating the webhook: ${hook.status} ${JSON.stringify(hook.body)}`);
 

@@ -19,14 +19,18 @@ await writeFile(path.join(config.secretsDir, 'sandbox_webhook'), `${webhookSecre
 
 const sandbox = await startGitHubSandbox({ port });
 await sandbox.createRepo({
-  owner: 'acme', repo: 'search-config', token,
+  owner: 'acme',
+  repo: 'search-config',
+  token,
   files: {
     'README.md': '# search config (sandbox)\n',
-    'clusters/prod/search.params.json': '{\n  "field_boosts.title": 2.0,\n  "field_boosts.body": 1.0,\n  "bm25.k1": 1.2\n}\n',
+    'clusters/prod/search.params.json':
+      '{\n  "field_boosts.title": 2.0,\n  "field_boosts.body": 1.0,\n  "bm25.k1": 1.2\n}\n',
   },
 });
 
-const apiHost = config.apiHost === '0.0.0.0' ? '127.0.0.1' : config.apiHost.includes(':') ? `[${config.apiHost}]` : config.apiHost;
+const apiHost =
+  config.apiHost === '0.0.0.0' ? '127.0.0.1' : config.apiHost.includes(':') ? `[${config.apiHost}]` : config.apiHost;
 const webhookUrl = `http://${apiHost}:${config.apiPort}/api/v1/webhooks/github`;
 sandbox.configureWebhook('acme', 'search-config', { url: webhookUrl, secret: webhookSecret });
 

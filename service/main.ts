@@ -22,29 +22,53 @@ await runEntryPoint('relyloop-pr', async ({ config, redactor, logger, shutdown }
   if (address === undefined) {
     const settings = await readDevServerSettings(config.temporalDevConfig);
     if (settings.namespace !== config.temporalNamespace) {
-      throw new Error(`temporal-dev.yaml creates namespace "${settings.namespace}" but TEMPORAL_NAMESPACE is "${config.temporalNamespace}"`);
+      throw new Error(
+        `temporal-dev.yaml creates namespace "${settings.namespace}" but TEMPORAL_NAMESPACE is "${config.temporalNamespace}"`,
+      );
     }
     const cli = findTemporalCli(config.temporalCli, config.host);
     logger.info({ cli }, 'starting Temporal dev server');
-    const server = await startDevServer({ cli, env: config.host, settings, dataDir: config.dataDir, logger: logger.child({ component: 'temporal-server' }) });
+    const server = await startDevServer({
+      cli,
+      env: config.host,
+      settings,
+      dataDir: config.dataDir,
+      logger: logger.child({ component: 'temporal-server' }),
+    });
     shutdown.push('temporal dev server', () => server.stop());
     // From the server's own exit promise: a listener attached now would miss an exit that came first.
-    failures.push(server.exited.then((code) => { throw new Error(`temporal dev server exited (${code})`); }));
+    failures.push(
+      server.exited.then((code) => {
+        throw new Error(`temporal dev server exited (${code})`);
+      }),
+    );
     address = server.address;
     uiUrl = server.uiUrl;
   }
 
   const db = await openServiceDatabase(config, logger, shutdown);
   const apiToken = await readSecretPath(config.apiTokenFile, redactor).catch((error: unknown) => {
-    throw new Error(`cannot read the API token at ${config.apiTokenFile} (run \`npm run setup\` to create one)`, { cause: error });
+    throw new Error(`cannot read the API token at ${config.apiTokenFile} (run \`npm run setup\` to create one)`, {
+      cause: error,
+    });
   });
   const temporal = createTemporalHandle(address, config.temporalNamespace);
   shutdown.push('temporal client', () => temporal.close());
 
-  const workers = await startWorkers(config, address,
-    (gitTaskQueue) => createActivities({ config, db, redactor, client: temporal.client, gitTaskQueue, metrics }), logger, shutdown, metrics);
+  const workers = await startWorkers(
+    config,
+    address,
+    (gitTaskQueue) => createActivities({ config, db, redactor, client: temporal.client, gitTaskQueue, metrics }),
+    logger,
+    shutdown,
+    metrics,
+  );
   failures.push(workers.done);
-  await ensureReconcileSchedule(temporal.client, { taskQueue: config.temporalTaskQueue, intervalMs: config.reconcileInterval }, logger);
+  await ensureReconcileSchedule(
+    temporal.client,
+    { taskQueue: config.temporalTaskQueue, intervalMs: config.reconcileInterval },
+    logger,
+  );
   const api = await startApiServer({ config, db, temporal, logger, apiToken, redactor }, shutdown);
 
   process.stdout.write(

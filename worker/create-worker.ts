@@ -16,7 +16,9 @@ import type { ShutdownStack } from '../runtime/shutdown.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../runtime/worker-metrics.js';
 
 /** The workflow sources next to this module (`.ts` from the sources, `.js` in the compiled dist/). */
-export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+export const WORKFLOWS_PATH = fileURLToPath(
+  new URL(`../workflows/index${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+);
 /** Written by `npm run build` (scripts/bundle-workflows.ts); present only next to the compiled worker. */
 export const PREBUILT_WORKFLOW_BUNDLE = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
 
@@ -48,7 +50,10 @@ function metricSinksOf(metrics: WorkerMetrics): InjectedSinks<MetricSinks> {
   return {
     metrics: {
       runEnded: { fn: (_info, outcome) => metrics.runEnded(outcome), callDuringReplay: false },
-      stepEnded: { fn: (_info, step, status, seconds) => metrics.stepEnded(step, status, seconds), callDuringReplay: false },
+      stepEnded: {
+        fn: (_info, step, status, seconds) => metrics.stepEnded(step, status, seconds),
+        callDuringReplay: false,
+      },
       reconciled: { fn: (_info, report) => metrics.reconciled(report), callDuringReplay: false },
     },
   };
@@ -102,7 +107,8 @@ const HEARTBEAT_THROTTLE = '2 seconds';
  * workflows are bundled here, up front, with a quiet logger (webpack's module listing is noise).
  */
 async function workflowBundleFor(workflowsPath: string | undefined): Promise<{ code: string } | { codePath: string }> {
-  if (workflowsPath === undefined && existsSync(PREBUILT_WORKFLOW_BUNDLE)) return { codePath: PREBUILT_WORKFLOW_BUNDLE };
+  if (workflowsPath === undefined && existsSync(PREBUILT_WORKFLOW_BUNDLE))
+    return { codePath: PREBUILT_WORKFLOW_BUNDLE };
   return bundleWorkflowCode({ workflowsPath: workflowsPath ?? WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
 }
 
@@ -168,32 +174,51 @@ export function runWorkers({ workers, connection, gitActivity, shutdownGraceMs }
   };
   return {
     done: Promise.race(running),
-    stop: () => (stopping ??= (async () => {
-      const deadline = Date.now() + shutdownGraceMs;
-      await stopOne(shared, 0);
-      while (git?.getState() === 'RUNNING' && gitActivity.idleMs() < GIT_DRAIN_QUIET_MS && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      await stopOne(git, 1);
-      await Promise.allSettled(running);
-      await connection.close();
-    })()),
+    stop: () =>
+      (stopping ??= (async () => {
+        const deadline = Date.now() + shutdownGraceMs;
+        await stopOne(shared, 0);
+        while (git?.getState() === 'RUNNING' && gitActivity.idleMs() < GIT_DRAIN_QUIET_MS && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        await stopOne(git, 1);
+        await Promise.allSettled(running);
+        await connection.close();
+      })()),
   };
 }
 
 /** Starts both workers polling; `done` settles if either stops or fails while running. */
 export async function startWorkers(
-  config: Config, address: string, buildActivities: (gitTaskQueue: string) => { shared: object; git: object },
-  logger: Logger, shutdown: ShutdownStack, metrics: WorkerMetrics,
+  config: Config,
+  address: string,
+  buildActivities: (gitTaskQueue: string) => { shared: object; git: object },
+  logger: Logger,
+  shutdown: ShutdownStack,
+  metrics: WorkerMetrics,
 ): Promise<{ done: Promise<unknown> }> {
   const gitTaskQueue = createGitTaskQueueName(config.temporalTaskQueue);
   const created = await createWorkers({
-    address, namespace: config.temporalNamespace, taskQueue: config.temporalTaskQueue, gitTaskQueue,
-    activities: buildActivities(gitTaskQueue), shutdownGraceMs: config.shutdownGrace,
-    maxCachedWorkflows: config.workerMaxCachedWorkflows, gitMaxConcurrent: config.gitMaxConcurrent, metrics,
+    address,
+    namespace: config.temporalNamespace,
+    taskQueue: config.temporalTaskQueue,
+    gitTaskQueue,
+    activities: buildActivities(gitTaskQueue),
+    shutdownGraceMs: config.shutdownGrace,
+    maxCachedWorkflows: config.workerMaxCachedWorkflows,
+    gitMaxConcurrent: config.gitMaxConcurrent,
+    metrics,
   });
   const workers = runWorkers(created);
   shutdown.push('workers', () => workers.stop());
-  logger.info({ taskQueue: config.temporalTaskQueue, gitTaskQueue, namespace: config.temporalNamespace, workflowCode: created.workflowCode }, 'workers polling');
+  logger.info(
+    {
+      taskQueue: config.temporalTaskQueue,
+      gitTaskQueue,
+      namespace: config.temporalNamespace,
+      workflowCode: created.workflowCode,
+    },
+    'workers polling',
+  );
   return { done: workers.done };
 }

@@ -11,15 +11,27 @@ import { installWorkerRuntime } from './temporal-runtime.js';
 
 await runEntryPoint('relyloop-pr-worker', async ({ config, redactor, logger, shutdown }) => {
   if (config.databaseUrl === undefined) {
-    throw new Error('a separate worker needs DATABASE_URL (the embedded PGlite database allows one process; `npm start` runs a worker in-process)');
+    throw new Error(
+      'a separate worker needs DATABASE_URL (the embedded PGlite database allows one process; `npm start` runs a worker in-process)',
+    );
   }
   const metrics = await installWorkerRuntime(config, logger, shutdown, redactor);
   const db = await openServiceDatabase(config, logger, shutdown);
   const address = await resolveTemporalAddress(config);
   const temporal = createTemporalHandle(address, config.temporalNamespace);
   shutdown.push('temporal client', () => temporal.close());
-  const workers = await startWorkers(config, address,
-    (gitTaskQueue) => createActivities({ config, db, redactor, client: temporal.client, gitTaskQueue, metrics }), logger, shutdown, metrics);
-  await ensureReconcileSchedule(temporal.client, { taskQueue: config.temporalTaskQueue, intervalMs: config.reconcileInterval }, logger);
+  const workers = await startWorkers(
+    config,
+    address,
+    (gitTaskQueue) => createActivities({ config, db, redactor, client: temporal.client, gitTaskQueue, metrics }),
+    logger,
+    shutdown,
+    metrics,
+  );
+  await ensureReconcileSchedule(
+    temporal.client,
+    { taskQueue: config.temporalTaskQueue, intervalMs: config.reconcileInterval },
+    logger,
+  );
   return workers;
 });

@@ -29,7 +29,12 @@ export interface WorkerMetricsEndpoint {
   close(): Promise<void>;
 }
 
-export async function serveWorkerMetrics(opts: { address: string; sdkAddress: string; registry: Registry; logger: Logger }): Promise<WorkerMetricsEndpoint> {
+export async function serveWorkerMetrics(opts: {
+  address: string;
+  sdkAddress: string;
+  registry: Registry;
+  logger: Logger;
+}): Promise<WorkerMetricsEndpoint> {
   const server: Server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found\n');
@@ -40,11 +45,16 @@ export async function serveWorkerMetrics(opts: { address: string; sdkAddress: st
       const sdk = await fetch(`http://${opts.sdkAddress}/metrics`, { signal: AbortSignal.timeout(3_000) })
         .then(async (r) => (r.ok ? r.text() : ''))
         .catch((error: unknown) => {
-          opts.logger.warn({ err: error }, 'the Temporal SDK metrics exporter did not answer; serving the worker metrics alone');
+          opts.logger.warn(
+            { err: error },
+            'the Temporal SDK metrics exporter did not answer; serving the worker metrics alone',
+          );
           return '';
         });
       const own = await opts.registry.metrics();
-      res.writeHead(200, { 'content-type': opts.registry.contentType }).end(`${withStableQueueNames(sdk).trimEnd()}\n${own}`);
+      res
+        .writeHead(200, { 'content-type': opts.registry.contentType })
+        .end(`${withStableQueueNames(sdk).trimEnd()}\n${own}`);
     })().catch((error: unknown) => {
       opts.logger.error({ err: error }, 'worker metrics failed');
       if (!res.headersSent) res.writeHead(500).end();

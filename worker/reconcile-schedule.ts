@@ -4,8 +4,19 @@
 // are skipped, and a run missed while Temporal was down is caught up within one interval.
 // Operators see it in the Web UI (Schedules) and with `temporal schedule list`/`describe`, and
 // can trigger or pause it there.
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptionsStartWorkflowAction, type ScheduleUpdateOptions } from '@temporalio/client';
-import { RECONCILE_SCHEDULE_ID, RECONCILE_SCHEDULED_WORKFLOW_ID, RECONCILE_WORKFLOW, type ReconcileInput } from '../domain/reconcile-contracts.js';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleOptionsStartWorkflowAction,
+  type ScheduleUpdateOptions,
+} from '@temporalio/client';
+import {
+  RECONCILE_SCHEDULE_ID,
+  RECONCILE_SCHEDULED_WORKFLOW_ID,
+  RECONCILE_WORKFLOW,
+  type ReconcileInput,
+} from '../domain/reconcile-contracts.js';
 import type { Logger } from '../runtime/logger.js';
 
 export interface ReconcileScheduleSettings {
@@ -14,23 +25,34 @@ export interface ReconcileScheduleSettings {
   intervalMs: number;
 }
 
-function scheduleOptions(settings: ReconcileScheduleSettings): ScheduleUpdateOptions<ScheduleOptionsStartWorkflowAction<() => Promise<unknown>>> {
+function scheduleOptions(
+  settings: ReconcileScheduleSettings,
+): ScheduleUpdateOptions<ScheduleOptionsStartWorkflowAction<() => Promise<unknown>>> {
   const input: ReconcileInput = {};
   return {
     spec: { intervals: [{ every: settings.intervalMs }] },
     action: {
-      type: 'startWorkflow', workflowType: RECONCILE_WORKFLOW, workflowId: RECONCILE_SCHEDULED_WORKFLOW_ID,
-      taskQueue: settings.taskQueue, args: [input] as never,
+      type: 'startWorkflow',
+      workflowType: RECONCILE_WORKFLOW,
+      workflowId: RECONCILE_SCHEDULED_WORKFLOW_ID,
+      taskQueue: settings.taskQueue,
+      args: [input] as never,
       // A run reads every open PR once; far more than enough for thousands of PRs.
       workflowExecutionTimeout: '2 hours',
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: settings.intervalMs, pauseOnFailure: false },
-    state: { note: 'PR states of proposals still recorded open, read back from GitHub (docs/operations.md "Webhooks").' },
+    state: {
+      note: 'PR states of proposals still recorded open, read back from GitHub (docs/operations.md "Webhooks").',
+    },
   };
 }
 
 /** Creates the schedule, or updates it when its interval or task queue differ. */
-export async function ensureReconcileSchedule(client: Client, settings: ReconcileScheduleSettings, logger: Logger): Promise<'created' | 'updated' | 'unchanged'> {
+export async function ensureReconcileSchedule(
+  client: Client,
+  settings: ReconcileScheduleSettings,
+  logger: Logger,
+): Promise<'created' | 'updated' | 'unchanged'> {
   const options = scheduleOptions(settings);
   try {
     await client.schedule.create({ scheduleId: RECONCILE_SCHEDULE_ID, ...options });
@@ -43,8 +65,14 @@ export async function ensureReconcileSchedule(client: Client, settings: Reconcil
   const current = await handle.describe();
   const every = current.spec.intervals?.[0]?.every;
   const queue = current.action.type === 'startWorkflow' ? current.action.taskQueue : undefined;
-  if (current.spec.intervals?.length === 1 && every === settings.intervalMs && queue === settings.taskQueue) return 'unchanged';
-  await handle.update((previous) => ({ ...previous, spec: options.spec, action: options.action, policies: { ...previous.policies, ...options.policies } }));
+  if (current.spec.intervals?.length === 1 && every === settings.intervalMs && queue === settings.taskQueue)
+    return 'unchanged';
+  await handle.update((previous) => ({
+    ...previous,
+    spec: options.spec,
+    action: options.action,
+    policies: { ...previous.policies, ...options.policies },
+  }));
   logger.info({ schedule: RECONCILE_SCHEDULE_ID, everyMs: settings.intervalMs }, 'reconciliation schedule updated');
   return 'updated';
 }

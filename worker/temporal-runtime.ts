@@ -12,7 +12,11 @@ import { createWorkerMetrics, type WorkerMetrics } from '../runtime/worker-metri
 import { freeLoopbackAddress, serveWorkerMetrics } from './metrics-endpoint.js';
 
 const TO_PINO: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
-  TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error',
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
 };
 
 export function installTemporalRuntime(logger: Logger, opts: { sdkMetricsAddress?: string } = {}): void {
@@ -23,9 +27,18 @@ export function installTemporalRuntime(logger: Logger, opts: { sdkMetricsAddress
     }),
     telemetryOptions: {
       logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }) },
-      ...(opts.sdkMetricsAddress === undefined ? {} : {
-        metrics: { prometheus: { bindAddress: opts.sdkMetricsAddress, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true } },
-      }),
+      ...(opts.sdkMetricsAddress === undefined
+        ? {}
+        : {
+            metrics: {
+              prometheus: {
+                bindAddress: opts.sdkMetricsAddress,
+                countersTotalSuffix: true,
+                unitSuffix: true,
+                useSecondsForDurations: true,
+              },
+            },
+          }),
     },
     // Entry points own signal handling so they can stop the API, worker and dev server in order.
     shutdownSignals: [],
@@ -33,7 +46,12 @@ export function installTemporalRuntime(logger: Logger, opts: { sdkMetricsAddress
 }
 
 /** The Temporal runtime and this process's worker metrics, served when the configuration asks. */
-export async function installWorkerRuntime(config: Config, logger: Logger, shutdown: ShutdownStack, redactor: Redactor): Promise<WorkerMetrics> {
+export async function installWorkerRuntime(
+  config: Config,
+  logger: Logger,
+  shutdown: ShutdownStack,
+  redactor: Redactor,
+): Promise<WorkerMetrics> {
   const metrics = createWorkerMetrics(redactor.counts);
   if (config.workerMetricsAddress === undefined) {
     installTemporalRuntime(logger);
@@ -41,7 +59,12 @@ export async function installWorkerRuntime(config: Config, logger: Logger, shutd
   }
   const sdkAddress = await freeLoopbackAddress();
   installTemporalRuntime(logger, { sdkMetricsAddress: sdkAddress });
-  const endpoint = await serveWorkerMetrics({ address: config.workerMetricsAddress, sdkAddress, registry: metrics.registry, logger });
+  const endpoint = await serveWorkerMetrics({
+    address: config.workerMetricsAddress,
+    sdkAddress,
+    registry: metrics.registry,
+    logger,
+  });
   shutdown.push('worker metrics', () => endpoint.close());
   logger.info({ url: endpoint.url }, 'worker metrics served');
   return metrics;

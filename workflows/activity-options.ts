@@ -23,14 +23,19 @@ export const HEARTBEAT_TIMEOUT_TYPE = 'TemporalTimeout:Heartbeat';
 
 const retry = (maximumInterval: string, extraNonRetryable: string[] = []): RetryPolicy => ({
   // No maximumAttempts: the budget is scheduleToCloseTimeout.
-  initialInterval: '1 second', backoffCoefficient: 2, maximumInterval,
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval,
   nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES, ...extraNonRetryable],
 });
 
 export type Proxy<T> = (summary: string) => T;
 
 /** Activity proxies whose calls carry a one-line summary shown in the Web UI's event history. */
-const withSummary = <T>(options: ActivityOptions): Proxy<T> => (summary) => proxyActivities<T & object>({ ...options, summary }) as T;
+const withSummary =
+  <T>(options: ActivityOptions): Proxy<T> =>
+  (summary) =>
+    proxyActivities<T & object>({ ...options, summary }) as T;
 
 export interface StepProxies {
   /** Database steps: load, recheck, mark opened, the failure record. */
@@ -53,23 +58,32 @@ export function createStepProxies(policy: OpenPrPolicy): StepProxies {
   return {
     db: step({
       // Up to two statements and two waits for a pooled connection, each cut off by the database.
-      startToCloseTimeout: 4 * policy.dbStatementTimeoutMs + 5_000, heartbeatTimeout,
-      scheduleToCloseTimeout: policy.dbRetryBudgetMs, retry: retry('10 seconds'),
+      startToCloseTimeout: 4 * policy.dbStatementTimeoutMs + 5_000,
+      heartbeatTimeout,
+      scheduleToCloseTimeout: policy.dbRetryBudgetMs,
+      retry: retry('10 seconds'),
     }),
     github: step({
-      startToCloseTimeout: '2 minutes', heartbeatTimeout,
-      scheduleToCloseTimeout: policy.githubRetryBudgetMs, retry: retry('30 seconds'),
+      startToCloseTimeout: '2 minutes',
+      heartbeatTimeout,
+      scheduleToCloseTimeout: policy.githubRetryBudgetMs,
+      retry: retry('30 seconds'),
     }),
     control: step({
-      startToCloseTimeout: '20 seconds', heartbeatTimeout,
-      scheduleToCloseTimeout: policy.dbRetryBudgetMs, retry: retry('10 seconds'),
+      startToCloseTimeout: '20 seconds',
+      heartbeatTimeout,
+      scheduleToCloseTimeout: policy.dbRetryBudgetMs,
+      retry: retry('10 seconds'),
     }),
-    gitOn: (taskQueue) => step({
-      taskQueue,
-      scheduleToStartTimeout: policy.gitWorkerStartTimeoutMs,
-      // A hung transfer is cut by the git idle timeout; this only bounds a huge clone.
-      startToCloseTimeout: '5 minutes', heartbeatTimeout,
-      scheduleToCloseTimeout: policy.gitRetryBudgetMs, retry: retry('15 seconds', [HEARTBEAT_TIMEOUT_TYPE]),
-    }),
+    gitOn: (taskQueue) =>
+      step({
+        taskQueue,
+        scheduleToStartTimeout: policy.gitWorkerStartTimeoutMs,
+        // A hung transfer is cut by the git idle timeout; this only bounds a huge clone.
+        startToCloseTimeout: '5 minutes',
+        heartbeatTimeout,
+        scheduleToCloseTimeout: policy.gitRetryBudgetMs,
+        retry: retry('15 seconds', [HEARTBEAT_TIMEOUT_TYPE]),
+      }),
   };
 }

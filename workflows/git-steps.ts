@@ -6,7 +6,13 @@
 // time, not the run; a count of three failed runs whose workers died three times in a row).
 import { TimeoutType } from '@temporalio/common';
 import { ActivityFailure, log, TimeoutFailure } from '@temporalio/workflow';
-import type { ChartOutcome, GitActivities, PreparedChange, ProposalContext, SharedActivities } from '../activities/types.js';
+import type {
+  ChartOutcome,
+  GitActivities,
+  PreparedChange,
+  ProposalContext,
+  SharedActivities,
+} from '../activities/types.js';
 import { commitDescriptionOf } from '../domain/step-inputs.js';
 import { stepSummary } from '../domain/open-pr-contracts.js';
 import type { Proxy } from './activity-options.js';
@@ -34,41 +40,86 @@ export interface GitStepsDeps {
  * the dead worker's queue, see activity-options.ts).
  */
 function isWorkerLost(error: unknown): boolean {
-  return error instanceof ActivityFailure && error.cause instanceof TimeoutFailure &&
-    (error.cause.timeoutType === TimeoutType.SCHEDULE_TO_START || error.cause.timeoutType === TimeoutType.HEARTBEAT);
+  return (
+    error instanceof ActivityFailure &&
+    error.cause instanceof TimeoutFailure &&
+    (error.cause.timeoutType === TimeoutType.SCHEDULE_TO_START || error.cause.timeoutType === TimeoutType.HEARTBEAT)
+  );
 }
 
-export async function runGitSteps(progress: Progress, deps: GitStepsDeps, { proposal, branch }: { proposal: ProposalContext; branch: string }): Promise<GitStepsResult> {
+export async function runGitSteps(
+  progress: Progress,
+  deps: GitStepsDeps,
+  { proposal, branch }: { proposal: ProposalContext; branch: string },
+): Promise<GitStepsResult> {
   // Workflow time: deterministic on replay.
   const deadline = Date.now() + deps.reclaimBudgetMs;
   for (let claim = 1; ; claim++) {
-    const queue = await progress.run('claim', () => deps.claim.claimGitWorker(), (q) => `git steps on ${q}`);
+    const queue = await progress.run(
+      'claim',
+      () => deps.claim.claimGitWorker(),
+      (q) => `git steps on ${q}`,
+    );
     progress.countGitClaim();
     try {
       return await gitSteps(progress, deps.gitOn(queue), deps.lock, proposal, branch);
     } catch (error) {
       if (!isWorkerLost(error) || Date.now() >= deadline) throw error;
-      log.warn('git worker lost; claiming another and redoing the git steps', { queue, claim, budgetLeftMs: deadline - Date.now() });
+      log.warn('git worker lost; claiming another and redoing the git steps', {
+        queue,
+        claim,
+        budgetLeftMs: deadline - Date.now(),
+      });
     }
   }
 }
 
-async function gitSteps(progress: Progress, git: (summary: string) => GitActivities, lock: HeldLock, proposal: ProposalContext, branch: string): Promise<GitStepsResult> {
+async function gitSteps(
+  progress: Progress,
+  git: (summary: string) => GitActivities,
+  lock: HeldLock,
+  proposal: ProposalContext,
+  branch: string,
+): Promise<GitStepsResult> {
   const { repo, proposalId } = proposal;
-  const { baseCommit } = await progress.run('sync', () => git(stepSummary('sync', `fetch ${repo.baseBranch}`)).syncRepoCache({ repo }), (r) => `base ${r.baseCommit.slice(0, 12)}`);
-  const { adoptCommit } = await progress.run('branch_check', () => git(stepSummary('branch_check', branch)).checkBranch({ repo, branch, proposalId }),
-    (r) => (r.adoptCommit ? `adopting our earlier commit ${r.adoptCommit.slice(0, 12)}` : 'branch is free'));
+  const { baseCommit } = await progress.run(
+    'sync',
+    () => git(stepSummary('sync', `fetch ${repo.baseBranch}`)).syncRepoCache({ repo }),
+    (r) => `base ${r.baseCommit.slice(0, 12)}`,
+  );
+  const { adoptCommit } = await progress.run(
+    'branch_check',
+    () => git(stepSummary('branch_check', branch)).checkBranch({ repo, branch, proposalId }),
+    (r) => (r.adoptCommit ? `adopting our earlier commit ${r.adoptCommit.slice(0, 12)}` : 'branch is free'),
+  );
   const file = await progress.run('path_check', () =>
-    git(stepSummary('path_check', `${proposal.configPath}/${proposal.templateName}.params.json`)).readParamsFile({ repo, baseCommit, configPath: proposal.configPath, templateName: proposal.templateName }));
-  const change = await progress.run('apply_diff', () =>
-    git(stepSummary('apply_diff', `${Object.keys(proposal.configDiff).length} parameter(s)`)).applyConfigDiff({ paramsPath: file.path, text: file.text, diff: proposal.configDiff, declaredParams: proposal.declaredParams }),
-  (c) => `${c.changes.length} parameter(s), ${c.changes.filter((x) => x.drift).length} drifted`);
+    git(stepSummary('path_check', `${proposal.configPath}/${proposal.templateName}.params.json`)).readParamsFile({
+      repo,
+      baseCommit,
+      configPath: proposal.configPath,
+      templateName: proposal.templateName,
+    }),
+  );
+  const change = await progress.run(
+    'apply_diff',
+    () =>
+      git(stepSummary('apply_diff', `${Object.keys(proposal.configDiff).length} parameter(s)`)).applyConfigDiff({
+        paramsPath: file.path,
+        text: file.text,
+        diff: proposal.configDiff,
+        declaredParams: proposal.declaredParams,
+      }),
+    (c) => `${c.changes.length} parameter(s), ${c.changes.filter((x) => x.drift).length} drifted`,
+  );
 
   let chart: ChartOutcome = { ok: false, reason: 'no parameter importance' };
   const importance = proposal.study?.parameterImportance;
   if (importance && Object.keys(importance).length > 0) {
-    chart = await progress.run('render_chart', () => git(stepSummary('render_chart')).renderChart({ proposalId, importance }),
-      (c) => (c.ok ? 'rendered' : `failed, importance table in the PR body instead: ${c.reason}`));
+    chart = await progress.run(
+      'render_chart',
+      () => git(stepSummary('render_chart')).renderChart({ proposalId, importance }),
+      (c) => (c.ok ? 'rendered' : `failed, importance table in the PR body instead: ${c.reason}`),
+    );
   } else {
     progress.skip('render_chart', proposal.study ? 'study has no parameter importance' : 'manual proposal');
   }
@@ -77,10 +128,26 @@ async function gitSteps(progress: Progress, git: (summary: string) => GitActivit
     progress.skip('commit', `adopted ${adoptCommit.slice(0, 12)}`);
     progress.skip('push', 'branch already holds our commit');
   } else {
-    const { commit } = await progress.run('commit', () =>
-      git(stepSummary('commit', chart.ok ? 'params and chart' : 'params')).commitChange({ repo, baseCommit, change, describe: commitDescriptionOf(proposal), chartPath: chart.ok ? chart.chartPath : undefined }), (c) => c.commit.slice(0, 12));
-    await progress.run('push', () => lock.fenced('the push', (fence) =>
-      git(stepSummary('push', branch)).pushBranch({ repo, branch, commit, proposalId, fence })), (p) => p.outcome);
+    const { commit } = await progress.run(
+      'commit',
+      () =>
+        git(stepSummary('commit', chart.ok ? 'params and chart' : 'params')).commitChange({
+          repo,
+          baseCommit,
+          change,
+          describe: commitDescriptionOf(proposal),
+          chartPath: chart.ok ? chart.chartPath : undefined,
+        }),
+      (c) => c.commit.slice(0, 12),
+    );
+    await progress.run(
+      'push',
+      () =>
+        lock.fenced('the push', (fence) =>
+          git(stepSummary('push', branch)).pushBranch({ repo, branch, commit, proposalId, fence }),
+        ),
+      (p) => p.outcome,
+    );
   }
   return { change, chartRendered: chart.ok };
 }

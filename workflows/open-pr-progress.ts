@@ -1,10 +1,25 @@
 // Progress of one openPrWorkflow run, visible three ways (SPEC §5): the `progress` query, the
 // `OpenPrStep` search attribute (find runs stuck at a step), and the current details line in the
 // Web UI.
-import { ApplicationFailure, isCancellation, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  isCancellation,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import { recordStep } from './metrics.js';
 import { SEARCH_ATTRIBUTES } from '../domain/temporal-contracts.js';
-import { attemptFailedSignal, OPEN_PR_STEPS, progressQuery, stepNumber, stepOfActivity, type OpenPrProgress, type OpenPrStep, type StepProgress } from '../domain/open-pr-contracts.js';
+import {
+  attemptFailedSignal,
+  OPEN_PR_STEPS,
+  progressQuery,
+  stepNumber,
+  stepOfActivity,
+  type OpenPrProgress,
+  type OpenPrStep,
+  type StepProgress,
+} from '../domain/open-pr-contracts.js';
 
 export class Progress {
   private readonly state: OpenPrProgress = {
@@ -38,11 +53,18 @@ export class Progress {
     delete e.endedAt;
     delete e.failure;
     this.state.currentStep = step;
-    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.openPrStep, value: step }, { key: SEARCH_ATTRIBUTES.openPrStepSince, value: new Date(e.startedAt) }]);
+    upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTES.openPrStep, value: step },
+      { key: SEARCH_ATTRIBUTES.openPrStepSince, value: new Date(e.startedAt) },
+    ]);
     setCurrentDetails(`Step ${stepNumber(step)}/${OPEN_PR_STEPS.length}: **${step}**`);
   }
 
-  finish(step: OpenPrStep, status: 'completed' | 'skipped' | 'failed' | 'cancelled', detail?: { note?: string; failure?: string }): void {
+  finish(
+    step: OpenPrStep,
+    status: 'completed' | 'skipped' | 'failed' | 'cancelled',
+    detail?: { note?: string; failure?: string },
+  ): void {
     const e = this.entry(step);
     e.status = status;
     e.endedAt = Date.now();

@@ -2,12 +2,26 @@
 // activity with its own timeout and retry policy; terminal failures are non-retryable
 // ApplicationFailures whose type is the error code (domain/errors.ts), recorded redacted in
 // pr_open_error with a conditional update that never overwrites a rejection.
-import { ApplicationFailure, CancellationScope, isCancellation, log, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  log,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type { ProposalContext, SharedActivities } from '../activities/types.js';
 import { createBranchName } from '../domain/branch-names.js';
 import { studySummaryOf } from '../domain/step-inputs.js';
 import { terminalCodeOf, type ErrorCode } from '../domain/errors.js';
-import { DEFAULT_OPEN_PR_POLICY, proposalRejectedSignal, stepSummary, type OpenPrInput, type OpenPrOutcome, type OpenPrStep } from '../domain/open-pr-contracts.js';
+import {
+  DEFAULT_OPEN_PR_POLICY,
+  proposalRejectedSignal,
+  stepSummary,
+  type OpenPrInput,
+  type OpenPrOutcome,
+  type OpenPrStep,
+} from '../domain/open-pr-contracts.js';
 import { createStepProxies, type StepProxies } from './activity-options.js';
 import { runGitSteps } from './git-steps.js';
 import { describeFailure, findApplicationFailure, Progress } from './open-pr-progress.js';
@@ -22,12 +36,24 @@ const LOCK_LEASE_MS = 10 * 60_000;
 
 /** The code a step stands for when it fails without one (e.g. its retry budget ran out on timeouts). */
 const STEP_CODES: Partial<Record<OpenPrStep, ErrorCode>> = {
-  sync: 'CLONE_FAILED', branch_check: 'CLONE_FAILED', path_check: 'CLONE_FAILED', commit: 'CLONE_FAILED', push: 'CLONE_FAILED',
+  sync: 'CLONE_FAILED',
+  branch_check: 'CLONE_FAILED',
+  path_check: 'CLONE_FAILED',
+  commit: 'CLONE_FAILED',
+  push: 'CLONE_FAILED',
   open_pr: 'GITHUB_API_FAILED',
 };
 
 /** Steps before the push: a rejection cancels them at once (they change nothing outside the worker). */
-const LOCAL_STEPS: readonly (OpenPrStep | null)[] = ['claim', 'sync', 'branch_check', 'path_check', 'apply_diff', 'render_chart', 'commit'];
+const LOCAL_STEPS: readonly (OpenPrStep | null)[] = [
+  'claim',
+  'sync',
+  'branch_check',
+  'path_check',
+  'apply_diff',
+  'render_chart',
+  'commit',
+];
 
 /** Thrown inside the locked section when the proposal was rejected before a side effect. */
 class RejectedBeforeSideEffect extends Error {}
@@ -65,23 +91,38 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
     progress.start('lock');
     const result = await withRepoLock(
       { requestRepoLock: control(stepSummary('lock', `repo-lock:${proposal.repo.configRepoId}`)).requestRepoLock },
-      { configRepoId: proposal.repo.configRepoId, leaseMs: LOCK_LEASE_MS, onGranted: () => progress.finish('lock', 'completed') },
+      {
+        configRepoId: proposal.repo.configRepoId,
+        leaseMs: LOCK_LEASE_MS,
+        onGranted: () => progress.finish('lock', 'completed'),
+      },
       async (heldLock): Promise<OpenPrOutcome> => {
         const lock: HeldLock = {
-          fenced: (before, call) => (rejected ? Promise.reject(new RejectedBeforeSideEffect(`the proposal was rejected before ${before}`)) : heldLock.fenced(before, call)),
+          fenced: (before, call) =>
+            rejected
+              ? Promise.reject(new RejectedBeforeSideEffect(`the proposal was rejected before ${before}`))
+              : heldLock.fenced(before, call),
         };
         try {
           return await openPr(lock);
         } catch (error) {
-          const stoppedByRejection = error instanceof RejectedBeforeSideEffect ||
+          const stoppedByRejection =
+            error instanceof RejectedBeforeSideEffect ||
             (rejected && isCancellation(error) && !CancellationScope.current().consideredCancelled);
           if (!stoppedByRejection) throw error;
-          log.warn('proposal was rejected during the run; stopping before the next side effect', { proposalId, step: progress.currentStep() });
+          log.warn('proposal was rejected during the run; stopping before the next side effect', {
+            proposalId,
+            step: progress.currentStep(),
+          });
           // Undo what exists: the PR this run opened, and the branch once the push ran (or our
           // earlier commit was adopted). A push stopped by the rejection before it began sent nothing.
           const pushReached = ['completed', 'skipped', 'running', 'cancelled'].includes(progress.statusOf('push'));
           // A pending proposal's row points at no PR, and a rejection leaves it so.
-          return await compensateRejection({ github, proposal, branch }, { number: null, branch: null }, { pr: openedPr, branch: pushReached });
+          return await compensateRejection(
+            { github, proposal, branch },
+            { number: null, branch: null },
+            { pr: openedPr, branch: pushReached },
+          );
         }
       },
     );
@@ -99,42 +140,92 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
 
     localSteps = new CancellationScope();
     const { change, chartRendered } = await localSteps.run(() =>
-      runGitSteps(progress, { claim: control(stepSummary('claim')), gitOn, lock, reclaimBudgetMs: stepPolicy.gitRetryBudgetMs }, { proposal, branch }));
+      runGitSteps(
+        progress,
+        { claim: control(stepSummary('claim')), gitOn, lock, reclaimBudgetMs: stepPolicy.gitRetryBudgetMs },
+        { proposal, branch },
+      ),
+    );
     localSteps = undefined;
 
     // Each side effect first checks the lock is still ours, and presents the fence to its activity.
-    const pr = await progress.run('open_pr', () => lock.fenced('opening the PR', (fence) =>
-      github(stepSummary('open_pr', `${branch} → ${proposal.repo.baseBranch}`)).openPullRequest({
-        repo: proposal.repo, proposalId, branch, study: studySummaryOf(proposal.study, proposal.metricDelta), changes: change.changes, chartRendered, fence,
-      })),
-    (p) => `${p.adopted ? 'adopted' : 'opened'} PR #${p.number}${p.warnings?.length ? ` — ${p.warnings.join('; ')}` : ''}`);
+    const pr = await progress.run(
+      'open_pr',
+      () =>
+        lock.fenced('opening the PR', (fence) =>
+          github(stepSummary('open_pr', `${branch} → ${proposal.repo.baseBranch}`)).openPullRequest({
+            repo: proposal.repo,
+            proposalId,
+            branch,
+            study: studySummaryOf(proposal.study, proposal.metricDelta),
+            changes: change.changes,
+            chartRendered,
+            fence,
+          }),
+        ),
+      (p) =>
+        `${p.adopted ? 'adopted' : 'opened'} PR #${p.number}${p.warnings?.length ? ` — ${p.warnings.join('; ')}` : ''}`,
+    );
     openedPr = pr.number;
-    if (pr.warnings?.length) log.warn('PR options not all applied; the PR is open', { pr: pr.number, warnings: pr.warnings });
+    if (pr.warnings?.length)
+      log.warn('PR options not all applied; the PR is open', { pr: pr.number, warnings: pr.warnings });
 
     if (chartRendered) {
       // Not fatal (SPEC §5 step 13): the chart is on the branch either way.
-      await progress.run('comment', () => lock.fenced('the chart comment', (fence) =>
-        github(stepSummary('comment', `PR #${pr.number}`)).commentChart({ repo: proposal.repo, proposalId, studyId: proposal.study?.id as string, prNumber: pr.number, branch, fence })),
-      (c) => (c.posted ? 'posted' : 'already posted')).catch((error: unknown) => {
-        // A lost lock ends the run: the comment step must not swallow it.
-        if (isCancellation(error) || error instanceof RejectedBeforeSideEffect || isLockLost(error)) throw error;
-        log.warn('chart comment failed; continuing', { error: describeFailure(error) });
-      });
+      await progress
+        .run(
+          'comment',
+          () =>
+            lock.fenced('the chart comment', (fence) =>
+              github(stepSummary('comment', `PR #${pr.number}`)).commentChart({
+                repo: proposal.repo,
+                proposalId,
+                studyId: proposal.study?.id as string,
+                prNumber: pr.number,
+                branch,
+                fence,
+              }),
+            ),
+          (c) => (c.posted ? 'posted' : 'already posted'),
+        )
+        .catch((error: unknown) => {
+          // A lost lock ends the run: the comment step must not swallow it.
+          if (isCancellation(error) || error instanceof RejectedBeforeSideEffect || isLockLost(error)) throw error;
+          log.warn('chart comment failed; continuing', { error: describeFailure(error) });
+        });
     } else {
       progress.skip('comment', 'no chart');
     }
 
-    const marked = await progress.run('mark_opened', () => lock.fenced('marking the proposal', async (fence) =>
-      db(stepSummary('mark_opened')).markProposalOpened({ proposalId, prUrl: pr.url, prNumber: pr.number, branch, fence })),
-    (m) => (m.outcome === 'already_recorded' ? 'already recorded by an earlier attempt' : m.outcome));
+    const marked = await progress.run(
+      'mark_opened',
+      () =>
+        lock.fenced('marking the proposal', async (fence) =>
+          db(stepSummary('mark_opened')).markProposalOpened({
+            proposalId,
+            prUrl: pr.url,
+            prNumber: pr.number,
+            branch,
+            fence,
+          }),
+        ),
+      (m) => (m.outcome === 'already_recorded' ? 'already recorded by an earlier attempt' : m.outcome),
+    );
     // `already_recorded`: our own earlier attempt committed the write and lost its answer.
     if (marked.outcome === 'marked' || marked.outcome === 'already_recorded') {
       return { outcome: 'opened', prUrl: pr.url, prNumber: pr.number, branch, adoptedPr: pr.adopted };
     }
     // Rejected while we worked: undo what we opened, leave the rejection untouched — and never
     // touch a PR or branch the proposal row points at.
-    const row = marked.outcome === 'not_pending' ? { number: marked.prNumber, branch: marked.prBranch } : { number: null, branch: null };
-    log.warn('proposal was rejected meanwhile; closing the PR and deleting the branch', { proposalId, pr: pr.number, row: marked });
+    const row =
+      marked.outcome === 'not_pending'
+        ? { number: marked.prNumber, branch: marked.prBranch }
+        : { number: null, branch: null };
+    log.warn('proposal was rejected meanwhile; closing the PR and deleting the branch', {
+      proposalId,
+      pr: pr.number,
+      row: marked,
+    });
     return await compensateRejection({ github, proposal, branch }, row, { pr: pr.number, branch: true });
   }
 }
@@ -149,10 +240,19 @@ interface CompensationDeps {
  * Undoes what a rejected proposal's run created — `made.pr` (this run's PR) and, with
  * `made.branch`, the run's branch — but never what the proposal row points at.
  */
-async function compensateRejection({ github, proposal, branch }: CompensationDeps, row: { number: number | null; branch: string | null }, made: { pr?: number; branch: boolean }): Promise<OpenPrOutcome> {
+async function compensateRejection(
+  { github, proposal, branch }: CompensationDeps,
+  row: { number: number | null; branch: string | null },
+  made: { pr?: number; branch: boolean },
+): Promise<OpenPrOutcome> {
   const closing = made.pr !== undefined && row.number !== made.pr;
-  if (closing) await github(`compensate: close PR #${made.pr}`).closePullRequest({ repo: proposal.repo, number: made.pr as number });
-  if (made.branch && row.branch !== branch) await github(`compensate: delete branch ${branch}`).deleteBranch({ repo: proposal.repo, branch });
+  if (closing)
+    await github(`compensate: close PR #${made.pr}`).closePullRequest({
+      repo: proposal.repo,
+      number: made.pr as number,
+    });
+  if (made.branch && row.branch !== branch)
+    await github(`compensate: delete branch ${branch}`).deleteBranch({ repo: proposal.repo, branch });
   return closing ? { outcome: 'rejected_meanwhile', closedPr: made.pr } : { outcome: 'rejected_meanwhile' };
 }
 
@@ -188,21 +288,39 @@ async function endFailedRun(error: unknown, { proposalId, progress, db, branch }
   // flapping server), and so does a step that only ever timed out.
   const code = terminalCodeOf(failure?.type) ?? (failedStep && STEP_CODES[failedStep]) ?? 'INTERNAL_ERROR';
   const detail = failure?.message ?? describeFailure(error);
-  const staleGrant = code === 'LOCK_LOST' && (failure?.details?.[0] as LockLostDetails | undefined)?.staleGrant === true;
-  const recorded = await db(`record pr_open_error ${code}`).recordPrOpenError({ proposalId, error: `${code}: ${detail}`, ...(staleGrant ? { keepEarlier: true } : {}) });
+  const staleGrant =
+    code === 'LOCK_LOST' && (failure?.details?.[0] as LockLostDetails | undefined)?.staleGrant === true;
+  const recorded = await db(`record pr_open_error ${code}`).recordPrOpenError({
+    proposalId,
+    error: `${code}: ${detail}`,
+    ...(staleGrant ? { keepEarlier: true } : {}),
+  });
   // The fence stopped a run whose PR is already the proposal's (a reset of a finished run, or a
   // mark_opened that committed as its lock was taken): nothing failed.
-  const isOurs = typeof recorded === 'object' && recorded.outcome === 'not_pending' && recorded.status === 'pr_opened' && recorded.prBranch === branch;
+  const isOurs =
+    typeof recorded === 'object' &&
+    recorded.outcome === 'not_pending' &&
+    recorded.status === 'pr_opened' &&
+    recorded.prBranch === branch;
   if (code === 'LOCK_LOST' && isOurs) {
-    log.info('the proposal already has this run\'s PR; nothing to do', { proposalId, pr: recorded.prNumber });
+    log.info("the proposal already has this run's PR; nothing to do", { proposalId, pr: recorded.prNumber });
     countRun('not_pending');
     return { outcome: 'not_pending', status: 'pr_opened' };
   }
   // Counted as failed by the failure record (recordPrOpenError), where the row changes.
   // Triage in bulk (issue 10): a failed run keeps the step it failed at and names its code, so
   // `OpenPrStep="apply_diff"` or `OpenPrErrorCode="CLONE_FAILED"` finds it.
-  if (failedStep !== null) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.openPrStep, value: failedStep }, { key: SEARCH_ATTRIBUTES.openPrErrorCode, value: code }]);
+  if (failedStep !== null)
+    upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTES.openPrStep, value: failedStep },
+      { key: SEARCH_ATTRIBUTES.openPrErrorCode, value: code },
+    ]);
   // The run fails with the code as its type (SPEC §5) and first in its message (what the Web UI
   // shows first), keeping the step's failure as its cause.
-  throw ApplicationFailure.create({ type: code, message: `${code}: ${detail}`, nonRetryable: true, cause: error instanceof Error ? error : undefined });
+  throw ApplicationFailure.create({
+    type: code,
+    message: `${code}: ${detail}`,
+    nonRetryable: true,
+    cause: error instanceof Error ? error : undefined,
+  });
 }

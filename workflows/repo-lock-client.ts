@@ -1,9 +1,27 @@
 // The requester side of the repo lock, used inside a workflow: ask (through an activity doing
 // signal-with-start), wait for the grant, renew the lease while working, and release in `finally`
 // — on success, failure and cancellation alike; a run that stops waiting withdraws its request.
-import { ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, isCancellation, setHandler, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
 import {
-  lockGrantedSignal, lockRevokedSignal, releaseLockSignal, renewLockSignal, repoLockWorkflowId, withdrawLockSignal, type LockFence, type LockGrant, type LockRequest,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
+  isCancellation,
+  setHandler,
+  sleep,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  lockGrantedSignal,
+  lockRevokedSignal,
+  releaseLockSignal,
+  renewLockSignal,
+  repoLockWorkflowId,
+  withdrawLockSignal,
+  type LockFence,
+  type LockGrant,
+  type LockRequest,
 } from '../domain/lock-contracts.js';
 
 /**
@@ -42,7 +60,11 @@ export interface HeldLock {
   fenced<T>(before: string, call: (fence: LockFence) => Promise<T>): Promise<T>;
 }
 
-export async function withRepoLock<T>(deps: RepoLockDeps, opts: WithRepoLockOptions, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
+export async function withRepoLock<T>(
+  deps: RepoLockDeps,
+  opts: WithRepoLockOptions,
+  fn: (lock: HeldLock) => Promise<T>,
+): Promise<T> {
   const info = workflowInfo();
   const lockWorkflowId = repoLockWorkflowId(opts.configRepoId);
   let grant: LockGrant | undefined;
@@ -79,34 +101,55 @@ export async function withRepoLock<T>(deps: RepoLockDeps, opts: WithRepoLockOpti
     opts.onGranted?.();
     const held = grant as LockGrant;
     const renewal = new CancellationScope();
-    const renewing = renewal.run(async () => {
-      for (;;) {
-        await sleep(Math.max(1_000, Math.floor(opts.leaseMs / 3)));
-        await getExternalWorkflowHandle(lockWorkflowId).signal(renewLockSignal, { leaseToken: held.leaseToken });
-      }
-    }).catch(() => undefined); // ends by cancellation below
+    const renewing = renewal
+      .run(async () => {
+        for (;;) {
+          await sleep(Math.max(1_000, Math.floor(opts.leaseMs / 3)));
+          await getExternalWorkflowHandle(lockWorkflowId).signal(renewLockSignal, { leaseToken: held.leaseToken });
+        }
+      })
+      .catch(() => undefined); // ends by cancellation below
     const fence: LockFence = { configRepoId: opts.configRepoId, leaseToken: held.leaseToken };
-    const lost = (message: string, staleGrant: boolean, cause?: Error) => ApplicationFailure.create({
-      type: 'LOCK_LOST', message, nonRetryable: true, details: [{ staleGrant } satisfies LockLostDetails], cause,
-    });
+    const lost = (message: string, staleGrant: boolean, cause?: Error) =>
+      ApplicationFailure.create({
+        type: 'LOCK_LOST',
+        message,
+        nonRetryable: true,
+        details: [{ staleGrant } satisfies LockLostDetails],
+        cause,
+      });
     const lock: HeldLock = {
       async fenced(before, call) {
         if (revokedBecause !== undefined) {
-          throw lost(`the repo lock was taken from this run (${revokedBecause}) before ${before}; nothing further was done — POST open_pr again`, false);
+          throw lost(
+            `the repo lock was taken from this run (${revokedBecause}) before ${before}; nothing further was done — POST open_pr again`,
+            false,
+          );
         }
         const scope = new CancellationScope();
         inFlight = scope;
         try {
           return await scope.run(() => call(fence));
         } catch (error) {
-          if (revokedBecause !== undefined && isCancellation(error) && !CancellationScope.current().consideredCancelled) {
-            throw lost(`the repo lock was taken from this run (${revokedBecause}) during ${before}, which was cancelled before it finished — POST open_pr again`, false);
+          if (
+            revokedBecause !== undefined &&
+            isCancellation(error) &&
+            !CancellationScope.current().consideredCancelled
+          ) {
+            throw lost(
+              `the repo lock was taken from this run (${revokedBecause}) during ${before}, which was cancelled before it finished — POST open_pr again`,
+              false,
+            );
           }
           if (revokedBecause === undefined && isLockLost(error)) {
             // The fence refused the side effect: the revocation signal is on its way, or never comes.
             await condition(() => revokedBecause !== undefined, REVOCATION_GRACE_MS);
             if (revokedBecause === undefined) {
-              throw lost(`this run's grant of the repo lock is not the lock's (it is from before a reset to a point after the grant); nothing was done at ${before} — reset to the first workflow task, or POST open_pr, to retry`, true, error as Error);
+              throw lost(
+                `this run's grant of the repo lock is not the lock's (it is from before a reset to a point after the grant); nothing was done at ${before} — reset to the first workflow task, or POST open_pr, to retry`,
+                true,
+                error as Error,
+              );
             }
           }
           throw error;
@@ -128,9 +171,12 @@ export async function withRepoLock<T>(deps: RepoLockDeps, opts: WithRepoLockOpti
       await CancellationScope.nonCancellable(() => release(held.leaseToken));
     } else if (requested) {
       // Gave up waiting: leave the queue now rather than when the lock would have been granted.
-      await CancellationScope.nonCancellable(() => getExternalWorkflowHandle(lockWorkflowId)
-        .signal(withdrawLockSignal, { workflowId: info.workflowId, runId: info.runId }))
-        .catch(() => undefined); // the lock workflow has finished: there is no queue to leave
+      await CancellationScope.nonCancellable(() =>
+        getExternalWorkflowHandle(lockWorkflowId).signal(withdrawLockSignal, {
+          workflowId: info.workflowId,
+          runId: info.runId,
+        }),
+      ).catch(() => undefined); // the lock workflow has finished: there is no queue to leave
     }
   }
 }

@@ -6,19 +6,40 @@
 // stopped running (a periodic sweep), continues as new carrying holder and queue, and finishes
 // when idle (the next signal-with-start starts a fresh run).
 import {
-  allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, log, proxyLocalActivities, setHandler, uuid4, workflowInfo,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  proxyLocalActivities,
+  setHandler,
+  uuid4,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { SharedActivities } from '../activities/types.js';
 import {
-  DEFAULT_REPO_LOCK_OPTIONS, forceReleaseSignal, lockGrantedSignal, lockRevokedSignal, lockStateQuery, releaseLockSignal, renewLockSignal,
-  requestLockSignal, viewOfLockState, withdrawLockSignal, type LockHolder, type LockRequest, type RepoLockInput, type RepoLockState,
+  DEFAULT_REPO_LOCK_OPTIONS,
+  forceReleaseSignal,
+  lockGrantedSignal,
+  lockRevokedSignal,
+  lockStateQuery,
+  releaseLockSignal,
+  renewLockSignal,
+  requestLockSignal,
+  viewOfLockState,
+  withdrawLockSignal,
+  type LockHolder,
+  type LockRequest,
+  type RepoLockInput,
+  type RepoLockState,
 } from '../domain/lock-contracts.js';
 
 type RunRef = Pick<LockRequest, 'workflowId' | 'runId'>;
 const sameRun = (a: RunRef, b: RunRef) => a.workflowId === b.workflowId && a.runId === b.runId;
 
 const { findGoneRequesters } = proxyLocalActivities<Pick<SharedActivities, 'findGoneRequesters'>>({
-  startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 1 }, // the next sweep tries again
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumAttempts: 1 }, // the next sweep tries again
 });
 
 export async function repoLockWorkflow(input: RepoLockInput = {}): Promise<void> {
@@ -109,10 +130,12 @@ export async function repoLockWorkflow(input: RepoLockInput = {}): Promise<void>
 
 async function dropGoneRequesters(state: RepoLockState): Promise<void> {
   const lookedUp = [...state.queue];
-  const gone: string[] = await findGoneRequesters({ workflowIds: lookedUp.map((r) => r.workflowId) }).catch((error: unknown) => {
-    log.info('could not look up queued requesters; trying again at the next sweep', { error: String(error) });
-    return [];
-  });
+  const gone: string[] = await findGoneRequesters({ workflowIds: lookedUp.map((r) => r.workflowId) }).catch(
+    (error: unknown) => {
+      log.info('could not look up queued requesters; trying again at the next sweep', { error: String(error) });
+      return [];
+    },
+  );
   if (gone.length === 0) return;
   log.info('dropping queued requesters that no longer run', { gone });
   // Only requests that were looked up: one that arrived meanwhile (e.g. from a reset run) stays.
@@ -139,7 +162,9 @@ async function grantWhileFree(state: RepoLockState): Promise<void> {
 async function signalGrant(request: LockRequest, leaseToken: string): Promise<boolean> {
   try {
     await getExternalWorkflowHandle(request.workflowId).signal(lockGrantedSignal, {
-      leaseToken, lockWorkflowId: workflowInfo().workflowId, requestId: request.requestId,
+      leaseToken,
+      lockWorkflowId: workflowInfo().workflowId,
+      requestId: request.requestId,
     });
     return true;
   } catch (error) {
@@ -151,7 +176,10 @@ async function signalGrant(request: LockRequest, leaseToken: string): Promise<bo
 /** Tells a former holder its grant is gone; one that no longer runs needs no telling. */
 async function signalRevoked(holder: LockHolder, reason: string): Promise<void> {
   try {
-    await getExternalWorkflowHandle(holder.workflowId).signal(lockRevokedSignal, { leaseToken: holder.leaseToken, reason });
+    await getExternalWorkflowHandle(holder.workflowId).signal(lockRevokedSignal, {
+      leaseToken: holder.leaseToken,
+      reason,
+    });
   } catch (error) {
     log.info('former lock holder is gone', { holder: holder.workflowId, error: String(error) });
   }

@@ -12,15 +12,16 @@ import { createImportanceChartSpec } from '../../domain/chart-spec.js';
  * chart pays the 0.4 s once.
  */
 let libraries: Promise<{ vega: typeof Vega; compile: typeof VegaLite.compile }> | undefined;
-const loadChartLibraries = () => (libraries ??= (async () => {
-  // One after the other: they share modules (jest's ESM loader fails on two concurrent imports of them).
-  const vega = await import('vega');
-  const { compile } = await import('vega-lite');
-  return { vega, compile };
-})().catch((error: unknown) => {
-  libraries = undefined; // the next chart tries again
-  throw error;
-}));
+const loadChartLibraries = () =>
+  (libraries ??= (async () => {
+    // One after the other: they share modules (jest's ESM loader fails on two concurrent imports of them).
+    const vega = await import('vega');
+    const { compile } = await import('vega-lite');
+    return { vega, compile };
+  })().catch((error: unknown) => {
+    libraries = undefined; // the next chart tries again
+    throw error;
+  }));
 
 export type ChartResult = { ok: true; png: Buffer } | { ok: false; reason: string };
 
@@ -51,7 +52,10 @@ export interface RenderChartOptions {
   renderer?: VegaRenderer;
 }
 
-export async function tryRenderChart(importance: Readonly<Record<string, number>>, options: RenderChartOptions = {}): Promise<ChartResult> {
+export async function tryRenderChart(
+  importance: Readonly<Record<string, number>>,
+  options: RenderChartOptions = {},
+): Promise<ChartResult> {
   const problem = dataProblem(importance);
   if (problem !== undefined) return { ok: false, reason: problem };
   try {

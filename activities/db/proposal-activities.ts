@@ -4,7 +4,12 @@
 // idempotent, so a retry after an attempt whose write committed recognises its own write.
 import type { Database } from '../../db/database.js';
 import { repoRefOf } from '../../db/config-repos.js';
-import { findProposalForWorkflow, isProposalPending, markProposalPrOpened, setProposalPrOpenError } from '../../db/proposals.js';
+import {
+  findProposalForWorkflow,
+  isProposalPending,
+  markProposalPrOpened,
+  setProposalPrOpenError,
+} from '../../db/proposals.js';
 import { AppError } from '../../domain/errors.js';
 import type { OpenPrPolicy } from '../../domain/open-pr-contracts.js';
 import { readConfigDiff, readMetricDelta, readParameterImportance } from '../../domain/stored-json.js';
@@ -26,13 +31,22 @@ const MAX_ERROR_LENGTH = 4_000;
 
 export function createDbActivities({ db, redactor, policy, metrics }: DbActivityDeps) {
   return {
-    async loadProposal({ proposalId }: { proposalId: string }): Promise<{ proposal: ProposalContext; policy: OpenPrPolicy } | { notPending: string }> {
+    async loadProposal({
+      proposalId,
+    }: {
+      proposalId: string;
+    }): Promise<{ proposal: ProposalContext; policy: OpenPrPolicy } | { notPending: string }> {
       const p = await findProposalForWorkflow(db, proposalId);
       if (!p) throw new AppError({ code: 'PROPOSAL_NOT_FOUND', message: `proposal ${proposalId} does not exist` });
       if (p.status !== 'pending') return { notPending: p.status };
       const repo = p.cluster.configRepo;
-      if (!repo) throw new AppError({ code: 'CLUSTER_HAS_NO_CONFIG_REPO', message: `cluster ${p.cluster.name} has no config repo` });
-      if (!p.cluster.configPath) throw new AppError({ code: 'CONFIG_PATH_INVALID', message: `cluster ${p.cluster.name} has no config_path` });
+      if (!repo)
+        throw new AppError({
+          code: 'CLUSTER_HAS_NO_CONFIG_REPO',
+          message: `cluster ${p.cluster.name} has no config repo`,
+        });
+      if (!p.cluster.configPath)
+        throw new AppError({ code: 'CONFIG_PATH_INVALID', message: `cluster ${p.cluster.name} has no config_path` });
       const s = p.study;
       const proposal: ProposalContext = {
         proposalId: p.id,
@@ -44,7 +58,11 @@ export function createDbActivities({ db, redactor, policy, metrics }: DbActivity
         configPath: p.cluster.configPath,
         repo: repoRefOf(repo),
         study: s && {
-          id: s.id, name: s.name, metric: s.metric, baselineMetric: s.baselineMetric, bestMetric: s.bestMetric,
+          id: s.id,
+          name: s.name,
+          metric: s.metric,
+          baselineMetric: s.baselineMetric,
+          bestMetric: s.bestMetric,
           parameterImportance: readParameterImportance(s.parameterImportance),
           suggestedFollowups: s.suggestedFollowups,
         },
@@ -56,15 +74,36 @@ export function createDbActivities({ db, redactor, policy, metrics }: DbActivity
 
     isProposalPending: ({ proposalId }: { proposalId: string }) => isProposalPending(db, proposalId),
 
-    async markProposalOpened({ proposalId, ...pr }: { proposalId: string; prUrl: string; prNumber: number; branch: string }) {
+    async markProposalOpened({
+      proposalId,
+      ...pr
+    }: {
+      proposalId: string;
+      prUrl: string;
+      prNumber: number;
+      branch: string;
+    }) {
       const marked = await markProposalPrOpened(db, { id: proposalId, ...pr });
       // Once per PR: only the write that moved the row counts, never a retry or a reset's re-run.
       if (marked.outcome === 'marked') metrics?.runEnded('opened');
       return marked;
     },
 
-    async recordPrOpenError({ proposalId, error, keepEarlier }: { proposalId: string; error: string; keepEarlier?: boolean }) {
-      const recorded = await setProposalPrOpenError(db, proposalId, redactor.redactString(error).slice(0, MAX_ERROR_LENGTH), { keepEarlier });
+    async recordPrOpenError({
+      proposalId,
+      error,
+      keepEarlier,
+    }: {
+      proposalId: string;
+      error: string;
+      keepEarlier?: boolean;
+    }) {
+      const recorded = await setProposalPrOpenError(
+        db,
+        proposalId,
+        redactor.redactString(error).slice(0, MAX_ERROR_LENGTH),
+        { keepEarlier },
+      );
       // The error is `CODE: detail`; a failure the row no longer takes (rejected, opened) is no failure.
       if (recorded.outcome !== 'not_pending') metrics?.runEnded('failed', error.split(':', 1)[0]);
       return recorded;

@@ -11,7 +11,10 @@ export interface ForgeActivityDeps extends ForgeClientDeps {
   relyloopBaseUrl: string | undefined;
 }
 
-type GitHubActivities = Pick<SharedActivities, 'openPullRequest' | 'commentChart' | 'closePullRequest' | 'deleteBranch'>;
+type GitHubActivities = Pick<
+  SharedActivities,
+  'openPullRequest' | 'commentChart' | 'closePullRequest' | 'deleteBranch'
+>;
 
 export function createForgeActivities(deps: ForgeActivityDeps): GitHubActivities {
   const client = async (repo: ConfigRepoRef): Promise<{ gh: ForgePullRequests; webUrl: string }> => {

@@ -29,14 +29,25 @@ export async function forgeClientFor(deps: ForgeClientDeps, repo: ConfigRepoRef)
   const { ref, token } = access;
   if (access.provider === 'gitea') {
     const pulls = createGiteaClient({
-      origin: ref.origin, token, owner: ref.owner, repo: ref.repo, redactor: deps.redactor, signal: currentCancellationSignal,
+      origin: ref.origin,
+      token,
+      owner: ref.owner,
+      repo: ref.repo,
+      redactor: deps.redactor,
+      signal: currentCancellationSignal,
       ...(deps.giteaPacer === undefined ? {} : { pacer: deps.giteaPacer }),
-      sleep: activitySleep, warn: (m) => tryCurrentContext()?.log.warn(deps.redactor.redactString(m)),
+      sleep: activitySleep,
+      warn: (m) => tryCurrentContext()?.log.warn(deps.redactor.redactString(m)),
     });
     return { pulls, access };
   }
   const pulls = createGitHubClient({
-    apiBaseUrl: ref.apiBaseUrl, token, owner: ref.owner, repo: ref.repo, redactor: deps.redactor, pacer: deps.pacer,
+    apiBaseUrl: ref.apiBaseUrl,
+    token,
+    owner: ref.owner,
+    repo: ref.repo,
+    redactor: deps.redactor,
+    pacer: deps.pacer,
     ...(deps.limiter ? { limiter: deps.limiter } : {}),
   });
   return { pulls, access };

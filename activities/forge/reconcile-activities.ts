@@ -9,7 +9,14 @@
 // abandoned one stopped instead of reading every PR again.
 import { findConfigRepo, repoRefOf } from '../../db/config-repos.js';
 import type { Database } from '../../db/database.js';
-import { applyPrObservation, countClosedBeyondWindow, listReposToReconcile, listUnsettledPrs, pruneWebhookDeliveries, recordPrEtag } from '../../db/pr-lifecycle.js';
+import {
+  applyPrObservation,
+  countClosedBeyondWindow,
+  listReposToReconcile,
+  listUnsettledPrs,
+  pruneWebhookDeliveries,
+  recordPrEtag,
+} from '../../db/pr-lifecycle.js';
 import { observationOf } from '../../domain/pr-lifecycle.js';
 import { tryCurrentContext } from '../../runtime/activity-context.js';
 import { forgeClientFor, type ForgeClientDeps } from './forge-client.js';
@@ -28,7 +35,10 @@ export interface ReconcileActivityDeps extends ForgeClientDeps {
   closedWindowMs: number;
 }
 
-interface Progress { after: string | null; result: ReconcileRepoResult }
+interface Progress {
+  after: string | null;
+  result: ReconcileRepoResult;
+}
 
 export function createReconcileActivities(deps: ReconcileActivityDeps): ReconcileActivities {
   return {
@@ -39,14 +49,28 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
     async reconcileRepoPrs({ configRepoId, proposalId }) {
       const context = tryCurrentContext();
       const resumed = context?.info.heartbeatDetails as Progress | undefined;
-      const result: ReconcileRepoResult = resumed?.result ?? { checked: 0, unchanged: 0, corrected: 0, missing: 0, skipped: 0, corrections: [] };
+      const result: ReconcileRepoResult = resumed?.result ?? {
+        checked: 0,
+        unchanged: 0,
+        corrected: 0,
+        missing: 0,
+        skipped: 0,
+        corrections: [],
+      };
       let after = resumed?.after ?? null;
       const row = await findConfigRepo(deps.db, configRepoId);
       if (row === undefined) return result; // deleted meanwhile: nothing of it to reconcile
-      if (resumed === undefined && proposalId === undefined) result.skipped = await countClosedBeyondWindow(deps.db, configRepoId, deps.closedWindowMs);
+      if (resumed === undefined && proposalId === undefined)
+        result.skipped = await countClosedBeyondWindow(deps.db, configRepoId, deps.closedWindowMs);
       const { pulls: gh } = await forgeClientFor(deps, repoRefOf(row));
       for (;;) {
-        const page = await listUnsettledPrs(deps.db, { configRepoId, after, limit: PAGE, closedWindowMs: deps.closedWindowMs, ...(proposalId === undefined ? {} : { proposalId }) });
+        const page = await listUnsettledPrs(deps.db, {
+          configRepoId,
+          after,
+          limit: PAGE,
+          closedWindowMs: deps.closedWindowMs,
+          ...(proposalId === undefined ? {} : { proposalId }),
+        });
         for (const recorded of page) {
           const pull = await gh.getPullRequest(recorded.prNumber, recorded.etag);
           result.checked += 1;
@@ -56,15 +80,35 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
           } else if (pull === null || pull.head.ref !== recorded.branch) {
             // The number is not (or no longer) this proposal's PR: nothing to apply, an operator to tell.
             result.missing += 1;
-            context?.log.warn('a proposal\'s recorded PR is not on GitHub with its branch', { proposalId: recorded.proposalId, prNumber: recorded.prNumber, branch: recorded.branch, found: pull?.head.ref ?? null });
+            context?.log.warn("a proposal's recorded PR is not on GitHub with its branch", {
+              proposalId: recorded.proposalId,
+              prNumber: recorded.prNumber,
+              branch: recorded.branch,
+              found: pull?.head.ref ?? null,
+            });
           } else {
             const observation = observationOf(pull);
-            const applied = await applyPrObservation(deps.db, { configRepoIds: [configRepoId], observation, source: 'reconcile' });
+            const applied = await applyPrObservation(deps.db, {
+              configRepoIds: [configRepoId],
+              observation,
+              source: 'reconcile',
+            });
             await recordPrEtag(deps.db, recorded.proposalId, pull.etag);
             if (applied.outcome === 'applied' && applied.previous !== observation.state) {
               result.corrected += 1;
-              if (result.corrections.length < MAX_LISTED_CORRECTIONS) result.corrections.push({ proposalId: recorded.proposalId, prNumber: recorded.prNumber, from: applied.previous, to: observation.state });
-              context?.log.info('reconciliation corrected a PR state a webhook missed', { proposalId: recorded.proposalId, prNumber: recorded.prNumber, from: applied.previous, to: observation.state });
+              if (result.corrections.length < MAX_LISTED_CORRECTIONS)
+                result.corrections.push({
+                  proposalId: recorded.proposalId,
+                  prNumber: recorded.prNumber,
+                  from: applied.previous,
+                  to: observation.state,
+                });
+              context?.log.info('reconciliation corrected a PR state a webhook missed', {
+                proposalId: recorded.proposalId,
+                prNumber: recorded.prNumber,
+                from: applied.previous,
+                to: observation.state,
+              });
             }
           }
           after = recorded.proposalId;

@@ -47,7 +47,15 @@ export function createGitActivities(deps: GitActivityDeps): GitActivities {
   const signedByGitHub = (repo: ConfigRepoRef) => repo.prOptions.verifiedCommits === true && repo.app !== undefined;
   const githubFor = async (repo: ConfigRepoRef) => {
     const { ref, token } = await resolveRepoAccess(deps, repo);
-    return createGitHubClient({ apiBaseUrl: ref.apiBaseUrl, token, owner: ref.owner, repo: ref.repo, redactor: deps.redactor, pacer: deps.github.pacer, ...(deps.github.limiter ? { limiter: deps.github.limiter } : {}) });
+    return createGitHubClient({
+      apiBaseUrl: ref.apiBaseUrl,
+      token,
+      owner: ref.owner,
+      repo: ref.repo,
+      redactor: deps.redactor,
+      pacer: deps.github.pacer,
+      ...(deps.github.limiter ? { limiter: deps.github.limiter } : {}),
+    });
   };
   const chartPathFor = (proposalId: string) => {
     if (!isUuid(proposalId)) throw new AppError({ code: 'VALIDATION_ERROR', message: 'proposal id is not a uuid' });
@@ -65,7 +73,10 @@ export function createGitActivities(deps: GitActivityDeps): GitActivities {
       const tip = await deps.cache.readRemoteTip(await remote(repo), branch);
       if (tip === undefined) return {};
       if (tip.trailers.proposalId === proposalId) return { adoptCommit: tip.oid };
-      throw new AppError({ code: 'BRANCH_EXISTS', message: `branch ${branch} already exists on the remote with a commit that is not this proposal's; refusing to overwrite it` });
+      throw new AppError({
+        code: 'BRANCH_EXISTS',
+        message: `branch ${branch} already exists on the remote with a commit that is not this proposal's; refusing to overwrite it`,
+      });
     },
 
     async readParamsFile({ repo, baseCommit, configPath, templateName }) {
@@ -90,9 +101,12 @@ export function createGitActivities(deps: GitActivityDeps): GitActivities {
     },
 
     async commitChange({ repo, describe, baseCommit, change, chartPath }: CommitChangeInput) {
-      const files: { path: string; content: Buffer }[] = [{ path: change.paramsPath, content: Buffer.from(change.newText, 'utf8') }];
+      const files: { path: string; content: Buffer }[] = [
+        { path: change.paramsPath, content: Buffer.from(change.newText, 'utf8') },
+      ];
       if (chartPath !== undefined && describe.study) {
-        if (chartPath !== chartPathFor(describe.proposalId)) throw new AppError({ code: 'VALIDATION_ERROR', message: 'unexpected chart path' });
+        if (chartPath !== chartPathFor(describe.proposalId))
+          throw new AppError({ code: 'VALIDATION_ERROR', message: 'unexpected chart path' });
         files.push({ path: chartFilePath(describe.study.id), content: await readFile(chartPath) });
       }
       const message = createCommitMessage({ ...describe, changedKeys: change.changes.map((c) => c.key) });
@@ -100,8 +114,13 @@ export function createGitActivities(deps: GitActivityDeps): GitActivities {
         // The same files and message, built by GitHub on the same base: a commit it signs. A retried
         // attempt builds another (unreferenced) one; only the push step's ref makes one count.
         const base = await deps.cache.describeBase(local(repo), { baseCommit, paths: files.map((f) => f.path) });
-        const commit = await (await githubFor(repo)).createSignedCommit({
-          baseTree: base.tree, parent: baseCommit, message, files: files.map((f) => ({ ...f, mode: base.modes[f.path] ?? '100644' })),
+        const commit = await (
+          await githubFor(repo)
+        ).createSignedCommit({
+          baseTree: base.tree,
+          parent: baseCommit,
+          message,
+          files: files.map((f) => ({ ...f, mode: base.modes[f.path] ?? '100644' })),
         });
         return { commit };
       }
@@ -113,10 +132,14 @@ export function createGitActivities(deps: GitActivityDeps): GitActivities {
       if (signedByGitHub(repo)) {
         // Create-only, like the git push: an existing branch is never moved.
         const made = await (await githubFor(repo)).createBranchRef(branch, commit);
-        if (made.created || made.tip === commit) return { outcome: made.created ? 'pushed' as const : 'already-on-remote' as const };
+        if (made.created || made.tip === commit)
+          return { outcome: made.created ? ('pushed' as const) : ('already-on-remote' as const) };
         const tip = await deps.cache.readRemoteTip(await remote(repo), branch);
         if (tip?.trailers.proposalId === proposalId) return { outcome: 'adopted' as const };
-        throw new AppError({ code: 'BRANCH_EXISTS', message: `branch ${branch} already exists on the remote (its tip is ${made.tip ?? tip?.oid ?? 'unknown'}); it is never overwritten` });
+        throw new AppError({
+          code: 'BRANCH_EXISTS',
+          message: `branch ${branch} already exists on the remote (its tip is ${made.tip ?? tip?.oid ?? 'unknown'}); it is never overwritten`,
+        });
       }
       const t = await remote(repo);
       try {

@@ -32,7 +32,10 @@ const QUERY_RETRY_DELAYS_MS = [500, 1_000, 2_000, 4_000];
 async function queryHolderToken(client: Client, configRepoId: string): Promise<string | null> {
   for (let attempt = 0; ; attempt += 1) {
     try {
-      return (await client.workflow.getHandle(repoLockWorkflowId(configRepoId)).query(lockStateQuery)).holder?.leaseToken ?? null;
+      return (
+        (await client.workflow.getHandle(repoLockWorkflowId(configRepoId)).query(lockStateQuery)).holder?.leaseToken ??
+        null
+      );
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return null; // no lock workflow at all: nobody holds it
       const delay = QUERY_RETRY_DELAYS_MS[attempt];

@@ -3,7 +3,11 @@
 // the lock ignores a second request from the same run.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import {
-  REPO_LOCK_WORKFLOW, repoLockWorkflowId, requestLockSignal, type LockRequest, type RepoLockOptions,
+  REPO_LOCK_WORKFLOW,
+  repoLockWorkflowId,
+  requestLockSignal,
+  type LockRequest,
+  type RepoLockOptions,
 } from '../../domain/lock-contracts.js';
 import { SEARCH_ATTRIBUTES } from '../../domain/temporal-contracts.js';
 
@@ -34,13 +38,17 @@ export function createLockActivities({ client, taskQueue, lockOptions }: LockAct
      * workflow as a local activity.
      */
     async findGoneRequesters({ workflowIds }: { workflowIds: string[] }): Promise<string[]> {
-      const gone = await Promise.all([...new Set(workflowIds)].map(async (workflowId) => {
-        try {
-          return (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING' ? null : workflowId;
-        } catch (error) {
-          return error instanceof WorkflowNotFoundError ? workflowId : null;
-        }
-      }));
+      const gone = await Promise.all(
+        [...new Set(workflowIds)].map(async (workflowId) => {
+          try {
+            return (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING'
+              ? null
+              : workflowId;
+          } catch (error) {
+            return error instanceof WorkflowNotFoundError ? workflowId : null;
+          }
+        }),
+      );
       return gone.filter((id): id is string => id !== null);
     },
   };

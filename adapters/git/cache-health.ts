@@ -53,10 +53,13 @@ export async function tryCheckCacheHealth(gitdir: string, bounds: CacheBounds): 
     return { usable: false, reason: `damaged: ${error instanceof Error ? error.message : String(error)}` };
   }
   const packs = await countPackfiles(gitdir);
-  if (packs > bounds.maxPackfiles) return { usable: false, reason: `${packs} packfiles exceed the bound of ${bounds.maxPackfiles}` };
+  if (packs > bounds.maxPackfiles)
+    return { usable: false, reason: `${packs} packfiles exceed the bound of ${bounds.maxPackfiles}` };
   const shallow = await countShallowLines(gitdir);
-  if (shallow > bounds.maxShallowLines) return { usable: false, reason: `${shallow} shallow lines exceed the bound of ${bounds.maxShallowLines}` };
+  if (shallow > bounds.maxShallowLines)
+    return { usable: false, reason: `${shallow} shallow lines exceed the bound of ${bounds.maxShallowLines}` };
   const loose = await countLooseObjects(gitdir);
-  if (loose > bounds.maxLooseObjects) return { usable: false, reason: `${loose} loose objects exceed the bound of ${bounds.maxLooseObjects}` };
+  if (loose > bounds.maxLooseObjects)
+    return { usable: false, reason: `${loose} loose objects exceed the bound of ${bounds.maxLooseObjects}` };
   return { usable: true };
 }

@@ -7,7 +7,8 @@ import { AppError } from '../../domain/errors.js';
 import { isStrictlyInside, isUuid } from '../../domain/paths.js';
 
 function assertInside(root: string, candidate: string): string {
-  if (!isStrictlyInside(root, candidate)) throw new AppError({ code: 'CLONE_FAILED', message: 'repo cache path escapes the cache dir' });
+  if (!isStrictlyInside(root, candidate))
+    throw new AppError({ code: 'CLONE_FAILED', message: 'repo cache path escapes the cache dir' });
   return candidate;
 }
 
@@ -28,7 +29,10 @@ export function createStagingGitdir(cacheRoot: string, configRepoId: string): st
 
 /** Git ref names we create locally are our own branch names; keep them to a safe alphabet. */
 export function assertBranchName(branch: string): string {
-  if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(branch) || branch.split('/').some((s) => s === '.' || s === '..' || s.endsWith('.lock'))) {
+  if (
+    !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(branch) ||
+    branch.split('/').some((s) => s === '.' || s === '..' || s.endsWith('.lock'))
+  ) {
     throw new AppError({ code: 'CLONE_FAILED', message: `refusing unsafe branch name ${JSON.stringify(branch)}` });
   }
   return branch;

@@ -6,7 +6,12 @@
 import { Errors } from 'isomorphic-git';
 import { AppError } from '../../domain/errors.js';
 import type { Redactor } from '../../domain/redact.js';
-import { accessHint, classifyTransportFailure, type TransportFailureFacts, type TransportFailureKind } from '../../domain/transport-failures.js';
+import {
+  accessHint,
+  classifyTransportFailure,
+  type TransportFailureFacts,
+  type TransportFailureKind,
+} from '../../domain/transport-failures.js';
 import { GitTransportError } from './git-http-client.js';
 
 export type GitAction = 'clone' | 'fetch' | 'list remote branches' | 'push';
@@ -26,7 +31,12 @@ export function gitFailureKind(error: unknown): TransportFailureKind {
  * the same, so a healthy cache is kept (SPEC §5 step 5).
  */
 export function isServerOrNetworkFailure(error: unknown): boolean {
-  if (error instanceof Errors.HttpError || error instanceof Errors.SmartHttpError || error instanceof Errors.EmptyServerResponseError) return true;
+  if (
+    error instanceof Errors.HttpError ||
+    error instanceof Errors.SmartHttpError ||
+    error instanceof Errors.EmptyServerResponseError
+  )
+    return true;
   if (error instanceof GitTransportError) return true;
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code);
@@ -49,10 +59,18 @@ export function toGitTransferError(action: GitAction, error: unknown, redactor: 
   // A 404 from the server is the repository; a NotFoundError of the library is a missing ref.
   if (kind === 'auth' || (kind === 'not_found' && status !== undefined)) {
     const hint = accessHint(status, action === 'push' ? 'push' : 'read');
-    return new AppError({ code: 'GITHUB_AUTH_FAILED', message: redactor.redactString(`git ${action} failed: ${hint} (${describe(error)})`) });
+    return new AppError({
+      code: 'GITHUB_AUTH_FAILED',
+      message: redactor.redactString(`git ${action} failed: ${hint} (${describe(error)})`),
+    });
   }
-  const message = kind === 'transient'
-    ? `git ${action} failed: ${describe(error)}`
-    : `git ${action} failed: ${kind === 'not_found' ? 'not found; check pr_base_branch' : 'refused'} (${describe(error)})`;
-  return new AppError({ code: 'CLONE_FAILED', retryable: kind === 'transient', message: redactor.redactString(message) });
+  const message =
+    kind === 'transient'
+      ? `git ${action} failed: ${describe(error)}`
+      : `git ${action} failed: ${kind === 'not_found' ? 'not found; check pr_base_branch' : 'refused'} (${describe(error)})`;
+  return new AppError({
+    code: 'CLONE_FAILED',
+    retryable: kind === 'transient',
+    message: redactor.redactString(message),
+  });
 }

@@ -32,7 +32,10 @@ export interface GitHttpClientOptions {
 }
 
 export class GitTransportError extends Error {
-  constructor(message: string, readonly code: string) {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
     super(message);
     this.name = 'GitTransportError';
   }
@@ -45,7 +48,12 @@ export function createGitHttpClient(opts: GitHttpClientOptions = {}): HttpClient
     'https:': new https.Agent({ keepAlive: true, timeout: POOLED_SOCKET_IDLE_MS }),
   };
 
-  async function send(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined): Promise<IncomingMessage> {
+  async function send(
+    url: URL,
+    method: string,
+    headers: Record<string, string>,
+    body: Buffer | undefined,
+  ): Promise<IncomingMessage> {
     const signal = opts.signal?.();
     signal?.throwIfAborted();
     const transport = url.protocol === 'https:' ? https : http;
@@ -60,7 +68,9 @@ export function createGitHttpClient(opts: GitHttpClientOptions = {}): HttpClient
       };
       const onAbort = () => fail(new GitTransportError('git transfer cancelled', 'ABORT_ERR'));
       signal?.addEventListener('abort', onAbort, { once: true });
-      req.setTimeout(idleTimeoutMs, () => fail(new GitTransportError(`git server sent nothing for ${idleTimeoutMs / 1000} s`, 'ETIMEDOUT')));
+      req.setTimeout(idleTimeoutMs, () =>
+        fail(new GitTransportError(`git server sent nothing for ${idleTimeoutMs / 1000} s`, 'ETIMEDOUT')),
+      );
       req.on('response', (res) => {
         // The socket stays under the idle timeout until the body has been read.
         response = res;
@@ -77,7 +87,12 @@ export function createGitHttpClient(opts: GitHttpClientOptions = {}): HttpClient
 
   const backoffMs = opts.retryBackoffMs ?? 250;
   /** Sends; a repeatable request is tried again after a network failure or a 5xx/429 answer. */
-  async function sendWithRetries(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined): Promise<IncomingMessage> {
+  async function sendWithRetries(
+    url: URL,
+    method: string,
+    headers: Record<string, string>,
+    body: Buffer | undefined,
+  ): Promise<IncomingMessage> {
     const repeatable = method === 'GET' || url.pathname.endsWith('/git-upload-pack');
     for (let attempt = 1; ; attempt++) {
       const last = !repeatable || attempt >= GIT_REQUEST_TRIES;
@@ -93,7 +108,11 @@ export function createGitHttpClient(opts: GitHttpClientOptions = {}): HttpClient
       if (last || !(status >= 500 || status === 429)) return res;
       res.resume();
       const retryAfterS = Number(res.headers['retry-after']);
-      await sleep(Number.isFinite(retryAfterS) && retryAfterS >= 0 ? Math.min(retryAfterS * 1000, 5_000) : backoffMs * attempt ** 2);
+      await sleep(
+        Number.isFinite(retryAfterS) && retryAfterS >= 0
+          ? Math.min(retryAfterS * 1000, 5_000)
+          : backoffMs * attempt ** 2,
+      );
     }
   }
 
@@ -134,7 +153,8 @@ async function collect(body: AsyncIterableIterator<Uint8Array> | Iterable<Uint8A
 
 function flatten(headers: IncomingMessage['headers']): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  for (const [name, value] of Object.entries(headers))
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
   return out;
 }
 

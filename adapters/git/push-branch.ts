@@ -25,7 +25,10 @@ export interface PushBranchInput {
 }
 
 function branchExists(branch: string, detail: string): AppError {
-  return new AppError({ code: 'BRANCH_EXISTS', message: `branch ${branch} already exists on the remote (${detail}); it is never overwritten` });
+  return new AppError({
+    code: 'BRANCH_EXISTS',
+    message: `branch ${branch} already exists on the remote (${detail}); it is never overwritten`,
+  });
 }
 
 /**
@@ -36,16 +39,29 @@ function branchExists(branch: string, detail: string): AppError {
 const DECLINED = /\bdeclined\b|\bprotected branch\b|\brule violations?\b/i;
 
 function branchProtected(branch: string, reason: string, remoteMessages: string[], redactor: Redactor): AppError {
-  const explanation = remoteMessages.join('').split(/\r?\n/).map((l) => l.trim()).filter((l) => /^(error:|- )|GH0\d\d/.test(l)).join(' ');
+  const explanation = remoteMessages
+    .join('')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => /^(error:|- )|GH0\d\d/.test(l))
+    .join(' ');
   return new AppError({
     code: 'BRANCH_PROTECTED',
-    message: redactor.redactString(`the forge declined the push of ${branch} (branch protection or a ruleset): ${explanation || reason}`),
+    message: redactor.redactString(
+      `the forge declined the push of ${branch} (branch protection or a ruleset): ${explanation || reason}`,
+    ),
   });
 }
 
 async function readRemoteTip(input: PushBranchInput): Promise<string | undefined> {
   const ref = `refs/heads/${input.branch}`;
-  const refs = await git.listServerRefs({ http: input.http, url: input.url, onAuth: input.onAuth, prefix: ref, protocolVersion: 2 });
+  const refs = await git.listServerRefs({
+    http: input.http,
+    url: input.url,
+    onAuth: input.onAuth,
+    prefix: ref,
+    protocolVersion: 2,
+  });
   return refs.find((r) => r.ref === ref)?.oid;
 }
 
@@ -58,8 +74,17 @@ export async function pushBranchCreateOnly(input: PushBranchInput): Promise<Push
   await git.writeRef({ fs, gitdir, ref: localRef, value: commit, force: true });
   try {
     await git.push({
-      fs, http: input.http, gitdir, url: input.url, onAuth: input.onAuth, ref: localRef, remoteRef: localRef, force: false,
-      onMessage: (message) => { if (remoteMessages.length < 50) remoteMessages.push(message); },
+      fs,
+      http: input.http,
+      gitdir,
+      url: input.url,
+      onAuth: input.onAuth,
+      ref: localRef,
+      remoteRef: localRef,
+      force: false,
+      onMessage: (message) => {
+        if (remoteMessages.length < 50) remoteMessages.push(message);
+      },
       onPrePush: async ({ remoteRef }) => {
         if (remoteRef.oid !== ZERO_OID) {
           remoteTip = remoteRef.oid;

@@ -73,10 +73,19 @@ export interface GitRepoCache {
   listRemoteBranches(target: RemoteRef, options: { prefix: string }): Promise<RemoteBranch[]>;
   /** The remote branch's tip and its RelyLoop trailers, or undefined when the branch does not exist. */
   readRemoteTip(target: RemoteRef, branch: string): Promise<RemoteTip | undefined>;
-  readParamsFile(cache: CacheRef, input: { commit: string; configPath: string; templateName: string }): Promise<ParamsFile>;
-  createCommit(cache: CacheRef, input: { baseCommit: string; files: readonly FileWrite[]; message: string }): Promise<string>;
+  readParamsFile(
+    cache: CacheRef,
+    input: { commit: string; configPath: string; templateName: string },
+  ): Promise<ParamsFile>;
+  createCommit(
+    cache: CacheRef,
+    input: { baseCommit: string; files: readonly FileWrite[]; message: string },
+  ): Promise<string>;
   /** The base commit's root tree, and each path's mode there (undefined: a new file). */
-  describeBase(cache: CacheRef, input: { baseCommit: string; paths: readonly string[] }): Promise<{ tree: string; modes: Record<string, '100644' | '100755' | undefined> }>;
+  describeBase(
+    cache: CacheRef,
+    input: { baseCommit: string; paths: readonly string[] },
+  ): Promise<{ tree: string; modes: Record<string, '100644' | '100755' | undefined> }>;
   pushBranch(target: RemoteRef, input: { branch: string; commit: string }): Promise<PushOutcome>;
 }
 
@@ -94,7 +103,10 @@ export interface GitRepoCacheDeps {
 }
 
 async function exists(p: string): Promise<boolean> {
-  return stat(p).then(() => true, () => false);
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
@@ -111,14 +123,34 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
   async function pointOriginHead(gitdir: string, baseBranch: string): Promise<void> {
     // Without refs/remotes/origin/HEAD isomorphic-git's push cannot skip the base tree's objects
     // and re-sends the whole tree with every new branch (seconds instead of milliseconds on 20k files).
-    await git.writeRef({ fs, gitdir, ref: 'refs/remotes/origin/HEAD', value: `refs/remotes/origin/${baseBranch}`, symbolic: true, force: true });
+    await git.writeRef({
+      fs,
+      gitdir,
+      ref: 'refs/remotes/origin/HEAD',
+      value: `refs/remotes/origin/${baseBranch}`,
+      symbolic: true,
+      force: true,
+    });
   }
 
   async function clone(target: RemoteRef, gitdir: string, onAuth: AuthCallback): Promise<string> {
     const staging = createStagingGitdir(deps.cacheDir, target.configRepoId);
     try {
       // noCheckout: `dir` is required by the types but never written to.
-      await git.clone({ fs, http, dir: staging, gitdir: staging, url: target.url, ref: target.baseBranch, singleBranch: true, depth: 1, noCheckout: true, noTags: true, onAuth, cache: {} });
+      await git.clone({
+        fs,
+        http,
+        dir: staging,
+        gitdir: staging,
+        url: target.url,
+        ref: target.baseBranch,
+        singleBranch: true,
+        depth: 1,
+        noCheckout: true,
+        noTags: true,
+        onAuth,
+        cache: {},
+      });
       await pointOriginHead(staging, target.baseBranch);
       const baseCommit = await git.resolveRef({ fs, gitdir: staging, ref: `refs/remotes/origin/${target.baseBranch}` });
       await rename(staging, gitdir);
@@ -134,13 +166,26 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
     const configured = await git.getConfig({ fs, gitdir, path: 'remote.origin.url' });
     if (configured !== target.url) throw new Error('the cache points at another remote URL');
     const tracking = `refs/remotes/origin/${target.baseBranch}`;
-    const known = await git.resolveRef({ fs, gitdir, ref: tracking }).then(() => true, () => false);
+    const known = await git.resolveRef({ fs, gitdir, ref: tracking }).then(
+      () => true,
+      () => false,
+    );
     // When the cache holds the base branch, fetch incrementally from the shallow boundary: `ref`
     // only names the local "have". A `depth: 1` re-fetch makes the server send the whole tree
     // again (1.5 MB and 2.4 s instead of 300 B and 70 ms on 20,000 files; scripts/bench-git.ts).
     const result = await git.fetch({
-      fs, http, gitdir, url: target.url, remote: 'origin', ref: tracking, remoteRef: target.baseBranch,
-      singleBranch: true, tags: false, onAuth, cache: {}, ...(known ? {} : { depth: 1 }),
+      fs,
+      http,
+      gitdir,
+      url: target.url,
+      remote: 'origin',
+      ref: tracking,
+      remoteRef: target.baseBranch,
+      singleBranch: true,
+      tags: false,
+      onAuth,
+      cache: {},
+      ...(known ? {} : { depth: 1 }),
     });
     await pointOriginHead(gitdir, target.baseBranch);
     if (result.fetchHead === null) throw new Error(`fetch of ${target.baseBranch} returned no commit`);
@@ -160,7 +205,9 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
           } catch (error) {
             // The server said no (auth, missing repo or branch, outage): a new clone would not help.
             if (isServerOrNetworkFailure(error)) throw toGitTransferError('fetch', error, redactor);
-            recloneReason = redactor.redactString(`fetch into the cache failed: ${error instanceof Error ? error.message : String(error)}`);
+            recloneReason = redactor.redactString(
+              `fetch into the cache failed: ${error instanceof Error ? error.message : String(error)}`,
+            );
           }
         } else {
           recloneReason = health.reason;
@@ -174,7 +221,13 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
     async listRemoteBranches(target, { prefix }) {
       const { onAuth } = prepare(target);
       try {
-        const refs = await git.listServerRefs({ http, url: target.url, onAuth, prefix: `refs/heads/${prefix}`, protocolVersion: 2 });
+        const refs = await git.listServerRefs({
+          http,
+          url: target.url,
+          onAuth,
+          prefix: `refs/heads/${prefix}`,
+          protocolVersion: 2,
+        });
         return refs.map((r) => ({ name: r.ref.slice('refs/heads/'.length), oid: r.oid }));
       } catch (error) {
         throw toGitTransferError('list remote branches', error, redactor);
@@ -193,7 +246,20 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
       } catch {
         // Not in the cache yet: fetch just that commit (depth 1), read it, drop the ref again.
         try {
-          await git.fetch({ fs, http, gitdir, url: target.url, remote: 'origin', ref: branch, remoteRef: branch, singleBranch: true, depth: 1, tags: false, onAuth, cache });
+          await git.fetch({
+            fs,
+            http,
+            gitdir,
+            url: target.url,
+            remote: 'origin',
+            ref: branch,
+            remoteRef: branch,
+            singleBranch: true,
+            depth: 1,
+            tags: false,
+            onAuth,
+            cache,
+          });
         } catch (error) {
           throw toGitTransferError('fetch', error, redactor);
         } finally {
@@ -227,7 +293,17 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
       const tree = await writeFilesToTree(store, base.tree, files);
       const signature = { ...deps.author, timestamp: Math.floor(now().getTime() / 1000), timezoneOffset: 0 };
       // Redacted like every text that leaves for the forge (the message is rendered from the proposal).
-      return git.writeCommit({ fs, gitdir, commit: { message: redactor.redactString(message), tree, parent: [baseCommit], author: signature, committer: signature } });
+      return git.writeCommit({
+        fs,
+        gitdir,
+        commit: {
+          message: redactor.redactString(message),
+          tree,
+          parent: [baseCommit],
+          author: signature,
+          committer: signature,
+        },
+      });
     },
 
     async describeBase(cache, { baseCommit, paths }) {
@@ -245,7 +321,16 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
     async pushBranch(target, { branch, commit }) {
       const { gitdir, onAuth } = prepare(target);
       assertBranchName(branch);
-      return pushBranchCreateOnly({ gitdir, http, url: target.url, onAuth, branch, commit, redactor, beforeSend: deps.beforePushSend });
+      return pushBranchCreateOnly({
+        gitdir,
+        http,
+        url: target.url,
+        onAuth,
+        branch,
+        commit,
+        redactor,
+        beforeSend: deps.beforePushSend,
+      });
     },
   };
 }

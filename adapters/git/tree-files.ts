@@ -41,11 +41,21 @@ export async function readBlobAtPath(store: ObjectStore, commitOid: string, file
     }
     const isLast = index === segments.length - 1;
     if (!isLast) {
-      if (entry.mode !== TREE_MODE) return { ok: false, code: 'CONFIG_PATH_INVALID', message: `${walked} is ${describeMode(entry.mode)}, not a directory` };
+      if (entry.mode !== TREE_MODE)
+        return {
+          ok: false,
+          code: 'CONFIG_PATH_INVALID',
+          message: `${walked} is ${describeMode(entry.mode)}, not a directory`,
+        };
       treeOid = entry.oid;
       continue;
     }
-    if (!REGULAR_MODES.has(entry.mode)) return { ok: false, code: 'CONFIG_PATH_INVALID', message: `${walked} is ${describeMode(entry.mode)}, not a regular file` };
+    if (!REGULAR_MODES.has(entry.mode))
+      return {
+        ok: false,
+        code: 'CONFIG_PATH_INVALID',
+        message: `${walked} is ${describeMode(entry.mode)}, not a regular file`,
+      };
     const { blob } = await git.readBlob({ fs, gitdir, cache, oid: entry.oid });
     return { ok: true, content: blob, mode: entry.mode, oid: entry.oid };
   }
@@ -66,9 +76,15 @@ interface BlobEdit {
   mode: string | undefined;
 }
 
-async function rewriteTree(store: ObjectStore, treeOid: string | undefined, edits: BlobEdit[], prefix: string): Promise<string> {
+async function rewriteTree(
+  store: ObjectStore,
+  treeOid: string | undefined,
+  edits: BlobEdit[],
+  prefix: string,
+): Promise<string> {
   const { gitdir, cache } = store;
-  const entries: TreeEntry[] = treeOid === undefined ? [] : (await git.readTree({ fs, gitdir, cache, oid: treeOid })).tree;
+  const entries: TreeEntry[] =
+    treeOid === undefined ? [] : (await git.readTree({ fs, gitdir, cache, oid: treeOid })).tree;
   const byName = new Map(entries.map((e) => [e.path, e]));
   const nested = new Map<string, BlobEdit[]>();
   for (const edit of edits) {
@@ -76,7 +92,10 @@ async function rewriteTree(store: ObjectStore, treeOid: string | undefined, edit
     if (slash === -1) {
       const existing = byName.get(edit.path);
       if (existing?.mode === TREE_MODE || existing?.mode === '160000') {
-        throw new AppError({ code: 'CONFIG_PATH_INVALID', message: `${prefix}${edit.path} is ${describeMode(existing.mode)}; cannot write a file there` });
+        throw new AppError({
+          code: 'CONFIG_PATH_INVALID',
+          message: `${prefix}${edit.path} is ${describeMode(existing.mode)}; cannot write a file there`,
+        });
       }
       const mode = edit.mode ?? (existing !== undefined && REGULAR_MODES.has(existing.mode) ? existing.mode : '100644');
       byName.set(edit.path, { path: edit.path, mode, oid: edit.oid, type: 'blob' });
@@ -88,7 +107,10 @@ async function rewriteTree(store: ObjectStore, treeOid: string | undefined, edit
   for (const [name, subEdits] of nested) {
     const existing = byName.get(name);
     if (existing !== undefined && existing.mode !== TREE_MODE) {
-      throw new AppError({ code: 'CONFIG_PATH_INVALID', message: `${prefix}${name} is ${describeMode(existing.mode)}, not a directory` });
+      throw new AppError({
+        code: 'CONFIG_PATH_INVALID',
+        message: `${prefix}${name} is ${describeMode(existing.mode)}, not a directory`,
+      });
     }
     const oid = await rewriteTree(store, existing?.oid, subEdits, `${prefix}${name}/`);
     byName.set(name, { path: name, mode: TREE_MODE, oid, type: 'tree' });
@@ -97,7 +119,11 @@ async function rewriteTree(store: ObjectStore, treeOid: string | undefined, edit
 }
 
 /** Writes the blobs and every tree from their directories up to the root; returns the new root tree. */
-export async function writeFilesToTree(store: ObjectStore, baseTreeOid: string, files: readonly FileWrite[]): Promise<string> {
+export async function writeFilesToTree(
+  store: ObjectStore,
+  baseTreeOid: string,
+  files: readonly FileWrite[],
+): Promise<string> {
   const edits: BlobEdit[] = [];
   for (const file of files) {
     const oid = await git.writeBlob({ fs, gitdir: store.gitdir, blob: file.content });

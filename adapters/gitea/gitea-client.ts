@@ -12,7 +12,14 @@
 // - closing answers 201; branches are deleted through /branches; no ETags (no conditional reads);
 // - a PR whose head branch was deleted names `refs/pull/{n}/head` as its head ref (headBranchOf).
 import { AppError } from '../../domain/errors.js';
-import { assertCommentMarker, headBranchOf, type ForgePullRequests, type IssueComment, type PullRequestRef, type PullRequestState } from '../../domain/forge.js';
+import {
+  assertCommentMarker,
+  headBranchOf,
+  type ForgePullRequests,
+  type IssueComment,
+  type PullRequestRef,
+  type PullRequestState,
+} from '../../domain/forge.js';
 import { missingFrom, type PrOptions } from '../../domain/pr-options.js';
 import type { Redactor } from '../../domain/redact.js';
 import { classifyTransportFailure } from '../../domain/transport-failures.js';
@@ -66,7 +73,10 @@ interface GiteaPull {
 const refPath = (ref: string) => ref.split('/').map(encodeURIComponent).join('/');
 
 class GiteaError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -78,7 +88,11 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
 
   async function request<T>(method: string, route: string, body?: unknown): Promise<T> {
     if (opts.pacer === undefined || !MUTATING.has(method)) return send<T>(method, route, body);
-    const paced = { createsContent: method === 'POST' && CREATES_CONTENT.test(route), sleep: opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))), warn: (m: string) => opts.warn?.(`Gitea ${m}`) };
+    const paced = {
+      createsContent: method === 'POST' && CREATES_CONTENT.test(route),
+      sleep: opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
+      warn: (m: string) => opts.warn?.(`Gitea ${m}`),
+    };
     return withWriteTurn(opts.pacer, opts.token, paced, () => send<T>(method, route, body));
   }
 
@@ -87,7 +101,11 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
     const cancelled = opts.signal?.();
     const res = await fetch(`${opts.origin.replace(/\/$/, '')}/api/v1${route}`, {
       method,
-      headers: { authorization: `token ${opts.token}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `token ${opts.token}`,
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: cancelled === undefined ? timeout : AbortSignal.any([cancelled, timeout]),
     });
@@ -96,7 +114,9 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
       let message = raw.slice(0, 500);
       try {
         message = String((JSON.parse(raw) as { message?: unknown }).message ?? message);
-      } catch { /* not JSON: the text itself */ }
+      } catch {
+        /* not JSON: the text itself */
+      }
       throw new GiteaError(res.status, message);
     }
     return (raw === '' ? null : JSON.parse(raw)) as T;
@@ -110,12 +130,22 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
     const detail = `${status ?? 'network'} ${error instanceof Error ? error.message : String(error)}`;
     const message = text(`Gitea ${operation} (${where}) failed: ${detail}`);
     const kind = classifyTransportFailure({ status, code: typeof code === 'string' ? code : undefined });
-    if (kind === 'transient') return new AppError({ code: 'GITHUB_API_FAILED', message, retryable: true, upstreamStatus: status, operation });
+    if (kind === 'transient')
+      return new AppError({ code: 'GITHUB_API_FAILED', message, retryable: true, upstreamStatus: status, operation });
     if (kind === 'auth' || kind === 'not_found') {
-      const hint = status === 401 ? 'the token is invalid, expired or revoked'
-        : status === 403 ? 'the token lacks a scope this call needs (write:repository and write:issue)'
-          : 'the repository does not exist or the token cannot see it';
-      return new AppError({ code: 'GITHUB_AUTH_FAILED', message: `${message}; ${hint}`, retryable: false, upstreamStatus: status, operation });
+      const hint =
+        status === 401
+          ? 'the token is invalid, expired or revoked'
+          : status === 403
+            ? 'the token lacks a scope this call needs (write:repository and write:issue)'
+            : 'the repository does not exist or the token cannot see it';
+      return new AppError({
+        code: 'GITHUB_AUTH_FAILED',
+        message: `${message}; ${hint}`,
+        retryable: false,
+        upstreamStatus: status,
+        operation,
+      });
     }
     return new AppError({ code: 'GITHUB_API_FAILED', message, retryable: false, upstreamStatus: status, operation });
   }
@@ -136,15 +166,27 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
     const out: T[] = [];
     for (let page = 1; page <= MAX_PAGES; page += 1) {
       const sep = route.includes('?') ? '&' : '?';
-      const items = (await call(operation, () => request<T[] | null>('GET', `${route}${sep}limit=${PAGE_SIZE}&page=${page}`))) ?? [];
+      const items =
+        (await call(operation, () => request<T[] | null>('GET', `${route}${sep}limit=${PAGE_SIZE}&page=${page}`))) ??
+        [];
       if (items.length === 0) return out;
       out.push(...items);
     }
-    throw new AppError({ code: 'GITHUB_API_FAILED', message: `Gitea ${operation} (${where}) did not end after ${MAX_PAGES} pages`, retryable: false, operation });
+    throw new AppError({
+      code: 'GITHUB_API_FAILED',
+      message: `Gitea ${operation} (${where}) did not end after ${MAX_PAGES} pages`,
+      retryable: false,
+      operation,
+    });
   }
 
   const toRef = (p: GiteaPull, adopted: boolean): PullRequestRef => ({
-    number: p.number, url: p.html_url, headRef: headBranchOf(p.head), baseRef: p.base.ref, state: p.state === 'closed' ? 'closed' : 'open', adopted,
+    number: p.number,
+    url: p.html_url,
+    headRef: headBranchOf(p.head),
+    baseRef: p.base.ref,
+    state: p.state === 'closed' ? 'closed' : 'open',
+    adopted,
   });
 
   const client: ForgePullRequests = {
@@ -152,8 +194,13 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
       try {
         const p = await request<GiteaPull>('GET', `${repoPath}/pulls/${pullNumber}`);
         return {
-          number: p.number, state: p.state === 'closed' ? 'closed' : 'open', merged: p.merged === true,
-          merged_at: p.merged_at, updated_at: p.updated_at, head: { ref: headBranchOf(p.head) }, etag: null,
+          number: p.number,
+          state: p.state === 'closed' ? 'closed' : 'open',
+          merged: p.merged === true,
+          merged_at: p.merged_at,
+          updated_at: p.updated_at,
+          head: { ref: headBranchOf(p.head) },
+          etag: null,
         };
       } catch (error) {
         if (error instanceof GiteaError && error.status === 404) return null;
@@ -162,21 +209,36 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
     },
 
     async createOrAdoptPullRequest(input) {
-      const title = input.draft === true && !input.title.startsWith(GITEA_WIP_PREFIX) ? `${GITEA_WIP_PREFIX}${input.title}` : input.title;
+      const title =
+        input.draft === true && !input.title.startsWith(GITEA_WIP_PREFIX)
+          ? `${GITEA_WIP_PREFIX}${input.title}`
+          : input.title;
       try {
-        const created = await request<GiteaPull>('POST', `${repoPath}/pulls`, { head: input.head, base: input.base, title: text(title), body: text(input.body) });
+        const created = await request<GiteaPull>('POST', `${repoPath}/pulls`, {
+          head: input.head,
+          base: input.base,
+          title: text(title),
+          body: text(input.body),
+        });
         return toRef(created, false);
       } catch (error) {
         // Also the outcome of a retried POST whose first attempt did create the PR.
         if (!(error instanceof GiteaError && error.status === 409)) throw classify(error, 'create pull request');
       }
       const open = await call('get pull request', () =>
-        request<GiteaPull>('GET', `${repoPath}/pulls/${encodeURIComponent(input.base)}/${refPath(input.head)}`)).catch((error: unknown) => {
+        request<GiteaPull>('GET', `${repoPath}/pulls/${encodeURIComponent(input.base)}/${refPath(input.head)}`),
+      ).catch((error: unknown) => {
         if (error instanceof AppError && error.upstreamStatus === 404) return null;
         throw error;
       });
       if (open === null || open.state !== 'open') {
-        throw new AppError({ code: 'GITHUB_API_FAILED', message: `Gitea reported an open pull request for ${input.head} but none was found`, retryable: true, upstreamStatus: 409, operation: 'create pull request' });
+        throw new AppError({
+          code: 'GITHUB_API_FAILED',
+          message: `Gitea reported an open pull request for ${input.head} but none was found`,
+          retryable: true,
+          upstreamStatus: 409,
+          operation: 'create pull request',
+        });
       }
       return toRef(open, true);
     },
@@ -198,26 +260,41 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
           warnings.push(`${what} not applied: ${classify(error, what).message}`);
         }
       };
-      const newLabels = missingFrom(labels, (pr.labels ?? []).map((l) => l.name));
+      const newLabels = missingFrom(
+        labels,
+        (pr.labels ?? []).map((l) => l.name),
+      );
       if (newLabels.length > 0) {
         await add('labels', async () => {
           const known = await all<{ id: number; name: string }>('list labels', `${repoPath}/labels`);
           const ids = newLabels.flatMap((name) => known.filter((l) => l.name === name).map((l) => l.id));
           const unknown = newLabels.filter((name) => !known.some((l) => l.name === name));
-          if (unknown.length > 0) warnings.push(`labels not applied: ${unknown.join(', ')} (no such label in ${where}; Gitea applies only existing labels)`);
+          if (unknown.length > 0)
+            warnings.push(
+              `labels not applied: ${unknown.join(', ')} (no such label in ${where}; Gitea applies only existing labels)`,
+            );
           if (ids.length > 0) await request('POST', `${repoPath}/issues/${pullNumber}/labels`, { labels: ids });
         });
       }
-      const newReviewers = missingFrom(reviewers, (pr.requested_reviewers ?? []).map((u) => u.login));
+      const newReviewers = missingFrom(
+        reviewers,
+        (pr.requested_reviewers ?? []).map((u) => u.login),
+      );
       if (newReviewers.length + teamReviewers.length > 0) {
-        await add('review requests', () => request('POST', `${repoPath}/pulls/${pullNumber}/requested_reviewers`, {
-          ...(newReviewers.length > 0 ? { reviewers: newReviewers } : {}), ...(teamReviewers.length > 0 ? { team_reviewers: teamReviewers } : {}),
-        }));
+        await add('review requests', () =>
+          request('POST', `${repoPath}/pulls/${pullNumber}/requested_reviewers`, {
+            ...(newReviewers.length > 0 ? { reviewers: newReviewers } : {}),
+            ...(teamReviewers.length > 0 ? { team_reviewers: teamReviewers } : {}),
+          }),
+        );
       }
       const present = (pr.assignees ?? []).map((a) => a.login);
       const newAssignees = missingFrom(assignees, present);
       // Gitea's issue edit replaces the assignee set: send the union.
-      if (newAssignees.length > 0) await add('assignees', () => request('PATCH', `${repoPath}/issues/${pullNumber}`, { assignees: [...present, ...newAssignees] }));
+      if (newAssignees.length > 0)
+        await add('assignees', () =>
+          request('PATCH', `${repoPath}/issues/${pullNumber}`, { assignees: [...present, ...newAssignees] }),
+        );
       return warnings;
     },
 
@@ -230,8 +307,13 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
 
     async listComments(issueNumber): Promise<IssueComment[]> {
       // Gitea answers every comment of an issue at once (this list takes no `page`).
-      const comments = (await call('list comments', () =>
-        request<{ id: number; body: string; html_url: string }[] | null>('GET', `${repoPath}/issues/${issueNumber}/comments`))) ?? [];
+      const comments =
+        (await call('list comments', () =>
+          request<{ id: number; body: string; html_url: string }[] | null>(
+            'GET',
+            `${repoPath}/issues/${issueNumber}/comments`,
+          ),
+        )) ?? [];
       return comments.map((c) => ({ id: c.id, body: c.body ?? '', url: c.html_url }));
     },
 
@@ -242,12 +324,23 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
       // POST itself is never retried here (a lost answer would post twice); the step retries.
       const existing = (await client.listComments(input.issueNumber)).find((c) => c.body.includes(input.marker));
       if (existing !== undefined) return { comment: existing, created: false };
-      const posted = await call('create comment', () => request<{ id: number; body: string; html_url: string }>('POST', `${repoPath}/issues/${input.issueNumber}/comments`, { body }));
+      const posted = await call('create comment', () =>
+        request<{ id: number; body: string; html_url: string }>(
+          'POST',
+          `${repoPath}/issues/${input.issueNumber}/comments`,
+          { body },
+        ),
+      );
       return { comment: { id: posted.id, body: posted.body ?? '', url: posted.html_url }, created: true };
     },
 
     async closePullRequest(pullNumber) {
-      return toRef(await call('close pull request', () => request<GiteaPull>('PATCH', `${repoPath}/pulls/${pullNumber}`, { state: 'closed' })), false);
+      return toRef(
+        await call('close pull request', () =>
+          request<GiteaPull>('PATCH', `${repoPath}/pulls/${pullNumber}`, { state: 'closed' }),
+        ),
+        false,
+      );
     },
 
     async deleteBranch(branch) {

@@ -12,7 +12,10 @@ const ISSUED_BEFORE_S = 30;
 const LIFETIME_S = 9 * 60;
 
 /** What auth-app's `createJwt` option returns. */
-export interface SignedJwt { jwt: string; expiresAt: string }
+export interface SignedJwt {
+  jwt: string;
+  expiresAt: string;
+}
 
 export interface AppJwtSigner {
   /**

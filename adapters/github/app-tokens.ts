@@ -25,14 +25,21 @@ export interface AppCredentials {
 
 export interface AppTokenSource {
   /** An installation token for `owner/repo`, valid for a while yet. */
-  installationToken(creds: AppCredentials, target: { apiBaseUrl: string; owner: string; repo: string }): Promise<string>;
+  installationToken(
+    creds: AppCredentials,
+    target: { apiBaseUrl: string; owner: string; repo: string },
+  ): Promise<string>;
 }
 
 /** A token is renewed when less than this share of its life, or 5 minutes, is left. */
 const RENEW_AT_REMAINING_SHARE = 0.25;
 const RENEW_AT_REMAINING_MAX_MS = 5 * 60_000;
 
-interface Cached { token: string; issuedAt: number; expiresAt: number }
+interface Cached {
+  token: string;
+  issuedAt: number;
+  expiresAt: number;
+}
 
 export function createAppTokenSource(deps: { redactor: Redactor; now?: () => number }): AppTokenSource {
   const now = deps.now ?? Date.now;
@@ -42,14 +49,30 @@ export function createAppTokenSource(deps: { redactor: Redactor; now?: () => num
   const signer = createAppJwtSigner({ redactor: deps.redactor, now });
   // Octokit's and auth-app's log: warnings and errors to the running activity's (JSON) log, redacted;
   // request lines dropped (the failures they describe surface as errors).
-  const toActivityLog = (level: 'warn' | 'error') => (message: unknown) => tryCurrentContext()?.log[level](deps.redactor.redactString(String(message)));
-  const log = { debug: () => undefined, info: () => undefined, warn: toActivityLog('warn'), error: toActivityLog('error') };
+  const toActivityLog = (level: 'warn' | 'error') => (message: unknown) =>
+    tryCurrentContext()?.log[level](deps.redactor.redactString(String(message)));
+  const log = {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: toActivityLog('warn'),
+    error: toActivityLog('error'),
+  };
 
   const fresh = (c: Cached | undefined) =>
-    c !== undefined && c.expiresAt - now() > Math.min(RENEW_AT_REMAINING_MAX_MS, (c.expiresAt - c.issuedAt) * RENEW_AT_REMAINING_SHARE);
+    c !== undefined &&
+    c.expiresAt - now() > Math.min(RENEW_AT_REMAINING_MAX_MS, (c.expiresAt - c.issuedAt) * RENEW_AT_REMAINING_SHARE);
 
-  async function mint(creds: AppCredentials, target: { apiBaseUrl: string; owner: string; repo: string }, cacheKey: string): Promise<string> {
-    const request = new Octokit({ baseUrl: target.apiBaseUrl, userAgent: 'relyloop-pr', headers: { 'x-github-api-version': '2022-11-28' }, log }).request;
+  async function mint(
+    creds: AppCredentials,
+    target: { apiBaseUrl: string; owner: string; repo: string },
+    cacheKey: string,
+  ): Promise<string> {
+    const request = new Octokit({
+      baseUrl: target.apiBaseUrl,
+      userAgent: 'relyloop-pr',
+      headers: { 'x-github-api-version': '2022-11-28' },
+      log,
+    }).request;
     const auth = createAppAuth({ appId: creds.appId, createJwt: signer.createJwt(creds.privateKey), request, log });
     // Failures read "GitHub App 123 token for acme/config failed: …" (classifyGitHubFailure adds "GitHub").
     const operation = `App ${creds.appId} token for ${target.owner}/${target.repo}`;
@@ -58,7 +81,11 @@ export function createAppTokenSource(deps: { redactor: Redactor; now?: () => num
       let installationId = creds.installationId ?? installations.get(installKey);
       if (installationId === undefined) {
         const { token: jwt } = await auth({ type: 'app' });
-        const { data } = await request('GET /repos/{owner}/{repo}/installation', { owner: target.owner, repo: target.repo, headers: { authorization: `bearer ${jwt}` } });
+        const { data } = await request('GET /repos/{owner}/{repo}/installation', {
+          owner: target.owner,
+          repo: target.repo,
+          headers: { authorization: `bearer ${jwt}` },
+        });
         installationId = data.id;
         installations.set(installKey, installationId);
       }
@@ -72,9 +99,19 @@ export function createAppTokenSource(deps: { redactor: Redactor; now?: () => num
       const failure = classifyGitHubFailure(error, operation, deps.redactor, now());
       // A wrong key or App id (401) and an App not installed on the repository (404) do not heal.
       if (failure.upstreamStatus === 401 || failure.upstreamStatus === 404) {
-        const why = failure.upstreamStatus === 404 ? 'the App is not installed on the repository, or the installation id is wrong' : 'GitHub refused the App\'s JWT: a wrong app id or private key';
+        const why =
+          failure.upstreamStatus === 404
+            ? 'the App is not installed on the repository, or the installation id is wrong'
+            : "GitHub refused the App's JWT: a wrong app id or private key";
         const upstream = String((error as { message?: unknown }).message ?? '');
-        throw new AppError({ code: 'GITHUB_AUTH_FAILED', upstreamStatus: failure.upstreamStatus, operation, message: deps.redactor.redactString(`GitHub ${operation} failed: ${failure.upstreamStatus} ${upstream} (${why})`) });
+        throw new AppError({
+          code: 'GITHUB_AUTH_FAILED',
+          upstreamStatus: failure.upstreamStatus,
+          operation,
+          message: deps.redactor.redactString(
+            `GitHub ${operation} failed: ${failure.upstreamStatus} ${upstream} (${why})`,
+          ),
+        });
       }
       throw failure;
     }

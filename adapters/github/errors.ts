@@ -33,7 +33,8 @@ export function rateLimitKind(facts: FailureFacts): RateLimitKind | null {
 /** How long GitHub asks us to wait before retrying a rate-limited call. */
 export function rateLimitWaitMs(facts: FailureFacts, kind: RateLimitKind, nowMs: number): number {
   const retryAfter = Number(facts.headers['retry-after']);
-  if (Number.isFinite(retryAfter) && retryAfter >= 0 && facts.headers['retry-after'] !== undefined) return retryAfter * 1000;
+  if (Number.isFinite(retryAfter) && retryAfter >= 0 && facts.headers['retry-after'] !== undefined)
+    return retryAfter * 1000;
   const reset = Number(facts.headers['x-ratelimit-reset']);
   if (kind === 'primary' && Number.isFinite(reset) && reset > 0) return Math.max(reset * 1000 - nowMs, 0) + 1000;
   return SECONDARY_RATE_LIMIT_FALLBACK_MS;
@@ -48,23 +49,54 @@ export function classifyGitHubFailure(error: unknown, operation: string, redacto
   const kind = rateLimitKind(facts);
   if (kind !== null) {
     const retryAfterMs = rateLimitWaitMs(facts, kind, nowMs);
-    return new AppError({ code: 'GITHUB_API_FAILED', message: text(`${status} rate limited (${kind}); retry in ${Math.ceil(retryAfterMs / 1000)} s: ${facts.message}`), retryable: true, retryAfterMs, upstreamStatus: status, operation });
+    return new AppError({
+      code: 'GITHUB_API_FAILED',
+      message: text(`${status} rate limited (${kind}); retry in ${Math.ceil(retryAfterMs / 1000)} s: ${facts.message}`),
+      retryable: true,
+      retryAfterMs,
+      upstreamStatus: status,
+      operation,
+    });
   }
   // The one transport classification (domain/transport-failures.ts). Octokit reports network
   // errors and its per-attempt timeout as status 500: transient, like 5xx and anything unexpected.
   const failure = classifyTransportFailure({ status, code: facts.code });
-  if (failure === 'transient') return new AppError({ code: 'GITHUB_API_FAILED', message: text(`${status ?? 'network'} ${facts.message}`), retryable: true, upstreamStatus: status, operation });
+  if (failure === 'transient')
+    return new AppError({
+      code: 'GITHUB_API_FAILED',
+      message: text(`${status ?? 'network'} ${facts.message}`),
+      retryable: true,
+      upstreamStatus: status,
+      operation,
+    });
   // GitHub answers 404, never 403, for a private repository the token cannot see: on calls that
   // name the repository that is an access problem, and the message says which one is likely.
   if (failure === 'auth' || failure === 'not_found') {
-    return new AppError({ code: 'GITHUB_AUTH_FAILED', message: text(`${status} ${facts.message}; ${accessHint(status, 'api')}`), retryable: false, upstreamStatus: status, operation });
+    return new AppError({
+      code: 'GITHUB_AUTH_FAILED',
+      message: text(`${status} ${facts.message}; ${accessHint(status, 'api')}`),
+      retryable: false,
+      upstreamStatus: status,
+      operation,
+    });
   }
-  return new AppError({ code: 'GITHUB_API_FAILED', message: text(`${status} ${facts.message}`), retryable: false, upstreamStatus: status, operation });
+  return new AppError({
+    code: 'GITHUB_API_FAILED',
+    message: text(`${status} ${facts.message}`),
+    retryable: false,
+    upstreamStatus: status,
+    operation,
+  });
 }
 
 function factsOf(error: unknown): FailureFacts {
   if (typeof error !== 'object' || error === null) return { message: String(error), headers: {} };
-  const e = error as { status?: unknown; code?: unknown; message?: unknown; response?: { headers?: Record<string, string | number | undefined>; data?: unknown } };
+  const e = error as {
+    status?: unknown;
+    code?: unknown;
+    message?: unknown;
+    response?: { headers?: Record<string, string | number | undefined>; data?: unknown };
+  };
   const status = typeof e.status === 'number' ? e.status : undefined;
   const code = typeof e.code === 'string' ? e.code : undefined;
   return { status, code, message: String(e.message ?? 'unknown error'), headers: e.response?.headers ?? {} };

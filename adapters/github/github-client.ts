@@ -4,7 +4,13 @@ import type { Redactor } from '../../domain/redact.js';
 import { activitySleep } from '../../runtime/activity-context.js';
 import { AppError } from '../../domain/errors.js';
 import type { GitHubPacer } from '../../domain/github-pacing.js';
-import { assertCommentMarker, type ForgePullRequests, type IssueComment, type PullRequestRef, type PullRequestState } from '../../domain/forge.js';
+import {
+  assertCommentMarker,
+  type ForgePullRequests,
+  type IssueComment,
+  type PullRequestRef,
+  type PullRequestState,
+} from '../../domain/forge.js';
 import { missingFrom, type PrOptions } from '../../domain/pr-options.js';
 import { classifyGitHubFailure } from './errors.js';
 import { createOctokit, type GitHubLimiterOptions, type GitHubOctokit, type OctokitLog } from './octokit-client.js';
@@ -16,7 +22,12 @@ export interface GitHubClient extends ForgePullRequests {
    * A commit built by GitHub (Git Data API: blobs, a tree on `baseTree`, the commit on `parent`)
    * with no author, so GitHub signs it as the token's user — an App's bot (issue 14).
    */
-  createSignedCommit(input: { baseTree: string; parent: string; files: readonly { path: string; content: Uint8Array; mode: '100644' | '100755' }[]; message: string }): Promise<string>;
+  createSignedCommit(input: {
+    baseTree: string;
+    parent: string;
+    files: readonly { path: string; content: Uint8Array; mode: '100644' | '100755' }[];
+    message: string;
+  }): Promise<string>;
   /** Creates `refs/heads/{branch}` at `sha`, never moving an existing one: `exists` with its tip then. */
   createBranchRef(branch: string, sha: string): Promise<{ created: true } | { created: false; tip: string | null }>;
 }
@@ -47,7 +58,13 @@ export function createGitHubClient(opts: CreateGitHubClientOptions): GitHubClien
   return new OctokitGitHubClient(opts);
 }
 
-interface PullData { number: number; html_url: string; state: string; head: { ref: string }; base: { ref: string } }
+interface PullData {
+  number: number;
+  html_url: string;
+  state: string;
+  head: { ref: string };
+  base: { ref: string };
+}
 
 class OctokitGitHubClient implements GitHubClient {
   private readonly octokit: GitHubOctokit;
@@ -56,22 +73,44 @@ class OctokitGitHubClient implements GitHubClient {
   constructor(private readonly opts: CreateGitHubClientOptions) {
     const redact = (fn: (m: string) => void) => (msg: string) => fn(opts.redactor.redactString(String(msg)));
     const logger = opts.logger;
-    const log: OctokitLog | undefined = logger === undefined ? undefined : {
-      debug: redact((m) => logger.debug(m)), info: redact((m) => logger.info(m)),
-      warn: redact((m) => logger.warn(m)), error: redact((m) => logger.error(m)),
-    };
-    this.octokit = createOctokit({ apiBaseUrl: opts.apiBaseUrl, token: opts.token, limiter: opts.limiter, pacer: opts.pacer, log });
+    const log: OctokitLog | undefined =
+      logger === undefined
+        ? undefined
+        : {
+            debug: redact((m) => logger.debug(m)),
+            info: redact((m) => logger.info(m)),
+            warn: redact((m) => logger.warn(m)),
+            error: redact((m) => logger.error(m)),
+          };
+    this.octokit = createOctokit({
+      apiBaseUrl: opts.apiBaseUrl,
+      token: opts.token,
+      limiter: opts.limiter,
+      pacer: opts.pacer,
+      log,
+    });
     this.repoParams = { owner: opts.owner, repo: opts.repo };
   }
 
-  async createOrAdoptPullRequest(input: { head: string; base: string; title: string; body: string; draft?: boolean }): Promise<PullRequestRef> {
+  async createOrAdoptPullRequest(input: {
+    head: string;
+    base: string;
+    title: string;
+    body: string;
+    draft?: boolean;
+  }): Promise<PullRequestRef> {
     const text = (s: string) => this.opts.redactor.redactString(s);
     const waitMs = this.opts.headVisibilityWaitMs ?? DEFAULT_HEAD_VISIBILITY_WAIT_MS;
     const started = Date.now();
     for (let attempt = 0; ; attempt += 1) {
       try {
         const { data } = await this.octokit.rest.pulls.create({
-          ...this.repoParams, head: input.head, base: input.base, title: text(input.title), body: text(input.body), ...(input.draft === true ? { draft: true } : {}),
+          ...this.repoParams,
+          head: input.head,
+          base: input.base,
+          title: text(input.title),
+          body: text(input.body),
+          ...(input.draft === true ? { draft: true } : {}),
         });
         return toPullRef(data, false);
       } catch (error) {
@@ -81,8 +120,13 @@ class OctokitGitHubClient implements GitHubClient {
         const elapsed = Date.now() - started;
         if (elapsed >= waitMs) {
           throw new AppError({
-            message: this.opts.redactor.redactString(`GitHub create pull request (${this.opts.owner}/${this.opts.repo}) failed: 422 head ${input.head} is still invalid ${Math.round(elapsed / 1000)} s after the push (the branch is gone or GitHub cannot see it)`),
-            code: 'GITHUB_API_FAILED', retryable: false, upstreamStatus: 422, operation: 'create pull request',
+            message: this.opts.redactor.redactString(
+              `GitHub create pull request (${this.opts.owner}/${this.opts.repo}) failed: 422 head ${input.head} is still invalid ${Math.round(elapsed / 1000)} s after the push (the branch is gone or GitHub cannot see it)`,
+            ),
+            code: 'GITHUB_API_FAILED',
+            retryable: false,
+            upstreamStatus: 422,
+            operation: 'create pull request',
           });
         }
         // The branch was pushed a moment ago (step 11); GitHub's API may not see it yet.
@@ -93,12 +137,23 @@ class OctokitGitHubClient implements GitHubClient {
     const open = await this.findOpenPullRequest(input.head);
     if (open === null) {
       // Closed between GitHub's answer and our lookup: a later attempt can create it.
-      throw new AppError({ code: 'GITHUB_API_FAILED', message: `GitHub reported an open pull request for ${input.head} but none was found`, retryable: true, upstreamStatus: 422, operation: 'create pull request' });
+      throw new AppError({
+        code: 'GITHUB_API_FAILED',
+        message: `GitHub reported an open pull request for ${input.head} but none was found`,
+        retryable: true,
+        upstreamStatus: 422,
+        operation: 'create pull request',
+      });
     }
     return { ...open, adopted: true };
   }
 
-  async createSignedCommit(input: { baseTree: string; parent: string; files: readonly { path: string; content: Uint8Array; mode: '100644' | '100755' }[]; message: string }): Promise<string> {
+  async createSignedCommit(input: {
+    baseTree: string;
+    parent: string;
+    files: readonly { path: string; content: Uint8Array; mode: '100644' | '100755' }[];
+    message: string;
+  }): Promise<string> {
     const tree: { path: string; mode: '100644' | '100755'; type: 'blob'; sha?: string; content?: string }[] = [];
     for (const file of input.files) {
       const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -112,23 +167,43 @@ class OctokitGitHubClient implements GitHubClient {
         tree.push({ path: file.path, mode: file.mode, type: 'blob', content });
       } else {
         const { data } = await this.call('create blob', () =>
-          this.octokit.rest.git.createBlob({ ...this.repoParams, content: Buffer.from(file.content).toString('base64'), encoding: 'base64' }));
+          this.octokit.rest.git.createBlob({
+            ...this.repoParams,
+            content: Buffer.from(file.content).toString('base64'),
+            encoding: 'base64',
+          }),
+        );
         tree.push({ path: file.path, mode: file.mode, type: 'blob', sha: data.sha });
       }
     }
-    const { data: created } = await this.call('create tree', () => this.octokit.rest.git.createTree({ ...this.repoParams, base_tree: input.baseTree, tree }));
+    const { data: created } = await this.call('create tree', () =>
+      this.octokit.rest.git.createTree({ ...this.repoParams, base_tree: input.baseTree, tree }),
+    );
     // No author or committer: GitHub authors it as the token's user and signs it.
     const { data: commit } = await this.call('create commit', () =>
-      this.octokit.rest.git.createCommit({ ...this.repoParams, message: input.message, tree: created.sha, parents: [input.parent] }));
+      this.octokit.rest.git.createCommit({
+        ...this.repoParams,
+        message: input.message,
+        tree: created.sha,
+        parents: [input.parent],
+      }),
+    );
     return commit.sha;
   }
 
-  async createBranchRef(branch: string, sha: string): Promise<{ created: true } | { created: false; tip: string | null }> {
+  async createBranchRef(
+    branch: string,
+    sha: string,
+  ): Promise<{ created: true } | { created: false; tip: string | null }> {
     try {
       await this.octokit.rest.git.createRef({ ...this.repoParams, ref: `refs/heads/${branch}`, sha });
       return { created: true };
     } catch (error) {
-      if (!((error as { status?: unknown }).status === 422 && /Reference already exists/i.test(String((error as Error).message)))) throw this.classify(error, 'create branch');
+      if (!(
+        (error as { status?: unknown }).status === 422 &&
+        /Reference already exists/i.test(String((error as Error).message))
+      ))
+        throw this.classify(error, 'create branch');
     }
     try {
       const { data } = await this.octokit.rest.git.getRef({ ...this.repoParams, ref: `heads/${branch}` });
@@ -139,13 +214,25 @@ class OctokitGitHubClient implements GitHubClient {
     }
   }
 
-  async getPullRequest(pullNumber: number, ifNoneMatch?: string | null): Promise<PullRequestState | null | 'not_modified'> {
+  async getPullRequest(
+    pullNumber: number,
+    ifNoneMatch?: string | null,
+  ): Promise<PullRequestState | null | 'not_modified'> {
     try {
       const headers = ifNoneMatch ? { 'if-none-match': ifNoneMatch } : {};
-      const { data, headers: answered } = await this.octokit.rest.pulls.get({ ...this.repoParams, pull_number: pullNumber, headers });
+      const { data, headers: answered } = await this.octokit.rest.pulls.get({
+        ...this.repoParams,
+        pull_number: pullNumber,
+        headers,
+      });
       return {
-        number: data.number, state: data.state === 'closed' ? 'closed' : 'open', merged: data.merged === true,
-        merged_at: data.merged_at, updated_at: data.updated_at, head: { ref: data.head.ref }, etag: answered.etag ?? null,
+        number: data.number,
+        state: data.state === 'closed' ? 'closed' : 'open',
+        merged: data.merged === true,
+        merged_at: data.merged_at,
+        updated_at: data.updated_at,
+        head: { ref: data.head.ref },
+        etag: answered.etag ?? null,
       };
     } catch (error) {
       const status = (error as { status?: unknown }).status;
@@ -162,7 +249,8 @@ class OctokitGitHubClient implements GitHubClient {
     // What the PR has already (an adopted PR, or an earlier attempt's): nothing is asked twice.
     let pr: Awaited<ReturnType<GitHubOctokit['rest']['pulls']['get']>>['data'];
     try {
-      pr = (await this.optionCall(() => this.octokit.rest.pulls.get({ ...this.repoParams, pull_number: pullNumber }))).data;
+      pr = (await this.optionCall(() => this.octokit.rest.pulls.get({ ...this.repoParams, pull_number: pullNumber })))
+        .data;
     } catch (error) {
       return [`PR options not applied: ${this.classify(error, 'get pull request').message}`];
     }
@@ -174,13 +262,27 @@ class OctokitGitHubClient implements GitHubClient {
         warnings.push(`${what} not applied: ${this.classify(error, what).message}`);
       }
     };
-    const newLabels = missingFrom(labels, pr.labels.map((l) => l.name ?? ''));
-    if (newLabels.length > 0) await add('labels', () => this.octokit.rest.issues.addLabels({ ...issue, labels: newLabels }));
-    const newReviewers = missingFrom(reviewers, (pr.requested_reviewers ?? []).map((u) => u.login));
-    const newTeams = missingFrom(teamReviewers, (pr.requested_teams ?? []).map((t) => t.slug));
-    const request = (users: string[], teams: string[]) => () => this.octokit.rest.pulls.requestReviewers({
-      ...this.repoParams, pull_number: pullNumber, ...(users.length > 0 ? { reviewers: users } : {}), ...(teams.length > 0 ? { team_reviewers: teams } : {}),
-    });
+    const newLabels = missingFrom(
+      labels,
+      pr.labels.map((l) => l.name ?? ''),
+    );
+    if (newLabels.length > 0)
+      await add('labels', () => this.octokit.rest.issues.addLabels({ ...issue, labels: newLabels }));
+    const newReviewers = missingFrom(
+      reviewers,
+      (pr.requested_reviewers ?? []).map((u) => u.login),
+    );
+    const newTeams = missingFrom(
+      teamReviewers,
+      (pr.requested_teams ?? []).map((t) => t.slug),
+    );
+    const request = (users: string[], teams: string[]) => () =>
+      this.octokit.rest.pulls.requestReviewers({
+        ...this.repoParams,
+        pull_number: pullNumber,
+        ...(users.length > 0 ? { reviewers: users } : {}),
+        ...(teams.length > 0 ? { team_reviewers: teams } : {}),
+      });
     if (newReviewers.length + newTeams.length > 0) {
       try {
         await this.optionCall(request(newReviewers, newTeams));
@@ -195,8 +297,12 @@ class OctokitGitHubClient implements GitHubClient {
         }
       }
     }
-    const newAssignees = missingFrom(assignees, (pr.assignees ?? []).map((a) => a.login));
-    if (newAssignees.length > 0) await add('assignees', () => this.octokit.rest.issues.addAssignees({ ...issue, assignees: newAssignees }));
+    const newAssignees = missingFrom(
+      assignees,
+      (pr.assignees ?? []).map((a) => a.login),
+    );
+    if (newAssignees.length > 0)
+      await add('assignees', () => this.octokit.rest.issues.addAssignees({ ...issue, assignees: newAssignees }));
     return warnings;
   }
 
@@ -217,20 +323,37 @@ class OctokitGitHubClient implements GitHubClient {
 
   async findOpenPullRequest(head: string): Promise<PullRequestRef | null> {
     const { data } = await this.call('list pull requests', () =>
-      this.octokit.rest.pulls.list({ ...this.repoParams, head: `${this.opts.owner}:${head}`, state: 'open', per_page: 100 }));
+      this.octokit.rest.pulls.list({
+        ...this.repoParams,
+        head: `${this.opts.owner}:${head}`,
+        state: 'open',
+        per_page: 100,
+      }),
+    );
     const pull = data.find((p) => p.head.ref === head);
     return pull === undefined ? null : toPullRef(pull, false);
   }
 
   async listComments(issueNumber: number): Promise<IssueComment[]> {
     const data = await this.call('list comments', () =>
-      this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.repoParams, issue_number: issueNumber, per_page: 100 }));
+      this.octokit.paginate(this.octokit.rest.issues.listComments, {
+        ...this.repoParams,
+        issue_number: issueNumber,
+        per_page: 100,
+      }),
+    );
     return data.map((c) => ({ id: c.id, body: c.body ?? '', url: c.html_url }));
   }
 
-  async createCommentOnce(input: { issueNumber: number; body: string; marker: string }): Promise<{ comment: IssueComment; created: boolean }> {
+  async createCommentOnce(input: {
+    issueNumber: number;
+    body: string;
+    marker: string;
+  }): Promise<{ comment: IssueComment; created: boolean }> {
     assertCommentMarker(input.marker);
-    const body = this.opts.redactor.redactString(input.body.includes(input.marker) ? input.body : `${input.body}\n\n${input.marker}`);
+    const body = this.opts.redactor.redactString(
+      input.body.includes(input.marker) ? input.body : `${input.body}\n\n${input.marker}`,
+    );
     const retries = this.opts.limiter?.retries ?? 3;
     for (let attempt = 0; ; attempt += 1) {
       // Look before every post: an earlier attempt whose answer was lost may have posted it.
@@ -238,7 +361,12 @@ class OctokitGitHubClient implements GitHubClient {
       if (existing !== undefined) return { comment: existing, created: false };
       try {
         // No blind retry of the POST itself: it would post twice after a lost answer.
-        const { data } = await this.octokit.rest.issues.createComment({ ...this.repoParams, issue_number: input.issueNumber, body, request: { retries: 0 } });
+        const { data } = await this.octokit.rest.issues.createComment({
+          ...this.repoParams,
+          issue_number: input.issueNumber,
+          body,
+          request: { retries: 0 },
+        });
         return { comment: { id: data.id, body: data.body ?? '', url: data.html_url }, created: true };
       } catch (error) {
         const failure = this.classify(error, 'create comment');
@@ -250,7 +378,8 @@ class OctokitGitHubClient implements GitHubClient {
 
   async closePullRequest(pullNumber: number): Promise<PullRequestRef> {
     const { data } = await this.call('close pull request', () =>
-      this.octokit.rest.pulls.update({ ...this.repoParams, pull_number: pullNumber, state: 'closed' }));
+      this.octokit.rest.pulls.update({ ...this.repoParams, pull_number: pullNumber, state: 'closed' }),
+    );
     return toPullRef(data, false);
   }
 
@@ -260,7 +389,8 @@ class OctokitGitHubClient implements GitHubClient {
       return { deleted: true };
     } catch (error) {
       const status = (error as { status?: unknown }).status;
-      if (status === 404 || (status === 422 && /Reference does not exist/i.test(String((error as Error).message)))) return { deleted: false };
+      if (status === 404 || (status === 422 && /Reference does not exist/i.test(String((error as Error).message))))
+        return { deleted: false };
       throw this.classify(error, 'delete branch');
     }
   }
@@ -274,7 +404,12 @@ class OctokitGitHubClient implements GitHubClient {
   }
 
   private classify(error: unknown, operation: string): AppError {
-    return classifyGitHubFailure(error, `${operation} (${this.opts.owner}/${this.opts.repo})`, this.opts.redactor, (this.opts.now ?? Date.now)());
+    return classifyGitHubFailure(
+      error,
+      `${operation} (${this.opts.owner}/${this.opts.repo})`,
+      this.opts.redactor,
+      (this.opts.now ?? Date.now)(),
+    );
   }
 }
 
@@ -282,21 +417,36 @@ class OctokitGitHubClient implements GitHubClient {
 const NOT_RESOLVED_RETRIES = 4;
 
 function isNotResolvedYet(error: unknown): boolean {
-  return (error as { status?: unknown }).status === 422 && /Could not resolve to a node/i.test(String((error as Error).message));
+  return (
+    (error as { status?: unknown }).status === 422 &&
+    /Could not resolve to a node/i.test(String((error as Error).message))
+  );
 }
 
 function isAlreadyExists(error: unknown): boolean {
-  return (error as { status?: unknown }).status === 422 && /A pull request already exists/i.test(String((error as Error).message));
+  return (
+    (error as { status?: unknown }).status === 422 &&
+    /A pull request already exists/i.test(String((error as Error).message))
+  );
 }
 
 /** GitHub's 422 for a head branch it does not know (or does not see yet). */
 function isHeadInvalid(error: unknown): boolean {
   if ((error as { status?: unknown }).status !== 422) return false;
   const errors = (error as { response?: { data?: { errors?: unknown } } }).response?.data?.errors;
-  return Array.isArray(errors) && errors.some((e: { field?: unknown; code?: unknown }) => e.field === 'head' && e.code === 'invalid');
+  return (
+    Array.isArray(errors) &&
+    errors.some((e: { field?: unknown; code?: unknown }) => e.field === 'head' && e.code === 'invalid')
+  );
 }
 
 function toPullRef(data: PullData, adopted: boolean): PullRequestRef {
-  return { number: data.number, url: data.html_url, headRef: data.head.ref, baseRef: data.base.ref, state: data.state === 'closed' ? 'closed' : 'open', adopted };
+  return {
+    number: data.number,
+    url: data.html_url,
+    headRef: data.head.ref,
+    baseRef: data.base.ref,
+    state: data.state === 'closed' ? 'closed' : 'open',
+    adopted,
+  };
 }
-

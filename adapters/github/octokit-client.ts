@@ -6,7 +6,13 @@ import Bottleneck from 'bottleneck';
 import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
-import { createMemoryGitHubPacer, GITHUB_PACING_RULES, tokenPacingKey, withWriteTurn, type GitHubPacer } from '../../domain/github-pacing.js';
+import {
+  createMemoryGitHubPacer,
+  GITHUB_PACING_RULES,
+  tokenPacingKey,
+  withWriteTurn,
+  type GitHubPacer,
+} from '../../domain/github-pacing.js';
 import { activitySleep, currentCancellationSignal } from '../../runtime/activity-context.js';
 import { rateLimitKind, rateLimitWaitMs, type FailureFacts } from './errors.js';
 
@@ -48,24 +54,44 @@ export interface CreateOctokitOptions {
   log?: OctokitLog;
 }
 
-const NO_LOG: OctokitLog = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const NO_LOG: OctokitLog = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
 
 /** Requests that create content (GitHub's secondary limits count them): a PR, a comment. */
 const CREATES_CONTENT = /\/(pulls|comments)$/;
 const MUTATING = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
-export function createOctokit({ apiBaseUrl, token, limiter = {}, pacer, log = NO_LOG }: CreateOctokitOptions): GitHubOctokit {
-  const writes = pacer ?? createMemoryGitHubPacer({ ...GITHUB_PACING_RULES, writeGapMs: limiter.writeMinTimeMs ?? GITHUB_PACING_RULES.writeGapMs });
+export function createOctokit({
+  apiBaseUrl,
+  token,
+  limiter = {},
+  pacer,
+  log = NO_LOG,
+}: CreateOctokitOptions): GitHubOctokit {
+  const writes =
+    pacer ??
+    createMemoryGitHubPacer({
+      ...GITHUB_PACING_RULES,
+      writeGapMs: limiter.writeMinTimeMs ?? GITHUB_PACING_RULES.writeGapMs,
+    });
   const threshold = limiter.rateLimitWaitThresholdMs ?? 5_000;
   const maxRateLimitRetries = limiter.maxRateLimitRetries ?? 2;
   const timeoutMs = limiter.requestTimeoutMs ?? 30_000;
   // Waits within the threshold are slept through; longer ones surface to the caller as a
   // retryable failure with the wait (SPEC §9: never hold a worker slot for a long wait).
-  const shortWait = (kind: string) => (retryAfterS: number, options: { method?: string; url?: string }, _o: unknown, retryCount: number): boolean => {
-    const retryNow = retryAfterS * 1000 <= threshold && retryCount < maxRateLimitRetries;
-    log.warn(`GitHub ${kind} rate limit on ${options.method ?? ''} ${options.url ?? ''}: wait ${retryAfterS} s, ${retryNow ? 'retrying in-process' : 'surfacing to the caller'}`);
-    return retryNow;
-  };
+  const shortWait =
+    (kind: string) =>
+    (retryAfterS: number, options: { method?: string; url?: string }, _o: unknown, retryCount: number): boolean => {
+      const retryNow = retryAfterS * 1000 <= threshold && retryCount < maxRateLimitRetries;
+      log.warn(
+        `GitHub ${kind} rate limit on ${options.method ?? ''} ${options.url ?? ''}: wait ${retryAfterS} s, ${retryNow ? 'retrying in-process' : 'surfacing to the caller'}`,
+      );
+      return retryNow;
+    };
   // The plugin's own write and notification limiters are module-global groups keyed by `id` (one
   // for every token on the same host, 3 s between any two PRs or comments in the process). This
   // client's writes are paced per token by `writes` instead; its groups here only keep one client's
@@ -81,7 +107,11 @@ export function createOctokit({ apiBaseUrl, token, limiter = {}, pacer, log = NO
     log,
     request: { fetch: (url: string | URL, init?: RequestInit) => fetchWithin(timeoutMs, url, init) },
     // 429 is left to the rate-limit handling (Retry-After), not to blind backoff.
-    retry: { retries: limiter.retries ?? 3, retryAfterBaseValue: limiter.retryBackoffMs ?? 1_000, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
+    retry: {
+      retries: limiter.retries ?? 3,
+      retryAfterBaseValue: limiter.retryBackoffMs ?? 1_000,
+      doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451],
+    },
     throttle: {
       // The plugin's module-global read limiter (10 at a time) is keyed by this id: per token (its
       // hash), so one token's reads never queue another's.
@@ -105,8 +135,13 @@ export function createOctokit({ apiBaseUrl, token, limiter = {}, pacer, log = NO
           return await request(options);
         } catch (error) {
           const facts = error as FailureFacts & { response?: { headers?: FailureFacts['headers'] } };
-          const plain = { status: facts.status, message: String(facts.message), headers: facts.response?.headers ?? {} };
-          const waitMs = rateLimitKind(plain) === 'retry-after' ? rateLimitWaitMs(plain, 'retry-after', Date.now()) : Infinity;
+          const plain = {
+            status: facts.status,
+            message: String(facts.message),
+            headers: facts.response?.headers ?? {},
+          };
+          const waitMs =
+            rateLimitKind(plain) === 'retry-after' ? rateLimitWaitMs(plain, 'retry-after', Date.now()) : Infinity;
           if (waitMs > threshold || attempt >= maxRateLimitRetries) throw error;
           log.warn(`GitHub rate limit (Retry-After) on ${options.method} ${options.url}: retrying in ${waitMs} ms`);
           await activitySleep(waitMs);
@@ -118,7 +153,12 @@ export function createOctokit({ apiBaseUrl, token, limiter = {}, pacer, log = NO
     // The token's turn to write: no other write of it unanswered, the gap passed since the last
     // answer; kept while the request (and its in-place retries) runs, freed by its answer.
     const createsContent = method === 'POST' && CREATES_CONTENT.test(String(options.url));
-    return withWriteTurn(writes, token, { createsContent, sleep: activitySleep, warn: (m) => log.warn(`GitHub ${m}`) }, send);
+    return withWriteTurn(
+      writes,
+      token,
+      { createsContent, sleep: activitySleep, warn: (m) => log.warn(`GitHub ${m}`) },
+      send,
+    );
   });
   octokit.hook.before('request', (options) => {
     options.headers.accept = GITHUB_ACCEPT;
@@ -138,7 +178,10 @@ async function fetchWithin(timeoutMs: number, url: string | URL, init: RequestIn
   if (cancelled?.aborted) throw abortError();
   const timeout = AbortSignal.timeout(timeoutMs);
   try {
-    return await fetch(url, { ...init, signal: cancelled === undefined ? timeout : AbortSignal.any([cancelled, timeout]) });
+    return await fetch(url, {
+      ...init,
+      signal: cancelled === undefined ? timeout : AbortSignal.any([cancelled, timeout]),
+    });
   } catch (error) {
     if (cancelled?.aborted) throw abortError();
     throw error;

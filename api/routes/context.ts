@@ -19,7 +19,12 @@ export interface RouteContext {
 }
 
 /** Turns a data-access page into the wire page (SPEC §4 `{data, next_cursor, has_more}`). */
-export function toListResult<T, J>(ctx: RouteContext, list: string, page: ListedPage<T>, toJson: (row: T) => J): ListResult<J> {
+export function toListResult<T, J>(
+  ctx: RouteContext,
+  list: string,
+  page: ListedPage<T>,
+  toJson: (row: T) => J,
+): ListResult<J> {
   return {
     data: page.rows.map(toJson),
     next_cursor: page.next === undefined ? null : ctx.cursors.encode(list, page.next),

@@ -6,10 +6,17 @@ import { findTemplate, type QueryTemplate } from '../../db/templates.js';
 import type { Database } from '../../db/database.js';
 import { validationError } from '../validation.js';
 
-export async function assertClusterAndTemplate(db: Database, clusterId: string, templateId: string): Promise<{ cluster: Cluster; template: QueryTemplate }> {
+export async function assertClusterAndTemplate(
+  db: Database,
+  clusterId: string,
+  templateId: string,
+): Promise<{ cluster: Cluster; template: QueryTemplate }> {
   const [cluster, template] = await Promise.all([findCluster(db, clusterId), findTemplate(db, templateId)]);
-  if (cluster === undefined) throw new AppError({ code: 'CLUSTER_NOT_FOUND', message: `cluster ${clusterId} not found` });
-  if (template === undefined) throw new AppError({ code: 'TEMPLATE_NOT_FOUND', message: `template ${templateId} not found` });
-  if (template.clusterId !== cluster.id) throw validationError('template_id', `template ${templateId} belongs to another cluster`);
+  if (cluster === undefined)
+    throw new AppError({ code: 'CLUSTER_NOT_FOUND', message: `cluster ${clusterId} not found` });
+  if (template === undefined)
+    throw new AppError({ code: 'TEMPLATE_NOT_FOUND', message: `template ${templateId} not found` });
+  if (template.clusterId !== cluster.id)
+    throw validationError('template_id', `template ${templateId} belongs to another cluster`);
   return { cluster, template };
 }

@@ -18,16 +18,21 @@ import { openPrAccepted, openPrRun } from '../schemas/open-pr.js';
 import type { RouteContext } from './context.js';
 import { queueUnavailable, startOrAttach } from './start-workflow.js';
 
-export const OPEN_PR_MESSAGE = 'Opening the pull request; follow it with GET /api/v1/proposals/{id}/open_pr or in the Temporal Web UI.';
-
+export const OPEN_PR_MESSAGE =
+  'Opening the pull request; follow it with GET /api/v1/proposals/{id}/open_pr or in the Temporal Web UI.';
 
 /** 503 GITHUB_NOT_CONFIGURED unless the repo's token file, or its App's private key, is usable. */
 async function assertCredentialUsable(ctx: RouteContext, repo: ConfigRepo): Promise<void> {
   const app = repo.appId !== null && repo.appPrivateKeyRef !== null;
-  const [ref, what] = app ? [repo.appPrivateKeyRef as string, 'the GitHub App private key file'] : [repo.authRef ?? '', 'the token file for auth_ref'];
+  const [ref, what] = app
+    ? [repo.appPrivateKeyRef as string, 'the GitHub App private key file']
+    : [repo.authRef ?? '', 'the token file for auth_ref'];
   const secret = await checkSecretFile(ctx.config.secretsDir, ref);
   if (secret.status !== 'ok' || secret.file === undefined) {
-    throw new AppError({ code: 'GITHUB_NOT_CONFIGURED', message: `${what} "${ref}" is ${secret.status === 'ok' ? 'missing' : secret.status.replaceAll('_', ' ')}` });
+    throw new AppError({
+      code: 'GITHUB_NOT_CONFIGURED',
+      message: `${what} "${ref}" is ${secret.status === 'ok' ? 'missing' : secret.status.replaceAll('_', ' ')}`,
+    });
   }
   if (!app) return;
   try {
@@ -41,20 +46,34 @@ export function openPrRoutes(ctx: RouteContext): RouteSpec[] {
   const tag = 'proposals';
   return [
     defineRoute({
-      method: 'post', path: '/proposals/:id/open_pr', tag,
+      method: 'post',
+      path: '/proposals/:id/open_pr',
+      tag,
       summary: 'Open a pull request for a pending proposal (starts or attaches to its workflow)',
       params: idParams,
       success: { status: 202, description: 'Workflow started (or already running)', schema: openPrAccepted },
-      errors: ['PROPOSAL_NOT_FOUND', 'INVALID_STATE_TRANSITION', 'CLUSTER_HAS_NO_CONFIG_REPO', 'GITHUB_NOT_CONFIGURED', 'QUEUE_UNAVAILABLE'],
+      errors: [
+        'PROPOSAL_NOT_FOUND',
+        'INVALID_STATE_TRANSITION',
+        'CLUSTER_HAS_NO_CONFIG_REPO',
+        'GITHUB_NOT_CONFIGURED',
+        'QUEUE_UNAVAILABLE',
+      ],
       async handler({ params }) {
         const proposal = await findProposalWithRepo(ctx.db, params.id);
         if (!proposal) throw new AppError({ code: 'PROPOSAL_NOT_FOUND', message: `proposal ${params.id} not found` });
         if (proposal.status !== 'pending') {
-          throw new AppError({ code: 'INVALID_STATE_TRANSITION', message: `proposal is ${proposal.status}; only a pending proposal can be opened as a PR` });
+          throw new AppError({
+            code: 'INVALID_STATE_TRANSITION',
+            message: `proposal is ${proposal.status}; only a pending proposal can be opened as a PR`,
+          });
         }
         const repo = proposal.cluster.configRepo;
         if (!repo || !proposal.cluster.configPath) {
-          throw new AppError({ code: 'CLUSTER_HAS_NO_CONFIG_REPO', message: `cluster ${proposal.cluster.name} has no config repo and config_path` });
+          throw new AppError({
+            code: 'CLUSTER_HAS_NO_CONFIG_REPO',
+            message: `cluster ${proposal.cluster.name} has no config repo and config_path`,
+          });
         }
         await assertCredentialUsable(ctx, repo);
         const workflowId = openPrWorkflowId(proposal.id, proposal.prOpenError);
@@ -70,17 +89,26 @@ export function openPrRoutes(ctx: RouteContext): RouteSpec[] {
           staticSummary: `Open PR for proposal ${proposal.id} on ${repo.name}`,
           staticDetails: `Config repo **${repo.name}** (${repo.repoUrl}), base \`${repo.prBaseBranch}\`, cluster ${proposal.cluster.name}.`,
         });
-        return { proposal_id: proposal.id, status: 'pending' as const, workflow_id: workflowId, run_id: runId, message: OPEN_PR_MESSAGE };
+        return {
+          proposal_id: proposal.id,
+          status: 'pending' as const,
+          workflow_id: workflowId,
+          run_id: runId,
+          message: OPEN_PR_MESSAGE,
+        };
       },
     }),
     defineRoute({
-      method: 'get', path: '/proposals/:id/open_pr', tag,
+      method: 'get',
+      path: '/proposals/:id/open_pr',
+      tag,
       summary: 'The latest open-PR run of a proposal: status, current step, per-step attempts and failures',
       params: idParams,
       success: { status: 200, description: 'The latest run', schema: openPrRun },
       errors: ['PROPOSAL_NOT_FOUND', 'QUEUE_UNAVAILABLE'],
       async handler({ params }) {
-        if ((await findProposal(ctx.db, params.id)) === undefined) throw new AppError({ code: 'PROPOSAL_NOT_FOUND', message: `proposal ${params.id} not found` });
+        if ((await findProposal(ctx.db, params.id)) === undefined)
+          throw new AppError({ code: 'PROPOSAL_NOT_FOUND', message: `proposal ${params.id} not found` });
         let view;
         try {
           view = await describeLatestOpenPrRun(ctx.temporal, params.id, ctx.config.temporalUiUrl);
@@ -88,7 +116,8 @@ export function openPrRoutes(ctx: RouteContext): RouteSpec[] {
           if (isTemporalUnavailable(error)) throw queueUnavailable(error);
           throw error;
         }
-        if (!view) throw new AppError({ code: 'PROPOSAL_NOT_FOUND', message: `proposal ${params.id} has no open-PR run yet` });
+        if (!view)
+          throw new AppError({ code: 'PROPOSAL_NOT_FOUND', message: `proposal ${params.id} has no open-PR run yet` });
         return view;
       },
     }),

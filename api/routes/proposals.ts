@@ -6,7 +6,13 @@ import { findProposal, insertProposal, listProposals, rejectProposal } from '../
 import { createMetricDelta } from '../../domain/metric-delta.js';
 import { defineRoute, type RouteSpec } from '../route.js';
 import { idParams, pageOf } from '../schemas/common.js';
-import { createProposalBody, listProposalsQuery, proposalJson, rejectProposalBody, toProposalJson } from '../schemas/proposals.js';
+import {
+  createProposalBody,
+  listProposalsQuery,
+  proposalJson,
+  rejectProposalBody,
+  toProposalJson,
+} from '../schemas/proposals.js';
 import { validationError } from '../validation.js';
 import { toListResult, type RouteContext } from './context.js';
 import { assertClusterAndTemplate } from './lookups.js';
@@ -18,7 +24,10 @@ export function proposalRoutes(ctx: RouteContext): RouteSpec[] {
   const tag = 'proposals';
   return [
     defineRoute({
-      method: 'post', path: '/proposals', tag, summary: 'Create a proposal (manual, or backed by a study)',
+      method: 'post',
+      path: '/proposals',
+      tag,
+      summary: 'Create a proposal (manual, or backed by a study)',
       body: createProposalBody,
       success: { status: 201, description: 'Created (status pending)', schema: proposalJson },
       errors: ['CLUSTER_NOT_FOUND', 'TEMPLATE_NOT_FOUND', 'STUDY_NOT_FOUND'],
@@ -27,7 +36,8 @@ export function proposalRoutes(ctx: RouteContext): RouteSpec[] {
         let metricDelta = null;
         if (body.study_id !== null) {
           const study = await findStudy(ctx.db, body.study_id);
-          if (study === undefined) throw new AppError({ code: 'STUDY_NOT_FOUND', message: `study ${body.study_id} not found` });
+          if (study === undefined)
+            throw new AppError({ code: 'STUDY_NOT_FOUND', message: `study ${body.study_id} not found` });
           if (study.clusterId !== body.cluster_id || study.templateId !== body.template_id) {
             throw validationError('study_id', `study ${body.study_id} was run on another cluster or template`);
           }
@@ -44,21 +54,32 @@ export function proposalRoutes(ctx: RouteContext): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'get', path: '/proposals', tag, summary: 'List proposals, newest first, by status, PR state, cluster and recorded failure',
+      method: 'get',
+      path: '/proposals',
+      tag,
+      summary: 'List proposals, newest first, by status, PR state, cluster and recorded failure',
       query: listProposalsQuery,
       success: { status: 200, description: 'A page of proposals', schema: pageOf(proposalJson), list: true },
       errors: [],
       async handler({ query }) {
         const after = ctx.cursors.assertDecoded('proposals', query.cursor);
         const page = await listProposals(ctx.db, {
-          after, limit: query.limit ?? 50, status: query.status, clusterId: query.cluster_id, prState: query.pr_state,
-          hasError: query.has_error === undefined ? undefined : query.has_error === 'true', errorCode: query.error_code,
+          after,
+          limit: query.limit ?? 50,
+          status: query.status,
+          clusterId: query.cluster_id,
+          prState: query.pr_state,
+          hasError: query.has_error === undefined ? undefined : query.has_error === 'true',
+          errorCode: query.error_code,
         });
         return toListResult(ctx, 'proposals', page, toProposalJson);
       },
     }),
     defineRoute({
-      method: 'get', path: '/proposals/:id', tag, summary: 'Get a proposal',
+      method: 'get',
+      path: '/proposals/:id',
+      tag,
+      summary: 'Get a proposal',
       params: idParams,
       success: { status: 200, description: 'The proposal', schema: proposalJson },
       errors: ['PROPOSAL_NOT_FOUND'],
@@ -69,7 +90,10 @@ export function proposalRoutes(ctx: RouteContext): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'post', path: '/proposals/:id/reject', tag, summary: 'Reject a pending proposal',
+      method: 'post',
+      path: '/proposals/:id/reject',
+      tag,
+      summary: 'Reject a pending proposal',
       params: idParams,
       body: rejectProposalBody,
       bodyOptional: true,
@@ -79,7 +103,10 @@ export function proposalRoutes(ctx: RouteContext): RouteSpec[] {
         const outcome = await rejectProposal(ctx.db, params.id, body?.reason ?? null);
         if (outcome === 'not_found') throw notFound(params.id);
         if (outcome === 'not_pending') {
-          throw new AppError({ code: 'INVALID_STATE_TRANSITION', message: `proposal ${params.id} is not pending; only a pending proposal can be rejected` });
+          throw new AppError({
+            code: 'INVALID_STATE_TRANSITION',
+            message: `proposal ${params.id} is not pending; only a pending proposal can be rejected`,
+          });
         }
         await signalRunRejected(ctx, outcome.id, outcome.prOpenError);
         return toProposalJson(outcome);

@@ -12,17 +12,26 @@ import type { RouteContext } from './context.js';
 const TEMPORAL_DEADLINE_MS = 5_000;
 
 export const queueUnavailable = (cause: unknown) =>
-  new AppError({ code: 'QUEUE_UNAVAILABLE', message: 'the workflow service (Temporal) cannot be reached; try again', cause });
+  new AppError({
+    code: 'QUEUE_UNAVAILABLE',
+    message: 'the workflow service (Temporal) cannot be reached; try again',
+    cause,
+  });
 
 /** Starts (or attaches to) `workflowId` on the shared task queue; the first execution's run id. */
 export async function startOrAttach(
-  ctx: Pick<RouteContext, 'temporal' | 'config'>, workflowType: string, options: Omit<WorkflowStartOptions, 'taskQueue' | 'workflowIdConflictPolicy'>,
+  ctx: Pick<RouteContext, 'temporal' | 'config'>,
+  workflowType: string,
+  options: Omit<WorkflowStartOptions, 'taskQueue' | 'workflowIdConflictPolicy'>,
 ): Promise<string> {
   try {
     const handle = await ctx.temporal.connection.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
       ctx.temporal.client.workflow.start(workflowType, {
-        ...options, taskQueue: ctx.config.temporalTaskQueue, workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      } as WorkflowStartOptions));
+        ...options,
+        taskQueue: ctx.config.temporalTaskQueue,
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      } as WorkflowStartOptions),
+    );
     return handle.firstExecutionRunId;
   } catch (error) {
     if (isTemporalUnavailable(error)) throw queueUnavailable(error);
@@ -36,13 +45,21 @@ export async function startOrAttach(
  * Best effort: the rejection is already committed, and a run that misses this signal still finds
  * it at its mark-opened step and undoes its PR.
  */
-export async function signalRunRejected(ctx: Pick<RouteContext, 'temporal' | 'logger'>, proposalId: string, prOpenError: string | null): Promise<void> {
+export async function signalRunRejected(
+  ctx: Pick<RouteContext, 'temporal' | 'logger'>,
+  proposalId: string,
+  prOpenError: string | null,
+): Promise<void> {
   const workflowId = openPrWorkflowId(proposalId, prOpenError);
   try {
     await ctx.temporal.connection.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
-      ctx.temporal.client.workflow.getHandle(workflowId).signal(proposalRejectedSignal));
+      ctx.temporal.client.workflow.getHandle(workflowId).signal(proposalRejectedSignal),
+    );
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return; // no run in flight (or it has ended)
-    ctx.logger.warn({ workflowId, err: error }, 'could not tell the open-PR run of the rejection; its mark-opened step will find it');
+    ctx.logger.warn(
+      { workflowId, err: error },
+      'could not tell the open-PR run of the rejection; its mark-opened step will find it',
+    );
   }
 }

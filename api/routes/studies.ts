@@ -11,7 +11,10 @@ export function studyRoutes(ctx: RouteContext): RouteSpec[] {
   const tag = 'studies';
   return [
     defineRoute({
-      method: 'post', path: '/studies', tag, summary: 'Record a study',
+      method: 'post',
+      path: '/studies',
+      tag,
+      summary: 'Record a study',
       body: createStudyBody,
       success: { status: 201, description: 'Created', schema: studyJson },
       errors: ['CLUSTER_NOT_FOUND', 'TEMPLATE_NOT_FOUND'],
@@ -31,7 +34,10 @@ export function studyRoutes(ctx: RouteContext): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'get', path: '/studies', tag, summary: 'List studies, newest first',
+      method: 'get',
+      path: '/studies',
+      tag,
+      summary: 'List studies, newest first',
       query: listStudiesQuery,
       success: { status: 200, description: 'A page of studies', schema: pageOf(studyJson), list: true },
       errors: [],
@@ -42,7 +48,10 @@ export function studyRoutes(ctx: RouteContext): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'get', path: '/studies/:id', tag, summary: 'Get a study',
+      method: 'get',
+      path: '/studies/:id',
+      tag,
+      summary: 'Get a study',
       params: idParams,
       success: { status: 200, description: 'The study', schema: studyJson },
       errors: ['STUDY_NOT_FOUND'],

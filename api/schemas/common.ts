@@ -11,10 +11,15 @@ export const id = z.guid();
 const NO_CONTROL_CHARS = /^[^\x00-\x1f\x7f]+$/;
 
 /** Human-readable names (clusters, studies). */
-export const displayName = (max: number) => z.string().min(1).max(max).regex(NO_CONTROL_CHARS, 'must not contain control characters');
+export const displayName = (max: number) =>
+  z.string().min(1).max(max).regex(NO_CONTROL_CHARS, 'must not contain control characters');
 
 /** A secret file name under the secrets dir (SPEC §3 auth_ref). */
-export const secretRef = z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/, 'may contain only letters, digits, _ and -');
+export const secretRef = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_-]+$/, 'may contain only letters, digits, _ and -');
 
 /**
  * Keys that would reach an object's prototype machinery if some consumer assigned them with
@@ -33,7 +38,13 @@ export function refusingReservedKeys<T extends z.ZodType>(schema: T) {
   return z.preprocess((value, ctx) => {
     if (typeof value === 'object' && value !== null) {
       for (const key of Object.keys(value)) {
-        if (FORBIDDEN_KEYS.has(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'is a reserved name (__proto__, constructor, prototype)', input: value });
+        if (FORBIDDEN_KEYS.has(key))
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'is a reserved name (__proto__, constructor, prototype)',
+            input: value,
+          });
       }
     }
     return value;
@@ -54,8 +65,14 @@ export const branchName = z
   .min(1)
   .max(255)
   .regex(/^[A-Za-z0-9._/-]+$/, 'may contain only letters, digits, . _ / -')
-  .refine((b) => !b.startsWith('-') && !b.startsWith('/') && !b.endsWith('/') && !b.endsWith('.') && !b.endsWith('.lock'), 'is not a valid branch name')
-  .refine((b) => !b.includes('..') && !b.includes('//') && !b.split('/').some((s) => s.startsWith('.')), 'is not a valid branch name');
+  .refine(
+    (b) => !b.startsWith('-') && !b.startsWith('/') && !b.endsWith('/') && !b.endsWith('.') && !b.endsWith('.lock'),
+    'is not a valid branch name',
+  )
+  .refine(
+    (b) => !b.includes('..') && !b.includes('//') && !b.split('/').some((s) => s.startsWith('.')),
+    'is not a valid branch name',
+  );
 
 export const timestamp = z.iso.datetime({ offset: true }).describe('RFC 3339 timestamp');
 
@@ -68,7 +85,12 @@ export const limitParam = z
   .optional()
   .describe('Page size, 1–200 (default 50).');
 
-export const cursorParam = z.string().min(1).max(512).optional().describe('Opaque cursor from a previous page\'s `next_cursor`.');
+export const cursorParam = z
+  .string()
+  .min(1)
+  .max(512)
+  .optional()
+  .describe("Opaque cursor from a previous page's `next_cursor`.");
 
 export const pagingQuery = { cursor: cursorParam, limit: limitParam };
 
@@ -91,7 +113,10 @@ export const errorEnvelope = z.strictObject({
     error_code: z.enum(errorCodes),
     message: z.string(),
     retryable: z.boolean(),
-    field: z.string().optional().describe('For VALIDATION_ERROR: the offending field, e.g. `config_diff.k1.to` or `cursor`.'),
+    field: z
+      .string()
+      .optional()
+      .describe('For VALIDATION_ERROR: the offending field, e.g. `config_diff.k1.to` or `cursor`.'),
     request_id: z.string().optional().describe('For INTERNAL_ERROR: the request id to quote to the operator.'),
   }),
 });

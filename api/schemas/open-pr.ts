@@ -23,7 +23,9 @@ export const openPrRun = z.strictObject({
   proposal_id: id,
   workflow_id: z.string(),
   run_id: z.string(),
-  status: z.string().describe('Temporal execution status, lower case: running, completed, failed, cancelled, terminated, timed_out.'),
+  status: z
+    .string()
+    .describe('Temporal execution status, lower case: running, completed, failed, cancelled, terminated, timed_out.'),
   current_step: z.enum(OPEN_PR_STEPS).nullable(),
   steps: z.array(stepView),
   result: z.unknown().describe('The workflow result when completed: {outcome, pr_url?, …}.'),

@@ -16,11 +16,12 @@ const scalar = z.union([z.number(), z.string().max(1000), z.boolean(), z.null()]
 
 const diffEntry = z.strictObject({ from: scalar, to: scalar }) satisfies z.ZodType<ConfigDiffEntry>;
 
-export const configDiff = refusingReservedKeys(z
-  .record(paramName, diffEntry)
-  .refine((o) => Object.keys(o).length >= 1, 'must change at least one parameter')
-  .refine((o) => Object.keys(o).length <= MAX_DIFF_KEYS, `at most ${MAX_DIFF_KEYS} parameters`))
-  .describe('{param: {from, to}}; from/to are numbers, strings (≤ 1000 chars), booleans or null.');
+export const configDiff = refusingReservedKeys(
+  z
+    .record(paramName, diffEntry)
+    .refine((o) => Object.keys(o).length >= 1, 'must change at least one parameter')
+    .refine((o) => Object.keys(o).length <= MAX_DIFF_KEYS, `at most ${MAX_DIFF_KEYS} parameters`),
+).describe('{param: {from, to}}; from/to are numbers, strings (≤ 1000 chars), booleans or null.');
 
 export const createProposalBody = z.strictObject({
   cluster_id: id,
@@ -36,9 +37,20 @@ export const listProposalsQuery = z.strictObject({
   ...pagingQuery,
   status: z.enum(PROPOSAL_STATUSES).optional(),
   cluster_id: id.optional(),
-  pr_state: z.enum(PR_STATES).optional().describe('Only proposals whose PR is in this state (e.g. `merged` with `status=rejected`: merged after a rejection).'),
-  has_error: z.enum(['true', 'false']).optional().describe('Only proposals whose last open-PR run recorded a failure (`true`) or none (`false`).'),
-  error_code: z.enum([...WORKFLOW_ERROR_CODES, 'INTERNAL_ERROR']).optional().describe('Only proposals whose `pr_open_error` carries this code.'),
+  pr_state: z
+    .enum(PR_STATES)
+    .optional()
+    .describe(
+      'Only proposals whose PR is in this state (e.g. `merged` with `status=rejected`: merged after a rejection).',
+    ),
+  has_error: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe('Only proposals whose last open-PR run recorded a failure (`true`) or none (`false`).'),
+  error_code: z
+    .enum([...WORKFLOW_ERROR_CODES, 'INTERNAL_ERROR'])
+    .optional()
+    .describe('Only proposals whose `pr_open_error` carries this code.'),
 });
 
 export const rejectProposalBody = z.strictObject({ reason: z.string().max(500).optional() });
@@ -60,8 +72,15 @@ export const proposalJson = z.strictObject({
   pr_url: z.string().nullable(),
   pr_number: z.number().int().nullable(),
   pr_branch: z.string().nullable(),
-  pr_state: z.enum(PR_STATES).nullable().describe('Follows the PR on GitHub (webhooks and reconciliation, docs/operations.md "Webhooks").'),
-  pr_state_at: timestamp.nullable().describe('GitHub\'s time of pr_state (the PR\'s updated_at, or merged_at); null until a webhook or reconciliation reported on the PR.'),
+  pr_state: z
+    .enum(PR_STATES)
+    .nullable()
+    .describe('Follows the PR on GitHub (webhooks and reconciliation, docs/operations.md "Webhooks").'),
+  pr_state_at: timestamp
+    .nullable()
+    .describe(
+      "GitHub's time of pr_state (the PR's updated_at, or merged_at); null until a webhook or reconciliation reported on the PR.",
+    ),
   pr_open_error: z.string().nullable(),
   rejected_reason: z.string().nullable(),
   created_at: timestamp,

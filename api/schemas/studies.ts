@@ -7,15 +7,22 @@ import { readParameterImportance } from '../../domain/stored-json.js';
 
 export const MAX_IMPORTANCE_KEYS = 200;
 
-const importance = refusingReservedKeys(z
-  .record(paramName, z.number())
-  .refine((o) => Object.keys(o).length <= MAX_IMPORTANCE_KEYS, `at most ${MAX_IMPORTANCE_KEYS} parameters`));
+const importance = refusingReservedKeys(
+  z
+    .record(paramName, z.number())
+    .refine((o) => Object.keys(o).length <= MAX_IMPORTANCE_KEYS, `at most ${MAX_IMPORTANCE_KEYS} parameters`),
+);
 
 export const createStudyBody = z.strictObject({
   name: displayName(256),
   cluster_id: id,
   template_id: id,
-  metric: z.string().min(1).max(64).regex(/^[A-Za-z0-9@._:-]+$/, 'may contain only letters, digits, @ . _ : -').describe('e.g. ndcg@10'),
+  metric: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9@._:-]+$/, 'may contain only letters, digits, @ . _ : -')
+    .describe('e.g. ndcg@10'),
   baseline_metric: z.number().nullable().default(null),
   best_metric: z.number().nullable().default(null),
   parameter_importance: importance.nullable().default(null).describe('{param: score}'),

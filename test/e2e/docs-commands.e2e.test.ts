@@ -25,7 +25,11 @@ beforeAll(async () => {
   doneWorkflowId = (await h.api('POST', `/proposals/${done.proposalId}/open_pr`)).body.workflow_id;
   await h.env.client.workflow.getHandle(doneWorkflowId).result();
   // What every worker does at start (worker/main.ts, service/main.ts): the schedule commands act on it.
-  await ensureReconcileSchedule(h.env.client, { taskQueue: h.config.temporalTaskQueue, intervalMs: h.config.reconcileInterval }, createLogger({ level: 'silent', redactor: h.redactor }));
+  await ensureReconcileSchedule(
+    h.env.client,
+    { taskQueue: h.config.temporalTaskQueue, intervalMs: h.config.reconcileInterval },
+    createLogger({ level: 'silent', redactor: h.redactor }),
+  );
 }, 180_000);
 afterAll(async () => {
   await h?.close();
@@ -34,13 +38,17 @@ afterAll(async () => {
 /** `temporal …` commands of a Markdown file: lines of its code blocks and inline code spans. */
 async function commandsOf(file: string): Promise<string[]> {
   const text = await readFile(new URL(`../../${file}`, import.meta.url), 'utf8');
-  const inBlocks = [...text.matchAll(/```(?:sh|bash)?\n([\s\S]*?)```/g)].flatMap((m) => (m[1] ?? '').split('\n'))
-    .map((l) => l.trim()).filter((l) => l.startsWith('temporal '));
+  const inBlocks = [...text.matchAll(/```(?:sh|bash)?\n([\s\S]*?)```/g)]
+    .flatMap((m) => (m[1] ?? '').split('\n'))
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('temporal '));
   const inline = [...text.matchAll(/`(temporal [^`]+)`/g)].map((m) => m[1] as string);
-  return [...inBlocks, ...inline]
-    .map((c) => c.replace(/\s+#\s.*$/, '').trim())
-    // What `npm start` runs itself, not a command for operators (the launcher test covers it).
-    .filter((c) => !c.startsWith('temporal server start-dev'));
+  return (
+    [...inBlocks, ...inline]
+      .map((c) => c.replace(/\s+#\s.*$/, '').trim())
+      // What `npm start` runs itself, not a command for operators (the launcher test covers it).
+      .filter((c) => !c.startsWith('temporal server start-dev'))
+  );
 }
 
 test('README.md and docs/operations.md: every temporal command runs against the dev server', async () => {
@@ -49,7 +57,11 @@ test('README.md and docs/operations.md: every temporal command runs against the 
   const cli = findTemporalCli(process.env.TEMPORAL_CLI, process.env);
   // A run to cancel: held at the sandbox before it creates its PR.
   const live = await seedProposal(h);
-  const held = h.sandbox.holdNext({ method: 'POST', path: new RegExp(`^/api/v3/repos/${OWNER}/${live.repoName}/pulls$`), when: 'before' });
+  const held = h.sandbox.holdNext({
+    method: 'POST',
+    path: new RegExp(`^/api/v3/repos/${OWNER}/${live.repoName}/pulls$`),
+    when: 'before',
+  });
   const liveWorkflowId = (await h.api('POST', `/proposals/${live.proposalId}/open_pr`)).body.workflow_id as string;
   await held.reached;
 
@@ -63,7 +75,12 @@ test('README.md and docs/operations.md: every temporal command runs against the 
       .replaceAll('--task-queue relyloop-pr', `--task-queue ${h.config.temporalTaskQueue}`);
     try {
       const { stdout } = await run('/bin/bash', ['-c', concrete], {
-        env: { PATH: `${path.dirname(cli)}:/usr/bin:/bin`, HOME: process.env.HOME ?? '/tmp', TEMPORAL_ADDRESS: h.env.address, PROPOSAL: done.proposalId },
+        env: {
+          PATH: `${path.dirname(cli)}:/usr/bin:/bin`,
+          HOME: process.env.HOME ?? '/tmp',
+          TEMPORAL_ADDRESS: h.env.address,
+          PROPOSAL: done.proposalId,
+        },
       });
       results.push({ command, code: 0, output: stdout });
     } catch (error) {
@@ -78,5 +95,8 @@ test('README.md and docs/operations.md: every temporal command runs against the 
   expect(output('"ProposalId=\\"$PROPOSAL\\""')).toContain(doneWorkflowId);
   expect(output('--type progress')).toContain('"currentStep":"release"');
   expect(output('schedule list')).toContain('relyloop-reconcile-pr-states');
-  await waitUntil('the cancelled run ends cancelled', async () => (await h.env.client.workflow.getHandle(liveWorkflowId).describe()).status.name === 'CANCELLED');
+  await waitUntil(
+    'the cancelled run ends cancelled',
+    async () => (await h.env.client.workflow.getHandle(liveWorkflowId).describe()).status.name === 'CANCELLED',
+  );
 }, 180_000);

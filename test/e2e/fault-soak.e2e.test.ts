@@ -34,13 +34,31 @@ describe('fault soak', () => {
     const [one] = seeded as [Seeded];
     const network: Fault[] = [{ status: 502 }, { status: 503 }, { reset: true }, { dropAnswer: true }];
     // Slow first bytes (git idle timeout and Octokit's request timeout must ride them out).
-    h.sandbox.injectFaults({ method: 'POST', path: new RegExp(`^/${OWNER}/${one.repoName}\\.git/git-upload-pack$`), faults: [{ delayMs: 8_000 }] });
-    h.sandbox.injectFaults({ method: 'POST', path: new RegExp(`^/api/v3/repos/${OWNER}/${one.repoName}/pulls$`), faults: [{ delayMs: 8_000 }] });
+    h.sandbox.injectFaults({
+      method: 'POST',
+      path: new RegExp(`^/${OWNER}/${one.repoName}\\.git/git-upload-pack$`),
+      faults: [{ delayMs: 8_000 }],
+    });
+    h.sandbox.injectFaults({
+      method: 'POST',
+      path: new RegExp(`^/api/v3/repos/${OWNER}/${one.repoName}/pulls$`),
+      faults: [{ delayMs: 8_000 }],
+    });
     h.sandbox.injectRandomFaults({
-      rate: FAULT_RATE, seed: 8, path: /^\/api\/v3\//,
-      kinds: [...network,
+      rate: FAULT_RATE,
+      seed: 8,
+      path: /^\/api\/v3\//,
+      kinds: [
+        ...network,
         { status: 429, headers: { 'retry-after': '1' }, body: { message: 'Too Many Requests' } },
-        { status: 403, headers: { 'retry-after': '1' }, body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' } }],
+        {
+          status: 403,
+          headers: { 'retry-after': '1' },
+          body: {
+            message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+          },
+        },
+      ],
     });
     h.sandbox.injectRandomFaults({ rate: FAULT_RATE, seed: 88, kinds: network });
 
@@ -69,15 +87,23 @@ describe('fault soak', () => {
       for (const st of p.steps) {
         const e = perStep.get(st.step) ?? { ms: 0, extra: 0 };
         e.ms += (st.endedAt ?? 0) - (st.startedAt ?? 0);
-        e.extra += Math.max(0, ((view.body.steps as { step: string; attempts: number }[]).find((x) => x.step === st.step)?.attempts ?? 1) - 1);
+        e.extra += Math.max(
+          0,
+          ((view.body.steps as { step: string; attempts: number }[]).find((x) => x.step === st.step)?.attempts ?? 1) -
+            1,
+        );
         perStep.set(st.step, e);
       }
     }
-    process.stdout.write(`\n[measure] fault soak per step (s summed over runs / extra attempts): ${[...perStep].map(([k, v]) => `${k} ${(v.ms / 1000).toFixed(1)}/${v.extra}`).join(', ')}\n`);
+    process.stdout.write(
+      `\n[measure] fault soak per step (s summed over runs / extra attempts): ${[...perStep].map(([k, v]) => `${k} ${(v.ms / 1000).toFixed(1)}/${v.extra}`).join(', ')}\n`,
+    );
     const opened = results.filter((r) => (r as { outcome: string }).outcome === 'opened').length;
-    process.stdout.write(`\n[measure] fault soak: ${seeded.length} proposals on ${REPOS} repos in ${wallS.toFixed(1)} s; ` +
-      `${requests} requests, ${injected} faults injected (${Math.round((100 * injected) / requests)} %) ${JSON.stringify(faults)}; ` +
-      `${opened} opened, ${prs} PRs, ${comments} comments, duplicates ${prs - seeded.length} PRs / ${comments - seeded.length} comments\n`);
+    process.stdout.write(
+      `\n[measure] fault soak: ${seeded.length} proposals on ${REPOS} repos in ${wallS.toFixed(1)} s; ` +
+        `${requests} requests, ${injected} faults injected (${Math.round((100 * injected) / requests)} %) ${JSON.stringify(faults)}; ` +
+        `${opened} opened, ${prs} PRs, ${comments} comments, duplicates ${prs - seeded.length} PRs / ${comments - seeded.length} comments\n`,
+    );
     expect(opened).toBe(seeded.length);
     expect(prs).toBe(seeded.length);
     expect(comments).toBe(seeded.length);

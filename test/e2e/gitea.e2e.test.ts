@@ -49,7 +49,8 @@ describe('open_pr on a real Gitea', () => {
   }, 60_000);
 
   const user = () => gitea.user;
-  const branchOf = (s: Seeded) => (s.studyId === null ? `relyloop/proposal-${s.proposalId}` : `relyloop/study-${s.studyId}`);
+  const branchOf = (s: Seeded) =>
+    s.studyId === null ? `relyloop/proposal-${s.proposalId}` : `relyloop/study-${s.studyId}`;
   const row = (s: Seeded) => h.db.prisma.proposal.findUniqueOrThrow({ where: { id: s.proposalId } });
   const resultOf = (workflowId: string) => h.env.client.workflow.getHandle(workflowId).result();
   const pullsOf = async (s: Seeded): Promise<GiteaJson[]> => {
@@ -59,29 +60,48 @@ describe('open_pr on a real Gitea', () => {
   };
 
   /** A Gitea repo with the params file, registered as a config repo with a cluster and a template. */
-  async function giteaRepo(opts: { hook?: boolean; authRef?: string; prOptions?: Record<string, unknown> } = {}): Promise<Omit<Seeded, 'studyId' | 'proposalId'>> {
+  async function giteaRepo(
+    opts: { hook?: boolean; authRef?: string; prOptions?: Record<string, unknown> } = {},
+  ): Promise<Omit<Seeded, 'studyId' | 'proposalId'>> {
     const repoName = `cfg-${randomUUID().slice(0, 8)}`;
     await gitea.createRepo(repoName);
     await gitea.putFile(repoName, PARAMS_PATH, PARAMS_TEXT);
     const repo = await h.api('POST', '/config-repos', {
-      name: repoName, repo_url: `${proxy.origin}/${user()}/${repoName}`, auth_ref: opts.authRef ?? 'gitea_token',
-      ...(opts.hook ? { webhook_secret_ref: 'gitea_hook' } : {}), ...(opts.prOptions ? { pr_options: opts.prOptions } : {}),
+      name: repoName,
+      repo_url: `${proxy.origin}/${user()}/${repoName}`,
+      auth_ref: opts.authRef ?? 'gitea_token',
+      ...(opts.hook ? { webhook_secret_ref: 'gitea_hook' } : {}),
+      ...(opts.prOptions ? { pr_options: opts.prOptions } : {}),
     });
     expect(repo).toMatchObject({ status: 201, body: { provider: 'gitea' } });
     if (opts.hook) {
       const hook = await gitea.request('POST', `/repos/${user()}/${repoName}/hooks`, {
-        type: 'gitea', active: true, events: ['pull_request'],
+        type: 'gitea',
+        active: true,
+        events: ['pull_request'],
         config: { url: `${h.apiUrl}/api/v1/webhooks/github`, content_type: 'json', secret: HOOK_SECRET },
       });
       expect(hook.status).toBe(201);
     }
     const cluster = await h.api('POST', '/clusters', { name: `prod-${repoName}` });
-    expect((await h.api('PATCH', `/clusters/${cluster.body.id}`, { config_repo_id: repo.body.id, config_path: 'clusters/prod' })).status).toBe(200);
-    const template = await h.api('POST', '/templates', { cluster_id: cluster.body.id, name: 'search', declared_params: ['field_boosts.title', 'field_boosts.body', 'bm25.k1', 'fuzziness'] });
+    expect(
+      (
+        await h.api('PATCH', `/clusters/${cluster.body.id}`, {
+          config_repo_id: repo.body.id,
+          config_path: 'clusters/prod',
+        })
+      ).status,
+    ).toBe(200);
+    const template = await h.api('POST', '/templates', {
+      cluster_id: cluster.body.id,
+      name: 'search',
+      declared_params: ['field_boosts.title', 'field_boosts.body', 'bm25.k1', 'fuzziness'],
+    });
     return { repoName, configRepoId: repo.body.id, clusterId: cluster.body.id, templateId: template.body.id };
   }
 
-  const seed = async (opts: Parameters<typeof giteaRepo>[0] & { study?: boolean } = {}) => seedProposal(h, { reuse: await giteaRepo(opts) as Seeded, study: opts.study ?? true });
+  const seed = async (opts: Parameters<typeof giteaRepo>[0] & { study?: boolean } = {}) =>
+    seedProposal(h, { reuse: (await giteaRepo(opts)) as Seeded, study: opts.study ?? true });
 
   const openPr = async (s: Seeded) => {
     const res = await h.api('POST', `/proposals/${s.proposalId}/open_pr`);
@@ -95,15 +115,26 @@ describe('open_pr on a real Gitea', () => {
     expect(pulls.map((p) => p.state)).toEqual(['open']);
     const pr = pulls[0];
     expect(await row(s)).toMatchObject({
-      status: 'pr_opened', prNumber: pr.number, prBranch: branchOf(s), prState: 'open', prOpenError: null,
+      status: 'pr_opened',
+      prNumber: pr.number,
+      prBranch: branchOf(s),
+      prState: 'open',
+      prOpenError: null,
       prUrl: `${proxy.origin}/${user()}/${s.repoName}/pulls/${pr.number}`,
     });
     const bare = gitea.bareDir(s.repoName);
     const files = s.studyId === null ? [PARAMS_PATH] : [`.relyloop/digest-charts/${s.studyId}.png`, PARAMS_PATH];
     expect((await git(bare, 'diff', '--name-only', `main..${branchOf(s)}`)).split('\n')).toEqual(files);
     expect(await git(bare, 'rev-list', '--count', `main..${branchOf(s)}`)).toBe('1');
-    const changed = (await git(bare, 'diff', '-U0', `main..${branchOf(s)}`, '--', PARAMS_PATH)).split('\n').filter((l) => /^[-+]\s/.test(l));
-    expect(changed).toEqual(['-  "field_boosts.title": 2.0,', '+  "field_boosts.title": 4.5,', '-  "bm25.k1": 1.2,', '+  "bm25.k1": 1.35,']);
+    const changed = (await git(bare, 'diff', '-U0', `main..${branchOf(s)}`, '--', PARAMS_PATH))
+      .split('\n')
+      .filter((l) => /^[-+]\s/.test(l));
+    expect(changed).toEqual([
+      '-  "field_boosts.title": 2.0,',
+      '+  "field_boosts.title": 4.5,',
+      '-  "bm25.k1": 1.2,',
+      '+  "bm25.k1": 1.35,',
+    ]);
     if (s.studyId !== null) {
       // A real PNG reached Gitea (its signature), committed on the branch.
       const png = await gitBlob(bare, `${branchOf(s)}:.relyloop/digest-charts/${s.studyId}.png`);
@@ -113,8 +144,11 @@ describe('open_pr on a real Gitea', () => {
     return pr;
   }
 
-  const deliveriesOf = (s: Seeded) => h.db.sql.query<{ event: string; action: string; outcome: string }>(
-    'SELECT event, action, outcome FROM webhook_deliveries WHERE config_repo_id = $1::uuid', [s.configRepoId]);
+  const deliveriesOf = (s: Seeded) =>
+    h.db.sql.query<{ event: string; action: string; outcome: string }>(
+      'SELECT event, action, outcome FROM webhook_deliveries WHERE config_repo_id = $1::uuid',
+      [s.configRepoId],
+    );
 
   const comments = async (s: Seeded, number: number): Promise<GiteaJson[]> =>
     (await gitea.request('GET', `/repos/${user()}/${s.repoName}/issues/${number}/comments`)).body as GiteaJson[];
@@ -147,7 +181,10 @@ describe('open_pr on a real Gitea', () => {
 
   test('a manual proposal with PR options: draft as the WIP prefix, an existing label applied, a missing one a warning', async () => {
     const base = await giteaRepo({ prOptions: { draft: true, labels: ['tuning', 'no-such-label'] } });
-    expect((await gitea.request('POST', `/repos/${user()}/${base.repoName}/labels`, { name: 'tuning', color: '#00aabb' })).status).toBe(201);
+    expect(
+      (await gitea.request('POST', `/repos/${user()}/${base.repoName}/labels`, { name: 'tuning', color: '#00aabb' }))
+        .status,
+    ).toBe(201);
     const s = await seedProposal(h, { reuse: base as Seeded, study: false });
     const workflowId = await openPr(s);
     expect(await resultOf(workflowId)).toMatchObject({ outcome: 'opened' });
@@ -161,7 +198,11 @@ describe('open_pr on a real Gitea', () => {
 
   test('SIGKILL at push, after Gitea accepted the branch: the next worker adopts it, one PR', async () => {
     const s = await seed();
-    const held = proxy.holdNext({ method: 'POST', path: new RegExp(`^/${user()}/${s.repoName}\\.git/git-receive-pack$`), when: 'after' });
+    const held = proxy.holdNext({
+      method: 'POST',
+      path: new RegExp(`^/${user()}/${s.repoName}\\.git/git-receive-pack$`),
+      when: 'after',
+    });
     const workflowId = await openPr(s);
     await killAt(held);
     expect(await resultOf(workflowId)).toMatchObject({ outcome: 'opened' });
@@ -171,21 +212,34 @@ describe('open_pr on a real Gitea', () => {
 
   test('SIGKILL at PR creation, after Gitea created it: the retry meets its 409 and adopts the PR, one PR, one comment', async () => {
     const s = await seed();
-    const held = proxy.holdNext({ method: 'POST', path: new RegExp(`^/api/v1/repos/${user()}/${s.repoName}/pulls$`), when: 'after' });
+    const held = proxy.holdNext({
+      method: 'POST',
+      path: new RegExp(`^/api/v1/repos/${user()}/${s.repoName}/pulls$`),
+      when: 'after',
+    });
     const workflowId = await openPr(s);
     await killAt(held);
     expect(await resultOf(workflowId)).toMatchObject({ outcome: 'opened' });
     const pr = await expectOneGiteaPr(s);
     expect(await comments(s, pr.number)).toHaveLength(1);
-    const creates = proxy.requests.filter((r) => r.method === 'POST' && r.path === `/api/v1/repos/${user()}/${s.repoName}/pulls`);
+    const creates = proxy.requests.filter(
+      (r) => r.method === 'POST' && r.path === `/api/v1/repos/${user()}/${s.repoName}/pulls`,
+    );
     expect(creates.map((r) => r.status)).toEqual([201, 409]);
-    const steps = (await h.api('GET', `/proposals/${s.proposalId}/open_pr`)).body.steps as { step: string; attempts: number }[];
+    const steps = (await h.api('GET', `/proposals/${s.proposalId}/open_pr`)).body.steps as {
+      step: string;
+      attempts: number;
+    }[];
     expect(steps.find((x) => x.step === 'open_pr')?.attempts).toBe(2);
   }, 150_000);
 
   test('rejected while the PR is being created: the PR is closed, its branch deleted, the rejection kept', async () => {
     const s = await seed();
-    const held = proxy.holdNext({ method: 'POST', path: new RegExp(`^/api/v1/repos/${user()}/${s.repoName}/pulls$`), when: 'after' });
+    const held = proxy.holdNext({
+      method: 'POST',
+      path: new RegExp(`^/api/v1/repos/${user()}/${s.repoName}/pulls$`),
+      when: 'after',
+    });
     const workflowId = await openPr(s);
     await held.reached;
     expect((await h.api('POST', `/proposals/${s.proposalId}/reject`, { reason: 'not on Gitea' })).status).toBe(200);
@@ -193,13 +247,26 @@ describe('open_pr on a real Gitea', () => {
     expect(await resultOf(workflowId)).toMatchObject({ outcome: 'rejected_meanwhile' });
     expect((await pullsOf(s)).map((p) => p.state)).toEqual(['closed']);
     expect(await tryRevParse(gitea.bareDir(s.repoName), `refs/heads/${branchOf(s)}`)).toBeUndefined();
-    expect(await row(s)).toMatchObject({ status: 'rejected', rejectedReason: 'not on Gitea', prUrl: null, prNumber: null, prOpenError: null });
+    expect(await row(s)).toMatchObject({
+      status: 'rejected',
+      rejectedReason: 'not on Gitea',
+      prUrl: null,
+      prNumber: null,
+      prOpenError: null,
+    });
   }, 120_000);
 
   test('a branch of the same name that is not ours: BRANCH_EXISTS, the branch untouched, no PR', async () => {
     const s = await seed();
     await gitea.putFile(s.repoName, 'README.md', 'someone else\n', 'main');
-    expect((await gitea.request('POST', `/repos/${user()}/${s.repoName}/branches`, { new_branch_name: branchOf(s), old_branch_name: 'main' })).status).toBe(201);
+    expect(
+      (
+        await gitea.request('POST', `/repos/${user()}/${s.repoName}/branches`, {
+          new_branch_name: branchOf(s),
+          old_branch_name: 'main',
+        })
+      ).status,
+    ).toBe(201);
     const before = await tryRevParse(gitea.bareDir(s.repoName), `refs/heads/${branchOf(s)}`);
     const workflowId = await openPr(s);
     await expect(resultOf(workflowId)).rejects.toThrow();
@@ -208,19 +275,30 @@ describe('open_pr on a real Gitea', () => {
     expect(await pullsOf(s)).toEqual([]);
   }, 120_000);
 
-  test('a merge through Gitea\'s API arrives as Gitea\'s signed webhook and moves the proposal to pr_merged', async () => {
+  test("a merge through Gitea's API arrives as Gitea's signed webhook and moves the proposal to pr_merged", async () => {
     const s = await seed({ hook: true });
     expect(await resultOf(await openPr(s))).toMatchObject({ outcome: 'opened' });
     const pr = await expectOneGiteaPr(s);
     // A second hook signing with another secret: its deliveries are refused (401) before anything is read or recorded.
     const forged = await gitea.request('POST', `/repos/${user()}/${s.repoName}/hooks`, {
-      type: 'gitea', active: true, events: ['pull_request'], config: { url: `${h.apiUrl}/api/v1/webhooks/github`, content_type: 'json', secret: 'not-the-repo-secret' },
+      type: 'gitea',
+      active: true,
+      events: ['pull_request'],
+      config: { url: `${h.apiUrl}/api/v1/webhooks/github`, content_type: 'json', secret: 'not-the-repo-secret' },
     });
     expect(forged.status).toBe(201);
     // A reviewer pushes to the PR's branch: Gitea says `synchronized` (GitHub: `synchronize`); no change of state.
     await gitea.putFile(s.repoName, 'NOTES.md', 'reviewed\n', branchOf(s));
-    await waitUntil('the push\'s webhook was recorded', async () => (await deliveriesOf(s)).some((d) => d.action === 'synchronized'), 30_000);
-    await waitUntil('the forged hook\'s delivery was refused', async () => h.logs.some((l) => l.includes('"path":"/api/v1/webhooks/github"') && l.includes('"status":401')), 30_000);
+    await waitUntil(
+      "the push's webhook was recorded",
+      async () => (await deliveriesOf(s)).some((d) => d.action === 'synchronized'),
+      30_000,
+    );
+    await waitUntil(
+      "the forged hook's delivery was refused",
+      async () => h.logs.some((l) => l.includes('"path":"/api/v1/webhooks/github"') && l.includes('"status":401')),
+      30_000,
+    );
     expect((await deliveriesOf(s)).filter((d) => d.action === 'synchronized')).toHaveLength(1);
     expect(await row(s)).toMatchObject({ status: 'pr_opened', prState: 'open' });
     await mergeOnGitea(s, pr.number);
@@ -228,13 +306,19 @@ describe('open_pr on a real Gitea', () => {
     expect(await row(s)).toMatchObject({ status: 'pr_merged', prState: 'merged' });
     // Gitea's `pull_request` subscription also sends the PR's comments (our chart comment, as
     // `issue_comment`): authentic, recorded, ignored. The merge is `closed` with merged: true.
-    await waitUntil('the comment\'s webhook was recorded', async () => (await deliveriesOf(s)).some((d) => d.event === 'issue_comment'), 30_000);
-    expect(await deliveriesOf(s)).toEqual(expect.arrayContaining([
-      { event: 'pull_request', action: 'opened', outcome: 'ignored' },
-      { event: 'issue_comment', action: 'created', outcome: 'ignored' },
-      { event: 'pull_request', action: 'synchronized', outcome: 'ignored' },
-      { event: 'pull_request', action: 'closed', outcome: 'applied' },
-    ]));
+    await waitUntil(
+      "the comment's webhook was recorded",
+      async () => (await deliveriesOf(s)).some((d) => d.event === 'issue_comment'),
+      30_000,
+    );
+    expect(await deliveriesOf(s)).toEqual(
+      expect.arrayContaining([
+        { event: 'pull_request', action: 'opened', outcome: 'ignored' },
+        { event: 'issue_comment', action: 'created', outcome: 'ignored' },
+        { event: 'pull_request', action: 'synchronized', outcome: 'ignored' },
+        { event: 'pull_request', action: 'closed', outcome: 'applied' },
+      ]),
+    );
   }, 120_000);
 
   test('a merge whose webhook was missed (and its branch deleted) is caught up by the reconciliation reading Gitea', async () => {
@@ -244,7 +328,10 @@ describe('open_pr on a real Gitea', () => {
     await mergeOnGitea(s, pr.number);
     // Cleaned up after the merge: Gitea then answers head.ref as refs/pull/{n}/head.
     expect((await gitea.request('DELETE', `/repos/${user()}/${s.repoName}/branches/${branchOf(s)}`)).status).toBe(204);
-    expect((await gitea.request('GET', `/repos/${user()}/${s.repoName}/pulls/${pr.number}`)).body.head).toMatchObject({ ref: `refs/pull/${pr.number}/head`, label: branchOf(s) });
+    expect((await gitea.request('GET', `/repos/${user()}/${s.repoName}/pulls/${pr.number}`)).body.head).toMatchObject({
+      ref: `refs/pull/${pr.number}/head`,
+      label: branchOf(s),
+    });
     expect(await row(s)).toMatchObject({ status: 'pr_opened', prState: 'open' });
     const started = await h.api('POST', `/config-repos/${s.configRepoId}/reconcile`);
     expect(started.status).toBe(202);
@@ -274,9 +361,15 @@ describe('open_pr on a real Gitea', () => {
 
   /** Merges through Gitea's API; right after a PR opens Gitea answers 405 until its mergeability check ran. */
   async function mergeOnGitea(s: Seeded, number: number): Promise<void> {
-    await waitUntil(`Gitea merges PR #${number}`, async () => {
-      const res = await gitea.request('POST', `/repos/${user()}/${s.repoName}/pulls/${number}/merge`, { Do: 'merge' });
-      return res.status === 200;
-    }, 30_000);
+    await waitUntil(
+      `Gitea merges PR #${number}`,
+      async () => {
+        const res = await gitea.request('POST', `/repos/${user()}/${s.repoName}/pulls/${number}/merge`, {
+          Do: 'merge',
+        });
+        return res.status === 200;
+      },
+      30_000,
+    );
   }
 });

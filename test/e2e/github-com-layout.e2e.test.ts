@@ -29,10 +29,20 @@ afterAll(async () => {
 function probe(ca: string | undefined): Promise<string> {
   const port = Number(new URL(h.sandbox.origin).port);
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, servername: HOSTNAME, path: '/', headers: { host: `${HOSTNAME}:${port}` }, ...(ca === undefined ? {} : { ca }) }, (res) => {
-      res.resume();
-      resolve(String(res.statusCode));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        servername: HOSTNAME,
+        path: '/',
+        headers: { host: `${HOSTNAME}:${port}` },
+        ...(ca === undefined ? {} : { ca }),
+      },
+      (res) => {
+        res.resume();
+        resolve(String(res.statusCode));
+      },
+    );
     req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
     req.end();
   });
@@ -47,7 +57,11 @@ test('the sandbox really speaks https with a certificate only its CA vouches for
 
 test('a worker trusting the CA opens the PR through api.{host} and pushes to {host}', async () => {
   worker = spawnWorkerProcess(
-    { ...h.workerEnv(), NODE_EXTRA_CA_CERTS: h.sandbox.caFile as string, RELYLOOP_TEST_LOOPBACK_HOSTS: h.sandbox.hostnames.join(',') },
+    {
+      ...h.workerEnv(),
+      NODE_EXTRA_CA_CERTS: h.sandbox.caFile as string,
+      RELYLOOP_TEST_LOOPBACK_HOSTS: h.sandbox.hostnames.join(','),
+    },
     { preload: [LOOPBACK_DNS] },
   );
   await worker.ready;
@@ -55,7 +69,10 @@ test('a worker trusting the CA opens the PR through api.{host} and pushes to {ho
   expect(s).toBeDefined();
   const res = await h.api('POST', `/proposals/${s.proposalId}/open_pr`);
   expect(res.status).toBe(202);
-  expect(await h.env.client.workflow.getHandle(res.body.workflow_id).result()).toMatchObject({ outcome: 'opened', prUrl: `https://${h.sandbox.host}/${OWNER}/${s.repoName}/pull/1` });
+  expect(await h.env.client.workflow.getHandle(res.body.workflow_id).result()).toMatchObject({
+    outcome: 'opened',
+    prUrl: `https://${h.sandbox.host}/${OWNER}/${s.repoName}/pull/1`,
+  });
   await expectOnePrOpen(h, s);
 
   const rest = h.sandbox.requests.filter((r) => r.kind === 'rest');

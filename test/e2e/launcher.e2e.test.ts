@@ -21,19 +21,28 @@ import { startGitHubSandbox } from '../../sandbox/index.js';
 import { freePort } from '../support/ports.js';
 import { waitUntil as waitFor } from '../support/wait.js';
 
-
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-interface Launch { child: ChildProcess; output: () => string; exited: Promise<number | null> }
+interface Launch {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
 
 function launch(env: NodeJS.ProcessEnv): Launch {
   let out = '';
   // What `npm start` runs: the compiled runtime (`npm test` builds it first).
   const child = spawn(process.execPath, ['dist/service/main.js'], {
-    cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, output: () => out, exited };
 }
@@ -87,19 +96,28 @@ describe('npm start (embedded defaults)', () => {
 
       const connection = await Connection.connect({ address: grpc });
       try {
-        await waitFor('a worker polling the task queue', async () => {
-          const tq = await connection.workflowService.describeTaskQueue({
-            namespace: 'relyloop', taskQueue: { name: 'relyloop-pr' },
-            taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-          });
-          return (tq.pollers ?? []).length > 0;
-        }, 30_000);
+        await waitFor(
+          'a worker polling the task queue',
+          async () => {
+            const tq = await connection.workflowService.describeTaskQueue({
+              namespace: 'relyloop',
+              taskQueue: { name: 'relyloop-pr' },
+              taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            });
+            return (tq.pollers ?? []).length > 0;
+          },
+          30_000,
+        );
         const attrs = await connection.operatorService.listSearchAttributes({ namespace: 'relyloop' });
-        expect(Object.keys(attrs.customAttributes ?? {})).toEqual(expect.arrayContaining(['ProposalId', 'ConfigRepoId', 'ClusterId', 'OpenPrStep']));
+        expect(Object.keys(attrs.customAttributes ?? {})).toEqual(
+          expect.arrayContaining(['ProposalId', 'ConfigRepoId', 'ClusterId', 'OpenPrStep']),
+        );
       } finally {
         await connection.close();
       }
-      const namespaces = (await (await fetch(`${uiUrl}/api/v1/namespaces`)).json()) as { namespaces: { namespaceInfo: { name: string } }[] };
+      const namespaces = (await (await fetch(`${uiUrl}/api/v1/namespaces`)).json()) as {
+        namespaces: { namespaceInfo: { name: string } }[];
+      };
       expect(namespaces.namespaces.map((n) => n.namespaceInfo.name)).toContain('relyloop');
 
       run.child.kill('SIGINT');
@@ -131,9 +149,19 @@ describe('npm start (embedded defaults)', () => {
     const sandbox = await startGitHubSandbox();
     try {
       const ghToken = `ghp_${'LauncherKill'.padEnd(36, 'k')}`;
-      await sandbox.createRepo({ owner: 'acme', repo: 'launch', token: ghToken, files: { 'clusters/prod/search.params.json': '{\n  "bm25.k1": 1.2\n}\n' } });
+      await sandbox.createRepo({
+        owner: 'acme',
+        repo: 'launch',
+        token: ghToken,
+        files: { 'clusters/prod/search.params.json': '{\n  "bm25.k1": 1.2\n}\n' },
+      });
       await writeFile(path.join(dir, 'secrets', 'gh_launch'), ghToken, { mode: 0o600 });
-      const withGitHub = { ...env, RELYLOOP_GITHUB_HOSTS: sandbox.host, RELYLOOP_GITHUB_HTTP_HOSTS: sandbox.host, RELYLOOP_GITHUB_WRITE_GAP: '0s' };
+      const withGitHub = {
+        ...env,
+        RELYLOOP_GITHUB_HOSTS: sandbox.host,
+        RELYLOOP_GITHUB_HTTP_HOSTS: sandbox.host,
+        RELYLOOP_GITHUB_WRITE_GAP: '0s',
+      };
 
       const first = launch(withGitHub);
       await waitFor('the start banner', () => first.output().includes('relyloop-pr is running'), 120_000, first.output);
@@ -146,17 +174,47 @@ describe('npm start (embedded defaults)', () => {
 
       const second = launch(withGitHub);
       try {
-        await waitFor('the start banner', () => second.output().includes('relyloop-pr is running'), 120_000, second.output);
+        await waitFor(
+          'the start banner',
+          () => second.output().includes('relyloop-pr is running'),
+          120_000,
+          second.output,
+        );
         const api = async (method: string, route: string, body?: unknown) => {
-          const res = await fetch(`${apiUrl}/api/v1${route}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+          const res = await fetch(`${apiUrl}/api/v1${route}`, {
+            method,
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+            body: body === undefined ? undefined : JSON.stringify(body),
+          });
           return (await res.json()) as Record<string, unknown>;
         };
-        const repo = await api('POST', '/config-repos', { name: 'launch', repo_url: sandbox.repoUrl('acme', 'launch'), auth_ref: 'gh_launch' });
-        const cluster = await api('POST', '/clusters', { name: 'launch', config_repo_id: repo.id, config_path: 'clusters/prod' });
-        const template = await api('POST', '/templates', { cluster_id: cluster.id, name: 'search', declared_params: ['bm25.k1'] });
-        const proposal = await api('POST', '/proposals', { cluster_id: cluster.id, template_id: template.id, config_diff: { 'bm25.k1': { from: 1.2, to: 1.5 } } });
+        const repo = await api('POST', '/config-repos', {
+          name: 'launch',
+          repo_url: sandbox.repoUrl('acme', 'launch'),
+          auth_ref: 'gh_launch',
+        });
+        const cluster = await api('POST', '/clusters', {
+          name: 'launch',
+          config_repo_id: repo.id,
+          config_path: 'clusters/prod',
+        });
+        const template = await api('POST', '/templates', {
+          cluster_id: cluster.id,
+          name: 'search',
+          declared_params: ['bm25.k1'],
+        });
+        const proposal = await api('POST', '/proposals', {
+          cluster_id: cluster.id,
+          template_id: template.id,
+          config_diff: { 'bm25.k1': { from: 1.2, to: 1.5 } },
+        });
         expect(await api('POST', `/proposals/${String(proposal.id)}/open_pr`)).toMatchObject({ status: 'pending' });
-        await waitFor('the proposal to be pr_opened', async () => (await api('GET', `/proposals/${String(proposal.id)}`)).status === 'pr_opened', 60_000, second.output);
+        await waitFor(
+          'the proposal to be pr_opened',
+          async () => (await api('GET', `/proposals/${String(proposal.id)}`)).status === 'pr_opened',
+          60_000,
+          second.output,
+        );
         expect(sandbox.pulls('acme', 'launch').map((p) => p.state)).toEqual(['open']);
         second.child.kill('SIGINT');
         expect(await second.exited).toBe(0);
@@ -171,12 +229,46 @@ describe('npm start (embedded defaults)', () => {
 
   test('a dev server left by a start that could not take it along (no parent-death signal) is stopped by the next start', async () => {
     // What a crash without setpriv leaves: a start-dev on this data dir's database, its pid on file.
-    const dev = parse(await readFile(path.join(dir, 'temporal-dev.yaml'), 'utf8')) as { port: number; ui_port: number; namespace: string; db_filename: string };
+    const dev = parse(await readFile(path.join(dir, 'temporal-dev.yaml'), 'utf8')) as {
+      port: number;
+      ui_port: number;
+      namespace: string;
+      db_filename: string;
+    };
     const dbFile = path.resolve(path.join(dir, 'data'), dev.db_filename);
-    const leftover = spawn(findTemporalCli(process.env.TEMPORAL_CLI, process.env), ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(dev.port), '--ui-port', String(dev.ui_port), '--namespace', dev.namespace, '--db-filename', dbFile, '--headless'], { stdio: 'ignore', detached: true });
+    const leftover = spawn(
+      findTemporalCli(process.env.TEMPORAL_CLI, process.env),
+      [
+        'server',
+        'start-dev',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(dev.port),
+        '--ui-port',
+        String(dev.ui_port),
+        '--namespace',
+        dev.namespace,
+        '--db-filename',
+        dbFile,
+        '--headless',
+      ],
+      { stdio: 'ignore', detached: true },
+    );
     const leftoverExit = new Promise((resolve) => leftover.once('exit', resolve));
     await writeFile(PID_FILE(), `${leftover.pid}\n`);
-    await waitFor('the leftover to serve', async () => Connection.connect({ address: grpc, connectTimeout: 1_000 }).then(async (c) => { await c.close(); return true; }, () => false), 30_000);
+    await waitFor(
+      'the leftover to serve',
+      async () =>
+        Connection.connect({ address: grpc, connectTimeout: 1_000 }).then(
+          async (c) => {
+            await c.close();
+            return true;
+          },
+          () => false,
+        ),
+      30_000,
+    );
     const run = launch(env);
     try {
       await waitFor('the start banner', () => run.output().includes('relyloop-pr is running'), 120_000, run.output);

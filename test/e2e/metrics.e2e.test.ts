@@ -54,11 +54,18 @@ function promtoolCheckMetrics(text: string): Promise<string> {
 /** Both endpoints pass promtool's lint, and carry every series the alert rules read. */
 async function expectPrometheusConventions(workerText: string, apiText: string): Promise<void> {
   const findings = { worker: await promtoolCheckMetrics(workerText), api: await promtoolCheckMetrics(apiText) };
-  process.stdout.write(`[measure] promtool check metrics: worker ${findings.worker === '' ? 'clean' : findings.worker}; API ${findings.api === '' ? 'clean' : findings.api}\n`);
+  process.stdout.write(
+    `[measure] promtool check metrics: worker ${findings.worker === '' ? 'clean' : findings.worker}; API ${findings.api === '' ? 'clean' : findings.api}\n`,
+  );
   expect(findings).toEqual({ worker: '', api: '' });
   const rules = await readFile(new URL('../../ops/prometheus/alerts.yml', import.meta.url), 'utf8');
   const read = new Set([...rules.matchAll(/\b(relyloop_[a-z_]+)/g)].map((m) => m[1] as string));
-  const exported = new Set(`${workerText}\n${apiText}`.split('\n').filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2] as string));
+  const exported = new Set(
+    `${workerText}\n${apiText}`
+      .split('\n')
+      .filter((l) => l.startsWith('# TYPE '))
+      .map((l) => l.split(' ')[2] as string),
+  );
   const missing = [...read].filter((name) => !exported.has(name) && !exported.has(name.replace(/_bucket$/, '')));
   expect(missing).toEqual([]);
 }
@@ -66,7 +73,10 @@ async function expectPrometheusConventions(workerText: string, apiText: string):
 test('after a PR and a failure, both endpoints show them', async () => {
   const ok = await seedProposal(h);
   const bad = await seedProposal(h, { declaredParams: ['field_boosts.title'] });
-  const [okRes, badRes] = [await h.api('POST', `/proposals/${ok.proposalId}/open_pr`), await h.api('POST', `/proposals/${bad.proposalId}/open_pr`)];
+  const [okRes, badRes] = [
+    await h.api('POST', `/proposals/${ok.proposalId}/open_pr`),
+    await h.api('POST', `/proposals/${bad.proposalId}/open_pr`),
+  ];
   expect(await h.env.client.workflow.getHandle(okRes.body.workflow_id).result()).toMatchObject({ outcome: 'opened' });
   await expect(h.env.client.workflow.getHandle(badRes.body.workflow_id).result()).rejects.toThrow();
   expect(h.sandbox.pulls(OWNER, ok.repoName)).toHaveLength(1);
@@ -74,16 +84,27 @@ test('after a PR and a failure, both endpoints show them', async () => {
   // The worker: the workflow's own metrics next to the SDK's. The exporter reads its counters on
   // each scrape; poll until this run's have arrived.
   let text = '';
-  await waitUntil('the worker exports the runs', async () => {
-    text = await (await fetch(workerMetricsUrl)).text();
-    return sample(text, 'relyloop_open_pr_runs_total', { outcome: 'failed', code: 'PARAM_NOT_IN_TEMPLATE' }) === 1;
-  }, 30_000, () => text.slice(0, 3000));
+  await waitUntil(
+    'the worker exports the runs',
+    async () => {
+      text = await (await fetch(workerMetricsUrl)).text();
+      return sample(text, 'relyloop_open_pr_runs_total', { outcome: 'failed', code: 'PARAM_NOT_IN_TEMPLATE' }) === 1;
+    },
+    30_000,
+    () => text.slice(0, 3000),
+  );
   expect(sample(text, 'relyloop_open_pr_runs_total', { outcome: 'opened', code: 'none' })).toBe(1);
-  expect(sample(text, 'relyloop_open_pr_step_duration_seconds_count', { step: 'open_pr', status: 'completed' })).toBe(1);
-  expect(sample(text, 'relyloop_open_pr_step_duration_seconds_count', { step: 'apply_diff', status: 'failed' })).toBe(1);
+  expect(sample(text, 'relyloop_open_pr_step_duration_seconds_count', { step: 'open_pr', status: 'completed' })).toBe(
+    1,
+  );
+  expect(sample(text, 'relyloop_open_pr_step_duration_seconds_count', { step: 'apply_diff', status: 'failed' })).toBe(
+    1,
+  );
   expect(sample(text, 'relyloop_open_pr_step_duration_seconds_count', { step: 'lock', status: 'completed' })).toBe(2);
   // Buckets reach the durations the alerts name (a lock wait over 10 minutes has its own).
-  expect(sample(text, 'relyloop_open_pr_step_duration_seconds_bucket', { step: 'lock', status: 'completed', le: '900' })).toBe(2);
+  expect(
+    sample(text, 'relyloop_open_pr_step_duration_seconds_bucket', { step: 'lock', status: 'completed', le: '900' }),
+  ).toBe(2);
   // Series an alert reads exist at 0 before their first event.
   expect(sample(text, 'relyloop_open_pr_runs_total', { outcome: 'failed', code: 'CLONE_FAILED' })).toBe(0);
   expect(sample(text, 'relyloop_reconcile_runs_total', { scope: 'scheduled', outcome: 'partial' })).toBe(0);
@@ -93,7 +114,16 @@ test('after a PR and a failure, both endpoints show them', async () => {
   expect(text).not.toMatch(/="[^"]*\/git\/[^"]*"/);
   expect(text).toMatch(/^temporal_workflow_completed_total\{/m);
   expect(text).toMatch(/^temporal_activity_execution_latency_seconds_bucket\{/m);
-  process.stdout.write(`[measure] worker /metrics excerpt:\n${text.split('\n').filter((l) => l.startsWith('relyloop_open_pr_runs_total') || l.startsWith('relyloop_open_pr_step_duration_seconds_count{')).slice(0, 12).join('\n')}\n`);
+  process.stdout.write(
+    `[measure] worker /metrics excerpt:\n${text
+      .split('\n')
+      .filter(
+        (l) =>
+          l.startsWith('relyloop_open_pr_runs_total') || l.startsWith('relyloop_open_pr_step_duration_seconds_count{'),
+      )
+      .slice(0, 12)
+      .join('\n')}\n`,
+  );
 
   // The API: bearer token required, like every route but /healthz.
   expect((await fetch(`${h.apiUrl}/metrics`)).status).toBe(401);
@@ -103,62 +133,126 @@ test('after a PR and a failure, both endpoints show them', async () => {
   expect(sample(apiText, 'relyloop_proposals', { status: 'pr_opened' })).toBe(1);
   expect(sample(apiText, 'relyloop_proposals', { status: 'pending' })).toBe(1);
   expect(sample(apiText, 'relyloop_proposals_failed', { code: 'PARAM_NOT_IN_TEMPLATE' })).toBe(1);
-  expect(sample(apiText, 'relyloop_http_requests_total', { method: 'POST', route: '/api/v1/proposals/:id/open_pr', status: '202' })).toBe(2);
+  expect(
+    sample(apiText, 'relyloop_http_requests_total', {
+      method: 'POST',
+      route: '/api/v1/proposals/:id/open_pr',
+      status: '202',
+    }),
+  ).toBe(2);
   expect(sample(apiText, 'relyloop_api_process_resident_memory_bytes')).toBeGreaterThan(0);
   expect(sample(apiText, 'relyloop_proposals', { status: 'pr_merged' })).toBe(0);
   expect(sample(apiText, 'relyloop_proposals_failed', { code: 'LOCK_LOST' })).toBe(0);
   expect(sample(apiText, 'relyloop_repo_lock_waiting', { config_repo_id: ok.configRepoId })).toBe(0);
   expect(sample(apiText, 'relyloop_open_pr_step_oldest_seconds', { step: 'lock' })).toBe(0);
   await expectPrometheusConventions(text, apiText);
-  process.stdout.write(`[measure] API /metrics excerpt:\n${apiText.split('\n').filter((l) => /^relyloop_(proposals|http_requests_total)/.test(l)).slice(0, 12).join('\n')}\n`);
+  process.stdout.write(
+    `[measure] API /metrics excerpt:\n${apiText
+      .split('\n')
+      .filter((l) => /^relyloop_(proposals|http_requests_total)/.test(l))
+      .slice(0, 12)
+      .join('\n')}\n`,
+  );
 }, 180_000);
 
 test('the lock queue, the runs in flight per step, and redacted secrets', async () => {
   const holder = await seedProposal(h);
   const waiter = await seedProposal(h, { reuse: holder });
-  const held = h.sandbox.holdNext({ method: 'POST', path: new RegExp(`/repos/${OWNER}/${holder.repoName}/pulls$`), when: 'before' });
+  const held = h.sandbox.holdNext({
+    method: 'POST',
+    path: new RegExp(`/repos/${OWNER}/${holder.repoName}/pulls$`),
+    when: 'before',
+  });
   const first = await h.api('POST', `/proposals/${holder.proposalId}/open_pr`);
   await held.reached;
   const second = await h.api('POST', `/proposals/${waiter.proposalId}/open_pr`);
-  const scrape = async () => (await fetch(`${h.apiUrl}/metrics`, { headers: { authorization: `Bearer ${h.apiToken}` } })).text();
+  const scrape = async () =>
+    (await fetch(`${h.apiUrl}/metrics`, { headers: { authorization: `Bearer ${h.apiToken}` } })).text();
   let apiText = '';
   // Visibility is eventually consistent: poll until the waiting run is listed at its step.
-  await waitUntil('the API lists the waiting run', async () => {
-    apiText = await scrape();
-    return sample(apiText, 'relyloop_repo_lock_waiting', { config_repo_id: holder.configRepoId }) === 1;
-  }, 30_000, () => apiText.split('\n').filter((l) => l.startsWith('relyloop_open_pr_runs_running') || l.startsWith('relyloop_repo_lock')).join('\n'));
+  await waitUntil(
+    'the API lists the waiting run',
+    async () => {
+      apiText = await scrape();
+      return sample(apiText, 'relyloop_repo_lock_waiting', { config_repo_id: holder.configRepoId }) === 1;
+    },
+    30_000,
+    () =>
+      apiText
+        .split('\n')
+        .filter((l) => l.startsWith('relyloop_open_pr_runs_running') || l.startsWith('relyloop_repo_lock'))
+        .join('\n'),
+  );
   expect(sample(apiText, 'relyloop_open_pr_runs_running', { step: 'open_pr' })).toBe(1);
   expect(sample(apiText, 'relyloop_open_pr_runs_running', { step: 'lock' })).toBe(1);
   expect(sample(apiText, 'relyloop_temporal_visibility_up')).toBe(1);
   // The wait that has not ended is visible, and grows.
-  const waited = sample(apiText, 'relyloop_repo_lock_oldest_wait_seconds', { config_repo_id: holder.configRepoId }) ?? 0;
+  const waited =
+    sample(apiText, 'relyloop_repo_lock_oldest_wait_seconds', { config_repo_id: holder.configRepoId }) ?? 0;
   expect(waited).toBeGreaterThan(0);
   expect(sample(apiText, 'relyloop_open_pr_step_oldest_seconds', { step: 'lock' })).toBeGreaterThan(0);
   await new Promise((resolve) => setTimeout(resolve, 1_100));
-  expect(sample(await scrape(), 'relyloop_repo_lock_oldest_wait_seconds', { config_repo_id: holder.configRepoId })).toBeGreaterThan(waited);
-  process.stdout.write(`[measure] API /metrics, one run at open_pr and one waiting for its lock:\n${apiText.split('\n').filter((l) => /^relyloop_(open_pr_runs_running|repo_lock_waiting|temporal_visibility_up)/.test(l)).join('\n')}\n`);
+  expect(
+    sample(await scrape(), 'relyloop_repo_lock_oldest_wait_seconds', { config_repo_id: holder.configRepoId }),
+  ).toBeGreaterThan(waited);
+  process.stdout.write(
+    `[measure] API /metrics, one run at open_pr and one waiting for its lock:\n${apiText
+      .split('\n')
+      .filter((l) => /^relyloop_(open_pr_runs_running|repo_lock_waiting|temporal_visibility_up)/.test(l))
+      .join('\n')}\n`,
+  );
   held.release();
-  for (const res of [first, second]) expect(await h.env.client.workflow.getHandle(res.body.workflow_id).result()).toMatchObject({ outcome: 'opened' });
-  await waitUntil('no run in flight', async () => sample(await scrape(), 'relyloop_repo_lock_waiting', { config_repo_id: holder.configRepoId }) === 0, 30_000);
-  expect(sample(await scrape(), 'relyloop_repo_lock_oldest_wait_seconds', { config_repo_id: holder.configRepoId })).toBe(0);
+  for (const res of [first, second])
+    expect(await h.env.client.workflow.getHandle(res.body.workflow_id).result()).toMatchObject({ outcome: 'opened' });
+  await waitUntil(
+    'no run in flight',
+    async () => sample(await scrape(), 'relyloop_repo_lock_waiting', { config_repo_id: holder.configRepoId }) === 0,
+    30_000,
+  );
+  expect(
+    sample(await scrape(), 'relyloop_repo_lock_oldest_wait_seconds', { config_repo_id: holder.configRepoId }),
+  ).toBe(0);
 
   // GitHub echoes the token in an error: the worker redacts it and counts it.
   const echoed = await seedProposal(h);
-  h.sandbox.injectFaults({ method: 'POST', path: new RegExp(`/repos/${OWNER}/${echoed.repoName}/pulls$`), faults: [{ status: 422, body: { message: `Validation Failed: head ${GH_TOKEN} is not a branch` } }] });
+  h.sandbox.injectFaults({
+    method: 'POST',
+    path: new RegExp(`/repos/${OWNER}/${echoed.repoName}/pulls$`),
+    faults: [{ status: 422, body: { message: `Validation Failed: head ${GH_TOKEN} is not a branch` } }],
+  });
   const failed = await h.api('POST', `/proposals/${echoed.proposalId}/open_pr`);
   await expect(h.env.client.workflow.getHandle(failed.body.workflow_id).result()).rejects.toThrow();
   let workerText = '';
-  await waitUntil('the worker counts the redaction', async () => {
-    workerText = await (await fetch(workerMetricsUrl)).text();
-    return (sample(workerText, 'relyloop_redacted_secrets_total', { kind: 'secret' }) ?? 0) + (sample(workerText, 'relyloop_redacted_secrets_total', { kind: 'token_pattern' }) ?? 0) >= 1;
-  }, 30_000, () => workerText.split('\n').filter((l) => l.includes('redacted')).join('\n'));
+  await waitUntil(
+    'the worker counts the redaction',
+    async () => {
+      workerText = await (await fetch(workerMetricsUrl)).text();
+      return (
+        (sample(workerText, 'relyloop_redacted_secrets_total', { kind: 'secret' }) ?? 0) +
+          (sample(workerText, 'relyloop_redacted_secrets_total', { kind: 'token_pattern' }) ?? 0) >=
+        1
+      );
+    },
+    30_000,
+    () =>
+      workerText
+        .split('\n')
+        .filter((l) => l.includes('redacted'))
+        .join('\n'),
+  );
   expect(sample(await scrape(), 'relyloop_redacted_secrets_total', { kind: 'secret' })).toBeGreaterThanOrEqual(0);
-  process.stdout.write(`[measure] worker /metrics after GitHub echoed the token:\n${workerText.split('\n').filter((l) => l.startsWith('relyloop_redacted_secrets_total')).join('\n')}\n`);
+  process.stdout.write(
+    `[measure] worker /metrics after GitHub echoed the token:\n${workerText
+      .split('\n')
+      .filter((l) => l.startsWith('relyloop_redacted_secrets_total'))
+      .join('\n')}\n`,
+  );
 }, 180_000);
 
-test('a reset that re-runs a run\'s last task counts its PR once', async () => {
+test("a reset that re-runs a run's last task counts its PR once", async () => {
   const scrapeWorker = async () => (await fetch(workerMetricsUrl)).text();
-  const opened = async () => sample(await scrapeWorker(), 'relyloop_open_pr_runs_total', { outcome: 'opened', code: 'none' }) ?? 0;
+  const opened = async () =>
+    sample(await scrapeWorker(), 'relyloop_open_pr_runs_total', { outcome: 'opened', code: 'none' }) ?? 0;
   const s = await seedProposal(h);
   const res = await h.api('POST', `/proposals/${s.proposalId}/open_pr`);
   const handle = h.env.client.workflow.getHandle(res.body.workflow_id);
@@ -170,10 +264,15 @@ test('a reset that re-runs a run\'s last task counts its PR once', async () => {
   const events = (await handle.fetchHistory()).events ?? [];
   const last = [...events].reverse().find((e) => e.workflowTaskCompletedEventAttributes);
   const { runId } = await h.env.client.workflowService.resetWorkflowExecution({
-    namespace: TEST_NAMESPACE, workflowExecution: { workflowId: res.body.workflow_id, runId: (await handle.describe()).runId },
-    reason: 'test: reset to the last workflow task', workflowTaskFinishEventId: last?.eventId as never, requestId: randomUUID(),
+    namespace: TEST_NAMESPACE,
+    workflowExecution: { workflowId: res.body.workflow_id, runId: (await handle.describe()).runId },
+    reason: 'test: reset to the last workflow task',
+    workflowTaskFinishEventId: last?.eventId as never,
+    requestId: randomUUID(),
   });
-  expect(await h.env.client.workflow.getHandle(res.body.workflow_id, runId as string).result()).toMatchObject({ outcome: 'opened' });
+  expect(await h.env.client.workflow.getHandle(res.body.workflow_id, runId as string).result()).toMatchObject({
+    outcome: 'opened',
+  });
   // The reset run's completion reaches the exporter with the next workflow task of any run.
   const other = await seedProposal(h, { study: false });
   const next = await h.api('POST', `/proposals/${other.proposalId}/open_pr`);

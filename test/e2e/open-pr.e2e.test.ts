@@ -10,7 +10,14 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { createApp } from '../../api/app.js';
 import { lockStateQuery, repoLockWorkflowId } from '../../domain/lock-contracts.js';
-import { OPEN_PR_STEP_TABLE, OPEN_PR_STEPS, progressQuery, stepSummary, type OpenPrProgress, type OpenPrStep } from '../../domain/open-pr-contracts.js';
+import {
+  OPEN_PR_STEP_TABLE,
+  OPEN_PR_STEPS,
+  progressQuery,
+  stepSummary,
+  type OpenPrProgress,
+  type OpenPrStep,
+} from '../../domain/open-pr-contracts.js';
 import { createLogger } from '../../runtime/logger.js';
 import { createTemporalHandle, type TemporalHandle } from '../../adapters/temporal-client.js';
 import { pushBranch } from '../../sandbox/branches.js';
@@ -33,7 +40,10 @@ describe('open_pr end to end', () => {
     h = await startOpenPrHarness({
       activityOverrides: {
         // Test seam for SPEC §5 step 9: a study whose importance names this key gets a failing renderer.
-        renderChart: async (importance) => (FAIL_CHART_KEY in importance ? { ok: false, reason: 'renderer failed (forced by test)' } : (await import('../../activities/chart/render-chart.js')).tryRenderChart(importance)),
+        renderChart: async (importance) =>
+          FAIL_CHART_KEY in importance
+            ? { ok: false, reason: 'renderer failed (forced by test)' }
+            : (await import('../../activities/chart/render-chart.js')).tryRenderChart(importance),
       },
     });
   }, 180_000);
@@ -53,9 +63,12 @@ describe('open_pr end to end', () => {
     }
   };
 
-  const progressOf = (workflowId: string): Promise<OpenPrProgress> => h.env.client.workflow.getHandle(workflowId).query(progressQuery);
-  const atStep = (workflowId: string, step: OpenPrStep) => waitUntil(`${workflowId} at ${step}`, async () => (await progressOf(workflowId)).currentStep === step);
-  const stepTimes = (p: OpenPrProgress, step: OpenPrStep) => p.steps.find((x) => x.step === step) ?? { startedAt: NaN, endedAt: NaN };
+  const progressOf = (workflowId: string): Promise<OpenPrProgress> =>
+    h.env.client.workflow.getHandle(workflowId).query(progressQuery);
+  const atStep = (workflowId: string, step: OpenPrStep) =>
+    waitUntil(`${workflowId} at ${step}`, async () => (await progressOf(workflowId)).currentStep === step);
+  const stepTimes = (p: OpenPrProgress, step: OpenPrStep) =>
+    p.steps.find((x) => x.step === step) ?? { startedAt: NaN, endedAt: NaN };
   const runsOf = async (proposalId: string) => {
     const ids: string[] = [];
     for await (const w of h.env.client.workflow.list({ query: `ProposalId = '${proposalId}'` })) ids.push(w.workflowId);
@@ -80,12 +93,30 @@ describe('open_pr end to end', () => {
     }, 120_000);
 
     test('POST answers 202 with the workflow, and the run ends opened', () => {
-      expect(res).toEqual({ status: 202, body: { proposal_id: s.proposalId, status: 'pending', workflow_id: `open-pr:${s.proposalId}`, run_id: expect.any(String), message: OPEN_PR_MESSAGE } });
-      expect(result).toEqual({ outcome: 'opened', prUrl: `${h.sandbox.origin}/${OWNER}/${s.repoName}/pull/1`, prNumber: 1, branch, adoptedPr: false });
+      expect(res).toEqual({
+        status: 202,
+        body: {
+          proposal_id: s.proposalId,
+          status: 'pending',
+          workflow_id: `open-pr:${s.proposalId}`,
+          run_id: expect.any(String),
+          message: OPEN_PR_MESSAGE,
+        },
+      });
+      expect(result).toEqual({
+        outcome: 'opened',
+        prUrl: `${h.sandbox.origin}/${OWNER}/${s.repoName}/pull/1`,
+        prNumber: 1,
+        branch,
+        adoptedPr: false,
+      });
     });
 
     test('the branch changes exactly the two diffed lines and adds the 800×600 PNG', async () => {
-      expect((await git(bare(s), 'diff', '--name-only', `main..${branch}`)).split('\n')).toEqual([`.relyloop/digest-charts/${s.studyId}.png`, PARAMS_PATH]);
+      expect((await git(bare(s), 'diff', '--name-only', `main..${branch}`)).split('\n')).toEqual([
+        `.relyloop/digest-charts/${s.studyId}.png`,
+        PARAMS_PATH,
+      ]);
       const diff = await git(bare(s), 'diff', '-U0', `main..${branch}`, '--', PARAMS_PATH);
       expect(diff).toContain('-  "field_boosts.title": 2.0,');
       expect(diff).toContain('+  "field_boosts.title": 4.5,');
@@ -109,8 +140,16 @@ describe('open_pr end to end', () => {
       expect(others).toEqual([]);
       expect(pr).toMatchObject({ number: 1, state: 'open', head: { ref: branch }, base: { ref: 'main' } });
       expect(pr?.title).toMatch(/^RelyLoop: Boost title /);
-      for (const part of ['Metric delta', 'ndcg@10', 'Config diff', 'field_boosts.title', 'Suggested follow-ups', 'Try fuzziness 1 on short queries',
-        `https://relyloop.example.com/studies/${s.studyId}`, 'Opened by RelyLoop. Reject the proposal to close this PR.']) {
+      for (const part of [
+        'Metric delta',
+        'ndcg@10',
+        'Config diff',
+        'field_boosts.title',
+        'Suggested follow-ups',
+        'Try fuzziness 1 on short queries',
+        `https://relyloop.example.com/studies/${s.studyId}`,
+        'Opened by RelyLoop. Reject the proposal to close this PR.',
+      ]) {
         expect(pr?.body).toContain(part);
       }
       expect(pr?.body).not.toMatch(/Importance/i); // the chart is committed, so no table
@@ -119,35 +158,62 @@ describe('open_pr end to end', () => {
     test('one comment shows the chart from the branch', () => {
       const comments = h.sandbox.comments(OWNER, s.repoName, 1);
       expect(comments).toHaveLength(1);
-      expect(comments[0]?.body).toContain(`![Parameter importance](${h.sandbox.origin}/${OWNER}/${s.repoName}/raw/refs/heads/relyloop/study-${s.studyId}/.relyloop/digest-charts/${s.studyId}.png)`);
+      expect(comments[0]?.body).toContain(
+        `![Parameter importance](${h.sandbox.origin}/${OWNER}/${s.repoName}/raw/refs/heads/relyloop/study-${s.studyId}/.relyloop/digest-charts/${s.studyId}.png)`,
+      );
     });
 
     test('the proposal is pr_opened with the PR, and the lock is free', async () => {
-      expect(await row(s)).toMatchObject({ status: 'pr_opened', prUrl: (result as { prUrl: string }).prUrl, prNumber: 1, prBranch: branch, prState: 'open', prOpenError: null });
+      expect(await row(s)).toMatchObject({
+        status: 'pr_opened',
+        prUrl: (result as { prUrl: string }).prUrl,
+        prNumber: 1,
+        prBranch: branch,
+        prState: 'open',
+        prOpenError: null,
+      });
       expect(await lockHolder(s)).toBeNull();
     });
 
     test('GET open_pr accounts for every step, with a Web UI link', async () => {
       const view = await h.api('GET', `/proposals/${s.proposalId}/open_pr`);
       expect(view.status).toBe(200);
-      expect(view.body).toMatchObject({ status: 'completed', workflow_id: res.body.workflow_id, run_id: res.body.run_id, failure: null });
-      expect(view.body.steps.map((x: { step: string; status: string }) => [x.step, x.status])).toEqual(OPEN_PR_STEPS.map((step) => [step, 'completed']));
+      expect(view.body).toMatchObject({
+        status: 'completed',
+        workflow_id: res.body.workflow_id,
+        run_id: res.body.run_id,
+        failure: null,
+      });
+      expect(view.body.steps.map((x: { step: string; status: string }) => [x.step, x.status])).toEqual(
+        OPEN_PR_STEPS.map((step) => [step, 'completed']),
+      );
       expect(view.body.steps.find((x: { step: string }) => x.step === 'push').attempts).toBe(1);
-      expect(view.body.web_ui_url).toBe(`http://localhost:8233/namespaces/relyloop/workflows/${encodeURIComponent(res.body.workflow_id)}/${res.body.run_id}/history`);
+      expect(view.body.web_ui_url).toBe(
+        `http://localhost:8233/namespaces/relyloop/workflows/${encodeURIComponent(res.body.workflow_id)}/${res.body.run_id}/history`,
+      );
     });
 
     test('an operator finds the run by search attribute and sees a summary on the run and on every step', async () => {
       const found = [];
-      for await (const w of h.env.client.workflow.list({ query: `ProposalId = '${s.proposalId}'` })) found.push(w.workflowId);
+      for await (const w of h.env.client.workflow.list({ query: `ProposalId = '${s.proposalId}'` }))
+        found.push(w.workflowId);
       expect(found).toEqual([res.body.workflow_id]);
       const handle = h.env.client.workflow.getHandle(res.body.workflow_id);
       const description = await handle.describe();
       expect(await description.staticSummary()).toBe(`Open PR for proposal ${s.proposalId} on ${s.repoName}`);
-      expect(description.searchAttributes).toMatchObject({ ProposalId: [s.proposalId], ConfigRepoId: [s.configRepoId], ClusterId: [s.clusterId], OpenPrStep: ['release'] });
-      const summaries = ((await handle.fetchHistory()).events ?? []).filter((e) => e.activityTaskScheduledEventAttributes)
+      expect(description.searchAttributes).toMatchObject({
+        ProposalId: [s.proposalId],
+        ConfigRepoId: [s.configRepoId],
+        ClusterId: [s.clusterId],
+        OpenPrStep: ['release'],
+      });
+      const summaries = ((await handle.fetchHistory()).events ?? [])
+        .filter((e) => e.activityTaskScheduledEventAttributes)
         .map((e) => JSON.parse(Buffer.from(e.userMetadata?.summary?.data ?? []).toString() || 'null') as string | null);
       // One per step that is an activity, in table order, numbered and labelled from the table.
-      expect(summaries.map((x) => x?.split(':')[0])).toEqual(OPEN_PR_STEP_TABLE.filter((row) => row.activity !== null).map((row) => stepSummary(row.step)));
+      expect(summaries.map((x) => x?.split(':')[0])).toEqual(
+        OPEN_PR_STEP_TABLE.filter((row) => row.activity !== null).map((row) => stepSummary(row.step)),
+      );
       expect(summaries).toContain(stepSummary('open_pr', `${branch} → main`));
     });
 
@@ -159,9 +225,17 @@ describe('open_pr end to end', () => {
       const scans = {
         history: scanHistory(history, forms),
         cache: await scanGitDir(path.join(h.config.repoCacheDir, s.configRepoId), forms),
-        texts: scanTexts({ requests: h.sandbox.requests.map((r) => r.body).join('\n'), logs: h.logs.join('\n'), row: JSON.stringify(await row(s)) }, forms),
+        texts: scanTexts(
+          {
+            requests: h.sandbox.requests.map((r) => r.body).join('\n'),
+            logs: h.logs.join('\n'),
+            row: JSON.stringify(await row(s)),
+          },
+          forms,
+        ),
       };
-      for (const [where, scan] of Object.entries(scans)) expect({ where, hits: scan.hits, looked: scan.looked > 0 }).toEqual({ where, hits: [], looked: true });
+      for (const [where, scan] of Object.entries(scans))
+        expect({ where, hits: scan.hits, looked: scan.looked > 0 }).toEqual({ where, hits: [], looked: true });
       expect(h.sandbox.validationFailures).toEqual([]);
     });
   });
@@ -190,7 +264,10 @@ describe('open_pr end to end', () => {
   }, 120_000);
 
   test('an undeclared key fails with PARAM_NOT_IN_TEMPLATE naming it; after PATCH /templates fixes it a new POST succeeds', async () => {
-    const s = await seedProposal(h, { declaredParams: ['field_boosts.title'], diff: { 'field_boosts.title': { from: 2.0, to: 3.0 }, 'bm25.k1': { from: 1.2, to: 1.4 } } });
+    const s = await seedProposal(h, {
+      declaredParams: ['field_boosts.title'],
+      diff: { 'field_boosts.title': { from: 2.0, to: 3.0 }, 'bm25.k1': { from: 1.2, to: 1.4 } },
+    });
     const first = await post(s);
     const error = await resultOf(first.body.workflow_id).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WorkflowFailedError);
@@ -209,12 +286,19 @@ describe('open_pr end to end', () => {
     expect(failed.prOpenError).toMatch(/^PARAM_NOT_IN_TEMPLATE: .*bm25\.k1/);
     expect(await lockHolder(s)).toBeNull();
     expect(await git(bare(s), 'branch', '--list', 'relyloop/*')).toBe('');
-    await saveHistory('open-pr-param-not-in-template', await h.env.client.workflow.getHandle(first.body.workflow_id).fetchHistory());
+    await saveHistory(
+      'open-pr-param-not-in-template',
+      await h.env.client.workflow.getHandle(first.body.workflow_id).fetchHistory(),
+    );
 
     // The operator fixes the template through the API, as docs/operations.md says; the change is audited.
-    const fixed = await h.api('PATCH', `/templates/${s.templateId}`, { declared_params: ['field_boosts.title', 'bm25.k1'] });
+    const fixed = await h.api('PATCH', `/templates/${s.templateId}`, {
+      declared_params: ['field_boosts.title', 'bm25.k1'],
+    });
     expect(fixed).toMatchObject({ status: 200, body: { declared_params: ['field_boosts.title', 'bm25.k1'] } });
-    const audit = h.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.audit === 'template_updated' && l.template_id === s.templateId);
+    const audit = h.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.audit === 'template_updated' && l.template_id === s.templateId);
     expect(audit).toMatchObject({ declared_params: { added: ['bm25.k1'], removed: [] } });
     const second = await post(s);
     expect(second.status).toBe(202);
@@ -240,15 +324,26 @@ describe('open_pr end to end', () => {
   test('a foreign branch already on the remote fails with BRANCH_EXISTS and is left untouched', async () => {
     const s = await seedProposal(h);
     const branch = `relyloop/study-${s.studyId}`;
-    const foreign = await pushBranch(h.sandbox, { owner: OWNER, repo: s.repoName, token: GH_TOKEN, branch, files: { 'someone-else.txt': 'hi\n' } });
+    const foreign = await pushBranch(h.sandbox, {
+      owner: OWNER,
+      repo: s.repoName,
+      token: GH_TOKEN,
+      branch,
+      files: { 'someone-else.txt': 'hi\n' },
+    });
     const res = await post(s);
     const error = await resultOf(res.body.workflow_id).catch((e: unknown) => e);
     expect(((error as WorkflowFailedError).cause as ApplicationFailure).type).toBe('BRANCH_EXISTS');
-    expect((((error as WorkflowFailedError).cause?.cause as ActivityFailure).cause as ApplicationFailure).type).toBe('BRANCH_EXISTS');
+    expect((((error as WorkflowFailedError).cause?.cause as ActivityFailure).cause as ApplicationFailure).type).toBe(
+      'BRANCH_EXISTS',
+    );
     expect(await tryRevParse(bare(s), `refs/heads/${branch}`)).toBe(foreign);
     expect(h.sandbox.pulls(OWNER, s.repoName)).toEqual([]);
     expect((await row(s)).prOpenError).toMatch(/^BRANCH_EXISTS: /);
-    await saveHistory('open-pr-branch-exists', await h.env.client.workflow.getHandle(res.body.workflow_id).fetchHistory());
+    await saveHistory(
+      'open-pr-branch-exists',
+      await h.env.client.workflow.getHandle(res.body.workflow_id).fetchHistory(),
+    );
   }, 60_000);
 
   test('two proposals on one repo run strictly one after the other, each branched from the base', async () => {
@@ -284,7 +379,12 @@ describe('open_pr end to end', () => {
     expect(await resultOf(ra.body.workflow_id)).toMatchObject({ outcome: 'opened' });
     expect(await tryRevParse(bare(a), `refs/heads/relyloop/study-${b.studyId}`)).toBeUndefined();
     expect(h.sandbox.pulls(OWNER, a.repoName).map((p) => p.head.ref)).toEqual([`relyloop/study-${a.studyId}`]);
-    expect(await row(b)).toMatchObject({ status: 'rejected', rejectedReason: 'not now', prUrl: null, prOpenError: null });
+    expect(await row(b)).toMatchObject({
+      status: 'rejected',
+      rejectedReason: 'not now',
+      prUrl: null,
+      prOpenError: null,
+    });
   }, 120_000);
 
   test('rejected before step 14: the PR it opened is closed, its branch deleted, the rejection kept', async () => {
@@ -297,9 +397,18 @@ describe('open_pr end to end', () => {
     expect(await resultOf(res.body.workflow_id)).toEqual({ outcome: 'rejected_meanwhile', closedPr: 1 });
     expect(h.sandbox.pulls(OWNER, s.repoName).map((p) => p.state)).toEqual(['closed']);
     expect(await tryRevParse(bare(s), `refs/heads/relyloop/study-${s.studyId}`)).toBeUndefined();
-    expect(await row(s)).toMatchObject({ status: 'rejected', rejectedReason: 'changed my mind', prUrl: null, prNumber: null, prOpenError: null });
+    expect(await row(s)).toMatchObject({
+      status: 'rejected',
+      rejectedReason: 'changed my mind',
+      prUrl: null,
+      prNumber: null,
+      prOpenError: null,
+    });
     expect(await lockHolder(s)).toBeNull();
-    await saveHistory('open-pr-rejected-meanwhile', await h.env.client.workflow.getHandle(res.body.workflow_id).fetchHistory());
+    await saveHistory(
+      'open-pr-rejected-meanwhile',
+      await h.env.client.workflow.getHandle(res.body.workflow_id).fetchHistory(),
+    );
   }, 120_000);
 
   test('a failed chart render still opens the PR, with the importance table in the body', async () => {
@@ -312,8 +421,13 @@ describe('open_pr end to end', () => {
     expect(await git(bare(s), 'diff', '--name-only', `main..relyloop/study-${s.studyId}`)).toBe(PARAMS_PATH);
     expect(h.sandbox.comments(OWNER, s.repoName, pr?.number ?? 0)).toEqual([]);
     const view = await h.api('GET', `/proposals/${s.proposalId}/open_pr`);
-    expect(view.body.steps.find((x: { step: string }) => x.step === 'render_chart').note).toContain('renderer failed (forced by test)');
-    await saveHistory('open-pr-chart-failed', await h.env.client.workflow.getHandle(res.body.workflow_id).fetchHistory());
+    expect(view.body.steps.find((x: { step: string }) => x.step === 'render_chart').note).toContain(
+      'renderer failed (forced by test)',
+    );
+    await saveHistory(
+      'open-pr-chart-failed',
+      await h.env.client.workflow.getHandle(res.body.workflow_id).fetchHistory(),
+    );
   }, 60_000);
 
   test('ten concurrent POSTs get identical 202 bodies and start one workflow execution', async () => {
@@ -327,15 +441,34 @@ describe('open_pr end to end', () => {
   }, 60_000);
 
   /** POSTs open_pr through an API that talks to `temporal` instead of the harness's; closes both after. */
-  async function postThrough(temporal: TemporalHandle, s: Seeded, logLines?: string[]): Promise<{ status: number; detail: Record<string, unknown> }> {
-    const logger = createLogger(logLines === undefined
-      ? { level: 'silent', redactor: h.redactor }
-      : { level: 'error', redactor: h.redactor, destination: { write: (line: string) => { logLines.push(line); } } });
+  async function postThrough(
+    temporal: TemporalHandle,
+    s: Seeded,
+    logLines?: string[],
+  ): Promise<{ status: number; detail: Record<string, unknown> }> {
+    const logger = createLogger(
+      logLines === undefined
+        ? { level: 'silent', redactor: h.redactor }
+        : {
+            level: 'error',
+            redactor: h.redactor,
+            destination: {
+              write: (line: string) => {
+                logLines.push(line);
+              },
+            },
+          },
+    );
     const app = createApp({ config: h.config, db: h.db, temporal, logger, apiToken: h.apiToken, redactor: h.redactor });
-    const server = await new Promise<Server>((resolve) => { const x = app.listen(0, '127.0.0.1', () => resolve(x)); });
+    const server = await new Promise<Server>((resolve) => {
+      const x = app.listen(0, '127.0.0.1', () => resolve(x));
+    });
     try {
       const { port } = server.address() as { port: number };
-      const res = await fetch(`http://127.0.0.1:${port}/api/v1/proposals/${s.proposalId}/open_pr`, { method: 'POST', headers: { authorization: `Bearer ${h.apiToken}` } });
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/proposals/${s.proposalId}/open_pr`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${h.apiToken}` },
+      });
       return { status: res.status, detail: ((await res.json()) as { detail: Record<string, unknown> }).detail };
     } finally {
       server.close();
@@ -358,12 +491,14 @@ describe('open_pr end to end', () => {
     const res = await postThrough(createTemporalHandle(h.env.address, 'no-such-namespace'), s, lines);
     expect(res.status).toBe(500);
     expect(res.detail).toMatchObject({ error_code: 'INTERNAL_ERROR', request_id: expect.any(String) });
-    expect(lines.some((l) => l.includes(String(res.detail.request_id)) && /no-such-namespace|not found/i.test(l))).toBe(true);
+    expect(lines.some((l) => l.includes(String(res.detail.request_id)) && /no-such-namespace|not found/i.test(l))).toBe(
+      true,
+    );
     expect(await row(s)).toMatchObject({ status: 'pending', prOpenError: null });
     expect(await runsOf(s.proposalId)).toEqual([]);
   }, 60_000);
 
-  test('a cancelled run stops its running step, then releases the lock; it records no error and the view keeps the step\'s attempts', async () => {
+  test("a cancelled run stops its running step, then releases the lock; it records no error and the view keeps the step's attempts", async () => {
     const s = await seedProposal(h);
     const held = holdPrCreation(s);
     const res = await post(s);
@@ -379,22 +514,35 @@ describe('open_pr end to end', () => {
     // The in-flight step was stopped before the lock went back: no side effect overlaps the next holder.
     const events = (await h.env.client.workflow.getHandle(res.body.workflow_id).fetchHistory()).events ?? [];
     const cancelledAt = events.findIndex((e) => e.activityTaskCanceledEventAttributes);
-    const releasedAt = events.findIndex((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'releaseLock');
+    const releasedAt = events.findIndex(
+      (e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'releaseLock',
+    );
     expect(cancelledAt).toBeGreaterThan(0);
     expect(releasedAt).toBeGreaterThan(cancelledAt);
 
     const view = await h.api('GET', `/proposals/${s.proposalId}/open_pr`);
     expect(view.body.status).toBe('cancelled');
-    expect(view.body.steps.find((x: { step: string }) => x.step === 'open_pr')).toMatchObject({ status: 'cancelled', attempts: 1 });
-    expect(view.body.steps.find((x: { step: string }) => x.step === 'push')).toMatchObject({ status: 'completed', attempts: 1 });
+    expect(view.body.steps.find((x: { step: string }) => x.step === 'open_pr')).toMatchObject({
+      status: 'cancelled',
+      attempts: 1,
+    });
+    expect(view.body.steps.find((x: { step: string }) => x.step === 'push')).toMatchObject({
+      status: 'completed',
+      attempts: 1,
+    });
   }, 60_000);
 
   test('a run cancelled while a step waits to retry: the view shows the step cancelled with its failed attempts', async () => {
     const s = await seedProposal(h);
     // Enough server errors that the step fails its first attempts and waits between them.
-    h.sandbox.injectFaults({ method: 'POST', path: new RegExp(`/repos/${OWNER}/${s.repoName}/pulls$`), faults: Array.from({ length: 40 }, () => ({ status: 502, body: { message: 'Server Error' } })) });
+    h.sandbox.injectFaults({
+      method: 'POST',
+      path: new RegExp(`/repos/${OWNER}/${s.repoName}/pulls$`),
+      faults: Array.from({ length: 40 }, () => ({ status: 502, body: { message: 'Server Error' } })),
+    });
     const res = await post(s);
-    const failedAttempts = async () => (await progressOf(res.body.workflow_id)).steps.find((x) => x.step === 'open_pr')?.failedAttempts ?? 0;
+    const failedAttempts = async () =>
+      (await progressOf(res.body.workflow_id)).steps.find((x) => x.step === 'open_pr')?.failedAttempts ?? 0;
     await waitUntil('open_pr failed twice', async () => (await failedAttempts()) >= 2, 60_000);
     await h.env.client.workflow.getHandle(res.body.workflow_id).cancel();
     await expect(resultOf(res.body.workflow_id)).rejects.toThrow(WorkflowFailedError);
@@ -415,19 +563,32 @@ describe('open_pr end to end', () => {
   test('GitHub 502, 429 and a secondary rate limit during PR creation are retried: exactly one PR', async () => {
     const s = await seedProposal(h);
     // A 502 from the git server on the first clone is retried in place by the git transport.
-    h.sandbox.injectFaults({ method: 'GET', path: new RegExp(`/${OWNER}/${s.repoName}\\.git/info/refs$`), faults: [{ status: 502, body: { message: 'Bad Gateway' } }] });
     h.sandbox.injectFaults({
-      method: 'POST', path: new RegExp(`/repos/${OWNER}/${s.repoName}/pulls$`),
+      method: 'GET',
+      path: new RegExp(`/${OWNER}/${s.repoName}\\.git/info/refs$`),
+      faults: [{ status: 502, body: { message: 'Bad Gateway' } }],
+    });
+    h.sandbox.injectFaults({
+      method: 'POST',
+      path: new RegExp(`/repos/${OWNER}/${s.repoName}/pulls$`),
       faults: [
         { status: 502, body: { message: 'Server Error' } },
         { status: 429, headers: { 'retry-after': '1' }, body: { message: 'Too Many Requests' } },
-        { status: 403, headers: { 'retry-after': '1' }, body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' } },
+        {
+          status: 403,
+          headers: { 'retry-after': '1' },
+          body: {
+            message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+          },
+        },
       ],
     });
     const res = await post(s);
     expect(await resultOf(res.body.workflow_id)).toMatchObject({ outcome: 'opened', prNumber: 1 });
     expect(h.sandbox.pulls(OWNER, s.repoName)).toHaveLength(1);
-    const prPosts = h.sandbox.requests.filter((r) => r.method === 'POST' && r.path === `/api/v3/repos/${OWNER}/${s.repoName}/pulls`);
+    const prPosts = h.sandbox.requests.filter(
+      (r) => r.method === 'POST' && r.path === `/api/v3/repos/${OWNER}/${s.repoName}/pulls`,
+    );
     expect(prPosts.map((r) => r.status)).toEqual([502, 429, 403, 201]);
     const view = await h.api('GET', `/proposals/${s.proposalId}/open_pr`);
     expect(view.body.steps.find((x: { step: string }) => x.step === 'sync').attempts).toBe(1);
@@ -437,27 +598,44 @@ describe('open_pr end to end', () => {
 
   test.each([
     // The clone's pack request: the first info/refs goes without credentials (git's 401 dance).
-    ['the git server (a Basic header value in its 403 reason)', (s: Seeded) => ({ method: 'POST', path: new RegExp(`^/${OWNER}/${s.repoName}\\.git/git-upload-pack$`) }), 'GITHUB_AUTH_FAILED'],
-    ['the REST API (a base64 credential in a 422 message)', (s: Seeded) => ({ method: 'POST', path: new RegExp(`^/api/v3/repos/${OWNER}/${s.repoName}/pulls$`) }), 'GITHUB_API_FAILED'],
-  ])('%s echoes the credential base64-encoded: it is redacted on every surface', async (_name, where, code) => {
-    const s = await seedProposal(h);
-    const status = code === 'GITHUB_AUTH_FAILED' ? 403 : 422;
-    h.sandbox.injectFaults({ ...where(s), faults: [{ status, echoCredential: true }] });
-    const res = await post(s);
-    const error = await resultOf(res.body.workflow_id).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(WorkflowFailedError);
-    expect(h.sandbox.requests.some((r) => r.status === status && where(s).path.test(r.path))).toBe(true);
-    const stored = (await row(s)).prOpenError ?? '';
-    expect(stored).toMatch(new RegExp(`^${code}: .*\\[REDACTED-GH-TOKEN\\]`));
-    const forms = leakFormsOf(GH_TOKEN, base64Forms);
-    const texts = scanTexts({
-      pr_open_error: stored,
-      'GET /proposals/{id}': JSON.stringify((await h.api('GET', `/proposals/${s.proposalId}`)).body),
-      'GET /proposals/{id}/open_pr': JSON.stringify((await h.api('GET', `/proposals/${s.proposalId}/open_pr`)).body),
-      logs: h.logs.join('\n'),
-    }, forms);
-    const history = scanHistory(await h.env.client.workflow.getHandle(res.body.workflow_id).fetchHistory(), forms);
-    expect({ texts: texts.hits, history: history.hits }).toEqual({ texts: [], history: [] });
-    expect([texts.looked, history.looked > 0]).toEqual([4, true]);
-  }, 90_000);
+    [
+      'the git server (a Basic header value in its 403 reason)',
+      (s: Seeded) => ({ method: 'POST', path: new RegExp(`^/${OWNER}/${s.repoName}\\.git/git-upload-pack$`) }),
+      'GITHUB_AUTH_FAILED',
+    ],
+    [
+      'the REST API (a base64 credential in a 422 message)',
+      (s: Seeded) => ({ method: 'POST', path: new RegExp(`^/api/v3/repos/${OWNER}/${s.repoName}/pulls$`) }),
+      'GITHUB_API_FAILED',
+    ],
+  ])(
+    '%s echoes the credential base64-encoded: it is redacted on every surface',
+    async (_name, where, code) => {
+      const s = await seedProposal(h);
+      const status = code === 'GITHUB_AUTH_FAILED' ? 403 : 422;
+      h.sandbox.injectFaults({ ...where(s), faults: [{ status, echoCredential: true }] });
+      const res = await post(s);
+      const error = await resultOf(res.body.workflow_id).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      expect(h.sandbox.requests.some((r) => r.status === status && where(s).path.test(r.path))).toBe(true);
+      const stored = (await row(s)).prOpenError ?? '';
+      expect(stored).toMatch(new RegExp(`^${code}: .*\\[REDACTED-GH-TOKEN\\]`));
+      const forms = leakFormsOf(GH_TOKEN, base64Forms);
+      const texts = scanTexts(
+        {
+          pr_open_error: stored,
+          'GET /proposals/{id}': JSON.stringify((await h.api('GET', `/proposals/${s.proposalId}`)).body),
+          'GET /proposals/{id}/open_pr': JSON.stringify(
+            (await h.api('GET', `/proposals/${s.proposalId}/open_pr`)).body,
+          ),
+          logs: h.logs.join('\n'),
+        },
+        forms,
+      );
+      const history = scanHistory(await h.env.client.workflow.getHandle(res.body.workflow_id).fetchHistory(), forms);
+      expect({ texts: texts.hits, history: history.hits }).toEqual({ texts: [], history: [] });
+      expect([texts.looked, history.looked > 0]).toEqual([4, true]);
+    },
+    90_000,
+  );
 });

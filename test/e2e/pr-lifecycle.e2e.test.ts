@@ -21,11 +21,24 @@ import { waitUntil } from '../support/wait.js';
 const SECRET = 'whsec-e2e-7f3c2b1a0e9d8c7b6a5f4e3d';
 let h: OpenPrHarness;
 
-interface Opened { s: Seeded; pr: number; path: string }
+interface Opened {
+  s: Seeded;
+  pr: number;
+  path: string;
+}
 
-async function github(method: string, apiPath: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+async function github(
+  method: string,
+  apiPath: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(`${h.sandbox.apiBaseUrl}${apiPath}`, {
-    method, headers: { authorization: `token ${GH_TOKEN}`, accept: 'application/vnd.github+json', 'content-type': 'application/json' },
+    method,
+    headers: {
+      authorization: `token ${GH_TOKEN}`,
+      accept: 'application/vnd.github+json',
+      'content-type': 'application/json',
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -45,18 +58,28 @@ async function openedProposal(): Promise<Opened> {
   return { s, pr: row.pr_number, path: `/repos/${OWNER}/${s.repoName}/pulls/${row.pr_number}` };
 }
 
-async function proposal(id: string): Promise<{ status: string; pr_state: string; pr_state_at: string | null; pr_number: number }> {
+async function proposal(
+  id: string,
+): Promise<{ status: string; pr_state: string; pr_state_at: string | null; pr_number: number }> {
   return (await h.api('GET', `/proposals/${id}`)).body;
 }
 
 async function waitForState(id: string, want: { status?: string; pr_state: string }): Promise<void> {
-  await waitUntil(`proposal ${id} to be ${JSON.stringify(want)}`, async () => {
-    const p = await proposal(id);
-    return p.pr_state === want.pr_state && (want.status === undefined || p.status === want.status);
-  }, 15_000, () => JSON.stringify(h.sandbox.webhookDeliveries.slice(-5).map((d) => [d.action, d.fault, d.statuses])));
+  await waitUntil(
+    `proposal ${id} to be ${JSON.stringify(want)}`,
+    async () => {
+      const p = await proposal(id);
+      return p.pr_state === want.pr_state && (want.status === undefined || p.status === want.status);
+    },
+    15_000,
+    () => JSON.stringify(h.sandbox.webhookDeliveries.slice(-5).map((d) => [d.action, d.fault, d.statuses])),
+  );
 }
 
-const statusesOf = (s: Seeded) => h.sandbox.webhookDeliveries.filter((d) => d.repo === `${OWNER}/${s.repoName}`).map((d) => [d.action, d.statuses, ...d.errors]);
+const statusesOf = (s: Seeded) =>
+  h.sandbox.webhookDeliveries
+    .filter((d) => d.repo === `${OWNER}/${s.repoName}`)
+    .map((d) => [d.action, d.statuses, ...d.errors]);
 /** GitHub's timestamps have whole seconds: actions a second apart can be ordered. */
 const nextSecond = () => new Promise((r) => setTimeout(r, 1_100));
 
@@ -75,7 +98,10 @@ describe('webhooks keep the proposal in step with its PR', () => {
     const bare = h.sandbox.bareDir(OWNER, o.s.repoName);
     expect(await git(bare, 'show', `main:${PARAMS_PATH}`)).toContain('4.5');
     await h.sandbox.webhooksSettled();
-    expect(statusesOf(o.s)).toEqual([['opened', [202]], ['closed', [200]]]);
+    expect(statusesOf(o.s)).toEqual([
+      ['opened', [202]],
+      ['closed', [200]],
+    ]);
     const listed = await h.api('GET', '/proposals?status=pr_merged');
     expect(listed.body.data.map((p: { id: string }) => p.id)).toContain(o.s.proposalId);
   }, 90_000);
@@ -102,20 +128,28 @@ describe('webhooks keep the proposal in step with its PR', () => {
     if (o === undefined) throw new Error('no close and reopen landed in the same second in 5 tries');
     await h.sandbox.webhooksSettled();
     const deliveries = await h.db.sql.query<{ action: string; outcome: string }>(
-      `SELECT action, outcome FROM webhook_deliveries WHERE proposal_id = $1 AND event = 'pull_request' ORDER BY received_at`, [o.s.proposalId]);
+      `SELECT action, outcome FROM webhook_deliveries WHERE proposal_id = $1 AND event = 'pull_request' ORDER BY received_at`,
+      [o.s.proposalId],
+    );
     // Delivered in order: the close applied, the reopen of the same second deferred to a read-back.
     expect(deliveries.map((d) => `${d.action}:${d.outcome}`)).toEqual(['closed:applied', 'reopened:deferred']);
     await waitForState(o.s.proposalId, { status: 'pr_opened', pr_state: 'open' });
     // One read-back run (visibility is eventually consistent: asked until it lists it).
     const listed = async () => {
       const ids: string[] = [];
-      for await (const run of h.env.client.workflow.list({ query: `WorkflowType="reconcilePrStatesWorkflow" AND WorkflowId STARTS_WITH "reconcile-pr-${(o as Opened).s.proposalId}"` })) ids.push(run.workflowId);
+      for await (const run of h.env.client.workflow.list({
+        query: `WorkflowType="reconcilePrStatesWorkflow" AND WorkflowId STARTS_WITH "reconcile-pr-${(o as Opened).s.proposalId}"`,
+      }))
+        ids.push(run.workflowId);
       return ids;
     };
     await waitUntil('the read-back run to be listed', async () => (await listed()).length > 0, 10_000);
     const ids = await listed();
     expect(ids).toHaveLength(1);
-    expect(await h.env.client.workflow.getHandle(ids[0] as string).result()).toMatchObject({ checked: 1, corrected: 1 });
+    expect(await h.env.client.workflow.getHandle(ids[0] as string).result()).toMatchObject({
+      checked: 1,
+      corrected: 1,
+    });
   }, 120_000);
 
   test('a duplicated and a reordered delivery change nothing wrong', async () => {
@@ -129,40 +163,77 @@ describe('webhooks keep the proposal in step with its PR', () => {
     await nextSecond();
     await github('PATCH', o.path, { state: 'closed' });
     await h.sandbox.webhooksSettled();
-    expect(statusesOf(o.s)).toEqual([['opened', [202]], ['closed', [200, 200]], ['reopened', [200]], ['closed', [200]]]);
+    expect(statusesOf(o.s)).toEqual([
+      ['opened', [202]],
+      ['closed', [200, 200]],
+      ['reopened', [200]],
+      ['closed', [200]],
+    ]);
     expect(await proposal(o.s.proposalId)).toMatchObject({ status: 'pr_opened', pr_state: 'closed' });
     const outcomes = await h.db.sql.query<{ action: string; outcome: string }>(
-      'SELECT action, outcome FROM webhook_deliveries WHERE proposal_id = $1 ORDER BY received_at', [o.s.proposalId]);
+      'SELECT action, outcome FROM webhook_deliveries WHERE proposal_id = $1 ORDER BY received_at',
+      [o.s.proposalId],
+    );
     // The duplicate was answered from the log (one row per id); the late reopen was stale.
-    expect(outcomes.map((r) => `${r.action}:${r.outcome}`)).toEqual(['closed:applied', 'closed:applied', 'reopened:stale']);
+    expect(outcomes.map((r) => `${r.action}:${r.outcome}`)).toEqual([
+      'closed:applied',
+      'closed:applied',
+      'reopened:stale',
+    ]);
   }, 90_000);
 });
 
 describe('an organisation webhook (issue 22)', () => {
-  test('its ping is answered 200; its deliveries for a repository no config repo names change nothing; a config repo\'s event it repeats is a duplicate', async () => {
+  test("its ping is answered 200; its deliveries for a repository no config repo names change nothing; a config repo's event it repeats is a duplicate", async () => {
     const o = await openedProposal();
     const foreign = `not-a-config-${o.s.repoName}`;
     await h.sandbox.createRepo({ owner: OWNER, repo: foreign, token: GH_TOKEN, files: { 'README.md': '# other\n' } });
-    await pushBranch(h.sandbox, { owner: OWNER, repo: foreign, token: GH_TOKEN, branch: 'feature', files: { 'a.txt': 'a\n' } });
+    await pushBranch(h.sandbox, {
+      owner: OWNER,
+      repo: foreign,
+      token: GH_TOKEN,
+      branch: 'feature',
+      files: { 'a.txt': 'a\n' },
+    });
     await h.sandbox.webhooksSettled();
     h.sandbox.configureOrgWebhook(OWNER, { url: `${h.apiUrl}/api/v1/webhooks/github`, secret: SECRET });
     try {
       const before = await h.db.sql.query('SELECT id, status, pr_state, pr_state_at FROM proposals ORDER BY id');
       h.sandbox.pingOrgWebhook(OWNER);
-      const pr = await github('POST', `/repos/${OWNER}/${foreign}/pulls`, { head: 'feature', base: 'main', title: 'Unrelated' });
+      const pr = await github('POST', `/repos/${OWNER}/${foreign}/pulls`, {
+        head: 'feature',
+        base: 'main',
+        title: 'Unrelated',
+      });
       expect(pr.status).toBe(201);
-      expect((await github('PATCH', `/repos/${OWNER}/${foreign}/pulls/${String(pr.json.number)}`, { state: 'closed' })).status).toBe(200);
+      expect(
+        (await github('PATCH', `/repos/${OWNER}/${foreign}/pulls/${String(pr.json.number)}`, { state: 'closed' }))
+          .status,
+      ).toBe(200);
       await h.sandbox.webhooksSettled();
-      const orgDeliveries = h.sandbox.webhookDeliveries.filter((d) => d.hook === `org:${OWNER}`).map((d) => [d.event, d.action, d.repo, d.statuses]);
-      expect(orgDeliveries).toEqual([['ping', null, OWNER, [200]], ['pull_request', 'opened', `${OWNER}/${foreign}`, [202]], ['pull_request', 'closed', `${OWNER}/${foreign}`, [202]]]);
-      expect(await h.db.sql.query('SELECT id, status, pr_state, pr_state_at FROM proposals ORDER BY id')).toEqual(before);
+      const orgDeliveries = h.sandbox.webhookDeliveries
+        .filter((d) => d.hook === `org:${OWNER}`)
+        .map((d) => [d.event, d.action, d.repo, d.statuses]);
+      expect(orgDeliveries).toEqual([
+        ['ping', null, OWNER, [200]],
+        ['pull_request', 'opened', `${OWNER}/${foreign}`, [202]],
+        ['pull_request', 'closed', `${OWNER}/${foreign}`, [202]],
+      ]);
+      expect(await h.db.sql.query('SELECT id, status, pr_state, pr_state_at FROM proposals ORDER BY id')).toEqual(
+        before,
+      );
 
       // The config repo's own PR: its repo hook and the organisation's both deliver the close.
       expect((await github('PATCH', o.path, { state: 'closed' })).status).toBe(200);
       await h.sandbox.webhooksSettled();
-      const close = h.sandbox.webhookDeliveries.filter((d) => d.repo === `${OWNER}/${o.s.repoName}` && d.action === 'closed');
+      const close = h.sandbox.webhookDeliveries.filter(
+        (d) => d.repo === `${OWNER}/${o.s.repoName}` && d.action === 'closed',
+      );
       expect(close.map((d) => d.statuses)).toEqual([[200], [200]]);
-      const outcomes = await h.db.sql.query<{ outcome: string }>(`SELECT outcome FROM webhook_deliveries WHERE delivery_id = ANY($1) ORDER BY received_at`, [close.map((d) => d.id)]);
+      const outcomes = await h.db.sql.query<{ outcome: string }>(
+        `SELECT outcome FROM webhook_deliveries WHERE delivery_id = ANY($1) ORDER BY received_at`,
+        [close.map((d) => d.id)],
+      );
       expect(outcomes.map((r) => r.outcome)).toEqual(['applied']); // the second, same body, answered as a duplicate
       expect(await proposal(o.s.proposalId)).toMatchObject({ status: 'pr_opened', pr_state: 'closed' });
       expect(h.sandbox.validationFailures).toEqual([]);
@@ -187,7 +258,7 @@ describe('reconciliation fixes what a missed webhook left', () => {
     // An operator reconciles one repo.
     const started = await h.api('POST', `/config-repos/${o.s.configRepoId}/reconcile`);
     expect(started.status).toBe(202);
-    const summary = await h.env.client.workflow.getHandle(started.body.workflow_id).result() as ReconcileSummary;
+    const summary = (await h.env.client.workflow.getHandle(started.body.workflow_id).result()) as ReconcileSummary;
     expect(summary).toMatchObject({ repos: 1, checked: 1, corrected: 1, missing: 0, failedRepos: [] });
     expect(await proposal(o.s.proposalId)).toMatchObject({ status: 'pr_merged', pr_state: 'merged' });
     expect(await proposal(other.s.proposalId)).toMatchObject({ pr_state: 'open' });
@@ -195,19 +266,42 @@ describe('reconciliation fixes what a missed webhook left', () => {
     // The schedule, as a worker ensures it at start, is listed by the CLI; triggered, it
     // reconciles every repo with a PR recorded open.
     const logger = createLogger({ level: 'silent', redactor: h.redactor });
-    expect(await ensureReconcileSchedule(h.env.client, { taskQueue: h.config.temporalTaskQueue, intervalMs: h.config.reconcileInterval }, logger)).toBe('created');
-    expect(await ensureReconcileSchedule(h.env.client, { taskQueue: h.config.temporalTaskQueue, intervalMs: h.config.reconcileInterval }, logger)).toBe('unchanged');
+    expect(
+      await ensureReconcileSchedule(
+        h.env.client,
+        { taskQueue: h.config.temporalTaskQueue, intervalMs: h.config.reconcileInterval },
+        logger,
+      ),
+    ).toBe('created');
+    expect(
+      await ensureReconcileSchedule(
+        h.env.client,
+        { taskQueue: h.config.temporalTaskQueue, intervalMs: h.config.reconcileInterval },
+        logger,
+      ),
+    ).toBe('unchanged');
     const cli = findTemporalCli(process.env.TEMPORAL_CLI, process.env);
-    const { stdout } = await promisify(execFile)(cli, ['schedule', 'list', '--address', h.env.address, '--namespace', TEST_NAMESPACE]);
+    const { stdout } = await promisify(execFile)(cli, [
+      'schedule',
+      'list',
+      '--address',
+      h.env.address,
+      '--namespace',
+      TEST_NAMESPACE,
+    ]);
     expect(stdout).toContain(RECONCILE_SCHEDULE_ID);
     const handle = h.env.client.schedule.getHandle(RECONCILE_SCHEDULE_ID);
     await handle.trigger();
     let runId: string | undefined;
-    await waitUntil('the scheduled reconciliation to run', async () => {
-      runId = (await handle.describe()).info.recentActions.at(-1)?.action.workflow.workflowId;
-      return runId !== undefined;
-    }, 15_000);
-    const scheduled = await h.env.client.workflow.getHandle(runId as string).result() as ReconcileSummary;
+    await waitUntil(
+      'the scheduled reconciliation to run',
+      async () => {
+        runId = (await handle.describe()).info.recentActions.at(-1)?.action.workflow.workflowId;
+        return runId !== undefined;
+      },
+      15_000,
+    );
+    const scheduled = (await h.env.client.workflow.getHandle(runId as string).result()) as ReconcileSummary;
     expect(scheduled.corrected).toBeGreaterThanOrEqual(1);
     expect(scheduled.failedRepos).toEqual([]);
     expect(await proposal(other.s.proposalId)).toMatchObject({ status: 'pr_opened', pr_state: 'closed' });
@@ -229,36 +323,61 @@ describe('reconciliation fixes what a missed webhook left', () => {
     }
     await h.sandbox.webhooksSettled();
     // Recorded closed 31 days ago: past RELYLOOP_RECONCILE_CLOSED_WINDOW (30 days), no longer read.
-    await h.db.sql.query(`UPDATE proposals SET pr_state_at = now() - interval '31 days' WHERE id = $1`, [old.s.proposalId]);
-    for (const o of [viaApi, viaSchedule, old]) expect(await proposal(o.s.proposalId)).toMatchObject({ pr_state: 'closed' });
+    await h.db.sql.query(`UPDATE proposals SET pr_state_at = now() - interval '31 days' WHERE id = $1`, [
+      old.s.proposalId,
+    ]);
+    for (const o of [viaApi, viaSchedule, old])
+      expect(await proposal(o.s.proposalId)).toMatchObject({ pr_state: 'closed' });
 
     const started = await h.api('POST', `/config-repos/${viaApi.s.configRepoId}/reconcile`);
     expect(started.status).toBe(202);
-    const summary = await h.env.client.workflow.getHandle(started.body.workflow_id).result() as ReconcileSummary;
-    expect(summary).toMatchObject({ repos: 1, checked: 1, corrected: 1, skipped: 0, failedRepos: [], perRepo: [{ configRepoId: viaApi.s.configRepoId, checked: 1, corrected: 1 }] });
+    const summary = (await h.env.client.workflow.getHandle(started.body.workflow_id).result()) as ReconcileSummary;
+    expect(summary).toMatchObject({
+      repos: 1,
+      checked: 1,
+      corrected: 1,
+      skipped: 0,
+      failedRepos: [],
+      perRepo: [{ configRepoId: viaApi.s.configRepoId, checked: 1, corrected: 1 }],
+    });
     expect(await proposal(viaApi.s.proposalId)).toMatchObject({ status: 'pr_opened', pr_state: 'open' });
 
     const logger = createLogger({ level: 'silent', redactor: h.redactor });
-    await ensureReconcileSchedule(h.env.client, { taskQueue: h.config.temporalTaskQueue, intervalMs: h.config.reconcileInterval }, logger);
+    await ensureReconcileSchedule(
+      h.env.client,
+      { taskQueue: h.config.temporalTaskQueue, intervalMs: h.config.reconcileInterval },
+      logger,
+    );
     const handle = h.env.client.schedule.getHandle(RECONCILE_SCHEDULE_ID);
     const before = (await handle.describe()).info.recentActions.length;
     await handle.trigger();
     let runId: string | undefined;
-    await waitUntil('the scheduled reconciliation to run', async () => {
-      const actions = (await handle.describe()).info.recentActions;
-      runId = actions.length > before ? actions.at(-1)?.action.workflow.workflowId : undefined;
-      return runId !== undefined;
-    }, 15_000);
-    const scheduled = await h.env.client.workflow.getHandle(runId as string).result() as ReconcileSummary;
+    await waitUntil(
+      'the scheduled reconciliation to run',
+      async () => {
+        const actions = (await handle.describe()).info.recentActions;
+        runId = actions.length > before ? actions.at(-1)?.action.workflow.workflowId : undefined;
+        return runId !== undefined;
+      },
+      15_000,
+    );
+    const scheduled = (await h.env.client.workflow.getHandle(runId as string).result()) as ReconcileSummary;
     expect(await proposal(viaSchedule.s.proposalId)).toMatchObject({ status: 'pr_opened', pr_state: 'open' });
     // The old PR's repo has nothing else to read, so the schedule does not take it; asked for it
     // alone, the run reads nothing and counts the skip. The proposal stays closed (documented).
     expect(scheduled.perRepo.map((r) => r.configRepoId)).not.toContain(old.s.configRepoId);
-    expect(scheduled.perRepo.find((r) => r.configRepoId === viaSchedule.s.configRepoId)).toMatchObject({ checked: 1, corrected: 1 });
+    expect(scheduled.perRepo.find((r) => r.configRepoId === viaSchedule.s.configRepoId)).toMatchObject({
+      checked: 1,
+      corrected: 1,
+    });
     expect(await proposal(old.s.proposalId)).toMatchObject({ pr_state: 'closed' });
     const alone = await h.api('POST', `/config-repos/${old.s.configRepoId}/reconcile`);
-    const aloneSummary = await h.env.client.workflow.getHandle(alone.body.workflow_id).result() as ReconcileSummary;
-    expect(aloneSummary).toMatchObject({ checked: 0, skipped: 1, perRepo: [{ configRepoId: old.s.configRepoId, checked: 0, skipped: 1 }] });
+    const aloneSummary = (await h.env.client.workflow.getHandle(alone.body.workflow_id).result()) as ReconcileSummary;
+    expect(aloneSummary).toMatchObject({
+      checked: 0,
+      skipped: 1,
+      perRepo: [{ configRepoId: old.s.configRepoId, checked: 0, skipped: 1 }],
+    });
     await handle.delete();
   }, 150_000);
 

@@ -15,7 +15,13 @@ afterAll(async () => h?.close(), 60_000);
 test('draft + labels + reviewers applied; a reviewer that does not exist is a warning and the PR still opens', async () => {
   const s = await seedProposal(h);
   h.sandbox.addCollaborators(OWNER, s.repoName, { users: ['alice', 'bob'], teams: ['search-relevance'] });
-  const pr_options = { draft: true, labels: ['relyloop', 'search-tuning'], reviewers: ['alice', 'no-such-user'], team_reviewers: ['search-relevance'], assignees: ['bob'] };
+  const pr_options = {
+    draft: true,
+    labels: ['relyloop', 'search-tuning'],
+    reviewers: ['alice', 'no-such-user'],
+    team_reviewers: ['search-relevance'],
+    assignees: ['bob'],
+  };
   const patched = await h.api('PATCH', `/config-repos/${s.configRepoId}`, { pr_options });
   expect(patched).toMatchObject({ status: 200, body: { pr_options } });
 
@@ -25,11 +31,24 @@ test('draft + labels + reviewers applied; a reviewer that does not exist is a wa
   expect(result).toMatchObject({ outcome: 'opened' });
 
   const [pull] = h.sandbox.pulls(OWNER, s.repoName);
-  expect(pull).toMatchObject({ state: 'open', draft: true, labels: ['relyloop', 'search-tuning'], requested_reviewers: ['alice'], requested_teams: ['search-relevance'], assignees: ['bob'] });
+  expect(pull).toMatchObject({
+    state: 'open',
+    draft: true,
+    labels: ['relyloop', 'search-tuning'],
+    requested_reviewers: ['alice'],
+    requested_teams: ['search-relevance'],
+    assignees: ['bob'],
+  });
   expect(h.sandbox.comments(OWNER, s.repoName, pull?.number as number)).toHaveLength(1);
-  expect((await h.api('GET', `/proposals/${s.proposalId}`)).body).toMatchObject({ status: 'pr_opened', pr_state: 'open', pr_open_error: null });
+  expect((await h.api('GET', `/proposals/${s.proposalId}`)).body).toMatchObject({
+    status: 'pr_opened',
+    pr_state: 'open',
+    pr_open_error: null,
+  });
 
-  const view = (await h.api('GET', `/proposals/${s.proposalId}/open_pr`)).body as { steps: { step: string; status: string; note: string | null }[] };
+  const view = (await h.api('GET', `/proposals/${s.proposalId}/open_pr`)).body as {
+    steps: { step: string; status: string; note: string | null }[];
+  };
   const openStep = view.steps.find((x) => x.step === 'open_pr');
   expect(openStep?.status).toBe('completed');
   expect(openStep?.note).toMatch(/^opened PR #1 — review request for no-such-user not applied: .*collaborators/);
@@ -49,7 +68,12 @@ test('bad PR options are refused with the field named, and nothing changes', asy
     [{ reviewer: ['alice'] }, 'pr_options.reviewer'],
   ] as const) {
     const res = await h.api('PATCH', `/config-repos/${s.configRepoId}`, { pr_options });
-    expect({ pr_options, status: res.status, code: res.body.detail.error_code, field: res.body.detail.field }).toEqual({ pr_options, status: 422, code: 'VALIDATION_ERROR', field });
+    expect({ pr_options, status: res.status, code: res.body.detail.error_code, field: res.body.detail.field }).toEqual({
+      pr_options,
+      status: 422,
+      code: 'VALIDATION_ERROR',
+      field,
+    });
   }
   expect((await h.api('GET', `/config-repos/${s.configRepoId}`)).body).toEqual(before);
 }, 60_000);

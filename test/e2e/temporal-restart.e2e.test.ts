@@ -9,7 +9,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../domain/config.js';
 import { Redactor } from '../../domain/redact.js';
-import { readDevServerSettings, startDevServer, type DevServer, type DevServerSettings } from '../../runtime/dev-server.js';
+import {
+  readDevServerSettings,
+  startDevServer,
+  type DevServer,
+  type DevServerSettings,
+} from '../../runtime/dev-server.js';
 import { createLogger } from '../../runtime/logger.js';
 import { findTemporalCli } from '../../runtime/temporal-cli.js';
 import { OWNER, startOpenPrHarness, type OpenPrHarness } from '../support/open-pr-harness.js';
@@ -25,15 +30,25 @@ describe('Temporal server restart mid-run', () => {
   let settings: DevServerSettings;
   let server: DevServer;
   let h: OpenPrHarness;
-  const start = () => startDevServer({
-    cli: findTemporalCli(loadConfig().temporalCli, process.env), env: loadConfig().host, settings, dataDir: dir,
-    logger: createLogger({ level: 'silent', redactor: new Redactor() }),
-  });
+  const start = () =>
+    startDevServer({
+      cli: findTemporalCli(loadConfig().temporalCli, process.env),
+      env: loadConfig().host,
+      settings,
+      dataDir: dir,
+      logger: createLogger({ level: 'silent', redactor: new Redactor() }),
+    });
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'relyloop-temporal-restart-'));
     const base = await readDevServerSettings(path.join(ROOT, 'temporal-dev.yaml'));
-    settings = { ...base, namespace: TEST_NAMESPACE, port: await freePort(), ui_port: await freePort(), log_level: 'error' };
+    settings = {
+      ...base,
+      namespace: TEST_NAMESPACE,
+      port: await freePort(),
+      ui_port: await freePort(),
+      log_level: 'error',
+    };
     server = await start();
     h = await startOpenPrHarness({ temporalAddress: server.address });
   }, 180_000);
@@ -51,7 +66,11 @@ describe('Temporal server restart mid-run', () => {
       seeded.push(first, await seedProposal(h, { reuse: first }));
     }
     const [one] = seeded as [Seeded];
-    const held = h.sandbox.holdNext({ method: 'POST', path: new RegExp(`^/api/v3/repos/${OWNER}/${one.repoName}/pulls$`), when: 'before' });
+    const held = h.sandbox.holdNext({
+      method: 'POST',
+      path: new RegExp(`^/api/v3/repos/${OWNER}/${one.repoName}/pulls$`),
+      when: 'before',
+    });
     const posted = await Promise.all(seeded.map((s) => h.api('POST', `/proposals/${s.proposalId}/open_pr`)));
     expect(posted.map((r) => r.status)).toEqual(seeded.map(() => 202));
     await held.reached;
@@ -64,7 +83,9 @@ describe('Temporal server restart mid-run', () => {
     server = await start();
 
     const results = await Promise.all(posted.map((r) => h.env.client.workflow.getHandle(r.body.workflow_id).result()));
-    process.stdout.write(`\n[measure] Temporal restart: ${seeded.length} runs in flight, all closed ${((Date.now() - restartedAt) / 1000).toFixed(1)} s after the server was back\n`);
+    process.stdout.write(
+      `\n[measure] Temporal restart: ${seeded.length} runs in flight, all closed ${((Date.now() - restartedAt) / 1000).toFixed(1)} s after the server was back\n`,
+    );
     expect(results.map((r) => (r as { outcome: string }).outcome)).toEqual(seeded.map(() => 'opened'));
     for (const s of seeded) {
       await expectOnePrOpen(h, s);
@@ -77,9 +98,15 @@ describe('Temporal server restart mid-run', () => {
   test('a data dir started by an older version, lacking a search attribute added since, gets it at the next start', async () => {
     const { Connection } = await import('@temporalio/client');
     const connection = await Connection.connect({ address: server.address });
-    const names = async () => Object.keys((await connection.operatorService.listSearchAttributes({ namespace: TEST_NAMESPACE })).customAttributes ?? {});
+    const names = async () =>
+      Object.keys(
+        (await connection.operatorService.listSearchAttributes({ namespace: TEST_NAMESPACE })).customAttributes ?? {},
+      );
     try {
-      await connection.operatorService.removeSearchAttributes({ namespace: TEST_NAMESPACE, searchAttributes: ['OpenPrStepSince'] });
+      await connection.operatorService.removeSearchAttributes({
+        namespace: TEST_NAMESPACE,
+        searchAttributes: ['OpenPrStepSince'],
+      });
       expect(await names()).not.toContain('OpenPrStepSince');
     } finally {
       await connection.close();
@@ -88,7 +115,9 @@ describe('Temporal server restart mid-run', () => {
     server = await start(); // the same sqlite file: start-dev's --search-attribute does not add it again
     const again = await Connection.connect({ address: server.address });
     try {
-      expect((await again.operatorService.listSearchAttributes({ namespace: TEST_NAMESPACE })).customAttributes).toMatchObject({ OpenPrStepSince: expect.anything(), ProposalId: expect.anything() });
+      expect(
+        (await again.operatorService.listSearchAttributes({ namespace: TEST_NAMESPACE })).customAttributes,
+      ).toMatchObject({ OpenPrStepSince: expect.anything(), ProposalId: expect.anything() });
     } finally {
       await again.close();
     }

@@ -14,38 +14,141 @@ const concrete = (p: string) => p.replace(/:[A-Za-z0-9_]+/g, SOME_ID);
 
 /** The error codes each route of this issue answers with (SPEC §4, §7). */
 const EXPECTED_CODES: Record<string, string[]> = {
-  'post /api/v1/config-repos': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_PROVIDER', 'AUTH_REF_NOT_FOUND', 'CONFIG_REPO_NAME_TAKEN', 'INTERNAL_ERROR'],
+  'post /api/v1/config-repos': [
+    'UNAUTHORIZED',
+    'VALIDATION_ERROR',
+    'PAYLOAD_TOO_LARGE',
+    'UNSUPPORTED_PROVIDER',
+    'AUTH_REF_NOT_FOUND',
+    'CONFIG_REPO_NAME_TAKEN',
+    'INTERNAL_ERROR',
+  ],
   'get /api/v1/config-repos': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'INTERNAL_ERROR'],
   'get /api/v1/config-repos/{id}': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'CONFIG_REPO_NOT_FOUND', 'INTERNAL_ERROR'],
-  'patch /api/v1/config-repos/{id}': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'CONFIG_REPO_NOT_FOUND', 'AUTH_REF_NOT_FOUND', 'INTERNAL_ERROR'],
-  'delete /api/v1/config-repos/{id}': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'CONFIG_REPO_NOT_FOUND', 'CONFIG_REPO_IN_USE', 'INTERNAL_ERROR'],
-  'post /api/v1/clusters': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'CONFIG_REPO_NOT_FOUND', 'INTERNAL_ERROR'],
+  'patch /api/v1/config-repos/{id}': [
+    'UNAUTHORIZED',
+    'VALIDATION_ERROR',
+    'PAYLOAD_TOO_LARGE',
+    'CONFIG_REPO_NOT_FOUND',
+    'AUTH_REF_NOT_FOUND',
+    'INTERNAL_ERROR',
+  ],
+  'delete /api/v1/config-repos/{id}': [
+    'UNAUTHORIZED',
+    'VALIDATION_ERROR',
+    'CONFIG_REPO_NOT_FOUND',
+    'CONFIG_REPO_IN_USE',
+    'INTERNAL_ERROR',
+  ],
+  'post /api/v1/clusters': [
+    'UNAUTHORIZED',
+    'VALIDATION_ERROR',
+    'PAYLOAD_TOO_LARGE',
+    'CONFIG_REPO_NOT_FOUND',
+    'INTERNAL_ERROR',
+  ],
   'get /api/v1/clusters': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'INTERNAL_ERROR'],
   'get /api/v1/clusters/{id}': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'CLUSTER_NOT_FOUND', 'INTERNAL_ERROR'],
-  'patch /api/v1/clusters/{id}': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'CLUSTER_NOT_FOUND', 'CONFIG_REPO_NOT_FOUND', 'INTERNAL_ERROR'],
-  'post /api/v1/templates': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'CLUSTER_NOT_FOUND', 'TEMPLATE_NAME_TAKEN', 'INTERNAL_ERROR'],
+  'patch /api/v1/clusters/{id}': [
+    'UNAUTHORIZED',
+    'VALIDATION_ERROR',
+    'PAYLOAD_TOO_LARGE',
+    'CLUSTER_NOT_FOUND',
+    'CONFIG_REPO_NOT_FOUND',
+    'INTERNAL_ERROR',
+  ],
+  'post /api/v1/templates': [
+    'UNAUTHORIZED',
+    'VALIDATION_ERROR',
+    'PAYLOAD_TOO_LARGE',
+    'CLUSTER_NOT_FOUND',
+    'TEMPLATE_NAME_TAKEN',
+    'INTERNAL_ERROR',
+  ],
   'get /api/v1/templates': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'INTERNAL_ERROR'],
   'get /api/v1/templates/{id}': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'TEMPLATE_NOT_FOUND', 'INTERNAL_ERROR'],
-  'patch /api/v1/templates/{id}': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'TEMPLATE_NOT_FOUND', 'TEMPLATE_NAME_TAKEN', 'INTERNAL_ERROR'],
-  'post /api/v1/studies': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'CLUSTER_NOT_FOUND', 'TEMPLATE_NOT_FOUND', 'INTERNAL_ERROR'],
+  'patch /api/v1/templates/{id}': [
+    'UNAUTHORIZED',
+    'VALIDATION_ERROR',
+    'PAYLOAD_TOO_LARGE',
+    'TEMPLATE_NOT_FOUND',
+    'TEMPLATE_NAME_TAKEN',
+    'INTERNAL_ERROR',
+  ],
+  'post /api/v1/studies': [
+    'UNAUTHORIZED',
+    'VALIDATION_ERROR',
+    'PAYLOAD_TOO_LARGE',
+    'CLUSTER_NOT_FOUND',
+    'TEMPLATE_NOT_FOUND',
+    'INTERNAL_ERROR',
+  ],
   'get /api/v1/studies': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'INTERNAL_ERROR'],
   'get /api/v1/studies/{id}': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'STUDY_NOT_FOUND', 'INTERNAL_ERROR'],
-  'post /api/v1/proposals': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'CLUSTER_NOT_FOUND', 'TEMPLATE_NOT_FOUND', 'STUDY_NOT_FOUND', 'INTERNAL_ERROR'],
+  'post /api/v1/proposals': [
+    'UNAUTHORIZED',
+    'VALIDATION_ERROR',
+    'PAYLOAD_TOO_LARGE',
+    'CLUSTER_NOT_FOUND',
+    'TEMPLATE_NOT_FOUND',
+    'STUDY_NOT_FOUND',
+    'INTERNAL_ERROR',
+  ],
   'get /api/v1/proposals': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'INTERNAL_ERROR'],
   'get /api/v1/proposals/{id}': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'PROPOSAL_NOT_FOUND', 'INTERNAL_ERROR'],
-  'post /api/v1/proposals/{id}/reject': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'PROPOSAL_NOT_FOUND', 'INVALID_STATE_TRANSITION', 'INTERNAL_ERROR'],
-  'post /api/v1/proposals/{id}/open_pr': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'PROPOSAL_NOT_FOUND', 'INVALID_STATE_TRANSITION', 'CLUSTER_HAS_NO_CONFIG_REPO', 'GITHUB_NOT_CONFIGURED', 'QUEUE_UNAVAILABLE', 'INTERNAL_ERROR'],
-  'get /api/v1/proposals/{id}/open_pr': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'PROPOSAL_NOT_FOUND', 'QUEUE_UNAVAILABLE', 'INTERNAL_ERROR'],
-  'post /api/v1/config-repos/{id}/reconcile': ['UNAUTHORIZED', 'VALIDATION_ERROR', 'CONFIG_REPO_NOT_FOUND', 'QUEUE_UNAVAILABLE', 'INTERNAL_ERROR'],
+  'post /api/v1/proposals/{id}/reject': [
+    'UNAUTHORIZED',
+    'VALIDATION_ERROR',
+    'PAYLOAD_TOO_LARGE',
+    'PROPOSAL_NOT_FOUND',
+    'INVALID_STATE_TRANSITION',
+    'INTERNAL_ERROR',
+  ],
+  'post /api/v1/proposals/{id}/open_pr': [
+    'UNAUTHORIZED',
+    'VALIDATION_ERROR',
+    'PROPOSAL_NOT_FOUND',
+    'INVALID_STATE_TRANSITION',
+    'CLUSTER_HAS_NO_CONFIG_REPO',
+    'GITHUB_NOT_CONFIGURED',
+    'QUEUE_UNAVAILABLE',
+    'INTERNAL_ERROR',
+  ],
+  'get /api/v1/proposals/{id}/open_pr': [
+    'UNAUTHORIZED',
+    'VALIDATION_ERROR',
+    'PROPOSAL_NOT_FOUND',
+    'QUEUE_UNAVAILABLE',
+    'INTERNAL_ERROR',
+  ],
+  'post /api/v1/config-repos/{id}/reconcile': [
+    'UNAUTHORIZED',
+    'VALIDATION_ERROR',
+    'CONFIG_REPO_NOT_FOUND',
+    'QUEUE_UNAVAILABLE',
+    'INTERNAL_ERROR',
+  ],
   // Signed by GitHub instead of the bearer token (issue 13).
-  'post /api/v1/webhooks/github': ['WEBHOOK_SIGNATURE_INVALID', 'WEBHOOK_NOT_CONFIGURED', 'CONFIG_REPO_NOT_FOUND', 'VALIDATION_ERROR', 'PAYLOAD_TOO_LARGE', 'QUEUE_UNAVAILABLE', 'DATABASE_BUSY', 'INTERNAL_ERROR'],
+  'post /api/v1/webhooks/github': [
+    'WEBHOOK_SIGNATURE_INVALID',
+    'WEBHOOK_NOT_CONFIGURED',
+    'CONFIG_REPO_NOT_FOUND',
+    'VALIDATION_ERROR',
+    'PAYLOAD_TOO_LARGE',
+    'QUEUE_UNAVAILABLE',
+    'DATABASE_BUSY',
+    'INTERNAL_ERROR',
+  ],
 };
 
 /** Routes authenticated by something else than the bearer token, and the 401 code they answer. */
 const SIGNED_ROUTES: Record<string, string> = { '/api/v1/webhooks/github': 'WEBHOOK_SIGNATURE_INVALID' };
 
 interface Doc {
-  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: Record<string, unknown> }> }> }>>;
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, { content?: Record<string, { schema: Record<string, unknown> }> }> }>
+  >;
 }
 
 function documentedCodes(doc: Doc, method: string, path: string): string[] {
@@ -53,7 +156,8 @@ function documentedCodes(doc: Doc, method: string, path: string): string[] {
   return Object.entries(responses)
     .filter(([status]) => Number(status) >= 400)
     .flatMap(([, r]) => {
-      const schema = r.content?.['application/json']?.schema as { properties?: { detail?: { properties?: { error_code?: { enum?: string[] } } } } } | undefined;
+      const schema = r.content?.['application/json']?.schema as
+        { properties?: { detail?: { properties?: { error_code?: { enum?: string[] } } } } } | undefined;
       return schema?.properties?.detail?.properties?.error_code?.enum ?? [];
     });
 }
@@ -88,24 +192,33 @@ describe('API contract', () => {
     ['wrong short token', 'Bearer x'],
   ];
 
-  test.each(badAuth)('%s token → 401 UNAUTHORIZED on every protected route, nothing changes', async (_name, authorization) => {
-    const protectedRoutes = mounted.filter((r) => r.path !== '/healthz');
-    expect(protectedRoutes.length).toBeGreaterThanOrEqual(Object.keys(EXPECTED_CODES).length + 2);
-    const before = await h.snapshot();
-    for (const route of protectedRoutes) {
-      const res = await h.request(route.method.toUpperCase(), concrete(route.path), {
-        authorization,
-        ...(route.method === 'get' || route.method === 'delete' ? {} : { body: {} }),
-      });
-      expect({ route: `${route.method} ${route.path}`, status: res.status, body: res.body }).toEqual({
-        route: `${route.method} ${route.path}`,
-        status: 401,
-        // A bearer token, right or wrong, never stands in for a webhook's signature.
-        body: { detail: { error_code: SIGNED_ROUTES[route.path] ?? 'UNAUTHORIZED', message: expect.any(String), retryable: false } },
-      });
-    }
-    expect(await h.snapshot()).toBe(before);
-  });
+  test.each(badAuth)(
+    '%s token → 401 UNAUTHORIZED on every protected route, nothing changes',
+    async (_name, authorization) => {
+      const protectedRoutes = mounted.filter((r) => r.path !== '/healthz');
+      expect(protectedRoutes.length).toBeGreaterThanOrEqual(Object.keys(EXPECTED_CODES).length + 2);
+      const before = await h.snapshot();
+      for (const route of protectedRoutes) {
+        const res = await h.request(route.method.toUpperCase(), concrete(route.path), {
+          authorization,
+          ...(route.method === 'get' || route.method === 'delete' ? {} : { body: {} }),
+        });
+        expect({ route: `${route.method} ${route.path}`, status: res.status, body: res.body }).toEqual({
+          route: `${route.method} ${route.path}`,
+          status: 401,
+          // A bearer token, right or wrong, never stands in for a webhook's signature.
+          body: {
+            detail: {
+              error_code: SIGNED_ROUTES[route.path] ?? 'UNAUTHORIZED',
+              message: expect.any(String),
+              retryable: false,
+            },
+          },
+        });
+      }
+      expect(await h.snapshot()).toBe(before);
+    },
+  );
 
   test('/healthz needs no token', async () => {
     const res = await h.request('GET', '/healthz', { authorization: null });
@@ -115,7 +228,10 @@ describe('API contract', () => {
   test('every mounted route is documented with a success response and 401', () => {
     for (const route of mounted) {
       const op = doc.paths[toDocPath(route.path)]?.[route.method];
-      expect({ route: `${route.method} ${route.path}`, documented: op !== undefined }).toEqual({ route: `${route.method} ${route.path}`, documented: true });
+      expect({ route: `${route.method} ${route.path}`, documented: op !== undefined }).toEqual({
+        route: `${route.method} ${route.path}`,
+        documented: true,
+      });
       const statuses = Object.keys(op?.responses ?? {});
       expect(statuses.some((s) => s.startsWith('2'))).toBe(true);
       if (route.path !== '/healthz') expect(statuses).toContain('401');
@@ -138,21 +254,40 @@ describe('API contract', () => {
     };
     const seeded = await seedChain(h, 'contract');
     const proposal = await h.request('POST', '/api/v1/proposals', {
-      body: { cluster_id: seeded.clusterId, template_id: seeded.templateId, study_id: seeded.studyId, config_diff: { 'bm25.k1': { from: 1.2, to: 2 } } },
+      body: {
+        cluster_id: seeded.clusterId,
+        template_id: seeded.templateId,
+        study_id: seeded.studyId,
+        config_diff: { 'bm25.k1': { from: 1.2, to: 2 } },
+      },
     });
     const checks: [string, string, string, unknown][] = [
       ['post', '/api/v1/proposals', '201', proposal.body],
       ['get', '/api/v1/proposals', '200', (await h.request('GET', '/api/v1/proposals')).body],
-      ['get', '/api/v1/config-repos/{id}', '200', (await h.request('GET', `/api/v1/config-repos/${seeded.repoId}`)).body],
+      [
+        'get',
+        '/api/v1/config-repos/{id}',
+        '200',
+        (await h.request('GET', `/api/v1/config-repos/${seeded.repoId}`)).body,
+      ],
       ['get', '/api/v1/studies', '200', (await h.request('GET', '/api/v1/studies?limit=1')).body],
       ['get', '/api/v1/clusters/{id}', '404', (await h.request('GET', `/api/v1/clusters/${SOME_ID}`)).body],
       ['get', '/api/v1/templates', '422', (await h.request('GET', '/api/v1/templates?limit=0')).body],
-      ['post', '/api/v1/proposals/{id}/open_pr', '404', (await h.request('POST', `/api/v1/proposals/${SOME_ID}/open_pr`)).body],
+      [
+        'post',
+        '/api/v1/proposals/{id}/open_pr',
+        '404',
+        (await h.request('POST', `/api/v1/proposals/${SOME_ID}/open_pr`)).body,
+      ],
     ];
     expect(() => schemaOf('get', '/api/v1/proposals/{id}/open_pr', '418')).toThrow(/no documented schema/);
     for (const [method, path, status, body] of checks) {
       const validate = ajv.compile(schemaOf(method, path, status));
-      expect({ at: `${method} ${path} ${status}`, valid: validate(body), errors: validate.errors ?? null }).toEqual({ at: `${method} ${path} ${status}`, valid: true, errors: null });
+      expect({ at: `${method} ${path} ${status}`, valid: validate(body), errors: validate.errors ?? null }).toEqual({
+        at: `${method} ${path} ${status}`,
+        valid: true,
+        errors: null,
+      });
     }
   });
 });

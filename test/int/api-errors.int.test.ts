@@ -26,9 +26,13 @@ describe('unexpected errors', () => {
       const res = await h.request('GET', '/api/v1/studies');
       expect(res.status).toBe(500);
       const requestId = res.headers.get('x-request-id');
-      expect(res.body).toEqual({ detail: { error_code: 'INTERNAL_ERROR', message: 'internal error', retryable: true, request_id: requestId } });
+      expect(res.body).toEqual({
+        detail: { error_code: 'INTERNAL_ERROR', message: 'internal error', retryable: true, request_id: requestId },
+      });
       expect(JSON.stringify(res.body)).not.toContain('studies');
-      const logged = lines.map((l) => JSON.parse(l) as { msg: string; requestId?: string; err?: { message?: string } }).find((l) => l.msg === 'unhandled error');
+      const logged = lines
+        .map((l) => JSON.parse(l) as { msg: string; requestId?: string; err?: { message?: string } })
+        .find((l) => l.msg === 'unhandled error');
       expect(logged?.requestId).toBe(requestId);
       expect(logged?.err?.message).toContain('studies');
       expect(lines.join('\n')).not.toContain(h.apiToken);

@@ -4,7 +4,12 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { startApiHarness, type ApiHarness, type DbKind } from '../support/api-harness.js';
 
-async function walk(h: ApiHarness, path: string, limit: number, start: string | null = null): Promise<{ ids: string[]; pages: number; totals: Set<string> }> {
+async function walk(
+  h: ApiHarness,
+  path: string,
+  limit: number,
+  start: string | null = null,
+): Promise<{ ids: string[]; pages: number; totals: Set<string> }> {
   const ids: string[] = [];
   const totals = new Set<string>();
   let cursor: string | null = start;
@@ -41,17 +46,27 @@ describe.each<DbKind>(['postgres', 'pglite'])('paging on %s', (kind) => {
                   WHEN g <= 300 THEN '2020-03-01T09:00:00.123000Z'::timestamptz + make_interval(secs => (g - 150) / 1000000.0)
                   ELSE '2020-03-01T08:00:00Z'::timestamptz - make_interval(secs => g) END
         FROM generate_series(1, 450) g`);
-    const rows = await h.db.sql.query<{ id: string }>('SELECT id::text AS id FROM clusters ORDER BY created_at DESC, id DESC');
+    const rows = await h.db.sql.query<{ id: string }>(
+      'SELECT id::text AS id FROM clusters ORDER BY created_at DESC, id DESC',
+    );
     expected = rows.map((r) => r.id);
     // Proposals for the filter walk: one cluster, one template, a mix of statuses, equal timestamps.
     const [cluster] = rows;
-    const [template] = await h.db.sql.query<{ id: string }>(`INSERT INTO query_templates (cluster_id, name, declared_params) VALUES ($1::uuid, 't', '{a}') RETURNING id::text AS id`, [cluster?.id]);
-    await h.db.sql.query(`
+    const [template] = await h.db.sql.query<{ id: string }>(
+      `INSERT INTO query_templates (cluster_id, name, declared_params) VALUES ($1::uuid, 't', '{a}') RETURNING id::text AS id`,
+      [cluster?.id],
+    );
+    await h.db.sql.query(
+      `
       INSERT INTO proposals (cluster_id, template_id, config_diff, status, created_at)
       SELECT $1::uuid, $2::uuid, '{"a":{"from":1,"to":2}}', (CASE WHEN g % 3 = 0 THEN 'rejected' ELSE 'pending' END)::proposal_status,
              '2020-03-02T00:00:00.000001Z'::timestamptz + make_interval(secs => (g % 7) / 1000000.0)
-        FROM generate_series(1, 120) g`, [cluster?.id, template?.id]);
-    const pending = await h.db.sql.query<{ id: string }>(`SELECT id::text AS id FROM proposals WHERE status = 'pending' ORDER BY created_at DESC, id DESC`);
+        FROM generate_series(1, 120) g`,
+      [cluster?.id, template?.id],
+    );
+    const pending = await h.db.sql.query<{ id: string }>(
+      `SELECT id::text AS id FROM proposals WHERE status = 'pending' ORDER BY created_at DESC, id DESC`,
+    );
     pendingExpected = pending.map((r) => r.id);
     // Recorded failures for the triage filters: a quarter CLONE_FAILED, a quarter PARAM_NOT_IN_TEMPLATE.
     await h.db.sql.query(`
@@ -64,14 +79,17 @@ describe.each<DbKind>(['postgres', 'pglite'])('paging on %s', (kind) => {
     await h.close();
   });
 
-  test.each([7, 50, 200])('walking 450 clusters with limit %i returns each exactly once, newest first', async (limit) => {
-    const { ids, pages, totals } = await walk(h, '/api/v1/clusters', limit);
-    expect(ids).toHaveLength(450);
-    expect(new Set(ids).size).toBe(450);
-    expect(ids).toEqual(expected);
-    expect(pages).toBe(Math.ceil(450 / limit));
-    expect([...totals]).toEqual(['450']);
-  });
+  test.each([7, 50, 200])(
+    'walking 450 clusters with limit %i returns each exactly once, newest first',
+    async (limit) => {
+      const { ids, pages, totals } = await walk(h, '/api/v1/clusters', limit);
+      expect(ids).toHaveLength(450);
+      expect(new Set(ids).size).toBe(450);
+      expect(ids).toEqual(expected);
+      expect(pages).toBe(Math.ceil(450 / limit));
+      expect([...totals]).toEqual(['450']);
+    },
+  );
 
   test('the default limit is 50', async () => {
     const res = await h.request('GET', '/api/v1/clusters');
@@ -91,10 +109,16 @@ describe.each<DbKind>(['postgres', 'pglite'])('paging on %s', (kind) => {
     ['has_error=false', 'pr_open_error IS NULL', 60],
     ['error_code=CLONE_FAILED', "pr_open_error LIKE 'CLONE\\_FAILED: %'", 30],
     // Which of them are pending depends on the random ids: the count comes from the database.
-    ['status=pending&error_code=PARAM_NOT_IN_TEMPLATE', "status = 'pending' AND pr_open_error LIKE 'PARAM\\_NOT\\_IN\\_TEMPLATE: %'", null],
+    [
+      'status=pending&error_code=PARAM_NOT_IN_TEMPLATE',
+      "status = 'pending' AND pr_open_error LIKE 'PARAM\\_NOT\\_IN\\_TEMPLATE: %'",
+      null,
+    ],
     ['error_code=BRANCH_EXISTS', 'false', 0],
   ])('a triage walk (%s) returns exactly the proposals carrying that failure', async (query, where, fixed) => {
-    const rows = await h.db.sql.query<{ id: string }>(`SELECT id::text AS id FROM proposals WHERE ${where} ORDER BY created_at DESC, id DESC`);
+    const rows = await h.db.sql.query<{ id: string }>(
+      `SELECT id::text AS id FROM proposals WHERE ${where} ORDER BY created_at DESC, id DESC`,
+    );
     const count = fixed ?? rows.length;
     if (fixed === null) expect(count).toBeGreaterThan(0);
     const { ids, totals } = await walk(h, `/api/v1/proposals?${query}`, 7);

@@ -10,7 +10,10 @@ describe('tryRenderChart', () => {
   test.each([
     ['four parameters', IMPORTANCE],
     ['one parameter', { 'bm25.k1': 1 }],
-    ['forty long-named parameters', Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`field_boosts.a_rather_long_field_name_${i}`, i / 40]))],
+    [
+      'forty long-named parameters',
+      Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`field_boosts.a_rather_long_field_name_${i}`, i / 40])),
+    ],
   ])('%s: a PNG of exactly 800×600 with drawn content', async (_name, importance) => {
     const result = await tryRenderChart(importance);
     if (!result.ok) throw new Error(result.reason);
@@ -23,7 +26,8 @@ describe('tryRenderChart', () => {
     context.drawImage(image, 0, 0);
     const { data } = context.getImageData(0, 0, image.width, image.height);
     let barPixels = 0;
-    for (let i = 0; i < data.length; i += 4) if (data[i] === 0x4c && data[i + 1] === 0x78 && data[i + 2] === 0xa8) barPixels++;
+    for (let i = 0; i < data.length; i += 4)
+      if (data[i] === 0x4c && data[i + 1] === 0x78 && data[i + 2] === 0xa8) barPixels++;
     expect(barPixels).toBeGreaterThan(1000);
   });
 
@@ -36,7 +40,9 @@ describe('tryRenderChart', () => {
   });
 
   test('a renderer that throws yields a reason, never an exception', async () => {
-    const result = await tryRenderChart(IMPORTANCE, { renderer: () => Promise.reject(new Error('canvas backend missing')) });
+    const result = await tryRenderChart(IMPORTANCE, {
+      renderer: () => Promise.reject(new Error('canvas backend missing')),
+    });
     expect(result).toEqual({ ok: false, reason: 'chart rendering failed: canvas backend missing' });
   });
 });

@@ -37,27 +37,49 @@ describe('bounded database work', () => {
 
   async function newProposal(): Promise<string> {
     const [cluster] = await db.sql.query<{ id: string }>("INSERT INTO clusters (name) VALUES ('c') RETURNING id");
-    const [template] = await db.sql.query<{ id: string }>("INSERT INTO query_templates (cluster_id, name, declared_params) VALUES ($1, 't', '{k1}') RETURNING id", [cluster?.id]);
+    const [template] = await db.sql.query<{ id: string }>(
+      "INSERT INTO query_templates (cluster_id, name, declared_params) VALUES ($1, 't', '{k1}') RETURNING id",
+      [cluster?.id],
+    );
     const [proposal] = await db.sql.query<{ id: string }>(
-      `INSERT INTO proposals (cluster_id, template_id, config_diff) VALUES ($1, $2, '{"k1": {"from": 1, "to": 2}}') RETURNING id`, [cluster?.id, template?.id]);
+      `INSERT INTO proposals (cluster_id, template_id, config_diff) VALUES ($1, $2, '{"k1": {"from": 1, "to": 2}}') RETURNING id`,
+      [cluster?.id, template?.id],
+    );
     return proposal?.id as string;
   }
-  const row = async (id: string) => (await db.sql.query<{ status: string; pr_number: number | null; pr_open_error: string | null }>(
-    'SELECT status, pr_number, pr_open_error FROM proposals WHERE id = $1', [id]))[0];
+  const row = async (id: string) =>
+    (
+      await db.sql.query<{ status: string; pr_number: number | null; pr_open_error: string | null }>(
+        'SELECT status, pr_number, pr_open_error FROM proposals WHERE id = $1',
+        [id],
+      )
+    )[0];
   /** Holds the proposal's row lock in another session until `release`. */
   async function lockRow(id: string): Promise<{ release(): Promise<void> }> {
     await locker.query('BEGIN');
     await locker.query('SELECT id FROM proposals WHERE id = $1 FOR UPDATE', [id]);
-    return { release: async () => { await locker.query('COMMIT'); } };
+    return {
+      release: async () => {
+        await locker.query('COMMIT');
+      },
+    };
   }
-  const waitingUpdates = async () => Number((await locker.query(
-    "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE 'UPDATE proposals%'")).rows[0].n);
+  const waitingUpdates = async () =>
+    Number(
+      (
+        await locker.query(
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE 'UPDATE proposals%'",
+        )
+      ).rows[0].n,
+    );
 
   test('a write blocked past the statement timeout is cancelled by the server, and never lands after its attempt was given up', async () => {
     const id = await newProposal();
     const lock = await lockRow(id);
     const started = Date.now();
-    const attempt = await activities().markProposalOpened({ proposalId: id, ...PR }).catch((e: unknown) => e);
+    const attempt = await activities()
+      .markProposalOpened({ proposalId: id, ...PR })
+      .catch((e: unknown) => e);
     const elapsed = Date.now() - started;
     expect(attempt).toMatchObject({ code: '57014', message: expect.stringMatching(/statement timeout/) });
     expect(elapsed).toBeGreaterThanOrEqual(STATEMENT_TIMEOUT_MS - 50);
@@ -75,7 +97,11 @@ describe('bounded database work', () => {
   test('control: without a statement timeout the abandoned write lands once the row is free', async () => {
     const id = await newProposal();
     const lock = await lockRow(id);
-    const abandoned = createDbActivities({ db: unbounded, redactor: new Redactor(), policy: DEFAULT_OPEN_PR_POLICY }).markProposalOpened({ proposalId: id, ...PR });
+    const abandoned = createDbActivities({
+      db: unbounded,
+      redactor: new Redactor(),
+      policy: DEFAULT_OPEN_PR_POLICY,
+    }).markProposalOpened({ proposalId: id, ...PR });
     // Temporal gives the attempt up (its timeout); the query keeps waiting in the server.
     await new Promise((r) => setTimeout(r, STATEMENT_TIMEOUT_MS + 500));
     expect(await waitingUpdates()).toBe(1);
@@ -88,8 +114,19 @@ describe('bounded database work', () => {
     const id = await newProposal();
     const lock = await lockRow(id);
     // Twice the pool's size, all blocked on the same row.
-    const stuck = await Promise.all(Array.from({ length: 20 }, () => activities().markProposalOpened({ proposalId: id, ...PR }).then(() => 'wrote', (e: unknown) => String((e as Error).message))));
-    expect(stuck.every((outcome) => /statement timeout|timeout exceeded when trying to connect/.test(outcome))).toBe(true);
+    const stuck = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        activities()
+          .markProposalOpened({ proposalId: id, ...PR })
+          .then(
+            () => 'wrote',
+            (e: unknown) => String((e as Error).message),
+          ),
+      ),
+    );
+    expect(stuck.every((outcome) => /statement timeout|timeout exceeded when trying to connect/.test(outcome))).toBe(
+      true,
+    );
     const t0 = Date.now();
     expect(await activities().isProposalPending({ proposalId: id })).toBe(true);
     // Served at once, not after waiting out a stuck query or a connection timeout.
@@ -99,17 +136,31 @@ describe('bounded database work', () => {
 
   test('mark opened: every outcome, decided by the database', async () => {
     const a = activities();
-    expect(await a.markProposalOpened({ proposalId: '6f1c1a52-3f5e-4d3a-9b7e-1a2b3c4d5e6f', ...PR })).toEqual({ outcome: 'not_found' });
+    expect(await a.markProposalOpened({ proposalId: '6f1c1a52-3f5e-4d3a-9b7e-1a2b3c4d5e6f', ...PR })).toEqual({
+      outcome: 'not_found',
+    });
 
     const rejected = await newProposal();
     await db.sql.query("UPDATE proposals SET status = 'rejected' WHERE id = $1", [rejected]);
-    expect(await a.markProposalOpened({ proposalId: rejected, ...PR })).toEqual({ outcome: 'not_pending', status: 'rejected', prNumber: null, prBranch: null });
+    expect(await a.markProposalOpened({ proposalId: rejected, ...PR })).toEqual({
+      outcome: 'not_pending',
+      status: 'rejected',
+      prNumber: null,
+      prBranch: null,
+    });
     expect(await row(rejected)).toMatchObject({ status: 'rejected', pr_number: null });
 
     const other = await newProposal();
     await a.markProposalOpened({ proposalId: other, ...PR, prNumber: 9 });
-    expect(await a.markProposalOpened({ proposalId: other, ...PR })).toEqual({ outcome: 'not_pending', status: 'pr_opened', prNumber: 9, prBranch: PR.branch });
-    expect(await a.markProposalOpened({ proposalId: other, ...PR, prNumber: 9, branch: 'relyloop/other' })).toMatchObject({ outcome: 'not_pending' });
+    expect(await a.markProposalOpened({ proposalId: other, ...PR })).toEqual({
+      outcome: 'not_pending',
+      status: 'pr_opened',
+      prNumber: 9,
+      prBranch: PR.branch,
+    });
+    expect(
+      await a.markProposalOpened({ proposalId: other, ...PR, prNumber: 9, branch: 'relyloop/other' }),
+    ).toMatchObject({ outcome: 'not_pending' });
   });
 
   test('the failure record is idempotent and never lands on a rejected or opened proposal', async () => {
@@ -119,17 +170,30 @@ describe('bounded database work', () => {
     expect(await a.recordPrOpenError({ proposalId: id, error: 'CLONE_FAILED: x' })).toEqual({ outcome: 'recorded' });
     expect(await row(id)).toMatchObject({ status: 'pending', pr_open_error: 'CLONE_FAILED: x' });
     // A run without a cause of its own (a reset run's stale lock grant) keeps the earlier one.
-    expect(await a.recordPrOpenError({ proposalId: id, error: 'LOCK_LOST: stale', keepEarlier: true })).toEqual({ outcome: 'kept_earlier' });
+    expect(await a.recordPrOpenError({ proposalId: id, error: 'LOCK_LOST: stale', keepEarlier: true })).toEqual({
+      outcome: 'kept_earlier',
+    });
     expect(await row(id)).toMatchObject({ pr_open_error: 'CLONE_FAILED: x' });
     const fresh = await newProposal();
-    expect(await a.recordPrOpenError({ proposalId: fresh, error: 'LOCK_LOST: stale', keepEarlier: true })).toEqual({ outcome: 'recorded' });
+    expect(await a.recordPrOpenError({ proposalId: fresh, error: 'LOCK_LOST: stale', keepEarlier: true })).toEqual({
+      outcome: 'recorded',
+    });
     expect(await row(fresh)).toMatchObject({ pr_open_error: 'LOCK_LOST: stale' });
     await db.sql.query("UPDATE proposals SET status = 'rejected' WHERE id = $1", [id]);
-    expect(await a.recordPrOpenError({ proposalId: id, error: 'GITHUB_API_FAILED: y' })).toEqual({ outcome: 'not_pending', status: 'rejected', prNumber: null, prBranch: null });
+    expect(await a.recordPrOpenError({ proposalId: id, error: 'GITHUB_API_FAILED: y' })).toEqual({
+      outcome: 'not_pending',
+      status: 'rejected',
+      prNumber: null,
+      prBranch: null,
+    });
     expect(await row(id)).toMatchObject({ status: 'rejected', pr_open_error: 'CLONE_FAILED: x' });
     // An opened proposal names its PR, so a reset run can tell it opened that PR itself.
     await a.markProposalOpened({ proposalId: fresh, ...PR });
-    expect(await a.recordPrOpenError({ proposalId: fresh, error: 'LOCK_LOST: stale', keepEarlier: true })).toEqual({ outcome: 'not_pending', status: 'pr_opened', prNumber: PR.prNumber, prBranch: PR.branch });
+    expect(await a.recordPrOpenError({ proposalId: fresh, error: 'LOCK_LOST: stale', keepEarlier: true })).toEqual({
+      outcome: 'not_pending',
+      status: 'pr_opened',
+      prNumber: PR.prNumber,
+      prBranch: PR.branch,
+    });
   });
-
 });

@@ -65,7 +65,9 @@ describe('what the Gitea adapter must handle (each a difference from GitHub)', (
   }, 60_000);
 
   test('git smart HTTP takes the token as the basic-auth password; a wrong one is refused', async () => {
-    const remote = await runGit(['ls-remote', gitea.authedCloneUrl(repo), 'refs/heads/relyloop/study-1'], { home: work });
+    const remote = await runGit(['ls-remote', gitea.authedCloneUrl(repo), 'refs/heads/relyloop/study-1'], {
+      home: work,
+    });
     expect(remote.stdout.toString('utf8')).toContain(head);
     const wrong = gitea.authedCloneUrl(repo).replace(gitea.token, 'not-a-token');
     const refused = await runGit(['ls-remote', wrong], { home: work });
@@ -74,10 +76,20 @@ describe('what the Gitea adapter must handle (each a difference from GitHub)', (
   });
 
   test('a second PR for the same head and base is 409 (GitHub: 422); the PR is found by base and head', async () => {
-    const created = await gitea.request('POST', `/repos/${gitea.user}/${repo}/pulls`, { head: 'relyloop/study-1', base: 'main', title: 'tune', body: 'b' });
+    const created = await gitea.request('POST', `/repos/${gitea.user}/${repo}/pulls`, {
+      head: 'relyloop/study-1',
+      base: 'main',
+      title: 'tune',
+      body: 'b',
+    });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ number: 1, state: 'open', head: { ref: 'relyloop/study-1', sha: head } });
-    const again = await gitea.request('POST', `/repos/${gitea.user}/${repo}/pulls`, { head: 'relyloop/study-1', base: 'main', title: 'tune', body: 'b' });
+    const again = await gitea.request('POST', `/repos/${gitea.user}/${repo}/pulls`, {
+      head: 'relyloop/study-1',
+      base: 'main',
+      title: 'tune',
+      body: 'b',
+    });
     expect(again.status).toBe(409);
     expect(again.body.message).toMatch(/already exists/i);
     const found = await gitea.request('GET', `/repos/${gitea.user}/${repo}/pulls/main/relyloop/study-1`);
@@ -86,15 +98,33 @@ describe('what the Gitea adapter must handle (each a difference from GitHub)', (
 
   test('GET /pulls ignores `head` (GitHub filters by it): the adapter must look up by base and head', async () => {
     await pushBranch(repo, 'relyloop/study-2');
-    expect((await gitea.request('POST', `/repos/${gitea.user}/${repo}/pulls`, { head: 'relyloop/study-2', base: 'main', title: 'other' })).status).toBe(201);
-    const listed = await gitea.request('GET', `/repos/${gitea.user}/${repo}/pulls?state=open&head=${gitea.user}:relyloop/study-1`);
-    expect((listed.body as { head: { ref: string } }[]).map((p) => p.head.ref).sort()).toEqual(['relyloop/study-1', 'relyloop/study-2']);
+    expect(
+      (
+        await gitea.request('POST', `/repos/${gitea.user}/${repo}/pulls`, {
+          head: 'relyloop/study-2',
+          base: 'main',
+          title: 'other',
+        })
+      ).status,
+    ).toBe(201);
+    const listed = await gitea.request(
+      'GET',
+      `/repos/${gitea.user}/${repo}/pulls?state=open&head=${gitea.user}:relyloop/study-1`,
+    );
+    expect((listed.body as { head: { ref: string } }[]).map((p) => p.head.ref).sort()).toEqual([
+      'relyloop/study-1',
+      'relyloop/study-2',
+    ]);
   });
 
   test('comments are one unpaged list; closing with PATCH answers 201 (GitHub: 200)', async () => {
-    const comment = await gitea.request('POST', `/repos/${gitea.user}/${repo}/issues/2/comments`, { body: '<!-- relyloop:chart -->\nchart' });
+    const comment = await gitea.request('POST', `/repos/${gitea.user}/${repo}/issues/2/comments`, {
+      body: '<!-- relyloop:chart -->\nchart',
+    });
     expect(comment.status).toBe(201);
-    expect((await gitea.request('POST', `/repos/${gitea.user}/${repo}/issues/2/comments`, { body: 'second' })).status).toBe(201);
+    expect(
+      (await gitea.request('POST', `/repos/${gitea.user}/${repo}/issues/2/comments`, { body: 'second' })).status,
+    ).toBe(201);
     // The comment list takes no paging (GitHub pages it): any `page` answers every comment.
     const paged = await gitea.request('GET', `/repos/${gitea.user}/${repo}/issues/2/comments?limit=1&page=5`);
     expect(paged.body).toHaveLength(2);
@@ -129,24 +159,55 @@ describe('webhooks', () => {
     await new Promise((resolve) => receiver?.close(resolve));
   });
 
-  test('signed like GitHub (X-Hub-Signature-256, X-GitHub-Event); a pull_request payload close to GitHub\'s', async () => {
+  test("signed like GitHub (X-Hub-Signature-256, X-GitHub-Event); a pull_request payload close to GitHub's", async () => {
     const repo = 'hooks';
     await gitea.createRepo(repo);
     const secret = 'webhook-secret-for-the-test';
     const hook = await gitea.request('POST', `/repos/${gitea.user}/${repo}/hooks`, {
-      type: 'gitea', active: true, events: ['pull_request'],
-      config: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, content_type: 'json', secret },
+      type: 'gitea',
+      active: true,
+      events: ['pull_request'],
+      config: {
+        url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
+        content_type: 'json',
+        secret,
+      },
     });
     expect(hook.status).toBe(201);
     await pushBranch(repo, 'relyloop/study-9');
-    expect((await gitea.request('POST', `/repos/${gitea.user}/${repo}/pulls`, { head: 'relyloop/study-9', base: 'main', title: 'hooked' })).status).toBe(201);
-    await waitUntil('Gitea delivers the pull_request webhook', async () => deliveries.some((d) => d.headers['x-github-event'] === 'pull_request'), 30_000);
-    const delivery = deliveries.find((d) => d.headers['x-github-event'] === 'pull_request') as (typeof deliveries)[number];
-    expect(delivery.headers['x-hub-signature-256']).toBe(`sha256=${createHmac('sha256', secret).update(delivery.body).digest('hex')}`);
+    expect(
+      (
+        await gitea.request('POST', `/repos/${gitea.user}/${repo}/pulls`, {
+          head: 'relyloop/study-9',
+          base: 'main',
+          title: 'hooked',
+        })
+      ).status,
+    ).toBe(201);
+    await waitUntil(
+      'Gitea delivers the pull_request webhook',
+      async () => deliveries.some((d) => d.headers['x-github-event'] === 'pull_request'),
+      30_000,
+    );
+    const delivery = deliveries.find(
+      (d) => d.headers['x-github-event'] === 'pull_request',
+    ) as (typeof deliveries)[number];
+    expect(delivery.headers['x-hub-signature-256']).toBe(
+      `sha256=${createHmac('sha256', secret).update(delivery.body).digest('hex')}`,
+    );
     expect(delivery.headers['x-github-delivery']).toMatch(/^[0-9a-f-]{36}$/);
     expect(delivery.headers['x-gitea-event']).toBe('pull_request');
-    const payload = JSON.parse(delivery.body) as { action: string; number: number; pull_request: { head: { ref: string }; merged: boolean; url: string }; repository: { html_url: string } };
-    expect(payload).toMatchObject({ action: 'opened', number: 1, pull_request: { head: { ref: 'relyloop/study-9' }, merged: false } });
+    const payload = JSON.parse(delivery.body) as {
+      action: string;
+      number: number;
+      pull_request: { head: { ref: string }; merged: boolean; url: string };
+      repository: { html_url: string };
+    };
+    expect(payload).toMatchObject({
+      action: 'opened',
+      number: 1,
+      pull_request: { head: { ref: 'relyloop/study-9' }, merged: false },
+    });
     expect(payload.repository.html_url).toBe(`${gitea.origin}/${gitea.user}/${repo}`);
     // `pull_request.url` is the HTML page here (GitHub: the API URL).
     expect(payload.pull_request.url).toBe(`${gitea.origin}/${gitea.user}/${repo}/pulls/1`);
@@ -155,10 +216,29 @@ describe('webhooks', () => {
     // PR's own ref, the branch name kept in head.label only (GitHub keeps it in head.ref). The REST
     // answer says the same. domain/forge.ts headBranchOf reads both.
     expect((await gitea.request('DELETE', `/repos/${gitea.user}/${repo}/branches/relyloop/study-9`)).status).toBe(204);
-    await waitUntil('Gitea delivers the close', async () => deliveries.some((d) => d.headers['x-github-event'] === 'pull_request' && JSON.parse(d.body).action === 'closed'), 30_000);
-    const closed = JSON.parse((deliveries.find((d) => d.headers['x-github-event'] === 'pull_request' && JSON.parse(d.body).action === 'closed') as (typeof deliveries)[number]).body);
-    expect(closed).toMatchObject({ action: 'closed', pull_request: { state: 'closed', merged: false, head: { ref: 'refs/pull/1/head', label: 'relyloop/study-9' } } });
-    expect(readPullRequestEvent(closed)).toMatchObject({ kind: 'observation', observation: { prNumber: 1, branch: 'relyloop/study-9', state: 'closed' } });
+    await waitUntil(
+      'Gitea delivers the close',
+      async () =>
+        deliveries.some(
+          (d) => d.headers['x-github-event'] === 'pull_request' && JSON.parse(d.body).action === 'closed',
+        ),
+      30_000,
+    );
+    const closed = JSON.parse(
+      (
+        deliveries.find(
+          (d) => d.headers['x-github-event'] === 'pull_request' && JSON.parse(d.body).action === 'closed',
+        ) as (typeof deliveries)[number]
+      ).body,
+    );
+    expect(closed).toMatchObject({
+      action: 'closed',
+      pull_request: { state: 'closed', merged: false, head: { ref: 'refs/pull/1/head', label: 'relyloop/study-9' } },
+    });
+    expect(readPullRequestEvent(closed)).toMatchObject({
+      kind: 'observation',
+      observation: { prNumber: 1, branch: 'relyloop/study-9', state: 'closed' },
+    });
     const rest = await gitea.request('GET', `/repos/${gitea.user}/${repo}/pulls/1`);
     expect(rest.body).toMatchObject({ state: 'closed', head: { ref: 'refs/pull/1/head', label: 'relyloop/study-9' } });
   }, 60_000);

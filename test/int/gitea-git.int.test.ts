@@ -25,10 +25,17 @@ beforeAll(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'relyloop-gitea-cache-'));
   const redactor = new Redactor();
   redactor.register(gitea.token);
-  cache = createGitRepoCache({ cacheDir: path.join(root, 'cache'), redactor, author: { name: 'relyloop-bot', email: 'bot@example.invalid' }, http: createGitHttpClient({ idleTimeoutMs: 30_000 }) });
+  cache = createGitRepoCache({
+    cacheDir: path.join(root, 'cache'),
+    redactor,
+    author: { name: 'relyloop-bot', email: 'bot@example.invalid' },
+    http: createGitHttpClient({ idleTimeoutMs: 30_000 }),
+  });
   const { cloneUrl } = await gitea.createRepo('configs');
   const seeded = await gitea.request('POST', `/repos/${gitea.user}/configs/contents/clusters/prod/search.params.json`, {
-    content: Buffer.from('{\n  "bm25.k1": 1.2\n}\n').toString('base64'), message: 'params', branch: 'main',
+    content: Buffer.from('{\n  "bm25.k1": 1.2\n}\n').toString('base64'),
+    message: 'params',
+    branch: 'main',
   });
   expect(seeded.status).toBe(201);
   target = { configRepoId: randomUUID(), url: cloneUrl, baseBranch: 'main', onAuth: tokenAuth(gitea.token) };
@@ -43,18 +50,25 @@ test('sync, read the params file, commit and push a new branch; a second push ad
   expect(cloned).toBe(true);
   const main = await gitea.request('GET', `/repos/${gitea.user}/configs/branches/main`);
   expect(baseCommit).toBe(main.body.commit.id);
-  const file = await cache.readParamsFile(target, { commit: baseCommit, configPath: 'clusters/prod', templateName: 'search' });
+  const file = await cache.readParamsFile(target, {
+    commit: baseCommit,
+    configPath: 'clusters/prod',
+    templateName: 'search',
+  });
   expect(file.text).toContain('"bm25.k1": 1.2');
 
   const commit = await cache.createCommit(target, {
-    baseCommit, files: [{ path: file.path, content: new TextEncoder().encode('{\n  "bm25.k1": 1.4\n}\n') }],
+    baseCommit,
+    files: [{ path: file.path, content: new TextEncoder().encode('{\n  "bm25.k1": 1.4\n}\n') }],
     message: 'Tune bm25.k1\n\nRelyLoop-Proposal: p1',
   });
   expect(await cache.pushBranch(target, { branch: 'relyloop/study-s1', commit })).toBe('pushed');
   // The same push again (a retried attempt): the branch already holds our commit.
   expect(await cache.pushBranch(target, { branch: 'relyloop/study-s1', commit })).toBe('already-on-remote');
   expect((await cache.readRemoteTip(target, 'relyloop/study-s1'))?.oid).toBe(commit);
-  expect((await cache.listRemoteBranches(target, { prefix: 'relyloop/' })).map((b) => b.name)).toEqual(['relyloop/study-s1']);
+  expect((await cache.listRemoteBranches(target, { prefix: 'relyloop/' })).map((b) => b.name)).toEqual([
+    'relyloop/study-s1',
+  ]);
 
   // Native git, from outside: one commit on top of main, changing exactly the params file.
   const home = path.join(root, 'home');
@@ -71,22 +85,43 @@ test('sync, read the params file, commit and push a new branch; a second push ad
 
 test('a branch someone else pushed is never overwritten (create-only)', async () => {
   const { baseCommit } = await cache.sync(target);
-  const ours = await cache.createCommit(target, { baseCommit, files: [{ path: 'clusters/prod/search.params.json', content: new TextEncoder().encode('{}\n') }], message: 'ours' });
-  const made = await gitea.request('POST', `/repos/${gitea.user}/configs/branches`, { new_branch_name: 'relyloop/study-taken', old_branch_name: 'main' });
+  const ours = await cache.createCommit(target, {
+    baseCommit,
+    files: [{ path: 'clusters/prod/search.params.json', content: new TextEncoder().encode('{}\n') }],
+    message: 'ours',
+  });
+  const made = await gitea.request('POST', `/repos/${gitea.user}/configs/branches`, {
+    new_branch_name: 'relyloop/study-taken',
+    old_branch_name: 'main',
+  });
   expect(made.status).toBe(201);
-  const error = await cache.pushBranch(target, { branch: 'relyloop/study-taken', commit: ours }).catch((e: unknown) => e);
+  const error = await cache
+    .pushBranch(target, { branch: 'relyloop/study-taken', commit: ours })
+    .catch((e: unknown) => e);
   expect(error).toBeInstanceOf(AppError);
   expect(error).toMatchObject({ code: 'BRANCH_EXISTS' });
   expect((await cache.readRemoteTip(target, 'relyloop/study-taken'))?.oid).toBe(baseCommit);
 });
 
-test('a branch a Gitea protection rule covers: BRANCH_PROTECTED with Gitea\'s explanation, nothing created', async () => {
-  const rule = await gitea.request('POST', `/repos/${gitea.user}/configs/branch_protections`, { rule_name: 'relyloop/locked-*', enable_push: false });
+test("a branch a Gitea protection rule covers: BRANCH_PROTECTED with Gitea's explanation, nothing created", async () => {
+  const rule = await gitea.request('POST', `/repos/${gitea.user}/configs/branch_protections`, {
+    rule_name: 'relyloop/locked-*',
+    enable_push: false,
+  });
   expect(rule.status).toBe(201);
   const { baseCommit } = await cache.sync(target);
-  const commit = await cache.createCommit(target, { baseCommit, files: [{ path: 'clusters/prod/search.params.json', content: new TextEncoder().encode('{}\n') }], message: 'locked' });
+  const commit = await cache.createCommit(target, {
+    baseCommit,
+    files: [{ path: 'clusters/prod/search.params.json', content: new TextEncoder().encode('{}\n') }],
+    message: 'locked',
+  });
   const error = await cache.pushBranch(target, { branch: 'relyloop/locked-1', commit }).catch((e: unknown) => e);
-  expect(error).toMatchObject({ code: 'BRANCH_PROTECTED', message: expect.stringMatching(/^the forge declined the push of relyloop\/locked-1 .*Not allowed to push to protected branch relyloop\/locked-1/) });
+  expect(error).toMatchObject({
+    code: 'BRANCH_PROTECTED',
+    message: expect.stringMatching(
+      /^the forge declined the push of relyloop\/locked-1 .*Not allowed to push to protected branch relyloop\/locked-1/,
+    ),
+  });
   expect(await cache.readRemoteTip(target, 'relyloop/locked-1')).toBeUndefined();
 });
 
@@ -94,8 +129,14 @@ test('a token Gitea does not know is GITHUB_AUTH_FAILED, without the token in th
   const wrong = 'f'.repeat(40);
   const redactor = new Redactor();
   redactor.register(wrong);
-  const other = createGitRepoCache({ cacheDir: path.join(root, 'cache-wrong'), redactor, author: { name: 'x', email: 'x@example.invalid' } });
-  const error = await other.sync({ ...target, configRepoId: randomUUID(), onAuth: tokenAuth(wrong) }).catch((e: unknown) => e);
+  const other = createGitRepoCache({
+    cacheDir: path.join(root, 'cache-wrong'),
+    redactor,
+    author: { name: 'x', email: 'x@example.invalid' },
+  });
+  const error = await other
+    .sync({ ...target, configRepoId: randomUUID(), onAuth: tokenAuth(wrong) })
+    .catch((e: unknown) => e);
   expect(error).toMatchObject({ code: 'GITHUB_AUTH_FAILED' });
   expect((error as Error).message).not.toContain(wrong);
 });

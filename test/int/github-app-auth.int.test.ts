@@ -16,12 +16,15 @@ let sandbox: GitHubSandbox;
 let key = '';
 let installationId = 0;
 
-const mints = () => sandbox.requests.filter((r) => r.method === 'POST' && /\/app\/installations\/\d+\/access_tokens$/.test(r.path));
+const mints = () =>
+  sandbox.requests.filter((r) => r.method === 'POST' && /\/app\/installations\/\d+\/access_tokens$/.test(r.path));
 const lookups = () => sandbox.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/installation'));
 const target = () => ({ apiBaseUrl: sandbox.apiBaseUrl, owner: 'acme', repo: 'app-repo' });
 
 async function repoStatus(token: string): Promise<number> {
-  const res = await fetch(`${sandbox.apiBaseUrl}/repos/acme/app-repo`, { headers: { authorization: `token ${token}` } });
+  const res = await fetch(`${sandbox.apiBaseUrl}/repos/acme/app-repo`, {
+    headers: { authorization: `token ${token}` },
+  });
   await res.arrayBuffer();
   return res.status;
 }
@@ -74,14 +77,22 @@ describe('installation tokens', () => {
   test('concurrent steps share one mint', async () => {
     const source = createAppTokenSource({ redactor: new Redactor() });
     const before = mints().length;
-    const tokens = await Promise.all(Array.from({ length: 5 }, () => source.installationToken({ appId: APP_ID, privateKey: key, installationId }, target())));
+    const tokens = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        source.installationToken({ appId: APP_ID, privateKey: key, installationId }, target()),
+      ),
+    );
     expect(new Set(tokens).size).toBe(1);
     expect(mints().length - before).toBe(1);
   });
 
-  test('a key that is not the App\'s, and an App not installed on the repo, are GITHUB_AUTH_FAILED; nothing is printed beside the JSON log (issue 23)', async () => {
+  test("a key that is not the App's, and an App not installed on the repo, are GITHUB_AUTH_FAILED; nothing is printed beside the JSON log (issue 23)", async () => {
     const printed: unknown[] = [];
-    const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) => jest.spyOn(console, m).mockImplementation((...args: unknown[]) => { printed.push(args); }));
+    const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) =>
+      jest.spyOn(console, m).mockImplementation((...args: unknown[]) => {
+        printed.push(args);
+      }),
+    );
     try {
       await refusals();
     } finally {
@@ -92,11 +103,22 @@ describe('installation tokens', () => {
 
   async function refusals(): Promise<void> {
     const source = createAppTokenSource({ redactor: new Redactor() });
-    const wrongKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-    await expect(source.installationToken({ appId: APP_ID, privateKey: wrongKey, installationId }, target()))
-      .rejects.toMatchObject({ code: 'GITHUB_AUTH_FAILED', upstreamStatus: 401, retryable: false });
-    await expect(source.installationToken({ appId: APP_ID, privateKey: key, installationId: null }, { ...target(), repo: 'not-installed' }))
-      .rejects.toMatchObject({ code: 'GITHUB_AUTH_FAILED', upstreamStatus: 404, message: `GitHub App ${APP_ID} token for acme/not-installed failed: 404 Not Found - https://docs.github.com/rest/apps/apps (the App is not installed on the repository, or the installation id is wrong)` });
+    const wrongKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs1', format: 'pem' })
+      .toString();
+    await expect(
+      source.installationToken({ appId: APP_ID, privateKey: wrongKey, installationId }, target()),
+    ).rejects.toMatchObject({ code: 'GITHUB_AUTH_FAILED', upstreamStatus: 401, retryable: false });
+    await expect(
+      source.installationToken(
+        { appId: APP_ID, privateKey: key, installationId: null },
+        { ...target(), repo: 'not-installed' },
+      ),
+    ).rejects.toMatchObject({
+      code: 'GITHUB_AUTH_FAILED',
+      upstreamStatus: 404,
+      message: `GitHub App ${APP_ID} token for acme/not-installed failed: 404 Not Found - https://docs.github.com/rest/apps/apps (the App is not installed on the repository, or the installation id is wrong)`,
+    });
   }
 
   test('the sandbox refuses JWTs GitHub refuses: unsigned, expired, too long-lived', async () => {
@@ -107,12 +129,24 @@ describe('installation tokens', () => {
       return `${unsignedPart}.${sign('sha256', Buffer.from(unsignedPart), key).toString('base64url')}`;
     };
     const ask = async (jwt: string) => {
-      const res = await fetch(`${sandbox.apiBaseUrl}/app/installations/${installationId}/access_tokens`, { method: 'POST', headers: { authorization: `Bearer ${jwt}` } });
+      const res = await fetch(`${sandbox.apiBaseUrl}/app/installations/${installationId}/access_tokens`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${jwt}` },
+      });
       return { status: res.status, message: ((await res.json()) as { message: string }).message };
     };
-    expect(await ask(`${b64({ alg: 'none' })}.${b64({ iss: APP_ID, iat: now, exp: now + 60 })}.`)).toEqual({ status: 401, message: 'A JSON web token could not be decoded' });
-    expect(await ask(signed({ iss: APP_ID, iat: now - 700, exp: now - 100 }))).toMatchObject({ status: 401, message: expect.stringContaining('\'exp\'') });
-    expect(await ask(signed({ iss: APP_ID, iat: now, exp: now + 3_600 }))).toMatchObject({ status: 401, message: expect.stringContaining('too far in the future') });
+    expect(await ask(`${b64({ alg: 'none' })}.${b64({ iss: APP_ID, iat: now, exp: now + 60 })}.`)).toEqual({
+      status: 401,
+      message: 'A JSON web token could not be decoded',
+    });
+    expect(await ask(signed({ iss: APP_ID, iat: now - 700, exp: now - 100 }))).toMatchObject({
+      status: 401,
+      message: expect.stringContaining("'exp'"),
+    });
+    expect(await ask(signed({ iss: APP_ID, iat: now, exp: now + 3_600 }))).toMatchObject({
+      status: 401,
+      message: expect.stringContaining('too far in the future'),
+    });
     expect(await ask(signed({ iss: APP_ID + 1, iat: now, exp: now + 60 }))).toMatchObject({ status: 401 });
     expect((await ask(signed({ iss: APP_ID, iat: now - 30, exp: now + 540 }))).status).toBe(201);
   });
@@ -120,9 +154,11 @@ describe('installation tokens', () => {
 
 describe('every credential derived from the key is registered before it is sent (issue 21)', () => {
   /** The credentials (JWTs) the sandbox received on App endpoints since `from`. */
-  const jwtsSentSince = (from: number) => sandbox.requests.slice(from)
-    .filter((r) => /\/app\/installations\/\d+\/access_tokens$|\/installation$/.test(r.path))
-    .map((r) => (/^bearer\s+(\S+)$/i.exec(r.headers.authorization ?? '')?.[1]) as string);
+  const jwtsSentSince = (from: number) =>
+    sandbox.requests
+      .slice(from)
+      .filter((r) => /\/app\/installations\/\d+\/access_tokens$|\/installation$/.test(r.path))
+      .map((r) => /^bearer\s+(\S+)$/i.exec(r.headers.authorization ?? '')?.[1] as string);
 
   test.each([
     ['the token exchange', 'POST', /\/app\/installations\/\d+\/access_tokens$/, 500, true],
@@ -131,23 +167,30 @@ describe('every credential derived from the key is registered before it is sent 
     ['the token exchange', 'POST', /\/app\/installations\/\d+\/access_tokens$/, 401, 'raw'],
     ['the installation lookup', 'GET', /\/repos\/acme\/app-repo\/installation$/, 500, 'raw'],
     ['the installation lookup', 'GET', /\/repos\/acme\/app-repo\/installation$/, 500, 'header_base64'],
-  ] as [string, string, RegExp, number, CredentialEcho][])('%s: %s %p answers %i echoing the JWT as %p; the error carries none of it', async (_name, method, path, status, echo) => {
-    const redactor = new Redactor();
-    const source = createAppTokenSource({ redactor });
-    const from = sandbox.requests.length;
-    sandbox.injectFaults({ method, path, faults: [{ status, echoCredential: echo }] });
-    const error = await source.installationToken({ appId: APP_ID, privateKey: key, installationId: method === 'GET' ? null : installationId }, target()).catch((e: unknown) => e);
-    const jwts = jwtsSentSince(from);
-    expect(jwts.length).toBeGreaterThanOrEqual(1);
-    const forms = jwts.flatMap((jwt) => leakFormsOf(jwt, base64Forms));
-    const echoed = JSON.stringify(sandbox.requests.slice(from).map((r) => r.status));
-    expect(echoed).toContain(String(status));
-    // The error as the activity would report it: message, fields and cause.
-    const text = JSON.stringify(redactor.redact(error));
-    expect(scanTexts({ error: text, message: (error as Error).message }, forms)).toEqual({ looked: 2, hits: [] });
-    expect((error as Error).message).toContain('[REDACTED-GH-TOKEN]');
-    // And the credential the sandbox received was already known to the redactor when it answered.
-    for (const jwt of jwts) expect(redactor.redactString(`bearer ${jwt}`)).toBe('bearer [REDACTED-GH-TOKEN]');
-  });
+  ] as [string, string, RegExp, number, CredentialEcho][])(
+    '%s: %s %p answers %i echoing the JWT as %p; the error carries none of it',
+    async (_name, method, path, status, echo) => {
+      const redactor = new Redactor();
+      const source = createAppTokenSource({ redactor });
+      const from = sandbox.requests.length;
+      sandbox.injectFaults({ method, path, faults: [{ status, echoCredential: echo }] });
+      const error = await source
+        .installationToken(
+          { appId: APP_ID, privateKey: key, installationId: method === 'GET' ? null : installationId },
+          target(),
+        )
+        .catch((e: unknown) => e);
+      const jwts = jwtsSentSince(from);
+      expect(jwts.length).toBeGreaterThanOrEqual(1);
+      const forms = jwts.flatMap((jwt) => leakFormsOf(jwt, base64Forms));
+      const echoed = JSON.stringify(sandbox.requests.slice(from).map((r) => r.status));
+      expect(echoed).toContain(String(status));
+      // The error as the activity would report it: message, fields and cause.
+      const text = JSON.stringify(redactor.redact(error));
+      expect(scanTexts({ error: text, message: (error as Error).message }, forms)).toEqual({ looked: 2, hits: [] });
+      expect((error as Error).message).toContain('[REDACTED-GH-TOKEN]');
+      // And the credential the sandbox received was already known to the redactor when it answered.
+      for (const jwt of jwts) expect(redactor.redactString(`bearer ${jwt}`)).toBe('bearer [REDACTED-GH-TOKEN]');
+    },
+  );
 });
-

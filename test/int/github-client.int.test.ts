@@ -19,17 +19,31 @@ const FAST: GitHubLimiterOptions = { writeMinTimeMs: 0, retryBackoffMs: 5, retri
 let sandbox: GitHubSandbox;
 
 function client(overrides: { token?: string; limiter?: GitHubLimiterOptions } = {}): GitHubClient {
-  return createGitHubClient({ apiBaseUrl: sandbox.apiBaseUrl, token: overrides.token ?? TOKEN, owner: OWNER, repo: REPO, redactor: new Redactor(), limiter: { ...FAST, ...overrides.limiter } });
+  return createGitHubClient({
+    apiBaseUrl: sandbox.apiBaseUrl,
+    token: overrides.token ?? TOKEN,
+    owner: OWNER,
+    repo: REPO,
+    redactor: new Redactor(),
+    limiter: { ...FAST, ...overrides.limiter },
+  });
 }
 const branch = (name: string) => pushBranch(sandbox, { owner: OWNER, repo: REPO, token: TOKEN, branch: name });
 const pr = (head: string) => ({ head, base: 'main', title: `RelyLoop: ${head}`, body: 'body' });
 async function failure(promise: Promise<unknown>): Promise<AppError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(AppError);
   return error as AppError;
 }
-const pullPosts = () => sandbox.requests.filter((r) => r.method === 'POST' && r.path === `/api/v3/repos/${OWNER}/${REPO}/pulls`);
-const SECONDARY = { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: 'https://docs.github.com/rest' };
+const pullPosts = () =>
+  sandbox.requests.filter((r) => r.method === 'POST' && r.path === `/api/v3/repos/${OWNER}/${REPO}/pulls`);
+const SECONDARY = {
+  message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+  documentation_url: 'https://docs.github.com/rest',
+};
 
 beforeAll(async () => {
   sandbox = await startGitHubSandbox();
@@ -41,11 +55,25 @@ afterAll(async () => sandbox.close());
 describe('pull requests', () => {
   test('502 then 201: retried in-process, exactly one PR exists', async () => {
     await branch('t/502');
-    sandbox.injectFaults({ method: 'POST', path: /\/pulls$/, faults: [{ status: 502, body: { message: 'Bad Gateway' } }] });
+    sandbox.injectFaults({
+      method: 'POST',
+      path: /\/pulls$/,
+      faults: [{ status: 502, body: { message: 'Bad Gateway' } }],
+    });
     const before = pullPosts().length;
     const created = await client().createOrAdoptPullRequest(pr('t/502'));
-    expect(created).toMatchObject({ headRef: 't/502', baseRef: 'main', state: 'open', adopted: false, url: `${sandbox.origin}/${OWNER}/${REPO}/pull/${created.number}` });
-    expect(pullPosts().slice(before).map((r) => r.status)).toEqual([502, 201]);
+    expect(created).toMatchObject({
+      headRef: 't/502',
+      baseRef: 'main',
+      state: 'open',
+      adopted: false,
+      url: `${sandbox.origin}/${OWNER}/${REPO}/pull/${created.number}`,
+    });
+    expect(
+      pullPosts()
+        .slice(before)
+        .map((r) => r.status),
+    ).toEqual([502, 201]);
     expect(sandbox.pulls(OWNER, REPO).filter((p) => p.head.ref === 't/502')).toHaveLength(1);
   });
 
@@ -64,7 +92,9 @@ describe('pull requests', () => {
     expect(await gh.closePullRequest(number)).toMatchObject({ number, state: 'closed' });
     expect(sandbox.pulls(OWNER, REPO).find((p) => p.number === number)?.state).toBe('closed');
     expect(await gh.deleteBranch('t/close')).toEqual({ deleted: true });
-    expect(execFileSync('git', ['for-each-ref', 'refs/heads/t/close'], { cwd: sandbox.bareDir(OWNER, REPO) }).toString()).toBe('');
+    expect(
+      execFileSync('git', ['for-each-ref', 'refs/heads/t/close'], { cwd: sandbox.bareDir(OWNER, REPO) }).toString(),
+    ).toBe('');
     expect(await gh.deleteBranch('t/close')).toEqual({ deleted: false });
   });
 });
@@ -74,7 +104,14 @@ describe('GitHub Enterprise layout and pacing', () => {
     const ref = parseGitHubRepoUrl(sandbox.repoUrl(OWNER, REPO), { hosts: [sandbox.host], httpHosts: [sandbox.host] });
     if (isRepoUrlProblem(ref)) throw new Error(ref.message);
     expect(ref.apiBaseUrl).toBe(sandbox.apiBaseUrl);
-    const gh = createGitHubClient({ apiBaseUrl: ref.apiBaseUrl, token: TOKEN, owner: ref.owner, repo: ref.repo, redactor: new Redactor(), limiter: FAST });
+    const gh = createGitHubClient({
+      apiBaseUrl: ref.apiBaseUrl,
+      token: TOKEN,
+      owner: ref.owner,
+      repo: ref.repo,
+      redactor: new Redactor(),
+      limiter: FAST,
+    });
     expect(await gh.findOpenPullRequest('relyloop/no-such-branch')).toBeNull();
     expect(sandbox.requests.at(-1)?.path).toBe('/api/v3/repos/acme/configs/pulls');
   });
@@ -99,29 +136,60 @@ describe('rate limits (SPEC §9)', () => {
   ])('%s is waited out in-process', async (label, status, body) => {
     const head = `t/rl-${label.replace(/\W+/g, '-')}`;
     await branch(head);
-    sandbox.injectFaults({ method: 'POST', path: /\/pulls$/, faults: [{ status, headers: { 'retry-after': '1' }, body }] });
+    sandbox.injectFaults({
+      method: 'POST',
+      path: /\/pulls$/,
+      faults: [{ status, headers: { 'retry-after': '1' }, body }],
+    });
     const before = pullPosts().length;
     const started = Date.now();
     const created = await client().createOrAdoptPullRequest(pr(head));
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
-    expect(pullPosts().slice(before).map((r) => r.status)).toEqual([status, 201]);
+    expect(
+      pullPosts()
+        .slice(before)
+        .map((r) => r.status),
+    ).toEqual([status, 201]);
     expect(created).toMatchObject({ headRef: head, adopted: false });
   });
 
   test('403 primary with reset in a second is waited out in-process', async () => {
     await branch('t/primary-short');
     const reset = String(Math.ceil(Date.now() / 1000) + 1);
-    sandbox.injectFaults({ method: 'POST', path: /\/pulls$/, faults: [{ status: 403, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset }, body: { message: 'API rate limit exceeded for user ID 1.' } }] });
-    expect(await client().createOrAdoptPullRequest(pr('t/primary-short'))).toMatchObject({ headRef: 't/primary-short' });
+    sandbox.injectFaults({
+      method: 'POST',
+      path: /\/pulls$/,
+      faults: [
+        {
+          status: 403,
+          headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset },
+          body: { message: 'API rate limit exceeded for user ID 1.' },
+        },
+      ],
+    });
+    expect(await client().createOrAdoptPullRequest(pr('t/primary-short'))).toMatchObject({
+      headRef: 't/primary-short',
+    });
   });
 
   test.each([
     ['403 secondary without Retry-After', 403, () => ({}), SECONDARY, 60_000, 60_000],
     ['429 with Retry-After: 120', 429, () => ({ 'retry-after': '120' }), SECONDARY, 120_000, 120_000],
-    ['403 primary, reset in an hour', 403, () => ({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + 3600) }), { message: 'API rate limit exceeded for user ID 1.' }, 3_599_000, 3_602_000],
+    [
+      '403 primary, reset in an hour',
+      403,
+      () => ({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + 3600) }),
+      { message: 'API rate limit exceeded for user ID 1.' },
+      3_599_000,
+      3_602_000,
+    ],
   ])('%s surfaces as retryable with the wait, without sleeping', async (_label, status, headers, body, min, max) => {
     const started = Date.now();
-    sandbox.injectFaults({ method: 'GET', path: /\/repos\/acme\/configs\/pulls$/, faults: [{ status, headers: headers(), body }] });
+    sandbox.injectFaults({
+      method: 'GET',
+      path: /\/repos\/acme\/configs\/pulls$/,
+      faults: [{ status, headers: headers(), body }],
+    });
     const error = await failure(client().findOpenPullRequest('relyloop/no-such-branch'));
     // The smallest wait in the table is 60 s: far less means the client did not sleep.
     expect(Date.now() - started).toBeLessThan(30_000);
@@ -133,12 +201,41 @@ describe('rate limits (SPEC §9)', () => {
 
 describe('error classes', () => {
   test.each([
-    ['401 (wrong token)', { token: 'ghp_wrongToken0123456789abcdefghijklmnopqr' }, undefined, 'GITHUB_AUTH_FAILED', false, 401, 1],
-    ['403 that is not a rate limit', {}, { status: 403, body: { message: 'Resource not accessible by integration' } }, 'GITHUB_AUTH_FAILED', false, 403, 1],
+    [
+      '401 (wrong token)',
+      { token: 'ghp_wrongToken0123456789abcdefghijklmnopqr' },
+      undefined,
+      'GITHUB_AUTH_FAILED',
+      false,
+      401,
+      1,
+    ],
+    [
+      '403 that is not a rate limit',
+      {},
+      { status: 403, body: { message: 'Resource not accessible by integration' } },
+      'GITHUB_AUTH_FAILED',
+      false,
+      403,
+      1,
+    ],
     ['404', {}, { status: 404, body: { message: 'Not Found' } }, 'GITHUB_AUTH_FAILED', false, 404, 1],
-    ['502 on every attempt (1 + 2 retries)', {}, { status: 502, body: { message: 'Bad Gateway' } }, 'GITHUB_API_FAILED', true, 502, 3],
+    [
+      '502 on every attempt (1 + 2 retries)',
+      {},
+      { status: 502, body: { message: 'Bad Gateway' } },
+      'GITHUB_API_FAILED',
+      true,
+      502,
+      3,
+    ],
   ])('%s', async (_label, overrides, fault, code, retryable, status, attempts) => {
-    if (fault !== undefined) sandbox.injectFaults({ method: 'GET', path: /\/repos\/acme\/configs\/pulls$/, faults: [fault, fault, fault, fault] });
+    if (fault !== undefined)
+      sandbox.injectFaults({
+        method: 'GET',
+        path: /\/repos\/acme\/configs\/pulls$/,
+        faults: [fault, fault, fault, fault],
+      });
     const before = sandbox.requests.length;
     const error = await failure(client(overrides).findOpenPullRequest('relyloop/no-such-branch'));
     expect(error).toMatchObject({ code, retryable, upstreamStatus: status });
@@ -147,12 +244,23 @@ describe('error classes', () => {
   });
 
   test('a connection reset on every attempt is retryable', async () => {
-    sandbox.injectFaults({ method: 'GET', path: /\/repos\/acme\/configs\/pulls$/, faults: [{ reset: true }, { reset: true }, { reset: true }] });
-    expect(await failure(client().findOpenPullRequest('relyloop/no-such-branch'))).toMatchObject({ retryable: true, code: 'GITHUB_API_FAILED' });
+    sandbox.injectFaults({
+      method: 'GET',
+      path: /\/repos\/acme\/configs\/pulls$/,
+      faults: [{ reset: true }, { reset: true }, { reset: true }],
+    });
+    expect(await failure(client().findOpenPullRequest('relyloop/no-such-branch'))).toMatchObject({
+      retryable: true,
+      code: 'GITHUB_API_FAILED',
+    });
   });
 
   test('a failure message quoting the token is redacted', async () => {
-    sandbox.injectFaults({ method: 'GET', path: /\/repos\/acme\/configs\/pulls$/, faults: [{ status: 422, body: { message: `token ${TOKEN} is odd` } }] });
+    sandbox.injectFaults({
+      method: 'GET',
+      path: /\/repos\/acme\/configs\/pulls$/,
+      faults: [{ status: 422, body: { message: `token ${TOKEN} is odd` } }],
+    });
     const error = await failure(client().findOpenPullRequest('relyloop/no-such-branch'));
     expect(error.message).toContain('[REDACTED-GH-TOKEN]');
     expect(error.message).not.toContain(TOKEN);
@@ -170,7 +278,11 @@ describe('comments', () => {
     const marker = '<!-- relyloop:chart:proposal-1 -->';
     const first = await slow.createCommentOnce({ issueNumber: number, body: '![Parameter importance](x.png)', marker });
     held.release();
-    const second = await client().createCommentOnce({ issueNumber: number, body: '![Parameter importance](x.png)', marker });
+    const second = await client().createCommentOnce({
+      issueNumber: number,
+      body: '![Parameter importance](x.png)',
+      marker,
+    });
     expect(first.created).toBe(false);
     expect(second).toEqual({ comment: first.comment, created: false });
     expect(sandbox.comments(OWNER, REPO, number)).toHaveLength(1);
@@ -192,10 +304,19 @@ describe('comments', () => {
     const gh = client();
     const { number } = await gh.createOrAdoptPullRequest(pr('t/comment-pages'));
     const marker = '<!-- relyloop:chart:paged -->';
-    sandbox.seedComments(OWNER, REPO, number, Array.from({ length: 250 }, (_, i) => (i === 230 ? `chart ${marker}` : `review note ${i}`)));
+    sandbox.seedComments(
+      OWNER,
+      REPO,
+      number,
+      Array.from({ length: 250 }, (_, i) => (i === 230 ? `chart ${marker}` : `review note ${i}`)),
+    );
     const before = sandbox.requests.length;
-    expect(await gh.createCommentOnce({ issueNumber: number, body: `chart ${marker}`, marker })).toMatchObject({ created: false });
-    const pages = sandbox.requests.slice(before).filter((r) => r.method === 'GET' && r.path.endsWith(`/issues/${number}/comments`));
+    expect(await gh.createCommentOnce({ issueNumber: number, body: `chart ${marker}`, marker })).toMatchObject({
+      created: false,
+    });
+    const pages = sandbox.requests
+      .slice(before)
+      .filter((r) => r.method === 'GET' && r.path.endsWith(`/issues/${number}/comments`));
     expect(pages.map((r) => r.query.page ?? '1')).toEqual(['1', '2', '3']);
     expect(sandbox.comments(OWNER, REPO, number)).toHaveLength(250);
   });
@@ -204,7 +325,11 @@ describe('comments', () => {
 describe('what was sent', () => {
   test('texts are redacted before they are sent', async () => {
     await branch('t/redact');
-    const { number } = await client().createOrAdoptPullRequest({ ...pr('t/redact'), title: `T ${TOKEN}`, body: `B github_pat_${'x'.repeat(30)}` });
+    const { number } = await client().createOrAdoptPullRequest({
+      ...pr('t/redact'),
+      title: `T ${TOKEN}`,
+      body: `B github_pat_${'x'.repeat(30)}`,
+    });
     const stored = sandbox.pulls(OWNER, REPO).find((p) => p.number === number);
     expect(stored).toMatchObject({ title: 'T [REDACTED-GH-TOKEN]', body: 'B [REDACTED-GH-TOKEN]' });
   });
@@ -220,7 +345,7 @@ describe('what was sent', () => {
   });
 });
 
-describe('pacing against a sandbox that enforces GitHub\'s write spacing', () => {
+describe("pacing against a sandbox that enforces GitHub's write spacing", () => {
   // GitHub: at least one second between a token's mutative requests. The sandbox refuses a gap
   // under 900 ms (100 ms for arrival jitter) with a secondary rate limit.
   let strict: GitHubSandbox;
@@ -228,20 +353,33 @@ describe('pacing against a sandbox that enforces GitHub\'s write spacing', () =>
   beforeAll(async () => {
     strict = await startGitHubSandbox({ rateLimits: { minWriteGapMs: 900 } });
     await strict.createRepo({ owner: OWNER, repo: REPO, token: STRICT_TOKEN, files: { 'params.json': '{"a":1}\n' } });
-    for (const b of ['p/1', 'p/2', 'c/1', 'c/2']) await pushBranch(strict, { owner: OWNER, repo: REPO, token: STRICT_TOKEN, branch: b });
+    for (const b of ['p/1', 'p/2', 'c/1', 'c/2'])
+      await pushBranch(strict, { owner: OWNER, repo: REPO, token: STRICT_TOKEN, branch: b });
   });
   afterAll(async () => strict.close());
   const strictClient = (limiter?: GitHubLimiterOptions, pacer?: GitHubPacer) =>
-    createGitHubClient({ apiBaseUrl: strict.apiBaseUrl, token: STRICT_TOKEN, owner: OWNER, repo: REPO, redactor: new Redactor(), ...(limiter === undefined ? {} : { limiter }), ...(pacer === undefined ? {} : { pacer }) });
+    createGitHubClient({
+      apiBaseUrl: strict.apiBaseUrl,
+      token: STRICT_TOKEN,
+      owner: OWNER,
+      repo: REPO,
+      redactor: new Redactor(),
+      ...(limiter === undefined ? {} : { limiter }),
+      ...(pacer === undefined ? {} : { pacer }),
+    });
 
-  test('production pacing: two clients of one token sharing the process\'s pacer, PRs and comments at once, meet no secondary limit', async () => {
+  test("production pacing: two clients of one token sharing the process's pacer, PRs and comments at once, meet no secondary limit", async () => {
     // As the service wires it: one pacer per process (in the database, shared by all processes).
     const pacer = createMemoryGitHubPacer();
     const [a, b] = [strictClient(undefined, pacer), strictClient(undefined, pacer)];
     const refusalsBefore = { ...strict.rateLimitRefusals };
     const requestsBefore = strict.requests.length;
     const opened = await Promise.all([a.createOrAdoptPullRequest(pr('p/1')), b.createOrAdoptPullRequest(pr('p/2'))]);
-    await Promise.all(opened.map((p, i) => [a, b][i]!.createCommentOnce({ issueNumber: p.number, body: 'chart <!-- m -->', marker: '<!-- m -->' })));
+    await Promise.all(
+      opened.map((p, i) =>
+        [a, b][i]!.createCommentOnce({ issueNumber: p.number, body: 'chart <!-- m -->', marker: '<!-- m -->' }),
+      ),
+    );
     expect(strict.rateLimitRefusals).toEqual(refusalsBefore);
     const writes = strict.requests.slice(requestsBefore).filter((r) => r.method !== 'GET' && r.kind === 'rest');
     expect(writes.map((r) => r.status)).toEqual([201, 201, 201, 201]);
@@ -250,7 +388,10 @@ describe('pacing against a sandbox that enforces GitHub\'s write spacing', () =>
   test('the check can fail: without pacing the same work is refused', async () => {
     const fast = strictClient({ ...FAST, retries: 0, rateLimitWaitThresholdMs: 0 });
     const refusedBefore = strict.rateLimitRefusals.write_gap ?? 0;
-    const results = await Promise.allSettled([fast.createOrAdoptPullRequest(pr('c/1')), fast.createOrAdoptPullRequest(pr('c/2'))]);
+    const results = await Promise.allSettled([
+      fast.createOrAdoptPullRequest(pr('c/1')),
+      fast.createOrAdoptPullRequest(pr('c/2')),
+    ]);
     expect(results.some((r) => r.status === 'rejected')).toBe(true);
     expect(strict.rateLimitRefusals.write_gap).toBeGreaterThan(refusedBefore);
   }, 60_000);

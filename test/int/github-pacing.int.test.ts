@@ -8,7 +8,14 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { openDatabase, type Database } from '../../db/database.js';
 import { createDbGitHubPacer } from '../../db/github-pacing.js';
-import { createMemoryGitHubPacer, tokenPacingKey, WRITE_LEASE_MS, WRITE_LEASE_RENEW_MS, type GitHubPacer, type GitHubPacingRules } from '../../domain/github-pacing.js';
+import {
+  createMemoryGitHubPacer,
+  tokenPacingKey,
+  WRITE_LEASE_MS,
+  WRITE_LEASE_RENEW_MS,
+  type GitHubPacer,
+  type GitHubPacingRules,
+} from '../../domain/github-pacing.js';
 import { createGitHubClient } from '../../adapters/github/github-client.js';
 import { Redactor } from '../../domain/redact.js';
 import { pushBranch } from '../../sandbox/branches.js';
@@ -23,7 +30,11 @@ const BUDGET: GitHubPacingRules = { writeGapMs: 0, contentPerWindow: 3, contentW
 /** Asks for the turn until it is given, sleeping as told; the ms waited. */
 async function takeTurn(pacer: GitHubPacer, token: string, createsContent = false): Promise<number> {
   const t0 = Date.now();
-  for (let wait = await pacer.tryWrite(token, { createsContent }); wait > 0; wait = await pacer.tryWrite(token, { createsContent })) {
+  for (
+    let wait = await pacer.tryWrite(token, { createsContent });
+    wait > 0;
+    wait = await pacer.tryWrite(token, { createsContent })
+  ) {
     await new Promise((resolve) => setTimeout(resolve, wait));
   }
   return Date.now() - t0;
@@ -34,7 +45,11 @@ function behavesLikeGitHubAsks(name: string, makePacers: (rules: GitHubPacingRul
     test('one write of a token at a time: of six attempts at once, from every process, one takes the turn', async () => {
       const pacers = await makePacers(GAP);
       const token = `${TOKEN_A}${name.length}${Math.random()}`;
-      const waits = await Promise.all(Array.from({ length: 6 }, (_, i) => (pacers[i % pacers.length] as GitHubPacer).tryWrite(token, { createsContent: false })));
+      const waits = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          (pacers[i % pacers.length] as GitHubPacer).tryWrite(token, { createsContent: false }),
+        ),
+      );
       expect(waits.filter((w) => w === 0)).toHaveLength(1);
       expect(Math.min(...waits.filter((w) => w > 0))).toBeGreaterThan(0);
       // Another token is not held up by the first one's queue.
@@ -59,7 +74,8 @@ function behavesLikeGitHubAsks(name: string, makePacers: (rules: GitHubPacingRul
     test('content: a burst up to the budget, then one more per window / budget; other writes do not spend it', async () => {
       const [pacer] = await makePacers(BUDGET);
       const token = `${TOKEN_A}-budget-${Math.random()}`;
-      for (let i = 0; i < 3; i++) expect(await (pacer as GitHubPacer).tryWrite(token, { createsContent: true })).toBe(0);
+      for (let i = 0; i < 3; i++)
+        expect(await (pacer as GitHubPacer).tryWrite(token, { createsContent: true })).toBe(0);
       expect(await (pacer as GitHubPacer).tryWrite(token, { createsContent: false })).toBe(0); // a close or delete
       const fourth = await (pacer as GitHubPacer).tryWrite(token, { createsContent: true });
       expect(fourth).toBeGreaterThan(900); // 3 s / 3 = one more a second
@@ -84,7 +100,10 @@ const open = async () => {
   return db;
 };
 
-behavesLikeGitHubAsks('in PostgreSQL, shared by two processes', async (rules) => [createDbGitHubPacer((await open()).sql, rules), createDbGitHubPacer((await open()).sql, rules)]);
+behavesLikeGitHubAsks('in PostgreSQL, shared by two processes', async (rules) => [
+  createDbGitHubPacer((await open()).sql, rules),
+  createDbGitHubPacer((await open()).sql, rules),
+]);
 behavesLikeGitHubAsks('in memory, for one process', async (rules) => [createMemoryGitHubPacer(rules)]);
 
 test('the database keeps a hash of the token, never the token', async () => {
@@ -118,7 +137,10 @@ test('a turn is kept while its writer renews it, and lapses once a writer that d
   expect(await pacer.tryWrite(token, { createsContent: false })).toBe(0);
   await pacer.renewWrite(token);
   expect(await pacer.tryWrite(token, { createsContent: false })).toBeGreaterThan(0);
-  await db.sql.query(`UPDATE github_pacing SET in_flight_until = clock_timestamp() - interval '1 ms' WHERE token_hash = $1`, [tokenPacingKey(token)]);
+  await db.sql.query(
+    `UPDATE github_pacing SET in_flight_until = clock_timestamp() - interval '1 ms' WHERE token_hash = $1`,
+    [tokenPacingKey(token)],
+  );
   expect(await pacer.tryWrite(token, { createsContent: false })).toBe(0);
 });
 
@@ -128,27 +150,64 @@ test('GitHub sees the writes of two worker processes sharing a token one at a ti
     const token = `ghp_${'SharedProcessToken'.padEnd(36, 's')}`;
     await sandbox.createRepo({ owner: 'acme', repo: 'shared', token, files: { 'a.json': '{}\n' } });
     await pushBranch(sandbox, { owner: 'acme', repo: 'shared', token, branch: 'relyloop/shared' });
-    const clientWith = (pacer: GitHubPacer) => createGitHubClient({
-      apiBaseUrl: sandbox.apiBaseUrl, token, owner: 'acme', repo: 'shared', redactor: new Redactor(), pacer, limiter: { retries: 0, rateLimitWaitThresholdMs: 0, maxRateLimitRetries: 0 },
-    });
+    const clientWith = (pacer: GitHubPacer) =>
+      createGitHubClient({
+        apiBaseUrl: sandbox.apiBaseUrl,
+        token,
+        owner: 'acme',
+        repo: 'shared',
+        redactor: new Redactor(),
+        pacer,
+        limiter: { retries: 0, rateLimitWaitThresholdMs: 0, maxRateLimitRetries: 0 },
+      });
     const rules: GitHubPacingRules = { writeGapMs: 300, contentPerWindow: 500, contentWindowMs: 3_600_000 };
-    const { number } = await clientWith(createMemoryGitHubPacer(rules)).createOrAdoptPullRequest({ head: 'relyloop/shared', base: 'main', title: 't', body: 'b' });
+    const { number } = await clientWith(createMemoryGitHubPacer(rules)).createOrAdoptPullRequest({
+      head: 'relyloop/shared',
+      base: 'main',
+      title: 't',
+      body: 'b',
+    });
     // Every write answered slowly (150–250 ms): a slot fixed in advance would send the next one
     // before this answer, or closer than the gap to it.
-    sandbox.injectFaults({ method: 'PATCH', path: /\/pulls\/\d+$/, faults: Array.from({ length: 12 }, (_, i) => ({ delayMs: 150 + (i % 3) * 50 })) });
+    sandbox.injectFaults({
+      method: 'PATCH',
+      path: /\/pulls\/\d+$/,
+      faults: Array.from({ length: 12 }, (_, i) => ({ delayMs: 150 + (i % 3) * 50 })),
+    });
     await new Promise((resolve) => setTimeout(resolve, rules.writeGapMs));
 
     // Two worker-like processes on the same database, six writes queued at once in each.
     await open(); // the schema, before the processes start
     const from = sandbox.requests.length;
-    const args = { databaseUrl: pg.url, apiBaseUrl: sandbox.apiBaseUrl, token, owner: 'acme', repo: 'shared', number, count: 6, rules };
-    await Promise.all([1, 2].map(() => promisify(execFile)(process.execPath, ['--import', 'tsx', 'test/support/pacing-writer.ts', JSON.stringify(args)], { timeout: 45_000 })));
+    const args = {
+      databaseUrl: pg.url,
+      apiBaseUrl: sandbox.apiBaseUrl,
+      token,
+      owner: 'acme',
+      repo: 'shared',
+      number,
+      count: 6,
+      rules,
+    };
+    await Promise.all(
+      [1, 2].map(() =>
+        promisify(execFile)(
+          process.execPath,
+          ['--import', 'tsx', 'test/support/pacing-writer.ts', JSON.stringify(args)],
+          { timeout: 45_000 },
+        ),
+      ),
+    );
     const writes = sandbox.requests.slice(from).filter((r) => r.method === 'PATCH');
     expect(writes).toHaveLength(12);
     // Each write arrived after the previous one was answered, and at least the gap after it.
-    const gaps = writes.slice(1).map((w, i) => w.receivedAt - ((writes[i] as { answeredAt?: number }).answeredAt ?? Infinity));
+    const gaps = writes
+      .slice(1)
+      .map((w, i) => w.receivedAt - ((writes[i] as { answeredAt?: number }).answeredAt ?? Infinity));
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(rules.writeGapMs - 2); // clock granularity
-    console.log(`[measure] 12 writes, two processes, one token: answer-to-next-write gaps ${Math.min(...gaps)}–${Math.max(...gaps)} ms (gap ${rules.writeGapMs} ms)`);
+    console.log(
+      `[measure] 12 writes, two processes, one token: answer-to-next-write gaps ${Math.min(...gaps)}–${Math.max(...gaps)} ms (gap ${rules.writeGapMs} ms)`,
+    );
   } finally {
     await sandbox.close();
   }

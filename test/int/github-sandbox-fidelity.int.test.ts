@@ -22,19 +22,37 @@ let work: string;
 async function call(method: string, urlPath: string, token: string, body?: unknown) {
   const response = await fetch(`${sandbox.apiBaseUrl}${urlPath}`, {
     method,
-    headers: { authorization: `token ${token}`, accept: 'application/vnd.github+json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `token ${token}`,
+      accept: 'application/vnd.github+json',
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
-  return { status: response.status, json: (text === '' ? undefined : JSON.parse(text)) as Record<string, unknown>, headers: response.headers };
+  return {
+    status: response.status,
+    json: (text === '' ? undefined : JSON.parse(text)) as Record<string, unknown>,
+    headers: response.headers,
+  };
 }
 
 /** The git CLI with `token` as a one-off Basic header; resolves with exit code and stderr. */
 async function gitAs(token: string, args: string[], cwd = work): Promise<{ code: number; stderr: string }> {
   const header = `http.extraHeader=Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
-  const env = { PATH: process.env.PATH, HOME: work, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_TERMINAL_PROMPT: '0' };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: work,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_TERMINAL_PROMPT: '0',
+  };
   try {
-    const { stderr } = await run('git', ['-c', header, '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd, env });
+    const { stderr } = await run(
+      'git',
+      ['-c', header, '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args],
+      { cwd, env },
+    );
     return { code: 0, stderr };
   } catch (error) {
     const e = error as { code?: number; stderr?: string };
@@ -45,10 +63,25 @@ async function gitAs(token: string, args: string[], cwd = work): Promise<{ code:
 beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'sandbox-fidelity-'));
   sandbox = await startGitHubSandbox();
-  await sandbox.createRepo({ owner: 'acme', repo: 'private-cfg', token: OWNER_TOKEN, files: { 'params.json': '{"a":1}\n' } });
+  await sandbox.createRepo({
+    owner: 'acme',
+    repo: 'private-cfg',
+    token: OWNER_TOKEN,
+    files: { 'params.json': '{"a":1}\n' },
+  });
   sandbox.grantAccess({ owner: 'acme', repo: 'private-cfg', token: OUTSIDER, permissions: null });
-  sandbox.grantAccess({ owner: 'acme', repo: 'private-cfg', token: READER, permissions: { contents: 'read', pull_requests: 'read', issues: 'read' } });
-  sandbox.grantAccess({ owner: 'acme', repo: 'private-cfg', token: NO_ISSUES, permissions: { contents: 'write', pull_requests: 'read' } });
+  sandbox.grantAccess({
+    owner: 'acme',
+    repo: 'private-cfg',
+    token: READER,
+    permissions: { contents: 'read', pull_requests: 'read', issues: 'read' },
+  });
+  sandbox.grantAccess({
+    owner: 'acme',
+    repo: 'private-cfg',
+    token: NO_ISSUES,
+    permissions: { contents: 'write', pull_requests: 'read' },
+  });
 });
 afterEach(() => sandbox.clearFaults());
 afterAll(async () => {
@@ -58,16 +91,26 @@ afterAll(async () => {
 
 describe('access per token', () => {
   test('a token that cannot see a private repo gets 404 from REST and git, never 403', async () => {
-    expect(await call('GET', '/repos/acme/private-cfg', OUTSIDER)).toMatchObject({ status: 404, json: { message: 'Not Found' } });
-    expect(await call('POST', '/repos/acme/private-cfg/pulls', OUTSIDER, { title: 't', head: 'x', base: 'main' })).toMatchObject({ status: 404 });
+    expect(await call('GET', '/repos/acme/private-cfg', OUTSIDER)).toMatchObject({
+      status: 404,
+      json: { message: 'Not Found' },
+    });
+    expect(
+      await call('POST', '/repos/acme/private-cfg/pulls', OUTSIDER, { title: 't', head: 'x', base: 'main' }),
+    ).toMatchObject({ status: 404 });
     const clone = await gitAs(OUTSIDER, ['clone', '--quiet', sandbox.gitUrl('acme', 'private-cfg'), 'outsider']);
     expect(clone.code).not.toBe(0);
     expect(clone.stderr).toMatch(/Repository not found|not found/i);
-    expect(sandbox.requests.filter((r) => r.kind === 'git' && r.headers.authorization !== undefined).at(-1)?.status).toBe(404);
+    expect(
+      sandbox.requests.filter((r) => r.kind === 'git' && r.headers.authorization !== undefined).at(-1)?.status,
+    ).toBe(404);
   });
 
   test('an unknown token is 401 Bad credentials', async () => {
-    expect(await call('GET', '/repos/acme/private-cfg', 'ghs_neverIssued0123456789abcdefghijklmnop')).toMatchObject({ status: 401, json: { message: 'Bad credentials' } });
+    expect(await call('GET', '/repos/acme/private-cfg', 'ghs_neverIssued0123456789abcdefghijklmnop')).toMatchObject({
+      status: 401,
+      json: { message: 'Bad credentials' },
+    });
   });
 
   test('a read-only token may clone but not push (403 "Permission … denied") nor open a PR (403 "Resource not accessible")', async () => {
@@ -77,29 +120,50 @@ describe('access per token', () => {
     const push = await gitAs(READER, ['push', 'origin', 'HEAD:refs/heads/reader-branch'], dir);
     expect(push.code).not.toBe(0);
     expect(push.stderr).toMatch(/403/);
-    expect(sandbox.requests.filter((r) => r.kind === 'git').at(-1)).toMatchObject({ status: 403, query: { service: 'git-receive-pack' } });
+    expect(sandbox.requests.filter((r) => r.kind === 'git').at(-1)).toMatchObject({
+      status: 403,
+      query: { service: 'git-receive-pack' },
+    });
     const repo = await call('GET', '/repos/acme/private-cfg', READER);
     expect(repo).toMatchObject({ status: 200, json: { permissions: { push: false } } });
-    expect(await call('POST', '/repos/acme/private-cfg/pulls', READER, { title: 't', head: 'x', base: 'main' }))
-      .toMatchObject({ status: 403, json: { message: 'Resource not accessible by integration' } });
+    expect(
+      await call('POST', '/repos/acme/private-cfg/pulls', READER, { title: 't', head: 'x', base: 'main' }),
+    ).toMatchObject({ status: 403, json: { message: 'Resource not accessible by integration' } });
   });
 
   test('a fine-grained PAT without issues or pull_requests write cannot comment', async () => {
     const branch = 'fidelity/comment';
     await pushBranch(sandbox, { owner: 'acme', repo: 'private-cfg', token: OWNER_TOKEN, branch });
-    const pr = await call('POST', '/repos/acme/private-cfg/pulls', OWNER_TOKEN, { title: 't', head: branch, base: 'main' });
+    const pr = await call('POST', '/repos/acme/private-cfg/pulls', OWNER_TOKEN, {
+      title: 't',
+      head: branch,
+      base: 'main',
+    });
     expect(pr.status).toBe(201);
-    expect(await call('POST', `/repos/acme/private-cfg/issues/${String(pr.json.number)}/comments`, NO_ISSUES, { body: 'hi' }))
-      .toMatchObject({ status: 403, json: { message: 'Resource not accessible by personal access token' } });
-    expect(await call('GET', `/repos/acme/private-cfg/issues/${String(pr.json.number)}/comments`, NO_ISSUES)).toMatchObject({ status: 200 });
+    expect(
+      await call('POST', `/repos/acme/private-cfg/issues/${String(pr.json.number)}/comments`, NO_ISSUES, {
+        body: 'hi',
+      }),
+    ).toMatchObject({ status: 403, json: { message: 'Resource not accessible by personal access token' } });
+    expect(
+      await call('GET', `/repos/acme/private-cfg/issues/${String(pr.json.number)}/comments`, NO_ISSUES),
+    ).toMatchObject({ status: 200 });
   });
 });
 
 describe('pushes declined by rulesets and branch protection', () => {
   test.each([
-    ['ruleset', 'ruleset' as const, /remote: error: GH013: Repository rule violations found for refs\/heads\/relyloop\/study-1\.[\s\S]*Cannot create ref due to creations being restricted/],
-    ['protected branch', 'protected_branch' as const, /remote: error: GH006: Protected branch update failed for refs\/heads\/relyloop\/study-1\./],
-  ])('a %s declines the push with GitHub\'s explanation; the branch is not created', async (_label, kind, output) => {
+    [
+      'ruleset',
+      'ruleset' as const,
+      /remote: error: GH013: Repository rule violations found for refs\/heads\/relyloop\/study-1\.[\s\S]*Cannot create ref due to creations being restricted/,
+    ],
+    [
+      'protected branch',
+      'protected_branch' as const,
+      /remote: error: GH006: Protected branch update failed for refs\/heads\/relyloop\/study-1\./,
+    ],
+  ])("a %s declines the push with GitHub's explanation; the branch is not created", async (_label, kind, output) => {
     await sandbox.setPushRules('acme', 'private-cfg', [{ kind, pattern: 'relyloop/*' }]);
     const dir = path.join(work, `rules-${kind}`);
     await gitAs(OWNER_TOKEN, ['clone', '--quiet', sandbox.gitUrl('acme', 'private-cfg'), dir]);
@@ -109,9 +173,13 @@ describe('pushes declined by rulesets and branch protection', () => {
     expect(push.stderr).toMatch(output);
     expect(push.stderr).toMatch(/\[remote rejected\] HEAD -> relyloop\/study-1 \(pre-receive hook declined\)/);
     // Other branches still go through.
-    expect((await gitAs(OWNER_TOKEN, ['push', '--quiet', 'origin', `HEAD:refs/heads/other-${kind}`], dir)).code).toBe(0);
+    expect((await gitAs(OWNER_TOKEN, ['push', '--quiet', 'origin', `HEAD:refs/heads/other-${kind}`], dir)).code).toBe(
+      0,
+    );
     await sandbox.setPushRules('acme', 'private-cfg', []);
-    expect((await gitAs(OWNER_TOKEN, ['push', '--quiet', 'origin', 'HEAD:refs/heads/relyloop/study-1'], dir)).code).toBe(0);
+    expect(
+      (await gitAs(OWNER_TOKEN, ['push', '--quiet', 'origin', 'HEAD:refs/heads/relyloop/study-1'], dir)).code,
+    ).toBe(0);
     await gitAs(OWNER_TOKEN, ['push', '--quiet', 'origin', ':refs/heads/relyloop/study-1'], dir);
   });
 });
@@ -121,10 +189,20 @@ describe('eventual consistency after a push', () => {
     sandbox.setConsistencyLag('acme', 'private-cfg', 1_500);
     const branch = 'fidelity/lag';
     await pushBranch(sandbox, { owner: 'acme', repo: 'private-cfg', token: OWNER_TOKEN, branch });
-    const early = await call('POST', '/repos/acme/private-cfg/pulls', OWNER_TOKEN, { title: 't', head: branch, base: 'main' });
-    expect(early).toMatchObject({ status: 422, json: { message: 'Validation Failed', errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }] } });
+    const early = await call('POST', '/repos/acme/private-cfg/pulls', OWNER_TOKEN, {
+      title: 't',
+      head: branch,
+      base: 'main',
+    });
+    expect(early).toMatchObject({
+      status: 422,
+      json: { message: 'Validation Failed', errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }] },
+    });
     await new Promise((r) => setTimeout(r, 1_600));
-    expect((await call('POST', '/repos/acme/private-cfg/pulls', OWNER_TOKEN, { title: 't', head: branch, base: 'main' })).status).toBe(201);
+    expect(
+      (await call('POST', '/repos/acme/private-cfg/pulls', OWNER_TOKEN, { title: 't', head: branch, base: 'main' }))
+        .status,
+    ).toBe(201);
     sandbox.setConsistencyLag('acme', 'private-cfg', 0);
   });
 });
@@ -134,14 +212,35 @@ describe('length limits', () => {
     const branch = 'fidelity/lengths';
     await pushBranch(sandbox, { owner: 'acme', repo: 'private-cfg', token: OWNER_TOKEN, branch });
     const pulls = '/repos/acme/private-cfg/pulls';
-    expect(await call('POST', pulls, OWNER_TOKEN, { title: 'x'.repeat(257), head: branch, base: 'main' }))
-      .toMatchObject({ status: 422, json: { errors: [{ field: 'title', message: 'title is too long (maximum is 256 characters)' }] } });
-    expect(await call('POST', pulls, OWNER_TOKEN, { title: 't', body: `${'x'.repeat(65_535)}\n`, head: branch, base: 'main' }))
-      .toMatchObject({ status: 422, json: { errors: [{ field: 'body', message: 'body is too long (maximum is 65536 characters)' }] } });
-    const pr = await call('POST', pulls, OWNER_TOKEN, { title: 'ü'.repeat(256), body: 'x'.repeat(65_536), head: branch, base: 'main' });
+    expect(
+      await call('POST', pulls, OWNER_TOKEN, { title: 'x'.repeat(257), head: branch, base: 'main' }),
+    ).toMatchObject({
+      status: 422,
+      json: { errors: [{ field: 'title', message: 'title is too long (maximum is 256 characters)' }] },
+    });
+    expect(
+      await call('POST', pulls, OWNER_TOKEN, {
+        title: 't',
+        body: `${'x'.repeat(65_535)}\n`,
+        head: branch,
+        base: 'main',
+      }),
+    ).toMatchObject({
+      status: 422,
+      json: { errors: [{ field: 'body', message: 'body is too long (maximum is 65536 characters)' }] },
+    });
+    const pr = await call('POST', pulls, OWNER_TOKEN, {
+      title: 'ü'.repeat(256),
+      body: 'x'.repeat(65_536),
+      head: branch,
+      base: 'main',
+    });
     expect(pr.status).toBe(201);
-    expect(await call('POST', `/repos/acme/private-cfg/issues/${String(pr.json.number)}/comments`, OWNER_TOKEN, { body: 'y'.repeat(65_537) }))
-      .toMatchObject({ status: 422, json: { errors: [{ message: 'Body is too long (maximum is 65536 characters)' }] } });
+    expect(
+      await call('POST', `/repos/acme/private-cfg/issues/${String(pr.json.number)}/comments`, OWNER_TOKEN, {
+        body: 'y'.repeat(65_537),
+      }),
+    ).toMatchObject({ status: 422, json: { errors: [{ message: 'Body is too long (maximum is 65536 characters)' }] } });
   });
 });
 
@@ -152,21 +251,43 @@ describe('rate limits', () => {
   beforeAll(async () => {
     limited = await startGitHubSandbox({ rateLimits: { primaryPerHour: 5, contentPerMinute: 2 } });
     await limited.createRepo({ owner: 'acme', repo: 'rl', token: TOKEN, files: { 'a.txt': 'a\n' } });
-    limited.grantAccess({ owner: 'acme', repo: 'rl', token: OTHER, permissions: { contents: 'write', pull_requests: 'write', issues: 'write' } });
+    limited.grantAccess({
+      owner: 'acme',
+      repo: 'rl',
+      token: OTHER,
+      permissions: { contents: 'write', pull_requests: 'write', issues: 'write' },
+    });
     for (const n of [1, 2, 3]) await pushBranch(limited, { owner: 'acme', repo: 'rl', token: TOKEN, branch: `b${n}` });
   });
   afterAll(async () => limited.close());
   const rl = async (method: string, p: string, token: string, body?: unknown) => {
-    const res = await fetch(`${limited.apiBaseUrl}${p}`, { method, headers: { authorization: `token ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: res.status, json: (await res.json()) as Record<string, unknown>, headers: Object.fromEntries(res.headers) };
+    const res = await fetch(`${limited.apiBaseUrl}${p}`, {
+      method,
+      headers: { authorization: `token ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return {
+      status: res.status,
+      json: (await res.json()) as Record<string, unknown>,
+      headers: Object.fromEntries(res.headers),
+    };
   };
 
   test('every answer carries x-ratelimit-*; content creation per minute, then the primary budget, refuse with 403 as GitHub does', async () => {
     const first = await rl('GET', '/repos/acme/rl', TOKEN);
-    expect(first.headers).toMatchObject({ 'x-ratelimit-limit': '5', 'x-ratelimit-remaining': '4', 'x-ratelimit-used': '1', 'x-ratelimit-resource': 'core' });
+    expect(first.headers).toMatchObject({
+      'x-ratelimit-limit': '5',
+      'x-ratelimit-remaining': '4',
+      'x-ratelimit-used': '1',
+      'x-ratelimit-resource': 'core',
+    });
     expect(Number(first.headers['x-ratelimit-reset'])).toBeGreaterThan(Date.now() / 1000);
-    expect((await rl('POST', '/repos/acme/rl/pulls', TOKEN, { title: 't', head: 'b1', base: 'main' })).status).toBe(201);
-    expect((await rl('POST', '/repos/acme/rl/pulls', TOKEN, { title: 't', head: 'b2', base: 'main' })).status).toBe(201);
+    expect((await rl('POST', '/repos/acme/rl/pulls', TOKEN, { title: 't', head: 'b1', base: 'main' })).status).toBe(
+      201,
+    );
+    expect((await rl('POST', '/repos/acme/rl/pulls', TOKEN, { title: 't', head: 'b2', base: 'main' })).status).toBe(
+      201,
+    );
     const third = await rl('POST', '/repos/acme/rl/pulls', TOKEN, { title: 't', head: 'b3', base: 'main' });
     expect(third).toMatchObject({ status: 403, json: { message: expect.stringContaining('secondary rate limit') } });
     expect(Number(third.headers['retry-after'])).toBeGreaterThan(0);
@@ -183,7 +304,10 @@ describe('rate limits', () => {
     limited.setRateLimits({ primaryPerHour: 5_000, minWriteGapMs: 1_000 });
     const close = (n: number) => rl('PATCH', `/repos/acme/rl/pulls/${n}`, OTHER, { state: 'closed' });
     expect((await close(1)).status).toBe(200);
-    expect(await close(2)).toMatchObject({ status: 403, json: { message: expect.stringContaining('secondary rate limit') } });
+    expect(await close(2)).toMatchObject({
+      status: 403,
+      json: { message: expect.stringContaining('secondary rate limit') },
+    });
     expect(limited.rateLimitRefusals.write_gap).toBe(1);
   });
 });

@@ -16,8 +16,15 @@ const TOKEN = 'ghp_sandboxGitToken0123456789abcdefghijklmn';
 let sandbox: GitHubSandbox;
 let work: string;
 
-const env = (): NodeJS.ProcessEnv => ({ PATH: process.env.PATH, HOME: work, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_TERMINAL_PROMPT: '0' });
-const authHeader = (token: string): string => `http.extraHeader=Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
+const env = (): NodeJS.ProcessEnv => ({
+  PATH: process.env.PATH,
+  HOME: work,
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_TERMINAL_PROMPT: '0',
+});
+const authHeader = (token: string): string =>
+  `http.extraHeader=Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
 async function gitCli(args: string[], cwd = work): Promise<string> {
   const { stdout } = await run('git', args, { cwd, env: env(), maxBuffer: 64 * 1024 * 1024 });
   return stdout.trim();
@@ -27,7 +34,9 @@ beforeAll(async () => {
   sandbox = await startGitHubSandbox();
   work = await mkdtemp(path.join(tmpdir(), 'gh-sandbox-git-test-'));
   await sandbox.createRepo({
-    owner: 'acme', repo: 'configs', token: TOKEN,
+    owner: 'acme',
+    repo: 'configs',
+    token: TOKEN,
     files: {
       'README.md': '# configs\n',
       'clusters/prod/params.json': '{\n  "a": 1\n}\n',
@@ -62,7 +71,9 @@ describe('git smart HTTP with the git CLI', () => {
     ['no credentials', 'http.extraHeader=X-Nothing: 1'],
   ])('refuses a clone with %s (401 with a Basic challenge)', async (_label, header) => {
     const before = sandbox.requests.length;
-    await expect(gitCli(['-c', header, 'clone', '--quiet', sandbox.gitUrl('acme', 'configs'), `denied-${before}`])).rejects.toThrow(/Authentication failed|could not read Username/);
+    await expect(
+      gitCli(['-c', header, 'clone', '--quiet', sandbox.gitUrl('acme', 'configs'), `denied-${before}`]),
+    ).rejects.toThrow(/Authentication failed|could not read Username/);
     const denied = sandbox.requests.slice(before);
     expect(denied.length).toBeGreaterThan(0);
     expect(denied.every((r) => r.status === 401)).toBe(true);
@@ -71,12 +82,17 @@ describe('git smart HTTP with the git CLI', () => {
   test('accepts a pushed branch and a deleted one; the bare repo shows both', async () => {
     const dir = path.join(work, 'clone-push');
     await gitCli(['-c', authHeader(TOKEN), 'clone', '--quiet', sandbox.gitUrl('acme', 'configs'), dir]);
-    await gitCli(['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '--quiet', '--allow-empty', '-m', 'x'], dir);
+    await gitCli(
+      ['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '--quiet', '--allow-empty', '-m', 'x'],
+      dir,
+    );
     await gitCli(['-c', authHeader(TOKEN), 'push', '--quiet', 'origin', 'HEAD:refs/heads/feature/one'], dir);
     const local = await gitCli(['rev-parse', 'HEAD'], dir);
     expect(await gitCli(['rev-parse', 'refs/heads/feature/one'], sandbox.bareDir('acme', 'configs'))).toBe(local);
     await gitCli(['-c', authHeader(TOKEN), 'push', '--quiet', 'origin', ':refs/heads/feature/one'], dir);
-    await expect(gitCli(['rev-parse', '--verify', '--quiet', 'refs/heads/feature/one'], sandbox.bareDir('acme', 'configs'))).rejects.toThrow();
+    await expect(
+      gitCli(['rev-parse', '--verify', '--quiet', 'refs/heads/feature/one'], sandbox.bareDir('acme', 'configs')),
+    ).rejects.toThrow();
   });
 
   test('understands a gzip-encoded request body', async () => {
@@ -101,7 +117,16 @@ describe('git smart HTTP with isomorphic-git', () => {
   test('clones shallow single-branch and pushes a new branch', async () => {
     const dir = path.join(work, 'iso');
     const onAuth = () => ({ username: 'x-access-token', password: TOKEN });
-    await git.clone({ fs, http, dir, url: sandbox.gitUrl('acme', 'configs'), singleBranch: true, depth: 1, noCheckout: true, onAuth });
+    await git.clone({
+      fs,
+      http,
+      dir,
+      url: sandbox.gitUrl('acme', 'configs'),
+      singleBranch: true,
+      depth: 1,
+      noCheckout: true,
+      onAuth,
+    });
     const head = await git.resolveRef({ fs, dir, ref: 'refs/remotes/origin/main' });
     const { commit } = await git.readCommit({ fs, dir, oid: head });
     const oid = await git.writeCommit({ fs, dir, commit: { ...commit, parent: [head], message: 'iso change\n' } });
@@ -113,21 +138,41 @@ describe('git smart HTTP with isomorphic-git', () => {
 
   test('a wrong token fails with HTTP 401', async () => {
     const onAuth = () => ({ username: 'x-access-token', password: 'wrong-token-value' });
-    await expect(git.getRemoteInfo2({ http, url: sandbox.gitUrl('acme', 'configs'), onAuth })).rejects.toMatchObject({ code: 'HttpError', data: { statusCode: 401 } });
+    await expect(git.getRemoteInfo2({ http, url: sandbox.gitUrl('acme', 'configs'), onAuth })).rejects.toMatchObject({
+      code: 'HttpError',
+      data: { statusCode: 401 },
+    });
   });
 });
 
 describe('large generated repository', () => {
   test('20,000 files are imported in seconds and clone with the CLI', async () => {
     const started = Date.now();
-    const { headSha } = await sandbox.createLargeRepo({ owner: 'acme', repo: 'big', token: TOKEN, fileCount: 20_000, extraFiles: { 'clusters/prod/params.json': '{"a":1}\n' } });
+    const { headSha } = await sandbox.createLargeRepo({
+      owner: 'acme',
+      repo: 'big',
+      token: TOKEN,
+      fileCount: 20_000,
+      extraFiles: { 'clusters/prod/params.json': '{"a":1}\n' },
+    });
     const importMs = Date.now() - started;
     expect(importMs).toBeLessThan(15_000);
     const count = await gitCli(['ls-tree', '-r', '--name-only', headSha], sandbox.bareDir('acme', 'big'));
     expect(count.split('\n')).toHaveLength(20_001);
     const cloneStarted = Date.now();
-    await gitCli(['-c', authHeader(TOKEN), 'clone', '--quiet', '--no-checkout', '--depth=1', sandbox.gitUrl('acme', 'big'), 'big']);
+    await gitCli([
+      '-c',
+      authHeader(TOKEN),
+      'clone',
+      '--quiet',
+      '--no-checkout',
+      '--depth=1',
+      sandbox.gitUrl('acme', 'big'),
+      'big',
+    ]);
     expect(await gitCli(['rev-parse', 'HEAD'], path.join(work, 'big'))).toBe(headSha);
-    console.info(`createLargeRepo(20000): ${importMs} ms; git clone --depth=1 --no-checkout: ${Date.now() - cloneStarted} ms`);
+    console.info(
+      `createLargeRepo(20000): ${importMs} ms; git clone --depth=1 --no-checkout: ${Date.now() - cloneStarted} ms`,
+    );
   });
 });

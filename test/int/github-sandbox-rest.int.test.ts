@@ -8,14 +8,28 @@ const TOKEN = 'ghp_sandboxRestToken0123456789abcdefghijkl';
 let sandbox: GitHubSandbox;
 const repoPath = '/repos/acme/configs';
 
-async function call(method: string, path: string, body?: unknown, token = TOKEN): Promise<{ status: number; json: unknown; headers: Headers }> {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  token = TOKEN,
+): Promise<{ status: number; json: unknown; headers: Headers }> {
   const response = await fetch(`${sandbox.apiBaseUrl}${path}`, {
     method,
-    headers: { authorization: `token ${token}`, accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `token ${token}`,
+      accept: 'application/vnd.github+json',
+      'x-github-api-version': '2022-11-28',
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
-  return { status: response.status, json: text === '' ? undefined : (JSON.parse(text) as unknown), headers: response.headers };
+  return {
+    status: response.status,
+    json: text === '' ? undefined : (JSON.parse(text) as unknown),
+    headers: response.headers,
+  };
 }
 
 beforeAll(async () => {
@@ -46,15 +60,32 @@ describe('authentication', () => {
 
 describe('pull requests', () => {
   test('create, refuse a second for the same head, list by head, close', async () => {
-    const created = await call('POST', `${repoPath}/pulls`, { head: 'relyloop/study-1', base: 'main', title: 'T', body: 'B' });
+    const created = await call('POST', `${repoPath}/pulls`, {
+      head: 'relyloop/study-1',
+      base: 'main',
+      title: 'T',
+      body: 'B',
+    });
     expect(created.status).toBe(201);
-    expect(created.json).toMatchObject({ number: 1, state: 'open', html_url: `${sandbox.origin}/acme/configs/pull/1`, head: { ref: 'relyloop/study-1' }, base: { ref: 'main' } });
+    expect(created.json).toMatchObject({
+      number: 1,
+      state: 'open',
+      html_url: `${sandbox.origin}/acme/configs/pull/1`,
+      head: { ref: 'relyloop/study-1' },
+      base: { ref: 'main' },
+    });
 
     const again = await call('POST', `${repoPath}/pulls`, { head: 'relyloop/study-1', base: 'main', title: 'T2' });
     expect(again.status).toBe(422);
-    expect(again.json).toMatchObject({ message: 'Validation Failed', errors: [{ message: 'A pull request already exists for acme:relyloop/study-1.' }] });
+    expect(again.json).toMatchObject({
+      message: 'Validation Failed',
+      errors: [{ message: 'A pull request already exists for acme:relyloop/study-1.' }],
+    });
 
-    const listed = await call('GET', `${repoPath}/pulls?head=${encodeURIComponent('acme:relyloop/study-1')}&state=open`);
+    const listed = await call(
+      'GET',
+      `${repoPath}/pulls?head=${encodeURIComponent('acme:relyloop/study-1')}&state=open`,
+    );
     expect((listed.json as { number: number }[]).map((p) => p.number)).toEqual([1]);
 
     const closed = await call('PATCH', `${repoPath}/pulls/1`, { state: 'closed' });
@@ -68,7 +99,10 @@ describe('pull requests', () => {
   ])('422 when the %s branch does not exist in the git repo', async (field, body) => {
     const { status, json } = await call('POST', `${repoPath}/pulls`, body);
     expect(status).toBe(422);
-    expect(json).toMatchObject({ message: 'Validation Failed', errors: [{ resource: 'PullRequest', field, code: 'invalid' }] });
+    expect(json).toMatchObject({
+      message: 'Validation Failed',
+      errors: [{ resource: 'PullRequest', field, code: 'invalid' }],
+    });
   });
 
   test('422 when head has no commits beyond base', async () => {
@@ -81,7 +115,11 @@ describe('pull requests', () => {
 describe('OpenAPI check', () => {
   test.each([
     ['missing head', { base: 'main', title: 'x' }, /must have required property 'head'/],
-    ['an unknown field', { head: 'relyloop/study-2', base: 'main', title: 'x', labels: ['a'] }, /must NOT have additional properties \(labels\)/],
+    [
+      'an unknown field',
+      { head: 'relyloop/study-2', base: 'main', title: 'x', labels: ['a'] },
+      /must NOT have additional properties \(labels\)/,
+    ],
     ['a wrong type', { head: 'relyloop/study-2', base: 'main', title: 'x', draft: 'yes' }, /\/draft: must be boolean/],
   ])('POST pulls with %s is 422 and recorded', async (_label, body, expected) => {
     const before = sandbox.validationFailures.length;
@@ -111,7 +149,12 @@ describe('comments and refs', () => {
 
   test('DELETE a branch ref removes it from the bare repo; a second time is 422', async () => {
     await pushBranch(sandbox, { owner: 'acme', repo: 'configs', token: TOKEN, branch: 'to/delete' });
-    const branches = () => execFileSync('git', ['for-each-ref', '--format=%(refname)', 'refs/heads/to'], { cwd: sandbox.bareDir('acme', 'configs') }).toString().trim();
+    const branches = () =>
+      execFileSync('git', ['for-each-ref', '--format=%(refname)', 'refs/heads/to'], {
+        cwd: sandbox.bareDir('acme', 'configs'),
+      })
+        .toString()
+        .trim();
     expect(branches()).toBe('refs/heads/to/delete');
     expect((await call('DELETE', `${repoPath}/git/refs/${encodeURIComponent('heads/to/delete')}`)).status).toBe(204);
     expect(branches()).toBe('');
@@ -123,7 +166,11 @@ describe('comments and refs', () => {
 
 describe('faults', () => {
   test('are served in order, then the real answer', async () => {
-    sandbox.injectFaults({ method: 'GET', path: /^\/api\/v3\/repos\/acme\/configs$/, faults: [{ status: 502 }, { status: 429, headers: { 'retry-after': '1' }, body: { message: 'slow down' } }] });
+    sandbox.injectFaults({
+      method: 'GET',
+      path: /^\/api\/v3\/repos\/acme\/configs$/,
+      faults: [{ status: 502 }, { status: 429, headers: { 'retry-after': '1' }, body: { message: 'slow down' } }],
+    });
     const seen = [await call('GET', repoPath), await call('GET', repoPath), await call('GET', repoPath)];
     expect(seen.map((s) => s.status)).toEqual([502, 429, 200]);
     expect(seen[1]?.headers.get('retry-after')).toBe('1');
@@ -139,7 +186,10 @@ describe('faults', () => {
 
   test('the request log records headers, query and body', () => {
     const post = sandbox.requests.find((r) => r.kind === 'rest' && r.method === 'POST' && r.path.endsWith('/pulls'));
-    expect(post).toMatchObject({ headers: { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' }, status: 201 });
+    expect(post).toMatchObject({
+      headers: { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' },
+      status: 201,
+    });
     expect(post?.body).toContain('relyloop/study-1');
   });
 });

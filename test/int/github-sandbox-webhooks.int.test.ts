@@ -15,15 +15,26 @@ const OWNER = 'acme';
 let sandbox: GitHubSandbox;
 let receiver: Server;
 let receiverUrl = '';
-interface Received { headers: Record<string, string>; body: string }
+interface Received {
+  headers: Record<string, string>;
+  body: string;
+}
 const received: Received[] = [];
 let answerStatus = 200;
 let repoSeq = 0;
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const response = await fetch(`${sandbox.apiBaseUrl}${path}`, {
     method,
-    headers: { authorization: `token ${TOKEN}`, accept: 'application/vnd.github+json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `token ${TOKEN}`,
+      accept: 'application/vnd.github+json',
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
@@ -31,20 +42,30 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
 }
 
 /** A fresh repo with a webhook to the receiver and one open PR from `relyloop/x`. */
-async function repoWithPr(files: Record<string, string> = { 'change.json': '{"k": 2}\n' }): Promise<{ repo: string; path: string; head: string }> {
+async function repoWithPr(
+  files: Record<string, string> = { 'change.json': '{"k": 2}\n' },
+): Promise<{ repo: string; path: string; head: string }> {
   const repo = `hooks-${++repoSeq}`;
   await sandbox.createRepo({ owner: OWNER, repo, token: TOKEN, files: { 'params.json': '{"k": 1}\n' } });
   sandbox.configureWebhook(OWNER, repo, { url: receiverUrl, secret: SECRET });
   const head = await pushBranch(sandbox, { owner: OWNER, repo, token: TOKEN, branch: 'relyloop/x', files });
-  const created = await call('POST', `/repos/${OWNER}/${repo}/pulls`, { head: 'relyloop/x', base: 'main', title: 'Tune k' });
+  const created = await call('POST', `/repos/${OWNER}/${repo}/pulls`, {
+    head: 'relyloop/x',
+    base: 'main',
+    title: 'Tune k',
+  });
   expect(created.status).toBe(201);
   return { repo, path: `/repos/${OWNER}/${repo}/pulls/1`, head };
 }
 
-const actionsOf = (repo: string) => received
-  .map((r) => JSON.parse(r.body) as { action?: string; repository?: { name: string }; pull_request?: { merged: boolean } })
-  .filter((p) => p.repository?.name === repo)
-  .map((p) => (p.action === 'closed' && p.pull_request?.merged === true ? 'merged' : p.action));
+const actionsOf = (repo: string) =>
+  received
+    .map(
+      (r) =>
+        JSON.parse(r.body) as { action?: string; repository?: { name: string }; pull_request?: { merged: boolean } },
+    )
+    .filter((p) => p.repository?.name === repo)
+    .map((p) => (p.action === 'closed' && p.pull_request?.merged === true ? 'merged' : p.action));
 
 beforeAll(async () => {
   sandbox = await startGitHubSandbox();
@@ -86,11 +107,19 @@ describe('merging', () => {
     expect(sandbox.validationFailures).toEqual([]);
   });
 
-  test('squash: one commit on the base; GitHub\'s refusals: closed 405, rebase 405, stale sha 409, conflict 405', async () => {
+  test("squash: one commit on the base; GitHub's refusals: closed 405, rebase 405, stale sha 409, conflict 405", async () => {
     const { repo, path } = await repoWithPr();
     // A branch from the same base adding the same file differently: unmergeable once #1 landed.
-    await pushBranch(sandbox, { owner: OWNER, repo, token: TOKEN, branch: 'relyloop/y', files: { 'change.json': '{"k": 3}\n' } });
-    expect((await call('PUT', `${path}/merge`, { merge_method: 'rebase' })).json).toMatchObject({ message: 'Rebase merges are not allowed on this repository.' });
+    await pushBranch(sandbox, {
+      owner: OWNER,
+      repo,
+      token: TOKEN,
+      branch: 'relyloop/y',
+      files: { 'change.json': '{"k": 3}\n' },
+    });
+    expect((await call('PUT', `${path}/merge`, { merge_method: 'rebase' })).json).toMatchObject({
+      message: 'Rebase merges are not allowed on this repository.',
+    });
     const stale = await call('PUT', `${path}/merge`, { sha: '0'.repeat(40) });
     expect(stale.status).toBe(409);
     const squashed = await call('PUT', `${path}/merge`, { merge_method: 'squash' });
@@ -101,7 +130,10 @@ describe('merging', () => {
     const again = await call('PUT', `${path}/merge`, {});
     expect(again.status).toBe(405);
 
-    expect((await call('POST', `/repos/${OWNER}/${repo}/pulls`, { head: 'relyloop/y', base: 'main', title: 'Conflicting' })).status).toBe(201);
+    expect(
+      (await call('POST', `/repos/${OWNER}/${repo}/pulls`, { head: 'relyloop/y', base: 'main', title: 'Conflicting' }))
+        .status,
+    ).toBe(201);
     const conflict = await call('PUT', `/repos/${OWNER}/${repo}/pulls/2/merge`, {});
     expect(conflict).toMatchObject({ status: 405, json: { message: 'Merge conflict' } });
     expect(sandbox.validationFailures).toEqual([]);
@@ -123,7 +155,7 @@ describe('closing and reopening', () => {
 });
 
 describe('deliveries', () => {
-  test('GitHub\'s headers, both signatures over the exact body, a GUID per delivery', async () => {
+  test("GitHub's headers, both signatures over the exact body, a GUID per delivery", async () => {
     const before = received.length;
     const { repo } = await repoWithPr();
     sandbox.pingWebhook(OWNER, repo);
@@ -135,7 +167,9 @@ describe('deliveries', () => {
       expect(r.headers['user-agent']).toMatch(/^GitHub-Hookshot\//);
       expect(r.headers['x-github-delivery']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
       expect(r.headers['x-github-hook-installation-target-type']).toBe('repository');
-      expect(r.headers['x-hub-signature-256']).toBe(`sha256=${createHmac('sha256', SECRET).update(r.body).digest('hex')}`);
+      expect(r.headers['x-hub-signature-256']).toBe(
+        `sha256=${createHmac('sha256', SECRET).update(r.body).digest('hex')}`,
+      );
       expect(r.headers['x-hub-signature']).toBe(`sha1=${createHmac('sha1', SECRET).update(r.body).digest('hex')}`);
     }
     expect(new Set(mine.map((r) => r.headers['x-github-delivery'])).size).toBe(2);
@@ -154,7 +188,11 @@ describe('deliveries', () => {
     expect(actionsOf(repo)).toEqual(['opened', 'reopened', 'reopened', 'reopened', 'closed']);
     const deliveries = sandbox.webhookDeliveries.filter((d) => d.repo === `${OWNER}/${repo}`);
     expect(deliveries.map((d) => [d.action, d.fault, d.statuses])).toEqual([
-      ['opened', null, [200]], ['closed', 'drop', []], ['reopened', 'duplicate', [200, 200]], ['closed', 'delay_until_next', [200]], ['reopened', null, [200]],
+      ['opened', null, [200]],
+      ['closed', 'drop', []],
+      ['reopened', 'duplicate', [200, 200]],
+      ['closed', 'delay_until_next', [200]],
+      ['reopened', null, [200]],
     ]);
 
     // GitHub's "Redeliver": the same id and body again; the receiver's answer is recorded.

@@ -32,12 +32,35 @@ describe('history scan', () => {
     events: [{ workflowExecutionStartedEventAttributes: { input: { payloads: [payload({ proposalId: 'p-1' })] } } }],
   };
   test.each([
-    ['an activity input', { activityTaskScheduledEventAttributes: { input: { payloads: [payload({ repo: { token: PLANTED } })] } } }],
-    ['an activity result', { activityTaskCompletedEventAttributes: { result: { payloads: [payload(`token=${PLANTED}`)] } } }],
-    ['a signal', { workflowExecutionSignaledEventAttributes: { signalName: 's', input: { payloads: [payload([PLANTED])] } } }],
+    [
+      'an activity input',
+      { activityTaskScheduledEventAttributes: { input: { payloads: [payload({ repo: { token: PLANTED } })] } } },
+    ],
+    [
+      'an activity result',
+      { activityTaskCompletedEventAttributes: { result: { payloads: [payload(`token=${PLANTED}`)] } } },
+    ],
+    [
+      'a signal',
+      { workflowExecutionSignaledEventAttributes: { signalName: 's', input: { payloads: [payload([PLANTED])] } } },
+    ],
     ['a memo', { workflowExecutionStartedEventAttributes: { memo: { fields: { note: payload(PLANTED) } } } }],
-    ['a search attribute', { upsertWorkflowSearchAttributesEventAttributes: { searchAttributes: { indexedFields: { ProposalId: payload(PLANTED) } } } }],
-    ['a failure detail', { activityTaskFailedEventAttributes: { failure: { message: 'x', applicationFailureInfo: { details: { payloads: [payload({ echoed: PLANTED })] } } } } }],
+    [
+      'a search attribute',
+      {
+        upsertWorkflowSearchAttributesEventAttributes: {
+          searchAttributes: { indexedFields: { ProposalId: payload(PLANTED) } },
+        },
+      },
+    ],
+    [
+      'a failure detail',
+      {
+        activityTaskFailedEventAttributes: {
+          failure: { message: 'x', applicationFailureInfo: { details: { payloads: [payload({ echoed: PLANTED })] } } },
+        },
+      },
+    ],
   ])('finds a token planted in %s, which a search of the raw history misses', (_where, event) => {
     const history: temporal.api.history.v1.IHistory = { events: [...(clean.events ?? []), { ...event }] };
     expect(JSON.stringify(history)).not.toContain(PLANTED); // bytes: a naive search passes
@@ -55,7 +78,12 @@ describe('history scan', () => {
 describe('git dir scan', () => {
   test('finds a token inside a loose and a packed object, which a byte search of the files misses', async () => {
     const gitdir = path.join(work, 'repo.git');
-    const git = (...args: string[]) => execFileSync('git', ['--git-dir', gitdir, ...args], { env: { PATH: process.env.PATH, HOME: work, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' } }).toString().trim();
+    const git = (...args: string[]) =>
+      execFileSync('git', ['--git-dir', gitdir, ...args], {
+        env: { PATH: process.env.PATH, HOME: work, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' },
+      })
+        .toString()
+        .trim();
     execFileSync('git', ['init', '--quiet', '--bare', gitdir]);
     const blobFile = path.join(work, 'blob.txt');
     await writeFile(blobFile, `{"token":"${PLANTED}"}\n`);
@@ -71,7 +99,13 @@ describe('git dir scan', () => {
   test('finds a token in a plain file of the git dir (config)', async () => {
     const gitdir = path.join(work, 'cfg.git');
     execFileSync('git', ['init', '--quiet', '--bare', gitdir]);
-    execFileSync('git', ['--git-dir', gitdir, 'config', 'remote.origin.url', `https://x-access-token:${PLANTED}@example.com/a/b`]);
+    execFileSync('git', [
+      '--git-dir',
+      gitdir,
+      'config',
+      'remote.origin.url',
+      `https://x-access-token:${PLANTED}@example.com/a/b`,
+    ]);
     expect((await scanGitDir(gitdir, [PLANTED])).hits).toEqual([path.join(gitdir, 'config')]);
   });
 });
@@ -80,9 +114,14 @@ describe('text scan and the redactor', () => {
   test('a token of no GitHub pattern is caught only through the literal registration', () => {
     const line = `remote said: ${PLANTED} / ${Buffer.from(`x-access-token:${PLANTED}`).toString('base64')}`;
     const unregistered = new Redactor();
-    expect(scanTexts({ log: unregistered.redactString(line) }, leakFormsOf(PLANTED, base64Forms)).hits).toEqual(['log']);
+    expect(scanTexts({ log: unregistered.redactString(line) }, leakFormsOf(PLANTED, base64Forms)).hits).toEqual([
+      'log',
+    ]);
     const registered = new Redactor();
     registered.register(PLANTED);
-    expect(scanTexts({ log: registered.redactString(line) }, leakFormsOf(PLANTED, base64Forms))).toEqual({ looked: 1, hits: [] });
+    expect(scanTexts({ log: registered.redactString(line) }, leakFormsOf(PLANTED, base64Forms))).toEqual({
+      looked: 1,
+      hits: [],
+    });
   });
 });

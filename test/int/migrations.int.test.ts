@@ -9,14 +9,26 @@ import { createPgExecutor } from '../../db/sql.js';
 import { createTestPgliteDir } from '../support/pglite.js';
 import { createTestPostgres } from '../support/postgres.js';
 
-interface Bookkeeping { migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number; logs: string | null }
+interface Bookkeeping {
+  migration_name: string;
+  checksum: string;
+  finished_at: Date | null;
+  applied_steps_count: number;
+  logs: string | null;
+}
 
 let seeded = 0;
 async function seedProposal(db: Database): Promise<string> {
   seeded += 1;
-  const repo = await db.prisma.configRepo.create({ data: { name: `cfg-${seeded}`, provider: 'github', repoUrl: 'https://github.com/o/r', authRef: 'tok' } });
-  const cluster = await db.prisma.cluster.create({ data: { name: 'c1', configRepoId: repo.id, configPath: 'clusters/c1' } });
-  const template = await db.prisma.queryTemplate.create({ data: { clusterId: cluster.id, name: 'search', declaredParams: ['k1'] } });
+  const repo = await db.prisma.configRepo.create({
+    data: { name: `cfg-${seeded}`, provider: 'github', repoUrl: 'https://github.com/o/r', authRef: 'tok' },
+  });
+  const cluster = await db.prisma.cluster.create({
+    data: { name: 'c1', configRepoId: repo.id, configPath: 'clusters/c1' },
+  });
+  const template = await db.prisma.queryTemplate.create({
+    data: { clusterId: cluster.id, name: 'search', declaredParams: ['k1'] },
+  });
   const proposal = await db.prisma.proposal.create({
     data: { clusterId: cluster.id, templateId: template.id, configDiff: { k1: { from: 1.2, to: 1.5 } } },
   });
@@ -27,14 +39,20 @@ const MARK_OPENED = `UPDATE proposals SET status = 'pr_opened', pr_url = $2, pr_
   WHERE id = $1 AND status = 'pending'`;
 
 describe.each([
-  ['PostgreSQL', async () => {
-    const pgdb = await createTestPostgres();
-    return { open: () => openDatabase({ url: pgdb.url, pgliteDir: '' }), cleanup: pgdb.drop };
-  }],
-  ['PGlite', async () => {
-    const dir = await createTestPgliteDir();
-    return { open: () => openDatabase({ pgliteDir: dir.dir }), cleanup: dir.remove };
-  }],
+  [
+    'PostgreSQL',
+    async () => {
+      const pgdb = await createTestPostgres();
+      return { open: () => openDatabase({ url: pgdb.url, pgliteDir: '' }), cleanup: pgdb.drop };
+    },
+  ],
+  [
+    'PGlite',
+    async () => {
+      const dir = await createTestPgliteDir();
+      return { open: () => openDatabase({ pgliteDir: dir.dir }), cleanup: dir.remove };
+    },
+  ],
 ])('migrations on %s', (_kind, make) => {
   let env: Awaited<ReturnType<typeof make>>;
   let db: Database;
@@ -50,7 +68,9 @@ describe.each([
   test('the first open applies every migration and keeps Prisma bookkeeping', async () => {
     const migrations = await readMigrations(MIGRATIONS_DIR);
     expect(db.migrations.applied).toEqual(migrations.map((m) => m.name));
-    const rows = await db.sql.query<Bookkeeping>('SELECT migration_name, checksum, finished_at, applied_steps_count, logs FROM "_prisma_migrations" ORDER BY migration_name');
+    const rows = await db.sql.query<Bookkeeping>(
+      'SELECT migration_name, checksum, finished_at, applied_steps_count, logs FROM "_prisma_migrations" ORDER BY migration_name',
+    );
     expect(rows.map((r) => [r.migration_name, r.checksum, r.applied_steps_count, r.logs])).toEqual(
       migrations.map((m) => [m.name, m.checksum, 1, null]),
     );
@@ -68,12 +88,20 @@ describe.each([
     const first = await db.prisma.$executeRawUnsafe(MARK_OPENED, id, 'https://github.com/o/r/pull/1');
     const second = await db.prisma.$executeRawUnsafe(MARK_OPENED, id, 'https://github.com/o/r/pull/2');
     expect([first, second]).toEqual([1, 0]);
-    expect(await db.prisma.proposal.findUniqueOrThrow({ where: { id } })).toMatchObject({ status: 'pr_opened', prUrl: 'https://github.com/o/r/pull/1', prState: 'open' });
+    expect(await db.prisma.proposal.findUniqueOrThrow({ where: { id } })).toMatchObject({
+      status: 'pr_opened',
+      prUrl: 'https://github.com/o/r/pull/1',
+      prState: 'open',
+    });
 
     const rejected = await seedProposal(db);
     await db.prisma.proposal.update({ where: { id: rejected }, data: { status: 'rejected', rejectedReason: 'no' } });
     expect(await db.prisma.$executeRawUnsafe(MARK_OPENED, rejected, 'https://github.com/o/r/pull/3')).toBe(0);
-    expect(await db.prisma.proposal.findUniqueOrThrow({ where: { id: rejected } })).toMatchObject({ status: 'rejected', prUrl: null, rejectedReason: 'no' });
+    expect(await db.prisma.proposal.findUniqueOrThrow({ where: { id: rejected } })).toMatchObject({
+      status: 'rejected',
+      prUrl: null,
+      rejectedReason: 'no',
+    });
   });
 });
 
@@ -97,8 +125,12 @@ describe('migration runner safety (PostgreSQL)', () => {
 
   test('concurrent runners apply each migration exactly once (advisory lock)', async () => {
     await withPool(async (pool) => {
-      const results = await Promise.all(Array.from({ length: 4 }, () => applyMigrations(createPgExecutor(pool), MIGRATIONS_DIR)));
-      expect(results.flatMap((r) => r.applied).sort()).toEqual((await readMigrations(MIGRATIONS_DIR)).map((m) => m.name));
+      const results = await Promise.all(
+        Array.from({ length: 4 }, () => applyMigrations(createPgExecutor(pool), MIGRATIONS_DIR)),
+      );
+      expect(results.flatMap((r) => r.applied).sort()).toEqual(
+        (await readMigrations(MIGRATIONS_DIR)).map((m) => m.name),
+      );
       const { rows } = await pool.query('SELECT count(*)::int AS n FROM "_prisma_migrations"');
       expect(rows[0].n).toBe(results.flatMap((r) => r.applied).length);
     });
@@ -120,8 +152,10 @@ describe('migration runner safety (PostgreSQL)', () => {
     const migrations = path.join(dir, 'failing');
     await cp(MIGRATIONS_DIR, migrations, { recursive: true });
     await mkdir(path.join(migrations, '29990101000000_broken'));
-    await writeFile(path.join(migrations, '29990101000000_broken', 'migration.sql'),
-      'CREATE TABLE half_done (id int);\nALTER TABLE no_such_table ADD COLUMN x int;\n');
+    await writeFile(
+      path.join(migrations, '29990101000000_broken', 'migration.sql'),
+      'CREATE TABLE half_done (id int);\nALTER TABLE no_such_table ADD COLUMN x int;\n',
+    );
     await withPool(async (pool) => {
       const exec = createPgExecutor(pool);
       const error = await applyMigrations(exec, migrations).catch((e: unknown) => e);
@@ -129,7 +163,9 @@ describe('migration runner safety (PostgreSQL)', () => {
       expect(String((error as Error).message)).toMatch(/29990101000000_broken failed: .*no_such_table/);
       const { rows: tables } = await pool.query("SELECT to_regclass('half_done') AS t, to_regclass('proposals') AS p");
       expect(tables[0]).toEqual({ t: null, p: 'proposals' });
-      const { rows } = await pool.query(`SELECT finished_at, logs FROM "_prisma_migrations" WHERE migration_name = '29990101000000_broken'`);
+      const { rows } = await pool.query(
+        `SELECT finished_at, logs FROM "_prisma_migrations" WHERE migration_name = '29990101000000_broken'`,
+      );
       expect(rows).toEqual([{ finished_at: null, logs: expect.stringContaining('no_such_table') }]);
       await expect(applyMigrations(exec, migrations)).rejects.toThrow(/failed earlier/);
     });

@@ -19,43 +19,91 @@ let seq = 0;
 async function newPr(draft = false): Promise<number> {
   const branch = `relyloop/options-${++seq}`;
   await pushBranch(sandbox, { owner: 'acme', repo: 'opts', token: TOKEN, branch });
-  return (await gh.createOrAdoptPullRequest({ head: branch, base: 'main', title: `Options ${seq}`, body: 'b', draft })).number;
+  return (await gh.createOrAdoptPullRequest({ head: branch, base: 'main', title: `Options ${seq}`, body: 'b', draft }))
+    .number;
 }
 const pull = (n: number) => sandbox.pulls('acme', 'opts').find((p) => p.number === n);
-const writes = () => sandbox.requests.filter((r) => r.kind === 'rest' && r.method === 'POST' && /\/(labels|requested_reviewers|assignees)$/.test(r.path)).length;
+const writes = () =>
+  sandbox.requests.filter(
+    (r) => r.kind === 'rest' && r.method === 'POST' && /\/(labels|requested_reviewers|assignees)$/.test(r.path),
+  ).length;
 const options = (o: Partial<PrOptions>): PrOptions => ({ ...NO_PR_OPTIONS, ...o });
 
 beforeAll(async () => {
   sandbox = await startGitHubSandbox();
   await sandbox.createRepo({ owner: 'acme', repo: 'opts', token: TOKEN, files: { 'p.json': '{}\n' } });
   sandbox.addCollaborators('acme', 'opts', { users: ['alice', 'bob'], teams: ['search-team'] });
-  gh = createGitHubClient({ apiBaseUrl: sandbox.apiBaseUrl, token: TOKEN, owner: 'acme', repo: 'opts', redactor: new Redactor(), limiter: { writeMinTimeMs: 0, retryBackoffMs: 10 } });
+  gh = createGitHubClient({
+    apiBaseUrl: sandbox.apiBaseUrl,
+    token: TOKEN,
+    owner: 'acme',
+    repo: 'opts',
+    redactor: new Redactor(),
+    limiter: { writeMinTimeMs: 0, retryBackoffMs: 10 },
+  });
 });
 afterAll(async () => sandbox.close());
 
 describe('PR options', () => {
   test('a draft, labelled PR with review requests and an assignee', async () => {
     const n = await newPr(true);
-    const warnings = await gh.applyPrOptions(n, options({ labels: ['relyloop', 'search tuning'], reviewers: ['alice'], teamReviewers: ['search-team'], assignees: ['bob'] }));
+    const warnings = await gh.applyPrOptions(
+      n,
+      options({
+        labels: ['relyloop', 'search tuning'],
+        reviewers: ['alice'],
+        teamReviewers: ['search-team'],
+        assignees: ['bob'],
+      }),
+    );
     expect(warnings).toEqual([]);
-    expect(pull(n)).toMatchObject({ draft: true, labels: ['relyloop', 'search tuning'], requested_reviewers: ['alice'], requested_teams: ['search-team'], assignees: ['bob'] });
+    expect(pull(n)).toMatchObject({
+      draft: true,
+      labels: ['relyloop', 'search tuning'],
+      requested_reviewers: ['alice'],
+      requested_teams: ['search-team'],
+      assignees: ['bob'],
+    });
     expect(sandbox.validationFailures).toEqual([]);
   });
 
   test('a reviewer GitHub refuses is a warning; the others are still asked', async () => {
     const n = await newPr();
-    const warnings = await gh.applyPrOptions(n, options({ labels: ['relyloop'], reviewers: ['alice', 'ghost-user'], teamReviewers: ['search-team'] }));
+    const warnings = await gh.applyPrOptions(
+      n,
+      options({ labels: ['relyloop'], reviewers: ['alice', 'ghost-user'], teamReviewers: ['search-team'] }),
+    );
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/^review request for ghost-user not applied: .*422.*collaborators/);
-    expect(pull(n)).toMatchObject({ labels: ['relyloop'], requested_reviewers: ['alice'], requested_teams: ['search-team'] });
+    expect(pull(n)).toMatchObject({
+      labels: ['relyloop'],
+      requested_reviewers: ['alice'],
+      requested_teams: ['search-team'],
+    });
   });
 
   test('GitHub\'s "Could not resolve to a node" right after creation is tried again', async () => {
     const n = await newPr();
-    sandbox.injectFaults({ method: 'POST', path: /\/issues\/\d+\/labels$/, faults: [
-      { status: 422, body: { message: 'Could not resolve to a node with the global id of \'PR_kwDOabc\'', documentation_url: 'https://docs.github.com/rest' } },
-      { status: 422, body: { message: 'Could not resolve to a node with the global id of \'PR_kwDOabc\'', documentation_url: 'https://docs.github.com/rest' } },
-    ] });
+    sandbox.injectFaults({
+      method: 'POST',
+      path: /\/issues\/\d+\/labels$/,
+      faults: [
+        {
+          status: 422,
+          body: {
+            message: "Could not resolve to a node with the global id of 'PR_kwDOabc'",
+            documentation_url: 'https://docs.github.com/rest',
+          },
+        },
+        {
+          status: 422,
+          body: {
+            message: "Could not resolve to a node with the global id of 'PR_kwDOabc'",
+            documentation_url: 'https://docs.github.com/rest',
+          },
+        },
+      ],
+    });
     expect(await gh.applyPrOptions(n, options({ labels: ['relyloop'] }))).toEqual([]);
     expect(pull(n)?.labels).toEqual(['relyloop']);
   });
@@ -74,16 +122,34 @@ describe('PR options', () => {
     const bare = sandbox.bareDir('acme', 'opts');
     const base = await assertGit(['rev-parse', 'refs/heads/main'], { cwd: bare, home: bare });
     const baseTree = await assertGit(['rev-parse', 'refs/heads/main^{tree}'], { cwd: bare, home: bare });
-    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xff, 0xfe]), Buffer.alloc(100, 7)]);
-    const files = [{ path: 'p.json', content: Buffer.from('{"changed": true}\n'), mode: '100644' as const }, { path: 'charts/c.png', content: png, mode: '100644' as const }];
-    const sha = await gh.createSignedCommit({ baseTree, parent: base, files, message: 'Signed\n\nRelyLoop-Proposal: x\n' });
+    const png = Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xff, 0xfe]),
+      Buffer.alloc(100, 7),
+    ]);
+    const files = [
+      { path: 'p.json', content: Buffer.from('{"changed": true}\n'), mode: '100644' as const },
+      { path: 'charts/c.png', content: png, mode: '100644' as const },
+    ];
+    const sha = await gh.createSignedCommit({
+      baseTree,
+      parent: base,
+      files,
+      message: 'Signed\n\nRelyLoop-Proposal: x\n',
+    });
     expect(sandbox.isVerifiedCommit('acme', 'opts', sha)).toBe(true);
     expect(await assertGit(['show', `${sha}:p.json`], { cwd: bare, home: bare })).toBe('{"changed": true}');
-    expect((await runGit(['cat-file', 'blob', `${sha}:charts/c.png`], { cwd: bare, home: bare })).stdout.equals(png)).toBe(true);
+    expect(
+      (await runGit(['cat-file', 'blob', `${sha}:charts/c.png`], { cwd: bare, home: bare })).stdout.equals(png),
+    ).toBe(true);
     expect(await assertGit(['diff', '--name-only', base, sha], { cwd: bare, home: bare })).toBe('charts/c.png\np.json');
 
     expect(await gh.createBranchRef('relyloop/signed', sha)).toEqual({ created: true });
-    const other = await gh.createSignedCommit({ baseTree, parent: base, files: [files[0] as (typeof files)[number]], message: 'Other\n' });
+    const other = await gh.createSignedCommit({
+      baseTree,
+      parent: base,
+      files: [files[0] as (typeof files)[number]],
+      message: 'Other\n',
+    });
     expect(await gh.createBranchRef('relyloop/signed', other)).toEqual({ created: false, tip: sha });
     expect(await assertGit(['rev-parse', 'refs/heads/relyloop/signed'], { cwd: bare, home: bare })).toBe(sha);
     expect(sandbox.validationFailures).toEqual([]);

@@ -22,7 +22,10 @@ beforeAll(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'repo-cache-large-'));
   sandbox = await startGitHubSandbox({ rootDir: path.join(root, 'sandbox') });
   await sandbox.createLargeRepo({
-    owner: 'acme', repo: 'big', token: TOKEN, fileCount: FILE_COUNT,
+    owner: 'acme',
+    repo: 'big',
+    token: TOKEN,
+    fileCount: FILE_COUNT,
     extraFiles: { 'clusters/prod/products.params.json': '{\n  "bm25.k1": 1.2,\n  "fuzziness": "AUTO"\n}\n' },
   });
 }, 120_000);
@@ -33,25 +36,61 @@ afterAll(async () => {
 
 describe('a 20,000-file config repo', () => {
   test('the remote branch differs from main by exactly the params change and the chart, sent as a small pack', async () => {
-    const cache = createGitRepoCache({ cacheDir: path.join(root, 'cache'), redactor: new Redactor(), author: { name: 'relyloop-bot', email: 'relyloop-bot@example.com' } });
-    const target = { configRepoId: randomUUID(), url: sandbox.gitUrl('acme', 'big'), onAuth: tokenAuth(TOKEN), baseBranch: 'main' };
+    const cache = createGitRepoCache({
+      cacheDir: path.join(root, 'cache'),
+      redactor: new Redactor(),
+      author: { name: 'relyloop-bot', email: 'relyloop-bot@example.com' },
+    });
+    const target = {
+      configRepoId: randomUUID(),
+      url: sandbox.gitUrl('acme', 'big'),
+      onAuth: tokenAuth(TOKEN),
+      baseBranch: 'main',
+    };
     const proposalId = randomUUID();
     const studyId = randomUUID();
     const branch = createBranchName({ proposalId, studyId });
 
     const { baseCommit } = await cache.sync(target);
-    const file = await cache.readParamsFile(target, { commit: baseCommit, configPath: 'clusters/prod', templateName: 'products' });
-    const applied = tryApplyConfigDiff({ fileText: file.text, diff: { 'bm25.k1': { from: 1.2, to: 1.6 } }, declaredParams: ['bm25.k1'] });
+    const file = await cache.readParamsFile(target, {
+      commit: baseCommit,
+      configPath: 'clusters/prod',
+      templateName: 'products',
+    });
+    const applied = tryApplyConfigDiff({
+      fileText: file.text,
+      diff: { 'bm25.k1': { from: 1.2, to: 1.6 } },
+      declaredParams: ['bm25.k1'],
+    });
     if (!applied.ok) throw new Error(applied.message);
     const png = Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), Buffer.alloc(4096)]);
-    const message = createCommitMessage({ proposalId, templateName: 'products', clusterName: 'prod', study: { id: studyId, name: 'big sweep' }, changedKeys: ['bm25.k1'] });
-    const commit = await cache.createCommit(target, { baseCommit, message, files: [{ path: file.path, content: Buffer.from(applied.text) }, { path: chartFilePath(studyId), content: png }] });
+    const message = createCommitMessage({
+      proposalId,
+      templateName: 'products',
+      clusterName: 'prod',
+      study: { id: studyId, name: 'big sweep' },
+      changedKeys: ['bm25.k1'],
+    });
+    const commit = await cache.createCommit(target, {
+      baseCommit,
+      message,
+      files: [
+        { path: file.path, content: Buffer.from(applied.text) },
+        { path: chartFilePath(studyId), content: png },
+      ],
+    });
     expect(await cache.pushBranch(target, { branch, commit })).toBe('pushed');
 
     const bare = { cwd: sandbox.bareDir('acme', 'big'), home: path.join(root, 'home') };
-    expect(await assertGit(['diff', '--name-status', `main..${branch}`], bare)).toBe(`A\t.relyloop/digest-charts/${studyId}.png\nM\tclusters/prod/products.params.json`);
-    expect(await assertGit(['diff', '--numstat', `main..${branch}`], bare)).toBe(`-\t-\t.relyloop/digest-charts/${studyId}.png\n1\t1\tclusters/prod/products.params.json`);
-    expect(Number(await assertGit(['ls-tree', '-r', '--name-only', branch], bare).then((s) => s.split('\n').length))).toBe(FILE_COUNT + 2);
+    expect(await assertGit(['diff', '--name-status', `main..${branch}`], bare)).toBe(
+      `A\t.relyloop/digest-charts/${studyId}.png\nM\tclusters/prod/products.params.json`,
+    );
+    expect(await assertGit(['diff', '--numstat', `main..${branch}`], bare)).toBe(
+      `-\t-\t.relyloop/digest-charts/${studyId}.png\n1\t1\tclusters/prod/products.params.json`,
+    );
+    expect(
+      Number(await assertGit(['ls-tree', '-r', '--name-only', branch], bare).then((s) => s.split('\n').length)),
+    ).toBe(FILE_COUNT + 2);
     await assertGit(['fsck', '--no-dangling', '--connectivity-only'], bare);
 
     // Only the new blobs, trees and commit travel: a full tree of 20,000 files would be megabytes.
@@ -69,7 +108,10 @@ describe('a 20,000-file config repo', () => {
     await assertGit(['push', '--quiet', 'origin', 'HEAD:main'], opts);
     const packDir = path.join(root, 'cache', target.configRepoId, 'objects', 'pack');
     const packsBefore = new Set(await readdir(packDir));
-    expect(await cache.sync(target)).toEqual({ baseCommit: await assertGit(['rev-parse', 'HEAD'], opts), cloned: false });
+    expect(await cache.sync(target)).toEqual({
+      baseCommit: await assertGit(['rev-parse', 'HEAD'], opts),
+      cloned: false,
+    });
     const newPacks = (await readdir(packDir)).filter((f) => f.endsWith('.pack') && !packsBefore.has(f));
     expect(newPacks).toHaveLength(1);
     expect((await stat(path.join(packDir, newPacks[0] as string))).size).toBeLessThan(16 * 1024);

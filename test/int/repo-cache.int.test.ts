@@ -45,13 +45,25 @@ let headSha: string;
 const home = () => path.join(root, 'home');
 const bareGit = (args: string[]) => assertGit(args, { cwd: sandbox.bareDir('acme', 'configs'), home: home() });
 
-function newTarget(overrides: { token?: string; url?: string; baseBranch?: string; configRepoId?: string } = {}): Target {
+function newTarget(
+  overrides: { token?: string; url?: string; baseBranch?: string; configRepoId?: string } = {},
+): Target {
   const token = overrides.token ?? TOKEN;
-  return { configRepoId: randomUUID(), url: sandbox.gitUrl('acme', 'configs'), baseBranch: 'main', ...overrides, token, onAuth: tokenAuth(token) };
+  return {
+    configRepoId: randomUUID(),
+    url: sandbox.gitUrl('acme', 'configs'),
+    baseBranch: 'main',
+    ...overrides,
+    token,
+    onAuth: tokenAuth(token),
+  };
 }
 
 async function appError(promise: Promise<unknown>): Promise<AppError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(error instanceof AppError)) throw new Error(`expected an AppError, got ${String(error)}`);
   return error;
 }
@@ -78,7 +90,12 @@ beforeAll(async () => {
   sandbox = await startGitHubSandbox({ rootDir: path.join(root, 'sandbox') });
   ({ headSha } = await sandbox.createRepo({ owner: 'acme', repo: 'configs', token: TOKEN, files: FILES }));
   cacheDir = path.join(root, 'cache');
-  cache = createGitRepoCache({ cacheDir, redactor: new Redactor(), author: AUTHOR, now: () => new Date('2026-01-02T03:04:05Z') });
+  cache = createGitRepoCache({
+    cacheDir,
+    redactor: new Redactor(),
+    author: AUTHOR,
+    now: () => new Date('2026-01-02T03:04:05Z'),
+  });
   target = newTarget();
 });
 afterAll(async () => {
@@ -93,9 +110,16 @@ test('a commit message is redacted like every text that leaves: a registered sec
   const t = newTarget();
   const { baseCommit } = await own.sync(t);
   const leaked = `ghp_${'x'.repeat(36)}`;
-  const commit = await own.createCommit(t, { baseCommit, message: `Tune\n\nnote: hunter2-webhook-secret ${leaked}\n`, files: [{ path: 'x.json', content: Buffer.from('{}') }] });
+  const commit = await own.createCommit(t, {
+    baseCommit,
+    message: `Tune\n\nnote: hunter2-webhook-secret ${leaked}\n`,
+    files: [{ path: 'x.json', content: Buffer.from('{}') }],
+  });
   // Native git reads what was written.
-  const written = await assertGit(['--git-dir', path.join(root, 'cache-redact', t.configRepoId.toLowerCase()), 'log', '-1', '--format=%B', commit], { home: home() });
+  const written = await assertGit(
+    ['--git-dir', path.join(root, 'cache-redact', t.configRepoId.toLowerCase()), 'log', '-1', '--format=%B', commit],
+    { home: home() },
+  );
   expect(written.trim()).toBe(`Tune\n\nnote: ${REDACTED} ${REDACTED}`);
   expect(redactor.counts).toEqual({ token_pattern: 1, secret: 1 });
 });
@@ -108,7 +132,9 @@ describe('sync', () => {
     expect(top).not.toContain('clusters');
     expect(top).not.toContain('README.md');
     expect((await readFile(path.join(gitdir, 'shallow'), 'utf8')).trim()).toBe(headSha);
-    expect((await readFile(path.join(gitdir, 'refs/remotes/origin/HEAD'), 'utf8')).trim()).toBe('ref: refs/remotes/origin/main');
+    expect((await readFile(path.join(gitdir, 'refs/remotes/origin/HEAD'), 'utf8')).trim()).toBe(
+      'ref: refs/remotes/origin/main',
+    );
     expect(await cache.sync(target)).toEqual({ baseCommit: headSha, cloned: false });
     const newHead = await commitOnRemote({ 'README.md': '# configs v2\n' });
     expect(await cache.sync(target)).toEqual({ baseCommit: newHead, cloned: false });
@@ -117,38 +143,84 @@ describe('sync', () => {
 
   test.each([
     ['corrupt HEAD', async (gitdir: string) => writeFile(path.join(gitdir, 'HEAD'), 'garbage\n'), /damaged/],
-    ['missing objects', async (gitdir: string) => {
-      for (const f of await readdir(path.join(gitdir, 'objects/pack'))) await rm(path.join(gitdir, 'objects/pack', f));
-    }, /damaged/],
+    [
+      'missing objects',
+      async (gitdir: string) => {
+        for (const f of await readdir(path.join(gitdir, 'objects/pack')))
+          await rm(path.join(gitdir, 'objects/pack', f));
+      },
+      /damaged/,
+    ],
   ])('a damaged cache (%s) is cloned again', async (_name, damage, reason) => {
     const t = newTarget();
     await cache.sync(t);
     await damage(path.join(cacheDir, t.configRepoId));
-    expect(await cache.sync(t)).toEqual({ baseCommit: headSha, cloned: true, recloneReason: expect.stringMatching(reason) });
+    expect(await cache.sync(t)).toEqual({
+      baseCommit: headSha,
+      cloned: true,
+      recloneReason: expect.stringMatching(reason),
+    });
     expect(await cache.sync(t)).toMatchObject({ cloned: false });
   });
 
   test('a cache whose packfiles grew past the bound is cloned again', async () => {
     const t = newTarget();
-    const bounded = createGitRepoCache({ cacheDir, redactor: new Redactor(), author: AUTHOR, bounds: { maxPackfiles: 1, maxShallowLines: 64, maxLooseObjects: 4096 } });
+    const bounded = createGitRepoCache({
+      cacheDir,
+      redactor: new Redactor(),
+      author: AUTHOR,
+      bounds: { maxPackfiles: 1, maxShallowLines: 64, maxLooseObjects: 4096 },
+    });
     await bounded.sync(t);
     headSha = await commitOnRemote({ 'README.md': '# configs v3\n' });
     expect(await bounded.sync(t)).toMatchObject({ cloned: false, baseCommit: headSha });
-    expect(await bounded.sync(t)).toEqual({ baseCommit: headSha, cloned: true, recloneReason: expect.stringContaining('packfiles') });
+    expect(await bounded.sync(t)).toEqual({
+      baseCommit: headSha,
+      cloned: true,
+      recloneReason: expect.stringContaining('packfiles'),
+    });
   });
 
   test('a cache whose loose objects (our commits) grew past the bound is cloned again', async () => {
     const t = newTarget();
-    const bounded = createGitRepoCache({ cacheDir, redactor: new Redactor(), author: AUTHOR, bounds: { maxPackfiles: 32, maxShallowLines: 64, maxLooseObjects: 5 } });
+    const bounded = createGitRepoCache({
+      cacheDir,
+      redactor: new Redactor(),
+      author: AUTHOR,
+      bounds: { maxPackfiles: 32, maxShallowLines: 64, maxLooseObjects: 5 },
+    });
     const { baseCommit } = await bounded.sync(t);
-    await bounded.createCommit(t, { baseCommit, message: 'local only\n', files: [{ path: 'a/b/c/d.json', content: Buffer.from('{}') }] });
-    expect(await bounded.sync(t)).toEqual({ baseCommit, cloned: true, recloneReason: expect.stringContaining('loose objects') });
+    await bounded.createCommit(t, {
+      baseCommit,
+      message: 'local only\n',
+      files: [{ path: 'a/b/c/d.json', content: Buffer.from('{}') }],
+    });
+    expect(await bounded.sync(t)).toEqual({
+      baseCommit,
+      cloned: true,
+      recloneReason: expect.stringContaining('loose objects'),
+    });
   });
 
   test.each([
-    ['wrong token', (): Partial<Target> => ({ token: `ghp_${'w'.repeat(36)}` }), 'GITHUB_AUTH_FAILED', /token is invalid, expired or revoked/],
-    ['unknown repository (404, as for one the token cannot see)', (): Partial<Target> => ({ url: sandbox.gitUrl('acme', 'nope') }), 'GITHUB_AUTH_FAILED', /does not exist or the token cannot see it/],
-    ['unknown base branch', (): Partial<Target> => ({ baseBranch: 'does-not-exist' }), 'CLONE_FAILED', /git clone failed/],
+    [
+      'wrong token',
+      (): Partial<Target> => ({ token: `ghp_${'w'.repeat(36)}` }),
+      'GITHUB_AUTH_FAILED',
+      /token is invalid, expired or revoked/,
+    ],
+    [
+      'unknown repository (404, as for one the token cannot see)',
+      (): Partial<Target> => ({ url: sandbox.gitUrl('acme', 'nope') }),
+      'GITHUB_AUTH_FAILED',
+      /does not exist or the token cannot see it/,
+    ],
+    [
+      'unknown base branch',
+      (): Partial<Target> => ({ baseBranch: 'does-not-exist' }),
+      'CLONE_FAILED',
+      /git clone failed/,
+    ],
   ])('terminal: %s', async (_name, overrides, code, message) => {
     const t = newTarget(overrides());
     const error = await appError(cache.sync(t));
@@ -161,30 +233,41 @@ describe('sync', () => {
   test.each([
     ['a 502 from the server', { status: 502 }],
     ['a connection reset', { reset: true as const }],
-  ])('transient failures (%s) are retried in place; when they persist they are retryable CLONE_FAILED and keep a healthy cache', async (_name, fault) => {
-    const t = newTarget();
-    sandbox.injectFaults({ path: /\/acme\/configs\.git\/info\/refs$/, faults: [fault] });
-    expect(await cache.sync(t)).toMatchObject({ baseCommit: headSha, cloned: true });
-    await rm(path.join(cacheDir, t.configRepoId), { recursive: true, force: true });
-    const persisting = Array<typeof fault>(GIT_REQUEST_TRIES).fill(fault);
-    sandbox.injectFaults({ path: /\/acme\/configs\.git\/info\/refs$/, faults: persisting });
-    const cold = await appError(cache.sync(t));
-    expect([cold.code, cold.retryable]).toEqual(['CLONE_FAILED', true]);
-    expect(await readdir(cacheDir)).not.toContain(t.configRepoId);
-    await cache.sync(t);
-    sandbox.injectFaults({ path: /\/acme\/configs\.git\/(info\/refs|git-upload-pack)$/, faults: persisting });
-    const warm = await appError(cache.sync(t));
-    expect([warm.code, warm.retryable]).toEqual(['CLONE_FAILED', true]);
-    expect(await cache.sync(t)).toEqual({ baseCommit: headSha, cloned: false });
-    sandbox.clearFaults();
-  });
+  ])(
+    'transient failures (%s) are retried in place; when they persist they are retryable CLONE_FAILED and keep a healthy cache',
+    async (_name, fault) => {
+      const t = newTarget();
+      sandbox.injectFaults({ path: /\/acme\/configs\.git\/info\/refs$/, faults: [fault] });
+      expect(await cache.sync(t)).toMatchObject({ baseCommit: headSha, cloned: true });
+      await rm(path.join(cacheDir, t.configRepoId), { recursive: true, force: true });
+      const persisting = Array<typeof fault>(GIT_REQUEST_TRIES).fill(fault);
+      sandbox.injectFaults({ path: /\/acme\/configs\.git\/info\/refs$/, faults: persisting });
+      const cold = await appError(cache.sync(t));
+      expect([cold.code, cold.retryable]).toEqual(['CLONE_FAILED', true]);
+      expect(await readdir(cacheDir)).not.toContain(t.configRepoId);
+      await cache.sync(t);
+      sandbox.injectFaults({ path: /\/acme\/configs\.git\/(info\/refs|git-upload-pack)$/, faults: persisting });
+      const warm = await appError(cache.sync(t));
+      expect([warm.code, warm.retryable]).toEqual(['CLONE_FAILED', true]);
+      expect(await cache.sync(t)).toEqual({ baseCommit: headSha, cloned: false });
+      sandbox.clearFaults();
+    },
+  );
 
   test('a server silent past the idle timeout is a retryable CLONE_FAILED that keeps the cache; a slow one within it is waited for', async () => {
-    const impatient = createGitRepoCache({ cacheDir, redactor: new Redactor(), author: AUTHOR, http: createGitHttpClient({ idleTimeoutMs: 1_000, retryBackoffMs: 10 }) });
+    const impatient = createGitRepoCache({
+      cacheDir,
+      redactor: new Redactor(),
+      author: AUTHOR,
+      http: createGitHttpClient({ idleTimeoutMs: 1_000, retryBackoffMs: 10 }),
+    });
     const t = newTarget();
     sandbox.injectFaults({ path: /\/acme\/configs\.git\/info\/refs$/, faults: [{ delayMs: 600 }] });
     expect(await impatient.sync(t)).toMatchObject({ cloned: true });
-    sandbox.injectFaults({ path: /\/acme\/configs\.git\/info\/refs$/, faults: Array(GIT_REQUEST_TRIES).fill({ delayMs: 1_500 }) });
+    sandbox.injectFaults({
+      path: /\/acme\/configs\.git\/info\/refs$/,
+      faults: Array(GIT_REQUEST_TRIES).fill({ delayMs: 1_500 }),
+    });
     const error = await appError(impatient.sync(t));
     expect([error.code, error.retryable]).toEqual(['CLONE_FAILED', true]);
     expect(error.message).toMatch(/git server sent nothing for 1 s/);
@@ -195,7 +278,12 @@ describe('sync', () => {
 
   test('a transfer cancelled mid-way (the activity was cancelled) fails at once and keeps the cache', async () => {
     const cancel = new AbortController();
-    const cancellable = createGitRepoCache({ cacheDir, redactor: new Redactor(), author: AUTHOR, http: createGitHttpClient({ signal: () => cancel.signal }) });
+    const cancellable = createGitRepoCache({
+      cacheDir,
+      redactor: new Redactor(),
+      author: AUTHOR,
+      http: createGitHttpClient({ signal: () => cancel.signal }),
+    });
     const t = newTarget();
     await cancellable.sync(t);
     const held = sandbox.holdNext({ method: 'GET', path: /\/acme\/configs\.git\/info\/refs$/, when: 'before' });
@@ -209,11 +297,14 @@ describe('sync', () => {
     expect(await cache.sync(t)).toEqual({ baseCommit: headSha, cloned: false });
   });
 
-  test.each(['../escape', 'not-a-uuid', `${randomUUID()}/..`])('a config repo id that is not a uuid (%s) never becomes a path', async (configRepoId) => {
-    const error = await appError(cache.sync(newTarget({ configRepoId })));
-    expect(error.code).toBe('CLONE_FAILED');
-    expect(await readdir(root)).not.toContain('escape');
-  });
+  test.each(['../escape', 'not-a-uuid', `${randomUUID()}/..`])(
+    'a config repo id that is not a uuid (%s) never becomes a path',
+    async (configRepoId) => {
+      const error = await appError(cache.sync(newTarget({ configRepoId })));
+      expect(error.code).toBe('CLONE_FAILED');
+      expect(await readdir(root)).not.toContain('escape');
+    },
+  );
 });
 
 describe('reading the params file at the base commit', () => {
@@ -223,7 +314,11 @@ describe('reading the params file at the base commit', () => {
     ['a symlink', 'clusters/sym', { code: 'CONFIG_PATH_INVALID', message: /symlink/ }],
     ['a submodule', 'clusters/sub', { code: 'CONFIG_PATH_INVALID', message: /submodule/ }],
     ['a directory', 'clusters/dir', { code: 'CONFIG_PATH_INVALID', message: /directory/ }],
-    ['a symlinked directory on the way', 'clusters/linkdir', { code: 'CONFIG_PATH_INVALID', message: /clusters\/linkdir is a symlink/ }],
+    [
+      'a symlinked directory on the way',
+      'clusters/linkdir',
+      { code: 'CONFIG_PATH_INVALID', message: /clusters\/linkdir is a symlink/ },
+    ],
     ['a file on the way', 'README.md', { code: 'CONFIG_PATH_INVALID', message: /not a directory/ }],
     ['traversal', 'clusters/../README.md', { code: 'CONFIG_PATH_INVALID', message: /\.\./ }],
     ['absolute path', '/etc', { code: 'CONFIG_PATH_INVALID', message: /relative/ }],
@@ -246,7 +341,11 @@ describe('reading the params file at the base commit', () => {
   ])('%s is PARAMS_FILE_NOT_FOUND when the diff is applied', async (_name, configPath) => {
     const { baseCommit } = await cache.sync(target);
     const file = await cache.readParamsFile(target, { commit: baseCommit, configPath, templateName: 'products' });
-    const result = tryApplyConfigDiff({ fileText: file.text, diff: { 'bm25.k1': { from: 1.2, to: 1.5 } }, declaredParams: ['bm25.k1'] });
+    const result = tryApplyConfigDiff({
+      fileText: file.text,
+      diff: { 'bm25.k1': { from: 1.2, to: 1.5 } },
+      declaredParams: ['bm25.k1'],
+    });
     expect(result).toMatchObject({ ok: false, code: 'PARAMS_FILE_NOT_FOUND' });
   });
 });
@@ -260,28 +359,63 @@ describe('commit and create-only push', () => {
 
   test('the commit on the remote branch holds exactly the params change and the chart', async () => {
     const { baseCommit } = await cache.sync(target);
-    const file = await cache.readParamsFile(target, { commit: baseCommit, configPath: 'clusters/prod', templateName: 'products' });
-    const applied = tryApplyConfigDiff({ fileText: file.text, diff: { 'field_boosts.title': { from: 2.0, to: 4.5 } }, declaredParams: ['field_boosts.title'] });
+    const file = await cache.readParamsFile(target, {
+      commit: baseCommit,
+      configPath: 'clusters/prod',
+      templateName: 'products',
+    });
+    const applied = tryApplyConfigDiff({
+      fileText: file.text,
+      diff: { 'field_boosts.title': { from: 2.0, to: 4.5 } },
+      declaredParams: ['field_boosts.title'],
+    });
     if (!applied.ok) throw new Error(applied.message);
     const chart = await tryRenderChart({ 'field_boosts.title': 0.7, 'bm25.k1': 0.3 });
     if (!chart.ok) throw new Error(chart.reason);
     png = chart.png;
-    const message = createCommitMessage({ proposalId, templateName: 'products', clusterName: 'prod', study: { id: studyId, name: 'sweep' }, changedKeys: ['field_boosts.title'] });
-    commit = await cache.createCommit(target, { baseCommit, message, files: [
-      { path: file.path, content: Buffer.from(applied.text) },
-      { path: chartFilePath(studyId), content: png },
-    ] });
+    const message = createCommitMessage({
+      proposalId,
+      templateName: 'products',
+      clusterName: 'prod',
+      study: { id: studyId, name: 'sweep' },
+      changedKeys: ['field_boosts.title'],
+    });
+    commit = await cache.createCommit(target, {
+      baseCommit,
+      message,
+      files: [
+        { path: file.path, content: Buffer.from(applied.text) },
+        { path: chartFilePath(studyId), content: png },
+      ],
+    });
     expect(await cache.pushBranch(target, { branch, commit })).toBe('pushed');
 
     expect(await bareGit(['rev-parse', `refs/heads/${branch}`])).toBe(commit);
     expect(await bareGit(['rev-parse', `${branch}^`])).toBe(baseCommit);
-    expect(await bareGit(['diff', '--name-status', `main..${branch}`])).toBe(`A\t.relyloop/digest-charts/${studyId}.png\nM\tclusters/prod/products.params.json`);
+    expect(await bareGit(['diff', '--name-status', `main..${branch}`])).toBe(
+      `A\t.relyloop/digest-charts/${studyId}.png\nM\tclusters/prod/products.params.json`,
+    );
     const diff = await bareGit(['diff', '--unified=0', `main..${branch}`, '--', 'clusters/prod/products.params.json']);
-    expect(diff.split('\n').filter((l) => /^[-+][^-+]/.test(l))).toEqual(['-  "field_boosts.title": 2.0,', '+  "field_boosts.title": 4.5,']);
-    expect(await bareGit(['show', '-s', '--format=%an <%ae>|%cn <%ce>|%at', branch])).toBe('relyloop-bot <relyloop-bot@example.com>|relyloop-bot <relyloop-bot@example.com>|1767323045');
-    expect(await bareGit(['show', '-s', '--format=%(trailers:key=RelyLoop-Proposal,valueonly)%(trailers:key=RelyLoop-Study,valueonly)', branch])).toBe(`${proposalId}\n${studyId}`);
+    expect(diff.split('\n').filter((l) => /^[-+][^-+]/.test(l))).toEqual([
+      '-  "field_boosts.title": 2.0,',
+      '+  "field_boosts.title": 4.5,',
+    ]);
+    expect(await bareGit(['show', '-s', '--format=%an <%ae>|%cn <%ce>|%at', branch])).toBe(
+      'relyloop-bot <relyloop-bot@example.com>|relyloop-bot <relyloop-bot@example.com>|1767323045',
+    );
+    expect(
+      await bareGit([
+        'show',
+        '-s',
+        '--format=%(trailers:key=RelyLoop-Proposal,valueonly)%(trailers:key=RelyLoop-Study,valueonly)',
+        branch,
+      ]),
+    ).toBe(`${proposalId}\n${studyId}`);
     expect(await bareGit(['ls-tree', branch, chartFilePath(studyId)])).toMatch(/^100644 blob /);
-    const stored = await runGit(['cat-file', 'blob', `${branch}:${chartFilePath(studyId)}`], { cwd: sandbox.bareDir('acme', 'configs'), home: home() });
+    const stored = await runGit(['cat-file', 'blob', `${branch}:${chartFilePath(studyId)}`], {
+      cwd: sandbox.bareDir('acme', 'configs'),
+      home: home(),
+    });
     expect(stored.stdout.equals(png)).toBe(true);
     await bareGit(['fsck', '--strict', '--no-dangling']);
   });
@@ -293,7 +427,8 @@ describe('commit and create-only push', () => {
   });
 
   test('pushing again when the remote already has our commit succeeds without a write', async () => {
-    const receivePacks = () => sandbox.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git-receive-pack')).length;
+    const receivePacks = () =>
+      sandbox.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git-receive-pack')).length;
     const before = receivePacks();
     expect(await cache.pushBranch(target, { branch, commit })).toBe('already-on-remote');
     expect(receivePacks()).toBe(before);
@@ -305,7 +440,10 @@ describe('commit and create-only push', () => {
     await cache.sync(fresh);
     expect(await cache.readRemoteTip(fresh, branch)).toEqual({ oid: commit, trailers: { proposalId, studyId } });
     expect(await cache.readRemoteTip(fresh, 'relyloop/study-missing')).toBeUndefined();
-    expect(await cache.listRemoteBranches(fresh, { prefix: 'relyloop/' })).toContainEqual({ name: branch, oid: commit });
+    expect(await cache.listRemoteBranches(fresh, { prefix: 'relyloop/' })).toContainEqual({
+      name: branch,
+      oid: commit,
+    });
   });
 
   test('an existing remote branch is refused and never overwritten', async () => {
@@ -320,29 +458,43 @@ describe('commit and create-only push', () => {
   test('a branch created by someone else between the check and the push is rejected by the server', async () => {
     const raced = createBranchName({ proposalId: randomUUID() });
     const racing = createGitRepoCache({
-      cacheDir, redactor: new Redactor(), author: AUTHOR,
-      beforePushSend: async () => { await bareGit(['update-ref', `refs/heads/${raced}`, headSha]); },
+      cacheDir,
+      redactor: new Redactor(),
+      author: AUTHOR,
+      beforePushSend: async () => {
+        await bareGit(['update-ref', `refs/heads/${raced}`, headSha]);
+      },
     });
     const error = await appError(racing.pushBranch(target, { branch: raced, commit }));
-    expect([error.code, error.message]).toEqual(['BRANCH_EXISTS', expect.stringMatching(/the server rejected the create: .*failed to update ref/)]);
+    expect([error.code, error.message]).toEqual([
+      'BRANCH_EXISTS',
+      expect.stringMatching(/the server rejected the create: .*failed to update ref/),
+    ]);
     expect(await bareGit(['rev-parse', raced])).toBe(headSha);
   });
 
   test.each([
-    ['a ruleset', 'ruleset' as const, /GH013: Repository rule violations found for refs\/heads\/relyloop\/.*Cannot create ref due to creations being restricted/],
+    [
+      'a ruleset',
+      'ruleset' as const,
+      /GH013: Repository rule violations found for refs\/heads\/relyloop\/.*Cannot create ref due to creations being restricted/,
+    ],
     ['branch protection', 'protected_branch' as const, /GH006: Protected branch update failed/],
-  ])('a push %s declines is BRANCH_PROTECTED, terminal, with GitHub\'s explanation', async (_label, kind, explanation) => {
-    const declined = createBranchName({ proposalId: randomUUID() });
-    await sandbox.setPushRules('acme', 'configs', [{ kind, pattern: 'relyloop/*' }]);
-    try {
-      const error = await appError(cache.pushBranch(target, { branch: declined, commit }));
-      expect([error.code, error.retryable]).toEqual(['BRANCH_PROTECTED', false]);
-      expect(error.message).toMatch(explanation);
-      expect(await bareGit(['branch', '--list', declined])).toBe('');
-    } finally {
-      await sandbox.setPushRules('acme', 'configs', []);
-    }
-  });
+  ])(
+    "a push %s declines is BRANCH_PROTECTED, terminal, with GitHub's explanation",
+    async (_label, kind, explanation) => {
+      const declined = createBranchName({ proposalId: randomUUID() });
+      await sandbox.setPushRules('acme', 'configs', [{ kind, pattern: 'relyloop/*' }]);
+      try {
+        const error = await appError(cache.pushBranch(target, { branch: declined, commit }));
+        expect([error.code, error.retryable]).toEqual(['BRANCH_PROTECTED', false]);
+        expect(error.message).toMatch(explanation);
+        expect(await bareGit(['branch', '--list', declined])).toBe('');
+      } finally {
+        await sandbox.setPushRules('acme', 'configs', []);
+      }
+    },
+  );
 
   test('nothing under the cache dir holds the token after clone, fetch and push (objects inflated)', async () => {
     const needles = leakFormsOf(TOKEN, base64Forms);

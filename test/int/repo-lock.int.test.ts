@@ -10,7 +10,13 @@ import { Worker } from '@temporalio/worker';
 import { assertLockHeld } from '../../activities/lock/fence.js';
 import { createLockActivities } from '../../activities/lock/request-lock.js';
 import type { AppError } from '../../domain/errors.js';
-import { forceReleaseSignal, lockStateQuery, repoLockWorkflowId, requestLockSignal, type RepoLockView } from '../../domain/lock-contracts.js';
+import {
+  forceReleaseSignal,
+  lockStateQuery,
+  repoLockWorkflowId,
+  requestLockSignal,
+  type RepoLockView,
+} from '../../domain/lock-contracts.js';
 import { createLockTestActivities } from '../support/lock-test-activities.js';
 import { startTestTemporal, TEST_NAMESPACE } from '../support/temporal.js';
 import type { HolderInput } from '../support/workflows/lock-test.js';
@@ -30,9 +36,16 @@ describe('repo-lock mutex', () => {
   beforeAll(async () => {
     env = await startTestTemporal();
     worker = await Worker.create({
-      connection: env.nativeConnection, namespace: TEST_NAMESPACE, taskQueue, workflowsPath,
+      connection: env.nativeConnection,
+      namespace: TEST_NAMESPACE,
+      taskQueue,
+      workflowsPath,
       activities: {
-        ...createLockActivities({ client: env.client, taskQueue, lockOptions: { maxGrantsPerRun: 3, idleTimeoutMs: 5_000, sweepIntervalMs: SWEEP_MS } }),
+        ...createLockActivities({
+          client: env.client,
+          taskQueue,
+          lockOptions: { maxGrantsPerRun: 3, idleTimeoutMs: 5_000, sweepIntervalMs: SWEEP_MS },
+        }),
         ...createLockTestActivities(events),
       },
     });
@@ -48,7 +61,11 @@ describe('repo-lock mutex', () => {
   });
 
   const startHolder = (input: HolderInput): Promise<WorkflowHandle> =>
-    env.client.workflow.start('lockHolderWorkflow', { taskQueue, workflowId: `holder-${input.label}-${randomUUID()}`, args: [input] });
+    env.client.workflow.start('lockHolderWorkflow', {
+      taskQueue,
+      workflowId: `holder-${input.label}-${randomUUID()}`,
+      args: [input],
+    });
   const lockHandle = (repo: string) => env.client.workflow.getHandle(repoLockWorkflowId(repo));
   const lockState = (repo: string) => lockHandle(repo).query(lockStateQuery);
   const until = (what: string, check: () => Promise<boolean> | boolean) => waitUntil(what, check, 20_000);
@@ -65,7 +82,11 @@ describe('repo-lock mutex', () => {
     const handles: WorkflowHandle[] = [];
     for (const [i, input] of inputs.entries()) {
       handles.push(await startHolder(input));
-      await until(`request ${i + 1} queued`, async () => (await queuedCount(input.configRepoId)) + events.filter((e) => e.label.endsWith(':done')).length >= i + 1);
+      await until(
+        `request ${i + 1} queued`,
+        async () =>
+          (await queuedCount(input.configRepoId)) + events.filter((e) => e.label.endsWith(':done')).length >= i + 1,
+      );
     }
     return handles;
   }
@@ -74,7 +95,9 @@ describe('repo-lock mutex', () => {
   test('grants FIFO, one holder at a time, and reports holder and queue', async () => {
     const repo = randomUUID();
     // Each holds until released: the state is read while `a` certainly holds.
-    const handles = await startInOrder(['a', 'b', 'c'].map((label) => ({ configRepoId: repo, label, holdMs: 60_000, leaseMs: 30_000 })));
+    const handles = await startInOrder(
+      ['a', 'b', 'c'].map((label) => ({ configRepoId: repo, label, holdMs: 60_000, leaseMs: 30_000 })),
+    );
     const state: RepoLockView = await lockState(repo);
     expect(state.holder?.workflowId).toBe(handles[0]?.workflowId);
     // Times an operator can read: ISO 8601, the lease ending after the grant.
@@ -131,13 +154,19 @@ describe('repo-lock mutex', () => {
 
   test('continues as new after N grants without losing holder or queue', async () => {
     const repo = randomUUID();
-    const inputs = ['1', '2', '3', '4', '5'].map((label) => ({ configRepoId: repo, label, holdMs: 300, leaseMs: 30_000 }));
+    const inputs = ['1', '2', '3', '4', '5'].map((label) => ({
+      configRepoId: repo,
+      label,
+      holdMs: 300,
+      leaseMs: 30_000,
+    }));
     const handles = await startInOrder(inputs);
     const firstRun = (await lockHandle(repo).describe()).runId;
     await Promise.all(handles.map((h) => h.result()));
     expect(labels()).toEqual(inputs.flatMap((i) => [`${i.label}:acquired`, `${i.label}:done`]));
     const runs = [];
-    for await (const w of env.client.workflow.list({ query: `WorkflowId = '${repoLockWorkflowId(repo)}'` })) runs.push(w);
+    for await (const w of env.client.workflow.list({ query: `WorkflowId = '${repoLockWorkflowId(repo)}'` }))
+      runs.push(w);
     expect(runs.length).toBeGreaterThanOrEqual(2);
     expect(runs.some((r) => r.runId === firstRun && r.status.name === 'CONTINUED_AS_NEW')).toBe(true);
   }, 60_000);
@@ -156,12 +185,18 @@ describe('repo-lock mutex', () => {
 
     await cancelled?.cancel();
     await expect(cancelled?.result()).rejects.toThrow();
-    await until('the cancelled waiter withdrew', async () => !(await queued()).includes(cancelled?.workflowId as string));
+    await until(
+      'the cancelled waiter withdrew',
+      async () => !(await queued()).includes(cancelled?.workflowId as string),
+    );
     expect(await queued()).toEqual([terminated?.workflowId, next?.workflowId]);
 
     const t0 = Date.now();
     await terminated?.terminate('gone while queued');
-    await until('the terminated waiter was swept', async () => !(await queued()).includes(terminated?.workflowId as string));
+    await until(
+      'the terminated waiter was swept',
+      async () => !(await queued()).includes(terminated?.workflowId as string),
+    );
     expect(Date.now() - t0).toBeLessThan(SWEEP_MS + 5_000);
     expect(await queued()).toEqual([next?.workflowId]);
 
@@ -183,14 +218,20 @@ describe('repo-lock mutex', () => {
     await stuck?.terminate('cleanup');
   }, 60_000);
 
-  test('the fence activities check: the holder\'s lease token passes; a wrong, revoked or absent one is LOCK_LOST', async () => {
+  test("the fence activities check: the holder's lease token passes; a wrong, revoked or absent one is LOCK_LOST", async () => {
     const repo = randomUUID();
     const [holder] = await startInOrder([{ configRepoId: repo, label: 'fenced', holdMs: 60_000, leaseMs: 30_000 }]);
     await until('fenced holds', () => labels().includes('fenced:acquired'));
     const token = (await lockState(repo)).holder?.leaseToken as string;
     await expect(assertLockHeld(env.client, { configRepoId: repo, leaseToken: token })).resolves.toBeUndefined();
-    const lost = (fence: { configRepoId: string; leaseToken: string }) => assertLockHeld(env.client, fence).then(() => 'held', (e: AppError) => `${e.code}: ${e.message}`);
-    expect(await lost({ configRepoId: repo, leaseToken: 'not-the-token' })).toMatch(/^LOCK_LOST: .*another run holds it/);
+    const lost = (fence: { configRepoId: string; leaseToken: string }) =>
+      assertLockHeld(env.client, fence).then(
+        () => 'held',
+        (e: AppError) => `${e.code}: ${e.message}`,
+      );
+    expect(await lost({ configRepoId: repo, leaseToken: 'not-the-token' })).toMatch(
+      /^LOCK_LOST: .*another run holds it/,
+    );
     await lockHandle(repo).signal(forceReleaseSignal, { reason: 'fence test' });
     await until('nobody holds it', async () => (await lockState(repo)).holder === null);
     expect(await lost({ configRepoId: repo, leaseToken: token })).toMatch(/^LOCK_LOST: .*nobody holds it/);

@@ -29,8 +29,19 @@ describe('migrations agree with schema.prisma', () => {
 
   test('the schema declares every table of SPEC §3 and the shared GitHub pacing', () => {
     // SPEC §3's tables (webhook deliveries included), and the GitHub pacing state the workers share (db/github-pacing.ts).
-    expect(Object.keys(expected.tables).sort()).toEqual(['clusters', 'config_repos', 'github_pacing', 'proposals', 'query_templates', 'studies', 'webhook_deliveries']);
-    expect(expected.enums).toEqual({ proposal_status: ['pending', 'pr_opened', 'pr_merged', 'rejected'], pr_state: ['open', 'closed', 'merged'] });
+    expect(Object.keys(expected.tables).sort()).toEqual([
+      'clusters',
+      'config_repos',
+      'github_pacing',
+      'proposals',
+      'query_templates',
+      'studies',
+      'webhook_deliveries',
+    ]);
+    expect(expected.enums).toEqual({
+      proposal_status: ['pending', 'pr_opened', 'pr_merged', 'rejected'],
+      pr_state: ['open', 'closed', 'merged'],
+    });
   });
 
   test.each([
@@ -45,7 +56,9 @@ describe('migrations agree with schema.prisma', () => {
   test('the comparison notices drift', async () => {
     const db = dbs[0];
     if (db === undefined) throw new Error('previous test opened no database');
-    await db.sql.exec('ALTER TABLE proposals ALTER COLUMN rejected_reason TYPE VARCHAR(600); CREATE INDEX extra_idx ON clusters (name)');
+    await db.sql.exec(
+      'ALTER TABLE proposals ALTER COLUMN rejected_reason TYPE VARCHAR(600); CREATE INDEX extra_idx ON clusters (name)',
+    );
     const actual = await shapeFromDatabase(db.sql);
     expect(actual).not.toEqual(expected);
     expect(actual.tables.proposals?.columns.rejected_reason?.type).toBe('character varying(600)');

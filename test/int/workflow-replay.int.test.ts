@@ -8,7 +8,9 @@ import { Worker } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../../worker/create-worker.js';
 import { HISTORY_DIR, loadHistory } from '../support/history-fixtures.js';
 
-const files = (await readdir(HISTORY_DIR, { recursive: true, encoding: 'utf8' })).filter((f) => f.endsWith('.json')).sort();
+const files = (await readdir(HISTORY_DIR, { recursive: true, encoding: 'utf8' }))
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 describe('recorded workflow histories replay on the current code', () => {
   test('there are recorded histories to replay', () => {
@@ -16,10 +18,12 @@ describe('recorded workflow histories replay on the current code', () => {
   });
 
   test('every history replays without a determinism error', async () => {
-    const histories = await Promise.all(files.map(async (f) => ({
-      workflowId: f.replace(/\.json$/, ''), // e.g. 0.1.0/open-pr-manual
-      history: loadHistory(await readFile(`${HISTORY_DIR}${f}`, 'utf8')),
-    })));
+    const histories = await Promise.all(
+      files.map(async (f) => ({
+        workflowId: f.replace(/\.json$/, ''), // e.g. 0.1.0/open-pr-manual
+        history: loadHistory(await readFile(`${HISTORY_DIR}${f}`, 'utf8')),
+      })),
+    );
     const failures: string[] = [];
     for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, histories)) {
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);

@@ -75,15 +75,22 @@ export async function startApiHarness(opts: { kind: DbKind; logDestination?: Wri
   const pg = opts.kind === 'postgres' ? await createTestPostgres() : undefined;
   const pglite = opts.kind === 'pglite' ? await createTestPgliteDir() : undefined;
   const db = await openDatabase({ url: pg?.url, pgliteDir: pglite?.dir ?? path.join(root, 'unused') });
-  const config = loadConfig({
-    RELYLOOP_DATA_DIR: path.join(root, 'data'),
-    RELYLOOP_SECRETS_DIR: secretsDir,
-    RELYLOOP_GITHUB_HOSTS: 'github.com,ghe.example.com',
-    RELYLOOP_GITEA_HOSTS: 'git.example.com',
-    LOG_LEVEL: 'silent',
-  }, root);
+  const config = loadConfig(
+    {
+      RELYLOOP_DATA_DIR: path.join(root, 'data'),
+      RELYLOOP_SECRETS_DIR: secretsDir,
+      RELYLOOP_GITHUB_HOSTS: 'github.com,ghe.example.com',
+      RELYLOOP_GITEA_HOSTS: 'git.example.com',
+      LOG_LEVEL: 'silent',
+    },
+    root,
+  );
   const redactor = new Redactor();
-  const logger = createLogger({ level: opts.logDestination ? 'info' : 'silent', redactor, destination: opts.logDestination });
+  const logger = createLogger({
+    level: opts.logDestination ? 'info' : 'silent',
+    redactor,
+    destination: opts.logDestination,
+  });
   const temporal = createTemporalHandle('127.0.0.1:1', 'relyloop');
   const app = createApp({ config, db, temporal, logger, apiToken, redactor });
   const server = await new Promise<Server>((resolve, reject) => {
@@ -95,8 +102,21 @@ export async function startApiHarness(opts: { kind: DbKind; logDestination?: Wri
   const url = `http://127.0.0.1:${address.port}`;
 
   return {
-    kind: opts.kind, app, url, apiToken, db, config, secretsDir,
-    refs: { good: 'gh_token', second: 'gh_token_2', empty: 'empty_token', directory: 'a_directory', escapingFile: 'escaping_file', escapingDir: 'escaping_dir' },
+    kind: opts.kind,
+    app,
+    url,
+    apiToken,
+    db,
+    config,
+    secretsDir,
+    refs: {
+      good: 'gh_token',
+      second: 'gh_token_2',
+      empty: 'empty_token',
+      directory: 'a_directory',
+      escapingFile: 'escaping_file',
+      escapingDir: 'escaping_dir',
+    },
     async request(method, pathAndQuery, o = {}) {
       const headers: Record<string, string> = {};
       const authorization = o.authorization === undefined ? `Bearer ${apiToken}` : o.authorization;
@@ -110,7 +130,9 @@ export async function startApiHarness(opts: { kind: DbKind; logDestination?: Wri
     async snapshot() {
       const parts: string[] = [];
       for (const table of TABLES) {
-        const [row] = await db.sql.query<{ rows: string }>(`SELECT coalesce(json_agg(t ORDER BY t.id), '[]'::json)::text AS rows FROM ${table} t`);
+        const [row] = await db.sql.query<{ rows: string }>(
+          `SELECT coalesce(json_agg(t ORDER BY t.id), '[]'::json)::text AS rows FROM ${table} t`,
+        );
         parts.push(`${table}: ${row?.rows ?? ''}`);
       }
       return parts.join('\n');
@@ -130,20 +152,36 @@ export async function startApiHarness(opts: { kind: DbKind; logDestination?: Wri
 }
 
 /** Creates a config repo, a cluster pointing at it, a template and a study through the API. */
-export async function seedChain(h: ApiHarness, suffix: string): Promise<{ repoId: string; clusterId: string; templateId: string; studyId: string }> {
+export async function seedChain(
+  h: ApiHarness,
+  suffix: string,
+): Promise<{ repoId: string; clusterId: string; templateId: string; studyId: string }> {
   const repo = await h.request('POST', '/api/v1/config-repos', {
-    body: { name: `repo-${suffix}`, repo_url: `https://github.com/acme/search-config-${suffix}`, auth_ref: h.refs.good },
+    body: {
+      name: `repo-${suffix}`,
+      repo_url: `https://github.com/acme/search-config-${suffix}`,
+      auth_ref: h.refs.good,
+    },
   });
   const cluster = await h.request('POST', '/api/v1/clusters', {
     body: { name: `cluster ${suffix}`, config_repo_id: repo.body.id, config_path: 'clusters/prod' },
   });
   const template = await h.request('POST', '/api/v1/templates', {
-    body: { cluster_id: cluster.body.id, name: `products-${suffix}`, declared_params: ['field_boosts.title', 'bm25.k1'] },
+    body: {
+      cluster_id: cluster.body.id,
+      name: `products-${suffix}`,
+      declared_params: ['field_boosts.title', 'bm25.k1'],
+    },
   });
   const study = await h.request('POST', '/api/v1/studies', {
     body: {
-      name: `study ${suffix}`, cluster_id: cluster.body.id, template_id: template.body.id, metric: 'ndcg@10',
-      baseline_metric: 0.5, best_metric: 0.55, parameter_importance: { 'bm25.k1': 0.7, 'field_boosts.title': 0.3 },
+      name: `study ${suffix}`,
+      cluster_id: cluster.body.id,
+      template_id: template.body.id,
+      metric: 'ndcg@10',
+      baseline_metric: 0.5,
+      best_metric: 0.55,
+      parameter_importance: { 'bm25.k1': 0.7, 'field_boosts.title': 0.3 },
       suggested_followups: ['try fuzziness'],
     },
   });

@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 // @temporalio/proto is CommonJS: Node's ESM loader cannot see its named exports.
 import proto, { type temporal } from '@temporalio/proto';
 
-
 export const HISTORY_DIR = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 const RECORD_DIR = `${HISTORY_DIR}unreleased/`;
 

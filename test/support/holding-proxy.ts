@@ -2,7 +2,13 @@
 // kill a worker at a chosen step as the crash matrix does with the GitHub sandbox: `before` holds
 // the request before the forge sees it; `after` forwards it, lets the forge act, and holds the
 // answer (a killed worker never gets it). Everything else passes through untouched, streamed.
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface HoldMatch {
@@ -31,7 +37,11 @@ export interface HoldingProxy {
   close(): Promise<void>;
 }
 
-interface Hold extends HoldMatch { arrived(): void; released: Promise<void>; taken: boolean }
+interface Hold extends HoldMatch {
+  arrived(): void;
+  released: Promise<void>;
+  taken: boolean;
+}
 
 export async function startHoldingProxy(): Promise<HoldingProxy> {
   let target: URL | undefined;
@@ -43,29 +53,35 @@ export async function startHoldingProxy(): Promise<HoldingProxy> {
       res.writeHead(503).end('no target');
       return;
     }
-    const up = httpRequest({
-      host: target.hostname, port: target.port, method: req.method, path: req.url,
-      // The Host header is passed on as a reverse proxy does: Gitea builds its links from it.
-      headers: req.headers,
-    }, (answer) => {
-      requests.push({ method: req.method ?? '', path: req.url ?? '', status: answer.statusCode ?? 0 });
-      if (hold?.when !== 'after') {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-        return;
-      }
-      // The forge has acted: read its whole answer, then keep it until released.
-      const chunks: Buffer[] = [];
-      answer.on('data', (c: Buffer) => chunks.push(c));
-      answer.on('end', () => {
-        hold.arrived();
-        void hold.released.then(() => {
-          if (res.destroyed) return; // its client is gone (killed): the answer reaches nobody
+    const up = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        // The Host header is passed on as a reverse proxy does: Gitea builds its links from it.
+        headers: req.headers,
+      },
+      (answer) => {
+        requests.push({ method: req.method ?? '', path: req.url ?? '', status: answer.statusCode ?? 0 });
+        if (hold?.when !== 'after') {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
-          res.end(Buffer.concat(chunks));
+          answer.pipe(res);
+          return;
+        }
+        // The forge has acted: read its whole answer, then keep it until released.
+        const chunks: Buffer[] = [];
+        answer.on('data', (c: Buffer) => chunks.push(c));
+        answer.on('end', () => {
+          hold.arrived();
+          void hold.released.then(() => {
+            if (res.destroyed) return; // its client is gone (killed): the answer reaches nobody
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            res.end(Buffer.concat(chunks));
+          });
         });
-      });
-    });
+      },
+    );
     up.on('error', () => {
       if (!res.headersSent) res.writeHead(502);
       res.end();
@@ -101,8 +117,12 @@ export async function startHoldingProxy(): Promise<HoldingProxy> {
     holdNext(match) {
       let arrived!: () => void;
       let release!: () => void;
-      const reached = new Promise<void>((resolve) => { arrived = resolve; });
-      const released = new Promise<void>((resolve) => { release = resolve; });
+      const reached = new Promise<void>((resolve) => {
+        arrived = resolve;
+      });
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
       holds.push({ ...match, arrived, released, taken: false });
       return { reached, release };
     },

@@ -33,10 +33,12 @@ function decoded(node: unknown, count: () => void = () => undefined): unknown {
   if (Array.isArray(node)) return node.map((n) => decoded(n, count));
   if (node === null || typeof node !== 'object') return node;
   if (typeof (node as { toNumber?: unknown }).toNumber === 'function') return String(node); // Long
-  return Object.fromEntries(Object.entries(node).map(([key, value]) => {
-    if (key === 'data' && value instanceof Uint8Array) count();
-    return [key, decoded(value, count)];
-  }));
+  return Object.fromEntries(
+    Object.entries(node).map(([key, value]) => {
+      if (key === 'data' && value instanceof Uint8Array) count();
+      return [key, decoded(value, count)];
+    }),
+  );
 }
 
 /** Readable text of a history with every payload's `data` decoded (for assertions on content). */
@@ -49,8 +51,13 @@ export function scanHistory(history: temporal.api.history.v1.IHistory, needles: 
   let looked = 0;
   const hits: string[] = [];
   (history.events ?? []).forEach((event, index) => {
-    const text = JSON.stringify(decoded(event, () => { looked += 1; }));
-    if (needles.some((n) => text.includes(n))) hits.push(`event #${index + 1} (${Object.keys(event).find((k) => k.endsWith('Attributes')) ?? 'event'})`);
+    const text = JSON.stringify(
+      decoded(event, () => {
+        looked += 1;
+      }),
+    );
+    if (needles.some((n) => text.includes(n)))
+      hits.push(`event #${index + 1} (${Object.keys(event).find((k) => k.endsWith('Attributes')) ?? 'event'})`);
   });
   return { looked, hits };
 }
@@ -71,7 +78,11 @@ export async function scanGitDir(gitdir: string, needles: readonly string[]): Pr
 }
 
 /** Searches the raw bytes of every file under `dir` (that `include` accepts) for `needles`. */
-export async function scanFiles(dir: string, needles: readonly string[], include: (file: string) => boolean = () => true): Promise<ScanResult> {
+export async function scanFiles(
+  dir: string,
+  needles: readonly string[],
+  include: (file: string) => boolean = () => true,
+): Promise<ScanResult> {
   const bytes = needles.map((n) => Buffer.from(n));
   const hits: string[] = [];
   let looked = 0;
@@ -88,21 +99,32 @@ export async function scanFiles(dir: string, needles: readonly string[], include
 
 /** Searches texts (logs, rows, API answers, request bodies) for `needles`. */
 export function scanTexts(texts: Record<string, string>, needles: readonly string[]): ScanResult {
-  const hits = Object.entries(texts).filter(([, text]) => needles.some((n) => text.includes(n))).map(([name]) => name);
+  const hits = Object.entries(texts)
+    .filter(([, text]) => needles.some((n) => text.includes(n)))
+    .map(([name]) => name);
   return { looked: Object.values(texts).filter((t) => t.length > 0).length, hits };
 }
 
 function catAllObjects(gitdir: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const child = spawn('git', ['--git-dir', gitdir, 'cat-file', '--batch-all-objects', '--batch', '--unordered'], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: gitdir, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: gitdir,
+        GIT_CONFIG_NOSYSTEM: '1',
+        GIT_CONFIG_GLOBAL: '/dev/null',
+      },
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`git cat-file failed (${code}): ${Buffer.concat(err).toString()}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(Buffer.concat(out))
+        : reject(new Error(`git cat-file failed (${code}): ${Buffer.concat(err).toString()}`)),
+    );
   });
 }
 

@@ -5,7 +5,12 @@
 // Node also runs it in the worker's threads, where the TypeScript loader is not yet active.
 import dns from 'node:dns';
 
-const names = new Set((process.env.RELYLOOP_TEST_LOOPBACK_HOSTS ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean));
+const names = new Set(
+  (process.env.RELYLOOP_TEST_LOOPBACK_HOSTS ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean),
+);
 
 if (names.size > 0) {
   const original = dns.lookup.bind(dns);
@@ -13,7 +18,9 @@ if (names.size > 0) {
     const cb = typeof options === 'function' ? options : callback;
     const opts = typeof options === 'object' && options !== null ? options : {};
     if (!names.has(String(hostname).toLowerCase())) return original(hostname, opts, cb);
-    process.nextTick(() => (opts.all === true ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4)));
+    process.nextTick(() =>
+      opts.all === true ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4),
+    );
     return undefined;
   };
 }

@@ -49,25 +49,60 @@ export async function seedProposal(h: OpenPrHarness, opts: SeedOptions = {}): Pr
     base = opts.reuse;
   } else {
     const repoName = `cfg-${randomUUID().slice(0, 8)}`;
-    await h.sandbox.createRepo({ owner: OWNER, repo: repoName, token: opts.token ?? GH_TOKEN, files: opts.files ?? { [PARAMS_PATH]: PARAMS_TEXT, 'README.md': '# search config\n' } });
-    const repo = ok(await h.api('POST', '/config-repos', { name: repoName, repo_url: h.sandbox.repoUrl(OWNER, repoName), auth_ref: opts.authRef ?? 'gh_acme' }), 201);
+    await h.sandbox.createRepo({
+      owner: OWNER,
+      repo: repoName,
+      token: opts.token ?? GH_TOKEN,
+      files: opts.files ?? { [PARAMS_PATH]: PARAMS_TEXT, 'README.md': '# search config\n' },
+    });
+    const repo = ok(
+      await h.api('POST', '/config-repos', {
+        name: repoName,
+        repo_url: h.sandbox.repoUrl(OWNER, repoName),
+        auth_ref: opts.authRef ?? 'gh_acme',
+      }),
+      201,
+    );
     const cluster = ok(await h.api('POST', '/clusters', { name: `prod-${repoName}` }), 201);
     ok(await h.api('PATCH', `/clusters/${cluster.id}`, { config_repo_id: repo.id, config_path: 'clusters/prod' }), 200);
-    const template = ok(await h.api('POST', '/templates', {
-      cluster_id: cluster.id, name: 'search', declared_params: opts.declaredParams ?? ['field_boosts.title', 'field_boosts.body', 'bm25.k1', 'fuzziness'],
-    }), 201);
+    const template = ok(
+      await h.api('POST', '/templates', {
+        cluster_id: cluster.id,
+        name: 'search',
+        declared_params: opts.declaredParams ?? ['field_boosts.title', 'field_boosts.body', 'bm25.k1', 'fuzziness'],
+      }),
+      201,
+    );
     base = { repoName, configRepoId: repo.id, clusterId: cluster.id, templateId: template.id };
   }
   let studyId: string | null = null;
   if (opts.study ?? true) {
-    const study = ok(await h.api('POST', '/studies', {
-      name: `Boost title ${randomUUID().slice(0, 4)}`, cluster_id: base.clusterId, template_id: base.templateId, metric: 'ndcg@10',
-      baseline_metric: 0.412, best_metric: 0.468,
-      parameter_importance: opts.importance === undefined ? { 'field_boosts.title': 0.61, 'bm25.k1': 0.27, 'field_boosts.body': 0.12 } : opts.importance,
-      suggested_followups: ['Try fuzziness 1 on short queries', 'Re-run with ndcg@20'],
-    }), 201);
+    const study = ok(
+      await h.api('POST', '/studies', {
+        name: `Boost title ${randomUUID().slice(0, 4)}`,
+        cluster_id: base.clusterId,
+        template_id: base.templateId,
+        metric: 'ndcg@10',
+        baseline_metric: 0.412,
+        best_metric: 0.468,
+        parameter_importance:
+          opts.importance === undefined
+            ? { 'field_boosts.title': 0.61, 'bm25.k1': 0.27, 'field_boosts.body': 0.12 }
+            : opts.importance,
+        suggested_followups: ['Try fuzziness 1 on short queries', 'Re-run with ndcg@20'],
+      }),
+      201,
+    );
     studyId = study.id;
   }
-  const proposal = ok(await h.api('POST', '/proposals', { cluster_id: base.clusterId, template_id: base.templateId, study_id: studyId, config_diff: diff }), 201);
+  const proposal = ok(
+    await h.api('POST', '/proposals', {
+      cluster_id: base.clusterId,
+      template_id: base.templateId,
+      study_id: studyId,
+      config_diff: diff,
+    }),
+    201,
+  );
   return { ...base, studyId, proposalId: proposal.id };
 }

@@ -42,7 +42,9 @@ export interface OpenPrHarness {
   /** Environment that makes `npm run worker` use this harness's database, Temporal, secrets and data dir. */
   workerEnv(): Record<string, string>;
   /** Starts (another) worker process's worth of workers; returns them for stopping. */
-  startWorkers(overrides?: Partial<ActivityDeps>): Promise<{ workers: Worker[]; gitTaskQueue: string; stop(): Promise<void> }>;
+  startWorkers(
+    overrides?: Partial<ActivityDeps>,
+  ): Promise<{ workers: Worker[]; gitTaskQueue: string; stop(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -88,16 +90,26 @@ export async function startOpenPrHarness(opts: OpenPrHarnessOptions = {}): Promi
     await rm(root, { recursive: true, force: true });
     throw error;
   }
-  const env = opts.temporalAddress === undefined
-    ? await startTestTemporal()
-    : await TestWorkflowEnvironment.createFromExistingServer({ address: opts.temporalAddress, namespace: TEST_NAMESPACE });
+  const env =
+    opts.temporalAddress === undefined
+      ? await startTestTemporal()
+      : await TestWorkflowEnvironment.createFromExistingServer({
+          address: opts.temporalAddress,
+          namespace: TEST_NAMESPACE,
+        });
   const pg: TestPostgres = await createTestPostgres();
   const db = await openDatabase({ url: pg.url, pgliteDir: '', statementTimeoutMs: config.dbStatementTimeout });
   const redactor = new Redactor();
   const logs: string[] = [];
   const logger = createLogger({
-    level: 'info', redactor,
-    destination: { write: (line: string) => { logs.push(line); return true; } } as never,
+    level: 'info',
+    redactor,
+    destination: {
+      write: (line: string) => {
+        logs.push(line);
+        return true;
+      },
+    } as never,
   });
   const temporal: TemporalHandle = createTemporalHandle(env.address, TEST_NAMESPACE);
 
@@ -105,18 +117,29 @@ export async function startOpenPrHarness(opts: OpenPrHarnessOptions = {}): Promi
   const startWorkers: OpenPrHarness['startWorkers'] = async (overrides = {}) => {
     const gitTaskQueue = createGitTaskQueueName(config.temporalTaskQueue);
     const created = await createWorkers({
-      address: env.address, namespace: TEST_NAMESPACE, taskQueue: config.temporalTaskQueue, gitTaskQueue,
+      address: env.address,
+      namespace: TEST_NAMESPACE,
+      taskQueue: config.temporalTaskQueue,
+      gitTaskQueue,
       activities: createActivities({
-        config, db, redactor, client: env.client, gitTaskQueue,
+        config,
+        db,
+        redactor,
+        client: env.client,
+        gitTaskQueue,
         githubLimiter: { writeMinTimeMs: 0, retryBackoffMs: 20, rateLimitWaitThresholdMs: 3_000 },
-        ...opts.activityOverrides, ...overrides,
+        ...opts.activityOverrides,
+        ...overrides,
       }),
     });
     const { stop } = runWorkers(created);
     stops.push(stop);
     return { workers: created.workers, gitTaskQueue, stop };
   };
-  const initialWorkers = opts.inProcessWorkers === false ? { workers: [], gitTaskQueue: '', stop: async () => undefined } : await startWorkers();
+  const initialWorkers =
+    opts.inProcessWorkers === false
+      ? { workers: [], gitTaskQueue: '', stop: async () => undefined }
+      : await startWorkers();
 
   const app = createApp({ config, db, temporal, logger, apiToken, redactor });
   const server = await new Promise<Server>((resolve) => {
@@ -126,13 +149,26 @@ export async function startOpenPrHarness(opts: OpenPrHarnessOptions = {}): Promi
   const apiUrl = `http://127.0.0.1:${port}`;
 
   return {
-    env, sandbox, db, config, redactor, apiUrl, apiToken, root, logs, startWorkers, initialWorkers,
+    env,
+    sandbox,
+    db,
+    config,
+    redactor,
+    apiUrl,
+    apiToken,
+    root,
+    logs,
+    startWorkers,
+    initialWorkers,
     databaseUrl: pg.url,
     workerEnv: () => ({ ...settings, DATABASE_URL: pg.url, TEMPORAL_ADDRESS: env.address }),
     async api(method, pathAndQuery, body) {
       const res = await fetch(`${apiUrl}/api/v1${pathAndQuery}`, {
         method,
-        headers: { authorization: `Bearer ${apiToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${apiToken}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await res.text();

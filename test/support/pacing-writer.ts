@@ -7,16 +7,31 @@ import { createDbGitHubPacer } from '../../db/github-pacing.js';
 import type { GitHubPacingRules } from '../../domain/github-pacing.js';
 import { Redactor } from '../../domain/redact.js';
 
-interface Args { databaseUrl: string; apiBaseUrl: string; token: string; owner: string; repo: string; number: number; count: number; rules: GitHubPacingRules }
+interface Args {
+  databaseUrl: string;
+  apiBaseUrl: string;
+  token: string;
+  owner: string;
+  repo: string;
+  number: number;
+  count: number;
+  rules: GitHubPacingRules;
+}
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
 const db = await openDatabase({ url: args.databaseUrl, pgliteDir: '' });
 try {
   const pacer = createDbGitHubPacer(db.sql, args.rules);
-  const client = () => createGitHubClient({
-    apiBaseUrl: args.apiBaseUrl, token: args.token, owner: args.owner, repo: args.repo, redactor: new Redactor(), pacer,
-    limiter: { retries: 0, rateLimitWaitThresholdMs: 0, maxRateLimitRetries: 0 },
-  });
+  const client = () =>
+    createGitHubClient({
+      apiBaseUrl: args.apiBaseUrl,
+      token: args.token,
+      owner: args.owner,
+      repo: args.repo,
+      redactor: new Redactor(),
+      pacer,
+      limiter: { retries: 0, rateLimitWaitThresholdMs: 0, maxRateLimitRetries: 0 },
+    });
   await Promise.all(Array.from({ length: args.count }, () => client().closePullRequest(args.number)));
 } finally {
   await db.close();

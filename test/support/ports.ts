@@ -17,7 +17,9 @@ function ephemeralRange(): [number, number] {
   try {
     const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
     if (low !== undefined && high !== undefined && Number.isFinite(low) && Number.isFinite(high)) return [low, high];
-  } catch { /* not Linux */ }
+  } catch {
+    /* not Linux */
+  }
   return [32_768, 60_999];
 }
 

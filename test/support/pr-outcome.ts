@@ -16,7 +16,10 @@ export interface PrOutcome {
 
 export async function lockHolderOf(h: OpenPrHarness, configRepoId: string): Promise<string | null> {
   try {
-    return (await h.env.client.workflow.getHandle(repoLockWorkflowId(configRepoId)).query(lockStateQuery)).holder?.workflowId ?? null;
+    return (
+      (await h.env.client.workflow.getHandle(repoLockWorkflowId(configRepoId)).query(lockStateQuery)).holder
+        ?.workflowId ?? null
+    );
   } catch {
     return null; // the lock workflow finished: nobody holds it
   }
@@ -30,7 +33,11 @@ export async function expectOnePrOpen(h: OpenPrHarness, s: Seeded, opts: { chart
   const pr = pulls[0] as (typeof pulls)[number];
   const row = await h.db.prisma.proposal.findUniqueOrThrow({ where: { id: s.proposalId } });
   expect(row).toMatchObject({
-    status: 'pr_opened', prNumber: pr.number, prBranch: branch, prState: 'open', prOpenError: null,
+    status: 'pr_opened',
+    prNumber: pr.number,
+    prBranch: branch,
+    prState: 'open',
+    prOpenError: null,
     prUrl: `${h.sandbox.origin}/${OWNER}/${s.repoName}/pull/${pr.number}`,
   });
   const comments = h.sandbox.comments(OWNER, s.repoName, pr.number);
@@ -39,7 +46,9 @@ export async function expectOnePrOpen(h: OpenPrHarness, s: Seeded, opts: { chart
   const chart = opts.chart ?? s.studyId !== null;
   const expectedFiles = chart ? [`.relyloop/digest-charts/${s.studyId}.png`, PARAMS_PATH] : [PARAMS_PATH];
   expect((await git(bare, 'diff', '--name-only', `main..${branch}`)).split('\n')).toEqual(expectedFiles);
-  const changed = (await git(bare, 'diff', '-U0', `main..${branch}`, '--', PARAMS_PATH)).split('\n').filter((l) => /^[-+]\s/.test(l));
+  const changed = (await git(bare, 'diff', '-U0', `main..${branch}`, '--', PARAMS_PATH))
+    .split('\n')
+    .filter((l) => /^[-+]\s/.test(l));
   expect(changed.length).toBeGreaterThan(0);
   expect(await git(bare, 'rev-list', '--count', `main..${branch}`)).toBe('1');
   // The release signal reaches the lock right after the run closes.

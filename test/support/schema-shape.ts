@@ -18,24 +18,45 @@ export interface SchemaShape {
   enums: Record<string, string[]>;
 }
 
-const sortNested = (xs: string[][]) => xs.map((x) => x.join(',')).sort().map((x) => x.split(','));
+const sortNested = (xs: string[][]) =>
+  xs
+    .map((x) => x.join(','))
+    .sort()
+    .map((x) => x.split(','));
 
-function prismaType(field: { type: string; nativeType?: unknown; isList: boolean }, enums: Map<string, string>): string {
+function prismaType(
+  field: { type: string; nativeType?: unknown; isList: boolean },
+  enums: Map<string, string>,
+): string {
   const [native, args] = (field.nativeType as [string, string[]] | null | undefined) ?? [undefined, []];
-  const base = enums.get(field.type) ?? (() => {
-    switch (native) {
-      case 'Uuid': return 'uuid';
-      case 'VarChar': return `character varying(${args[0]})`;
-      case 'Timestamptz': return `timestamp(${args[0] ?? 3}) with time zone`;
-      case undefined: break;
-      default: return native.toLowerCase();
-    }
-    const defaults: Record<string, string> = {
-      String: 'text', Int: 'integer', BigInt: 'bigint', Float: 'double precision', Boolean: 'boolean',
-      Json: 'jsonb', DateTime: 'timestamp(3) without time zone', Decimal: 'numeric(65,30)', Bytes: 'bytea',
-    };
-    return defaults[field.type] ?? `?${field.type}`;
-  })();
+  const base =
+    enums.get(field.type) ??
+    (() => {
+      switch (native) {
+        case 'Uuid':
+          return 'uuid';
+        case 'VarChar':
+          return `character varying(${args[0]})`;
+        case 'Timestamptz':
+          return `timestamp(${args[0] ?? 3}) with time zone`;
+        case undefined:
+          break;
+        default:
+          return native.toLowerCase();
+      }
+      const defaults: Record<string, string> = {
+        String: 'text',
+        Int: 'integer',
+        BigInt: 'bigint',
+        Float: 'double precision',
+        Boolean: 'boolean',
+        Json: 'jsonb',
+        DateTime: 'timestamp(3) without time zone',
+        Decimal: 'numeric(65,30)',
+        Bytes: 'bytea',
+      };
+      return defaults[field.type] ?? `?${field.type}`;
+    })();
   return field.isList ? `${base}[]` : base;
 }
 
@@ -109,14 +130,21 @@ export async function shapeFromDatabase(sql: SqlSession): Promise<SchemaShape> {
   const shape: SchemaShape = { tables: {}, enums: {} };
   const table = (name: string) =>
     (shape.tables[name] ??= { columns: {}, primaryKey: [], uniques: [], indexes: [], foreignKeys: [] });
-  const columns = await sql.query<{ table: string; column: string; type: string; not_null: boolean; default: string | null }>(`
+  const columns = await sql.query<{
+    table: string;
+    column: string;
+    type: string;
+    not_null: boolean;
+    default: string | null;
+  }>(`
     SELECT c.relname::text AS table, a.attname::text AS column, format_type(a.atttypid, a.atttypmod) AS type,
            a.attnotnull AS not_null, pg_get_expr(d.adbin, d.adrelid) AS default
     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
     WHERE n.nspname = 'public' AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
       AND c.relname <> '_prisma_migrations'`);
-  for (const c of columns) table(c.table).columns[c.column] = { type: c.type, notNull: c.not_null, default: normaliseDefault(c.default) };
+  for (const c of columns)
+    table(c.table).columns[c.column] = { type: c.type, notNull: c.not_null, default: normaliseDefault(c.default) };
   const indexes = await sql.query<{ table: string; unique: boolean; primary: boolean; columns: string[] }>(`
     SELECT t.relname::text AS table, ix.indisunique AS unique, ix.indisprimary AS primary,
            array(SELECT a.attname || CASE WHEN (ix.indoption[k.i - 1] & 1) = 1 THEN ' DESC' ELSE '' END
@@ -130,7 +158,13 @@ export async function shapeFromDatabase(sql: SqlSession): Promise<SchemaShape> {
     else if (i.unique) t.uniques.push(i.columns);
     else t.indexes.push(i.columns);
   }
-  const fks = await sql.query<{ table: string; references: string; on_delete: string; columns: string[]; referenced_columns: string[] }>(`
+  const fks = await sql.query<{
+    table: string;
+    references: string;
+    on_delete: string;
+    columns: string[];
+    referenced_columns: string[];
+  }>(`
     SELECT t.relname::text AS table, rt.relname::text AS references, c.confdeltype::text AS on_delete,
            array(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(n, i)
                  JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.i)::text[] AS columns,
@@ -141,7 +175,9 @@ export async function shapeFromDatabase(sql: SqlSession): Promise<SchemaShape> {
     WHERE c.contype = 'f' AND n.nspname = 'public'`);
   for (const f of fks) {
     table(f.table).foreignKeys.push({
-      columns: f.columns, references: f.references, referencedColumns: f.referenced_columns,
+      columns: f.columns,
+      references: f.references,
+      referencedColumns: f.referenced_columns,
       onDelete: ON_DELETE[f.on_delete] ?? f.on_delete,
     });
   }

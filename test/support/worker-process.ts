@@ -26,14 +26,31 @@ export function spawnWorkerProcess(env: Record<string, string>, opts: { preload?
   // Node itself with tsx's loader: one process, so a signal reaches the worker and not a wrapper.
   const preloads = (opts.preload ?? []).flatMap((p) => ['--import', p]);
   const child = spawn(process.execPath, ['--import', 'tsx', ...preloads, 'worker/main.ts'], {
-    cwd: ROOT, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const ready = waitUntil(`worker ${child.pid} polling`, () => out.includes('"msg":"workers polling"'), 60_000, () => out);
+  const ready = waitUntil(
+    `worker ${child.pid} polling`,
+    () => out.includes('"msg":"workers polling"'),
+    60_000,
+    () => out,
+  );
   return {
-    child, pid: child.pid ?? -1, output: () => out, exited, ready,
-    kill: (signal) => { child.kill(signal); },
+    child,
+    pid: child.pid ?? -1,
+    output: () => out,
+    exited,
+    ready,
+    kill: (signal) => {
+      child.kill(signal);
+    },
   };
 }

@@ -13,11 +13,49 @@ const redactor = new Redactor();
 
 describe('toApplicationFailure', () => {
   test.each([
-    ['terminal AppError', new AppError({ code: 'BRANCH_EXISTS', message: 'branch x exists' }), { type: 'BRANCH_EXISTS', nonRetryable: true }],
-    ['retryable AppError (502 during clone)', new AppError({ code: 'CLONE_FAILED', retryable: true, message: 'HTTP 502' }), { type: 'CLONE_FAILED_TRANSIENT', nonRetryable: false }],
-    ['terminal GitHub failure', new AppError({ code: 'GITHUB_AUTH_FAILED', message: 'Bad credentials', retryable: false, operation: 'pulls.create' }), { type: 'GITHUB_AUTH_FAILED', nonRetryable: true }],
-    ['GitHub 5xx', new AppError({ code: 'GITHUB_API_FAILED', message: 'Server Error', retryable: true, upstreamStatus: 502, operation: 'pulls.create' }), { type: 'GITHUB_API_FAILED_TRANSIENT', nonRetryable: false, nextRetryDelay: undefined }],
-    ['GitHub rate limit with a long wait', new AppError({ code: 'GITHUB_API_FAILED', message: 'secondary rate limit', retryable: true, retryAfterMs: 60_000, upstreamStatus: 403, operation: 'pulls.create' }), { type: 'GITHUB_API_FAILED_TRANSIENT', nonRetryable: false, nextRetryDelay: 60_000 }],
+    [
+      'terminal AppError',
+      new AppError({ code: 'BRANCH_EXISTS', message: 'branch x exists' }),
+      { type: 'BRANCH_EXISTS', nonRetryable: true },
+    ],
+    [
+      'retryable AppError (502 during clone)',
+      new AppError({ code: 'CLONE_FAILED', retryable: true, message: 'HTTP 502' }),
+      { type: 'CLONE_FAILED_TRANSIENT', nonRetryable: false },
+    ],
+    [
+      'terminal GitHub failure',
+      new AppError({
+        code: 'GITHUB_AUTH_FAILED',
+        message: 'Bad credentials',
+        retryable: false,
+        operation: 'pulls.create',
+      }),
+      { type: 'GITHUB_AUTH_FAILED', nonRetryable: true },
+    ],
+    [
+      'GitHub 5xx',
+      new AppError({
+        code: 'GITHUB_API_FAILED',
+        message: 'Server Error',
+        retryable: true,
+        upstreamStatus: 502,
+        operation: 'pulls.create',
+      }),
+      { type: 'GITHUB_API_FAILED_TRANSIENT', nonRetryable: false, nextRetryDelay: undefined },
+    ],
+    [
+      'GitHub rate limit with a long wait',
+      new AppError({
+        code: 'GITHUB_API_FAILED',
+        message: 'secondary rate limit',
+        retryable: true,
+        retryAfterMs: 60_000,
+        upstreamStatus: 403,
+        operation: 'pulls.create',
+      }),
+      { type: 'GITHUB_API_FAILED_TRANSIENT', nonRetryable: false, nextRetryDelay: 60_000 },
+    ],
     ['unexpected error', new TypeError('boom'), { type: 'TypeError', nonRetryable: false }],
   ])('%s', (_name, error, expected) => {
     const failure = toApplicationFailure(error, redactor);
@@ -46,23 +84,40 @@ describe('toApplicationFailure', () => {
     expect(failure.message).toBe('push to https://x:[REDACTED-GH-TOKEN]@github.com failed');
     expect(failure.cause).toBeUndefined();
     expect(JSON.stringify({ m: failure.message, s: failure.stack })).not.toContain(token);
-    const wrapped = withFailureConversion({ async act() { throw original; } }, redactor, createWorkerMetrics());
-    await expect(wrapped.act()).rejects.toMatchObject({ message: 'push to https://x:[REDACTED-GH-TOKEN]@github.com failed' });
+    const wrapped = withFailureConversion(
+      {
+        async act() {
+          throw original;
+        },
+      },
+      redactor,
+      createWorkerMetrics(),
+    );
+    await expect(wrapped.act()).rejects.toMatchObject({
+      message: 'push to https://x:[REDACTED-GH-TOKEN]@github.com failed',
+    });
   });
 
   test('a cancelled attempt reports its cancellation, whatever its aborted I/O threw', async () => {
     const env = new MockActivityEnvironment();
-    const wrapped = withFailureConversion({
-      // Like a GitHub call whose fetch the cancellation aborted: a plain network-looking error.
-      async act() {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        throw new Error('fetch failed: the request was cancelled');
+    const wrapped = withFailureConversion(
+      {
+        // Like a GitHub call whose fetch the cancellation aborted: a plain network-looking error.
+        async act() {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          throw new Error('fetch failed: the request was cancelled');
+        },
       },
-    }, redactor, createWorkerMetrics());
+      redactor,
+      createWorkerMetrics(),
+    );
     const running = env.run(wrapped.act);
     env.cancel('CANCELLED');
     await expect(running).rejects.toBeInstanceOf(CancelledFailure);
     // Without a cancellation the same error is an ordinary retryable failure.
-    await expect(new MockActivityEnvironment().run(wrapped.act)).rejects.toMatchObject({ type: 'Error', nonRetryable: false });
+    await expect(new MockActivityEnvironment().run(wrapped.act)).rejects.toMatchObject({
+      type: 'Error',
+      nonRetryable: false,
+    });
   });
 });

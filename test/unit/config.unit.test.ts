@@ -51,16 +51,27 @@ describe('loadConfig', () => {
     });
   });
 
-  test('a write gap below GitHub\'s 1s is refused while github.com or a ghe.com host is allowed, and accepted for a sandbox or GHES', () => {
-    expect(() => loadConfig({ RELYLOOP_GITHUB_WRITE_GAP: '500ms' }, cwd)).toThrow(/^Invalid configuration:\n {2}RELYLOOP_GITHUB_WRITE_GAP="500ms": below GitHub's published 1s while RELYLOOP_GITHUB_HOSTS lists github.com$/);
-    expect(() => loadConfig({ RELYLOOP_GITHUB_WRITE_GAP: '0s', RELYLOOP_GITHUB_HOSTS: 'ghe.example.com,octo.ghe.com' }, cwd)).toThrow(/lists octo\.ghe\.com$/);
-    expect(loadConfig({ RELYLOOP_GITHUB_WRITE_GAP: '0s', RELYLOOP_GITHUB_HOSTS: '127.0.0.1:8787,ghe.example.com' }, cwd).githubWriteGap).toBe(0);
+  test("a write gap below GitHub's 1s is refused while github.com or a ghe.com host is allowed, and accepted for a sandbox or GHES", () => {
+    expect(() => loadConfig({ RELYLOOP_GITHUB_WRITE_GAP: '500ms' }, cwd)).toThrow(
+      /^Invalid configuration:\n {2}RELYLOOP_GITHUB_WRITE_GAP="500ms": below GitHub's published 1s while RELYLOOP_GITHUB_HOSTS lists github.com$/,
+    );
+    expect(() =>
+      loadConfig({ RELYLOOP_GITHUB_WRITE_GAP: '0s', RELYLOOP_GITHUB_HOSTS: 'ghe.example.com,octo.ghe.com' }, cwd),
+    ).toThrow(/lists octo\.ghe\.com$/);
+    expect(
+      loadConfig({ RELYLOOP_GITHUB_WRITE_GAP: '0s', RELYLOOP_GITHUB_HOSTS: '127.0.0.1:8787,ghe.example.com' }, cwd)
+        .githubWriteGap,
+    ).toBe(0);
     expect(loadConfig({ RELYLOOP_GITHUB_WRITE_GAP: '1.5s' }, cwd).githubWriteGap).toBe(1_500);
   });
 
   test('the host environment child processes get: PATH, HOME and the cache dir, nothing else', () => {
-    expect(loadConfig({ PATH: '/opt/bin:/usr/bin', HOME: '/home/op', XDG_CACHE_HOME: '/var/cache/op', GH_TOKEN: 'ghp_x' }, cwd).host)
-      .toEqual({ PATH: '/opt/bin:/usr/bin', HOME: '/home/op', XDG_CACHE_HOME: '/var/cache/op' });
+    expect(
+      loadConfig(
+        { PATH: '/opt/bin:/usr/bin', HOME: '/home/op', XDG_CACHE_HOME: '/var/cache/op', GH_TOKEN: 'ghp_x' },
+        cwd,
+      ).host,
+    ).toEqual({ PATH: '/opt/bin:/usr/bin', HOME: '/home/op', XDG_CACHE_HOME: '/var/cache/op' });
   });
 
   test('the reliability defaults match the constants the workflow, the database and git fall back on', () => {
@@ -90,7 +101,12 @@ describe('loadConfig', () => {
     ['RELYLOOP_DB_STATEMENT_TIMEOUT', '750ms', 'dbStatementTimeout', 750],
     ['RELYLOOP_GIT_IDLE_TIMEOUT', '1.5m', 'gitIdleTimeout', 90_000],
     ['RELYLOOP_GITHUB_RETRY_BUDGET', '1h', 'githubRetryBudget', 3_600_000],
-    ['RELYLOOP_GITEA_HOSTS', 'Git.Example.com, http://127.0.0.1:3000', 'giteaHosts', { hosts: ['git.example.com', '127.0.0.1:3000'], httpHosts: ['127.0.0.1:3000'] }],
+    [
+      'RELYLOOP_GITEA_HOSTS',
+      'Git.Example.com, http://127.0.0.1:3000',
+      'giteaHosts',
+      { hosts: ['git.example.com', '127.0.0.1:3000'], httpHosts: ['127.0.0.1:3000'] },
+    ],
     ['RELYLOOP_GITEA_WRITE_GAP', '250ms', 'giteaWriteGap', 250],
     ['RELYLOOP_SHUTDOWN_GRACE', '0s', 'shutdownGrace', 0],
   ])('%s=%s is accepted', (env, value, key, expected) => {

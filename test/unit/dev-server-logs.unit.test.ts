@@ -8,7 +8,15 @@ import { forwardDevServerLogs } from '../../runtime/dev-server.js';
 
 test('server lines keep their level until the server is being stopped; then all but errors go to debug', async () => {
   const lines: { level: number; msg: string }[] = [];
-  const logger = createLogger({ level: 'debug', redactor: new Redactor(), destination: { write: (l: string) => { lines.push(JSON.parse(l) as { level: number; msg: string }); } } });
+  const logger = createLogger({
+    level: 'debug',
+    redactor: new Redactor(),
+    destination: {
+      write: (l: string) => {
+        lines.push(JSON.parse(l) as { level: number; msg: string });
+      },
+    },
+  });
   const out = new PassThrough();
   let stopping = false;
   forwardDevServerLogs([out, null], logger, () => stopping);
@@ -22,5 +30,10 @@ test('server lines keep their level until the server is being stopped; then all 
   await say('info', 'frontend stopping');
   await say('error', 'sqlite: disk I/O error');
   // pino levels: 20 debug, 30 info, 40 warn, 50 error
-  expect(lines.map((l) => [l.level, l.msg])).toEqual([[40, 'history size warning'], [20, 'Failed to poll for task.'], [20, 'frontend stopping'], [50, 'sqlite: disk I/O error']]);
+  expect(lines.map((l) => [l.level, l.msg])).toEqual([
+    [40, 'history size warning'],
+    [20, 'Failed to poll for task.'],
+    [20, 'frontend stopping'],
+    [50, 'sqlite: disk I/O error'],
+  ]);
 });

@@ -1,18 +1,41 @@
 import { describe, expect, test } from '@jest/globals';
 import { parseGitHubRepoUrl, parseRepoUrl } from '../../domain/github-url.js';
 
-const policy = { hosts: ['github.com', 'ghe.example.com', '127.0.0.1:8787', 'octo.ghe.com', 'octo.ghe.com:8443'], httpHosts: ['127.0.0.1:8787'] };
+const policy = {
+  hosts: ['github.com', 'ghe.example.com', '127.0.0.1:8787', 'octo.ghe.com', 'octo.ghe.com:8443'],
+  httpHosts: ['127.0.0.1:8787'],
+};
 
 describe('parseGitHubRepoUrl', () => {
   test.each([
-    ['https://github.com/acme/search-config', { url: 'https://github.com/acme/search-config', apiBaseUrl: 'https://api.github.com', gitUrl: 'https://github.com/acme/search-config.git', webUrl: 'https://github.com/acme/search-config' }],
-    ['https://GitHub.com/acme/search.config.git', { url: 'https://github.com/acme/search.config', owner: 'acme', repo: 'search.config' }],
+    [
+      'https://github.com/acme/search-config',
+      {
+        url: 'https://github.com/acme/search-config',
+        apiBaseUrl: 'https://api.github.com',
+        gitUrl: 'https://github.com/acme/search-config.git',
+        webUrl: 'https://github.com/acme/search-config',
+      },
+    ],
+    [
+      'https://GitHub.com/acme/search.config.git',
+      { url: 'https://github.com/acme/search.config', owner: 'acme', repo: 'search.config' },
+    ],
     ['https://github.com/acme/cfg/', { url: 'https://github.com/acme/cfg' }],
-    ['https://ghe.example.com/team/cfg', { apiBaseUrl: 'https://ghe.example.com/api/v3', gitUrl: 'https://ghe.example.com/team/cfg.git' }],
+    [
+      'https://ghe.example.com/team/cfg',
+      { apiBaseUrl: 'https://ghe.example.com/api/v3', gitUrl: 'https://ghe.example.com/team/cfg.git' },
+    ],
     ['http://127.0.0.1:8787/acme/cfg', { host: '127.0.0.1:8787', apiBaseUrl: 'http://127.0.0.1:8787/api/v3' }],
     // GitHub Enterprise Cloud with data residency: github.com's layout on {subdomain}.ghe.com.
-    ['https://octo.ghe.com/team/cfg', { apiBaseUrl: 'https://api.octo.ghe.com', gitUrl: 'https://octo.ghe.com/team/cfg.git' }],
-    ['https://octo.ghe.com:8443/team/cfg', { apiBaseUrl: 'https://api.octo.ghe.com:8443', webUrl: 'https://octo.ghe.com:8443/team/cfg' }],
+    [
+      'https://octo.ghe.com/team/cfg',
+      { apiBaseUrl: 'https://api.octo.ghe.com', gitUrl: 'https://octo.ghe.com/team/cfg.git' },
+    ],
+    [
+      'https://octo.ghe.com:8443/team/cfg',
+      { apiBaseUrl: 'https://api.octo.ghe.com:8443', webUrl: 'https://octo.ghe.com:8443/team/cfg' },
+    ],
   ])('accepts %s', (input, expected) => {
     expect(parseGitHubRepoUrl(input, policy)).toMatchObject(expected);
   });
@@ -39,11 +62,23 @@ describe('parseGitHubRepoUrl', () => {
 });
 
 describe('parseRepoUrl: the forge is the one whose list names the host', () => {
-  const policies = { github: { hosts: ['github.com'], httpHosts: [] }, gitea: { hosts: ['git.example.com', '127.0.0.1:3000'], httpHosts: ['127.0.0.1:3000'] } };
+  const policies = {
+    github: { hosts: ['github.com'], httpHosts: [] },
+    gitea: { hosts: ['git.example.com', '127.0.0.1:3000'], httpHosts: ['127.0.0.1:3000'] },
+  };
 
   test.each([
     ['https://github.com/acme/cfg', { provider: 'github', apiBaseUrl: 'https://api.github.com' }],
-    ['https://git.example.com/acme/cfg.git', { provider: 'gitea', url: 'https://git.example.com/acme/cfg', apiBaseUrl: 'https://git.example.com/api/v1', gitUrl: 'https://git.example.com/acme/cfg.git', origin: 'https://git.example.com' }],
+    [
+      'https://git.example.com/acme/cfg.git',
+      {
+        provider: 'gitea',
+        url: 'https://git.example.com/acme/cfg',
+        apiBaseUrl: 'https://git.example.com/api/v1',
+        gitUrl: 'https://git.example.com/acme/cfg.git',
+        origin: 'https://git.example.com',
+      },
+    ],
     ['http://127.0.0.1:3000/relyloop/cfg', { provider: 'gitea', apiBaseUrl: 'http://127.0.0.1:3000/api/v1' }],
     // Gitea allows `_` and `.` in owner names; GitHub does not.
     ['https://git.example.com/team_a.ops/cfg', { provider: 'gitea', owner: 'team_a.ops' }],
@@ -63,6 +98,8 @@ describe('parseRepoUrl: the forge is the one whose list names the host', () => {
   });
 
   test('a Gitea URL names its list in the refusal', () => {
-    expect(parseRepoUrl('http://git.example.com/acme/cfg', policies)).toMatchObject({ message: expect.stringContaining('RELYLOOP_GITEA_HOSTS') });
+    expect(parseRepoUrl('http://git.example.com/acme/cfg', policies)).toMatchObject({
+      message: expect.stringContaining('RELYLOOP_GITEA_HOSTS'),
+    });
   });
 });

@@ -22,25 +22,32 @@ const MAY_IMPORT: Record<string, string[]> = {
   sandbox: [],
 };
 
-interface Import { specifier: string; typeOnly: boolean }
+interface Import {
+  specifier: string;
+  typeOnly: boolean;
+}
 
 /** Static and dynamic imports and re-exports of a module. */
 function importsOf(file: string): Import[] {
   const text = readFileSync(file, 'utf8');
   const found: Import[] = [];
-  for (const m of text.matchAll(/^\s*(import|export)\s+(type\s+)?[^'"]*?\bfrom\s+'([^']+)'/gm)) found.push({ specifier: m[3] as string, typeOnly: m[2] !== undefined });
+  for (const m of text.matchAll(/^\s*(import|export)\s+(type\s+)?[^'"]*?\bfrom\s+'([^']+)'/gm))
+    found.push({ specifier: m[3] as string, typeOnly: m[2] !== undefined });
   for (const m of text.matchAll(/^\s*import\s+'([^']+)'/gm)) found.push({ specifier: m[1] as string, typeOnly: false });
-  for (const m of text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)) found.push({ specifier: m[1] as string, typeOnly: false });
+  for (const m of text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g))
+    found.push({ specifier: m[1] as string, typeOnly: false });
   return found;
 }
 
 function sourceFiles(folder: string): string[] {
   return readdirSync(path.join(ROOT, folder), { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => path.join(ROOT, folder, f));
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .map((f) => path.join(ROOT, folder, f));
 }
 
 const folderOf = (file: string) => path.relative(ROOT, file).split(path.sep)[0] as string;
-const resolveRelative = (from: string, specifier: string) => path.resolve(path.dirname(from), specifier.replace(/\.js$/, '.ts'));
+const resolveRelative = (from: string, specifier: string) =>
+  path.resolve(path.dirname(from), specifier.replace(/\.js$/, '.ts'));
 
 describe('layers', () => {
   test.each(Object.keys(MAY_IMPORT))('%s/ imports only what docs/development.md allows', (folder) => {

@@ -36,7 +36,9 @@ describe('createLogger', () => {
       expect(() => JSON.parse(line)).not.toThrow();
     }
     const errorRecord = JSON.parse(lines[1] ?? '{}') as { err: { stack: string; message: string } };
-    expect(errorRecord.err.stack).toContain('clone of https://x-access-token:[REDACTED-GH-TOKEN]@github.com/o/r failed');
+    expect(errorRecord.err.stack).toContain(
+      'clone of https://x-access-token:[REDACTED-GH-TOKEN]@github.com/o/r failed',
+    );
   });
 
   test('the level filters records', () => {

@@ -1,10 +1,23 @@
 import { describe, test, expect } from '@jest/globals';
 import { tryApplyConfigDiff, type ConfigDiff } from '../../domain/params-diff.js';
 
-const DECLARED = ['field_boosts.title', 'field_boosts.body', 'bm25.k1', 'fuzziness', 'tags', '__proto__', 'constructor', 'prototype'];
+const DECLARED = [
+  'field_boosts.title',
+  'field_boosts.body',
+  'bm25.k1',
+  'fuzziness',
+  'tags',
+  '__proto__',
+  'constructor',
+  'prototype',
+];
 
 /** Diffs are read as data: these tests also feed shapes the API never stores (no `from`, a list). */
-function apply(fileText: string, diff: Record<string, { from?: unknown; to: unknown }>, declaredParams: readonly string[] = DECLARED) {
+function apply(
+  fileText: string,
+  diff: Record<string, { from?: unknown; to: unknown }>,
+  declaredParams: readonly string[] = DECLARED,
+) {
   return tryApplyConfigDiff({ fileText, diff: diff as ConfigDiff, declaredParams });
 }
 
@@ -21,7 +34,11 @@ describe('tryApplyConfigDiff', () => {
     ['four spaces', '{\n    "field_boosts.title": 2.0,\n    "bm25.k1": 1.2\n}\n', '    "field_boosts.title": 4.5,'],
     ['tabs', '{\n\t"field_boosts.title": 2.0,\n\t"bm25.k1": 1.2\n}\n', '\t"field_boosts.title": 4.5,'],
     ['no trailing newline', '{\n  "field_boosts.title": 2.0,\n  "bm25.k1": 1.2\n}', '  "field_boosts.title": 4.5,'],
-    ['CRLF line ends', '{\r\n  "field_boosts.title": 2.0,\r\n  "bm25.k1": 1.2\r\n}\r\n', '  "field_boosts.title": 4.5,\r'],
+    [
+      'CRLF line ends',
+      '{\r\n  "field_boosts.title": 2.0,\r\n  "bm25.k1": 1.2\r\n}\r\n',
+      '  "field_boosts.title": 4.5,\r',
+    ],
   ])('%s: only the changed line differs, the rest is byte-identical', (_name, fileText, expectedLine) => {
     const result = apply(fileText, { 'field_boosts.title': { from: 2.0, to: 4.5 } });
     expect(result.ok).toBe(true);
@@ -34,7 +51,9 @@ describe('tryApplyConfigDiff', () => {
   test('keeps key order, nested values and untouched number spellings', () => {
     const fileText = '{\n  "tags": [1, 2],\n  "bm25.k1": 1.20,\n  "fuzziness": "AUTO",\n  "x": {"a": 1}\n}\n';
     const result = apply(fileText, { fuzziness: { from: 'AUTO', to: 'AUTO:3,6' } }, [...DECLARED, 'x']);
-    expect(result.ok && result.text).toBe('{\n  "tags": [1, 2],\n  "bm25.k1": 1.20,\n  "fuzziness": "AUTO:3,6",\n  "x": {"a": 1}\n}\n');
+    expect(result.ok && result.text).toBe(
+      '{\n  "tags": [1, 2],\n  "bm25.k1": 1.20,\n  "fuzziness": "AUTO:3,6",\n  "x": {"a": 1}\n}\n',
+    );
   });
 
   test('a flat dotted key is one key, never a nested path', () => {
@@ -44,13 +63,20 @@ describe('tryApplyConfigDiff', () => {
   });
 
   test.each([
-    ['multi-line', '{\n  "bm25.k1": 1.2\n}\n', '{\n  "bm25.k1": 1.2,\n  "fuzziness": "AUTO",\n  "tags": [\n    "a",\n    "b"\n  ]\n}\n'],
+    [
+      'multi-line',
+      '{\n  "bm25.k1": 1.2\n}\n',
+      '{\n  "bm25.k1": 1.2,\n  "fuzziness": "AUTO",\n  "tags": [\n    "a",\n    "b"\n  ]\n}\n',
+    ],
     ['empty object', '{}\n', '{\n  "fuzziness": "AUTO",\n  "tags": [\n    "a",\n    "b"\n  ]\n}\n'],
     ['one line', '{"bm25.k1": 1.2}', '{"bm25.k1": 1.2, "fuzziness": "AUTO", "tags": ["a","b"]}'],
   ])('new keys are appended (%s)', (_name, fileText, expected) => {
     const result = apply(fileText, { fuzziness: { to: 'AUTO' }, tags: { from: null, to: ['a', 'b'] } });
     expect(result.ok && result.text).toBe(expected);
-    expect(result.ok && result.changes.map((c) => [c.key, c.added, c.drift])).toEqual([['fuzziness', true, false], ['tags', true, false]]);
+    expect(result.ok && result.changes.map((c) => [c.key, c.added, c.drift])).toEqual([
+      ['fuzziness', true, false],
+      ['tags', true, false],
+    ]);
   });
 
   test.each([
@@ -91,22 +117,30 @@ describe('tryApplyConfigDiff', () => {
     expect(result).toEqual({ ok: false, code: 'PARAMS_FILE_NOT_FOUND', message: expect.stringContaining(message) });
   });
 
-  test.each(['__proto__', 'constructor', 'prototype'])('%s round-trips as a plain key without polluting prototypes', (key) => {
-    const fileText = `{\n  ${JSON.stringify(key)}: 1,\n  "bm25.k1": 1.2\n}\n`;
-    const diff = JSON.parse(`{${JSON.stringify(key)}: {"from": 1, "to": {"polluted": true}}}`) as ConfigDiff;
-    const result = apply(fileText, diff);
-    expect(result.ok).toBe(true);
-    if (!result.ok) return;
-    const reparsed = JSON.parse(result.text) as Record<string, unknown>;
-    expect(Object.getOwnPropertyDescriptor(reparsed, key)?.value).toEqual({ polluted: true });
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(result.changes[0]).toMatchObject({ key, drift: false, added: false });
-  });
+  test.each(['__proto__', 'constructor', 'prototype'])(
+    '%s round-trips as a plain key without polluting prototypes',
+    (key) => {
+      const fileText = `{\n  ${JSON.stringify(key)}: 1,\n  "bm25.k1": 1.2\n}\n`;
+      const diff = JSON.parse(`{${JSON.stringify(key)}: {"from": 1, "to": {"polluted": true}}}`) as ConfigDiff;
+      const result = apply(fileText, diff);
+      expect(result.ok).toBe(true);
+      if (!result.ok) return;
+      const reparsed = JSON.parse(result.text) as Record<string, unknown>;
+      expect(Object.getOwnPropertyDescriptor(reparsed, key)?.value).toEqual({ polluted: true });
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(result.changes[0]).toMatchObject({ key, drift: false, added: false });
+    },
+  );
 
   test('__proto__ missing from the file is appended, not read from Object.prototype', () => {
     const diff = JSON.parse('{"__proto__": {"to": 5}}') as ConfigDiff;
     const result = apply('{\n  "bm25.k1": 1.2\n}\n', diff);
-    expect(result.ok && result.changes[0]).toMatchObject({ key: '__proto__', fileValue: undefined, added: true, drift: false });
+    expect(result.ok && result.changes[0]).toMatchObject({
+      key: '__proto__',
+      fileValue: undefined,
+      added: true,
+      drift: false,
+    });
     expect(result.ok && result.text).toBe('{\n  "bm25.k1": 1.2,\n  "__proto__": 5\n}\n');
   });
 

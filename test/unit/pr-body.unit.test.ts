@@ -1,5 +1,16 @@
 import { describe, test, expect } from '@jest/globals';
-import { capPrBody, createPrBody, createPrTitle, formatPercent, githubTextLength, MAX_PR_BODY_LENGTH, MAX_PR_TITLE_LENGTH, PR_FOOTER, type PrBodyInput, type StudySummary } from '../../domain/pr-body.js';
+import {
+  capPrBody,
+  createPrBody,
+  createPrTitle,
+  formatPercent,
+  githubTextLength,
+  MAX_PR_BODY_LENGTH,
+  MAX_PR_TITLE_LENGTH,
+  PR_FOOTER,
+  type PrBodyInput,
+  type StudySummary,
+} from '../../domain/pr-body.js';
 import type { ParamChange } from '../../domain/params-diff.js';
 import { REDACTED } from '../../domain/redact.js';
 
@@ -22,7 +33,14 @@ const STUDY: StudySummary = {
 };
 
 function body(overrides: Partial<PrBodyInput>): string {
-  return createPrBody({ proposalId: PROPOSAL, study: STUDY, changes: CHANGES, chartRendered: true, relyloopBaseUrl: 'https://relyloop.example.com', ...overrides });
+  return createPrBody({
+    proposalId: PROPOSAL,
+    study: STUDY,
+    changes: CHANGES,
+    chartRendered: true,
+    relyloopBaseUrl: 'https://relyloop.example.com',
+    ...overrides,
+  });
 }
 
 describe('createPrTitle', () => {
@@ -41,7 +59,10 @@ describe('createPrBody', () => {
     ['study-backed, chart rendered', {}],
     ['study-backed, chart failed: importance table', { chartRendered: false }],
     ['study-backed, chart failed, no importances', { chartRendered: false, study: { ...STUDY, importance: null } }],
-    ['study-backed, no base URL, no follow-ups', { relyloopBaseUrl: undefined, study: { ...STUDY, suggestedFollowups: [] } }],
+    [
+      'study-backed, no base URL, no follow-ups',
+      { relyloopBaseUrl: undefined, study: { ...STUDY, suggestedFollowups: [] } },
+    ],
     ['manual', { study: null }],
   ])('%s', (_name, overrides) => {
     expect(body(overrides)).toMatchSnapshot();
@@ -86,13 +107,23 @@ describe('createPrBody', () => {
   });
 
   test('tokens anywhere in the inputs are redacted', () => {
-    const text = body({ study: { ...STUDY, name: TOKEN, suggestedFollowups: [TOKEN] }, changes: [{ key: 'k', from: TOKEN, to: TOKEN, fileValue: TOKEN, drift: false, added: false }] });
+    const text = body({
+      study: { ...STUDY, name: TOKEN, suggestedFollowups: [TOKEN] },
+      changes: [{ key: 'k', from: TOKEN, to: TOKEN, fileValue: TOKEN, drift: false, added: false }],
+    });
     expect(text).not.toContain(TOKEN);
     expect(text).toContain(REDACTED);
   });
 
   test('a body over 65,536 characters is cut with a note and keeps its footer', () => {
-    const changes: ParamChange[] = Array.from({ length: 3000 }, (_, i) => ({ key: `param_${i}`, from: 'x'.repeat(20), to: 'y'.repeat(20), fileValue: 'x'.repeat(20), drift: false, added: false }));
+    const changes: ParamChange[] = Array.from({ length: 3000 }, (_, i) => ({
+      key: `param_${i}`,
+      from: 'x'.repeat(20),
+      to: 'y'.repeat(20),
+      fileValue: 'x'.repeat(20),
+      drift: false,
+      added: false,
+    }));
     const text = body({ changes });
     // GitHub's count (a bare LF as two), with the margin SPEC §9 asks for.
     expect(githubTextLength(text)).toBeLessThanOrEqual(MAX_PR_BODY_LENGTH - 1_000);
@@ -126,14 +157,14 @@ describe('createPrBody', () => {
     expect(out).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
   });
 
-  test('a title over GitHub\'s 256 characters is cut with an ellipsis', () => {
+  test("a title over GitHub's 256 characters is cut with an ellipsis", () => {
     const title = createPrTitle({ proposalId: PROPOSAL, studyName: 'ü'.repeat(256) });
     expect([...title]).toHaveLength(MAX_PR_TITLE_LENGTH);
     expect(title).toMatch(/^RelyLoop: ü+…$/);
     expect(createPrTitle({ proposalId: PROPOSAL, studyName: 'short' })).toBe('RelyLoop: short');
   });
 
-  test('GitHub\'s count: code points, a bare LF as two', () => {
+  test("GitHub's count: code points, a bare LF as two", () => {
     expect(githubTextLength('a\nb\r\nc😀')).toBe(8);
   });
 });

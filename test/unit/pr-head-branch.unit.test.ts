@@ -6,8 +6,16 @@ import { headBranchOf } from '../../domain/forge.js';
 import { readPullRequestEvent } from '../../domain/pr-lifecycle.js';
 
 const event = (head: Record<string, unknown>) => ({
-  action: 'closed', number: 7,
-  pull_request: { number: 7, state: 'closed', merged: true, merged_at: '2026-12-04T10:00:00Z', updated_at: '2026-12-04T10:00:00Z', head: { ...head, repo: { full_name: 'acme/cfg' } } },
+  action: 'closed',
+  number: 7,
+  pull_request: {
+    number: 7,
+    state: 'closed',
+    merged: true,
+    merged_at: '2026-12-04T10:00:00Z',
+    updated_at: '2026-12-04T10:00:00Z',
+    head: { ...head, repo: { full_name: 'acme/cfg' } },
+  },
   repository: { full_name: 'acme/cfg' },
 });
 
@@ -24,11 +32,20 @@ describe('headBranchOf', () => {
   });
 
   test('a Gitea close after the branch was deleted is an observation of that branch', () => {
-    expect(readPullRequestEvent(event({ ref: 'refs/pull/7/head', label: 'relyloop/study-1' }))).toMatchObject({ kind: 'observation', observation: { branch: 'relyloop/study-1', state: 'merged' } });
+    expect(readPullRequestEvent(event({ ref: 'refs/pull/7/head', label: 'relyloop/study-1' }))).toMatchObject({
+      kind: 'observation',
+      observation: { branch: 'relyloop/study-1', state: 'merged' },
+    });
   });
 
   test('a label the database cannot store is refused before anything is looked up', () => {
-    expect(readPullRequestEvent(event({ ref: 'refs/pull/7/head', label: 'a\u0000b' }))).toMatchObject({ kind: 'malformed', field: 'body.pull_request.head.label' });
-    expect(readPullRequestEvent(event({ ref: 'refs/pull/7/head', label: 'x'.repeat(256) }))).toMatchObject({ kind: 'malformed', field: 'body.pull_request.head.label' });
+    expect(readPullRequestEvent(event({ ref: 'refs/pull/7/head', label: 'a\u0000b' }))).toMatchObject({
+      kind: 'malformed',
+      field: 'body.pull_request.head.label',
+    });
+    expect(readPullRequestEvent(event({ ref: 'refs/pull/7/head', label: 'x'.repeat(256) }))).toMatchObject({
+      kind: 'malformed',
+      field: 'body.pull_request.head.label',
+    });
   });
 });

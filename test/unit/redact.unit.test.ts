@@ -20,11 +20,19 @@ describe('redactTokens: token families (SPEC §6)', () => {
   });
 
   test.each([
-    ['inside an https URL', (t: string) => `https://x-access-token:${t}@github.com/o/r.git`, `https://x-access-token:${REDACTED}@github.com/o/r.git`],
+    [
+      'inside an https URL',
+      (t: string) => `https://x-access-token:${t}@github.com/o/r.git`,
+      `https://x-access-token:${REDACTED}@github.com/o/r.git`,
+    ],
     ['as a bearer header', (t: string) => `Authorization: Bearer ${t}`, `Authorization: Bearer ${REDACTED}`],
     ['in JSON', (t: string) => JSON.stringify({ token: t }), `{"token":"${REDACTED}"}`],
     ['twice in one line', (t: string) => `${t} and ${t}`, `${REDACTED} and ${REDACTED}`],
-    ['at a line start in a stack trace', (t: string) => `Error: boom\n${t}\n    at f (x.js:1:1)`, `Error: boom\n${REDACTED}\n    at f (x.js:1:1)`],
+    [
+      'at a line start in a stack trace',
+      (t: string) => `Error: boom\n${t}\n    at f (x.js:1:1)`,
+      `Error: boom\n${REDACTED}\n    at f (x.js:1:1)`,
+    ],
   ])('a token %s', (_name, wrap, expected) => {
     expect(redactTokens(wrap(classic('ghs')))).toBe(expected);
   });
@@ -65,15 +73,31 @@ describe('Redactor: literal secrets and structures', () => {
     r.register('literal-api-token-123');
     const token = classic('ghp');
     const cause = new Error(`fetch failed for ${token}`);
-    const error = Object.assign(new Error('push failed: literal-api-token-123', { cause }), { code: 'E', argv: ['git', token] });
-    const input = { a: [1, { b: token, [token]: 'key' }], nested: { deep: { err: error } }, n: 5, ok: true, nil: null, when: new Date(0) };
+    const error = Object.assign(new Error('push failed: literal-api-token-123', { cause }), {
+      code: 'E',
+      argv: ['git', token],
+    });
+    const input = {
+      a: [1, { b: token, [token]: 'key' }],
+      nested: { deep: { err: error } },
+      n: 5,
+      ok: true,
+      nil: null,
+      when: new Date(0),
+    };
     const out = r.redact(input) as Record<string, unknown>;
     const text = JSON.stringify(out);
     expect(text).not.toContain(token);
     expect(text).not.toContain('literal-api-token-123');
     expect(out).toMatchObject({ a: [1, { b: REDACTED, [REDACTED]: 'key' }], n: 5, ok: true, nil: null });
     const err = (out.nested as { deep: { err: Record<string, unknown> } }).deep.err;
-    expect(err).toMatchObject({ type: 'Error', message: `push failed: ${REDACTED}`, code: 'E', argv: ['git', REDACTED], cause: { message: `fetch failed for ${REDACTED}` } });
+    expect(err).toMatchObject({
+      type: 'Error',
+      message: `push failed: ${REDACTED}`,
+      code: 'E',
+      argv: ['git', REDACTED],
+      cause: { message: `fetch failed for ${REDACTED}` },
+    });
     expect(String(err.stack)).toContain(`push failed: ${REDACTED}`);
     expect(input.a[1]).toEqual({ b: token, [token]: 'key' });
     expect((out as { when: Date }).when).toEqual(new Date(0));
@@ -114,7 +138,10 @@ describe('Redactor: base64 forms of a registered secret (a server echoing the cr
     const out = redactor().redactString(`server said: Basic ${encoded} (rejected)`);
     expect(out).toContain(REDACTED);
     // Whatever is left of the encoding decodes to no more than a couple of the secret's edge bytes.
-    for (const piece of out.split(REDACTED)) expect(Buffer.from(piece.replace(/^.*Basic /, ''), 'base64').toString('latin1')).not.toContain(secret.slice(2, -2));
+    for (const piece of out.split(REDACTED))
+      expect(Buffer.from(piece.replace(/^.*Basic /, ''), 'base64').toString('latin1')).not.toContain(
+        secret.slice(2, -2),
+      );
   });
 
   test('each base64 form is a substring of the encoding at its alignment and nothing shorter than the minimum is registered', () => {
@@ -132,7 +159,9 @@ describe('Redactor: base64 forms of a registered secret (a server echoing the cr
 });
 
 describe('private keys: any quoted fragment of the key (issue 21)', () => {
-  const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  const pem = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .privateKey.export({ type: 'pkcs1', format: 'pem' })
+    .toString();
   const lines = pem.split('\n').filter((l) => l !== '' && !l.startsWith('-----'));
   const body = lines.join('');
   const keyRedactor = () => {
@@ -143,7 +172,10 @@ describe('private keys: any quoted fragment of the key (issue 21)', () => {
   /** The longest run of the key's body left in `text` (URL-encoded `+` and `/` read as such). */
   const longestKeyRun = (text: string) => {
     let longest = 0;
-    for (const run of text.replace(/%2B/g, '+').replace(/%2F/g, '/').match(/[A-Za-z0-9+/]+/g) ?? []) {
+    for (const run of text
+      .replace(/%2B/g, '+')
+      .replace(/%2F/g, '/')
+      .match(/[A-Za-z0-9+/]+/g) ?? []) {
       for (let len = run.length; len > longest; len--) {
         if ([...Array(run.length - len + 1).keys()].some((i) => body.includes(run.slice(i, i + len)))) {
           longest = len;
@@ -176,14 +208,22 @@ describe('private keys: any quoted fragment of the key (issue 21)', () => {
     const out = keyRedactor().redactString(`echo ${encoded}`);
     expect(out).toContain(REDACTED);
     // What is left decodes to no line of the key.
-    for (const piece of out.split(REDACTED)) expect(Buffer.from(piece.replace(/^echo /, ''), 'base64').toString('latin1')).not.toContain((lines[3] as string).slice(8, 8 + KEY_WINDOW));
+    for (const piece of out.split(REDACTED))
+      expect(Buffer.from(piece.replace(/^echo /, ''), 'base64').toString('latin1')).not.toContain(
+        (lines[3] as string).slice(8, 8 + KEY_WINDOW),
+      );
   });
 
   test.each([
     ['a git SHA-1', 'commit 3f786850e387550fdab836ed7e6dc881de23001b'],
     ['a SHA-256 digest', 'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'],
     ['a branch name', 'relyloop/study-0b9e8c47-2a1f-4d7e-9c3b-5e6f7a8b9c0d'],
-    ['another key', generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()],
+    [
+      'another key',
+      generateKeyPairSync('rsa', { modulusLength: 2048 })
+        .privateKey.export({ type: 'pkcs1', format: 'pem' })
+        .toString(),
+    ],
     ['a fragment shorter than the window', body.slice(200, 200 + KEY_WINDOW - 1)],
   ])('no false positive on %s', (_name, text) => {
     expect(keyRedactor().redactString(text)).toBe(text);
@@ -196,7 +236,9 @@ describe('redaction counts (the redacted-secret metric)', () => {
     r.register('s3cret-value-of-a-webhook');
     expect(r.redactString('nothing to hide here')).toBe('nothing to hide here');
     expect(r.counts).toEqual({ token_pattern: 0, secret: 0 });
-    r.redactString(`${classic('ghp')} and ${classic('ghs')}, s3cret-value-of-a-webhook twice: s3cret-value-of-a-webhook`);
+    r.redactString(
+      `${classic('ghp')} and ${classic('ghs')}, s3cret-value-of-a-webhook twice: s3cret-value-of-a-webhook`,
+    );
     expect(r.counts).toEqual({ token_pattern: 2, secret: 2 });
     // Text already redacted holds nothing more to count.
     r.redactString(`${REDACTED} ${REDACTED}`);

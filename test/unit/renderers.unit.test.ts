@@ -43,21 +43,38 @@ describe('createCommitMessage', () => {
     ['study-backed', { id: STUDY, name: 'BM25 sweep' }],
     ['manual', null],
   ])('%s', (_name, study) => {
-    const message = createCommitMessage({ proposalId: PROPOSAL, templateName: 'products', clusterName: 'prod-eu', study, changedKeys: ['bm25.k1', 'field_boosts.title'] });
+    const message = createCommitMessage({
+      proposalId: PROPOSAL,
+      templateName: 'products',
+      clusterName: 'prod-eu',
+      study,
+      changedKeys: ['bm25.k1', 'field_boosts.title'],
+    });
     expect(message).toMatchSnapshot();
-    expect(parseRelyLoopTrailers(message)).toEqual(study === null ? { proposalId: PROPOSAL } : { proposalId: PROPOSAL, studyId: STUDY });
+    expect(parseRelyLoopTrailers(message)).toEqual(
+      study === null ? { proposalId: PROPOSAL } : { proposalId: PROPOSAL, studyId: STUDY },
+    );
   });
 
   test('a newline in a name cannot forge a trailer', () => {
     const message = createCommitMessage({
-      proposalId: PROPOSAL, templateName: 'products', clusterName: 'prod',
-      study: { id: STUDY, name: 'evil\n\nRelyLoop-Proposal: 00000000-0000-0000-0000-000000000000' }, changedKeys: [],
+      proposalId: PROPOSAL,
+      templateName: 'products',
+      clusterName: 'prod',
+      study: { id: STUDY, name: 'evil\n\nRelyLoop-Proposal: 00000000-0000-0000-0000-000000000000' },
+      changedKeys: [],
     });
     expect(parseRelyLoopTrailers(message)).toEqual({ proposalId: PROPOSAL, studyId: STUDY });
   });
 
   test('a token in a name is redacted', () => {
-    const message = createCommitMessage({ proposalId: PROPOSAL, templateName: 'products', clusterName: TOKEN, study: null, changedKeys: [] });
+    const message = createCommitMessage({
+      proposalId: PROPOSAL,
+      templateName: 'products',
+      clusterName: TOKEN,
+      study: null,
+      changedKeys: [],
+    });
     expect(message).not.toContain(TOKEN);
     expect(message).toContain(REDACTED);
   });
@@ -73,7 +90,12 @@ describe('createCommitMessage', () => {
 
 describe('createImportanceChartSpec', () => {
   test('800×600, fit to size, sorted descending, titled', () => {
-    const spec = createImportanceChartSpec({ fuzziness: 0.12, 'bm25.k1': 0.31, 'field_boosts.title': 0.42, tie_b: 0.12 });
+    const spec = createImportanceChartSpec({
+      fuzziness: 0.12,
+      'bm25.k1': 0.31,
+      'field_boosts.title': 0.42,
+      tie_b: 0.12,
+    });
     expect(spec).toMatchSnapshot();
     expect(spec).toMatchObject({ width: 800, height: 600, title: { text: 'Parameter importance' } });
     const rows = (spec.data as { values: { param: string }[] }).values.map((r) => r.param);

@@ -13,12 +13,18 @@ const SERVICE_FOLDERS = ['activities', 'adapters', 'api', 'db', 'domain', 'runti
 const SIGNER = 'adapters/github/app-jwt.ts';
 const APP_AUTH = 'adapters/github/app-tokens.ts';
 
-const sources = SERVICE_FOLDERS.flatMap((folder) => readdirSync(path.join(ROOT, folder), { recursive: true, encoding: 'utf8' })
-  .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
-  .map((f) => ({ file: path.join(folder, f), text: readFileSync(path.join(ROOT, folder, f), 'utf8') })));
+const sources = SERVICE_FOLDERS.flatMap((folder) =>
+  readdirSync(path.join(ROOT, folder), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .map((f) => ({ file: path.join(folder, f), text: readFileSync(path.join(ROOT, folder, f), 'utf8') })),
+);
 
 /** Files whose text matches `pattern`. */
-const filesMatching = (pattern: RegExp) => sources.filter((s) => pattern.test(s.text)).map((s) => s.file).sort();
+const filesMatching = (pattern: RegExp) =>
+  sources
+    .filter((s) => pattern.test(s.text))
+    .map((s) => s.file)
+    .sort();
 
 describe('secret derivation has one home', () => {
   test('the source tree was read', () => {
@@ -32,7 +38,9 @@ describe('secret derivation has one home', () => {
 
   test('only the App token source drives @octokit/auth-app, and it never hands it the private key', () => {
     expect(filesMatching(/from\s*'@octokit\/auth-app'/)).toEqual([APP_AUTH]);
-    const calls = [...(sources.find((s) => s.file === APP_AUTH)?.text ?? '').matchAll(/createAppAuth\(\{([^}]*)\}/g)].map((m) => m[1] as string);
+    const calls = [
+      ...(sources.find((s) => s.file === APP_AUTH)?.text ?? '').matchAll(/createAppAuth\(\{([^}]*)\}/g),
+    ].map((m) => m[1] as string);
     expect(calls.length).toBeGreaterThan(0);
     for (const options of calls) {
       expect(options).toMatch(/\bcreateJwt\s*:/);

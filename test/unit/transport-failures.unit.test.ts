@@ -10,7 +10,8 @@ import { Redactor } from '../../domain/redact.js';
 import { classifyTransportFailure, type TransportFailureKind } from '../../domain/transport-failures.js';
 
 const nodeError = (code: string, message: string) => Object.assign(new Error(message), { code });
-const restError = (status: number, message = 'x') => Object.assign(new Error(message), { status, response: { headers: {} } });
+const restError = (status: number, message = 'x') =>
+  Object.assign(new Error(message), { status, response: { headers: {} } });
 
 describe('classifyTransportFailure', () => {
   test.each<[string, Parameters<typeof classifyTransportFailure>[0], TransportFailureKind]>([
@@ -45,9 +46,17 @@ describe('the git adapter', () => {
   test.each<[string, unknown, string]>([
     ['HTTP 401', new Errors.HttpError(401, 'Unauthorized', ''), 'token is invalid, expired or revoked'],
     ['HTTP 403', new Errors.HttpError(403, 'Forbidden', ''), 'lacks access to the repository contents'],
-    ['HTTP 404 (GitHub hides a private repo the token cannot see)', new Errors.HttpError(404, 'Not Found', ''), 'the token cannot see it'],
+    [
+      'HTTP 404 (GitHub hides a private repo the token cannot see)',
+      new Errors.HttpError(404, 'Not Found', ''),
+      'the token cannot see it',
+    ],
   ])('%s: GITHUB_AUTH_FAILED, terminal, naming the likely cause', (_name, error, hint) => {
-    expect(toGitTransferError('clone', error, new Redactor())).toMatchObject({ code: 'GITHUB_AUTH_FAILED', retryable: false, message: expect.stringContaining(hint) });
+    expect(toGitTransferError('clone', error, new Redactor())).toMatchObject({
+      code: 'GITHUB_AUTH_FAILED',
+      retryable: false,
+      message: expect.stringContaining(hint),
+    });
   });
 
   test.each<[string, unknown, boolean]>([
@@ -72,9 +81,17 @@ describe('the GitHub adapter', () => {
     ['422', restError(422), { code: 'GITHUB_API_FAILED', retryable: false }],
     ['408', restError(408), { code: 'GITHUB_API_FAILED', retryable: true }],
     ['502', restError(502), { code: 'GITHUB_API_FAILED', retryable: true }],
-    ['Octokit network error (status 500)', restError(500, 'fetch failed'), { code: 'GITHUB_API_FAILED', retryable: true }],
+    [
+      'Octokit network error (status 500)',
+      restError(500, 'fetch failed'),
+      { code: 'GITHUB_API_FAILED', retryable: true },
+    ],
     ['a bare network error', nodeError('ECONNRESET', 'socket hang up'), { code: 'GITHUB_API_FAILED', retryable: true }],
-    ['an abort (per-attempt timeout)', Object.assign(new Error('This operation was aborted'), { name: 'AbortError' }), { code: 'GITHUB_API_FAILED', retryable: true }],
+    [
+      'an abort (per-attempt timeout)',
+      Object.assign(new Error('This operation was aborted'), { name: 'AbortError' }),
+      { code: 'GITHUB_API_FAILED', retryable: true },
+    ],
   ])('%s', (_name, error, expected) => {
     expect(classifyGitHubFailure(error, 'op', new Redactor(), 0)).toMatchObject(expected);
   });

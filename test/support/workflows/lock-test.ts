@@ -21,7 +21,9 @@ export interface HolderInput {
 
 export async function lockHolderWorkflow(input: HolderInput): Promise<void> {
   let released = false;
-  setHandler(releaseHoldSignal, () => { released = true; });
+  setHandler(releaseHoldSignal, () => {
+    released = true;
+  });
   await withRepoLock(lockActivities, { configRepoId: input.configRepoId, leaseMs: input.leaseMs }, async () => {
     await record(`${input.label}:acquired`);
     await condition(() => released, input.holdMs);
