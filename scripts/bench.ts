@@ -20,7 +20,7 @@ import { findTemporalCli } from '../runtime/temporal-cli.js';
 import { Redactor } from '../domain/redact.js';
 import { startGitHubSandbox, type GitHubSandbox } from '../sandbox/index.js';
 import { isolatedGitEnv } from '../sandbox/git-cli.js';
-import { freePort } from '../test/support/ports.js';
+import { freePort } from '../sandbox/ports.js';
 import { historyBreakdown, lockHandOffs, meanBreakdown, type Breakdown } from './bench-history.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);

@@ -18,7 +18,7 @@ import { readMigrations } from '../../db/migrations.js';
 import { isProcessAlive } from '../../runtime/process-alive.js';
 import { findTemporalCli } from '../../runtime/temporal-cli.js';
 import { startGitHubSandbox } from '../../sandbox/index.js';
-import { freePort } from '../support/ports.js';
+import { freePort } from '../../sandbox/ports.js';
 import { waitUntil as waitFor } from '../support/wait.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { GH_TOKEN, OWNER, startOpenPrHarness, type OpenPrHarness } from '../support/open-pr-harness.js';
 import { seedProposal } from '../support/open-pr-fixtures.js';
-import { freePort } from '../support/ports.js';
+import { freePort } from '../../sandbox/ports.js';
 import { TEST_NAMESPACE } from '../support/temporal.js';
 import { waitUntil } from '../support/wait.js';
 import { spawnWorkerProcess, type WorkerProcess } from '../support/worker-process.js';

@@ -21,7 +21,7 @@ import {
 import { createLogger } from '../../runtime/logger.js';
 import { createTemporalHandle, type TemporalHandle } from '../../adapters/temporal-client.js';
 import { pushBranch } from '../../sandbox/branches.js';
-import { freePort } from '../support/ports.js';
+import { freePort } from '../../sandbox/ports.js';
 import { tryRevParse } from '../support/git-cli.js';
 import { OPEN_PR_MESSAGE } from '../../api/routes/open-pr.js';
 import { git, gitBlob } from '../support/git-cli.js';

@@ -20,7 +20,7 @@ import { findTemporalCli } from '../../runtime/temporal-cli.js';
 import { OWNER, startOpenPrHarness, type OpenPrHarness } from '../support/open-pr-harness.js';
 import { seedProposal, type Seeded } from '../support/open-pr-fixtures.js';
 import { expectOnePrOpen } from '../support/pr-outcome.js';
-import { freePort } from '../support/ports.js';
+import { freePort } from '../../sandbox/ports.js';
 import { TEST_NAMESPACE } from '../support/temporal.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

@@ -1,6 +1,6 @@
 // The real Gitea of sandbox/gitea.ts on a port reserved for this test process (ports.ts).
 import { startGitea as startGiteaOn, type GiteaServer, type StartGiteaOptions } from '../../sandbox/gitea.js';
-import { freePort } from './ports.js';
+import { freePort } from '../../sandbox/ports.js';
 
 export { GITEA_VERSION, giteaBinary, type GiteaJson, type GiteaServer } from '../../sandbox/gitea.js';
 

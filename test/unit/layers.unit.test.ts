@@ -20,6 +20,20 @@ const MAY_IMPORT: Record<string, string[]> = {
   worker: ['activities', 'domain', 'adapters', 'db', 'runtime'],
   service: ['api', 'worker', 'activities', 'domain', 'adapters', 'db', 'runtime'],
   sandbox: [],
+  // Tools, the build and the benchmark: the product and the sandbox, never the tests.
+  scripts: [
+    'activities',
+    'adapters',
+    'api',
+    'db',
+    'domain',
+    'runtime',
+    'service',
+    'workflows',
+    'worker',
+    'sandbox',
+    'generated',
+  ],
 };
 
 interface Import {
@@ -58,6 +72,18 @@ describe('layers', () => {
         if (!specifier.startsWith('.')) continue;
         const target = folderOf(resolveRelative(file, specifier));
         if (!allowed.has(target)) violations.push(`${path.relative(ROOT, file)} → ${specifier}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  test('test/support, shared by every tier, imports no test of any tier', () => {
+    const violations: string[] = [];
+    for (const file of sourceFiles('test/support')) {
+      for (const { specifier } of importsOf(file)) {
+        if (!specifier.startsWith('.')) continue;
+        const target = path.relative(ROOT, resolveRelative(file, specifier));
+        if (/^test\/(unit|int|e2e)\//.test(target)) violations.push(`${path.relative(ROOT, file)} → ${specifier}`);
       }
     }
     expect(violations).toEqual([]);
