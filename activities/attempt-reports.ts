@@ -1,6 +1,6 @@
 // A failed attempt that Temporal will retry leaves no trace in the run's history: only a step's
-// last attempt is recorded, and a step cancelled while it waits to retry records none (issue 10:
-// GET …/open_pr showed 0 attempts for it). Each such attempt is reported to its run, which keeps
+// last attempt is recorded, and a step cancelled while it waits to retry records none
+// (GET …/open_pr showed 0 attempts for it). Each such attempt is reported to its run, which keeps
 // the count and the latest failure in its progress (workflows/open-pr-progress.ts).
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';

@@ -1,4 +1,4 @@
-// Every activity heartbeats while it runs (issue 8): when its worker dies, Temporal notices after
+// Every activity heartbeats while it runs: when its worker dies, Temporal notices after
 // the activity's heartbeat timeout (seconds) instead of its start-to-close (minutes), and retries
 // it elsewhere. Heartbeats also carry cancellation to a running attempt (workflow cancelled, or the
 // server gave the attempt up), which the git transfers honour through `currentCancellationSignal`.

@@ -15,15 +15,15 @@ export type { MarkOpenedOutcome, RecordFailureOutcome };
 
 export interface ConfigRepoRef {
   configRepoId: string;
-  /** The forge (issue 24). */
+  /** The forge. */
   provider: Provider;
   repoUrl: string;
   /** Name of the secret file holding the token; the token itself never leaves the activity. Null with `app`. */
   authRef: string | null;
-  /** GitHub App auth instead of a token file (issue 14): the key is read, the token minted, in the activity. */
+  /** GitHub App auth instead of a token file: the key is read, the token minted, in the activity. */
   app?: { appId: number; privateKeyRef: string; installationId: number | null };
   baseBranch: string;
-  /** How the PR lands (issue 14). */
+  /** How the PR lands. */
   prOptions: PrOptions;
 }
 

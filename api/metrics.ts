@@ -1,4 +1,4 @@
-// GET /metrics (issue 10): Prometheus text for the API process, behind the bearer token like every
+// GET /metrics: Prometheus text for the API process, behind the bearer token like every
 // route but /healthz (SPEC §4; Prometheus sends it with `authorization.credentials_file`).
 // - HTTP: requests by method, route pattern and status, and their durations.
 // - Proposals: how many per status, and pending ones carrying a recorded failure per error code

@@ -22,7 +22,7 @@ function messageOf(issue: z.core.$ZodIssue, field: string): string {
 /**
  * How deep a request's JSON may nest. Our bodies nest 3 levels and GitHub's webhook payloads fewer
  * than 10; the bound keeps every later walk — zod's, JSON.stringify's for jsonb, the logger's —
- * far from the stack limit that a body nested 10,000 levels deep would reach (issue 21).
+ * far from the stack limit that a body nested 10,000 levels deep would reach.
  */
 export const MAX_JSON_DEPTH = 64;
 

@@ -1,4 +1,4 @@
-// Whom a webhook delivery (GitHub's, or Gitea's and Forgejo's GitHub-compatible one) is about, and whose secrets may have signed it (issue 22): a
+// Whom a webhook delivery (GitHub's, or Gitea's and Forgejo's GitHub-compatible one) is about, and whose secrets may have signed it: a
 // repository webhook signs with the secret of the config repos naming that repository; an
 // organisation's webhook, or a GitHub App's, signs every repository's events — and its own ping —
 // with one secret, which the operator gives to the config repos under that owner (or using that
@@ -11,7 +11,7 @@ import { isRepoUrlProblem, ownerPrefixOf, parseGitHubOwnerUrl, parseRepoUrl } fr
 /**
  * What a payload is about: the repository it names (matched exactly against config repos), and
  * the owner or App whose webhook may have sent it — an organisation's or a GitHub App's webhook
- * signs every repository's events, and its own, with one secret (issue 22). Undefined when it
+ * signs every repository's events, and its own, with one secret. Undefined when it
  * names nothing on an allowed GitHub host.
  */
 export interface WebhookTarget {

@@ -1,4 +1,4 @@
-// POST /api/v1/webhooks/github (SPEC §10, issue 13): GitHub's `pull_request` events keep each
+// POST /api/v1/webhooks/github (SPEC §10): GitHub's `pull_request` events keep each
 // proposal's pr_state true — merged, closed, reopened. No bearer token: GitHub signs the raw body
 // with the config repo's webhook secret (`X-Hub-Signature-256`, HMAC-SHA256), verified in constant
 // time by @octokit/webhooks-methods before anything in the payload is acted on.
@@ -53,7 +53,7 @@ const EVENT = /^[a-z][a-z0-9_]{0,63}$/;
 export interface WebhookDeps {
   config: Config;
   db: Database;
-  /** Starts the read-back of a PR whose delivery cannot be ordered (issue 22). */
+  /** Starts the read-back of a PR whose delivery cannot be ordered. */
   temporal: TemporalHandle;
   logger: Logger;
   redactor: Redactor;
@@ -129,7 +129,7 @@ function handler(deps: WebhookDeps): RequestHandler {
         'body.repository',
       );
 
-    // Everything that reads or writes the database answers within GitHub's 10 s (issue 22).
+    // Everything that reads or writes the database answers within GitHub's 10 s.
     await withinGitHubsWait(deps, async (db) => {
       const candidates = await candidateRepos(db, target);
       if (candidates.repos.length === 0)

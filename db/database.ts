@@ -40,7 +40,7 @@ export interface DatabaseOptions {
   /**
    * PostgreSQL only: the server cancels any statement running longer, and waiting longer for a
    * pooled connection fails. Default 5 s; 0 turns both off. Keep it below the activity timeouts,
-   * so a query of an abandoned attempt can never commit later (issue 8).
+   * so a query of an abandoned attempt can never commit later.
    */
   statementTimeoutMs?: number;
 }
@@ -90,14 +90,14 @@ async function openPostgres(url: string, migrate: boolean, statementTimeoutMs: n
 /**
  * Settings of the embedded PostgreSQL. PostgreSQL's default 128 MB of shared buffers would be
  * touched over time inside this process's WebAssembly memory; the service's tables are small
- * (issue 12 measured 320 MB resident for PGlite with the default, 190 MB with this).
+ * (measured: 320 MB resident for PGlite with the default, 190 MB with this).
  */
 export const PGLITE_CONF = ['shared_buffers = 16MB'];
 
 /**
  * Creates a new PGlite data directory in a short-lived child process. `initdb` runs in its own
  * WebAssembly instance whose memory PGlite keeps referenced afterwards: done in-process, it left
- * the service ~430 MB larger for its whole life (measured in issue 12).
+ * the service ~430 MB larger for its whole life (measured).
  */
 async function initPgliteDir(dir: string): Promise<void> {
   const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');

@@ -1,4 +1,4 @@
-// Data access for the PR lifecycle (SPEC §10, issue 13): a PR observation applied to the proposal
+// Data access for the PR lifecycle (SPEC §10): a PR observation applied to the proposal
 // that owns the PR, the webhook delivery log, and what the reconciliation walks.
 //
 // An observation is one conditional UPDATE, so it is safe to repeat and to race: it matches only
@@ -19,7 +19,7 @@ export type ApplyOutcome =
   | { outcome: 'stale'; proposalId: string }
   /**
    * A webhook of the same second as the recorded fact, saying another state (a close and a
-   * reopen within one second): the two cannot be ordered, so GitHub must be asked (issue 22).
+   * reopen within one second): the two cannot be ordered, so GitHub must be asked.
    */
   | { outcome: 'unordered'; proposalId: string; configRepoId: string }
   /** No proposal of these repos records this PR number and branch. */
@@ -106,7 +106,7 @@ export async function pruneWebhookDeliveries(db: Database, days: number): Promis
 }
 
 /**
- * The recorded PR states that may still change (issue 22): `open`, and `closed` while younger than
+ * The recorded PR states that may still change: `open`, and `closed` while younger than
  * the window (a closed PR can be reopened; a merge is final). `$N` is the window in seconds.
  */
 const UNSETTLED = (window: string) =>
@@ -181,7 +181,7 @@ export async function findConfigReposByUrl(
 
 /**
  * Config repos under one owner (`{origin}/{owner}/`, case-insensitive): an organisation's or an
- * App's webhook signs every repository's events with one secret (issue 22).
+ * App's webhook signs every repository's events with one secret.
  */
 export async function findConfigReposByOwner(
   db: SqlScope,

@@ -148,7 +148,7 @@ export type RecordFailureOutcome =
 
 /**
  * Records a (redacted) terminal failure; never over a rejection or an opened PR. With `keepEarlier`
- * a cause already recorded stays (issue 23: a reset run stopped by a stale lock grant has no cause
+ * a cause already recorded stays (a reset run stopped by a stale lock grant has no cause
  * of its own to report). Repeating it is harmless.
  */
 export async function setProposalPrOpenError(

@@ -5,9 +5,9 @@
 /** Codes an endpoint can answer with, and their HTTP status. */
 export const ENDPOINT_ERRORS = {
   UNAUTHORIZED: 401,
-  /** A GitHub webhook without a valid X-Hub-Signature-256 for its repository's secret (issue 13). */
+  /** A GitHub webhook without a valid X-Hub-Signature-256 for its repository's secret. */
   WEBHOOK_SIGNATURE_INVALID: 401,
-  /** A GitHub webhook for a config repo that has no webhook secret (issue 13). */
+  /** A GitHub webhook for a config repo that has no webhook secret. */
   WEBHOOK_NOT_CONFIGURED: 403,
   VALIDATION_ERROR: 422,
   PROPOSAL_NOT_FOUND: 404,
@@ -18,7 +18,7 @@ export const ENDPOINT_ERRORS = {
   INVALID_STATE_TRANSITION: 409,
   CONFIG_REPO_NAME_TAKEN: 409,
   CONFIG_REPO_IN_USE: 409,
-  /** Another template of the cluster has the name: both would edit one params file (issue 21). */
+  /** Another template of the cluster has the name: both would edit one params file. */
   TEMPLATE_NAME_TAKEN: 409,
   CLUSTER_HAS_NO_CONFIG_REPO: 422,
   UNSUPPORTED_PROVIDER: 400,
@@ -38,9 +38,9 @@ export const WORKFLOW_ERROR_CODES = [
   'PARAMS_FILE_NOT_FOUND',
   'CONFIG_PATH_INVALID',
   'BRANCH_EXISTS',
-  /** The server declined the push: branch protection or a ruleset (issue 9). */
+  /** The server declined the push: branch protection or a ruleset. */
   'BRANCH_PROTECTED',
-  /** The repo lock was taken from the run (force-release or lease expiry) before a side effect (issue 10). */
+  /** The repo lock was taken from the run (force-release or lease expiry) before a side effect. */
   'LOCK_LOST',
   'CLONE_FAILED',
   'GITHUB_API_FAILED',

@@ -1,4 +1,4 @@
-// The forge port (issue 24): the pull-request operations the open-PR workflow and the PR
+// The forge port: the pull-request operations the open-PR workflow and the PR
 // lifecycle need from any forge, GitHub or Gitea/Forgejo. Each adapter implements them for one
 // repository; what a forge lacks (GitHub's Git Data API, Apps) stays on that forge's own client.
 import type { PrOptions } from './pr-options.js';

@@ -26,7 +26,7 @@ export const GITHUB_PACING_RULES: GitHubPacingRules = {
 };
 
 /**
- * Gitea and Forgejo publish no write limits (issue 24): no gap by default (RELYLOOP_GITEA_WRITE_GAP
+ * Gitea and Forgejo publish no write limits: no gap by default (RELYLOOP_GITEA_WRITE_GAP
  * sets one, making the token's writes serial) and a content budget no service run reaches.
  */
 export const GITEA_PACING_RULES: GitHubPacingRules = {
@@ -46,7 +46,7 @@ export interface GitHubPacer {
   /**
    * The write has its answer (or failed): the turn is free, and the token's next write waits the
    * gap from now. GitHub asks for writes to be serial; a slot fixed in advance would let a write
-   * answered late be followed closer than the gap (issue 23 measured 707 ms).
+   * answered late be followed closer than the gap (707 ms was measured).
    */
   writeDone(token: string): Promise<void>;
   /** The write is still in flight: its turn is kept for another WRITE_LEASE_MS. */

@@ -1,5 +1,5 @@
 // Config repo URLs (SPEC §4): only `https://github.com/{owner}/{repo}[.git]` or the same form on
-// an allow-listed GitHub Enterprise host — or on an allow-listed Gitea/Forgejo host (issue 24).
+// an allow-listed GitHub Enterprise host — or on an allow-listed Gitea/Forgejo host.
 // Credentials, query, fragment, SSH and plain http are refused (http only for hosts explicitly
 // allowed over http, e.g. a local sandbox or Gitea). From a valid URL we derive the REST, git and
 // web endpoints.
@@ -11,7 +11,7 @@ export interface GitHubHostPolicy {
   httpHosts?: readonly string[];
 }
 
-/** The forges a config repo can live on (issue 24): GitHub (and its Enterprise hosts), or Gitea/Forgejo. */
+/** The forges a config repo can live on: GitHub (and its Enterprise hosts), or Gitea/Forgejo. */
 export const PROVIDERS = ['github', 'gitea'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 

@@ -100,7 +100,7 @@ export interface AttemptFailed {
 export const attemptFailedSignal = defineSignal<[AttemptFailed]>('attemptFailed');
 
 /**
- * API → its run: the proposal was rejected (issue 23). The run starts no further side effect: it
+ * API → its run: the proposal was rejected. The run starts no further side effect: it
  * stops the git steps in flight and undoes what it already pushed or opened.
  */
 export const proposalRejectedSignal = defineSignal('proposalRejected');
@@ -110,7 +110,7 @@ export interface OpenPrInput {
 }
 
 /**
- * Timeouts and retry budgets of one run (issue 8; docs/operations.md). They come from the
+ * Timeouts and retry budgets of one run (docs/operations.md). They come from the
  * configuration of the worker that runs `load`, which returns them, so they are recorded in the
  * run's history and a replay uses the same values.
  */

@@ -1,4 +1,4 @@
-// PR options of a config repo (issue 14): how the PRs the service opens land — as drafts,
+// PR options of a config repo: how the PRs the service opens land — as drafts,
 // labelled, with review requests and assignees — as create-pull-request, Renovate and Backstage
 // offer. Pure: shared by the API, the activities and the workflow's history.
 //   https://docs.github.com/en/rest/pulls/pulls#create-a-pull-request (draft)

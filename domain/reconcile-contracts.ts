@@ -1,5 +1,5 @@
 // Names shared by the reconciliation workflow, its Temporal Schedule, the worker that ensures the
-// schedule and the API route that starts a run for one config repo (SPEC §10, issue 13).
+// schedule and the API route that starts a run for one config repo (SPEC §10).
 export const RECONCILE_WORKFLOW = 'reconcilePrStatesWorkflow';
 
 /** The schedule (`temporal schedule list`, Web UI → Schedules) that runs the reconciliation. */
@@ -11,11 +11,11 @@ export const RECONCILE_SCHEDULED_WORKFLOW_ID = 'reconcile-pr-states';
 export interface ReconcileInput {
   /** One config repo (an operator's request); absent: every repo with a PR whose state may change. */
   configRepoId?: string;
-  /** With configRepoId: only this proposal's PR (a webhook that could not be ordered, issue 22). */
+  /** With configRepoId: only this proposal's PR (a webhook that could not be ordered). */
   proposalId?: string;
 }
 
-/** What one repo's reconciliation found (issue 22: reported per repo). */
+/** What one repo's reconciliation found (reported per repo). */
 export interface ReconcileRepoCounts {
   configRepoId: string;
   /** PRs read back: recorded open, or closed within the window. */

@@ -10,7 +10,7 @@ export const SEARCH_ATTRIBUTES = {
   openPrStep: defineSearchAttributeKey('OpenPrStep', 'KEYWORD'),
   /** Set when a run fails: its error code (SPEC §7), for finding failed runs by cause. */
   openPrErrorCode: defineSearchAttributeKey('OpenPrErrorCode', 'KEYWORD'),
-  /** When the run entered OpenPrStep: how long a run waits for a lock or sits at a step (issue 23). */
+  /** When the run entered OpenPrStep: how long a run waits for a lock or sits at a step. */
   openPrStepSince: defineSearchAttributeKey('OpenPrStepSince', 'DATETIME'),
 } as const;
 

@@ -1,4 +1,4 @@
-// The embedded dev server belongs to the `npm start` that launched it (issue 23): it dies with its
+// The embedded dev server belongs to the `npm start` that launched it: it dies with its
 // parent, even one killed by SIGKILL (Linux's parent-death signal, through util-linux `setpriv`);
 // its pid is kept in the data dir, so a start after a crash stops the one left behind (known by its
 // command line: `start-dev` on this data dir's database) before launching its own; and a port held

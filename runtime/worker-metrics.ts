@@ -11,7 +11,7 @@ import type { RedactionCounts } from '../domain/redact.js';
 
 /**
  * Step durations in seconds, from a quick database step to the waits the alerts name: a lock
- * wait over 10 minutes must land in a bucket of its own (issue 23).
+ * wait over 10 minutes must land in a bucket of its own.
  */
 export const STEP_DURATION_BUCKETS = [
   0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200,

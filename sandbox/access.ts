@@ -1,4 +1,4 @@
-// Who may do what (issue 9), the way GitHub decides it:
+// Who may do what, the way GitHub decides it:
 // - A token GitHub does not know is 401 "Bad credentials" (REST) or 401 (git).
 // - A known token asking for a private repository it cannot see gets 404, never 403: GitHub hides
 //   private repositories ("404 Not Found for an existing resource",

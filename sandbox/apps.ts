@@ -1,4 +1,4 @@
-// GitHub Apps in the sandbox (issue 14): an App authenticates with a JWT it signs with its private
+// GitHub Apps in the sandbox: an App authenticates with a JWT it signs with its private
 // key (RS256, `iss` = the App's id, at most 10 minutes long), finds its installation on a
 // repository, and exchanges the JWT for an installation access token (`ghs_…`) that expires —
 // after an hour on GitHub, sooner here when a test asks. An expired token is unknown to the

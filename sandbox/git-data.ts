@@ -1,4 +1,4 @@
-// GitHub's Git Data API in the sandbox (issue 14): blobs, trees, commits and refs written as real
+// GitHub's Git Data API in the sandbox: blobs, trees, commits and refs written as real
 // objects into the bare repository, the way create-pull-request's `sign-commits` and Renovate's
 // `platformCommit` build a commit that GitHub signs. A commit created without an author or
 // committer is GitHub's own: authored by the token's user (an App's `{slug}[bot]`) and marked

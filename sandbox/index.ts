@@ -1,4 +1,4 @@
-// GitHub sandbox for tests (issue 4): git smart HTTP via `git http-backend` and the REST calls the
+// GitHub sandbox for tests: git smart HTTP via `git http-backend` and the REST calls the
 // product makes, on 127.0.0.1. Two layouts: GitHub Enterprise over plain http (REST under /api/v3),
 // and github.com's over https (`tls`): git and web on `{hostname}`, REST at the root of
 // `api.{hostname}`, with a throwaway CA (tls.ts); the names resolve through the caller.

@@ -1,4 +1,4 @@
-// GitHub's REST rate limits, per token (issue 9), from "Rate limits for the REST API"
+// GitHub's REST rate limits, per token, from "Rate limits for the REST API"
 // (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api):
 // - Primary: a budget per hour (5,000 for a user token or an installation on github.com). Every
 //   answer carries x-ratelimit-limit / -remaining / -used / -reset / -resource; once the budget is

@@ -1,4 +1,4 @@
-// The REST endpoints the product calls (issue 4), under /api/v3 (Enterprise) or at the root of the
+// The REST endpoints the product calls, under /api/v3 (Enterprise) or at the root of the
 // api host (github.com), with
 // GitHub's status codes and messages. Branch existence comes from the bare repo itself.
 import { createHash } from 'node:crypto';
@@ -146,7 +146,7 @@ export class RestApi {
         (c) => this.listComments(c),
       ),
       route('DELETE', '/repos/{owner}/{repo}/git/refs/{ref}', { contents: 'write' }, (c) => this.deleteRef(c)),
-      // Git Data (issue 14): a commit GitHub builds, and signs.
+      // Git Data: a commit GitHub builds, and signs.
       route('POST', '/repos/{owner}/{repo}/git/blobs', { contents: 'write' }, ({ ctx, json }) =>
         this.gitData.createBlob(ctx.repo, json, ctx.api),
       ),

@@ -1,4 +1,4 @@
-// Branch protection and rulesets declining a push (issue 9). GitHub refuses the ref update in its
+// Branch protection and rulesets declining a push. GitHub refuses the ref update in its
 // pre-receive stage and explains itself on the sideband, which git prints as `remote:` lines:
 // - a ruleset: `error: GH013: Repository rule violations found for refs/heads/…` followed by the
 //   rule's message (https://docs.github.com/en/repositories/configuring-branches-and-merges-in-your-repository/managing-rulesets/troubleshooting-rules);

@@ -1,5 +1,5 @@
-// A throwaway certificate authority and a server certificate for the sandbox's github.com layout
-// (issue 9): `{hostname}` serves git and the web, `api.{hostname}` the REST API, both over https
+// A throwaway certificate authority and a server certificate for the sandbox's github.com layout:
+// `{hostname}` serves git and the web, `api.{hostname}` the REST API, both over https
 // as on github.com. Made with the openssl CLI in the sandbox root; clients trust the CA through
 // NODE_EXTRA_CA_CERTS (worker processes) or an explicit `ca`.
 import { execFile } from 'node:child_process';

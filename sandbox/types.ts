@@ -1,4 +1,4 @@
-// Public shape of the GitHub sandbox (issue 4). Other suites code against these types: change them
+// Public shape of the GitHub sandbox. Other suites code against these types: change them
 // only additively.
 
 export type SandboxFile =
@@ -126,7 +126,7 @@ export interface SandboxPull {
   merged?: boolean;
   merged_at?: string | null;
   merge_commit_sha?: string | null;
-  /** Labels, review requests and assignees (issue 14), as added through the API. */
+  /** Labels, review requests and assignees, as added through the API. */
   labels?: string[];
   requested_reviewers?: string[];
   requested_teams?: string[];
@@ -224,13 +224,13 @@ export interface GitHubSandbox {
   pulls(owner: string, repo: string): SandboxPull[];
   comments(owner: string, repo: string, issueNumber: number): SandboxComment[];
   /**
-   * A repository webhook (issue 13): `pull_request` events (opened, closed — merged or not —,
+   * A repository webhook: `pull_request` events (opened, closed — merged or not —,
    * reopened) are POSTed to `settings.url`, signed with `settings.secret`; null removes it.
    * Returns the hook id.
    */
   configureWebhook(owner: string, repo: string, settings: WebhookSettings | null): number | undefined;
   /**
-   * An organisation webhook (issue 22): the events of every repository of `owner`, with one secret,
+   * An organisation webhook: the events of every repository of `owner`, with one secret,
    * alongside any repository webhook; null removes it. Returns the hook id.
    */
   configureOrgWebhook(owner: string, settings: WebhookSettings | null): number | undefined;

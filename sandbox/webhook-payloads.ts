@@ -1,4 +1,4 @@
-// Webhook payloads of the sandbox (issue 13), shaped as GitHub's: every field GitHub's published
+// Webhook payloads of the sandbox, shaped as GitHub's: every field GitHub's published
 // webhook schemas require for a repository, a user and a pull request, with the sandbox's values.
 import type { JsonContext } from './rest-json.js';
 import type { SandboxPull } from './types.js';

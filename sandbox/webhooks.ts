@@ -1,4 +1,4 @@
-// Webhook deliveries of the sandbox (issues 13 and 22), as GitHub makes them for a repository
+// Webhook deliveries of the sandbox, as GitHub makes them for a repository
 // webhook and an organisation webhook (every repository of the owner, one secret): a POST of the
 // JSON payload to the configured URL with GitHub's headers — X-GitHub-Event,
 // X-GitHub-Delivery (a GUID), X-GitHub-Hook-ID, X-GitHub-Hook-Installation-Target-*,

@@ -1,4 +1,4 @@
-// `npm run bench`: the whole open-PR path, measured end to end on this machine (issue 12). It
+// `npm run bench`: the whole open-PR path, measured end to end on this machine. It
 // starts a Temporal dev server, the GitHub sandbox (real git over HTTP + REST) and the service as
 // shipped (`node dist/service/main.js`, embedded PGlite) in its own process, drives it through the
 // HTTP API, and prints one table next to a straight-line script doing the same work (native git

@@ -1,4 +1,4 @@
-// `npm run gitea`: a real local Gitea to try the service on a second forge (issue 24): the pinned
+// `npm run gitea`: a real local Gitea to try the service on a second forge: the pinned
 // build of scripts/install-gitea.sh, started headless on 127.0.0.1 (port 3000, or the first
 // argument) with a user `relyloop`, a repo relyloop/search-config holding a params file, its token
 // and a webhook secret written to the secrets dir, and the repo's pull_request webhook pointed at

@@ -1,4 +1,4 @@
-// Timeouts and retry policies of openPrWorkflow's activities (issue 8), from the run's policy.
+// Timeouts and retry policies of openPrWorkflow's activities, from the run's policy.
 // The rules:
 // - Every activity heartbeats (activities/heartbeat.ts), so an attempt on a worker that died is
 //   noticed after `heartbeatTimeoutMs`, not after its start-to-close.

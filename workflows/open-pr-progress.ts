@@ -88,7 +88,7 @@ export class Progress {
   }
 
   /**
-   * A failed run names the step it failed at as its current step (issue 23), after the lock's
+   * A failed run names the step it failed at as its current step, after the lock's
    * release ran: the `progress` query (GET …/open_pr `current_step`) and the details line.
    */
   endFailedAt(step: OpenPrStep): void {

@@ -60,7 +60,7 @@ class RejectedBeforeSideEffect extends Error {}
 
 export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenPrOutcome> {
   const progress = new Progress();
-  // A rejection reaches the run at once (issue 23): no side effect starts after it, and the steps
+  // A rejection reaches the run at once: no side effect starts after it, and the steps
   // that only work on the worker's copy of the repo are cancelled where they are.
   let rejected = false;
   let localSteps: CancellationScope | undefined;
@@ -73,7 +73,7 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
   try {
     loaded = await progress.run('load', () => loadDb(stepSummary('load')).loadProposal({ proposalId }));
   } catch (error) {
-    // Recorded like a failure of any other step (issue 23), with the default budgets.
+    // Recorded like a failure of any other step, with the default budgets.
     return await endFailedRun(error, { proposalId, progress, db: loadDb, branch: null });
   }
   if ('notPending' in loaded) {
@@ -268,7 +268,7 @@ interface FailedRun {
  * Ends a run that failed at some step: records the cause in `pr_open_error` (SPEC §5), counts it,
  * marks the run for triage and fails it with its code as type and first word of its message. A
  * reset run stopped only by its stale lock grant reports no cause of its own: it keeps the one on
- * record, and ends as done when the proposal already has its PR (issue 23).
+ * record, and ends as done when the proposal already has its PR.
  */
 async function endFailedRun(error: unknown, { proposalId, progress, db, branch }: FailedRun): Promise<OpenPrOutcome> {
   const failedStep = progress.currentStep();
@@ -308,7 +308,7 @@ async function endFailedRun(error: unknown, { proposalId, progress, db, branch }
     return { outcome: 'not_pending', status: 'pr_opened' };
   }
   // Counted as failed by the failure record (recordPrOpenError), where the row changes.
-  // Triage in bulk (issue 10): a failed run keeps the step it failed at and names its code, so
+  // Triage in bulk: a failed run keeps the step it failed at and names its code, so
   // `OpenPrStep="apply_diff"` or `OpenPrErrorCode="CLONE_FAILED"` finds it.
   if (failedStep !== null)
     upsertSearchAttributes([

@@ -54,7 +54,7 @@ export interface HeldLock {
   /**
    * Runs `call` (an activity with a side effect) with the run's fencing token, after checking the
    * lock was not taken from this run (force-release, lease expiry): LOCK_LOST if it was. A
-   * revocation that arrives while `call` runs cancels it (issue 23): the activity learns of it at
+   * revocation that arrives while `call` runs cancels it: the activity learns of it at
    * its next heartbeat and aborts its request, and the run fails with LOCK_LOST once it stopped.
    */
   fenced<T>(before: string, call: (fence: LockFence) => Promise<T>): Promise<T>;

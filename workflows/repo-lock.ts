@@ -47,7 +47,7 @@ export async function repoLockWorkflow(input: RepoLockInput = {}): Promise<void>
   const state: RepoLockState = { holder: null, queue: [], ...input.state, grants: 0 };
   let changed = false;
   let regrant = false;
-  // Holders whose grant was taken, to be told so (fencing, issue 10).
+  // Holders whose grant was taken, to be told so (fencing).
   const revoked: { holder: LockHolder; reason: string }[] = [];
   let nextSweepAt = Date.now() + options.sweepIntervalMs;
 

@@ -8,7 +8,7 @@ import { createImportanceChartSpec } from '../../domain/chart-spec.js';
 
 /**
  * Vega, Vega-Lite and node-canvas are loaded on the first chart, not at start-up: they are 47 MB
- * resident and 0.4 s to load (issue 12), which an idle service need not carry. The first PR with a
+ * resident and 0.4 s to load, which an idle service need not carry. The first PR with a
  * chart pays the 0.4 s once.
  */
 let libraries: Promise<{ vega: typeof Vega; compile: typeof VegaLite.compile }> | undefined;

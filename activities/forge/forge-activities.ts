@@ -32,7 +32,7 @@ export function createForgeActivities(deps: ForgeActivityDeps): GitHubActivities
         body: createPrBody({ proposalId, study, changes, chartRendered, relyloopBaseUrl: deps.relyloopBaseUrl }),
         draft: repo.prOptions.draft,
       });
-      // Labels, review requests, assignees (issue 14): a refusal is a warning on the run, never fatal.
+      // Labels, review requests, assignees: a refusal is a warning on the run, never fatal.
       const warnings = await gh.applyPrOptions(pr.number, repo.prOptions);
       return { number: pr.number, url: pr.url, adopted: pr.adopted, ...(warnings.length > 0 ? { warnings } : {}) };
     },

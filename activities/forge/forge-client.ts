@@ -1,5 +1,5 @@
 // The forge port (domain/forge.ts) for a config repo: GitHub's Octokit client or the Gitea/Forgejo
-// client, picked by the repo's provider (issue 24). A client per call: the token is read fresh
+// client, picked by the repo's provider. A client per call: the token is read fresh
 // from its secret file, so a rotated token takes effect on the next attempt.
 import { createGiteaClient } from '../../adapters/gitea/gitea-client.js';
 import type { ForgePullRequests } from '../../domain/forge.js';

@@ -17,7 +17,7 @@ import { tokenAuth, type CacheRef, type GitRepoCache, type RemoteRef } from '../
 
 export interface GitActivityDeps extends RepoAccessDeps {
   cache: GitRepoCache;
-  /** For verified commits, built through GitHub's API (issue 14): the token's pacing. */
+  /** For verified commits, built through GitHub's API: the token's pacing. */
   github: { pacer: GitHubPacer; limiter?: GitHubLimiterOptions };
   /** Where rendered charts wait for the commit step (inside the repo cache dir). */
   chartDir: string;
@@ -43,7 +43,7 @@ export function createGitActivities(deps: GitActivityDeps): GitActivities {
     return { configRepoId: repo.configRepoId, url: ref.gitUrl, baseBranch: repo.baseBranch, onAuth: tokenAuth(token) };
   };
   const local = (repo: ConfigRepoRef): CacheRef => ({ configRepoId: repo.configRepoId });
-  /** Verified commits (issue 14): GitHub builds and signs the commit, and creates the branch. */
+  /** Verified commits: GitHub builds and signs the commit, and creates the branch. */
   const signedByGitHub = (repo: ConfigRepoRef) => repo.prOptions.verifiedCommits === true && repo.app !== undefined;
   const githubFor = async (repo: ConfigRepoRef) => {
     const { ref, token } = await resolveRepoAccess(deps, repo);

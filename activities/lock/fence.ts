@@ -1,4 +1,4 @@
-// Fencing (issue 10): an activity with a side effect (push, open PR, comment, mark the proposal)
+// Fencing: an activity with a side effect (push, open PR, comment, mark the proposal)
 // presents its run's lease token, and runs only while the repo lock still has that holder. The
 // workflow stops at its own check when the lock told it the grant is gone; this one closes the
 // window where that signal has not arrived yet.

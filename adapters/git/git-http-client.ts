@@ -1,4 +1,4 @@
-// isomorphic-git's HTTP transport, with the timeouts made explicit (issue 8). Its stock Node
+// isomorphic-git's HTTP transport, with the timeouts made explicit. Its stock Node
 // client inherits Node's global agent, whose 5 s socket timeout fails a clone the moment a server
 // is slow to start a big pack, with an Error that has no code. Here:
 // - a request fails only after the server has sent nothing for `idleTimeoutMs` (connect, first

@@ -1,4 +1,4 @@
-// The forge port (domain/forge.ts) on Gitea and Forgejo (issue 24): their REST API, `{origin}/api/v1`,
+// The forge port (domain/forge.ts) on Gitea and Forgejo: their REST API, `{origin}/api/v1`,
 // with `Authorization: token …`, for one repository. Every text sent is redacted first (SPEC §6);
 // every failure is an AppError with the codes the workflow knows (the `GITHUB_*` codes name the
 // forge's refusal, whichever forge it is). Where Gitea differs from GitHub, it is handled here,

@@ -1,4 +1,4 @@
-// The one place the service derives credentials from a GitHub App's private key (issue 21): the
+// The one place the service derives credentials from a GitHub App's private key: the
 // key's material is registered with the redactor before the key is used, and every JWT signed with
 // it is registered before it is returned, so no JWT can reach GitHub — nor come back in an error a
 // server echoes — unregistered. @octokit/auth-app signs nothing itself: it is handed `createJwt`.

@@ -1,4 +1,4 @@
-// GitHub App authentication (issue 14): a config repo may authenticate as an App installation
+// GitHub App authentication: a config repo may authenticate as an App installation
 // instead of with a personal token. Inside each activity attempt the installation token is taken
 // from this process's memory, or minted with @octokit/auth-app — a JWT signed with the App's
 // private key, exchanged at POST /app/installations/{id}/access_tokens — when there is none or it

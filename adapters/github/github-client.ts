@@ -20,7 +20,7 @@ export type { IssueComment, PullRequestRef, PullRequestState } from '../../domai
 export interface GitHubClient extends ForgePullRequests {
   /**
    * A commit built by GitHub (Git Data API: blobs, a tree on `baseTree`, the commit on `parent`)
-   * with no author, so GitHub signs it as the token's user — an App's bot (issue 14).
+   * with no author, so GitHub signs it as the token's user — an App's bot.
    */
   createSignedCommit(input: {
     baseTree: string;

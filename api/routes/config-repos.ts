@@ -45,7 +45,7 @@ const verifiedNeedsApp = () =>
     'verified commits need GitHub App auth (`app`): GitHub signs the commits an App builds through its API',
   );
 
-/** What a Gitea/Forgejo repo cannot have (issue 24): GitHub Apps, and commits GitHub builds and signs. */
+/** What a Gitea/Forgejo repo cannot have: GitHub Apps, and commits GitHub builds and signs. */
 function assertGiteaCapable(
   provider: Provider,
   body: { app?: unknown; pr_options?: { verified_commits?: boolean } },

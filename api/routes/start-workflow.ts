@@ -40,7 +40,7 @@ export async function startOrAttach(
 }
 
 /**
- * Tells a rejected proposal's running open-PR run at once (issue 23), so it starts no further side
+ * Tells a rejected proposal's running open-PR run at once, so it starts no further side
  * effect. The run is the one the proposal's current `pr_open_error` names; none running is fine.
  * Best effort: the rejection is already committed, and a run that misses this signal still finds
  * it at its mark-opened step and undoes its PR.

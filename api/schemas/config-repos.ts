@@ -76,7 +76,7 @@ export const configRepoName = z
 
 const githubId = z.number().int().positive().max(2_147_483_647);
 
-/** GitHub App auth instead of a token file (issue 14). */
+/** GitHub App auth instead of a token file. */
 export const appAuthJson = z
   .strictObject({
     app_id: githubId.describe('The App\'s id (its settings page, "App ID").'),

@@ -24,7 +24,7 @@ export const createTemplateBody = z.strictObject({
   declared_params: declaredParams,
 });
 
-/** A template is fixed in place (issue 10): a `PARAM_NOT_IN_TEMPLATE` proposal can then be opened. */
+/** A template is fixed in place: a `PARAM_NOT_IN_TEMPLATE` proposal can then be opened. */
 export const patchTemplateBody = z
   .strictObject({ name: templateName.optional(), declared_params: declaredParams.optional() })
   .refine((b) => Object.keys(b).length > 0, 'give name and/or declared_params');
