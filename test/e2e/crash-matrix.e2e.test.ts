@@ -1,4 +1,4 @@
-// Exactly once under crashes (issue 8): a worker process (`npm run worker`, production settings) is
+// Exactly once under crashes: a worker process (`npm run worker`, production settings) is
 // killed with SIGKILL at a chosen step — triggered deterministically by holding the matching
 // sandbox request (before it is served, or after the server acted, so its answer is lost) or the
 // proposal's database row — while a second worker process stands by. Each case asserts what the
@@ -15,7 +15,7 @@ import { spawnWorkerProcess, type WorkerProcess } from '../support/worker-proces
 import { waitUntil } from '../support/wait.js';
 import { saveHistory } from '../support/history-fixtures.js';
 
-/** Recovery must take seconds (issue 8: ≤ 30 s with the default timeouts). */
+/** Recovery must take seconds (≤ 30 s with the default timeouts). */
 const RECOVERY_LIMIT_S = 30;
 
 interface Trigger {

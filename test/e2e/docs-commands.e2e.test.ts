@@ -1,4 +1,4 @@
-// Every `temporal` command README.md and docs/operations.md print works as written (issue 10): each
+// Every `temporal` command README.md and docs/operations.md print works as written: each
 // is run with the real CLI against a dev server holding real runs. The only substitutions are the
 // placeholders (`<proposal id>`, `<config repo id>`, `<id>`, `$PROPOSAL`) and, since the test's
 // server is not the default one, its address (TEMPORAL_ADDRESS) and worker task queue.

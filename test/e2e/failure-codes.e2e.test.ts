@@ -1,4 +1,4 @@
-// Every workflow failure code of SPEC §7 through a real run (issue 9): HTTP API → Temporal →
+// Every workflow failure code of SPEC §7 through a real run: HTTP API → Temporal →
 // workers with the production activities → the GitHub sandbox, with GitHub's own answers where
 // the sandbox models them (access, permissions, declined pushes) and injected ones only where a
 // server fault is the point. One run per code: the failure chain carries the code, the proposal
@@ -97,7 +97,7 @@ async function expectFailedWith(
   const attributes = (await handleOf(workflowId).describe()).searchAttributes;
   expect(attributes.OpenPrErrorCode).toEqual([code]);
   expect(attributes.OpenPrStep).not.toEqual(['release']);
-  // …and so does the API's view of it (issue 23): the step that failed, not the release after it.
+  // …and so does the API's view of it: the step that failed, not the release after it.
   const view = await h.api('GET', `/proposals/${s.proposalId}/open_pr`);
   expect(view.body.current_step).toEqual(attributes.OpenPrStep?.[0]);
   expect(view.body.steps.find((x: { step: string }) => x.step === view.body.current_step)?.status).toBe('failed');

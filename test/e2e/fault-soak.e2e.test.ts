@@ -1,4 +1,4 @@
-// Exactly once on a flaky GitHub (issue 8): 21 proposals over 3 config repos, started at once,
+// Exactly once on a flaky GitHub: 21 proposals over 3 config repos, started at once,
 // while about 30 % of git and REST requests fail — 502/503, connection resets, answers lost after
 // the server acted on a POST, 429 and secondary rate limits with Retry-After — plus an 8 s wait
 // for the first byte on a clone and on a PR creation. Every proposal must end pr_opened with one

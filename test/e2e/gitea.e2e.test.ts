@@ -1,4 +1,4 @@
-// The open-PR workflow on a forge nobody here wrote (issue 24): a real Gitea (the pinned build of
+// The open-PR workflow on a forge nobody here wrote: a real Gitea (the pinned build of
 // scripts/install-gitea.sh) behind a proxy that can hold one request, worker processes as an
 // operator runs them (`npm run worker`, production settings), the HTTP API, PostgreSQL and a
 // Temporal dev server. Every assertion reads Gitea itself: its REST API, its webhooks, and native

@@ -1,4 +1,4 @@
-// A config repo that authenticates as a GitHub App (issue 14), end to end: the API takes the App
+// A config repo that authenticates as a GitHub App, end to end: the API takes the App
 // (id, private-key secret ref, no installation id), the run mints installation tokens inside its
 // activities (clone, push, PR, comment), tokens that expire between runs are minted again, and
 // neither the private key nor any installation token is anywhere: history, repo cache, requests
@@ -151,7 +151,7 @@ test('an unusable App key: 400 at registration when missing, 503 GITHUB_NOT_CONF
   });
 }, 60_000);
 
-describe('a server echoing what the App signs, or quoting its key: redacted on every surface (issue 21)', () => {
+describe('a server echoing what the App signs, or quoting its key: redacted on every surface', () => {
   const ACCESS_TOKENS = /^\/api\/v3\/app\/installations\/\d+\/access_tokens$/;
   let nextAppId = APP_ID + 100;
 

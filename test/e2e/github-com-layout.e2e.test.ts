@@ -1,4 +1,4 @@
-// github.com's layout over https (issue 9): git and web on `{host}`, REST at the root of
+// github.com's layout over https: git and web on `{host}`, REST at the root of
 // `api.{host}`, a certificate from a CA the worker trusts only through NODE_EXTRA_CA_CERTS — the
 // way an operator points the service at GitHub Enterprise Cloud (`{subdomain}.ghe.com`) or a
 // private CA. The worker is a real `npm run worker` process; only name resolution is stood in for

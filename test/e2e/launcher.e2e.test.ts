@@ -145,7 +145,7 @@ describe('npm start (embedded defaults)', () => {
     }
   }, 180_000);
 
-  test('killed with SIGKILL, npm start takes its Temporal dev server with it; the next start serves and opens a PR (issue 23)', async () => {
+  test('killed with SIGKILL, npm start takes its Temporal dev server with it; the next start serves and opens a PR', async () => {
     const sandbox = await startGitHubSandbox();
     try {
       const ghToken = `ghp_${'LauncherKill'.padEnd(36, 'k')}`;

@@ -1,4 +1,4 @@
-// Metrics an operator alerts on (issue 10): the API's /metrics (prom-client, bearer token) and a
+// Metrics an operator alerts on: the API's /metrics (prom-client, bearer token) and a
 // worker process's Prometheus endpoint (RELYLOOP_WORKER_METRICS_ADDRESS) with the Temporal SDK's
 // metrics and the open-PR workflow's own, after one run that opens a PR and one that fails.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';

@@ -2,7 +2,7 @@
 // - SPEC §2 worker-affine git work: when the claimed worker is gone (nobody polls its queue:
 //   schedule-to-start timeout), the workflow claims another worker and redoes the git steps there,
 //   and the PR still opens exactly once;
-// - issue 8 retry budgets: a step whose transient failures outlast its budget fails the run with
+// - retry budgets: a step whose transient failures outlast its budget fails the run with
 //   its code (SPEC §7), not a "_TRANSIENT" type; a rate limit waits through Temporal's
 //   nextRetryDelay (SPEC §9), not in a worker slot.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -68,7 +68,7 @@ describe('git worker lost mid-run', () => {
   }, 90_000);
 });
 
-describe('git workers lost again and again (a crash-looping deployment, issue 23)', () => {
+describe('git workers lost again and again (a crash-looping deployment)', () => {
   test('a run whose git worker is lost three times in a row still opens its PR: re-claims last as long as the git budget, not three tries', async () => {
     const s = await seedProposal(h);
     // Only a worker whose git worker is gone answers claims: each claim is lost after 2 s.

@@ -1,4 +1,4 @@
-// The PR after it opened (issue 13), end to end: a real Temporal dev server, PostgreSQL, the
+// The PR after it opened, end to end: a real Temporal dev server, PostgreSQL, the
 // GitHub sandbox delivering signed webhooks to the service's API. Merge → pr_merged; close →
 // closed; reopen → open; a dropped delivery is fixed by the reconciliation (run for the repo over
 // the API and by its Temporal Schedule); duplicated and reordered deliveries change nothing wrong.
@@ -115,7 +115,7 @@ describe('webhooks keep the proposal in step with its PR', () => {
     await waitForState(o.s.proposalId, { status: 'pr_opened', pr_state: 'open' });
   }, 90_000);
 
-  test('a close and a reopen in the same second (issue 22): the reopen cannot be ordered, GitHub is asked, the proposal ends open', async () => {
+  test('a close and a reopen in the same second: the reopen cannot be ordered, GitHub is asked, the proposal ends open', async () => {
     // GitHub's times have whole seconds: close and reopen back to back until both land in one.
     let o: Opened | undefined;
     for (let attempt = 0; attempt < 5 && o === undefined; attempt++) {
@@ -183,7 +183,7 @@ describe('webhooks keep the proposal in step with its PR', () => {
   }, 90_000);
 });
 
-describe('an organisation webhook (issue 22)', () => {
+describe('an organisation webhook', () => {
   test("its ping is answered 200; its deliveries for a repository no config repo names change nothing; a config repo's event it repeats is a duplicate", async () => {
     const o = await openedProposal();
     const foreign = `not-a-config-${o.s.repoName}`;
@@ -308,7 +308,7 @@ describe('reconciliation fixes what a missed webhook left', () => {
     await handle.delete();
   }, 120_000);
 
-  test('a dropped reopen (issue 22): caught up over the API and by the Temporal Schedule; a PR closed past the window is skipped', async () => {
+  test('a dropped reopen: caught up over the API and by the Temporal Schedule; a PR closed past the window is skipped', async () => {
     const viaApi = await openedProposal();
     const viaSchedule = await openedProposal();
     const old = await openedProposal();

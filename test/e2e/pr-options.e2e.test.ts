@@ -1,4 +1,4 @@
-// PR options end to end (issue 14): a config repo asks for draft PRs, labels, reviewers, a team
+// PR options end to end: a config repo asks for draft PRs, labels, reviewers, a team
 // and an assignee; one reviewer does not exist. The PR opens as a draft with everything GitHub
 // accepts; the refused reviewer is a warning on the run's open_pr step, in the status view.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';

@@ -1,4 +1,4 @@
-// `temporal workflow reset` (the Web UI's Reset button) respects the repo lock (issue 10): a reset
+// `temporal workflow reset` (the Web UI's Reset button) respects the repo lock: a reset
 // run hands back a grant meant for its original run (re-applied by the reset) and waits for its
 // own; a grant for a request it replays reaches it, not the closed original. Reset at the first
 // workflow task, while waiting for the lock, after the lock and after the PR, of a completed, a
@@ -117,7 +117,7 @@ describe('reset of a completed run', () => {
       // Up to "after the lock" the run finds the proposal pr_opened and stops. After the PR it still
       // holds the grant its original run released, so the fence stops it at the comment: it never
       // acts without the lock. It then finds the proposal holding its PR and ends as done, not as a
-      // failure (issue 23). Either way the proposal and its one PR stay as they were.
+      // failure. Either way the proposal and its one PR stay as they were.
       expect(ended).toMatchObject({ outcome: 'not_pending' });
       // GET open_pr shows the run that opened the PR, not the reset run that found nothing to do.
       const view = await h.api('GET', `/proposals/${subject.proposalId}/open_pr`);

@@ -1,4 +1,4 @@
-// Exactly once across a Temporal outage (issue 8): with runs in flight — one of them waiting on
+// Exactly once across a Temporal outage: with runs in flight — one of them waiting on
 // GitHub inside step 12 — the Temporal server (the dev server `npm start` runs, on its sqlite file)
 // is killed with SIGKILL and restarted a few seconds later on the same file. The workers and the
 // client reconnect by themselves; every run completes once, each with exactly one PR.

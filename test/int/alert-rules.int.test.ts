@@ -1,6 +1,6 @@
 // The alert rules operators load (ops/prometheus/alerts.yml), checked by Prometheus's own tool:
 // `promtool check rules`, and `promtool test rules` firing each alert on a synthetic series that
-// should fire it and keeping it quiet on one that should not (issue 23). The series they read are
+// should fire it and keeping it quiet on one that should not. The series they read are
 // checked against a real scrape in test/e2e/metrics.e2e.test.ts.
 import { describe, expect, test } from '@jest/globals';
 import { execFile } from 'node:child_process';

@@ -159,7 +159,7 @@ const cases: Case[] = [
   ],
   ['not a URL', postRepo({ repo_url: 'github.com/acme/cfg' }), 422, 'VALIDATION_ERROR', 'repo_url'],
   ['repo_url missing', postRepo({ repo_url: undefined }), 422, 'VALIDATION_ERROR', 'repo_url'],
-  // Gitea/Forgejo repos (issue 24): a token file only, no GitHub-built commits
+  // Gitea/Forgejo repos: a token file only, no GitHub-built commits
   [
     'Gitea host over plain http when listed for https',
     postRepo({ repo_url: 'http://git.example.com/acme/cfg' }),
@@ -385,7 +385,7 @@ const cases: Case[] = [
   ],
   ['declared_params not a list', postTemplate({ declared_params: 'a,b' }), 422, 'VALIDATION_ERROR', 'declared_params'],
   ['template on an unknown cluster', postTemplate({ cluster_id: MISSING }), 404, 'CLUSTER_NOT_FOUND'],
-  // PATCH /templates/{id} validates like create (issue 10)
+  // PATCH /templates/{id} validates like create
   ['template patch with nothing in it', patchTemplate({}), 422, 'VALIDATION_ERROR', 'body'],
   ['template patch renaming to ..', patchTemplate({ name: '..' }), 422, 'VALIDATION_ERROR', 'name'],
   [
@@ -615,7 +615,7 @@ const cases: Case[] = [
     'reason',
   ],
   ['cursor with a NUL', get(() => '/api/v1/proposals?cursor=%00'), 422, 'VALIDATION_ERROR', 'cursor'],
-  // Nesting (issue 21): bounded at 64 levels before any walk; below the bound the schema answers
+  // Nesting: bounded at 64 levels before any walk; below the bound the schema answers
   [
     'config_diff value nested 61 levels (under the bound: the schema refuses it)',
     rawProposal(`{"k1":{"from":1,"to":${nested(61, 'objects')}}}`),

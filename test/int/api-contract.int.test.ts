@@ -128,7 +128,7 @@ const EXPECTED_CODES: Record<string, string[]> = {
     'QUEUE_UNAVAILABLE',
     'INTERNAL_ERROR',
   ],
-  // Signed by GitHub instead of the bearer token (issue 13).
+  // Signed by GitHub instead of the bearer token.
   'post /api/v1/webhooks/github': [
     'WEBHOOK_SIGNATURE_INVALID',
     'WEBHOOK_NOT_CONFIGURED',

@@ -49,7 +49,7 @@ describe('races on PostgreSQL', () => {
     expect(await h.db.prisma.configRepo.count({ where: { name: 'constraint-only' } })).toBe(1);
   });
 
-  test('10 templates of one cluster renamed in parallel to one name → one 200 and nine 409 TEMPLATE_NAME_TAKEN (issue 21)', async () => {
+  test('10 templates of one cluster renamed in parallel to one name → one 200 and nine 409 TEMPLATE_NAME_TAKEN', async () => {
     const seed = await seedChain(h, 'template-race');
     const ids = [seed.templateId];
     for (let i = 1; i < 10; i++)

@@ -1,4 +1,4 @@
-// POST /api/v1/webhooks/github (issue 13) at the route: GitHub-shaped payloads (the sandbox's
+// POST /api/v1/webhooks/github at the route: GitHub-shaped payloads (the sandbox's
 // builders, valid against GitHub's webhook schemas) signed like GitHub signs them. Every bad
 // request gets its status and code and changes nothing — no proposal, no delivery record; good
 // deliveries move pr_state forward only, once per delivery id; no secret reaches a log or answer.
@@ -439,7 +439,7 @@ describe('deliveries that change nothing wrong', () => {
       body: { outcome: 'stale' },
     });
     expect(await proposal(id)).toMatchObject({ pr_state: 'open', pr_state_at: '2026-11-22T10:05:00.000Z' });
-    // Two events in one second cannot be ordered: GitHub is asked by a short workflow (issue 22).
+    // Two events in one second cannot be ordered: GitHub is asked by a short workflow.
     // Without Temporal that is a quick 503 that records nothing: GitHub lists the delivery as
     // failed, and a redelivery or the reconciliation catches it up.
     const before = await state();
@@ -584,7 +584,7 @@ async function postgresWithPr(prNumber: number): Promise<{ harness: ApiHarness; 
 }
 
 describe.each(['pglite', 'postgres'] as const)(
-  'values the database cannot store, and payloads nested too deep, on %s: 422 and nothing recorded (issue 21)',
+  'values the database cannot store, and payloads nested too deep, on %s: 422 and nothing recorded',
   (kind) => {
     let db: ApiHarness;
     let owner = '';
@@ -661,7 +661,7 @@ describe.each(['pglite', 'postgres'] as const)(
   },
 );
 
-describe('on PostgreSQL, a delivery whose proposal row another transaction holds (issue 22)', () => {
+describe('on PostgreSQL, a delivery whose proposal row another transaction holds', () => {
   let pg: ApiHarness;
   let owner = '';
   beforeAll(async () => {
@@ -695,7 +695,7 @@ describe('on PostgreSQL, a delivery whose proposal row another transaction holds
   });
 });
 
-describe('organisation and App webhooks: one secret for many repositories (issue 22)', () => {
+describe('organisation and App webhooks: one secret for many repositories', () => {
   test("an organisation's ping, signed with the secret of the config repos under it, is answered 200", async () => {
     expect(await deliver({ event: 'ping', payload: orgPing() })).toMatchObject({
       status: 200,
@@ -752,7 +752,7 @@ describe('organisation and App webhooks: one secret for many repositories (issue
   });
 });
 
-describe('a captured delivery replayed under fresh delivery ids (issue 21)', () => {
+describe('a captured delivery replayed under fresh delivery ids', () => {
   test('is a duplicate of the first: answered with its outcome, recorded once, the proposal unmoved', async () => {
     const id = await newProposalWithPr(95);
     const body = JSON.stringify(prEvent('closed', closed(95, '2026-11-26T10:00:00Z')));

@@ -1,4 +1,4 @@
-// Database work is bounded and step 14 is idempotent (issue 8): on PostgreSQL every statement is
+// Database work is bounded and step 14 is idempotent: on PostgreSQL every statement is
 // cancelled by the server after the statement timeout, so an activity attempt that Temporal
 // abandons can never commit later and blocked queries cannot drain the pool; mark-opened and the
 // failure record recognise our own earlier write. (PGlite is one in-process connection: nothing

@@ -1,4 +1,4 @@
-// The forge port on a real Gitea (issue 24): adapters/gitea/gitea-client.ts against the pinned
+// The forge port on a real Gitea: adapters/gitea/gitea-client.ts against the pinned
 // Gitea build, every operation the open-PR workflow and the lifecycle use, and each difference
 // from GitHub it handles (see gitea-forge.int.test.ts for the forge's raw answers).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';

@@ -1,4 +1,4 @@
-// A real Gitea (issue 24), built from its Go module by scripts/install-gitea.sh and started by
+// A real Gitea, built from its Go module by scripts/install-gitea.sh and started by
 // test/support/gitea.ts: the harness works, and the forge's own answers on the operations the
 // open-PR workflow and the PR lifecycle need are what the Gitea adapter is to be written against.
 // Each difference from GitHub that the adapter must handle is pinned here, on the forge itself.

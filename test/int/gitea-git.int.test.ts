@@ -1,4 +1,4 @@
-// The git half of the forge port on a real Gitea (issue 24): the service's own repo cache
+// The git half of the forge port on a real Gitea: the service's own repo cache
 // (isomorphic-git over smart HTTP, adapters/git/repo-cache.ts) clones, finds branches, commits
 // and pushes create-only against Gitea exactly as against GitHub, with the token in the same
 // basic-auth form (`x-access-token` as user: Gitea takes a token as the password whatever the

@@ -1,4 +1,4 @@
-// GitHub App auth against the sandbox (issue 14): the sandbox verifies the App's JWT (RS256 with
+// GitHub App auth against the sandbox: the sandbox verifies the App's JWT (RS256 with
 // the App's public key) and issues expiring `ghs_` installation tokens; the service mints one,
 // keeps it in memory while it is fresh, mints again near expiry, looks the installation up when
 // it is not configured, and turns a wrong key or a missing installation into GITHUB_AUTH_FAILED.
@@ -86,7 +86,7 @@ describe('installation tokens', () => {
     expect(mints().length - before).toBe(1);
   });
 
-  test("a key that is not the App's, and an App not installed on the repo, are GITHUB_AUTH_FAILED; nothing is printed beside the JSON log (issue 23)", async () => {
+  test("a key that is not the App's, and an App not installed on the repo, are GITHUB_AUTH_FAILED; nothing is printed beside the JSON log", async () => {
     const printed: unknown[] = [];
     const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) =>
       jest.spyOn(console, m).mockImplementation((...args: unknown[]) => {
@@ -152,7 +152,7 @@ describe('installation tokens', () => {
   });
 });
 
-describe('every credential derived from the key is registered before it is sent (issue 21)', () => {
+describe('every credential derived from the key is registered before it is sent', () => {
   /** The credentials (JWTs) the sandbox received on App endpoints since `from`. */
   const jwtsSentSince = (from: number) =>
     sandbox.requests

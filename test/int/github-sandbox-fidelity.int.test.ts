@@ -1,4 +1,4 @@
-// Where the sandbox is as strict as GitHub (issue 9): access per token, permissions, declined
+// Where the sandbox is as strict as GitHub: access per token, permissions, declined
 // pushes, a lagging API after a push, length limits and rate limits. Each behaviour cites the
 // GitHub doc it follows in the sandbox module that implements it.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';

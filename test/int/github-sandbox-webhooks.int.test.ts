@@ -1,4 +1,4 @@
-// The sandbox's PR lifecycle (issue 13): merging as GitHub does (a real merge in the bare repo),
+// The sandbox's PR lifecycle: merging as GitHub does (a real merge in the bare repo),
 // closing and reopening, and signed webhook deliveries — GitHub's headers, payloads valid against
 // GitHub's published webhook schemas — with dropped, duplicated and reordered deliveries.
 import { describe, test, expect, beforeAll, afterAll, beforeEach } from '@jest/globals';

@@ -1,4 +1,4 @@
-// The leak checks themselves (issue 9): each one catches a deliberately planted token where a naive
+// The leak checks themselves: each one catches a deliberately planted token where a naive
 // search misses it, and reports that it looked at something.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';

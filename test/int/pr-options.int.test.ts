@@ -1,4 +1,4 @@
-// PR options through the GitHub client against the sandbox (issue 14): a draft PR, labels,
+// PR options through the GitHub client against the sandbox: a draft PR, labels,
 // review requests and assignees added after creation; a commit built and signed by GitHub through
 // the Git Data API and a create-only branch ref; what GitHub refuses becomes a warning and
 // the others still apply; GitHub's "Could not resolve to a node" right after creation is tried

@@ -1,4 +1,4 @@
-// The reconciliation activity (issues 13 and 22) against the GitHub sandbox and a real database: it
+// The reconciliation activity against the GitHub sandbox and a real database: it
 // reads back each PR whose recorded state may still change (open, or closed within the window)
 // and corrects the proposal, conditionally on the last read's ETag (an unchanged PR is a 304),
 // counts a recorded PR GitHub does not have and a closed PR past the window, heartbeats its

@@ -1,4 +1,4 @@
-// `temporal` by name (issue 10): setup links the CLI it installed into a writable directory on
+// `temporal` by name: setup links the CLI it installed into a writable directory on
 // PATH, so the commands README.md and docs/operations.md print work as written; where it cannot,
 // it says which path to run instead.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';

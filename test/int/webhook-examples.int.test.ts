@@ -1,5 +1,5 @@
 // GitHub's own published webhook payloads (@octokit/webhooks-examples, api.github.com), not ours
-// (issue 22): every `pull_request` example — each action GitHub documents — every `ping` (a
+//: every `pull_request` example — each action GitHub documents — every `ping` (a
 // repository's, an App's, an organisation's) and every `projects_v2_item` (an event name with a
 // digit, sent by organisation webhooks), signed as GitHub signs them and sent with GitHub's headers
 // through the route. Each asserts the answer and the proposal row: only `closed` and `reopened`

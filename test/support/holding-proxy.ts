@@ -1,4 +1,4 @@
-// An HTTP proxy in front of a real forge (issue 24: Gitea) that can hold one request, so a test can
+// An HTTP proxy in front of a real forge (Gitea) that can hold one request, so a test can
 // kill a worker at a chosen step as the crash matrix does with the GitHub sandbox: `before` holds
 // the request before the forge sees it; `after` forwards it, lets the forge act, and holds the
 // answer (a killed worker never gets it). Everything else passes through untouched, streamed.

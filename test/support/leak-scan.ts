@@ -1,4 +1,4 @@
-// Leak checks that can fail (issue 9). Each scan reads what is really stored — decoded, inflated —
+// Leak checks that can fail. Each scan reads what is really stored — decoded, inflated —
 // and reports how much it looked at, so a scan that saw nothing fails its test instead of passing:
 // - Temporal history: payload `data` are bytes (JSON-encoded inputs, results, signals, memo,
 //   search attributes, failure details); they are decoded before searching.

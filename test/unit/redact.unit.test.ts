@@ -158,7 +158,7 @@ describe('Redactor: base64 forms of a registered secret (a server echoing the cr
   });
 });
 
-describe('private keys: any quoted fragment of the key (issue 21)', () => {
+describe('private keys: any quoted fragment of the key', () => {
   const pem = generateKeyPairSync('rsa', { modulusLength: 2048 })
     .privateKey.export({ type: 'pkcs1', format: 'pem' })
     .toString();

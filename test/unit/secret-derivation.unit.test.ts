@@ -1,4 +1,4 @@
-// One place derives credentials from a GitHub App's private key (issue 21): adapters/github/
+// One place derives credentials from a GitHub App's private key: adapters/github/
 // app-jwt.ts signs every JWT and registers it (and the key's material) with the redactor before
 // anything is sent. A second signing path would bypass that registration, so this test fails when
 // the service's source (the sandbox, GitHub's stand-in, aside) signs anywhere else, drives

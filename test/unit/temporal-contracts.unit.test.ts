@@ -36,7 +36,7 @@ test('README.md lists the command for each, for clusters the service does not la
   ]);
 });
 
-test('temporal-dev.yaml tunes the dev server: one partition, eager activities, WAL (issue 12)', async () => {
+test('temporal-dev.yaml tunes the dev server: one partition, eager activities, WAL', async () => {
   const settings = await readDevServerSettings(new URL('../../temporal-dev.yaml', import.meta.url).pathname);
   const args = devServerArgs(settings, '/tmp/data').join(' ');
   expect(args).toContain('--dynamic-config-value matching.numTaskqueueReadPartitions=1');

@@ -1,4 +1,4 @@
-// The one classification of network failures (issue 8, SPEC §9), as a table: what each failure is,
+// The one classification of network failures (SPEC §9), as a table: what each failure is,
 // and what the git and GitHub adapters make of it. Only authentication, not-found and refused
 // requests are terminal; every network-level failure is retried.
 import { describe, expect, test } from '@jest/globals';
