@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Database } from '../db/database.js';
 import { createDbGitHubPacer } from '../db/github-pacing.js';
-import type { Config } from '../domain/config.js';
+import { hostPoliciesOf, type Config } from '../domain/config.js';
 import { GITEA_PACING_RULES, GITHUB_PACING_RULES } from '../domain/github-pacing.js';
 import type { RepoLockOptions } from '../domain/lock-contracts.js';
 import type { OpenPrPolicy } from '../domain/open-pr-contracts.js';
@@ -62,8 +62,7 @@ export function createActivities(deps: ActivityDeps): { shared: SharedActivities
   const access = {
     secretsDir: config.secretsDir,
     redactor,
-    hostPolicy: { hosts: config.githubHosts, httpHosts: config.githubHttpHosts },
-    giteaHostPolicy: config.giteaHosts,
+    hostPolicies: hostPoliciesOf(config),
     appTokens: createAppTokenSource({ redactor }),
   };
   // Shared through the database: every worker process using a token keeps to its pacing.

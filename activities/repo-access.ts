@@ -8,7 +8,7 @@ import { AppError } from '../domain/errors.js';
 import {
   isRepoUrlProblem,
   parseRepoUrlFor,
-  type GitHubHostPolicy,
+  type ForgeHostPolicies,
   type GitHubRepoRef,
   type Provider,
 } from '../domain/github-url.js';
@@ -20,9 +20,8 @@ import type { ConfigRepoRef } from './types.js';
 export interface RepoAccessDeps {
   secretsDir: string;
   redactor: Redactor;
-  hostPolicy: GitHubHostPolicy;
-  /** Hosts of Gitea/Forgejo repos (RELYLOOP_GITEA_HOSTS); none when omitted. */
-  giteaHostPolicy?: GitHubHostPolicy;
+  /** The hosts config repos may live on, per forge (domain/config.ts hostPoliciesOf). */
+  hostPolicies: ForgeHostPolicies;
   /** Mints and keeps GitHub App installation tokens (one per process). */
   appTokens: AppTokenSource;
 }
@@ -49,10 +48,7 @@ async function readCredentialFile(deps: RepoAccessDeps, ref: string, what: strin
 
 export async function resolveRepoAccess(deps: RepoAccessDeps, repo: ConfigRepoRef): Promise<RepoAccess> {
   const { provider } = repo;
-  const ref = parseRepoUrlFor(provider, repo.repoUrl, {
-    github: deps.hostPolicy,
-    gitea: deps.giteaHostPolicy ?? { hosts: [] },
-  });
+  const ref = parseRepoUrlFor(provider, repo.repoUrl, deps.hostPolicies);
   if (isRepoUrlProblem(ref))
     throw new AppError({ code: 'CLONE_FAILED', message: `config repo URL is not usable: ${ref.message}` });
   if (repo.app !== undefined) {

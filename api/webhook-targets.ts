@@ -28,17 +28,17 @@ export function targetOf(payload: unknown, config: Config): WebhookTarget | unde
     installation?: { account?: { html_url?: unknown } };
     hook?: { app_id?: unknown };
   };
-  const policy = { hosts: config.githubHosts, httpHosts: config.githubHttpHosts };
+  const policies = hostPoliciesOf(config);
   const text = (value: unknown) => (typeof value === 'string' && value.length <= 2048 ? value : undefined);
   const repository = text(p.repository?.html_url);
   if (repository !== undefined) {
     // A repository on any allowed forge: Gitea and Forgejo send `repository.html_url` as GitHub does.
-    const ref = parseRepoUrl(repository, hostPoliciesOf(config));
+    const ref = parseRepoUrl(repository, policies);
     return isRepoUrlProblem(ref) ? undefined : { repoUrl: ref.url, ownerPrefix: ownerPrefixOf(ref), label: ref.url };
   }
   // No repository: an event of an organisation (its API URL) or of an App installation's account (its web URL).
   for (const url of [text(p.organization?.url), text(p.installation?.account?.html_url)]) {
-    const ownerPrefix = url === undefined ? undefined : parseGitHubOwnerUrl(url, policy);
+    const ownerPrefix = url === undefined ? undefined : parseGitHubOwnerUrl(url, policies.github);
     if (ownerPrefix !== undefined) return { ownerPrefix, label: ownerPrefix };
   }
   // A GitHub App's own ping names only the App.

@@ -9,26 +9,18 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 const port = z.coerce.number().int().min(1).max(65_535);
 const nonEmpty = z.string().trim().min(1);
-const hostList = z
-  .string()
-  .transform((s) =>
-    s
-      .split(',')
-      .map((h) => h.trim().toLowerCase())
-      .filter(Boolean),
-  )
-  .pipe(
-    z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/, 'expected host names like github.com or ghe.example.com')).min(1),
-  );
+/** A comma-separated list, entries trimmed and lower-cased, empty ones dropped. */
+const lowerCaseList = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean),
+);
+const hostList = lowerCaseList.pipe(
+  z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/, 'expected host names like github.com or ghe.example.com')).min(1),
+);
 /** `host[:port]` (https) or `http://host[:port]` entries: the hosts of a forge and those of them reached over http. */
-const giteaHostList = z
-  .string()
-  .transform((s) =>
-    s
-      .split(',')
-      .map((h) => h.trim().toLowerCase())
-      .filter(Boolean),
-  )
+const giteaHostList = lowerCaseList
   .pipe(
     z.array(
       z
@@ -181,22 +173,14 @@ export const SETTINGS = {
   githubHttpHosts: setting({
     env: 'RELYLOOP_GITHUB_HTTP_HOSTS',
     default: '',
-    schema: z
-      .string()
-      .transform((s) =>
-        s
-          .split(',')
-          .map((h) => h.trim().toLowerCase())
-          .filter(Boolean),
-      )
-      .pipe(
-        z.array(
-          z
-            .string()
-            .regex(/^[a-z0-9.-]+(:\d+)?$/)
-            .refine((h) => h !== 'github.com', 'github.com is always https'),
-        ),
+    schema: lowerCaseList.pipe(
+      z.array(
+        z
+          .string()
+          .regex(/^[a-z0-9.-]+(:\d+)?$/)
+          .refine((h) => h !== 'github.com', 'github.com is always https'),
       ),
+    ),
     doc: 'Comma-separated allow-listed hosts reached over plain http (a local GitHub sandbox only); all others use https.',
   }),
   giteaHosts: setting({

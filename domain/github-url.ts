@@ -48,14 +48,6 @@ export function parseGitHubRepoUrl(input: string, policy: GitHubHostPolicy): Git
 }
 
 /**
- * A Gitea or Forgejo repo URL, `{scheme}://{host}/{owner}/{repo}[.git]` on an allowed host (a
- * server at the root of its host): REST under `{origin}/api/v1`.
- */
-export function parseGiteaRepoUrl(input: string, policy: GitHubHostPolicy): GitHubRepoRef | RepoUrlProblem {
-  return parseRepoUrlOf('gitea', input, policy);
-}
-
-/**
  * A config repo URL on any allowed forge, with the provider its host is listed for (a host is
  * listed for one forge only: domain/config.ts refuses it in both lists).
  */

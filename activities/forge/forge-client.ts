@@ -4,7 +4,7 @@
 import { createGiteaClient } from '../../adapters/gitea/gitea-client.js';
 import type { ForgePullRequests } from '../../domain/forge.js';
 import type { GitHubPacer } from '../../domain/github-pacing.js';
-import { activitySleep, currentCancellationSignal, tryCurrentContext } from '../../runtime/activity-context.js';
+import { tryCurrentContext } from '../../runtime/activity-context.js';
 import { createGitHubClient } from '../../adapters/github/github-client.js';
 import type { GitHubLimiterOptions } from '../../adapters/github/octokit-client.js';
 import { resolveRepoAccess, type RepoAccess, type RepoAccessDeps } from '../repo-access.js';
@@ -34,9 +34,7 @@ export async function forgeClientFor(deps: ForgeClientDeps, repo: ConfigRepoRef)
       owner: ref.owner,
       repo: ref.repo,
       redactor: deps.redactor,
-      signal: currentCancellationSignal,
       ...(deps.giteaPacer === undefined ? {} : { pacer: deps.giteaPacer }),
-      sleep: activitySleep,
       warn: (m) => tryCurrentContext()?.log.warn(deps.redactor.redactString(m)),
     });
     return { pulls, access };

@@ -24,6 +24,7 @@ import { missingFrom, type PrOptions } from '../../domain/pr-options.js';
 import type { Redactor } from '../../domain/redact.js';
 import { classifyTransportFailure } from '../../domain/transport-failures.js';
 import { withWriteTurn, type GitHubPacer } from '../../domain/github-pacing.js';
+import { activitySleep, currentCancellationSignal } from '../../runtime/activity-context.js';
 
 /** Gitea's default prefix for a work-in-progress PR (`[repository.pull-request] WORK_IN_PROGRESS_PREFIXES`). */
 export const GITEA_WIP_PREFIX = 'WIP: ';
@@ -41,12 +42,8 @@ export interface CreateGiteaClientOptions {
   owner: string;
   repo: string;
   redactor: Redactor;
-  /** A cancelled activity's signal: a request in flight is aborted with it. */
-  signal?: () => AbortSignal | undefined;
   /** Paces this token's writes (RELYLOOP_GITEA_WRITE_GAP); none when omitted. */
   pacer?: GitHubPacer;
-  /** How a wait for the token's turn sleeps (an activity's heartbeating sleep). */
-  sleep?: (ms: number) => Promise<void>;
   warn?: (msg: string) => void;
 }
 
@@ -90,7 +87,7 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
     if (opts.pacer === undefined || !MUTATING.has(method)) return send<T>(method, route, body);
     const paced = {
       createsContent: method === 'POST' && CREATES_CONTENT.test(route),
-      sleep: opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
+      sleep: activitySleep,
       warn: (m: string) => opts.warn?.(`Gitea ${m}`),
     };
     return withWriteTurn(opts.pacer, opts.token, paced, () => send<T>(method, route, body));
@@ -98,7 +95,8 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
 
   async function send<T>(method: string, route: string, body?: unknown): Promise<T> {
     const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
-    const cancelled = opts.signal?.();
+    // Inside an activity, its cancellation aborts the request (runtime/activity-context.ts).
+    const cancelled = currentCancellationSignal();
     const res = await fetch(`${opts.origin.replace(/\/$/, '')}/api/v1${route}`, {
       method,
       headers: {

@@ -49,6 +49,8 @@ describe('open_pr on a real Gitea', () => {
   }, 60_000);
 
   const user = () => gitea.user;
+  /** Gitea's create-PR route for a seeded repo, as requests reach the proxy. */
+  const pullsPath = (s: Seeded) => `/api/v1/repos/${user()}/${s.repoName}/pulls`;
   const branchOf = (s: Seeded) =>
     s.studyId === null ? `relyloop/proposal-${s.proposalId}` : `relyloop/study-${s.studyId}`;
   const row = (s: Seeded) => h.db.prisma.proposal.findUniqueOrThrow({ where: { id: s.proposalId } });
@@ -214,7 +216,7 @@ describe('open_pr on a real Gitea', () => {
     const s = await seed();
     const held = proxy.holdNext({
       method: 'POST',
-      path: new RegExp(`^/api/v1/repos/${user()}/${s.repoName}/pulls$`),
+      path: new RegExp(`^${pullsPath(s)}$`),
       when: 'after',
     });
     const workflowId = await openPr(s);
@@ -222,9 +224,7 @@ describe('open_pr on a real Gitea', () => {
     expect(await resultOf(workflowId)).toMatchObject({ outcome: 'opened' });
     const pr = await expectOneGiteaPr(s);
     expect(await comments(s, pr.number)).toHaveLength(1);
-    const creates = proxy.requests.filter(
-      (r) => r.method === 'POST' && r.path === `/api/v1/repos/${user()}/${s.repoName}/pulls`,
-    );
+    const creates = proxy.requests.filter((r) => r.method === 'POST' && r.path === pullsPath(s));
     expect(creates.map((r) => r.status)).toEqual([201, 409]);
     const steps = (await h.api('GET', `/proposals/${s.proposalId}/open_pr`)).body.steps as {
       step: string;
@@ -237,7 +237,7 @@ describe('open_pr on a real Gitea', () => {
     const s = await seed();
     const held = proxy.holdNext({
       method: 'POST',
-      path: new RegExp(`^/api/v1/repos/${user()}/${s.repoName}/pulls$`),
+      path: new RegExp(`^${pullsPath(s)}$`),
       when: 'after',
     });
     const workflowId = await openPr(s);

@@ -255,8 +255,9 @@ describe('write pacing per token (RELYLOOP_GITEA_WRITE_GAP)', () => {
     return { pacer, turns, asks: () => asks };
   }
 
-  test("with a gap, the token's writes to Gitea are serial and each starts the gap after the previous answer", async () => {
-    const { pacer, turns } = recording(300);
+  /** Three comments posted at once on one PR by a client paced with `gapMs`; what the pacer saw. */
+  async function threeCommentsAtOnce(gapMs: number, tag: string) {
+    const recorded = recording(gapMs);
     const pr = await clientFor().createOrAdoptPullRequest({
       head: 'relyloop/study-a',
       base: 'main',
@@ -269,13 +270,18 @@ describe('write pacing per token (RELYLOOP_GITEA_WRITE_GAP)', () => {
       owner: gitea.user,
       repo: REPO,
       redactor,
-      pacer,
+      pacer: recorded.pacer,
     });
     await Promise.all(
       [1, 2, 3].map((i) =>
-        client.createCommentOnce({ issueNumber: pr.number, body: `paced ${i}`, marker: `<!-- paced-${i} -->` }),
+        client.createCommentOnce({ issueNumber: pr.number, body: `${tag} ${i}`, marker: `<!-- ${tag}-${i} -->` }),
       ),
     );
+    return recorded;
+  }
+
+  test("with a gap, the token's writes to Gitea are serial and each starts the gap after the previous answer", async () => {
+    const { turns } = await threeCommentsAtOnce(300, 'paced');
     expect(turns).toHaveLength(3);
     for (let i = 1; i < turns.length; i += 1) {
       expect((turns[i] as { start: number }).start - (turns[i - 1] as { end: number }).end).toBeGreaterThanOrEqual(300);
@@ -283,26 +289,7 @@ describe('write pacing per token (RELYLOOP_GITEA_WRITE_GAP)', () => {
   });
 
   test('at the default 0s nothing waits: every write takes its turn at the first ask', async () => {
-    const { pacer, turns, asks } = recording(GITEA_PACING_RULES.writeGapMs);
-    const pr = await clientFor().createOrAdoptPullRequest({
-      head: 'relyloop/study-a',
-      base: 'main',
-      title: 't',
-      body: 'b',
-    });
-    const client = createGiteaClient({
-      origin: gitea.origin,
-      token: gitea.token,
-      owner: gitea.user,
-      repo: REPO,
-      redactor,
-      pacer,
-    });
-    await Promise.all(
-      [4, 5, 6].map((i) =>
-        client.createCommentOnce({ issueNumber: pr.number, body: `unpaced ${i}`, marker: `<!-- unpaced-${i} -->` }),
-      ),
-    );
+    const { turns, asks } = await threeCommentsAtOnce(GITEA_PACING_RULES.writeGapMs, 'unpaced');
     expect(turns).toHaveLength(3);
     expect(asks()).toBe(3);
   });

@@ -41,7 +41,7 @@ function activities() {
     secretsDir: h.secretsDir,
     redactor: new Redactor(),
     appTokens: createAppTokenSource({ redactor: new Redactor() }),
-    hostPolicy: { hosts: ['github.com', sandbox.host], httpHosts: [sandbox.host] },
+    hostPolicies: { github: { hosts: ['github.com', sandbox.host], httpHosts: [sandbox.host] }, gitea: { hosts: [] } },
     pacer: createMemoryGitHubPacer({ ...GITHUB_PACING_RULES, writeGapMs: 0 }),
     limiter: { writeMinTimeMs: 0, retryBackoffMs: 10, rateLimitWaitThresholdMs: 1_000 },
     closedWindowMs: WINDOW_MS,

@@ -40,7 +40,7 @@ test('reading the params file and committing need no secret; sync and push read 
   const git = createGitActivities({
     secretsDir,
     redactor,
-    hostPolicy: { hosts: [sandbox.host], httpHosts: [sandbox.host] },
+    hostPolicies: { github: { hosts: [sandbox.host], httpHosts: [sandbox.host] }, gitea: { hosts: [] } },
     appTokens: createAppTokenSource({ redactor }),
     cache: createGitRepoCache({ cacheDir, redactor, author: { name: 'relyloop-bot', email: 'bot@example.com' } }),
     chartDir: path.join(cacheDir, '.charts'),
