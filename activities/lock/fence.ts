@@ -24,24 +24,18 @@ export async function assertLockHeld(client: Client, fence: LockFence): Promise<
 
 /**
  * A query can fail for a moment when the lock workflow's cached copy sat on a worker that just
- * died (the server first tries that worker's sticky queue): it is asked again in-process before
- * the attempt fails, so a worker crash costs no extra attempt of the step.
+ * died: that failure fails the attempt, and the step's retry policy asks again (docs/operations.md
+ * "Who retries what").
  */
-const QUERY_RETRY_DELAYS_MS = [500, 1_000, 2_000, 4_000];
-
 async function queryHolderToken(client: Client, configRepoId: string): Promise<string | null> {
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      return (
-        (await client.workflow.getHandle(repoLockWorkflowId(configRepoId)).query(lockStateQuery)).holder?.leaseToken ??
-        null
-      );
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return null; // no lock workflow at all: nobody holds it
-      const delay = QUERY_RETRY_DELAYS_MS[attempt];
-      if (delay === undefined) throw error;
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
+  try {
+    return (
+      (await client.workflow.getHandle(repoLockWorkflowId(configRepoId)).query(lockStateQuery)).holder?.leaseToken ??
+      null
+    );
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return null; // no lock workflow at all: nobody holds it
+    throw error;
   }
 }
 

@@ -4,9 +4,9 @@
 // - a request fails only after the server has sent nothing for `idleTimeoutMs` (connect, first
 //   byte and every later gap alike), with code ETIMEDOUT, which the classification retries;
 // - the running activity's cancellation (workflow cancelled, attempt abandoned) aborts it;
-// - a request that may be repeated (a GET, or a POST to git-upload-pack, which only reads) is
-//   retried in place a few times when it fails before an answer arrives, or gets a 5xx/429 — a
-//   push (git-receive-pack) never is: whether it landed is for the push step to find out;
+// - nothing is retried here: a failed request fails the git step's attempt, and its Temporal
+//   retry policy tries the step again (docs/operations.md "Who retries what"); for a push, the
+//   retried step first finds out whether the branch landed;
 // - connections are kept alive per client, so the fetch and push of one run reuse a socket;
 // - a redirect is followed only within the same origin (the Authorization header must not leave).
 import http, { type IncomingMessage } from 'node:http';
@@ -20,13 +20,8 @@ export const DEFAULT_GIT_IDLE_TIMEOUT_MS = 30_000;
 const POOLED_SOCKET_IDLE_MS = 4_000;
 const MAX_REDIRECTS = 5;
 
-/** Tries of a repeatable request before its failure goes to the activity's retry policy. */
-export const GIT_REQUEST_TRIES = 3;
-
 export interface GitHttpClientOptions {
   idleTimeoutMs?: number;
-  /** Base of the in-place backoff: waits of 1×, 4× this (default 250 ms). */
-  retryBackoffMs?: number;
   /** The signal that aborts a request (the running activity's cancellation). */
   signal?: () => AbortSignal | undefined;
 }
@@ -85,43 +80,12 @@ export function createGitHttpClient(opts: GitHttpClientOptions = {}): HttpClient
     });
   }
 
-  const backoffMs = opts.retryBackoffMs ?? 250;
-  /** Sends; a repeatable request is tried again after a network failure or a 5xx/429 answer. */
-  async function sendWithRetries(
-    url: URL,
-    method: string,
-    headers: Record<string, string>,
-    body: Buffer | undefined,
-  ): Promise<IncomingMessage> {
-    const repeatable = method === 'GET' || url.pathname.endsWith('/git-upload-pack');
-    for (let attempt = 1; ; attempt++) {
-      const last = !repeatable || attempt >= GIT_REQUEST_TRIES;
-      let res: IncomingMessage;
-      try {
-        res = await send(url, method, headers, body);
-      } catch (error) {
-        if (last || opts.signal?.()?.aborted) throw error;
-        await sleep(backoffMs * attempt ** 2);
-        continue;
-      }
-      const status = res.statusCode ?? 0;
-      if (last || !(status >= 500 || status === 429)) return res;
-      res.resume();
-      const retryAfterS = Number(res.headers['retry-after']);
-      await sleep(
-        Number.isFinite(retryAfterS) && retryAfterS >= 0
-          ? Math.min(retryAfterS * 1000, 5_000)
-          : backoffMs * attempt ** 2,
-      );
-    }
-  }
-
   return {
     async request({ url, method = 'GET', headers = {}, body }: GitHttpRequest): Promise<GitHttpResponse> {
       const payload = body === undefined ? undefined : await collect(body);
       let target = new URL(url);
       for (let redirects = 0; ; redirects++) {
-        const res = await sendWithRetries(target, method, headers, payload);
+        const res = await send(target, method, headers, payload);
         const location = res.headers.location;
         const status = res.statusCode ?? 0;
         if (status >= 300 && status < 400 && location !== undefined && redirects < MAX_REDIRECTS && method === 'GET') {
@@ -156,8 +120,4 @@ function flatten(headers: IncomingMessage['headers']): Record<string, string> {
   for (const [name, value] of Object.entries(headers))
     if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
   return out;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -120,6 +120,13 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
     return (raw === '' ? null : JSON.parse(raw)) as T;
   }
 
+  /** A PR option Gitea refused, for the run's warnings; a transient failure fails the attempt instead. */
+  function refusal(error: unknown, operation: string): string {
+    const failure = classify(error, operation);
+    if (failure.retryable) throw failure;
+    return failure.message;
+  }
+
   /** Any failure of `operation` as an AppError with a redacted message. */
   function classify(error: unknown, operation: string): AppError {
     if (error instanceof AppError) return error;
@@ -249,13 +256,13 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
       try {
         pr = await request<GiteaPull>('GET', `${repoPath}/pulls/${pullNumber}`);
       } catch (error) {
-        return [`PR options not applied: ${classify(error, 'get pull request').message}`];
+        return [`PR options not applied: ${refusal(error, 'get pull request')}`];
       }
       const add = async (what: string, fn: () => Promise<unknown>) => {
         try {
           await fn();
         } catch (error) {
-          warnings.push(`${what} not applied: ${classify(error, what).message}`);
+          warnings.push(`${what} not applied: ${refusal(error, what)}`);
         }
       };
       const newLabels = missingFrom(

@@ -1,7 +1,7 @@
-// Classification of GitHub REST failures (SPEC §7, §9) into AppErrors. Terminal failures carry
-// their workflow error code; everything else is a retryable GITHUB_API_FAILED, and a rate-limit wait too long to sleep through in-process
-// carries `retryAfterMs` so the activity can fail with Temporal's `nextRetryDelay` instead of
-// holding a worker slot.
+// Classification of GitHub REST failures into AppErrors. Terminal failures carry their workflow
+// error code; everything else is a retryable GITHUB_API_FAILED, and a rate limit carries the wait
+// GitHub asked for (`retryAfterMs`), which the activity hands to Temporal as `nextRetryDelay`
+// (docs/operations.md "Who retries what").
 import { AppError } from '../../domain/errors.js';
 import type { Redactor } from '../../domain/redact.js';
 import { accessHint, classifyTransportFailure } from '../../domain/transport-failures.js';

@@ -131,7 +131,7 @@ class OctokitGitHubClient implements GitHubClient {
         }
         // The branch was pushed a moment ago (step 11); GitHub's API may not see it yet.
         this.opts.logger?.info(`GitHub does not see ${input.head} yet (422 head invalid); retrying`);
-        await activitySleep(Math.min(500 * 2 ** attempt, waitMs - elapsed));
+        await activitySleep(Math.min(250 * 2 ** attempt, 1_000, waitMs - elapsed));
       }
     }
     const open = await this.findOpenPullRequest(input.head);
@@ -252,14 +252,14 @@ class OctokitGitHubClient implements GitHubClient {
       pr = (await this.optionCall(() => this.octokit.rest.pulls.get({ ...this.repoParams, pull_number: pullNumber })))
         .data;
     } catch (error) {
-      return [`PR options not applied: ${this.classify(error, 'get pull request').message}`];
+      return [`PR options not applied: ${this.refusal(error, 'get pull request')}`];
     }
     const issue = { ...this.repoParams, issue_number: pullNumber };
     const add = async (what: string, fn: () => Promise<unknown>) => {
       try {
         await this.optionCall(fn);
       } catch (error) {
-        warnings.push(`${what} not applied: ${this.classify(error, what).message}`);
+        warnings.push(`${what} not applied: ${this.refusal(error, what)}`);
       }
     };
     const newLabels = missingFrom(
@@ -290,7 +290,7 @@ class OctokitGitHubClient implements GitHubClient {
         // GitHub refuses the whole request for one login it cannot ask (not a collaborator, the
         // author): ask each one alone, so the others still get their request.
         if ((error as { status?: unknown }).status !== 422 || newReviewers.length + newTeams.length === 1) {
-          warnings.push(`review requests not applied: ${this.classify(error, 'request reviewers').message}`);
+          warnings.push(`review requests not applied: ${this.refusal(error, 'request reviewers')}`);
         } else {
           for (const user of newReviewers) await add(`review request for ${user}`, request([user], []));
           for (const team of newTeams) await add(`review request for team ${team}`, request([], [team]));
@@ -354,26 +354,14 @@ class OctokitGitHubClient implements GitHubClient {
     const body = this.opts.redactor.redactString(
       input.body.includes(input.marker) ? input.body : `${input.body}\n\n${input.marker}`,
     );
-    const retries = this.opts.limiter?.retries ?? 3;
-    for (let attempt = 0; ; attempt += 1) {
-      // Look before every post: an earlier attempt whose answer was lost may have posted it.
-      const existing = (await this.listComments(input.issueNumber)).find((c) => c.body.includes(input.marker));
-      if (existing !== undefined) return { comment: existing, created: false };
-      try {
-        // No blind retry of the POST itself: it would post twice after a lost answer.
-        const { data } = await this.octokit.rest.issues.createComment({
-          ...this.repoParams,
-          issue_number: input.issueNumber,
-          body,
-          request: { retries: 0 },
-        });
-        return { comment: { id: data.id, body: data.body ?? '', url: data.html_url }, created: true };
-      } catch (error) {
-        const failure = this.classify(error, 'create comment');
-        if (!failure.retryable || failure.retryAfterMs !== undefined || attempt >= retries) throw failure;
-        await activitySleep((attempt + 1) ** 2 * (this.opts.limiter?.retryBackoffMs ?? 1_000));
-      }
-    }
+    // Look before the post: an earlier attempt whose answer was lost may have posted it. The POST
+    // itself is never repeated here (a lost answer would post twice); the step's retry looks again.
+    const existing = (await this.listComments(input.issueNumber)).find((c) => c.body.includes(input.marker));
+    if (existing !== undefined) return { comment: existing, created: false };
+    const { data } = await this.call('create comment', () =>
+      this.octokit.rest.issues.createComment({ ...this.repoParams, issue_number: input.issueNumber, body }),
+    );
+    return { comment: { id: data.id, body: data.body ?? '', url: data.html_url }, created: true };
   }
 
   async closePullRequest(pullNumber: number): Promise<PullRequestRef> {
@@ -401,6 +389,16 @@ class OctokitGitHubClient implements GitHubClient {
     } catch (error) {
       throw this.classify(error, operation);
     }
+  }
+
+  /**
+   * What GitHub's refusal of a PR option says, for the run's warnings. A transient failure is not
+   * a refusal: it fails the attempt, and the step's retry asks again for what is still missing.
+   */
+  private refusal(error: unknown, operation: string): string {
+    const failure = this.classify(error, operation);
+    if (failure.retryable) throw failure;
+    return failure.message;
   }
 
   private classify(error: unknown, operation: string): AppError {

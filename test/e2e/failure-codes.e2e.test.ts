@@ -31,7 +31,7 @@ beforeAll(async () => {
   h = await startOpenPrHarness({
     env: { RELYLOOP_GIT_RETRY_BUDGET: '10s', RELYLOOP_GITHUB_RETRY_BUDGET: '10s' },
     // Rate-limit waits above 1 s surface as nextRetryDelay instead of an in-process sleep.
-    activityOverrides: { githubLimiter: { writeMinTimeMs: 0, retryBackoffMs: 20, rateLimitWaitThresholdMs: 1_000 } },
+    activityOverrides: { githubLimiter: { writeMinTimeMs: 0 } },
   });
   await writeFile(path.join(h.config.secretsDir, 'gh_plain'), `${PLAIN_TOKEN}\n`);
   // A token the sandbox (GitHub) has never issued.

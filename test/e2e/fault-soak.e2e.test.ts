@@ -111,5 +111,5 @@ describe('fault soak', () => {
     expect(faults.delay).toBe(2);
     expect(injected / requests).toBeGreaterThan(0.2);
     expect(h.sandbox.validationFailures).toEqual([]);
-  }, 600_000);
+  }, 900_000);
 });

@@ -562,7 +562,7 @@ describe('open_pr end to end', () => {
 
   test('GitHub 502, 429 and a secondary rate limit during PR creation are retried: exactly one PR', async () => {
     const s = await seedProposal(h);
-    // A 502 from the git server on the first clone is retried in place by the git transport.
+    // A 502 from the git server on the first clone: the sync step's retry clones again.
     h.sandbox.injectFaults({
       method: 'GET',
       path: new RegExp(`/${OWNER}/${s.repoName}\\.git/info/refs$`),
@@ -591,7 +591,9 @@ describe('open_pr end to end', () => {
     );
     expect(prPosts.map((r) => r.status)).toEqual([502, 429, 403, 201]);
     const view = await h.api('GET', `/proposals/${s.proposalId}/open_pr`);
-    expect(view.body.steps.find((x: { step: string }) => x.step === 'sync').attempts).toBe(1);
+    // Each failure is one attempt of its step (docs/operations.md "Who retries what").
+    expect(view.body.steps.find((x: { step: string }) => x.step === 'sync').attempts).toBe(2);
+    expect(view.body.steps.find((x: { step: string }) => x.step === 'open_pr').attempts).toBe(4);
     const refs = h.sandbox.requests.filter((r) => r.path === `/${OWNER}/${s.repoName}.git/info/refs`);
     expect(refs.slice(0, 2).map((r) => r.status)).toEqual([502, 401]); // then git's usual auth challenge
   }, 90_000);

@@ -1,4 +1,4 @@
-// GitHubClient against the GitHub sandbox: retries, rate limits, error classes, adoption,
+// GitHubClient against the GitHub sandbox: one request per failure (the step retries), rate limits, error classes, adoption,
 // once-only comments, compensation calls, redaction and GitHub's published request schema.
 import { describe, test, expect, beforeAll, afterAll, afterEach } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
@@ -14,8 +14,8 @@ import { pushBranch } from '../../sandbox/branches.js';
 const TOKEN = 'ghp_clientTestToken0123456789abcdefghijklmn';
 const OWNER = 'acme';
 const REPO = 'configs';
-// Test timings: no write pacing, millisecond backoff; rate-limit waits keep GitHub's semantics.
-const FAST: GitHubLimiterOptions = { writeMinTimeMs: 0, retryBackoffMs: 5, retries: 2 };
+// Test timings: no write pacing; rate-limit waits keep GitHub's semantics.
+const FAST: GitHubLimiterOptions = { writeMinTimeMs: 0 };
 let sandbox: GitHubSandbox;
 
 function client(overrides: { token?: string; limiter?: GitHubLimiterOptions } = {}): GitHubClient {
@@ -53,7 +53,7 @@ afterEach(() => sandbox.clearFaults());
 afterAll(async () => sandbox.close());
 
 describe('pull requests', () => {
-  test('502 then 201: retried in-process, exactly one PR exists', async () => {
+  test('a 502 fails the call once, retryable; the next call (the step retried) opens exactly one PR', async () => {
     await branch('t/502');
     sandbox.injectFaults({
       method: 'POST',
@@ -61,6 +61,11 @@ describe('pull requests', () => {
       faults: [{ status: 502, body: { message: 'Bad Gateway' } }],
     });
     const before = pullPosts().length;
+    expect(await failure(client().createOrAdoptPullRequest(pr('t/502')))).toMatchObject({
+      code: 'GITHUB_API_FAILED',
+      retryable: true,
+      upstreamStatus: 502,
+    });
     const created = await client().createOrAdoptPullRequest(pr('t/502'));
     expect(created).toMatchObject({
       headRef: 't/502',
@@ -133,7 +138,7 @@ describe('rate limits (SPEC §9)', () => {
     ['429 secondary with Retry-After: 1', 429, SECONDARY],
     ['403 secondary with Retry-After: 1', 403, SECONDARY],
     ['429 with only Retry-After: 1', 429, { message: 'Too Many Requests' }],
-  ])('%s is waited out in-process', async (label, status, body) => {
+  ])('%s is handed back with the wait after one request, and the next call succeeds', async (label, status, body) => {
     const head = `t/rl-${label.replace(/\W+/g, '-')}`;
     await branch(head);
     sandbox.injectFaults({
@@ -142,34 +147,43 @@ describe('rate limits (SPEC §9)', () => {
       faults: [{ status, headers: { 'retry-after': '1' }, body }],
     });
     const before = pullPosts().length;
-    const started = Date.now();
-    const created = await client().createOrAdoptPullRequest(pr(head));
-    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    const error = await failure(client().createOrAdoptPullRequest(pr(head)));
+    expect(error).toMatchObject({ retryable: true, retryAfterMs: 1_000, upstreamStatus: status });
     expect(
       pullPosts()
         .slice(before)
         .map((r) => r.status),
-    ).toEqual([status, 201]);
-    expect(created).toMatchObject({ headRef: head, adopted: false });
+    ).toEqual([status]);
+    expect(await client().createOrAdoptPullRequest(pr(head))).toMatchObject({ headRef: head, adopted: false });
   });
 
-  test('403 primary with reset in a second is waited out in-process', async () => {
-    await branch('t/primary-short');
-    const reset = String(Math.ceil(Date.now() / 1000) + 1);
+  test('403 primary with reset in a second is handed back with the wait until the reset', async () => {
+    const now = Date.now();
+    const reset = Math.ceil(now / 1000) + 1;
     sandbox.injectFaults({
       method: 'POST',
       path: /\/pulls$/,
       faults: [
         {
           status: 403,
-          headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset },
+          headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) },
           body: { message: 'API rate limit exceeded for user ID 1.' },
         },
       ],
     });
-    expect(await client().createOrAdoptPullRequest(pr('t/primary-short'))).toMatchObject({
-      headRef: 't/primary-short',
+    const gh = createGitHubClient({
+      apiBaseUrl: sandbox.apiBaseUrl,
+      token: TOKEN,
+      owner: OWNER,
+      repo: REPO,
+      redactor: new Redactor(),
+      limiter: FAST,
+      now: () => now,
     });
+    await branch('t/primary-short');
+    const error = await failure(gh.createOrAdoptPullRequest(pr('t/primary-short')));
+    // Until the reset, plus GitHub's advised second of margin.
+    expect(error).toMatchObject({ retryable: true, retryAfterMs: reset * 1000 - now + 1000 });
   });
 
   test.each([
@@ -183,20 +197,23 @@ describe('rate limits (SPEC §9)', () => {
       3_599_000,
       3_602_000,
     ],
-  ])('%s surfaces as retryable with the wait, without sleeping', async (_label, status, headers, body, min, max) => {
-    const started = Date.now();
-    sandbox.injectFaults({
-      method: 'GET',
-      path: /\/repos\/acme\/configs\/pulls$/,
-      faults: [{ status, headers: headers(), body }],
-    });
-    const error = await failure(client().findOpenPullRequest('relyloop/no-such-branch'));
-    // The smallest wait in the table is 60 s: far less means the client did not sleep.
-    expect(Date.now() - started).toBeLessThan(30_000);
-    expect(error).toMatchObject({ retryable: true, code: 'GITHUB_API_FAILED', upstreamStatus: status });
-    expect(error.retryAfterMs).toBeGreaterThanOrEqual(min);
-    expect(error.retryAfterMs).toBeLessThanOrEqual(max);
-  });
+  ])(
+    '%s is handed back as retryable with the wait, after one request',
+    async (_label, status, headers, body, min, max) => {
+      sandbox.injectFaults({
+        method: 'GET',
+        path: /\/repos\/acme\/configs\/pulls$/,
+        faults: [{ status, headers: headers(), body }],
+      });
+      const before = sandbox.requests.length;
+      const error = await failure(client().findOpenPullRequest('relyloop/no-such-branch'));
+      // One request: the client neither slept through the wait nor asked again.
+      expect(sandbox.requests.slice(before)).toHaveLength(1);
+      expect(error).toMatchObject({ retryable: true, code: 'GITHUB_API_FAILED', upstreamStatus: status });
+      expect(error.retryAfterMs).toBeGreaterThanOrEqual(min);
+      expect(error.retryAfterMs).toBeLessThanOrEqual(max);
+    },
+  );
 });
 
 describe('error classes', () => {
@@ -221,13 +238,13 @@ describe('error classes', () => {
     ],
     ['404', {}, { status: 404, body: { message: 'Not Found' } }, 'GITHUB_AUTH_FAILED', false, 404, 1],
     [
-      '502 on every attempt (1 + 2 retries)',
+      '502 (one request: the step retries, not the client)',
       {},
       { status: 502, body: { message: 'Bad Gateway' } },
       'GITHUB_API_FAILED',
       true,
       502,
-      3,
+      1,
     ],
   ])('%s', async (_label, overrides, fault, code, retryable, status, attempts) => {
     if (fault !== undefined)
@@ -243,16 +260,18 @@ describe('error classes', () => {
     expect(error.message).not.toContain(TOKEN);
   });
 
-  test('a connection reset on every attempt is retryable', async () => {
+  test('a connection reset fails the one request, retryable', async () => {
     sandbox.injectFaults({
       method: 'GET',
       path: /\/repos\/acme\/configs\/pulls$/,
-      faults: [{ reset: true }, { reset: true }, { reset: true }],
+      faults: [{ reset: true }],
     });
+    const before = sandbox.requests.length;
     expect(await failure(client().findOpenPullRequest('relyloop/no-such-branch'))).toMatchObject({
       retryable: true,
       code: 'GITHUB_API_FAILED',
     });
+    expect(sandbox.requests.slice(before)).toHaveLength(1);
   });
 
   test('a failure message quoting the token is redacted', async () => {
@@ -272,19 +291,18 @@ describe('comments', () => {
     await branch('t/comment');
     const { number } = await client().createOrAdoptPullRequest(pr('t/comment'));
     // The first POST is served (the comment exists) but its answer is held until after the client
-    // gave up; the retry must find the comment, not repost.
+    // gave up; the step's retry must find the comment, not repost.
     const held = sandbox.holdNext({ method: 'POST', path: /\/comments$/, when: 'after' });
-    const slow = client({ limiter: { requestTimeoutMs: 300, retryBackoffMs: 50 } });
+    const slow = client({ limiter: { requestTimeoutMs: 300 } });
     const marker = '<!-- relyloop:chart:proposal-1 -->';
-    const first = await slow.createCommentOnce({ issueNumber: number, body: '![Parameter importance](x.png)', marker });
-    held.release();
-    const second = await client().createCommentOnce({
-      issueNumber: number,
-      body: '![Parameter importance](x.png)',
-      marker,
+    const body = '![Parameter importance](x.png)';
+    expect(await failure(slow.createCommentOnce({ issueNumber: number, body, marker }))).toMatchObject({
+      retryable: true,
     });
-    expect(first.created).toBe(false);
-    expect(second).toEqual({ comment: first.comment, created: false });
+    const retried = await client().createCommentOnce({ issueNumber: number, body, marker });
+    held.release();
+    expect(retried).toMatchObject({ created: false, comment: { body: `${body}\n\n${marker}` } });
+    expect(await client().createCommentOnce({ issueNumber: number, body, marker })).toEqual(retried);
     expect(sandbox.comments(OWNER, REPO, number)).toHaveLength(1);
     expect(sandbox.comments(OWNER, REPO, number)[0]?.body).toBe(`![Parameter importance](x.png)\n\n${marker}`);
   });
@@ -386,7 +404,7 @@ describe("pacing against a sandbox that enforces GitHub's write spacing", () => 
   }, 60_000);
 
   test('the check can fail: without pacing the same work is refused', async () => {
-    const fast = strictClient({ ...FAST, retries: 0, rateLimitWaitThresholdMs: 0 });
+    const fast = strictClient(FAST);
     const refusedBefore = strict.rateLimitRefusals.write_gap ?? 0;
     const results = await Promise.allSettled([
       fast.createOrAdoptPullRequest(pr('c/1')),

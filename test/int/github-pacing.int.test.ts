@@ -158,7 +158,6 @@ test('GitHub sees the writes of two worker processes sharing a token one at a ti
         repo: 'shared',
         redactor: new Redactor(),
         pacer,
-        limiter: { retries: 0, rateLimitWaitThresholdMs: 0, maxRateLimitRetries: 0 },
       });
     const rules: GitHubPacingRules = { writeGapMs: 300, contentPerWindow: 500, contentWindowMs: 3_600_000 };
     const { number } = await clientWith(createMemoryGitHubPacer(rules)).createOrAdoptPullRequest({

@@ -1,8 +1,8 @@
 // PR options through the GitHub client against the sandbox: a draft PR, labels,
 // review requests and assignees added after creation; a commit built and signed by GitHub through
 // the Git Data API and a create-only branch ref; what GitHub refuses becomes a warning and
-// the others still apply; GitHub's "Could not resolve to a node" right after creation is tried
-// again; an adopted PR gets nothing twice. Request bodies are checked against GitHub's OpenAPI.
+// the others still apply, while a transient failure fails the call for the step to retry; GitHub's
+// "Could not resolve to a node" right after creation is tried again; an adopted PR gets nothing twice. Request bodies are checked against GitHub's OpenAPI.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createGitHubClient, type GitHubClient } from '../../adapters/github/github-client.js';
 import { NO_PR_OPTIONS, type PrOptions } from '../../domain/pr-options.js';
@@ -39,7 +39,7 @@ beforeAll(async () => {
     owner: 'acme',
     repo: 'opts',
     redactor: new Redactor(),
-    limiter: { writeMinTimeMs: 0, retryBackoffMs: 10 },
+    limiter: { writeMinTimeMs: 0 },
   });
 });
 afterAll(async () => sandbox.close());
@@ -106,6 +106,20 @@ describe('PR options', () => {
     });
     expect(await gh.applyPrOptions(n, options({ labels: ['relyloop'] }))).toEqual([]);
     expect(pull(n)?.labels).toEqual(['relyloop']);
+  });
+
+  test('a transient failure (502) of an option is not a warning: it fails the call, and the retry adds what is missing', async () => {
+    const n = await newPr();
+    sandbox.injectFaults({ method: 'POST', path: /\/issues\/\d+\/assignees$/, faults: [{ status: 502 }] });
+    const o = options({ labels: ['relyloop'], assignees: ['bob'] });
+    await expect(gh.applyPrOptions(n, o)).rejects.toMatchObject({ code: 'GITHUB_API_FAILED', retryable: true });
+    expect(pull(n)?.labels).toEqual(['relyloop']);
+    expect(pull(n)?.assignees ?? []).toEqual([]);
+    const before = writes();
+    expect(await gh.applyPrOptions(n, o)).toEqual([]);
+    // Only the assignee is asked for again; the label is already there.
+    expect(writes() - before).toBe(1);
+    expect(pull(n)).toMatchObject({ labels: ['relyloop'], assignees: ['bob'] });
   });
 
   test('applied again (an adopted PR, a retried attempt): nothing is added twice, no request is made', async () => {

@@ -43,7 +43,7 @@ function activities() {
     appTokens: createAppTokenSource({ redactor: new Redactor() }),
     hostPolicies: { github: { hosts: ['github.com', sandbox.host], httpHosts: [sandbox.host] }, gitea: { hosts: [] } },
     pacer: createMemoryGitHubPacer({ ...GITHUB_PACING_RULES, writeGapMs: 0 }),
-    limiter: { writeMinTimeMs: 0, retryBackoffMs: 10, rateLimitWaitThresholdMs: 1_000 },
+    limiter: { writeMinTimeMs: 0 },
     closedWindowMs: WINDOW_MS,
   });
 }

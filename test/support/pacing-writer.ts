@@ -30,7 +30,6 @@ try {
       repo: args.repo,
       redactor: new Redactor(),
       pacer,
-      limiter: { retries: 0, rateLimitWaitThresholdMs: 0, maxRateLimitRetries: 0 },
     });
   await Promise.all(Array.from({ length: args.count }, () => client().closePullRequest(args.number)));
 } finally {
