@@ -41,6 +41,8 @@ export interface ActivityDeps {
   githubLimiter?: GitHubLimiterOptions;
   lockOptions?: Partial<RepoLockOptions>;
   renderChart?: GitActivityDeps['renderChart'];
+  /** The clock of the App token cache (tests share their GitHub sandbox's). */
+  now?: () => number;
 }
 
 /** The run policy (timeouts, retry budgets) this worker's configuration asks for. */
@@ -63,7 +65,7 @@ export function createActivities(deps: ActivityDeps): { shared: SharedActivities
     secretsDir: config.secretsDir,
     redactor,
     hostPolicies: hostPoliciesOf(config),
-    appTokens: createAppTokenSource({ redactor }),
+    appTokens: createAppTokenSource({ redactor, ...(deps.now === undefined ? {} : { now: deps.now }) }),
   };
   // Shared through the database: every worker process using a token keeps to its pacing.
   const pacer = createDbGitHubPacer(deps.db.sql, {

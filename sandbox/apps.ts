@@ -7,7 +7,8 @@
 //   https://docs.github.com/en/rest/apps/apps#create-an-installation-access-token-for-an-app
 //   https://docs.github.com/en/rest/apps/apps#get-a-repository-installation-for-the-authenticated-app
 import { generateKeyPairSync, randomBytes, verify, type KeyObject } from 'node:crypto';
-import { DOCS } from './rest-json.js';
+import type { SandboxClock } from './clock.js';
+import { DOCS, userJson, type JsonContext } from './rest-json.js';
 import type { RepoRecord } from './repos.js';
 import type { TokenPermissions } from './types.js';
 
@@ -41,7 +42,15 @@ export class AppRegistry {
   readonly issuedTokens: string[] = [];
   tokenTtlMs = 3_600_000;
 
-  constructor(private readonly deps: { repos: Map<string, RepoRecord>; knownTokens: Set<string> }) {}
+  constructor(
+    private readonly deps: {
+      repos: Map<string, RepoRecord>;
+      knownTokens: Set<string>;
+      clock: SandboxClock;
+      origin: () => string;
+      apiBase: () => string;
+    },
+  ) {}
 
   /** A new App; its private key in PEM (PKCS#1, as GitHub hands it out). */
   createApp(appId: number): { appId: number; privateKeyPem: string } {
@@ -76,7 +85,7 @@ export class AppRegistry {
   }
 
   /** Forgets tokens past their expiry: from then on they are unknown (401). */
-  sweep(now = Date.now()): void {
+  sweep(now = this.deps.clock.now()): void {
     for (const [token, expiresAt] of this.expiries) {
       if (now < expiresAt) continue;
       this.expiries.delete(token);
@@ -99,13 +108,17 @@ export class AppRegistry {
     }
     const key = `${lookup?.[1]}/${lookup?.[2]}`;
     const installation = [...this.installations.values()].find((i) => i.appId === jwt.appId && i.repos.has(key));
-    if (installation === undefined) return notFound();
-    return { status: 200, body: installationJson(installation) };
+    const repo = this.deps.repos.get(key);
+    if (installation === undefined || repo === undefined) return notFound();
+    return {
+      status: 200,
+      body: installationJson({ origin: this.deps.origin(), api: this.deps.apiBase(), repo }, installation),
+    };
   }
 
   private issueToken(installation: Installation): Record<string, unknown> {
     const token = `ghs_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'x').slice(0, 36)}`;
-    const expiresAt = Date.now() + this.tokenTtlMs;
+    const expiresAt = this.deps.clock.now() + this.tokenTtlMs;
     this.expiries.set(token, expiresAt);
     this.tokenApps.set(token, installation.appId);
     this.issuedTokens.push(token);
@@ -140,7 +153,7 @@ export class AppRegistry {
     if (!verify('sha256', Buffer.from(`${head}.${body}`), key, Buffer.from(signature, 'base64url'))) {
       return undecodable;
     }
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(this.deps.clock.now() / 1000);
     if (typeof claims.exp !== 'number' || claims.exp <= now) {
       return unauthorized(
         "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires",
@@ -156,16 +169,20 @@ export class AppRegistry {
   }
 }
 
-function installationJson(i: Installation): Record<string, unknown> {
+function installationJson(ctx: JsonContext, i: Installation): Record<string, unknown> {
   return {
     id: i.id,
     app_id: i.appId,
     app_slug: `app-${i.appId}`,
     target_id: 2,
     target_type: 'Organization',
-    account: { login: i.owner, id: 2, node_id: 'O_2', type: 'Organization', site_admin: false },
+    account: userJson(ctx, i.owner, 2, 'Organization'),
     repository_selection: 'selected',
-    access_tokens_url: `/app/installations/${i.id}/access_tokens`,
+    access_tokens_url: `${ctx.api}/app/installations/${i.id}/access_tokens`,
+    html_url: `${ctx.origin}/organizations/${i.owner}/settings/installations/${i.id}`,
+    repositories_url: `${ctx.api}/installation/repositories`,
+    suspended_by: null,
+    suspended_at: null,
     permissions: { ...i.permissions, metadata: 'read' },
     events: [],
     created_at: '2026-01-01T00:00:00Z',

@@ -5,6 +5,7 @@
 // verified; one that names an author is not signed.
 //   https://docs.github.com/en/rest/git/blobs  · /git/trees · /git/commits · /git/refs
 //   https://docs.github.com/en/authentication/managing-commit-signature-verification/about-commit-signature-verification#signature-verification-for-bots
+import type { SandboxClock } from './clock.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,7 +26,10 @@ export class GitData {
   /** Commits GitHub would show as Verified, per repo (`owner/repo` → shas). */
   private readonly verified = new Map<string, Set<string>>();
 
-  constructor(private readonly home: string) {}
+  constructor(
+    private readonly home: string,
+    private readonly clock: SandboxClock,
+  ) {}
 
   isVerified(repo: RepoRecord, sha: string): boolean {
     return this.verified.get(`${repo.owner}/${repo.repo}`)?.has(sha) === true;
@@ -136,7 +140,7 @@ export class GitData {
     const author = json.author as { name?: string; email?: string } | undefined;
     const committer = (json.committer as { name?: string; email?: string } | undefined) ?? author;
     const signed = author === undefined && committer === undefined;
-    const date = `${Math.floor(Date.now() / 1000)} +0000`;
+    const date = `${Math.floor(this.clock.now() / 1000)} +0000`;
     const env = {
       GIT_AUTHOR_NAME: author?.name ?? user.name,
       GIT_AUTHOR_EMAIL: author?.email ?? user.email,
@@ -204,7 +208,7 @@ export class GitData {
     const created = await this.git(repo, ['update-ref', ref, sha, '0000000000000000000000000000000000000000']);
     if (created.code !== 0)
       return { status: 422, body: { message: 'Reference already exists', documentation_url: docs, status: '422' } };
-    repo.lastPushAt = Date.now();
+    repo.lastPushAt = this.clock.now();
     return {
       status: 201,
       body: refJson(repo, ref, sha, api),
@@ -235,7 +239,7 @@ export class GitData {
     const person = (name: string, email: string) => ({
       name,
       email,
-      date: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      date: this.clock.iso(),
     });
     const verified = this.isVerified(repo, sha);
     return {
@@ -253,7 +257,7 @@ export class GitData {
         reason: verified ? 'valid' : 'unsigned',
         signature: verified ? '-----BEGIN PGP SIGNATURE-----\nsandbox\n-----END PGP SIGNATURE-----' : null,
         payload: verified ? `tree ${tree}` : null,
-        verified_at: verified ? new Date().toISOString() : null,
+        verified_at: verified ? this.clock.iso() : null,
       },
     };
   }

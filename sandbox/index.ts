@@ -11,6 +11,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { SandboxClock } from './clock.js';
 import { FaultQueue } from './faults.js';
 import { BufferedAnswer, serveGitRequest } from './git-http.js';
 import { FULL_ACCESS, accessOf, satisfies } from './access.js';
@@ -28,7 +29,7 @@ import type {
 } from './types.js';
 import { orgHookKey, WebhookDispatcher } from './webhooks.js';
 import { AppRegistry } from './apps.js';
-import { webhookRepository, webhookUser } from './webhook-payloads.js';
+import { repoJson, SANDBOX_USER, userJson } from './rest-json.js';
 
 export type * from './types.js';
 
@@ -46,23 +47,27 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
   const faults = new FaultQueue();
   const requests: RecordedRequest[] = [];
   const validationFailures: string[] = [];
+  const answerFailures: string[] = [];
   const bareDir = (owner: string, repo: string): string => {
     assertRepoName(owner, repo);
     return path.join(projectRoot, owner, `${repo}.git`);
   };
   const knownTokens = new Set<string>();
-  const limiter = new RateLimiter({ ...GITHUB_RATE_LIMITS, ...opts.rateLimits });
+  const clock = opts.clock ?? new SandboxClock();
+  const limiter = new RateLimiter({ ...GITHUB_RATE_LIMITS, ...opts.rateLimits }, () => clock.now());
   const tlsHost = opts.tls?.hostname.toLowerCase();
   let origin = '';
   let apiBase = '';
   const webhooks = new WebhookDispatcher(validationFailures);
-  const apps = new AppRegistry({ repos, knownTokens });
+  const apps = new AppRegistry({ repos, knownTokens, clock, origin: () => origin, apiBase: () => apiBase });
   const rest = new RestApi({
+    clock,
     repos,
     knownTokens,
     limiter,
     home,
     validationFailures,
+    answerFailures,
     apps,
     origin: () => origin,
     apiBase: () => apiBase,
@@ -178,7 +183,7 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
         pathInfo: `/${repo.owner}/${repo.repo}.git/${match?.[3]}`,
         queryString: url.search.replace(/^\?/, ''),
       });
-      if (match?.[3] === 'git-receive-pack' && record.status === 200) repo.lastPushAt = Date.now();
+      if (match?.[3] === 'git-receive-pack' && record.status === 200) repo.lastPushAt = clock.now();
       if (sink instanceof BufferedAnswer) send = () => sink.sendTo(res);
     }
     if (fault !== undefined && 'dropAnswer' in fault) {
@@ -287,7 +292,9 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
     faultCounts: faults.counts,
     clearFaults: () => faults.clear(),
     requests,
+    clock,
     validationFailures,
+    answerFailures,
     pulls: (owner, repo) => rest.pulls(owner, repo),
     comments: (owner, repo, issueNumber) => rest.comments(owner, repo, issueNumber),
     seedComments: (owner, repo, issueNumber, bodies) => rest.seedComments(owner, repo, issueNumber, bodies),
@@ -309,16 +316,16 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
           active: true,
           events: ['pull_request'],
           config: { content_type: 'json', insecure_ssl: '0', url: hook.url },
-          updated_at: new Date().toISOString(),
-          created_at: new Date().toISOString(),
+          updated_at: clock.iso(),
+          created_at: clock.iso(),
           url: `${apiBase}/repos/${owner}/${repo}/hooks/${hookId}`,
           test_url: `${apiBase}/repos/${owner}/${repo}/hooks/${hookId}/test`,
           ping_url: `${apiBase}/repos/${owner}/${repo}/hooks/${hookId}/pings`,
           deliveries_url: `${apiBase}/repos/${owner}/${repo}/hooks/${hookId}/deliveries`,
           last_response: { code: null, status: 'unused', message: null },
         },
-        repository: webhookRepository(ctx),
-        sender: webhookUser(ctx, 'sandbox-user', 3),
+        repository: repoJson(ctx),
+        sender: userJson(ctx, SANDBOX_USER.login, SANDBOX_USER.id),
       });
     },
     configureOrgWebhook: (owner, settings) => webhooks.configure(orgHookKey(owner), settings),
@@ -326,7 +333,7 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
       const hook = webhooks.hookOf(orgHookKey(owner));
       if (hook === undefined) throw new Error(`no sandbox organisation webhook on ${owner}`);
       const ctx = { origin, api: apiBase, repo: { owner } as RepoRecord };
-      const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const at = clock.iso();
       const orgApi = `${apiBase}/orgs/${owner}`;
       webhooks.emit(orgHookKey(owner), 'ping', {
         zen: 'Keep it logically awesome.',
@@ -358,7 +365,7 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
           avatar_url: `${origin}/avatars/u/2`,
           description: null,
         },
-        sender: webhookUser(ctx, 'sandbox-user', 3),
+        sender: userJson(ctx, SANDBOX_USER.login, SANDBOX_USER.id),
       });
     },
     webhookDeliveries: webhooks.deliveries,
@@ -370,6 +377,10 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
         server.closeAllConnections();
       });
       if (ownsRoot) await rm(root, { recursive: true, force: true });
+      if (answerFailures.length > 0)
+        throw new Error(
+          `the sandbox answered ${answerFailures.length} time(s) off GitHub's published response schemas:\n${answerFailures.slice(0, 5).join('\n')}`,
+        );
     },
   };
 }

@@ -16,6 +16,7 @@ interface Parameter {
 interface Operation {
   parameters?: (Parameter | { $ref: string })[];
   requestBody?: { required?: boolean; content: Record<string, { schema: Json }> };
+  responses?: Record<string, { content?: Record<string, { schema: Json }> } | { $ref: string }>;
 }
 interface Compiled {
   query: ValidateFunction;
@@ -57,6 +58,40 @@ export class OpenApiValidator {
     if (!op.body(body)) errors.push(...describe('body', op.body));
     return errors;
   }
+
+  /**
+   * Error messages (empty when valid) for the answer `status` with `body` to `method template`:
+   * a success status must be one GitHub documents for the operation, and the body must match its
+   * schema (an error without a documented body is checked against GitHub's basic error).
+   */
+  checkResponse(method: string, template: string, status: number, body: unknown): string[] {
+    const key = `${method.toLowerCase()} ${template} ${status}`;
+    let validate = this.responses.get(key);
+    if (validate === undefined) {
+      this.spec ??= loadSpec();
+      const operation = this.spec.paths[template]?.[method.toLowerCase()];
+      if (operation === undefined) return [`no operation ${method} ${template} in GitHub's OpenAPI description`];
+      const documented = operation.responses?.[String(status)];
+      if (documented === undefined && status < 400)
+        return [`status ${status} is not an answer GitHub documents for this operation`];
+      const entry = (documented === undefined ? undefined : this.inline(documented)) as
+        { content?: Record<string, { schema: Json }> } | undefined;
+      // An error documented without a body (or not at all) still carries GitHub's error envelope,
+      // whose `message` every GitHub error has.
+      const schema =
+        entry?.content?.['application/json']?.schema ??
+        (status >= 400
+          ? { ...(this.inline({ $ref: '#/components/schemas/basic-error' }) as Json), required: ['message'] }
+          : undefined);
+      validate = schema === undefined ? null : this.responseAjv.compile(nullableWithoutType(schema) as Json);
+      this.responses.set(key, validate);
+    }
+    if (validate === null) return body === undefined || body === null || body === '' ? [] : ['body: none documented'];
+    return validate(body) ? [] : describe('answer', validate);
+  }
+
+  private readonly responses = new Map<string, ValidateFunction | null>();
+  private readonly responseAjv = createAjv(false);
 
   private compile(method: string, template: string): Compiled {
     const key = `${method} ${template}`;
@@ -109,6 +144,20 @@ export class OpenApiValidator {
     }
     return node;
   }
+}
+
+/**
+ * OpenAPI 3.0's `nullable` beside a composition and no `type` (`{nullable: true, allOf: [...]}`,
+ * common in GitHub's response schemas) as JSON Schema: the composition or null. Ajv reads
+ * `nullable` only beside a `type`.
+ */
+function nullableWithoutType(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(nullableWithoutType);
+  if (node === null || typeof node !== 'object') return node;
+  const { nullable, ...rest } = node as Json;
+  const converted = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, nullableWithoutType(v)]));
+  if (nullable === true && rest.type === undefined) return { anyOf: [converted, { type: 'null' }] };
+  return nullable === undefined ? converted : { ...converted, nullable };
 }
 
 function createAjv(coerceTypes: boolean): Ajv {

@@ -1,5 +1,6 @@
-// GitHub-shaped JSON for the sandbox's REST answers (the fields Octokit users read, plus the
-// usual neighbours so the objects look like GitHub's).
+// GitHub-shaped JSON for the sandbox's REST answers and webhook payloads: every field GitHub's
+// published schemas require (the REST answers are checked against @octokit/openapi, the payloads
+// against @octokit/webhooks-schemas), with the sandbox's values.
 import type { RepoRecord } from './repos.js';
 import type { SandboxComment, SandboxPull, TokenPermissions } from './types.js';
 
@@ -11,88 +12,270 @@ export interface JsonContext {
 }
 
 export const DOCS = 'https://docs.github.com/rest';
-const BOT = { login: 'relyloop-bot', id: 1, node_id: 'U_1', type: 'Bot', site_admin: false };
+const EPOCH = '2026-01-01T00:00:00Z';
+/** The person who acts on GitHub's web UI in the sandbox: merges, closes, reopens. */
+export const SANDBOX_USER = { login: 'sandbox-user', id: 3 } as const;
 
-export function repoJson({ origin, api, repo }: JsonContext, grant?: TokenPermissions): Record<string, unknown> {
-  const full = `${repo.owner}/${repo.repo}`;
+/** The product's bot: the author of its PRs and comments. */
+export function botJson(ctx: JsonContext): Record<string, unknown> {
+  return userJson(ctx, 'relyloop-bot', 1, 'Bot');
+}
+
+const loginJson = (ctx: JsonContext, login: string) => userJson(ctx, login, stableId(`user:${login}`));
+
+/** A user as GitHub's `simple-user` (REST) and its webhook user: every field both require. */
+export function userJson(
+  ctx: JsonContext,
+  login: string,
+  id: number,
+  type: 'User' | 'Bot' | 'Organization' = 'User',
+): Record<string, unknown> {
+  const api = `${ctx.api}/users/${login}`;
   return {
-    id: 1000,
-    node_id: 'R_1000',
-    name: repo.repo,
-    full_name: full,
-    private: true,
-    owner: { login: repo.owner, id: 2, node_id: 'O_2', type: 'Organization', site_admin: false },
-    html_url: `${origin}/${full}`,
-    url: `${api}/repos/${full}`,
-    clone_url: `${origin}/${full}.git`,
-    default_branch: repo.defaultBranch,
-    visibility: 'private',
-    archived: false,
-    disabled: false,
-    fork: false,
-    permissions: {
-      admin: false,
-      maintain: false,
-      push: grant === undefined || grant.contents === 'write',
-      triage: true,
-      pull: true,
-    },
+    login,
+    id,
+    node_id: `U_${id}`,
+    avatar_url: `${ctx.origin}/avatars/${login}`,
+    gravatar_id: '',
+    url: api,
+    html_url: `${ctx.origin}/${login}`,
+    followers_url: `${api}/followers`,
+    following_url: `${api}/following{/other_user}`,
+    gists_url: `${api}/gists{/gist_id}`,
+    starred_url: `${api}/starred{/owner}{/repo}`,
+    subscriptions_url: `${api}/subscriptions`,
+    organizations_url: `${api}/orgs`,
+    repos_url: `${api}/repos`,
+    events_url: `${api}/events{/privacy}`,
+    received_events_url: `${api}/received_events`,
+    type,
+    site_admin: false,
   };
 }
 
+/**
+ * A repository as GitHub's REST `repository` and its webhook repository; `grant` adds the
+ * `permissions` a token's REST answers carry.
+ */
+export function repoJson(ctx: JsonContext, grant?: TokenPermissions): Record<string, unknown> {
+  const full = `${ctx.repo.owner}/${ctx.repo.repo}`;
+  const api = `${ctx.api}/repos/${full}`;
+  const host = new URL(ctx.origin).host;
+  return {
+    id: 1000,
+    node_id: 'R_1000',
+    name: ctx.repo.repo,
+    full_name: full,
+    private: true,
+    owner: userJson(ctx, ctx.repo.owner, 2, 'Organization'),
+    html_url: `${ctx.origin}/${full}`,
+    description: null,
+    fork: false,
+    url: api,
+    forks_url: `${api}/forks`,
+    keys_url: `${api}/keys{/key_id}`,
+    collaborators_url: `${api}/collaborators{/collaborator}`,
+    teams_url: `${api}/teams`,
+    hooks_url: `${api}/hooks`,
+    issue_events_url: `${api}/issues/events{/number}`,
+    events_url: `${api}/events`,
+    assignees_url: `${api}/assignees{/user}`,
+    branches_url: `${api}/branches{/branch}`,
+    tags_url: `${api}/tags`,
+    blobs_url: `${api}/git/blobs{/sha}`,
+    git_tags_url: `${api}/git/tags{/sha}`,
+    git_refs_url: `${api}/git/refs{/sha}`,
+    trees_url: `${api}/git/trees{/sha}`,
+    statuses_url: `${api}/statuses/{sha}`,
+    languages_url: `${api}/languages`,
+    stargazers_url: `${api}/stargazers`,
+    contributors_url: `${api}/contributors`,
+    subscribers_url: `${api}/subscribers`,
+    subscription_url: `${api}/subscription`,
+    commits_url: `${api}/commits{/sha}`,
+    git_commits_url: `${api}/git/commits{/sha}`,
+    comments_url: `${api}/comments{/number}`,
+    issue_comment_url: `${api}/issues/comments{/number}`,
+    contents_url: `${api}/contents/{+path}`,
+    compare_url: `${api}/compare/{base}...{head}`,
+    merges_url: `${api}/merges`,
+    archive_url: `${api}/{archive_format}{/ref}`,
+    downloads_url: `${api}/downloads`,
+    issues_url: `${api}/issues{/number}`,
+    pulls_url: `${api}/pulls{/number}`,
+    milestones_url: `${api}/milestones{/number}`,
+    notifications_url: `${api}/notifications{?since,all,participating}`,
+    labels_url: `${api}/labels{/name}`,
+    releases_url: `${api}/releases{/id}`,
+    deployments_url: `${api}/deployments`,
+    created_at: EPOCH,
+    updated_at: EPOCH,
+    pushed_at: EPOCH,
+    git_url: `git://${host}/${full}.git`,
+    ssh_url: `git@${host}:${full}.git`,
+    clone_url: `${ctx.origin}/${full}.git`,
+    svn_url: `${ctx.origin}/${full}`,
+    homepage: null,
+    size: 1,
+    stargazers_count: 0,
+    watchers_count: 0,
+    language: null,
+    has_issues: true,
+    has_projects: false,
+    has_downloads: true,
+    has_wiki: false,
+    has_pages: false,
+    forks_count: 0,
+    mirror_url: null,
+    archived: false,
+    disabled: false,
+    open_issues_count: 0,
+    license: null,
+    forks: 0,
+    open_issues: 0,
+    watchers: 0,
+    default_branch: ctx.repo.defaultBranch,
+    is_template: false,
+    web_commit_signoff_required: false,
+    topics: [],
+    visibility: 'private',
+    custom_properties: {},
+    // What a token reads of the repository itself (GitHub's `full-repository`).
+    ...(grant === undefined
+      ? {}
+      : {
+          has_discussions: false,
+          network_count: 0,
+          subscribers_count: 0,
+          permissions: {
+            admin: false,
+            maintain: false,
+            push: grant.contents === 'write',
+            triage: true,
+            pull: true,
+          },
+        }),
+  };
+}
+
+/** A pull request as GitHub's REST `pull-request` and its webhook pull request. */
 export function pullJson(ctx: JsonContext, pull: SandboxPull): Record<string, unknown> {
   const full = `${ctx.repo.owner}/${ctx.repo.repo}`;
   const api = `${ctx.api}/repos/${full}`;
+  const html = `${ctx.origin}/${full}/pull/${pull.number}`;
+  const repository = repoJson(ctx);
   const side = (s: SandboxPull['head']) => ({
     label: s.label,
     ref: s.ref,
     sha: s.sha,
-    user: { login: ctx.repo.owner },
-    repo: repoJson(ctx),
+    user: repository.owner,
+    repo: repository,
   });
+  const link = (href: string) => ({ href });
   return {
     url: `${api}/pulls/${pull.number}`,
     id: 5000 + pull.number,
     node_id: `PR_${pull.number}`,
-    number: pull.number,
-    html_url: `${ctx.origin}/${full}/pull/${pull.number}`,
-    diff_url: `${ctx.origin}/${full}/pull/${pull.number}.diff`,
+    html_url: html,
+    diff_url: `${html}.diff`,
+    patch_url: `${html}.patch`,
     issue_url: `${api}/issues/${pull.number}`,
-    comments_url: `${api}/issues/${pull.number}/comments`,
+    number: pull.number,
     state: pull.state,
     locked: false,
     title: pull.title,
+    user: botJson(ctx),
     body: pull.body,
-    user: BOT,
-    draft: pull.draft,
     created_at: pull.created_at,
     updated_at: pull.updated_at,
     closed_at: pull.closed_at,
     merged_at: pull.merged_at ?? null,
     merge_commit_sha: pull.merge_commit_sha ?? null,
-    merged: pull.merged === true,
-    mergeable: null,
-    maintainer_can_modify: pull.maintainer_can_modify,
+    assignee: pull.assignees?.[0] === undefined ? null : loginJson(ctx, pull.assignees[0]),
+    assignees: (pull.assignees ?? []).map((login) => loginJson(ctx, login)),
+    requested_reviewers: (pull.requested_reviewers ?? []).map((login) => loginJson(ctx, login)),
+    requested_teams: (pull.requested_teams ?? []).map((slug) => teamJson(ctx, slug)),
+    labels: (pull.labels ?? []).map((name) => labelJson(ctx, name)),
+    milestone: null,
+    commits_url: `${api}/pulls/${pull.number}/commits`,
+    review_comments_url: `${api}/pulls/${pull.number}/comments`,
+    review_comment_url: `${api}/pulls/comments{/number}`,
+    comments_url: `${api}/issues/${pull.number}/comments`,
+    statuses_url: `${api}/statuses/${pull.head.sha}`,
     head: side(pull.head),
     base: side(pull.base),
+    _links: {
+      self: link(`${api}/pulls/${pull.number}`),
+      html: link(html),
+      issue: link(`${api}/issues/${pull.number}`),
+      comments: link(`${api}/issues/${pull.number}/comments`),
+      review_comments: link(`${api}/pulls/${pull.number}/comments`),
+      review_comment: link(`${api}/pulls/comments{/number}`),
+      commits: link(`${api}/pulls/${pull.number}/commits`),
+      statuses: link(`${api}/statuses/${pull.head.sha}`),
+    },
     author_association: 'NONE',
+    auto_merge: null,
+    active_lock_reason: null,
+    draft: pull.draft,
+    merged: pull.merged === true,
+    mergeable: pull.state === 'open' ? true : null,
+    rebaseable: pull.state === 'open' ? true : null,
+    mergeable_state: pull.state === 'open' ? 'clean' : 'unknown',
+    merged_by: pull.merged === true ? userJson(ctx, SANDBOX_USER.login, SANDBOX_USER.id) : null,
+    comments: 0,
+    review_comments: 0,
+    maintainer_can_modify: pull.maintainer_can_modify,
+    commits: 1,
+    additions: 1,
+    deletions: 1,
+    changed_files: 1,
+  };
+}
+
+/** A PR as the issue it also is (GitHub's `issue`), as the issue endpoints answer. */
+export function issueJson(ctx: JsonContext, pull: SandboxPull): Record<string, unknown> {
+  const full = `${ctx.repo.owner}/${ctx.repo.repo}`;
+  const api = `${ctx.api}/repos/${full}`;
+  const issue = `${api}/issues/${pull.number}`;
+  const assignees = (pull.assignees ?? []).map((login) => loginJson(ctx, login));
+  return {
+    id: 5000 + pull.number,
+    node_id: `I_${pull.number}`,
+    url: issue,
+    repository_url: api,
+    labels_url: `${issue}/labels{/name}`,
+    comments_url: `${issue}/comments`,
+    events_url: `${issue}/events`,
+    html_url: `${ctx.origin}/${full}/pull/${pull.number}`,
+    number: pull.number,
+    state: pull.state,
+    title: pull.title,
+    body: pull.body,
+    user: botJson(ctx),
     labels: (pull.labels ?? []).map((name) => labelJson(ctx, name)),
-    requested_reviewers: (pull.requested_reviewers ?? []).map(userJson),
-    requested_teams: (pull.requested_teams ?? []).map((slug) => ({
-      id: teamId(slug),
-      node_id: `T_${teamId(slug)}`,
-      slug,
-      name: slug,
-      privacy: 'closed',
-      permission: 'push',
-    })),
-    assignees: (pull.assignees ?? []).map(userJson),
-    assignee: pull.assignees?.[0] === undefined ? null : userJson(pull.assignees[0]),
+    assignee: assignees[0] ?? null,
+    assignees,
+    milestone: null,
+    locked: false,
+    comments: 0,
+    pull_request: {
+      url: `${api}/pulls/${pull.number}`,
+      html_url: `${ctx.origin}/${full}/pull/${pull.number}`,
+      diff_url: `${ctx.origin}/${full}/pull/${pull.number}.diff`,
+      patch_url: `${ctx.origin}/${full}/pull/${pull.number}.patch`,
+      merged_at: pull.merged_at ?? null,
+    },
+    closed_at: pull.closed_at,
+    created_at: pull.created_at,
+    updated_at: pull.updated_at,
+    draft: pull.draft,
+    author_association: 'NONE',
   };
 }
 
 export function labelJson(ctx: JsonContext, name: string): Record<string, unknown> {
-  const id = teamId(`label:${name}`);
+  const id = stableId(`label:${name}`);
   return {
     id,
     node_id: `LA_${id}`,
@@ -100,20 +283,34 @@ export function labelJson(ctx: JsonContext, name: string): Record<string, unknow
     name,
     color: 'ededed',
     default: false,
-    description: null,
+    // Some of GitHub's operations declare it a plain string (their label is not nullable there).
+    description: '',
   };
 }
 
-const userJson = (login: string) => ({
-  login,
-  id: teamId(`user:${login}`),
-  node_id: `U_${teamId(`user:${login}`)}`,
-  type: 'User',
-  site_admin: false,
-});
+function teamJson(ctx: JsonContext, slug: string): Record<string, unknown> {
+  const id = stableId(slug);
+  const url = `${ctx.api}/organizations/2/team/${id}`;
+  return {
+    id,
+    node_id: `T_${id}`,
+    url,
+    html_url: `${ctx.origin}/orgs/${ctx.repo.owner}/teams/${slug}`,
+    members_url: `${url}/members{/member}`,
+    repositories_url: `${url}/repos`,
+    slug,
+    name: slug,
+    description: null,
+    privacy: 'closed',
+    notification_setting: 'notifications_enabled',
+    permission: 'push',
+    parent: null,
+    type: 'organization',
+  };
+}
 
 /** A stable small id for a name. */
-function teamId(name: string): number {
+function stableId(name: string): number {
   let h = 7;
   for (const ch of name) h = (h * 31 + (ch.codePointAt(0) ?? 0)) % 1_000_000;
   return 10_000 + h;
@@ -125,7 +322,7 @@ export function commentJson(ctx: JsonContext, issueNumber: number, comment: Sand
     id: comment.id,
     node_id: `IC_${comment.id}`,
     body: comment.body,
-    user: BOT,
+    user: botJson(ctx),
     url: `${ctx.api}/repos/${full}/issues/comments/${comment.id}`,
     html_url: `${ctx.origin}/${full}/pull/${issueNumber}#issuecomment-${comment.id}`,
     issue_url: `${ctx.api}/repos/${full}/issues/${issueNumber}`,

@@ -3,6 +3,7 @@
 // GitHub's status codes and messages. Branch existence comes from the bare repo itself.
 import { createHash } from 'node:crypto';
 import { runGit } from './git-cli.js';
+import type { SandboxClock } from './clock.js';
 import { accessOf, notAccessible, satisfies, type Access, type Requirement } from './access.js';
 import type { AppRegistry } from './apps.js';
 import { GitData } from './git-data.js';
@@ -14,16 +15,19 @@ import {
   GITHUB_LIMITS,
   commentJson,
   githubLength,
+  issueJson,
   labelJson,
   paginate,
   pullJson,
   repoJson,
+  SANDBOX_USER,
+  userJson,
   tooLong,
   validationFailed,
   type JsonContext,
 } from './rest-json.js';
 import type { SandboxComment, SandboxPull, TokenPermissions } from './types.js';
-import { pullRequestEvent, webhookUser } from './webhook-payloads.js';
+import { pullRequestEvent } from './webhook-payloads.js';
 
 export interface RestRequest {
   method: string;
@@ -79,12 +83,14 @@ const route = (
 });
 
 export interface RestDeps {
+  clock: SandboxClock;
   repos: Map<string, RepoRecord>;
   /** Tokens GitHub knows (any other is 401 Bad credentials). */
   knownTokens: Set<string>;
   limiter: RateLimiter;
   home: string;
   validationFailures: string[];
+  answerFailures: string[];
   origin: () => string;
   /** The REST base URL clients use. */
   apiBase: () => string;
@@ -102,7 +108,7 @@ export class RestApi {
   readonly gitData: GitData;
 
   constructor(private readonly deps: RestDeps) {
-    this.gitData = new GitData(deps.home);
+    this.gitData = new GitData(deps.home, deps.clock);
     this.routes = [
       // Permissions per endpoint: https://docs.github.com/en/rest/authentication/permissions-required-for-github-apps
       route('GET', '/repos/{owner}/{repo}', 'metadata', ({ ctx, grant }) => ({
@@ -184,7 +190,7 @@ export class RestApi {
   seedComments(owner: string, repo: string, issueNumber: number, bodies: string[]): void {
     const state = this.states.get(`${owner}/${repo}`);
     if (state?.pulls.has(issueNumber) !== true) throw new Error(`no sandbox PR ${owner}/${repo}#${issueNumber}`);
-    const added = bodies.map((body) => ({ id: this.nextCommentId++, body, created_at: new Date().toISOString() }));
+    const added = bodies.map((body) => ({ id: this.nextCommentId++, body, created_at: this.deps.clock.iso() }));
     state.comments.set(issueNumber, [...(state.comments.get(issueNumber) ?? []), ...added]);
   }
 
@@ -204,6 +210,7 @@ export class RestApi {
           body: { message: `Invalid request.\n\n${errors.join('\n')}`, documentation_url: DOCS, status: '422' },
         };
       }
+      this.checkAnswer(req.method, template, app);
       return app;
     }
     const found = this.routes
@@ -211,24 +218,37 @@ export class RestApi {
       .find((x) => x.m !== null && x.r.method === req.method);
     if (found?.m == null)
       return { status: 404, body: { message: 'Not Found', documentation_url: DOCS, status: '404' } };
-    const params = found.m.slice(1).map((p) => decodeURIComponent(p));
+    const answer = await this.routed(req, found.r, found.m);
+    this.checkAnswer(req.method, found.r.template, answer);
+    return answer;
+  }
+
+  private async routed(req: RestRequest, route: Route, match: RegExpExecArray): Promise<RestAnswer> {
+    const params = match.slice(1).map((p) => decodeURIComponent(p));
     const token = /^(?:token|bearer)\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     if (token === undefined)
       return { status: 401, body: { message: 'Requires authentication', documentation_url: DOCS, status: '401' } };
     const key = `${params[0]}/${params[1]}`;
     const access = accessOf(this.deps.repos, this.deps.knownTokens, key, token);
     if (access.kind === 'unknown_token') return badCredentials();
-    const verdict = this.deps.limiter.admit(token, req.method, found.r.contentCreating);
+    const verdict = this.deps.limiter.admit(token, req.method, route.contentCreating);
     let status: number | undefined;
     try {
       if (verdict.refusal !== undefined)
         return { ...verdict.refusal, headers: { ...verdict.headers, ...verdict.refusal.headers } };
-      const answer = await this.answer(req, found.r, params, key, token, access);
+      const answer = await this.answer(req, route, params, key, token, access);
       status = answer.status;
       return { ...answer, headers: { ...verdict.headers, ...answer.headers } };
     } finally {
       verdict.done(status);
     }
+  }
+
+  /** GitHub's published response schema for the answer; a mismatch fails the test like a bad request. */
+  private checkAnswer(method: string, template: string, answer: RestAnswer): void {
+    const errors = this.validator.checkResponse(method, template, answer.status, answer.body);
+    if (errors.length > 0)
+      this.deps.answerFailures.push(`${answer.status} to ${method} ${template}: ${errors.join('; ')}`);
   }
 
   private async answer(
@@ -281,7 +301,7 @@ export class RestApi {
     const head = colon === -1 ? rawHead : rawHead.slice(colon + 1);
     // Right after a push GitHub's API may not see the new branch yet (an eventually consistent
     // replica): the same 422 as for a branch that does not exist.
-    const lagging = Date.now() - ctx.repo.lastPushAt < ctx.repo.consistencyLagMs;
+    const lagging = this.deps.clock.now() - ctx.repo.lastPushAt < ctx.repo.consistencyLagMs;
     const headSha = headOwner === ctx.repo.owner && !lagging ? await this.branchSha(ctx.repo, head) : null;
     const baseSha = await this.branchSha(ctx.repo, base);
     const invalid = [...(headSha === null ? ['head'] : []), ...(baseSha === null ? ['base'] : [])];
@@ -305,7 +325,7 @@ export class RestApi {
         ]),
       };
     }
-    const now = githubTime();
+    const now = this.deps.clock.iso();
     const pull: SandboxPull = {
       number: state.nextNumber++,
       state: 'open',
@@ -384,7 +404,7 @@ export class RestApi {
         ]),
       };
     }
-    pull.updated_at = githubTime();
+    pull.updated_at = this.deps.clock.iso();
     if (json.state === 'closed' && pull.state === 'open') {
       Object.assign(pull, { state: 'closed', closed_at: pull.updated_at });
       this.emitPull(ctx, pull, 'closed');
@@ -437,10 +457,10 @@ export class RestApi {
           : `Merge pull request #${pull.number} from ${ctx.repo.owner}/${pull.head.ref}`;
     const message = `${title}\n\n${typeof json.commit_message === 'string' ? json.commit_message : pull.title}\n`;
     const parents = method === 'squash' ? ['-p', base] : ['-p', base, '-p', head];
-    const now = new Date();
+    const now = this.deps.clock.now();
     const ident = {
-      GIT_AUTHOR_DATE: `${Math.floor(now.getTime() / 1000)} +0000`,
-      GIT_COMMITTER_DATE: `${Math.floor(now.getTime() / 1000)} +0000`,
+      GIT_AUTHOR_DATE: `${Math.floor(now / 1000)} +0000`,
+      GIT_COMMITTER_DATE: `${Math.floor(now / 1000)} +0000`,
     };
     const commit = await runGit(['commit-tree', tree, ...parents], { ...git, input: message, extraEnv: ident });
     if (commit.code !== 0) throw new Error(`git commit-tree failed: ${commit.stderr.trim()}`);
@@ -456,7 +476,7 @@ export class RestApi {
           status: '409',
         },
       };
-    const at = githubTime(now);
+    const at = this.deps.clock.iso();
     Object.assign(pull, {
       state: 'closed',
       merged: true,
@@ -524,20 +544,14 @@ export class RestApi {
       0,
       10,
     );
-    return { status: 201, body: pullJson(ctx, pull) };
+    return { status: 201, body: issueJson(ctx, pull) };
   }
 
   private emitPull(ctx: JsonContext, pull: SandboxPull, action: 'opened' | 'closed' | 'reopened'): void {
     // The PR as it is now: the payload is built later, and only for a repo with a hook.
     const snapshot = structuredClone(pull);
     this.deps.emit(`${ctx.repo.owner}/${ctx.repo.repo}`, 'pull_request', () =>
-      pullRequestEvent(
-        ctx,
-        snapshot,
-        action,
-        webhookUser(ctx, 'sandbox-user', 3),
-        webhookUser(ctx, 'relyloop-bot', 1, 'Bot'),
-      ),
+      pullRequestEvent(ctx, snapshot, action, userJson(ctx, SANDBOX_USER.login, SANDBOX_USER.id)),
     );
   }
 
@@ -560,7 +574,7 @@ export class RestApi {
     const comment: SandboxComment = {
       id: this.nextCommentId++,
       body: String(json.body),
-      created_at: new Date().toISOString(),
+      created_at: this.deps.clock.iso(),
     };
     state.comments.set(issueNumber, [...(state.comments.get(issueNumber) ?? []), comment]);
     return { status: 201, body: commentJson(ctx, issueNumber, comment) };
@@ -608,7 +622,7 @@ export class RestApi {
     // GitHub closes open pull requests whose head branch is deleted.
     for (const pull of state.pulls.values()) {
       if (pull.state === 'open' && `heads/${pull.head.ref}` === ref) {
-        const now = githubTime();
+        const now = this.deps.clock.iso();
         Object.assign(pull, { state: 'closed', closed_at: now, updated_at: now });
         this.emitPull(ctx, pull, 'closed');
       }
@@ -633,11 +647,6 @@ export class RestApi {
       (await runGit(['merge-base', '--is-ancestor', a, b], { cwd: repo.bareDir, home: this.deps.home })).code === 0
     );
   }
-}
-
-/** A PR's timestamps as GitHub gives them: whole seconds (`2026-11-25T10:00:00Z`). */
-function githubTime(at = new Date()): string {
-  return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function notFound(): RestAnswer {

@@ -157,6 +157,7 @@ export interface CreateLargeRepoOptions {
 }
 
 export type { DeliveryFault, SandboxDelivery, WebhookSettings } from './webhooks.js';
+import type { SandboxClock } from './clock.js';
 import type { DeliveryFault, SandboxDelivery, WebhookSettings } from './webhooks.js';
 
 export interface GitHubSandbox {
@@ -219,8 +220,15 @@ export interface GitHubSandbox {
   clearFaults(): void;
   /** Everything received, raw (tests grep them for tokens). */
   readonly requests: RecordedRequest[];
+  /** The sandbox's clock: advancing it expires tokens and moves timestamps without a sleep. */
+  readonly clock: SandboxClock;
   /** REST requests GitHub's OpenAPI description rejects; a passing suite expects none. */
   readonly validationFailures: string[];
+  /**
+   * Answers of the sandbox that GitHub's OpenAPI description rejects (a status it does not document
+   * for the operation, or a body off its response schema). Never expected: `close` fails with them.
+   */
+  readonly answerFailures: string[];
   pulls(owner: string, repo: string): SandboxPull[];
   comments(owner: string, repo: string, issueNumber: number): SandboxComment[];
   /**
@@ -248,6 +256,7 @@ export interface GitHubSandbox {
   webhooksSettled(): Promise<void>;
   /** Puts comments on a PR directly (fixtures), bypassing the API and its rate limits. */
   seedComments(owner: string, repo: string, issueNumber: number, bodies: string[]): void;
+  /** Stops the server; rejects when any answer failed GitHub's response schemas (`answerFailures`). */
   close(): Promise<void>;
 }
 
@@ -263,4 +272,6 @@ export interface StartGitHubSandboxOptions {
   tls?: { hostname: string };
   /** Rate limits on top of github.com's (rate-limits.ts). */
   rateLimits?: Partial<RateLimitSettings>;
+  /** The sandbox's clock (clock.ts); a fresh one, at real time, when omitted. */
+  clock?: SandboxClock;
 }

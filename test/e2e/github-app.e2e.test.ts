@@ -53,7 +53,7 @@ test('an App-authenticated repo opens its PRs; a token that expired is minted ag
   expect(tokensAfterFirst).toBeGreaterThanOrEqual(1);
 
   // Past the token's expiry: the next run's steps mint a new one (the old one is refused now).
-  await new Promise((r) => setTimeout(r, 5_500));
+  h.sandbox.clock.advance(5_500);
   const second = await seedProposal(h, { reuse: first });
   const secondRun = await openPr(second);
   await expectOnePrOpen(h, second);

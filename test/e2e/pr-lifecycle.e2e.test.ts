@@ -80,8 +80,8 @@ const statusesOf = (s: Seeded) =>
   h.sandbox.webhookDeliveries
     .filter((d) => d.repo === `${OWNER}/${s.repoName}`)
     .map((d) => [d.action, d.statuses, ...d.errors]);
-/** GitHub's timestamps have whole seconds: actions a second apart can be ordered. */
-const nextSecond = () => new Promise((r) => setTimeout(r, 1_100));
+/** GitHub's timestamps have whole seconds: actions a second apart (on the sandbox's clock) can be ordered. */
+const nextSecond = () => h.sandbox.clock.advance(1_000);
 
 beforeAll(async () => {
   h = await startOpenPrHarness();
@@ -110,7 +110,7 @@ describe('webhooks keep the proposal in step with its PR', () => {
     const o = await openedProposal();
     expect((await github('PATCH', o.path, { state: 'closed' })).status).toBe(200);
     await waitForState(o.s.proposalId, { status: 'pr_opened', pr_state: 'closed' });
-    await nextSecond();
+    nextSecond();
     expect((await github('PATCH', o.path, { state: 'open' })).status).toBe(200);
     await waitForState(o.s.proposalId, { status: 'pr_opened', pr_state: 'open' });
   }, 90_000);
@@ -158,9 +158,9 @@ describe('webhooks keep the proposal in step with its PR', () => {
     // close (delivered twice), reopen (held until after the next), close again.
     h.sandbox.injectWebhookFaults(OWNER, o.s.repoName, ['duplicate', 'delay_until_next']);
     await github('PATCH', o.path, { state: 'closed' });
-    await nextSecond();
+    nextSecond();
     await github('PATCH', o.path, { state: 'open' });
-    await nextSecond();
+    nextSecond();
     await github('PATCH', o.path, { state: 'closed' });
     await h.sandbox.webhooksSettled();
     expect(statusesOf(o.s)).toEqual([
@@ -280,7 +280,7 @@ describe('reconciliation fixes what a missed webhook left', () => {
         logger,
       ),
     ).toBe('unchanged');
-    const cli = findTemporalCli(process.env.TEMPORAL_CLI, process.env);
+    const cli = findTemporalCli(process.env);
     const { stdout } = await promisify(execFile)(cli, [
       'schedule',
       'list',
@@ -316,7 +316,7 @@ describe('reconciliation fixes what a missed webhook left', () => {
       expect((await github('PATCH', o.path, { state: 'closed' })).status).toBe(200);
       await waitForState(o.s.proposalId, { pr_state: 'closed' });
     }
-    await nextSecond();
+    nextSecond();
     for (const o of [viaApi, viaSchedule, old]) {
       h.sandbox.injectWebhookFaults(OWNER, o.s.repoName, ['drop']);
       expect((await github('PATCH', o.path, { state: 'open' })).status).toBe(200);

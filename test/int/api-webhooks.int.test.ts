@@ -7,7 +7,8 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { markProposalPrOpened } from '../../db/proposals.js';
-import { pullRequestEvent, webhookRepository, webhookUser } from '../../sandbox/webhook-payloads.js';
+import { pullRequestEvent } from '../../sandbox/webhook-payloads.js';
+import { repoJson, userJson } from '../../sandbox/rest-json.js';
 import type { JsonContext } from '../../sandbox/rest-json.js';
 import type { RepoRecord } from '../../sandbox/repos.js';
 import type { SandboxPull } from '../../sandbox/types.js';
@@ -48,7 +49,7 @@ function pull(number: number, over: Partial<SandboxPull> = {}): SandboxPull {
 
 function prEvent(action: string, p: SandboxPull, name = repoName): Record<string, unknown> {
   const ctx = ctxOf(name);
-  return pullRequestEvent(ctx, p, action, webhookUser(ctx, 'octocat', 3), webhookUser(ctx, 'relyloop-bot', 1, 'Bot'));
+  return pullRequestEvent(ctx, p, action, userJson(ctx, 'octocat', 3));
 }
 const merged = (n: number, at: string) =>
   pull(n, {
@@ -94,7 +95,7 @@ function orgPing(): Record<string, unknown> {
       avatar_url: 'https://avatars.githubusercontent.com/u/2?v=4',
       description: null,
     },
-    sender: webhookUser(ctxOf(repoName), 'octocat', 3),
+    sender: userJson(ctxOf(repoName), 'octocat', 3),
   };
 }
 
@@ -485,12 +486,12 @@ describe('deliveries that change nothing wrong', () => {
       zen: 'Design for failure.',
       hook_id: 1,
       hook: { id: 1 },
-      repository: webhookRepository(ctx),
-      sender: webhookUser(ctx, 'octocat', 3),
+      repository: repoJson(ctx),
+      sender: userJson(ctx, 'octocat', 3),
     };
     expect(await deliver({ event: 'ping', payload: ping })).toMatchObject({ status: 200, body: { outcome: 'pong' } });
     expect(
-      await deliver({ event: 'push', payload: { ref: 'refs/heads/main', repository: webhookRepository(ctx) } }),
+      await deliver({ event: 'push', payload: { ref: 'refs/heads/main', repository: repoJson(ctx) } }),
     ).toMatchObject({ status: 202, body: { outcome: 'ignored' } });
     expect(await deliver({ payload: prEvent('labeled', pull(41)) })).toMatchObject({
       status: 202,
@@ -632,7 +633,7 @@ describe.each(['pglite', 'postgres'] as const)(
         'body.action',
         () => ({
           event: 'issues',
-          payload: { action: 'opened\u0000', repository: webhookRepository(ctxOf(repoName)) },
+          payload: { action: 'opened\u0000', repository: repoJson(ctxOf(repoName)) },
         }),
       ],
       ['a payload with objects nested 10,000 deep', 'body', () => ({ body: deep(10_000, 'objects') })],
@@ -718,7 +719,7 @@ describe('organisation and App webhooks: one secret for many repositories', () =
       action: 'edited',
       projects_v2_item: { id: 1 },
       organization: orgPing().organization,
-      sender: webhookUser(ctxOf(repoName), 'octocat', 3),
+      sender: userJson(ctxOf(repoName), 'octocat', 3),
     };
     expect(await deliver({ event: 'projects_v2_item', payload: item })).toMatchObject({
       status: 202,

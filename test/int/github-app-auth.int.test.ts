@@ -42,7 +42,7 @@ describe('installation tokens', () => {
   test('minted once, kept while fresh, minted again near expiry; an expired token is refused', async () => {
     sandbox.setAppTokenTtl(4_000);
     const redactor = new Redactor();
-    const source = createAppTokenSource({ redactor });
+    const source = createAppTokenSource({ redactor, now: () => sandbox.clock.now() });
     const creds: AppCredentials = { appId: APP_ID, privateKey: key, installationId };
     const before = mints().length;
     const first = await source.installationToken(creds, target());
@@ -52,11 +52,11 @@ describe('installation tokens', () => {
     expect(await repoStatus(first)).toBe(200);
 
     // A quarter of its 4 s life left: the next call mints a new one.
-    await new Promise((r) => setTimeout(r, 3_200));
+    sandbox.clock.advance(3_200);
     const second = await source.installationToken(creds, target());
     expect(second).not.toBe(first);
     expect(mints().length - before).toBe(2);
-    await new Promise((r) => setTimeout(r, 900));
+    sandbox.clock.advance(900);
     expect(await repoStatus(first)).toBe(401);
     expect(await repoStatus(second)).toBe(200);
     // Token, key and JWTs are registered for redaction.

@@ -198,7 +198,7 @@ describe('eventual consistency after a push', () => {
       status: 422,
       json: { message: 'Validation Failed', errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }] },
     });
-    await new Promise((r) => setTimeout(r, 1_600));
+    sandbox.clock.advance(1_600);
     expect(
       (await call('POST', '/repos/acme/private-cfg/pulls', OWNER_TOKEN, { title: 't', head: branch, base: 'main' }))
         .status,

@@ -1,8 +1,10 @@
-// The sandbox's REST side: GitHub's status codes and messages, the OpenAPI check, faults.
+// The sandbox's REST side: GitHub's status codes and messages, the OpenAPI check of requests and
+// of the sandbox's own answers, faults.
 import { describe, test, expect, beforeAll, afterAll, afterEach } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { startGitHubSandbox, type GitHubSandbox } from '../../sandbox/index.js';
 import { pushBranch } from '../../sandbox/branches.js';
+import { OpenApiValidator } from '../../sandbox/openapi.js';
 
 const TOKEN = 'ghp_sandboxRestToken0123456789abcdefghijkl';
 let sandbox: GitHubSandbox;
@@ -133,6 +135,30 @@ describe('OpenAPI check', () => {
     expect((await call('GET', `${repoPath}/pulls?state=merged`)).status).toBe(422);
     expect((await call('GET', `${repoPath}/pulls?headz=x`)).status).toBe(422);
     expect(sandbox.validationFailures.slice(before)).toHaveLength(2);
+  });
+});
+
+describe("the sandbox's answers are checked against GitHub's response schemas", () => {
+  const validator = new OpenApiValidator();
+
+  test('the check can fail: a PR missing fields, an undocumented success status, an error without the envelope', () => {
+    expect(validator.checkResponse('POST', '/repos/{owner}/{repo}/pulls', 201, { number: 1 })).toEqual(
+      expect.arrayContaining([expect.stringMatching(/must have required property '_links'/)]),
+    );
+    expect(validator.checkResponse('POST', '/repos/{owner}/{repo}/pulls', 202, {})).toEqual([
+      expect.stringMatching(/status 202 is not an answer GitHub documents/),
+    ]);
+    expect(validator.checkResponse('DELETE', '/repos/{owner}/{repo}/git/refs/{ref}', 422, { errors: 1 })).toEqual(
+      expect.arrayContaining([expect.stringMatching(/must have required property 'message'/)]),
+    );
+    expect(validator.checkResponse('DELETE', '/repos/{owner}/{repo}/git/refs/{ref}', 204, undefined)).toEqual([]);
+  });
+
+  test("every answer of this suite's sandbox matched its schema; a sandbox that answered off schema fails on close", async () => {
+    expect(sandbox.answerFailures).toEqual([]);
+    const other = await startGitHubSandbox();
+    other.answerFailures.push('201 to POST /repos/{owner}/{repo}/pulls: answer: must have required property _links');
+    await expect(other.close()).rejects.toThrow(/answered 1 time\(s\) off GitHub's published response schemas/);
   });
 });
 
