@@ -16,11 +16,8 @@ const lowerCaseList = z.string().transform((s) =>
     .map((h) => h.trim().toLowerCase())
     .filter(Boolean),
 );
-const hostList = lowerCaseList.pipe(
-  z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/, 'expected host names like github.com or ghe.example.com')).min(1),
-);
 /** `host[:port]` (https) or `http://host[:port]` entries: the hosts of a forge and those of them reached over http. */
-const giteaHostList = lowerCaseList
+const forgeHostList = lowerCaseList
   .pipe(
     z.array(
       z
@@ -78,7 +75,7 @@ export const SETTINGS = {
     env: 'RELYLOOP_DATA_DIR',
     default: './data',
     schema: nonEmpty,
-    doc: 'Directory for embedded state: PGlite database, Temporal dev-server sqlite file, repo cache.',
+    doc: 'Directory for embedded state: PGlite database, Temporal dev-server sqlite file, repo cache; on a persistent volume, since the embedded database and Temporal live there.',
   }),
   databaseUrl: setting({
     env: 'DATABASE_URL',
@@ -97,30 +94,25 @@ export const SETTINGS = {
     env: 'TEMPORAL_NAMESPACE',
     default: 'relyloop',
     schema: nonEmpty,
-    doc: 'Temporal namespace the workflows run in.',
+    doc: 'Temporal namespace the workflows run in; another one to share a Temporal cluster with other services, or to run a second deployment (staging) beside this one.',
   }),
   temporalTaskQueue: setting({
     env: 'TEMPORAL_TASK_QUEUE',
     default: 'relyloop-pr',
     schema: nonEmpty,
-    doc: 'Shared task queue the workers poll (git steps additionally use a per-worker queue).',
+    doc: "Shared task queue the workers poll (git steps additionally use a per-worker queue); another one to run two deployments on one namespace without their workers taking each other's runs.",
   }),
   temporalUiUrl: setting({
     env: 'TEMPORAL_UI_URL',
     default: 'http://localhost:8233',
     schema: httpUrl,
-    doc: 'Base URL of the Temporal Web UI, used for links in API responses.',
-  }),
-  temporalCli: setting({
-    env: 'TEMPORAL_CLI',
-    schema: nonEmpty.optional(),
-    doc: 'Path of the `temporal` CLI. Unset: `temporal` on PATH, else the copy `npm run setup` installed in the cache dir.',
+    doc: 'Base URL of the Temporal Web UI, used for the links in API responses that take an operator to a run; set it to where operators reach the UI.',
   }),
   temporalDevConfig: setting({
     env: 'TEMPORAL_DEV_CONFIG',
     default: './temporal-dev.yaml',
     schema: nonEmpty,
-    doc: 'Settings of the embedded Temporal dev server (ports, namespace, sqlite file, search attributes).',
+    doc: 'Settings of the embedded Temporal dev server (ports, namespace, sqlite file, search attributes); another file when its ports are taken on the host. Not read when TEMPORAL_ADDRESS is set.',
   }),
   secretsDir: setting({
     env: 'RELYLOOP_SECRETS_DIR',
@@ -132,68 +124,62 @@ export const SETTINGS = {
     env: 'RELYLOOP_REPO_CACHE_DIR',
     derivedDefault: '{data dir}/repo-cache',
     schema: nonEmpty.optional(),
-    doc: 'Persistent per-config-repo git caches.',
+    doc: 'Persistent per-config-repo git caches; on a volume of its own when repos are large (a cache holds one clone per config repo per worker).',
   }),
   apiHost: setting({
     env: 'RELYLOOP_API_HOST',
     default: '127.0.0.1',
     schema: nonEmpty,
-    doc: 'Interface the HTTP API listens on.',
+    doc: 'Interface the HTTP API listens on; 0.0.0.0 (or the pod IP) when the API is reached from other hosts, e.g. behind a load balancer.',
   }),
-  apiPort: setting({ env: 'RELYLOOP_API_PORT', default: '8080', schema: port, doc: 'Port the HTTP API listens on.' }),
+  apiPort: setting({
+    env: 'RELYLOOP_API_PORT',
+    default: '8080',
+    schema: port,
+    doc: 'Port the HTTP API listens on; another one when 8080 is taken on the host.',
+  }),
   apiTokenFile: setting({
     env: 'RELYLOOP_API_TOKEN_FILE',
     derivedDefault: '{secrets dir}/api_token',
     schema: nonEmpty.optional(),
-    doc: 'File holding the bearer token every API route but /healthz requires.',
+    doc: 'File holding the bearer token every API route but /healthz requires; elsewhere when the token is mounted by a secret store (e.g. a Kubernetes secret volume).',
   }),
   gitAuthorName: setting({
     env: 'RELYLOOP_GIT_AUTHOR_NAME',
     default: 'relyloop-bot',
     schema: nonEmpty.max(200),
-    doc: 'Author and committer name of the commits the service makes (never taken from the host).',
+    doc: 'Author and committer name of the commits the service makes (never taken from the host); set it to the bot account reviewers know, so branch protection and CODEOWNERS rules see a familiar author.',
   }),
   gitAuthorEmail: setting({
     env: 'RELYLOOP_GIT_AUTHOR_EMAIL',
     default: 'relyloop-bot@example.com',
     schema: z.email(),
-    doc: 'Author and committer email of the commits the service makes.',
+    doc: "Author and committer email of the commits the service makes; GitHub links a commit to the account with this email (e.g. the bot's noreply address).",
   }),
   relyloopBaseUrl: setting({
     env: 'RELYLOOP_BASE_URL',
     schema: httpUrl.optional(),
-    doc: 'RelyLoop UI base URL; when set, PR bodies link {base}/studies/{id}.',
+    doc: 'RelyLoop UI base URL; when set, PR bodies link {base}/studies/{id}, so a reviewer reaches the study behind a proposal.',
   }),
   githubHosts: setting({
     env: 'RELYLOOP_GITHUB_HOSTS',
     default: 'github.com',
-    schema: hostList,
-    doc: 'Comma-separated GitHub hosts config repos may live on (github.com plus GitHub Enterprise hosts).',
-  }),
-  githubHttpHosts: setting({
-    env: 'RELYLOOP_GITHUB_HTTP_HOSTS',
-    default: '',
-    schema: lowerCaseList.pipe(
-      z.array(
-        z
-          .string()
-          .regex(/^[a-z0-9.-]+(:\d+)?$/)
-          .refine((h) => h !== 'github.com', 'github.com is always https'),
-      ),
-    ),
-    doc: 'Comma-separated allow-listed hosts reached over plain http (a local GitHub sandbox only); all others use https.',
+    schema: forgeHostList
+      .refine((h) => h.hosts.length > 0, 'at least one host')
+      .refine((h) => !h.httpHosts.includes('github.com'), 'github.com is always https'),
+    doc: 'Comma-separated GitHub hosts config repos may live on: github.com and GitHub Enterprise hosts (`ghe.example.com`); `http://host:port` for a GitHub Enterprise Server reached over plain http inside a private network. All others use https.',
   }),
   giteaHosts: setting({
     env: 'RELYLOOP_GITEA_HOSTS',
     default: '',
-    schema: giteaHostList,
+    schema: forgeHostList,
     doc: 'Comma-separated Gitea or Forgejo hosts config repos may live on (their provider is `gitea`), e.g. `git.example.com`; `http://host:port` for one reached over plain http. None by default. A host is listed for one forge only.',
   }),
   giteaWriteGap: setting({
     env: 'RELYLOOP_GITEA_WRITE_GAP',
     default: '0s',
     schema: duration('0s', '1m'),
-    doc: "Least time between two mutating Gitea requests with one token, across every worker (Gitea publishes no rate limits; above 0s its writes are also serial per token, as GitHub's are).",
+    doc: "Least time between two mutating Gitea requests with one token, across every worker. Gitea publishes no rate limits, so 0s; set a gap when the Gitea sits behind a proxy that limits request rates (above 0s its writes are also serial per token, as GitHub's are).",
   }),
   workerMetricsAddress: setting({
     env: 'RELYLOOP_WORKER_METRICS_ADDRESS',
@@ -215,43 +201,43 @@ export const SETTINGS = {
     env: 'RELYLOOP_GIT_IDLE_TIMEOUT',
     default: '30s',
     schema: duration('1s', '10m'),
-    doc: 'A git transfer (clone, fetch, push) fails as a transient network error when the server sends nothing for this long.',
+    doc: 'A git transfer (clone, fetch, push) fails as a transient network error when the server sends nothing for this long; raise it for a very large repo whose server takes longer to start sending a pack.',
   }),
   heartbeatTimeout: setting({
     env: 'RELYLOOP_HEARTBEAT_TIMEOUT',
     default: '10s',
     schema: duration('2s', '5m'),
-    doc: 'Every activity heartbeats while it runs; an attempt silent this long (its worker died) is retried elsewhere.',
+    doc: 'Every activity heartbeats while it runs; an attempt silent this long (its worker died) is retried elsewhere. Lower: a dead worker is replaced sooner; raise it when workers are so starved of CPU that live attempts miss heartbeats.',
   }),
   gitWorkerStartTimeout: setting({
     env: 'RELYLOOP_GIT_WORKER_START_TIMEOUT',
     default: '10s',
     schema: duration('1s', '10m'),
-    doc: 'A git step its claimed worker has not picked up within this long counts as a lost worker: another is claimed and the git steps start over.',
+    doc: 'A git step its claimed worker has not picked up within this long counts as a lost worker: another is claimed and the git steps start over. Raise it when workers run so many git steps at once that a queued one waits longer than this.',
   }),
   gitRetryBudget: setting({
     env: 'RELYLOOP_GIT_RETRY_BUDGET',
     default: '5m',
     schema: duration('10s', '24h'),
-    doc: 'Wall time a git step (sync, branch check, push, …) keeps retrying transient failures before the run fails with its code (CLONE_FAILED).',
+    doc: 'Wall time a git step (sync, branch check, push, …) keeps retrying transient failures before the run fails with its code (CLONE_FAILED); raise it to ride out longer outages of the git server, lower it to hear of them sooner.',
   }),
   githubRetryBudget: setting({
     env: 'RELYLOOP_GITHUB_RETRY_BUDGET',
     default: '10m',
     schema: duration('10s', '24h'),
-    doc: 'Wall time a GitHub step (open PR, comment) keeps retrying transient failures and rate limits before the run fails with GITHUB_API_FAILED.',
+    doc: 'Wall time a GitHub step (open PR, comment) keeps retrying transient failures and rate limits before the run fails with GITHUB_API_FAILED; raise it to ride out a GitHub outage or an hour-long primary rate limit.',
   }),
   dbRetryBudget: setting({
     env: 'RELYLOOP_DB_RETRY_BUDGET',
     default: '5m',
     schema: duration('10s', '24h'),
-    doc: 'Wall time a database step keeps retrying (database down, statement timeout) before the run fails.',
+    doc: 'Wall time a database step keeps retrying (database down, statement timeout) before the run fails; raise it to ride out a longer database failover.',
   }),
   shutdownGrace: setting({
     env: 'RELYLOOP_SHUTDOWN_GRACE',
     default: '30s',
     schema: duration('0s', '10m'),
-    doc: 'On SIGTERM/SIGINT a worker stops polling and gives running activities this long to finish before it exits.',
+    doc: "On SIGTERM/SIGINT a worker stops polling and gives running activities this long to finish before it exits; keep it below the deployment's own kill timeout (Kubernetes: terminationGracePeriodSeconds, 30 s by default).",
   }),
   githubWriteGap: setting({
     env: 'RELYLOOP_GITHUB_WRITE_GAP',
@@ -263,13 +249,13 @@ export const SETTINGS = {
     env: 'RELYLOOP_WORKER_MAX_CACHED_WORKFLOWS',
     default: '500',
     schema: z.coerce.number().int().min(0).max(100_000),
-    doc: 'Workflows a worker keeps in memory between their tasks (a run not cached replays its history on its next task). Each costs tens of KB; the SDK default grows with the heap limit.',
+    doc: 'Workflows a worker keeps in memory between their tasks (a run not cached replays its history on its next task). Each costs tens of KB; lower it on a memory-tight worker, raise it when more runs than this are in flight at once.',
   }),
   gitMaxConcurrent: setting({
     env: 'RELYLOOP_GIT_MAX_CONCURRENT',
     default: '8',
     schema: z.coerce.number().int().min(1).max(1_000),
-    doc: 'Git steps (clone, fetch, commit, push, chart) one worker runs at once; they are CPU- and memory-bound, more waits in the queue instead of growing the process.',
+    doc: "Git steps (clone, fetch, commit, push, chart) one worker runs at once; they are CPU- and memory-bound, more waits in the queue instead of growing the process. Size it to the worker's cores and memory.",
   }),
   reconcileInterval: setting({
     env: 'RELYLOOP_RECONCILE_INTERVAL',
@@ -287,7 +273,7 @@ export const SETTINGS = {
     env: 'LOG_LEVEL',
     default: 'info',
     schema: z.enum(LOG_LEVELS),
-    doc: 'Log level: fatal, error, warn, info, debug, trace or silent.',
+    doc: 'Log level: fatal, error, warn, info, debug, trace or silent; debug while diagnosing a run (tokens are redacted at every level).',
   }),
 } as const;
 
@@ -338,14 +324,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   }
   const r = raw as Raw;
   if (problems.length === 0) {
-    const both = r.githubHosts.filter((h) => r.giteaHosts.hosts.includes(h));
+    const both = r.githubHosts.hosts.filter((h) => r.giteaHosts.hosts.includes(h));
     if (both.length > 0)
       problems.push(
         `RELYLOOP_GITEA_HOSTS=${JSON.stringify(env.RELYLOOP_GITEA_HOSTS ?? null)}: ${both.join(', ')} also in RELYLOOP_GITHUB_HOSTS; a host serves one forge`,
       );
     // GitHub's published rule for its own hosts (docs/operations.md "GitHub pacing"): a shorter gap
     // is for a local sandbox or a GitHub Enterprise Server without rate limits only.
-    const githubRun = r.githubHosts.filter((h) => /^(github\.com|[a-z0-9-]+\.ghe\.com)(:\d+)?$/.test(h));
+    const githubRun = r.githubHosts.hosts.filter((h) => /^(github\.com|[a-z0-9-]+\.ghe\.com)(:\d+)?$/.test(h));
     if (r.githubWriteGap < GITHUB_MIN_WRITE_GAP_MS && githubRun.length > 0) {
       problems.push(
         `RELYLOOP_GITHUB_WRITE_GAP=${JSON.stringify(env.RELYLOOP_GITHUB_WRITE_GAP ?? null)}: below GitHub's published 1s while RELYLOOP_GITHUB_HOSTS lists ${githubRun.join(', ')}`,
@@ -361,7 +347,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     dataDir,
     secretsDir,
     temporalDevConfig: abs(r.temporalDevConfig),
-    temporalCli: r.temporalCli === undefined ? undefined : abs(r.temporalCli),
     repoCacheDir: r.repoCacheDir === undefined ? path.join(dataDir, 'repo-cache') : abs(r.repoCacheDir),
     apiTokenFile: r.apiTokenFile === undefined ? path.join(secretsDir, 'api_token') : abs(r.apiTokenFile),
     host: {
@@ -373,8 +358,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 }
 
 /** The hosts config repos may live on, per forge. */
-export function hostPoliciesOf(
-  config: Pick<Config, 'githubHosts' | 'githubHttpHosts' | 'giteaHosts'>,
-): ForgeHostPolicies {
-  return { github: { hosts: config.githubHosts, httpHosts: config.githubHttpHosts }, gitea: config.giteaHosts };
+export function hostPoliciesOf(config: Pick<Config, 'githubHosts' | 'giteaHosts'>): ForgeHostPolicies {
+  return { github: config.githubHosts, gitea: config.giteaHosts };
 }

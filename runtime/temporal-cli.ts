@@ -1,4 +1,4 @@
-// Finds the `temporal` CLI: TEMPORAL_CLI wins, then `temporal` on PATH, then the copy
+// Finds the `temporal` CLI: `temporal` on PATH, then the copy
 // `npm run setup` installs in the user cache (scripts/install-temporal-cli.sh keeps the same path).
 import { accessSync, constants } from 'node:fs';
 import os from 'node:os';
@@ -23,14 +23,7 @@ export class TemporalCliNotFoundError extends Error {
   override name = 'TemporalCliNotFoundError';
 }
 
-export function findTemporalCli(
-  configured: string | undefined,
-  env: { PATH?: string; XDG_CACHE_HOME?: string },
-): string {
-  if (configured !== undefined) {
-    if (isExecutable(configured)) return configured;
-    throw new TemporalCliNotFoundError(`TEMPORAL_CLI=${configured} is not an executable file`);
-  }
+export function findTemporalCli(env: { PATH?: string; XDG_CACHE_HOME?: string }): string {
   for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
     const candidate = path.join(dir, 'temporal');
     if (isExecutable(candidate)) return candidate;
@@ -38,6 +31,6 @@ export function findTemporalCli(
   const cached = cachedTemporalCliPath(env);
   if (isExecutable(cached)) return cached;
   throw new TemporalCliNotFoundError(
-    `the temporal CLI was not found (TEMPORAL_CLI, PATH, ${cached}); run \`npm run setup\` to install it`,
+    `the temporal CLI was not found (on PATH, or ${cached}); run \`npm run setup\` to install it`,
   );
 }

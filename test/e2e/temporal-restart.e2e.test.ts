@@ -32,7 +32,7 @@ describe('Temporal server restart mid-run', () => {
   let h: OpenPrHarness;
   const start = () =>
     startDevServer({
-      cli: findTemporalCli(loadConfig().temporalCli, process.env),
+      cli: findTemporalCli(process.env),
       env: loadConfig().host,
       settings,
       dataDir: dir,

@@ -17,7 +17,7 @@ let cli: string;
 
 beforeAll(async () => {
   home = await mkdtemp(path.join(tmpdir(), 'temporal-link-'));
-  cli = await realpath(findTemporalCli(process.env.TEMPORAL_CLI, process.env));
+  cli = await realpath(findTemporalCli(process.env));
 });
 afterAll(async () => {
   await rm(home, { recursive: true, force: true });

@@ -73,8 +73,7 @@ export async function startOpenPrHarness(opts: OpenPrHarnessOptions = {}): Promi
   const settings: Record<string, string> = {
     RELYLOOP_DATA_DIR: path.join(root, 'data'),
     RELYLOOP_SECRETS_DIR: secretsDir,
-    RELYLOOP_GITHUB_HOSTS: `github.com,${sandbox.host}`,
-    RELYLOOP_GITHUB_HTTP_HOSTS: sandbox.host,
+    RELYLOOP_GITHUB_HOSTS: `github.com,http://${sandbox.host}`,
     TEMPORAL_NAMESPACE: TEST_NAMESPACE,
     TEMPORAL_TASK_QUEUE: `open-pr-${randomUUID().slice(0, 8)}`,
     RELYLOOP_BASE_URL: 'https://relyloop.example.com',
@@ -127,7 +126,9 @@ export async function startOpenPrHarness(opts: OpenPrHarnessOptions = {}): Promi
         redactor,
         client: env.client,
         gitTaskQueue,
-        githubLimiter: { writeMinTimeMs: 0, retryBackoffMs: 20, rateLimitWaitThresholdMs: 3_000 },
+        githubLimiter: { writeMinTimeMs: 0 },
+        // The workers' App tokens age with the sandbox's clock, which tests advance.
+        now: () => sandbox.clock.now(),
         ...opts.activityOverrides,
         ...overrides,
       }),

@@ -3,7 +3,6 @@
 // the dynamic config temporal-dev.yaml gives the service's own dev server (one partition, eager
 // activities): the tests run the way `npm start` does.
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { loadConfig } from '../../domain/config.js';
 import { SEARCH_ATTRIBUTES } from '../../domain/temporal-contracts.js';
 import { dynamicConfigArgs, readDevServerSettings } from '../../runtime/dev-server.js';
 import { findTemporalCli } from '../../runtime/temporal-cli.js';
@@ -11,7 +10,7 @@ import { findTemporalCli } from '../../runtime/temporal-cli.js';
 export const TEST_NAMESPACE = 'relyloop';
 
 export async function startTestTemporal(): Promise<TestWorkflowEnvironment> {
-  const cli = findTemporalCli(loadConfig().temporalCli, process.env);
+  const cli = findTemporalCli(process.env);
   const settings = await readDevServerSettings(new URL('../../temporal-dev.yaml', import.meta.url).pathname);
   return TestWorkflowEnvironment.createLocal({
     server: {
