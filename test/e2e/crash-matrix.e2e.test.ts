@@ -3,10 +3,14 @@
 // sandbox request (before it is served, or after the server acted, so its answer is lost) or the
 // proposal's database row — while a second worker process stands by. Each case asserts what the
 // user sees: one PR, open, named by the proposal row; at most one comment; the branch holds
-// exactly the params change and the PNG; the lock free; and records the recovery time (kill →
-// run closed). A SIGTERM case checks a rolling restart costs no retry. The table is printed.
+// exactly the params change and the PNG; the lock free; that the lost attempt was noticed by its
+// heartbeat timeout (seconds, not a start-to-close of minutes); and records the recovery time
+// (kill → run closed). A SIGTERM case checks a rolling restart costs no retry. The table is printed.
+// (The figures are reports, not assertions: a loaded machine makes them slower, not wrong.)
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import pg from 'pg';
+// @temporalio/proto is CommonJS: Node's ESM loader cannot see its named exports.
+import proto, { type temporal } from '@temporalio/proto';
 import { progressQuery } from '../../domain/open-pr-contracts.js';
 import { OWNER, GH_TOKEN, startOpenPrHarness, type OpenPrHarness } from '../support/open-pr-harness.js';
 import { seedProposal, type Seeded } from '../support/open-pr-fixtures.js';
@@ -15,8 +19,15 @@ import { spawnWorkerProcess, type WorkerProcess } from '../support/worker-proces
 import { waitUntil } from '../support/wait.js';
 import { saveHistory } from '../support/history-fixtures.js';
 
-/** Recovery must take seconds (≤ 30 s with the default timeouts). */
-const RECOVERY_LIMIT_S = 30;
+/** Whether the history shows an activity attempt given up for a missed heartbeat. */
+function heartbeatTimedOut(history: temporal.api.history.v1.IHistory): boolean {
+  const HEARTBEAT = proto.temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT;
+  return (history.events ?? []).some(
+    (e) =>
+      e.activityTaskTimedOutEventAttributes?.failure?.timeoutFailureInfo?.timeoutType === HEARTBEAT ||
+      e.activityTaskStartedEventAttributes?.lastFailure?.timeoutFailureInfo?.timeoutType === HEARTBEAT,
+  );
+}
 
 interface Trigger {
   /** Resolves when the worker under test is stuck at the step. */
@@ -185,7 +196,8 @@ describe('crash matrix: a worker process killed at each step', () => {
           `open-pr-crash-${step.replace('_', '-')}`,
           await h.env.client.workflow.getHandle(res.body.workflow_id).fetchHistory(),
         );
-      expect(recoveryS).toBeLessThan(RECOVERY_LIMIT_S);
+      // Noticed by the heartbeat timeout (seconds), not a start-to-close timeout (minutes).
+      expect(heartbeatTimedOut(await h.env.client.workflow.getHandle(res.body.workflow_id).fetchHistory())).toBe(true);
     },
     150_000,
   );

@@ -54,9 +54,6 @@ function promtoolCheckMetrics(text: string): Promise<string> {
 /** Both endpoints pass promtool's lint, and carry every series the alert rules read. */
 async function expectPrometheusConventions(workerText: string, apiText: string): Promise<void> {
   const findings = { worker: await promtoolCheckMetrics(workerText), api: await promtoolCheckMetrics(apiText) };
-  process.stdout.write(
-    `[measure] promtool check metrics: worker ${findings.worker === '' ? 'clean' : findings.worker}; API ${findings.api === '' ? 'clean' : findings.api}\n`,
-  );
   expect(findings).toEqual({ worker: '', api: '' });
   const rules = await readFile(new URL('../../ops/prometheus/alerts.yml', import.meta.url), 'utf8');
   const read = new Set([...rules.matchAll(/\b(relyloop_[a-z_]+)/g)].map((m) => m[1] as string));
@@ -114,16 +111,6 @@ test('after a PR and a failure, both endpoints show them', async () => {
   expect(text).not.toMatch(/="[^"]*\/git\/[^"]*"/);
   expect(text).toMatch(/^temporal_workflow_completed_total\{/m);
   expect(text).toMatch(/^temporal_activity_execution_latency_seconds_bucket\{/m);
-  process.stdout.write(
-    `[measure] worker /metrics excerpt:\n${text
-      .split('\n')
-      .filter(
-        (l) =>
-          l.startsWith('relyloop_open_pr_runs_total') || l.startsWith('relyloop_open_pr_step_duration_seconds_count{'),
-      )
-      .slice(0, 12)
-      .join('\n')}\n`,
-  );
 
   // The API: bearer token required, like every route but /healthz.
   expect((await fetch(`${h.apiUrl}/metrics`)).status).toBe(401);
@@ -146,13 +133,6 @@ test('after a PR and a failure, both endpoints show them', async () => {
   expect(sample(apiText, 'relyloop_repo_lock_waiting', { config_repo_id: ok.configRepoId })).toBe(0);
   expect(sample(apiText, 'relyloop_open_pr_step_oldest_seconds', { step: 'lock' })).toBe(0);
   await expectPrometheusConventions(text, apiText);
-  process.stdout.write(
-    `[measure] API /metrics excerpt:\n${apiText
-      .split('\n')
-      .filter((l) => /^relyloop_(proposals|http_requests_total)/.test(l))
-      .slice(0, 12)
-      .join('\n')}\n`,
-  );
 }, 180_000);
 
 test('the lock queue, the runs in flight per step, and redacted secrets', async () => {
@@ -195,12 +175,6 @@ test('the lock queue, the runs in flight per step, and redacted secrets', async 
   expect(
     sample(await scrape(), 'relyloop_repo_lock_oldest_wait_seconds', { config_repo_id: holder.configRepoId }),
   ).toBeGreaterThan(waited);
-  process.stdout.write(
-    `[measure] API /metrics, one run at open_pr and one waiting for its lock:\n${apiText
-      .split('\n')
-      .filter((l) => /^relyloop_(open_pr_runs_running|repo_lock_waiting|temporal_visibility_up)/.test(l))
-      .join('\n')}\n`,
-  );
   held.release();
   for (const res of [first, second])
     expect(await h.env.client.workflow.getHandle(res.body.workflow_id).result()).toMatchObject({ outcome: 'opened' });
@@ -241,12 +215,6 @@ test('the lock queue, the runs in flight per step, and redacted secrets', async 
         .join('\n'),
   );
   expect(sample(await scrape(), 'relyloop_redacted_secrets_total', { kind: 'secret' })).toBeGreaterThanOrEqual(0);
-  process.stdout.write(
-    `[measure] worker /metrics after GitHub echoed the token:\n${workerText
-      .split('\n')
-      .filter((l) => l.startsWith('relyloop_redacted_secrets_total'))
-      .join('\n')}\n`,
-  );
 }, 180_000);
 
 test("a reset that re-runs a run's last task counts its PR once", async () => {

@@ -85,10 +85,8 @@ describe('open_pr end to end', () => {
     let branch: string;
     beforeAll(async () => {
       s = await seedProposal(h);
-      const t0 = Date.now();
       res = await post(s);
       result = await resultOf(res.body.workflow_id);
-      process.stdout.write(`[measure] open_pr POST → pr_opened: ${Date.now() - t0} ms\n`);
       branch = `relyloop/study-${s.studyId}`;
     }, 120_000);
 
@@ -503,10 +501,8 @@ describe('open_pr end to end', () => {
     const held = holdPrCreation(s);
     const res = await post(s);
     await held.reached;
-    const t0 = Date.now();
     await h.env.client.workflow.getHandle(res.body.workflow_id).cancel();
     await expect(resultOf(res.body.workflow_id)).rejects.toThrow(WorkflowFailedError);
-    process.stdout.write(`[measure] cancel with a GitHub request in flight → run closed: ${Date.now() - t0} ms\n`);
     held.release();
     await waitUntil('lock released', async () => (await lockHolder(s)) === null);
     expect(await row(s)).toMatchObject({ status: 'pending', prOpenError: null });

@@ -29,7 +29,6 @@ describe('ops/prometheus/alerts.yml', () => {
 
   test('promtool test rules: every alert fires when it should and only then', async () => {
     const tested = await promtool(['test', 'rules', 'alerts.test.yml']);
-    process.stdout.write(`[measure] promtool test rules:\n${tested.output}`);
     expect(tested).toMatchObject({ code: 0, output: expect.stringContaining('SUCCESS') });
     // Every alert has a case.
     const rules = await readFile(path.join(DIR, 'alerts.yml'), 'utf8');

@@ -204,9 +204,6 @@ test('GitHub sees the writes of two worker processes sharing a token one at a ti
       .slice(1)
       .map((w, i) => w.receivedAt - ((writes[i] as { answeredAt?: number }).answeredAt ?? Infinity));
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(rules.writeGapMs - 2); // clock granularity
-    console.log(
-      `[measure] 12 writes, two processes, one token: answer-to-next-write gaps ${Math.min(...gaps)}–${Math.max(...gaps)} ms (gap ${rules.writeGapMs} ms)`,
-    );
   } finally {
     await sandbox.close();
   }

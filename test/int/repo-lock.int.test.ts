@@ -191,13 +191,11 @@ describe('repo-lock mutex', () => {
     );
     expect(await queued()).toEqual([terminated?.workflowId, next?.workflowId]);
 
-    const t0 = Date.now();
     await terminated?.terminate('gone while queued');
     await until(
       'the terminated waiter was swept',
       async () => !(await queued()).includes(terminated?.workflowId as string),
     );
-    expect(Date.now() - t0).toBeLessThan(SWEEP_MS + 5_000);
     expect(await queued()).toEqual([next?.workflowId]);
 
     await holder?.signal(releaseHoldSignal);
