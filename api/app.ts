@@ -15,7 +15,7 @@ import { API_PREFIX, openApiRoute } from './openapi.js';
 import { requestLog } from './request-log.js';
 import { mountRoutes, type RouteSpec } from './route.js';
 import { createRoutes } from './routes/index.js';
-import { webhookRoutes } from './webhooks.js';
+import { webhookRoute } from './webhooks.js';
 
 export interface ApiDeps {
   config: Config;
@@ -43,22 +43,6 @@ export function createApp(deps: ApiDeps): Express {
   app.use(healthRoutes(deps.db, deps.temporal, auth));
   app.use(metrics.routes(auth));
 
-  // GitHub signs its webhooks instead of presenting the bearer token (SPEC §10).
-  app.use(
-    API_PREFIX,
-    webhookRoutes({
-      config: deps.config,
-      db: deps.db,
-      temporal: deps.temporal,
-      logger: deps.logger,
-      redactor: deps.redactor,
-      maxBodyBytes: MAX_BODY_BYTES,
-    }),
-  );
-
-  const v1 = Router();
-  v1.use(auth);
-  v1.use(express.json({ limit: MAX_BODY_BYTES, strict: true }));
   const routes: RouteSpec[] = createRoutes({
     config: deps.config,
     db: deps.db,
@@ -66,8 +50,34 @@ export function createApp(deps: ApiDeps): Express {
     temporal: deps.temporal,
     logger: deps.logger,
   });
+  // The forge signs its webhooks instead of presenting the bearer token.
+  routes.push(
+    webhookRoute({
+      config: deps.config,
+      db: deps.db,
+      temporal: deps.temporal,
+      logger: deps.logger,
+      redactor: deps.redactor,
+    }),
+  );
   routes.push(openApiRoute(() => routes));
-  v1.use(mountRoutes(routes));
+  const v1 = Router();
+  const limits = { maxBodyBytes: MAX_BODY_BYTES };
+  // Routes that authenticate requests themselves come before the bearer check and the JSON parser.
+  v1.use(
+    mountRoutes(
+      routes.filter((r) => r.auth === 'handler'),
+      limits,
+    ),
+  );
+  v1.use(auth);
+  v1.use(express.json({ limit: MAX_BODY_BYTES, strict: true }));
+  v1.use(
+    mountRoutes(
+      routes.filter((r) => r.auth !== 'handler'),
+      limits,
+    ),
+  );
   app.use(API_PREFIX, v1);
 
   app.use(notFound);

@@ -6,7 +6,6 @@ import { z } from 'zod';
 import { ENDPOINT_ERRORS, type EndpointErrorCode } from '../domain/errors.js';
 import { defineRoute, errorsOf, type RouteSpec } from './route.js';
 import { errorEnvelope } from './schemas/common.js';
-import { WEBHOOK_PATH } from './webhooks.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -71,93 +70,12 @@ function registerHealth(registry: OpenAPIRegistry): void {
   });
 }
 
-/** The webhook route (api/webhooks.ts): signed by GitHub, not behind the bearer token. */
-function registerWebhook(registry: OpenAPIRegistry): void {
-  const handled = z.object({
-    delivery: z.string(),
-    outcome: z.enum(['pong', 'applied', 'stale', 'merged_after_reject', 'duplicate']),
-    proposal_id: z.string().optional(),
-    first_outcome: z
-      .string()
-      .optional()
-      .describe('For a duplicate: what the first delivery of this id, or of this body, did.'),
-    first_delivery: z
-      .string()
-      .optional()
-      .describe(
-        'For a replay (the same signed body under another delivery id): the delivery id that first brought it.',
-      ),
-  });
-  const ignored = z.object({
-    delivery: z.string(),
-    outcome: z.enum(['ignored', 'foreign', 'unmatched', 'deferred']),
-    reason: z.string().optional(),
-    proposal_id: z.string().optional(),
-    workflow_id: z
-      .string()
-      .optional()
-      .describe(
-        'For deferred (a state change in the same second as the recorded one): the run reading the PR back from GitHub.',
-      ),
-  });
-  registry.registerPath({
-    method: 'post',
-    path: `${API_PREFIX}${WEBHOOK_PATH}`,
-    tags: ['webhooks'],
-    security: [],
-    summary:
-      'pull_request webhooks of GitHub, and of Gitea and Forgejo (they send the same headers and signature): merged, closed, reopened (docs/operations.md "Webhooks")',
-    description:
-      "Authenticated by X-Hub-Signature-256 (HMAC-SHA256 of the raw body with the config repo's webhook secret), not by the bearer token. " +
-      'The repository is taken from the payload (repository.html_url) and must match a config repo. A delivery id already recorded, or a body already ' +
-      'received under another delivery id (within the 30 days the delivery log keeps), changes nothing. Payloads nest at most 64 levels; a value ' +
-      'that is recorded or looked up (action, pull_request.head.ref) holding a NUL character or an unpaired surrogate is a 422.',
-    request: {
-      headers: z.object({
-        'x-hub-signature-256': z.string().describe('sha256=<hex HMAC of the raw body>'),
-        'x-github-event': z
-          .string()
-          .describe('pull_request and ping are handled; other events are accepted and ignored'),
-        'x-github-delivery': z.string().describe("GitHub's delivery GUID; a redelivery is a no-op"),
-      }),
-      body: {
-        required: true,
-        content: {
-          'application/json': { schema: z.record(z.string(), z.unknown()).describe("GitHub's webhook payload") },
-        },
-      },
-    },
-    responses: {
-      200: {
-        description: 'ping answered, or a pull_request event applied (or already known: stale, duplicate)',
-        content: { 'application/json': { schema: handled } },
-      },
-      202: {
-        description:
-          'Accepted and ignored: an event or action that does not change pr_state, a PR from a fork, or a PR no proposal records; or deferred: the PR is read back from GitHub',
-        content: { 'application/json': { schema: ignored } },
-      },
-      ...errorResponses([
-        'WEBHOOK_SIGNATURE_INVALID',
-        'WEBHOOK_NOT_CONFIGURED',
-        'CONFIG_REPO_NOT_FOUND',
-        'VALIDATION_ERROR',
-        'PAYLOAD_TOO_LARGE',
-        'QUEUE_UNAVAILABLE',
-        'DATABASE_BUSY',
-        'INTERNAL_ERROR',
-      ]),
-    },
-  });
-}
-
 export function createOpenApiDocument(
   routes: readonly RouteSpec[],
 ): ReturnType<OpenApiGeneratorV31['generateDocument']> {
   const registry = new OpenAPIRegistry();
   const bearer = registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   registerHealth(registry);
-  registerWebhook(registry);
   for (const route of routes) {
     const success =
       route.success.status === 204
@@ -176,19 +94,33 @@ export function createOpenApiDocument(
               : {}),
             content: { 'application/json': { schema: route.success.schema ?? z.unknown() } },
           };
+    const alsoSucceeds = Object.fromEntries(
+      (route.alsoSucceeds ?? []).map((s) => [
+        String(s.status),
+        { description: s.description, content: { 'application/json': { schema: s.schema } } },
+      ]),
+    );
     registry.registerPath({
       method: route.method,
       path: toOpenApiPath(route.path),
       tags: [route.tag],
       summary: route.summary,
+      ...(route.description === undefined ? {} : { description: route.description }),
+      // A route that authenticates requests itself (a signed webhook) is not behind the bearer token.
+      ...(route.auth === 'handler' ? { security: [] } : {}),
       request: {
         ...(route.params ? { params: route.params as z.ZodObject } : {}),
         ...(route.query ? { query: route.query as z.ZodObject } : {}),
+        ...(route.headers ? { headers: route.headers } : {}),
         ...(route.body
           ? { body: { required: !route.bodyOptional, content: { 'application/json': { schema: route.body } } } }
           : {}),
       },
-      responses: { [String(route.success.status)]: success, ...errorResponses(errorsOf(route)) },
+      responses: {
+        [String(route.success.status)]: success,
+        ...alsoSucceeds,
+        ...errorResponses(errorsOf(route)),
+      },
     });
   }
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({

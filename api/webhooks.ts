@@ -19,7 +19,8 @@
 // The payload is parsed before the signature is checked only to learn which repository's secret
 // to check it with; nothing of it is trusted or stored until the signature matched.
 import { createHash } from 'node:crypto';
-import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import type { Request } from 'express';
+import { z } from 'zod';
 import { verify } from '@octokit/webhooks-methods';
 import { readSecret, SecretError } from '../adapters/secrets.js';
 import type { Database } from '../db/database.js';
@@ -39,6 +40,7 @@ import { isStorableText } from '../domain/storable-text.js';
 import type { Logger } from '../runtime/logger.js';
 import type { TemporalHandle } from '../adapters/temporal-client.js';
 import { startOrAttach } from './routes/start-workflow.js';
+import { answer, defineRoute, type Answer, type RouteSpec } from './route.js';
 import { assertJsonDepth } from './validation.js';
 import { candidateRepos, targetOf } from './webhook-targets.js';
 
@@ -57,8 +59,6 @@ export interface WebhookDeps {
   temporal: TemporalHandle;
   logger: Logger;
   redactor: Redactor;
-  /** Bodies above this answer 413 before anything else is read (the API's 1 MiB). */
-  maxBodyBytes: number;
 }
 
 /** What a handled delivery answers (and records as its outcome). */
@@ -88,194 +88,249 @@ function header(req: Request, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-export function webhookRoutes(deps: WebhookDeps): Router {
-  const router = express.Router();
-  // The raw bytes are what GitHub signed: no JSON parser may run before the check.
-  const raw = express.raw({ type: () => true, limit: deps.maxBodyBytes });
-  router.post(WEBHOOK_PATH, raw, handler(deps));
-  return router;
+/** The webhook route: signed by the forge instead of the bearer token, its raw body what was signed. */
+export function webhookRoute(deps: WebhookDeps): RouteSpec {
+  return defineRoute({
+    method: 'post',
+    path: WEBHOOK_PATH,
+    tag: 'webhooks',
+    auth: 'handler',
+    rawBody: true,
+    summary:
+      'pull_request webhooks of GitHub, and of Gitea and Forgejo (they send the same headers and signature): merged, closed, reopened (docs/operations.md "Webhooks")',
+    description:
+      "Authenticated by X-Hub-Signature-256 (HMAC-SHA256 of the raw body with the config repo's webhook secret), not by the bearer token. " +
+      'The repository is taken from the payload (repository.html_url) and must match a config repo. A delivery id already recorded, or a body already ' +
+      'received under another delivery id (within the 30 days the delivery log keeps), changes nothing. Payloads nest at most 64 levels; a value ' +
+      'that is recorded or looked up (action, pull_request.head.ref) holding a NUL character or an unpaired surrogate is a 422.',
+    headers: z.object({
+      'x-hub-signature-256': z.string().describe('sha256=<hex HMAC of the raw body>'),
+      'x-github-event': z.string().describe('pull_request and ping are handled; other events are accepted and ignored'),
+      'x-github-delivery': z.string().describe("GitHub's delivery GUID; a redelivery is a no-op"),
+    }),
+    body: z.record(z.string(), z.unknown()).describe("GitHub's webhook payload"),
+    success: {
+      status: 200,
+      description: 'ping answered, or a pull_request event applied (or already known: stale, duplicate)',
+      schema: handledAnswer,
+    },
+    alsoSucceeds: [
+      {
+        status: 202,
+        description:
+          'Accepted and ignored: an event or action that does not change pr_state, a PR from a fork, or a PR no proposal records; or deferred: the PR is read back from GitHub',
+        schema: ignoredAnswer,
+      },
+    ],
+    errors: [
+      'WEBHOOK_SIGNATURE_INVALID',
+      'WEBHOOK_NOT_CONFIGURED',
+      'CONFIG_REPO_NOT_FOUND',
+      'QUEUE_UNAVAILABLE',
+      'DATABASE_BUSY',
+    ],
+    handler: ({ req }) => handle(deps, req),
+  });
 }
 
-function handler(deps: WebhookDeps): RequestHandler {
-  return async (req: Request, res: Response) => {
-    const signature = header(req, 'x-hub-signature-256');
-    if (signature === undefined || !SIGNATURE.test(signature)) {
+const handledAnswer = z.object({
+  delivery: z.string(),
+  outcome: z.enum(['pong', 'applied', 'stale', 'merged_after_reject', 'duplicate']),
+  proposal_id: z.string().optional(),
+  first_outcome: z
+    .string()
+    .optional()
+    .describe('For a duplicate: what the first delivery of this id, or of this body, did.'),
+  first_delivery: z
+    .string()
+    .optional()
+    .describe('For a replay (the same signed body under another delivery id): the delivery id that first brought it.'),
+});
+const ignoredAnswer = z.object({
+  delivery: z.string(),
+  outcome: z.enum(['ignored', 'foreign', 'unmatched', 'deferred']),
+  reason: z.string().optional(),
+  proposal_id: z.string().optional(),
+  workflow_id: z
+    .string()
+    .optional()
+    .describe(
+      'For deferred (a state change in the same second as the recorded one): the run reading the PR back from GitHub.',
+    ),
+});
+
+async function handle(deps: WebhookDeps, req: Request): Promise<Answer> {
+  const signature = header(req, 'x-hub-signature-256');
+  if (signature === undefined || !SIGNATURE.test(signature)) {
+    throw new AppError({
+      code: 'WEBHOOK_SIGNATURE_INVALID',
+      message: 'missing or malformed X-Hub-Signature-256 (sha256=<64 hex>)',
+    });
+  }
+  const deliveryId = header(req, 'x-github-delivery');
+  if (deliveryId === undefined || !DELIVERY_ID.test(deliveryId))
+    throw invalid('missing or malformed X-GitHub-Delivery', 'headers.x-github-delivery');
+  const event = header(req, 'x-github-event');
+  if (event === undefined || !EVENT.test(event))
+    throw invalid('missing or malformed X-GitHub-Event', 'headers.x-github-event');
+  const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  const text = body.toString('utf8');
+  let payload: unknown;
+  try {
+    payload = JSON.parse(text);
+  } catch {
+    throw invalid('the body is not JSON (configure the webhook with content type application/json)', 'body');
+  }
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload))
+    throw invalid('the body is not a JSON object', 'body');
+  assertJsonDepth(payload, 'body');
+  const target = targetOf(payload, deps.config);
+  if (target === undefined)
+    throw invalid(
+      'the payload names no repository, organisation or App on an allowed GitHub host (repository.html_url, organization.url, hook.app_id)',
+      'body.repository',
+    );
+
+  // Everything that reads or writes the database answers within GitHub's 10 s.
+  return withinGitHubsWait(deps, async (db) => {
+    const candidates = await candidateRepos(db, target);
+    if (candidates.repos.length === 0)
+      throw new AppError({
+        code: 'CONFIG_REPO_NOT_FOUND',
+        message: `no config repo is registered for ${target.label}`,
+      });
+    const verified = await verifiedRepos(deps, candidates.repos, text, signature);
+    if (verified === 'no_secret') {
+      throw new AppError({
+        code: 'WEBHOOK_NOT_CONFIGURED',
+        message: `no config repo for ${target.label} has a usable webhook_secret_ref; set one to accept its webhooks`,
+      });
+    }
+    if (verified.length === 0)
       throw new AppError({
         code: 'WEBHOOK_SIGNATURE_INVALID',
-        message: 'missing or malformed X-Hub-Signature-256 (sha256=<64 hex>)',
+        message: "X-Hub-Signature-256 does not match the body for this repository's webhook secret",
       });
-    }
-    const deliveryId = header(req, 'x-github-delivery');
-    if (deliveryId === undefined || !DELIVERY_ID.test(deliveryId))
-      throw invalid('missing or malformed X-GitHub-Delivery', 'headers.x-github-delivery');
-    const event = header(req, 'x-github-event');
-    if (event === undefined || !EVENT.test(event))
-      throw invalid('missing or malformed X-GitHub-Event', 'headers.x-github-event');
-    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const text = body.toString('utf8');
-    let payload: unknown;
-    try {
-      payload = JSON.parse(text);
-    } catch {
-      throw invalid('the body is not JSON (configure the webhook with content type application/json)', 'body');
-    }
-    if (payload === null || typeof payload !== 'object' || Array.isArray(payload))
-      throw invalid('the body is not a JSON object', 'body');
-    assertJsonDepth(payload, 'body');
-    const target = targetOf(payload, deps.config);
-    if (target === undefined)
-      throw invalid(
-        'the payload names no repository, organisation or App on an allowed GitHub host (repository.html_url, organization.url, hook.app_id)',
-        'body.repository',
-      );
 
-    // Everything that reads or writes the database answers within GitHub's 10 s.
-    await withinGitHubsWait(deps, async (db) => {
-      const candidates = await candidateRepos(db, target);
-      if (candidates.repos.length === 0)
-        throw new AppError({
-          code: 'CONFIG_REPO_NOT_FOUND',
-          message: `no config repo is registered for ${target.label}`,
-        });
-      const verified = await verifiedRepos(deps, candidates.repos, text, signature);
-      if (verified === 'no_secret') {
-        throw new AppError({
-          code: 'WEBHOOK_NOT_CONFIGURED',
-          message: `no config repo for ${target.label} has a usable webhook_secret_ref; set one to accept its webhooks`,
-        });
-      }
-      if (verified.length === 0)
-        throw new AppError({
-          code: 'WEBHOOK_SIGNATURE_INVALID',
-          message: "X-Hub-Signature-256 does not match the body for this repository's webhook secret",
-        });
-
-      // Authentic from here on. A redelivery (same id), or the same signed body replayed under a
-      // fresh id, is answered with what the first delivery did and recorded no more.
-      const bodyDigest = createHash('sha256').update(`${event}\n`).update(body).digest('hex');
-      const seen = await findWebhookDelivery(db, deliveryId, bodyDigest);
-      if (seen !== undefined) {
-        res.status(200).json({
-          delivery: deliveryId,
-          outcome: 'duplicate',
-          first_outcome: seen.outcome,
-          ...(seen.deliveryId === deliveryId ? {} : { first_delivery: seen.deliveryId }),
-        });
-        return;
-      }
-      const action =
-        typeof (payload as { action?: unknown }).action === 'string'
-          ? String((payload as { action: string }).action).slice(0, 64)
-          : null;
-      // Recorded with the delivery: text the database cannot store is refused before anything is written.
-      if (action !== null && !isStorableText(action))
-        throw invalid(
-          'body.action: contains a NUL character or an unpaired surrogate, which GitHub never sends',
-          'body.action',
-        );
-      const record = (outcome: WebhookOutcome, proposalId: string | null = null) =>
-        recordWebhookDelivery(db, {
-          deliveryId,
-          bodyDigest,
-          event,
-          action,
-          configRepoId: verified[0] ?? null,
-          proposalId,
-          outcome,
-        });
-      const log = deps.logger.child({ delivery: deliveryId, event, action, repo: target.label });
-
-      if (event === 'ping') {
-        await record('pong');
-        log.info('webhook ping');
-        res.status(200).json({ delivery: deliveryId, outcome: 'pong' });
-        return;
-      }
-      if (!candidates.exact) {
-        // Signed by the owner's (or App's) secret, about a repository no config repo names, or about
-        // the owner itself: authentic, and nothing of ours.
-        await record('ignored');
-        res.status(202).json({
-          delivery: deliveryId,
-          outcome: 'ignored',
-          reason:
-            target.repoUrl === undefined
-              ? `event ${event} is not about a repository`
-              : `no config repo names ${target.repoUrl}`,
-        });
-        return;
-      }
-      if (event !== 'pull_request') {
-        await record('ignored');
-        res.status(202).json({ delivery: deliveryId, outcome: 'ignored', reason: `event ${event} is not handled` });
-        return;
-      }
-      const read = readPullRequestEvent(payload);
-      if (read.kind === 'malformed') throw invalid(read.message, read.field);
-      if (read.kind !== 'observation') {
-        await record(read.kind);
-        res.status(202).json({
-          delivery: deliveryId,
-          outcome: read.kind,
-          reason:
-            read.kind === 'foreign'
-              ? 'the PR comes from another repository'
-              : `action ${read.action} does not change pr_state`,
-        });
-        return;
-      }
-      const applied = await applyPrObservation(db, {
-        configRepoIds: verified,
-        observation: read.observation,
-        source: 'webhook',
-      });
-      if (applied.outcome === 'unordered') {
-        // Same second as the recorded fact, another state: GitHub decides. A short workflow reads the
-        // PR back and records what it says; Temporal down → 503, GitHub lists the delivery as failed.
-        const workflowId = reconcilePrWorkflowId(applied.proposalId, deliveryId);
-        const input: ReconcileInput = { configRepoId: applied.configRepoId, proposalId: applied.proposalId };
-        await startOrAttach(deps, RECONCILE_WORKFLOW, {
-          workflowId,
-          args: [input],
-          staticSummary: `Read back PR #${read.observation.prNumber}: a webhook saying ${read.observation.state} in the same second as the recorded state`,
-        });
-        await record('deferred', applied.proposalId);
-        log.info(
-          {
-            outcome: 'deferred',
-            pr: read.observation.prNumber,
-            state: read.observation.state,
-            proposal: applied.proposalId,
-            workflowId,
-          },
-          'webhook delivery cannot be ordered; reading the PR back from GitHub',
-        );
-        res.status(202).json({
-          delivery: deliveryId,
-          outcome: 'deferred',
-          proposal_id: applied.proposalId,
-          workflow_id: workflowId,
-        });
-        return;
-      }
-      const outcome = outcomeOf(applied);
-      await record(outcome, applied.outcome === 'unmatched' ? null : applied.proposalId);
-      const fields = {
-        outcome,
-        pr: read.observation.prNumber,
-        state: read.observation.state,
-        ...(applied.outcome === 'unmatched' ? {} : { proposal: applied.proposalId }),
-      };
-      if (outcome === 'merged_after_reject')
-        log.warn(fields, "a rejected proposal's PR was merged; recorded pr_state merged, status stays rejected");
-      else log.info(fields, 'webhook delivery handled');
-      res.status(applied.outcome === 'unmatched' ? 202 : 200).json({
+    // Authentic from here on. A redelivery (same id), or the same signed body replayed under a
+    // fresh id, is answered with what the first delivery did and recorded no more.
+    const bodyDigest = createHash('sha256').update(`${event}\n`).update(body).digest('hex');
+    const seen = await findWebhookDelivery(db, deliveryId, bodyDigest);
+    if (seen !== undefined) {
+      return answer(200, {
         delivery: deliveryId,
-        outcome,
-        ...(applied.outcome === 'unmatched' ? {} : { proposal_id: applied.proposalId }),
+        outcome: 'duplicate',
+        first_outcome: seen.outcome,
+        ...(seen.deliveryId === deliveryId ? {} : { first_delivery: seen.deliveryId }),
       });
+    }
+    const action =
+      typeof (payload as { action?: unknown }).action === 'string'
+        ? String((payload as { action: string }).action).slice(0, 64)
+        : null;
+    // Recorded with the delivery: text the database cannot store is refused before anything is written.
+    if (action !== null && !isStorableText(action))
+      throw invalid(
+        'body.action: contains a NUL character or an unpaired surrogate, which GitHub never sends',
+        'body.action',
+      );
+    const record = (outcome: WebhookOutcome, proposalId: string | null = null) =>
+      recordWebhookDelivery(db, {
+        deliveryId,
+        bodyDigest,
+        event,
+        action,
+        configRepoId: verified[0] ?? null,
+        proposalId,
+        outcome,
+      });
+    const log = deps.logger.child({ delivery: deliveryId, event, action, repo: target.label });
+
+    if (event === 'ping') {
+      await record('pong');
+      log.info('webhook ping');
+      return answer(200, { delivery: deliveryId, outcome: 'pong' });
+    }
+    if (!candidates.exact) {
+      // Signed by the owner's (or App's) secret, about a repository no config repo names, or about
+      // the owner itself: authentic, and nothing of ours.
+      await record('ignored');
+      return answer(202, {
+        delivery: deliveryId,
+        outcome: 'ignored',
+        reason:
+          target.repoUrl === undefined
+            ? `event ${event} is not about a repository`
+            : `no config repo names ${target.repoUrl}`,
+      });
+    }
+    if (event !== 'pull_request') {
+      await record('ignored');
+      return answer(202, { delivery: deliveryId, outcome: 'ignored', reason: `event ${event} is not handled` });
+    }
+    const read = readPullRequestEvent(payload);
+    if (read.kind === 'malformed') throw invalid(read.message, read.field);
+    if (read.kind !== 'observation') {
+      await record(read.kind);
+      return answer(202, {
+        delivery: deliveryId,
+        outcome: read.kind,
+        reason:
+          read.kind === 'foreign'
+            ? 'the PR comes from another repository'
+            : `action ${read.action} does not change pr_state`,
+      });
+    }
+    const applied = await applyPrObservation(db, {
+      configRepoIds: verified,
+      observation: read.observation,
+      source: 'webhook',
     });
-  };
+    if (applied.outcome === 'unordered') {
+      // Same second as the recorded fact, another state: GitHub decides. A short workflow reads the
+      // PR back and records what it says; Temporal down → 503, GitHub lists the delivery as failed.
+      const workflowId = reconcilePrWorkflowId(applied.proposalId, deliveryId);
+      const input: ReconcileInput = { configRepoId: applied.configRepoId, proposalId: applied.proposalId };
+      await startOrAttach(deps, RECONCILE_WORKFLOW, {
+        workflowId,
+        args: [input],
+        staticSummary: `Read back PR #${read.observation.prNumber}: a webhook saying ${read.observation.state} in the same second as the recorded state`,
+      });
+      await record('deferred', applied.proposalId);
+      log.info(
+        {
+          outcome: 'deferred',
+          pr: read.observation.prNumber,
+          state: read.observation.state,
+          proposal: applied.proposalId,
+          workflowId,
+        },
+        'webhook delivery cannot be ordered; reading the PR back from GitHub',
+      );
+      return answer(202, {
+        delivery: deliveryId,
+        outcome: 'deferred',
+        proposal_id: applied.proposalId,
+        workflow_id: workflowId,
+      });
+    }
+    const outcome = outcomeOf(applied);
+    await record(outcome, applied.outcome === 'unmatched' ? null : applied.proposalId);
+    const fields = {
+      outcome,
+      pr: read.observation.prNumber,
+      state: read.observation.state,
+      ...(applied.outcome === 'unmatched' ? {} : { proposal: applied.proposalId }),
+    };
+    if (outcome === 'merged_after_reject')
+      log.warn(fields, "a rejected proposal's PR was merged; recorded pr_state merged, status stays rejected");
+    else log.info(fields, 'webhook delivery handled');
+    return answer(applied.outcome === 'unmatched' ? 202 : 200, {
+      delivery: deliveryId,
+      outcome,
+      ...(applied.outcome === 'unmatched' ? {} : { proposal_id: applied.proposalId }),
+    });
+  });
 }
 
 /**
@@ -286,9 +341,9 @@ function handler(deps: WebhookDeps): RequestHandler {
  */
 const WEBHOOK_DB_LIMITS: SqlLimits = { statementTimeoutMs: 2_000, lockTimeoutMs: 1_000 };
 
-async function withinGitHubsWait(deps: WebhookDeps, fn: (db: SqlScope) => Promise<void>): Promise<void> {
+async function withinGitHubsWait<T>(deps: WebhookDeps, fn: (db: SqlScope) => Promise<T>): Promise<T> {
   try {
-    await deps.db.sql.withLimits(WEBHOOK_DB_LIMITS, (sql) => fn({ sql }));
+    return await deps.db.sql.withLimits(WEBHOOK_DB_LIMITS, (sql) => fn({ sql }));
   } catch (error) {
     if (!isSqlTimeout(error)) throw error;
     throw new AppError({
