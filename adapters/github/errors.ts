@@ -40,6 +40,32 @@ export function rateLimitWaitMs(facts: FailureFacts, kind: RateLimitKind, nowMs:
   return SECONDARY_RATE_LIMIT_FALLBACK_MS;
 }
 
+/**
+ * GitHub's lag right after a write: a branch just pushed is not yet visible to the PR API (422,
+ * `head` invalid), or a PR just created is not yet known to the service an option call reaches
+ * (422 "Could not resolve to a node"). It passes within a second or so.
+ */
+export function isWriteLag(error: unknown): boolean {
+  return isHeadInvalid(error) || isNotResolvedYet(error);
+}
+
+/** GitHub's 422 for a head branch it does not know (or does not see yet). */
+export function isHeadInvalid(error: unknown): boolean {
+  if ((error as { status?: unknown }).status !== 422) return false;
+  const errors = (error as { response?: { data?: { errors?: unknown } } }).response?.data?.errors;
+  return (
+    Array.isArray(errors) &&
+    errors.some((e: { field?: unknown; code?: unknown }) => e.field === 'head' && e.code === 'invalid')
+  );
+}
+
+function isNotResolvedYet(error: unknown): boolean {
+  return (
+    (error as { status?: unknown }).status === 422 &&
+    /Could not resolve to a node/i.test(String((error as Error).message))
+  );
+}
+
 /** Turns any failure of `operation` into an AppError with a redacted message. */
 export function classifyGitHubFailure(error: unknown, operation: string, redactor: Redactor, nowMs: number): AppError {
   if (error instanceof AppError) return error;

@@ -1,7 +1,6 @@
 // GitHubClient (STYLE.md §5): the product's narrow view of GitHub's REST API for one repository.
 // Every text sent is redacted first (SPEC §6); every failure is an AppError (errors.ts).
 import type { Redactor } from '../../domain/redact.js';
-import { activitySleep } from '../../runtime/activity-context.js';
 import { AppError } from '../../domain/errors.js';
 import type { GitHubPacer } from '../../domain/github-pacing.js';
 import {
@@ -12,8 +11,14 @@ import {
   type PullRequestState,
 } from '../../domain/forge.js';
 import { missingFrom, type PrOptions } from '../../domain/pr-options.js';
-import { classifyGitHubFailure } from './errors.js';
-import { createOctokit, type GitHubLimiterOptions, type GitHubOctokit, type OctokitLog } from './octokit-client.js';
+import { classifyGitHubFailure, isHeadInvalid } from './errors.js';
+import {
+  createOctokit,
+  LAG_RETRIES,
+  type GitHubLimiterOptions,
+  type GitHubOctokit,
+  type OctokitLog,
+} from './octokit-client.js';
 
 export type { IssueComment, PullRequestRef, PullRequestState } from '../../domain/forge.js';
 
@@ -44,14 +49,7 @@ export interface CreateGitHubClientOptions {
   logger?: { debug(msg: string): void; info(msg: string): void; warn(msg: string): void; error(msg: string): void };
   /** Clock for rate-limit reset arithmetic (tests). */
   now?: () => number;
-  /**
-   * How long a branch we just pushed may stay invisible to the PR API (GitHub's replicas lag a
-   * push: 422 "head invalid" right after it) before that 422 counts as final. Default 15 s.
-   */
-  headVisibilityWaitMs?: number;
 }
-
-export const DEFAULT_HEAD_VISIBILITY_WAIT_MS = 15_000;
 
 /** The token comes from the secrets dir, whose reader registered it with the redactor (SPEC §6). */
 export function createGitHubClient(opts: CreateGitHubClientOptions): GitHubClient {
@@ -100,38 +98,31 @@ class OctokitGitHubClient implements GitHubClient {
     draft?: boolean;
   }): Promise<PullRequestRef> {
     const text = (s: string) => this.opts.redactor.redactString(s);
-    const waitMs = this.opts.headVisibilityWaitMs ?? DEFAULT_HEAD_VISIBILITY_WAIT_MS;
-    const started = Date.now();
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        const { data } = await this.octokit.rest.pulls.create({
-          ...this.repoParams,
-          head: input.head,
-          base: input.base,
-          title: text(input.title),
-          body: text(input.body),
-          ...(input.draft === true ? { draft: true } : {}),
-        });
-        return toPullRef(data, false);
-      } catch (error) {
-        // Also the outcome of a retried POST whose first attempt did create the PR.
-        if (isAlreadyExists(error)) break;
-        if (!isHeadInvalid(error)) throw this.classify(error, 'create pull request');
-        const elapsed = Date.now() - started;
-        if (elapsed >= waitMs) {
+    try {
+      // GitHub's lag after the push (422 head invalid) is waited out in the request (octokit-client.ts).
+      const { data } = await this.octokit.rest.pulls.create({
+        ...this.repoParams,
+        head: input.head,
+        base: input.base,
+        title: text(input.title),
+        body: text(input.body),
+        ...(input.draft === true ? { draft: true } : {}),
+      });
+      return toPullRef(data, false);
+    } catch (error) {
+      // Also the outcome of a retried POST whose first attempt did create the PR.
+      if (!isAlreadyExists(error)) {
+        if (isHeadInvalid(error))
           throw new AppError({
             message: this.opts.redactor.redactString(
-              `GitHub create pull request (${this.opts.owner}/${this.opts.repo}) failed: 422 head ${input.head} is still invalid ${Math.round(elapsed / 1000)} s after the push (the branch is gone or GitHub cannot see it)`,
+              `GitHub create pull request (${this.opts.owner}/${this.opts.repo}) failed: 422 head ${input.head} is still invalid after ${LAG_RETRIES} tries (about 15 s; the branch is gone or GitHub cannot see it)`,
             ),
             code: 'GITHUB_API_FAILED',
             retryable: false,
             upstreamStatus: 422,
             operation: 'create pull request',
           });
-        }
-        // The branch was pushed a moment ago (step 11); GitHub's API may not see it yet.
-        this.opts.logger?.info(`GitHub does not see ${input.head} yet (422 head invalid); retrying`);
-        await activitySleep(Math.min(250 * 2 ** attempt, 1_000, waitMs - elapsed));
+        throw this.classify(error, 'create pull request');
       }
     }
     const open = await this.findOpenPullRequest(input.head);
@@ -249,15 +240,14 @@ class OctokitGitHubClient implements GitHubClient {
     // What the PR has already (an adopted PR, or an earlier attempt's): nothing is asked twice.
     let pr: Awaited<ReturnType<GitHubOctokit['rest']['pulls']['get']>>['data'];
     try {
-      pr = (await this.optionCall(() => this.octokit.rest.pulls.get({ ...this.repoParams, pull_number: pullNumber })))
-        .data;
+      pr = (await this.octokit.rest.pulls.get({ ...this.repoParams, pull_number: pullNumber })).data;
     } catch (error) {
       return [`PR options not applied: ${this.refusal(error, 'get pull request')}`];
     }
     const issue = { ...this.repoParams, issue_number: pullNumber };
     const add = async (what: string, fn: () => Promise<unknown>) => {
       try {
-        await this.optionCall(fn);
+        await fn();
       } catch (error) {
         warnings.push(`${what} not applied: ${this.refusal(error, what)}`);
       }
@@ -285,7 +275,7 @@ class OctokitGitHubClient implements GitHubClient {
       });
     if (newReviewers.length + newTeams.length > 0) {
       try {
-        await this.optionCall(request(newReviewers, newTeams));
+        await request(newReviewers, newTeams)();
       } catch (error) {
         // GitHub refuses the whole request for one login it cannot ask (not a collaborator, the
         // author): ask each one alone, so the others still get their request.
@@ -304,21 +294,6 @@ class OctokitGitHubClient implements GitHubClient {
     if (newAssignees.length > 0)
       await add('assignees', () => this.octokit.rest.issues.addAssignees({ ...issue, assignees: newAssignees }));
     return warnings;
-  }
-
-  /**
-   * A call on a PR just created: GitHub's other services may not know it yet and answer 422
-   * "Could not resolve to a node with the global id" for a moment — tried again a few times.
-   */
-  private async optionCall<T>(fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        return await fn();
-      } catch (error) {
-        if (attempt >= NOT_RESOLVED_RETRIES || !isNotResolvedYet(error)) throw error;
-        await activitySleep(250 * 2 ** attempt);
-      }
-    }
   }
 
   async findOpenPullRequest(head: string): Promise<PullRequestRef | null> {
@@ -411,30 +386,10 @@ class OctokitGitHubClient implements GitHubClient {
   }
 }
 
-/** Tries of a PR-option call that GitHub answers "could not resolve" right after creation. */
-const NOT_RESOLVED_RETRIES = 4;
-
-function isNotResolvedYet(error: unknown): boolean {
-  return (
-    (error as { status?: unknown }).status === 422 &&
-    /Could not resolve to a node/i.test(String((error as Error).message))
-  );
-}
-
 function isAlreadyExists(error: unknown): boolean {
   return (
     (error as { status?: unknown }).status === 422 &&
     /A pull request already exists/i.test(String((error as Error).message))
-  );
-}
-
-/** GitHub's 422 for a head branch it does not know (or does not see yet). */
-function isHeadInvalid(error: unknown): boolean {
-  if ((error as { status?: unknown }).status !== 422) return false;
-  const errors = (error as { response?: { data?: { errors?: unknown } } }).response?.data?.errors;
-  return (
-    Array.isArray(errors) &&
-    errors.some((e: { field?: unknown; code?: unknown }) => e.field === 'head' && e.code === 'invalid')
   );
 }
 

@@ -2,13 +2,16 @@
 // paced per token by a GitHubPacer (domain/github-pacing.ts), GitHub's API version headers, a
 // per-request timeout, and logs routed to our redacting logger.
 //
-// Nothing here retries (docs/operations.md "Who retries what"): a network error, a timeout, a 5xx
-// or a rate limit fails the request, the adapter classifies it (errors.ts), and the activity's
-// Temporal retry policy tries the step again, after the wait GitHub asked for when it named one.
-// plugin-throttling's part is to recognise rate-limit answers and log them, and to keep one
-// token's reads within GitHub's concurrency advice; it never sleeps through a limit.
+// One retry layer per failure (docs/operations.md "Who retries what"). A network error, a timeout,
+// a 5xx or a rate limit fails the request; the adapter classifies it (errors.ts) and the
+// activity's Temporal retry policy tries the step again, after the wait GitHub asked for when it
+// named one. Inside the request only GitHub's sub-second lag right after a write is waited out:
+// plugin-retry does that, and nothing else (no retries by status). plugin-throttling's part is to
+// recognise rate-limit answers and log them, and to keep one token's reads within GitHub's
+// concurrency advice; it never sleeps through a limit.
 import Bottleneck from 'bottleneck';
 import { Octokit } from '@octokit/rest';
+import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import {
   createMemoryGitHubPacer,
@@ -18,11 +21,39 @@ import {
   type GitHubPacer,
 } from '../../domain/github-pacing.js';
 import { activitySleep, currentCancellationSignal } from '../../runtime/activity-context.js';
+import { isWriteLag } from './errors.js';
 
 export const GITHUB_API_VERSION = '2022-11-28';
 export const GITHUB_ACCEPT = 'application/vnd.github+json';
 
-const GitHubOctokit = Octokit.plugin(throttling);
+/**
+ * Marks GitHub's lag after a write (errors.ts `isWriteLag`) for plugin-retry to send the request
+ * again: waits of 0.25, 0.5, then 1 s, at most LAG_RETRIES times (about 15 s in all). Registered
+ * before plugin-retry, so its error hook sees the mark and its wrapper does the waiting.
+ */
+function writeLagRetries(octokit: Pick<Octokit, 'hook'>): void {
+  octokit.hook.error('request', (error, options) => {
+    if (isWriteLag(error)) {
+      const marked = error as { request?: { request?: Record<string, unknown> } };
+      if (marked.request !== undefined) {
+        const retryCount = Number(options.request.retryCount ?? 0);
+        marked.request.request = {
+          ...marked.request.request,
+          retries: LAG_RETRIES,
+          retryAfter: Math.min(2 ** retryCount, 4),
+        };
+      }
+    }
+    throw error;
+  });
+}
+
+/** Retries of a request GitHub answers with its lag after a write (docs/operations.md). */
+export const LAG_RETRIES = 16;
+/** plugin-retry's unit: `retryAfter` 1, 2, 4 are 0.25, 0.5 and 1 s. */
+const LAG_RETRY_UNIT_MS = 250;
+
+const GitHubOctokit = Octokit.plugin(writeLagRetries, retry, throttling);
 export type GitHubOctokit = InstanceType<typeof GitHubOctokit>;
 
 /** Timing knobs. Production leaves them unset and gets GitHub's recommendations. */
@@ -98,6 +129,8 @@ export function createOctokit({
     userAgent: 'relyloop-pr',
     log,
     request: { fetch: (url: string | URL, init?: RequestInit) => fetchWithin(timeoutMs, url, init) },
+    // No retries by status: only the write lag, marked by writeLagRetries, is sent again in place.
+    retry: { retries: 0, retryAfterBaseValue: LAG_RETRY_UNIT_MS },
     throttle: {
       // The plugin's module-global read limiter (10 at a time) is keyed by this id: per token (its
       // hash), so one token's reads never queue another's.

@@ -82,6 +82,20 @@ describe('pull requests', () => {
     expect(sandbox.pulls(OWNER, REPO).filter((p) => p.head.ref === 't/502')).toHaveLength(1);
   });
 
+  test("GitHub's lag after a push (422 head invalid) is waited out inside the one call; nothing else is", async () => {
+    sandbox.setConsistencyLag(OWNER, REPO, 700);
+    await branch('t/lag'); // the push starts the lag
+    const before = pullPosts().length;
+    const created = await client().createOrAdoptPullRequest(pr('t/lag'));
+    sandbox.setConsistencyLag(OWNER, REPO, 0);
+    const statuses = pullPosts()
+      .slice(before)
+      .map((r) => r.status);
+    expect(created).toMatchObject({ headRef: 't/lag', adopted: false });
+    expect(statuses.length).toBeGreaterThanOrEqual(2);
+    expect(statuses).toEqual([...statuses.slice(0, -1).map(() => 422), 201]);
+  });
+
   test('422 "already exists" adopts the open PR for the same head', async () => {
     await branch('t/adopt');
     const first = await client().createOrAdoptPullRequest(pr('t/adopt'));
