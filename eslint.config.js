@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 // Workflow code is replayed by Temporal and must stay deterministic: no Node built-ins and no
-// library that performs I/O may be imported there (STYLE.md §2). Activities are referenced with
+// library that performs I/O may be imported there. Activities are referenced with
 // `import type` only.
 const forbiddenInWorkflows = [
   'node:*',
@@ -73,7 +73,7 @@ export default tseslint.config(
           patterns: [
             {
               group: forbiddenInWorkflows,
-              message: 'Workflow code must be deterministic (STYLE.md §2): no I/O libraries or Node built-ins.',
+              message: 'Workflow code must be deterministic: no I/O libraries or Node built-ins.',
             },
           ],
           paths: [],

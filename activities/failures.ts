@@ -1,8 +1,10 @@
-// Converts whatever an activity throws into the ApplicationFailure Temporal records (SPEC §5, §7):
-// terminal codes become non-retryable failures whose `type` is the code; a rate-limit wait becomes
-// a retryable failure with `nextRetryDelay` (SPEC §9: no worker slot is held while waiting);
-// anything else is retryable; a cancelled attempt reports its cancellation. Messages are redacted
-// and no cause or stack of ours is attached, because failures are persisted in workflow history.
+// Converts whatever an activity throws into the ApplicationFailure Temporal records
+// (docs/architecture.md "The open-PR workflow", docs/architecture.md "Error codes"): terminal codes
+// become non-retryable failures whose `type` is the code; a rate-limit wait becomes a retryable
+// failure with `nextRetryDelay` (docs/architecture.md "Forge behaviour": no worker slot is held
+// while waiting); anything else is retryable; a cancelled attempt reports its cancellation.
+// Messages are redacted and no cause or stack of ours is attached, because failures are persisted
+// in workflow history.
 import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
 import { AppError, transientTypeOf } from '../domain/errors.js';
 import type { Redactor } from '../domain/redact.js';
@@ -22,8 +24,8 @@ export function toApplicationFailure(error: unknown, redactor: Redactor): Applic
   if (error instanceof AppError) {
     const message = redactor.redactString(error.message);
     if (!error.retryable) return ApplicationFailure.create({ type: error.code, message, nonRetryable: true });
-    // Retried by Temporal; a rate limit waits as long as the service asked (SPEC §9). Once the
-    // retry budget runs out the workflow reports the code itself.
+    // Retried by Temporal; a rate limit waits as long as the service asked (docs/architecture.md
+    // "Forge behaviour"). Once the retry budget runs out the workflow reports the code itself.
     return ApplicationFailure.create({
       type: transientTypeOf(error.code),
       message,

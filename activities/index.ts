@@ -1,4 +1,4 @@
-// Builds every activity from the worker's dependencies (STYLE.md §4: wiring in entry points,
+// Builds every activity from the worker's dependencies (wiring in entry points,
 // factories here). Shared activities go on the shared task queue; git activities on this worker's
 // own queue, which `claimGitWorker` hands to the workflow (worker-specific task queue pattern).
 import path from 'node:path';

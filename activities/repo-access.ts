@@ -1,9 +1,8 @@
 // Resolves a config repo to what the git and forge adapters need, reading its credential from the
-// secrets dir inside the activity (SPEC §6): a personal token from `{secrets_dir}/{auth_ref}` (GitHub
-// or Gitea), or —
-// for a repo that authenticates as a GitHub App — an installation token minted from the
-// App's private key (app-tokens.ts). Every secret is registered for redaction and never returned
-// to workflow code.
+// secrets dir inside the activity (docs/architecture.md "Security rules"): a personal token from
+// `{secrets_dir}/{auth_ref}` (GitHub or Gitea), or — for a repo that authenticates as a GitHub App
+// — an installation token minted from the App's private key (app-tokens.ts). Every secret is
+// registered for redaction and never returned to workflow code.
 import { AppError } from '../domain/errors.js';
 import {
   isRepoUrlProblem,

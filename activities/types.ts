@@ -1,6 +1,7 @@
-// The activity surface of openPrWorkflow (SPEC §5), as the workflow sees it (`import type` only).
-// Shared activities run on the shared task queue; git activities run on the worker-specific queue
-// the workflow claims, because they share that worker's local repo cache and chart files.
+// The activity surface of openPrWorkflow (docs/architecture.md "The open-PR workflow"), as the
+// workflow sees it (`import type` only). Shared activities run on the shared task queue; git
+// activities run on the worker-specific queue the workflow claims, because they share that worker's
+// local repo cache and chart files.
 import type { PrOptions } from '../domain/pr-options.js';
 import type { Provider } from '../domain/github-url.js';
 import type { MarkOpenedOutcome, RecordFailureOutcome } from '../db/proposals.js';
@@ -99,13 +100,16 @@ export interface SharedActivities extends ReconcileActivities {
   }): Promise<{ proposal: ProposalContext; policy: OpenPrPolicy } | { notPending: string }>;
   isProposalPending(input: { proposalId: string }): Promise<boolean>;
   claimGitWorker(): Promise<string>;
-  /** Renders title and body (SPEC §8) and opens the PR, or adopts the open one for the same head. */
+  /**
+   * Renders title and body (docs/architecture.md "PR body") and opens the PR, or adopts the open
+   * one for the same head.
+   */
   openPullRequest(
     input: OpenPullRequestInput,
   ): Promise<{ number: number; url: string; adopted: boolean; warnings?: string[] }>;
   /** Posts the chart comment unless one with this proposal's marker exists. */
   commentChart(input: CommentChartInput): Promise<{ posted: boolean }>;
-  /** Step 14, idempotent: `already_recorded` is our own earlier write (SPEC §5). */
+  /** Step 14, idempotent: `already_recorded` is our own earlier write (docs/architecture.md "The open-PR workflow"). */
   markProposalOpened(input: {
     proposalId: string;
     prUrl: string;
@@ -141,7 +145,7 @@ export interface ReconcileRepoResult {
   corrections: { proposalId: string; prNumber: number; from: string | null; to: string }[];
 }
 
-/** Activities of reconcilePrStatesWorkflow (SPEC §10). */
+/** Activities of reconcilePrStatesWorkflow (docs/architecture.md "PR lifecycle"). */
 export interface ReconcileActivities {
   /** Config repos with at least one proposal whose PR is recorded open. */
   /** Config repos with a PR recorded open, or closed within the window. */

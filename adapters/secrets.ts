@@ -1,6 +1,7 @@
-// Secret files (SPEC §6): `{secrets_dir}/{ref}` holds one token. The ref is validated, the
-// resolved real path must stay inside the secrets dir (a symlink escaping it is refused), and the
-// target must be a regular file. Every loaded secret is registered with the Redactor.
+// Secret files (docs/architecture.md "Security rules"): `{secrets_dir}/{ref}` holds one token. The
+// ref is validated, the resolved real path must stay inside the secrets dir (a symlink escaping it
+// is refused), and the target must be a regular file. Every loaded secret is registered with the
+// Redactor.
 import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isStrictlyInside } from '../domain/paths.js';

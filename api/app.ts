@@ -28,7 +28,7 @@ export interface ApiDeps {
   redactor: Redactor;
 }
 
-/** SPEC §6: request bodies are bounded at 1 MiB. */
+/** docs/architecture.md "Security rules": request bodies are bounded at 1 MiB. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export function createApp(deps: ApiDeps): Express {
@@ -39,7 +39,7 @@ export function createApp(deps: ApiDeps): Express {
   const metrics = createApiMetrics(deps.db, deps.temporal, deps.redactor.counts);
   app.use(metrics.middleware);
   const auth = requireBearerToken(deps.apiToken);
-  // SPEC §4: every route but /healthz requires the bearer token, /readyz and /metrics included.
+  // docs/api.md: every route but /healthz requires the bearer token, /readyz and /metrics included.
   app.use(healthRoutes(deps.db, deps.temporal, auth));
   app.use(metrics.routes(auth));
 

@@ -1,4 +1,4 @@
-// Bearer-token authentication for every route but /healthz (SPEC §4). The comparison hashes both
+// Bearer-token authentication for every route but /healthz (docs/api.md). The comparison hashes both
 // sides first so it runs in constant time whatever the presented length.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';

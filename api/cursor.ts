@@ -1,4 +1,4 @@
-// Opaque list cursors (SPEC §4): base64url(JSON position) + "." + a truncated HMAC over the list
+// Opaque list cursors (docs/api.md): base64url(JSON position) + "." + a truncated HMAC over the list
 // name and the position. A cursor edited by hand, cut short or taken from another list is a 422
 // VALIDATION_ERROR on `cursor` instead of a silently wrong page. The key derives from the API
 // token, so every stateless API replica accepts the others' cursors; rotating the token ends

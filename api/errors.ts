@@ -1,4 +1,4 @@
-// One error envelope for every failure (SPEC §4): {"detail": {error_code, message, retryable}}.
+// One error envelope for every failure (docs/api.md): {"detail": {error_code, message, retryable}}.
 // Domain errors map by code; body-parser failures map to 413/422; anything unexpected is a 500
 // carrying the request id and no internals, logged (redacted) for the operator.
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';

@@ -1,5 +1,6 @@
 // /healthz: the process is up (no dependencies checked, no auth).
-// /readyz (bearer token required, SPEC §4): the database answers and the Temporal namespace is reachable; 503 naming what is not.
+// /readyz (bearer token required, docs/api.md): the database answers and the Temporal namespace is
+// reachable; 503 naming what is not.
 import { Router, type RequestHandler } from 'express';
 import type { Database } from '../db/database.js';
 import type { TemporalHandle } from '../adapters/temporal-client.js';

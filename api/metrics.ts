@@ -1,5 +1,5 @@
 // GET /metrics: Prometheus text for the API process, behind the bearer token like every
-// route but /healthz (SPEC §4; Prometheus sends it with `authorization.credentials_file`).
+// route but /healthz (docs/api.md; Prometheus sends it with `authorization.credentials_file`).
 // - HTTP: requests by method, route pattern and status, and their durations.
 // - Proposals: how many per status, and pending ones carrying a recorded failure per error code
 //   (read from the database at scrape time, so every API replica reports the same truth).

@@ -1,4 +1,4 @@
-// The state of a proposal's latest openPrWorkflow run for GET /proposals/{id}/open_pr (SPEC §4):
+// The state of a proposal's latest openPrWorkflow run for GET /proposals/{id}/open_pr (docs/api.md):
 // status, current step, and per step its status, attempts and last (redacted) failure. Step
 // status comes from the workflow's `progress` query; attempts and failures from the run's history
 // and its pending activities, which also works while no worker is up to answer the query.

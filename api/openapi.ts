@@ -1,4 +1,4 @@
-// The OpenAPI document (SPEC §4, /api/v1/openapi.json), generated from the route definitions:
+// The OpenAPI document (docs/api.md, /api/v1/openapi.json), generated from the route definitions:
 // the same zod schemas that validate requests, the success schema, and one response per error
 // status whose `error_code` enum lists exactly the codes the route can answer with it.
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';

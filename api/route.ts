@@ -1,6 +1,6 @@
 // One definition per route serves three purposes: Express mounts it, the edge validates its
 // params/query/body with its zod schemas, and the OpenAPI document is generated from the same
-// schemas and declared error codes (SPEC §4: no hand-written duplicate). Handlers stay thin: they
+// schemas and declared error codes (docs/api.md: no hand-written duplicate). Handlers stay thin: they
 // receive parsed input and return the response body.
 import express, { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
@@ -19,7 +19,7 @@ export interface RouteInput<P extends Schema, Q extends Schema, B extends Schema
   res: Response;
 }
 
-/** A list handler returns its page and total; the route sends `X-Total-Count` (SPEC §4). */
+/** A list handler returns its page and total; the route sends `X-Total-Count` (docs/api.md). */
 export interface ListResult<T> {
   data: T[];
   next_cursor: string | null;

@@ -1,4 +1,4 @@
-// Edge validation: a zod failure becomes one 422 VALIDATION_ERROR naming the field (SPEC §4).
+// Edge validation: a zod failure becomes one 422 VALIDATION_ERROR naming the field (docs/api.md).
 // The field is the issue's path (`config_diff.k1.to`), an unknown key's own name, or the
 // request part (`body`, `query`) when the whole part is wrong.
 import type { z } from 'zod';
@@ -28,7 +28,8 @@ export const MAX_JSON_DEPTH = 64;
 
 /**
  * Throws a 422 when `input` nests deeper than MAX_JSON_DEPTH, or for the first string (value or
- * key) PostgreSQL cannot store — refused at the edge instead of failing as a 500 (SPEC §6).
+ * key) PostgreSQL cannot store — refused at the edge instead of failing as a 500
+ * (docs/architecture.md "Security rules").
  */
 export function assertStorableInput(input: unknown, part: RequestPart): void {
   walkBounded(input, part, true);

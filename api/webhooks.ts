@@ -1,4 +1,4 @@
-// POST /api/v1/webhooks/github (SPEC §10): GitHub's `pull_request` events keep each
+// POST /api/v1/webhooks/github (docs/architecture.md "PR lifecycle"): GitHub's `pull_request` events keep each
 // proposal's pr_state true — merged, closed, reopened. No bearer token: GitHub signs the raw body
 // with the config repo's webhook secret (`X-Hub-Signature-256`, HMAC-SHA256), verified in constant
 // time by @octokit/webhooks-methods before anything in the payload is acted on.

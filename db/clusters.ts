@@ -1,4 +1,4 @@
-// Data access for clusters (SPEC §3). A config_repo_id that does not exist (or was deleted a
+// Data access for clusters (docs/architecture.md "Data"). A config_repo_id that does not exist (or was deleted a
 // moment ago) is caught by the foreign key.
 import type { Cluster } from '../generated/prisma/client.js';
 import type { Database } from './database.js';

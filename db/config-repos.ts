@@ -1,4 +1,4 @@
-// Data access for config_repos (SPEC §3). A duplicate name and a delete while clusters point at
+// Data access for config_repos (docs/architecture.md "Data"). A duplicate name and a delete while clusters point at
 // the repo are decided by the unique index and the foreign key, so concurrent requests cannot
 // slip past a pre-check.
 import type { ConfigRepo } from '../generated/prisma/client.js';

@@ -1,4 +1,4 @@
-// Keyset paging, newest first (`created_at DESC, id DESC`, SPEC §4). The position is the stored
+// Keyset paging, newest first (`created_at DESC, id DESC`, docs/api.md). The position is the stored
 // created_at rendered as text by PostgreSQL with microseconds, so the comparison happens on the
 // exact stored value: a JS Date (milliseconds) would skip or repeat rows that share a millisecond.
 import type { SqlExecutor } from './sql.js';

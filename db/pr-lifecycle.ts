@@ -1,4 +1,4 @@
-// Data access for the PR lifecycle (SPEC §10): a PR observation applied to the proposal
+// Data access for the PR lifecycle (docs/architecture.md "PR lifecycle"): a PR observation applied to the proposal
 // that owns the PR, the webhook delivery log, and what the reconciliation walks.
 //
 // An observation is one conditional UPDATE, so it is safe to repeat and to race: it matches only

@@ -1,6 +1,6 @@
-// Data access for proposals (SPEC §3). Reject is one conditional UPDATE (`WHERE status =
+// Data access for proposals (docs/architecture.md "Data"). Reject is one conditional UPDATE (`WHERE status =
 // 'pending'`), so of two concurrent rejects, or a reject racing the workflow's mark-opened
-// (SPEC §5 step 14), exactly one wins.
+// (docs/architecture.md "The open-PR workflow" step 14), exactly one wins.
 import type { Proposal } from '../generated/prisma/client.js';
 import type { MetricDelta } from '../domain/metric-delta.js';
 import type { ConfigDiff } from '../domain/params-diff.js';
@@ -72,7 +72,7 @@ export async function findProposalWithRepo(db: Database, id: string) {
   );
 }
 
-/** Everything openPrWorkflow's `load` step needs (SPEC §5 step 1). */
+/** Everything openPrWorkflow's `load` step needs (docs/architecture.md "The open-PR workflow" step 1). */
 export async function findProposalForWorkflow(db: Database, id: string) {
   return (
     (await db.prisma.proposal.findUnique({
@@ -116,11 +116,12 @@ async function readRowPr(db: Database, id: string): Promise<RowNotPending | unde
 }
 
 /**
- * SPEC §5 step 14: pending → pr_opened with the PR's url, number and branch, clearing an earlier
- * error. Idempotent: one conditional UPDATE decides (a concurrent reject waits for it or wins
- * it); when it matched nothing, a fresh read — after any concurrent write committed — tells our
- * own earlier write (same PR number and branch) from a rejection. Both are single autocommit
- * statements, so an attempt abandoned mid-way either wrote everything or nothing.
+ * docs/architecture.md "The open-PR workflow" step 14: pending → pr_opened with the PR's url,
+ * number and branch, clearing an earlier error. Idempotent: one conditional UPDATE decides (a
+ * concurrent reject waits for it or wins it); when it matched nothing, a fresh read — after any
+ * concurrent write committed — tells our own earlier write (same PR number and branch) from a
+ * rejection. Both are single autocommit statements, so an attempt abandoned mid-way either wrote
+ * everything or nothing.
  */
 export async function markProposalPrOpened(
   db: Database,

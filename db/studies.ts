@@ -1,4 +1,4 @@
-// Data access for studies (SPEC §3). The API checks the cluster and template exist and belong
+// Data access for studies (docs/architecture.md "Data"). The API checks the cluster and template exist and belong
 // together before inserting; the foreign keys remain the last word.
 import type { Study } from '../generated/prisma/client.js';
 import type { Database } from './database.js';

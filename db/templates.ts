@@ -1,4 +1,4 @@
-// Data access for query_templates (SPEC §3).
+// Data access for query_templates (docs/architecture.md "Data").
 import type { QueryTemplate } from '../generated/prisma/client.js';
 import type { Database } from './database.js';
 import { listKeyset, orderByIds, type ListedPage, type PageRequest } from './paging.js';

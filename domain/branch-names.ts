@@ -1,5 +1,6 @@
-// Branch names of SPEC §5 step 6. Study-backed proposals share the study's branch name (one PR
-// per study); manual proposals get their own. Ids are uuids, so the names need no escaping.
+// Branch names of docs/architecture.md "The open-PR workflow" step 6. Study-backed proposals share
+// the study's branch name (one PR per study); manual proposals get their own. Ids are uuids, so the
+// names need no escaping.
 
 export const BRANCH_PREFIX = 'relyloop/';
 
@@ -13,7 +14,7 @@ export function createBranchName({ proposalId, studyId }: BranchNameInput): stri
   return studyId ? `${BRANCH_PREFIX}study-${studyId}` : `${BRANCH_PREFIX}proposal-${proposalId}`;
 }
 
-/** Repository path of the committed chart PNG (SPEC §5 steps 10 and 13). */
+/** Repository path of the committed chart PNG (docs/architecture.md "The open-PR workflow" steps 10 and 13). */
 export function chartFilePath(studyId: string): string {
   return `.relyloop/digest-charts/${studyId}.png`;
 }

@@ -1,7 +1,8 @@
-// The chart comment of SPEC §5 step 13: the PNG committed on the branch, linked through the
-// slash-safe `raw/refs/heads/{branch}` form (a branch such as `relyloop/study-x` would otherwise
-// be ambiguous), plus a hidden marker so a retried step finds its earlier comment instead of
-// posting twice. The repo's web URL is used so Enterprise and sandbox hosts work.
+// The chart comment of docs/architecture.md "The open-PR workflow" step 13: the PNG committed on
+// the branch, linked through the slash-safe `raw/refs/heads/{branch}` form (a branch such as
+// `relyloop/study-x` would otherwise be ambiguous), plus a hidden marker so a retried step finds
+// its earlier comment instead of posting twice. The repo's web URL is used so Enterprise and
+// sandbox hosts work.
 import { chartFilePath } from './branch-names.js';
 import { redactTokens } from './redact.js';
 

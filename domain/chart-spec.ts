@@ -1,6 +1,6 @@
-// Vega-Lite spec of the parameter-importance chart (SPEC §5 step 9): 800×600 PNG, horizontal
-// bars sorted descending, title "Parameter importance". Pure, so it is snapshot-tested; the
-// renderer lives in activities/chart.
+// Vega-Lite spec of the parameter-importance chart (docs/architecture.md "The open-PR workflow"
+// step 9): 800×600 PNG, horizontal bars sorted descending, title "Parameter importance". Pure, so
+// it is snapshot-tested; the renderer lives in activities/chart.
 import type { TopLevelSpec } from 'vega-lite';
 
 export const CHART_WIDTH = 800;

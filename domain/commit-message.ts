@@ -1,6 +1,7 @@
-// Commit message of SPEC §5 step 10, and the trailers step 6 reads back to recognise our own
-// commit on a remote branch. Names come from the database, so they are flattened to one line:
-// a newline in a study name must not be able to forge a `RelyLoop-Proposal:` trailer.
+// Commit message of docs/architecture.md "The open-PR workflow" step 10, and the trailers step 6
+// reads back to recognise our own commit on a remote branch. Names come from the database, so they
+// are flattened to one line: a newline in a study name must not be able to forge a
+// `RelyLoop-Proposal:` trailer.
 import { redactTokens } from './redact.js';
 
 export const PROPOSAL_TRAILER = 'RelyLoop-Proposal';

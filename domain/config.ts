@@ -1,4 +1,4 @@
-// The one place that reads the environment (STYLE.md §4). Every setting has an env var, a doc
+// The one place that reads the environment. Every setting has an env var, a doc
 // line and a default; `loadConfig` validates all of them once and names the env var of any bad
 // value, so a typo stops start-up instead of surfacing later as an odd failure.
 import path from 'node:path';

@@ -1,4 +1,4 @@
-// Every error code of SPEC §7 as one `as const` union (STYLE.md §6). HTTP routes map AppErrors to
+// Every error code of docs/architecture.md "Error codes" as one `as const` union. HTTP routes map AppErrors to
 // the error envelope; activities convert them to non-retryable ApplicationFailures whose `type` is
 // the code, and the workflow retry policy's nonRetryableErrorTypes is built from WORKFLOW_ERROR_CODES.
 
@@ -57,7 +57,7 @@ export type EndpointErrorCode = keyof typeof ENDPOINT_ERRORS;
 export type WorkflowErrorCode = (typeof WORKFLOW_ERROR_CODES)[number];
 export type ErrorCode = EndpointErrorCode | WorkflowErrorCode;
 
-/** 503s the caller may retry as is (SPEC §7). */
+/** 503s the caller may retry as is (docs/architecture.md "Error codes"). */
 const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set([
   'GITHUB_NOT_CONFIGURED',
   'QUEUE_UNAVAILABLE',
@@ -67,7 +67,7 @@ const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set([
 export interface AppErrorOptions {
   code: ErrorCode;
   message: string;
-  /** Defaults from the code (SPEC §7). */
+  /** Defaults from the code (docs/architecture.md "Error codes"). */
   retryable?: boolean;
   /** For VALIDATION_ERROR: the offending field, e.g. `body.config_diff`. */
   field?: string;

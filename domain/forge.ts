@@ -9,7 +9,10 @@ export interface PullRequestRef {
   headRef: string;
   baseRef: string;
   state: 'open' | 'closed';
-  /** True when an open PR for the same head already existed and was adopted (SPEC §5 step 12). */
+  /**
+   * True when an open PR for the same head already existed and was adopted (docs/architecture.md
+   * "The open-PR workflow" step 12).
+   */
   adopted: boolean;
 }
 

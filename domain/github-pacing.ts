@@ -1,7 +1,8 @@
-// Pacing of GitHub writes per token (SPEC §9). GitHub's REST best practices ask, per user or app,
-// that mutating requests be serial and at least one second apart, and its secondary rate limits cap
-// content creation (PRs, comments) at about 80 a minute and 500 an hour:
-//   https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#pause-between-mutative-requests
+// Pacing of GitHub writes per token (docs/architecture.md "Forge behaviour"). GitHub's REST best
+// practices ask, per user or app, that mutating requests be serial and at least one second apart,
+// and its secondary rate limits cap content creation (PRs, comments) at about 80 a minute and 500
+// an hour:
+// https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#pause-between-mutative-requests
 //   https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits
 // A write takes the token's turn when no write of it is unanswered, the gap has passed since the
 // last answer, and (for content) the hourly budget allows: a GCRA (one more every window/N, bursts

@@ -1,4 +1,4 @@
-// Config repo URLs (SPEC §4): only `https://github.com/{owner}/{repo}[.git]` or the same form on
+// Config repo URLs (docs/api.md): only `https://github.com/{owner}/{repo}[.git]` or the same form on
 // an allow-listed GitHub Enterprise host — or on an allow-listed Gitea/Forgejo host.
 // Credentials, query, fragment, SSH and plain http are refused (http only for hosts explicitly
 // allowed over http, e.g. a local sandbox or Gitea). From a valid URL we derive the REST, git and
@@ -27,7 +27,10 @@ export interface GitHubRepoRef {
   repo: string;
   /** Canonical form: `{scheme}://{host}/{owner}/{repo}` (no `.git`). */
   url: string;
-  /** Octokit base URL: https://api.github.com (and api.{sub}.ghe.com), or `{scheme}://{host}/api/v3` for Enterprise Server. */
+  /**
+   * Octokit base URL: https://api.github.com (and api.{sub}.ghe.com), or `{scheme}://{host}/api/v3`
+   * for Enterprise Server.
+   */
   apiBaseUrl: string;
   /** Smart-HTTP clone URL. */
   gitUrl: string;

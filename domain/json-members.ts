@@ -1,6 +1,7 @@
 // Locates the members of a JSON document's root object in its text, so a params file can be
-// edited by splicing only the changed values (SPEC §5 step 8: the PR diff shows only changed
-// lines). The text must already have passed JSON.parse; this scanner trusts its shape.
+// edited by splicing only the changed values (docs/architecture.md "The open-PR workflow" step 8:
+// the PR diff shows only changed lines). The text must already have passed JSON.parse; this scanner
+// trusts its shape.
 
 export interface JsonMember {
   key: string;

@@ -1,4 +1,4 @@
-// Contract of the per-config-repo mutex workflow `repo-lock:{config_repo_id}` (SPEC §2): the
+// Contract of the per-config-repo mutex workflow `repo-lock:{config_repo_id}` (docs/architecture.md): the
 // signals and queries requesters and operators use, and the shapes they carry. No I/O here, so
 // workflow code and activities both import it.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
@@ -93,7 +93,10 @@ export const withdrawLockSignal = defineSignal<[{ workflowId: string; runId: str
 export const releaseLockSignal = defineSignal<[{ leaseToken: string }]>('releaseLock');
 /** Holder → lock: extend my lease by its length from now. */
 export const renewLockSignal = defineSignal<[{ leaseToken: string }]>('renewLock');
-/** Operator → lock: take the lock from its holder now (e.g. a stuck run); `temporal workflow signal --name forceRelease`. */
+/**
+ * Operator → lock: take the lock from its holder now (e.g. a stuck run); `temporal workflow signal
+ * --name forceRelease`.
+ */
 export const forceReleaseSignal = defineSignal<[{ reason?: string }]>('forceRelease');
 /**
  * Lock → holder: your grant is gone (an operator's forceRelease, or the lease expired); stop before

@@ -1,4 +1,4 @@
-// A proposal's metric_delta (SPEC §3): `{ [metric]: { baseline, achieved, delta_pct } }`. One
+// A proposal's metric_delta (docs/architecture.md "Data"): `{ [metric]: { baseline, achieved, delta_pct } }`. One
 // type for the database, the API, the activities and the PR body; for a study-backed proposal it
 // is derived from the study, never taken from the client.
 

@@ -1,15 +1,17 @@
-// Contract of `openPrWorkflow` (SPEC §2, §5): its id, input, result, steps and progress query.
-// Shared by the API (start, status), the workflow and the worker; no I/O here.
+// Contract of `openPrWorkflow` (docs/architecture.md "The open-PR workflow"): its id, input,
+// result, steps and progress query. Shared by the API (start, status), the workflow and the worker;
+// no I/O here.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 
 export const OPEN_PR_WORKFLOW = 'openPrWorkflow';
 
-/** The 15 steps of SPEC §5, in order; `OpenPrStep` search attribute values. */
+/** The 15 steps of docs/architecture.md "The open-PR workflow", in order; `OpenPrStep` search attribute values. */
 /**
- * The 15 steps of SPEC §5, in order: each step, the activity that performs it (a key of the
- * activity interfaces in activities/types.ts, which check it at compile time; `release` is workflow
- * code), and the label its summary carries in the Web UI. Numbering, summaries, the progress query,
- * the status view and the tests all derive from this table.
+ * The 15 steps of docs/architecture.md "The open-PR workflow", in order: each step, the activity
+ * that performs it (a key of the activity interfaces in activities/types.ts, which check it at
+ * compile time; `release` is workflow code), and the label its summary carries in the Web UI.
+ * Numbering, summaries, the progress query, the status view and the tests all derive from this
+ * table.
  */
 export const OPEN_PR_STEP_TABLE = [
   { step: 'load', activity: 'loadProposal', label: 'load proposal, cluster, template, config repo, study' },

@@ -1,4 +1,4 @@
-// Applies a proposal's config_diff to a params file (SPEC §5 step 8). Keys are flat
+// Applies a proposal's config_diff to a params file (docs/architecture.md "The open-PR workflow" step 8). Keys are flat
 // ("field_boosts.title" is one key). The file is edited by splicing values into its text, so key
 // order, indentation and the trailing newline survive and `git diff` shows only changed lines.
 // A `from` that differs from the file is drift: reported for the PR body, never blocking.
@@ -12,7 +12,7 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 export type ScalarValue = string | number | boolean | null;
 
 // Type aliases, not interfaces: Prisma's JSON input type needs an implicit index signature.
-/** One parameter's change as stored with the proposal and validated by the API (SPEC §3). */
+/** One parameter's change as stored with the proposal and validated by the API (docs/architecture.md "Data"). */
 export type ConfigDiffEntry = { from: ScalarValue; to: ScalarValue };
 export type ConfigDiff = Record<string, ConfigDiffEntry>;
 

@@ -1,6 +1,6 @@
-// Path rules of SPEC §6. config_path and template names end up in git tree paths and local file
-// paths, so they are validated by shape here; containment on tree entries and local paths is
-// checked again where those are resolved, with `isStrictlyInside`.
+// Path rules of docs/architecture.md "Security rules". config_path and template names end up in git
+// tree paths and local file paths, so they are validated by shape here; containment on tree entries
+// and local paths is checked again where those are resolved, with `isStrictlyInside`.
 import path from 'node:path';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

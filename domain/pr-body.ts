@@ -1,6 +1,6 @@
-// PR title and body (SPEC §8). Both kinds: study-backed (metric delta, follow-ups, importance
+// PR title and body (docs/architecture.md "PR body"). Both kinds: study-backed (metric delta, follow-ups, importance
 // fallback when the chart failed) and manual. Output goes to GitHub, so it is token-redacted as
-// defence in depth (SPEC §6) and capped at GitHub's 65,536-character body limit.
+// defence in depth (docs/architecture.md "Security rules") and capped at GitHub's 65,536-character body limit.
 import type { MetricDelta, MetricDeltaEntry } from './metric-delta.js';
 import type { JsonValue, ParamChange } from './params-diff.js';
 import { inlineText, markdownTable } from './markdown.js';
@@ -11,7 +11,8 @@ export const MAX_PR_BODY_LENGTH = 65_536;
 export const MAX_PR_TITLE_LENGTH = 256;
 /**
  * GitHub counts characters its own way (line breaks are stored as CRLF), so the body is cut
- * well below its limit: a bare LF counts two here, and 1,024 characters stay spare (SPEC §9).
+ * well below its limit: a bare LF counts two here, and 1,024 characters stay spare
+ * (docs/architecture.md "Forge behaviour").
  */
 export const PR_BODY_BUDGET = MAX_PR_BODY_LENGTH - 1_024;
 export const PR_FOOTER = 'Opened by RelyLoop. Reject the proposal to close this PR.';
@@ -58,7 +59,10 @@ export interface PrBodyInput {
   /** Null for a manual proposal. */
   study: StudySummary | null;
   changes: readonly ParamChange[];
-  /** The chart PNG was committed; otherwise the importances go into the body (SPEC §5 step 9). */
+  /**
+   * The chart PNG was committed; otherwise the importances go into the body (docs/architecture.md
+   * "The open-PR workflow" step 9).
+   */
   chartRendered: boolean;
   /** RELYLOOP_BASE_URL without a trailing slash. */
   relyloopBaseUrl?: string | undefined;

@@ -1,4 +1,4 @@
-// The life of a proposal's PR after it opened (SPEC §10): what a GitHub `pull_request`
+// The life of a proposal's PR after it opened (docs/architecture.md "PR lifecycle"): what a GitHub `pull_request`
 // webhook or a reconciliation read says about it, reduced to one observation — the PR's state and
 // GitHub's own time for it. Pure, so the webhook route, the reconciliation activity and the tests
 // share one reading.

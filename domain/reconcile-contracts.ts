@@ -1,5 +1,5 @@
 // Names shared by the reconciliation workflow, its Temporal Schedule, the worker that ensures the
-// schedule and the API route that starts a run for one config repo (SPEC §10).
+// schedule and the API route that starts a run for one config repo (docs/architecture.md "PR lifecycle").
 export const RECONCILE_WORKFLOW = 'reconcilePrStatesWorkflow';
 
 /** The schedule (`temporal schedule list`, Web UI → Schedules) that runs the reconciliation. */

@@ -1,12 +1,12 @@
-// Token redaction (SPEC §6). One function, `redact`, handles strings, nested objects, arrays and
-// errors (message, stack, cause); it is applied to every log line, every failure leaving an
-// activity, every text sent to GitHub and every stored pr_open_error.
+// Token redaction (docs/architecture.md "Security rules"). One function, `redact`, handles strings,
+// nested objects, arrays and errors (message, stack, cause); it is applied to every log line, every
+// failure leaving an activity, every text sent to GitHub and every stored pr_open_error.
 
 export const REDACTED = '[REDACTED-GH-TOKEN]';
 
-// Fine-grained PATs (github_pat_…) and the classic family ghp_/gho_/ghu_/ghs_/ghr_ (SPEC §6).
-// The character class excludes '-' and '.', so git SHAs, UUIDs and hex digests never match:
-// they lack the prefix.
+// Fine-grained PATs (github_pat_…) and the classic family ghp_/gho_/ghu_/ghs_/ghr_
+// (docs/architecture.md "Security rules"). The character class excludes '-' and '.', so git SHAs,
+// UUIDs and hex digests never match: they lack the prefix.
 const TOKEN_PATTERNS = [/github_pat_[A-Za-z0-9_]{20,}/g, /gh[a-z]_[A-Za-z0-9_]{36,}/g];
 
 /** What a redaction removed: a GitHub token found by its pattern, or a registered secret. */

@@ -1,4 +1,4 @@
-// The contract between the API, the workflows and the workers (STYLE.md §3): names, search
+// The contract between the API, the workflows and the workers: names, search
 // attribute keys, and shared types. Nothing here performs I/O, so workflow code may import it.
 import { defineSearchAttributeKey } from '@temporalio/common';
 
@@ -8,7 +8,7 @@ export const SEARCH_ATTRIBUTES = {
   configRepoId: defineSearchAttributeKey('ConfigRepoId', 'KEYWORD'),
   clusterId: defineSearchAttributeKey('ClusterId', 'KEYWORD'),
   openPrStep: defineSearchAttributeKey('OpenPrStep', 'KEYWORD'),
-  /** Set when a run fails: its error code (SPEC §7), for finding failed runs by cause. */
+  /** Set when a run fails: its error code (docs/architecture.md "Error codes"), for finding failed runs by cause. */
   openPrErrorCode: defineSearchAttributeKey('OpenPrErrorCode', 'KEYWORD'),
   /** When the run entered OpenPrStep: how long a run waits for a lock or sits at a step. */
   openPrStepSince: defineSearchAttributeKey('OpenPrStepSince', 'DATETIME'),

@@ -1,5 +1,5 @@
 // One classification of a failed network call, for git transfers and GitHub's REST API alike
-// (SPEC §9): a network failure is transient until it is proven otherwise. Only the
+// (docs/architecture.md "Forge behaviour"): a network failure is transient until it is proven otherwise. Only the
 // server's own answer can prove it — authentication (401/403), not found (404/410) or a refused
 // request (other 4xx) — or a request the client itself cannot make (a bad URL or ref name). A
 // failure of unknown kind is retried until its step's retry budget runs out. Rate limits are

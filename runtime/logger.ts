@@ -1,6 +1,6 @@
-// pino JSON logging with redaction on the final serialized line (SPEC §6): whatever reaches a log
-// record — message, nested fields, serialized error stacks — passes through the Redactor just
-// before it is written, so no code path can bypass it.
+// pino JSON logging with redaction on the final serialized line (docs/architecture.md "Security
+// rules"): whatever reaches a log record — message, nested fields, serialized error stacks — passes
+// through the Redactor just before it is written, so no code path can bypass it.
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
 import type { Redactor } from '../domain/redact.js';
 

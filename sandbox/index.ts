@@ -441,7 +441,8 @@ async function holdHere(held: HeldRequest, record: RecordedRequest): Promise<voi
 
 /**
  * The credential a request carried, as a server echoing it would print it: a Basic header's
- * base64 value as sent, a token base64-encoded (SPEC §6: neither may reach a stored text).
+ * base64 value as sent, a token base64-encoded (docs/architecture.md "Security rules": neither may
+ * reach a stored text).
  */
 function echoOf(authorization: string | undefined, how: CredentialEcho): string | undefined {
   if (authorization === undefined) return undefined;

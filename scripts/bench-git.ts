@@ -1,6 +1,7 @@
-// Measures the git steps of SPEC §5 (cold clone, warm fetch, commit, push) with GitRepoCache
-// (isomorphic-git) next to the same steps with the native git CLI, on a 20-file and a
-// 20,000-file repository served by the GitHub sandbox. Prints a table; asserts nothing.
+// Measures the git steps of docs/architecture.md "The open-PR workflow" (cold clone, warm fetch,
+// commit, push) with GitRepoCache (isomorphic-git) next to the same steps with the native git CLI,
+// on a 20-file and a 20,000-file repository served by the GitHub sandbox. Prints a table; asserts
+// nothing.
 //   npx tsx scripts/bench-git.ts
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';

@@ -1,4 +1,4 @@
-// Builds this process's two Temporal workers on one connection (SPEC §2): one on the shared task
+// Builds this process's two Temporal workers on one connection (docs/architecture.md): one on the shared task
 // queue running the workflows and the shared activities, one on a queue of its own running the git
 // activities that must share this machine's repo cache (Temporal's worker-specific task queue
 // pattern). Used by worker/main.ts and by service/main.ts.

@@ -1,4 +1,4 @@
-// The Temporal Schedule that runs the PR-state reconciliation (SPEC §10). Every worker
+// The Temporal Schedule that runs the PR-state reconciliation (docs/architecture.md "PR lifecycle"). Every worker
 // process ensures it at start: the first creates it, the others find it and bring its interval
 // and task queue in line with their configuration (RELYLOOP_RECONCILE_INTERVAL). Overlapping runs
 // are skipped, and a run missed while Temporal was down is caught up within one interval.

@@ -12,7 +12,10 @@ import type { GitActivities, SharedActivities } from '../activities/types.js';
 import { LOAD_ERROR_CODES, WORKFLOW_ERROR_CODES } from '../domain/errors.js';
 import type { OpenPrPolicy } from '../domain/open-pr-contracts.js';
 
-/** Codes that end the run at once (SPEC §7) plus the preconditions `load` can find broken. */
+/**
+ * Codes that end the run at once (docs/architecture.md "Error codes") plus the preconditions `load`
+ * can find broken.
+ */
 export const NON_RETRYABLE_TYPES = [...WORKFLOW_ERROR_CODES, ...LOAD_ERROR_CODES];
 
 /**
@@ -40,7 +43,10 @@ const withSummary =
 export interface StepProxies {
   /** Database steps: load, recheck, mark opened, the failure record. */
   db: Proxy<SharedActivities>;
-  /** GitHub steps: open PR, comment, compensation. Rate-limit waits arrive as nextRetryDelay (SPEC §9). */
+  /**
+   * GitHub steps: open PR, comment, compensation. Rate-limit waits arrive as nextRetryDelay
+   * (docs/architecture.md "Forge behaviour").
+   */
   github: Proxy<SharedActivities>;
   /** Control-plane calls: the lock request (signal-with-start) and the worker claim. */
   control: Proxy<SharedActivities>;

@@ -1,9 +1,10 @@
-// Steps 4–11 of SPEC §5 on one worker: they share that worker's local repo cache and chart file,
-// so they run on the worker-specific task queue the `claim` step returns. If that worker goes away
-// (its queue is not polled, or a step stops heartbeating), another worker is claimed and the git
-// steps start over — they are idempotent (a branch holding our own commit is adopted). Workers are
-// re-claimed for as long as the git retry budget lasts (a crash-looping deployment costs
-// time, not the run; a count of three failed runs whose workers died three times in a row).
+// Steps 4–11 of docs/architecture.md "The open-PR workflow" on one worker: they share that worker's
+// local repo cache and chart file, so they run on the worker-specific task queue the `claim` step
+// returns. If that worker goes away (its queue is not polled, or a step stops heartbeating),
+// another worker is claimed and the git steps start over — they are idempotent (a branch holding
+// our own commit is adopted). Workers are re-claimed for as long as the git retry budget lasts (a
+// crash-looping deployment costs time, not the run; a count of three failed runs whose workers died
+// three times in a row).
 import { TimeoutType } from '@temporalio/common';
 import { ActivityFailure, log, TimeoutFailure } from '@temporalio/workflow';
 import type {

@@ -1,6 +1,6 @@
-// Progress of one openPrWorkflow run, visible three ways (SPEC §5): the `progress` query, the
-// `OpenPrStep` search attribute (find runs stuck at a step), and the current details line in the
-// Web UI.
+// Progress of one openPrWorkflow run, visible three ways (docs/architecture.md "The open-PR
+// workflow"): the `progress` query, the `OpenPrStep` search attribute (find runs stuck at a step),
+// and the current details line in the Web UI.
 import {
   ApplicationFailure,
   isCancellation,

@@ -1,7 +1,7 @@
-// openPrWorkflow: the 15 steps of SPEC §5 for one proposal, exactly once. Every side effect is an
-// activity with its own timeout and retry policy; terminal failures are non-retryable
-// ApplicationFailures whose type is the error code (domain/errors.ts), recorded redacted in
-// pr_open_error with a conditional update that never overwrites a rejection.
+// openPrWorkflow: the 15 steps of docs/architecture.md "The open-PR workflow" for one proposal,
+// exactly once. Every side effect is an activity with its own timeout and retry policy; terminal
+// failures are non-retryable ApplicationFailures whose type is the error code (domain/errors.ts),
+// recorded redacted in pr_open_error with a conditional update that never overwrites a rejection.
 import {
   ApplicationFailure,
   CancellationScope,
@@ -171,7 +171,7 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
       log.warn('PR options not all applied; the PR is open', { pr: pr.number, warnings: pr.warnings });
 
     if (chartRendered) {
-      // Not fatal (SPEC §5 step 13): the chart is on the branch either way.
+      // Not fatal (docs/architecture.md "The open-PR workflow" step 13): the chart is on the branch either way.
       await progress
         .run(
           'comment',
@@ -265,10 +265,10 @@ interface FailedRun {
 }
 
 /**
- * Ends a run that failed at some step: records the cause in `pr_open_error` (SPEC §5), counts it,
- * marks the run for triage and fails it with its code as type and first word of its message. A
- * reset run stopped only by its stale lock grant reports no cause of its own: it keeps the one on
- * record, and ends as done when the proposal already has its PR.
+ * Ends a run that failed at some step: records the cause in `pr_open_error` (docs/architecture.md
+ * "The open-PR workflow"), counts it, marks the run for triage and fails it with its code as type
+ * and first word of its message. A reset run stopped only by its stale lock grant reports no cause
+ * of its own: it keeps the one on record, and ends as done when the proposal already has its PR.
  */
 async function endFailedRun(error: unknown, { proposalId, progress, db, branch }: FailedRun): Promise<OpenPrOutcome> {
   const failedStep = progress.currentStep();
@@ -315,8 +315,8 @@ async function endFailedRun(error: unknown, { proposalId, progress, db, branch }
       { key: SEARCH_ATTRIBUTES.openPrStep, value: failedStep },
       { key: SEARCH_ATTRIBUTES.openPrErrorCode, value: code },
     ]);
-  // The run fails with the code as its type (SPEC §5) and first in its message (what the Web UI
-  // shows first), keeping the step's failure as its cause.
+  // The run fails with the code as its type (docs/architecture.md "The open-PR workflow") and first
+  // in its message (what the Web UI shows first), keeping the step's failure as its cause.
   throw ApplicationFailure.create({
     type: code,
     message: `${code}: ${detail}`,

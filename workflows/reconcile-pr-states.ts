@@ -1,4 +1,4 @@
-// reconcilePrStatesWorkflow (SPEC §10): run by a Temporal Schedule, or for one config
+// reconcilePrStatesWorkflow (docs/architecture.md "PR lifecycle"): run by a Temporal Schedule, or for one config
 // repo on an operator's request (POST /api/v1/config-repos/{id}/reconcile). Repos are reconciled
 // one after the other, each in one activity that reads back from GitHub, with the repo's own
 // token, every PR whose state may still change (open, or closed within the window); a repo that

@@ -1,4 +1,4 @@
-// The per-config-repo mutex `repo-lock:{config_repo_id}` (SPEC §2). Requesters reach it with
+// The per-config-repo mutex `repo-lock:{config_repo_id}` (docs/architecture.md). Requesters reach it with
 // signal-with-start; grants go out FIFO by signal to the requesting run with a fresh lease token.
 // Beyond the Temporal mutex sample it: ignores repeated requests from one run (activity retries),
 // skips requesters that no longer run, expires leases a holder stops renewing (a terminated run),

@@ -1,6 +1,6 @@
 // Renders the importance chart to PNG: Vega-Lite compile → Vega View (headless) → node-canvas
-// (SPEC §2, §5 step 9). A failure is not fatal for the workflow, so this never throws: the caller
-// falls back to a Markdown table of the importances.
+// (docs/architecture.md "The open-PR workflow" step 9). A failure is not fatal for the workflow, so
+// this never throws: the caller falls back to a Markdown table of the importances.
 import type { Canvas } from 'canvas';
 import type * as Vega from 'vega';
 import type * as VegaLite from 'vega-lite';

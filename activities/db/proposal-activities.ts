@@ -1,7 +1,8 @@
-// Database steps of openPrWorkflow (SPEC §5 steps 1, 3, 14 and the failure record) over the data
-// access in db/proposals.ts. The two writes are conditional on `status = 'pending'`, so an
-// operator's rejection always wins and pr_open_error never overwrites a rejection; both are
-// idempotent, so a retry after an attempt whose write committed recognises its own write.
+// Database steps of openPrWorkflow (docs/architecture.md "The open-PR workflow" steps 1, 3, 14 and
+// the failure record) over the data access in db/proposals.ts. The two writes are conditional on
+// `status = 'pending'`, so an operator's rejection always wins and pr_open_error never overwrites a
+// rejection; both are idempotent, so a retry after an attempt whose write committed recognises its
+// own write.
 import type { Database } from '../../db/database.js';
 import { repoRefOf } from '../../db/config-repos.js';
 import {

@@ -1,6 +1,7 @@
-// Forge steps of openPrWorkflow (SPEC §5 steps 12–13 and the reject-race compensation), on the
-// repo's forge — GitHub or Gitea/Forgejo (forge-client.ts). Titles, bodies and comments are
-// rendered here from the proposal (SPEC §8) and redacted by the client before they are sent.
+// Forge steps of openPrWorkflow (docs/architecture.md "The open-PR workflow" steps 12–13 and the
+// reject-race compensation), on the repo's forge — GitHub or Gitea/Forgejo (forge-client.ts).
+// Titles, bodies and comments are rendered here from the proposal (docs/architecture.md "PR body")
+// and redacted by the client before they are sent.
 import { createChartComment, chartCommentMarker } from '../../domain/chart-comment.js';
 import { createPrBody, createPrTitle } from '../../domain/pr-body.js';
 import { forgeClientFor, type ForgeClientDeps } from './forge-client.js';

@@ -15,7 +15,7 @@ export interface ForgeClientDeps extends RepoAccessDeps {
   pacer: GitHubPacer;
   /** The same for Gitea tokens (RELYLOOP_GITEA_WRITE_GAP); unpaced when omitted. */
   giteaPacer?: GitHubPacer;
-  /** Tests shorten GitHub's write spacing; production leaves it unset (SPEC §9). */
+  /** Tests shorten GitHub's write spacing; production leaves it unset (docs/architecture.md "Forge behaviour"). */
   limiter?: GitHubLimiterOptions;
 }
 

@@ -1,4 +1,4 @@
-// Reconciliation of PR states (SPEC §10): what a missed webhook left behind. For
+// Reconciliation of PR states (docs/architecture.md "PR lifecycle"): what a missed webhook left behind. For
 // one config repo, every proposal whose PR state may still change — recorded `open`, or `closed`
 // within the window (a closed PR can be reopened; a merge is final) — is read back from its forge
 // (GitHub or Gitea: GET /repos/{o}/{r}/pulls/{n}, one at a time with the repo's own token, so its rate limits and

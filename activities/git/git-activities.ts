@@ -1,5 +1,5 @@
-// Steps 5–11 of SPEC §5 as activities on the worker-specific task queue: they share this worker's
-// repo cache and the chart file rendered into its staging dir.
+// Steps 5–11 of docs/architecture.md "The open-PR workflow" as activities on the worker-specific
+// task queue: they share this worker's repo cache and the chart file rendered into its staging dir.
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chartFilePath } from '../../domain/branch-names.js';

@@ -1,4 +1,4 @@
-// Reaches the repo lock by signal-with-start (SPEC §2): starts `repo-lock:{id}` if it is not
+// Reaches the repo lock by signal-with-start (docs/architecture.md): starts `repo-lock:{id}` if it is not
 // running and enqueues the request in one atomic call. Repeating it (activity retry) is harmless:
 // the lock ignores a second request from the same run.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';

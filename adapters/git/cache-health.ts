@@ -1,8 +1,8 @@
-// Decides whether an existing cache can be reused (SPEC §5 step 5). A cache is thrown away and
-// cloned again when it is damaged (unreadable HEAD, missing objects) or when repeated shallow
-// fetches and commits have grown it past a bound: every fetch that brings objects adds a
-// packfile, remote-tip reads add shallow lines, every commit leaves loose objects (isomorphic-git
-// never repacks), and reads get slower as they pile up.
+// Decides whether an existing cache can be reused (docs/architecture.md "The open-PR workflow" step
+// 5). A cache is thrown away and cloned again when it is damaged (unreadable HEAD, missing objects)
+// or when repeated shallow fetches and commits have grown it past a bound: every fetch that brings
+// objects adds a packfile, remote-tip reads add shallow lines, every commit leaves loose objects
+// (isomorphic-git never repacks), and reads get slower as they pile up.
 import fs from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -1,6 +1,7 @@
-// Local paths of the repo cache (SPEC §5 step 5, §6): `{repoCacheDir}/{config_repo_id}`. The id
-// becomes a directory name, so it must be a uuid and the resolved path must stay inside the
-// cache dir; anything else is refused before the file system is touched.
+// Local paths of the repo cache (docs/architecture.md "The open-PR workflow" step 5, "Security
+// rules"): `{repoCacheDir}/{config_repo_id}`. The id becomes a directory name, so it must be a uuid
+// and the resolved path must stay inside the cache dir; anything else is refused before the file
+// system is touched.
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../domain/errors.js';

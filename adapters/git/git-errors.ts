@@ -1,8 +1,8 @@
-// Classifies isomorphic-git failures into the project's error codes (SPEC §7) with the one
+// Classifies isomorphic-git failures into the project's error codes (docs/architecture.md "Error codes") with the one
 // transport classification (domain/transport-failures.ts): network-level failures are retryable,
 // only the server's authentication, not-found and validation answers are terminal. Every message
-// is redacted (SPEC §6), and the raw error is not attached as `cause`: a URL or server reply must
-// never carry a token out of the activity.
+// is redacted (docs/architecture.md "Security rules"), and the raw error is not attached as
+// `cause`: a URL or server reply must never carry a token out of the activity.
 import { Errors } from 'isomorphic-git';
 import { AppError } from '../../domain/errors.js';
 import type { Redactor } from '../../domain/redact.js';
@@ -28,7 +28,7 @@ export function gitFailureKind(error: unknown): TransportFailureKind {
 
 /**
  * The server answered, the network failed or the transfer was cancelled: a fresh clone would meet
- * the same, so a healthy cache is kept (SPEC §5 step 5).
+ * the same, so a healthy cache is kept (docs/architecture.md "The open-PR workflow" step 5).
  */
 export function isServerOrNetworkFailure(error: unknown): boolean {
   if (

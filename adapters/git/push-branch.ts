@@ -1,7 +1,8 @@
-// Create-only push (SPEC §5 steps 6 and 11). Never a force push: an existing remote branch is
-// refused before anything is sent (`onPrePush` sees the advertised tip), and a branch created by
-// someone else between that check and our update is rejected by the server, because the update
-// command says "create" (old id all zeros). A remote already at our commit counts as pushed.
+// Create-only push (docs/architecture.md "The open-PR workflow" steps 6 and 11). Never a force
+// push: an existing remote branch is refused before anything is sent (`onPrePush` sees the
+// advertised tip), and a branch created by someone else between that check and our update is
+// rejected by the server, because the update command says "create" (old id all zeros). A remote
+// already at our commit counts as pushed.
 import fs from 'node:fs';
 import git, { Errors, type AuthCallback, type HttpClient } from 'isomorphic-git';
 import { AppError } from '../../domain/errors.js';

@@ -1,7 +1,7 @@
-// GitRepoCache: the adapter over isomorphic-git (STYLE.md §5) for SPEC §5 steps 5–11. One
+// GitRepoCache: the adapter over isomorphic-git for docs/architecture.md "The open-PR workflow" steps 5–11. One
 // persistent cache per config repo, bare-style (no working tree): a shallow single-branch clone
 // on first use, a shallow fetch of the base branch afterwards. The token reaches git only through
-// `onAuth` (SPEC §6): never a URL, `.git/config` or any other file of the cache.
+// `onAuth` (docs/architecture.md "Security rules"): never a URL, `.git/config` or any other file of the cache.
 import fs from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import git, { type AuthCallback, type HttpClient } from 'isomorphic-git';
@@ -32,7 +32,7 @@ export interface CacheRef {
 /**
  * Which cache and how to reach its remote, for the steps that talk to it (sync, remote tips,
  * push). The credentials stay inside `onAuth`, built by the calling activity from the secret it
- * read (which registered it with the redactor, SPEC §6).
+ * read (which registered it with the redactor, docs/architecture.md "Security rules").
  */
 export interface RemoteRef extends CacheRef {
   url: string;

@@ -1,5 +1,6 @@
-// Reading and writing files straight in the object store (SPEC §5 steps 7 and 10): no working
-// tree, so cost does not grow with the size of the repository, only with the depth of the paths.
+// Reading and writing files straight in the object store (docs/architecture.md "The open-PR
+// workflow" steps 7 and 10): no working tree, so cost does not grow with the size of the
+// repository, only with the depth of the paths.
 import fs from 'node:fs';
 import git, { type TreeEntry } from 'isomorphic-git';
 import { AppError } from '../../domain/errors.js';
@@ -24,7 +25,7 @@ function describeMode(mode: string): string {
 
 /**
  * Walks `filePath` from the commit's root tree. Modes are checked before any blob is read: a
- * symlink's blob is its target text and would otherwise read like a file (SPEC §6).
+ * symlink's blob is its target text and would otherwise read like a file (docs/architecture.md "Security rules").
  */
 export async function readBlobAtPath(store: ObjectStore, commitOid: string, filePath: string): Promise<BlobAtPath> {
   const { gitdir, cache } = store;

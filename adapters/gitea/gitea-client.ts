@@ -1,9 +1,9 @@
 // The forge port (domain/forge.ts) on Gitea and Forgejo: their REST API, `{origin}/api/v1`,
-// with `Authorization: token …`, for one repository. Every text sent is redacted first (SPEC §6);
-// every failure is an AppError with the codes the workflow knows (the `GITHUB_*` codes name the
-// forge's refusal, whichever forge it is). Where Gitea differs from GitHub, it is handled here,
-// each difference pinned against a real Gitea in test/int/gitea-forge.int.test.ts and
-// test/int/gitea-client.int.test.ts:
+// with `Authorization: token …`, for one repository. Every text sent is redacted first
+// (docs/architecture.md "Security rules"); every failure is an AppError with the codes the workflow
+// knows (the `GITHUB_*` codes name the forge's refusal, whichever forge it is). Where Gitea differs
+// from GitHub, it is handled here, each difference pinned against a real Gitea in
+// test/int/gitea-forge.int.test.ts and test/int/gitea-client.int.test.ts:
 // - a second PR for the same head and base is 409 (GitHub: 422): the open one is adopted;
 // - `GET /pulls?head=` ignores the filter: PRs are found by paging the open ones;
 // - `draft` is ignored: a draft is marked by Gitea's work-in-progress title prefix;

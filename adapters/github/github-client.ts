@@ -1,5 +1,5 @@
-// GitHubClient (STYLE.md §5): the product's narrow view of GitHub's REST API for one repository.
-// Every text sent is redacted first (SPEC §6); every failure is an AppError (errors.ts).
+// GitHubClient: the product's narrow view of GitHub's REST API for one repository.
+// Every text sent is redacted first (docs/architecture.md "Security rules"); every failure is an AppError (errors.ts).
 import type { Redactor } from '../../domain/redact.js';
 import { AppError } from '../../domain/errors.js';
 import type { GitHubPacer } from '../../domain/github-pacing.js';
@@ -51,7 +51,10 @@ export interface CreateGitHubClientOptions {
   now?: () => number;
 }
 
-/** The token comes from the secrets dir, whose reader registered it with the redactor (SPEC §6). */
+/**
+ * The token comes from the secrets dir, whose reader registered it with the redactor
+ * (docs/architecture.md "Security rules").
+ */
 export function createGitHubClient(opts: CreateGitHubClientOptions): GitHubClient {
   return new OctokitGitHubClient(opts);
 }

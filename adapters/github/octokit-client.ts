@@ -1,4 +1,4 @@
-// The one place Octokit is assembled (STYLE.md §5): @octokit/rest with plugin-throttling, writes
+// The one place Octokit is assembled: @octokit/rest with plugin-throttling, writes
 // paced per token by a GitHubPacer (domain/github-pacing.ts), GitHub's API version headers, a
 // per-request timeout, and logs routed to our redacting logger.
 //

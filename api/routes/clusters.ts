@@ -1,4 +1,4 @@
-// /clusters (SPEC §4): create, list, get, and PATCH of config_repo_id / config_path.
+// /clusters (docs/api.md): create, list, get, and PATCH of config_repo_id / config_path.
 import { AppError } from '../../domain/errors.js';
 import { findCluster, insertCluster, listClusters, updateCluster } from '../../db/clusters.js';
 import { defineRoute, type RouteSpec } from '../route.js';

@@ -1,4 +1,4 @@
-// /config-repos (SPEC §4). POST checks in the order the spec gives: URL (400/422), secret file
+// /config-repos (docs/api.md). POST checks in the documented order: URL (400/422), secret file
 // (400 AUTH_REF_NOT_FOUND), name (409, also when a concurrent insert wins the unique index).
 import { AppError } from '../../domain/errors.js';
 import { RECONCILE_WORKFLOW, reconcileRepoWorkflowId, type ReconcileInput } from '../../domain/reconcile-contracts.js';
@@ -67,11 +67,14 @@ function assertGiteaCapable(
 const notFound = (id: string) =>
   new AppError({ code: 'CONFIG_REPO_NOT_FOUND', message: `config repo ${id} not found` });
 
-/** AUTH_REF_NOT_FOUND unless `{secrets_dir}/{ref}` is a regular file inside the secrets dir (SPEC §6). */
+/**
+ * AUTH_REF_NOT_FOUND unless `{secrets_dir}/{ref}` is a regular file inside the secrets dir
+ * (docs/architecture.md "Security rules").
+ */
 async function assertSecretFile(ctx: RouteContext, field: string, ref: string): Promise<void> {
   const { status } = await checkSecretFile(ctx.config.secretsDir, ref);
   if (status === 'invalid_ref') throw validationError(field, `${field} is not a valid secret name`);
-  // An empty file is accepted here; open_pr reports it as GITHUB_NOT_CONFIGURED (SPEC §4).
+  // An empty file is accepted here; open_pr reports it as GITHUB_NOT_CONFIGURED (docs/api.md).
   if (status === 'ok' || status === 'empty') return;
   throw new AppError({
     code: 'AUTH_REF_NOT_FOUND',

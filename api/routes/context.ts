@@ -18,7 +18,7 @@ export interface RouteContext {
   logger: Logger;
 }
 
-/** Turns a data-access page into the wire page (SPEC §4 `{data, next_cursor, has_more}`). */
+/** Turns a data-access page into the wire page (docs/api.md `{data, next_cursor, has_more}`). */
 export function toListResult<T, J>(
   ctx: RouteContext,
   list: string,

@@ -1,4 +1,4 @@
-// Every /api/v1 route of SPEC §4 this service serves, in documentation order.
+// Every /api/v1 route of docs/api.md this service serves, in documentation order.
 import type { RouteSpec } from '../route.js';
 import { clusterRoutes } from './clusters.js';
 import { configRepoRoutes } from './config-repos.js';

@@ -1,4 +1,4 @@
-// POST/GET /proposals/{id}/open_pr (SPEC §4). POST pre-flights in the documented order, then
+// POST/GET /proposals/{id}/open_pr (docs/api.md). POST pre-flights in the documented order, then
 // starts `openPrWorkflow` (start-workflow.ts): calls during a run attach to it and return the same
 // body; a call after a failed run gets a new, salted workflow id.
 import { createPrivateKey } from 'node:crypto';

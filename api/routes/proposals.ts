@@ -1,4 +1,4 @@
-// /proposals (SPEC §4) except open_pr: create (manual or study-backed), list with status and
+// /proposals (docs/api.md) except open_pr: create (manual or study-backed), list with status and
 // cluster filters, get, and reject (only from pending, decided by a conditional UPDATE).
 import { AppError } from '../../domain/errors.js';
 import { findStudy } from '../../db/studies.js';

@@ -1,4 +1,4 @@
-// /studies (SPEC §4): create, list (optionally by cluster), get.
+// /studies (docs/api.md): create, list (optionally by cluster), get.
 import { AppError } from '../../domain/errors.js';
 import { findStudy, insertStudy, listStudies } from '../../db/studies.js';
 import { defineRoute, type RouteSpec } from '../route.js';

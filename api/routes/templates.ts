@@ -1,4 +1,4 @@
-// /templates (SPEC §4): create, list (optionally by cluster), get, and fix in place.
+// /templates (docs/api.md): create, list (optionally by cluster), get, and fix in place.
 import { AppError } from '../../domain/errors.js';
 import { findTemplate, insertTemplate, listTemplates, updateTemplate } from '../../db/templates.js';
 import { defineRoute, type RouteSpec } from '../route.js';

@@ -1,4 +1,5 @@
-// Wire schemas of /clusters (SPEC §3, §4). config_path follows SPEC §6 (domain/paths.ts).
+// Wire schemas of /clusters (docs/architecture.md "Data", docs/api.md). config_path follows
+// docs/architecture.md "Security rules" (domain/paths.ts).
 import { z } from 'zod';
 import type { Cluster } from '../../db/clusters.js';
 import { tryConfigPathProblem } from '../../domain/paths.js';
@@ -10,7 +11,7 @@ const configPath = z
     const problem = tryConfigPathProblem(p);
     if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
   })
-  .describe('Directory of the params files in the config repo (SPEC §6): relative, no empty, . or .. segments.');
+  .describe('Directory of the params files in the config repo: relative, no empty, . or .. segments.');
 
 export const createClusterBody = z.strictObject({
   name: displayName(128),

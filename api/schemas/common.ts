@@ -1,5 +1,6 @@
 // Building blocks shared by the request and response schemas. Every string is bounded and every
-// object strict (SPEC §6: every input is validated; unknown fields are a 422 naming the field).
+// object strict (docs/architecture.md "Security rules": every input is validated; unknown fields
+// are a 422 naming the field).
 import { z } from 'zod';
 import { ENDPOINT_ERRORS } from '../../domain/errors.js';
 
@@ -14,7 +15,7 @@ const NO_CONTROL_CHARS = /^[^\x00-\x1f\x7f]+$/;
 export const displayName = (max: number) =>
   z.string().min(1).max(max).regex(NO_CONTROL_CHARS, 'must not contain control characters');
 
-/** A secret file name under the secrets dir (SPEC §3 auth_ref). */
+/** A secret file name under the secrets dir (docs/architecture.md "Data" auth_ref). */
 export const secretRef = z
   .string()
   .min(1)
@@ -51,7 +52,10 @@ export function refusingReservedKeys<T extends z.ZodType>(schema: T) {
   }, schema);
 }
 
-/** A parameter name: one flat key of the params file, e.g. `field_boosts.title` (SPEC §5 step 8). */
+/**
+ * A parameter name: one flat key of the params file, e.g. `field_boosts.title`
+ * (docs/architecture.md "The open-PR workflow" step 8).
+ */
 export const paramName = z
   .string()
   .min(1)
@@ -76,7 +80,7 @@ export const branchName = z
 
 export const timestamp = z.iso.datetime({ offset: true }).describe('RFC 3339 timestamp');
 
-/** Query parameter `limit`: 1–200, default 50 (SPEC §4). */
+/** Query parameter `limit`: 1–200, default 50 (docs/api.md). */
 export const limitParam = z
   .string()
   .regex(/^\d{1,3}$/, 'must be an integer from 1 to 200')
@@ -107,7 +111,7 @@ export function pageOf<T extends z.ZodType>(item: T) {
 
 const errorCodes = Object.keys(ENDPOINT_ERRORS) as [keyof typeof ENDPOINT_ERRORS, ...(keyof typeof ENDPOINT_ERRORS)[]];
 
-/** The one error envelope (SPEC §4). */
+/** The one error envelope (docs/api.md). */
 export const errorEnvelope = z.strictObject({
   detail: z.strictObject({
     error_code: z.enum(errorCodes),

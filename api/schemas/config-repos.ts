@@ -1,5 +1,6 @@
-// Wire schemas of /config-repos (SPEC §3, §4). `provider` is derived from the URL's host (the
-// forge whose allow-list names it) and never accepted: sending it is an unknown field.
+// Wire schemas of /config-repos (docs/architecture.md "Data", docs/api.md). `provider` is derived
+// from the URL's host (the forge whose allow-list names it) and never accepted: sending it is an
+// unknown field.
 import { z } from 'zod';
 import { providerOf, type ConfigRepo } from '../../db/config-repos.js';
 import { PROVIDERS } from '../../domain/github-url.js';

@@ -1,4 +1,4 @@
-// Wire schemas of the open_pr routes (SPEC §4).
+// Wire schemas of the open_pr routes (docs/api.md).
 import { z } from 'zod';
 import { OPEN_PR_STEPS } from '../../domain/open-pr-contracts.js';
 import { id, timestamp } from './common.js';

@@ -1,7 +1,8 @@
-// Wire schemas of /proposals (SPEC §3, §4). config_diff is `{param: {from, to}}` with at most
-// 200 keys; from/to are JSON scalars (number, string ≤ 1000 chars, boolean, null) because they
-// replace one flat value of the params file (SPEC §5 step 8). Keys are NOT checked against the
-// template's declared_params here: the workflow does that inside the lock (SPEC §5 step 8).
+// Wire schemas of /proposals (docs/architecture.md "Data", docs/api.md). config_diff is `{param:
+// {from, to}}` with at most 200 keys; from/to are JSON scalars (number, string ≤ 1000 chars,
+// boolean, null) because they replace one flat value of the params file (docs/architecture.md "The
+// open-PR workflow" step 8). Keys are NOT checked against the template's declared_params here: the
+// workflow does that inside the lock (docs/architecture.md "The open-PR workflow" step 8).
 import { z } from 'zod';
 import type { Proposal } from '../../db/proposals.js';
 import type { MetricDeltaEntry } from '../../domain/metric-delta.js';

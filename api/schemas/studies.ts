@@ -1,4 +1,4 @@
-// Wire schemas of /studies (SPEC §3). Studies are written by RelyLoop's optimiser; here they
+// Wire schemas of /studies (docs/architecture.md "Data"). Studies are written by RelyLoop's optimiser; here they
 // carry what a proposal and its PR body need (metric, baseline, best, importances, follow-ups).
 import { z } from 'zod';
 import type { Study } from '../../db/studies.js';

@@ -1,5 +1,5 @@
-// Wire schemas of /templates (SPEC §3). Names follow SPEC §6: they become file names
-// (`{config_path}/{name}.params.json`).
+// Wire schemas of /templates (docs/architecture.md "Data"). Names follow docs/architecture.md
+// "Security rules": they become file names (`{config_path}/{name}.params.json`).
 import { z } from 'zod';
 import type { QueryTemplate } from '../../db/templates.js';
 import { tryTemplateNameProblem } from '../../domain/paths.js';

@@ -1,4 +1,4 @@
-// Every workflow failure code of SPEC §7 through a real run: HTTP API → Temporal →
+// Every workflow failure code of docs/architecture.md "Error codes" through a real run: HTTP API → Temporal →
 // workers with the production activities → the GitHub sandbox, with GitHub's own answers where
 // the sandbox models them (access, permissions, declined pushes) and injected ones only where a
 // server fault is the point. One run per code: the failure chain carries the code, the proposal

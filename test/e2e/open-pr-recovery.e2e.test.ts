@@ -1,10 +1,10 @@
 // Recovery paths of openPrWorkflow, with short timeouts so they run in seconds:
-// - SPEC §2 worker-affine git work: when the claimed worker is gone (nobody polls its queue:
+// - docs/architecture.md worker-affine git work: when the claimed worker is gone (nobody polls its queue:
 //   schedule-to-start timeout), the workflow claims another worker and redoes the git steps there,
 //   and the PR still opens exactly once;
 // - retry budgets: a step whose transient failures outlast its budget fails the run with
-//   its code (SPEC §7), not a "_TRANSIENT" type; a rate limit waits through Temporal's
-//   nextRetryDelay (SPEC §9), not in a worker slot;
+//   its code (docs/architecture.md "Error codes"), not a "_TRANSIENT" type; a rate limit waits through Temporal's
+//   nextRetryDelay (docs/architecture.md "Forge behaviour"), not in a worker slot;
 // - who retries what (docs/operations.md): each failure kind of the table, injected once, is
 //   retried by its one layer — the step's Temporal retry (a second attempt in the history, the
 //   failed request not repeated in place) or, for GitHub's lag after a push, the open-PR attempt

@@ -1,7 +1,8 @@
-// openPrWorkflow through the whole stack (SPEC §4 open_pr routes, §5): HTTP API → Temporal dev
-// server → workers with the production activities → GitHub sandbox (real git over HTTP, REST
-// checked against GitHub's OpenAPI description) and PostgreSQL. Assertions are on what a user
-// sees: the branch's files, the PR, its comment, the proposal row, the run's history.
+// openPrWorkflow through the whole stack (docs/api.md "open_pr", docs/architecture.md "The open-PR
+// workflow"): HTTP API → Temporal dev server → workers with the production activities → GitHub
+// sandbox (real git over HTTP, REST checked against GitHub's OpenAPI description) and PostgreSQL.
+// Assertions are on what a user sees: the branch's files, the PR, its comment, the proposal row,
+// the run's history.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -39,7 +40,8 @@ describe('open_pr end to end', () => {
   beforeAll(async () => {
     h = await startOpenPrHarness({
       activityOverrides: {
-        // Test seam for SPEC §5 step 9: a study whose importance names this key gets a failing renderer.
+        // Test seam for docs/architecture.md "The open-PR workflow" step 9: a study whose
+        // importance names this key gets a failing renderer.
         renderChart: async (importance) =>
           FAIL_CHART_KEY in importance
             ? { ok: false, reason: 'renderer failed (forced by test)' }

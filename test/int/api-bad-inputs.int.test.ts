@@ -1,5 +1,6 @@
 // A table of bad inputs: each gets its exact status, error code and field, and the database is
-// byte-for-byte unchanged afterwards (SPEC §6: a bad input gets a clear 4xx and changes nothing).
+// byte-for-byte unchanged afterwards (docs/architecture.md "Security rules": a bad input gets a
+// clear 4xx and changes nothing).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { seedChain, startApiHarness, type ApiHarness, type RequestOptions } from '../support/api-harness.js';
 
@@ -111,7 +112,7 @@ const depthCases: Case[] = BODY_ROUTES.flatMap(([method, openApiPath, path]) =>
 const manyKeys = Object.fromEntries(Array.from({ length: 201 }, (_, i) => [`p${i}`, { from: i, to: i + 1 }]));
 
 const cases: Case[] = [
-  // Repo URLs (SPEC §4)
+  // Repo URLs (docs/api.md)
   ['GitLab URL', postRepo({ repo_url: 'https://gitlab.com/acme/cfg' }), 400, 'UNSUPPORTED_PROVIDER'],
   ['Bitbucket URL', postRepo({ repo_url: 'https://bitbucket.org/acme/cfg.git' }), 400, 'UNSUPPORTED_PROVIDER'],
   ['scp-style SSH URL', postRepo({ repo_url: 'git@github.com:acme/cfg.git' }), 400, 'UNSUPPORTED_PROVIDER'],
@@ -216,7 +217,7 @@ const cases: Case[] = [
   ['name already taken', postRepo({ name: 'repo-seed' }), 409, 'CONFIG_REPO_NAME_TAKEN'],
   ['branch with ..', postRepo({ default_branch: 'main..evil' }), 422, 'VALIDATION_ERROR', 'default_branch'],
   ['branch starting with -', postRepo({ pr_base_branch: '-f' }), 422, 'VALIDATION_ERROR', 'pr_base_branch'],
-  // auth_ref: traversal, missing, directory, symlinks escaping the secrets dir (SPEC §6)
+  // auth_ref: traversal, missing, directory, symlinks escaping the secrets dir (docs/architecture.md "Security rules")
   ['auth_ref with ../', postRepo({ auth_ref: '../api_token' }), 422, 'VALIDATION_ERROR', 'auth_ref'],
   ['auth_ref absolute path', postRepo({ auth_ref: '/etc/passwd' }), 422, 'VALIDATION_ERROR', 'auth_ref'],
   ['auth_ref file missing', postRepo({ auth_ref: 'no_such_token' }), 400, 'AUTH_REF_NOT_FOUND'],
@@ -318,7 +319,7 @@ const cases: Case[] = [
     409,
     'CONFIG_REPO_IN_USE',
   ],
-  // Clusters: config_path per SPEC §6
+  // Clusters: config_path per docs/architecture.md "Security rules"
   ['config_path with ..', postCluster({ config_path: 'clusters/../../etc' }), 422, 'VALIDATION_ERROR', 'config_path'],
   ['config_path absolute', postCluster({ config_path: '/etc/relyloop' }), 422, 'VALIDATION_ERROR', 'config_path'],
   ['config_path with an empty segment', postCluster({ config_path: 'a//b' }), 422, 'VALIDATION_ERROR', 'config_path'],
@@ -365,7 +366,7 @@ const cases: Case[] = [
     'VALIDATION_ERROR',
     'name',
   ],
-  // Templates: names per SPEC §6
+  // Templates: names per docs/architecture.md "Security rules"
   ['template name ..', postTemplate({ name: '..' }), 422, 'VALIDATION_ERROR', 'name'],
   ['template name with a slash', postTemplate({ name: 'a/b' }), 422, 'VALIDATION_ERROR', 'name'],
   ['template name with a space', postTemplate({ name: 'a b' }), 422, 'VALIDATION_ERROR', 'name'],
@@ -452,7 +453,7 @@ const cases: Case[] = [
   ],
   ['metric with spaces', postStudy(() => ({ metric: 'ndcg at 10' })), 422, 'VALIDATION_ERROR', 'metric'],
   ['GET of an unknown study', get(() => `/api/v1/studies/${MISSING}`), 404, 'STUDY_NOT_FOUND'],
-  // Proposals: config_diff (SPEC §6) and references
+  // Proposals: config_diff (docs/architecture.md "Security rules") and references
   [
     'config_diff with 201 keys',
     postProposal(() => ({ config_diff: manyKeys })),

@@ -1,7 +1,7 @@
 // The served surface against its contract: every mounted route refuses missing, malformed and
 // wrong bearer tokens with 401, and every mounted route is in /api/v1/openapi.json with its
-// success response and the exact error codes SPEC §4/§7 give it; real responses validate
-// against the documented schemas.
+// success response and the exact error codes docs/api.md, docs/architecture.md "Error codes" give
+// it; real responses validate against the documented schemas.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
@@ -12,7 +12,7 @@ const SOME_ID = '0b6a3c9e-5d1f-4e2a-8b7c-9d0e1f2a3b4c';
 const toDocPath = (p: string) => p.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 const concrete = (p: string) => p.replace(/:[A-Za-z0-9_]+/g, SOME_ID);
 
-/** The error codes each route of this issue answers with (SPEC §4, §7). */
+/** The error codes each route of this issue answers with (docs/api.md, docs/architecture.md "Error codes"). */
 const EXPECTED_CODES: Record<string, string[]> = {
   'post /api/v1/config-repos': [
     'UNAUTHORIZED',

@@ -1,4 +1,4 @@
-// Cursor paging (SPEC §4): newest first by (created_at, id), limit 1–200, X-Total-Count. A walk
+// Cursor paging (docs/api.md): newest first by (created_at, id), limit 1–200, X-Total-Count. A walk
 // over 450 rows — many sharing one created_at, many differing only in microseconds — returns
 // every row exactly once, in order, on PostgreSQL and PGlite.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';

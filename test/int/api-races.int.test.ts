@@ -1,6 +1,7 @@
-// Races are decided by the database, not by read-then-write (SPEC §4): twenty parallel creates
+// Races are decided by the database, not by read-then-write (docs/api.md): twenty parallel creates
 // of one name give one 201 and nineteen 409; twenty parallel rejects give one 200 and nineteen
-// 409 (and ten renames of a cluster's templates to one name, one 200); a delete racing a cluster that starts pointing at the repo never lets both succeed.
+// 409 (and ten renames of a cluster's templates to one name, one 200); a delete racing a cluster
+// that starts pointing at the repo never lets both succeed.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { insertConfigRepo } from '../../db/config-repos.js';
 import { seedChain, startApiHarness, type ApiHarness } from '../support/api-harness.js';

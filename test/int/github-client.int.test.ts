@@ -1,5 +1,6 @@
-// GitHubClient against the GitHub sandbox: one request per failure (the step retries), rate limits, error classes, adoption,
-// once-only comments, compensation calls, redaction and GitHub's published request schema.
+// GitHubClient against the GitHub sandbox: one request per failure (the step retries), rate limits,
+// error classes, adoption, once-only comments, compensation calls, redaction and GitHub's published
+// request schema.
 import { describe, test, expect, beforeAll, afterAll, afterEach } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { createMemoryGitHubPacer, type GitHubPacer } from '../../domain/github-pacing.js';
@@ -147,7 +148,7 @@ describe('GitHub Enterprise layout and pacing', () => {
   });
 });
 
-describe('rate limits (SPEC §9)', () => {
+describe('rate limits (docs/architecture.md "Forge behaviour")', () => {
   test.each([
     ['429 secondary with Retry-After: 1', 429, SECONDARY],
     ['403 secondary with Retry-After: 1', 403, SECONDARY],
@@ -366,7 +367,7 @@ describe('what was sent', () => {
     expect(stored).toMatchObject({ title: 'T [REDACTED-GH-TOKEN]', body: 'B [REDACTED-GH-TOKEN]' });
   });
 
-  test('every REST request carried the §9 headers, passed the OpenAPI check, and no body held the token', () => {
+  test("every REST request carried GitHub's API version headers, passed the OpenAPI check, and no body held the token", () => {
     const rest = sandbox.requests.filter((r) => r.kind === 'rest');
     expect(rest.length).toBeGreaterThan(20);
     for (const r of rest) {

@@ -27,8 +27,9 @@ describe('migrations agree with schema.prisma', () => {
     await pglite.remove();
   });
 
-  test('the schema declares every table of SPEC §3 and the shared GitHub pacing', () => {
-    // SPEC §3's tables (webhook deliveries included), and the GitHub pacing state the workers share (db/github-pacing.ts).
+  test('the schema declares every table of docs/architecture.md "Data" and the shared GitHub pacing', () => {
+    // docs/architecture.md "Data"'s tables (webhook deliveries included), and the GitHub pacing
+    // state the workers share (db/github-pacing.ts).
     expect(Object.keys(expected.tables).sort()).toEqual([
       'clusters',
       'config_repos',

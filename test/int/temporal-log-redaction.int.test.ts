@@ -1,5 +1,5 @@
-// SPEC §6: the Temporal SDK's own log records (worker lifecycle, activity and workflow loggers)
-// pass through the same redacting logger as the rest of the service.
+// docs/architecture.md "Security rules": the Temporal SDK's own log records (worker lifecycle,
+// activity and workflow loggers) pass through the same redacting logger as the rest of the service.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';

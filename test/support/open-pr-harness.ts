@@ -1,6 +1,7 @@
 // The whole open-PR stack in one test process: a real Temporal dev server, real PostgreSQL, the
 // GitHub sandbox (git over HTTP + REST), workers with the production activities, and the HTTP API
-// on a random port. Only GitHub's write spacing is shortened (SPEC §9 keeps it in production).
+// on a random port. Only GitHub's write spacing is shortened (docs/architecture.md "Forge
+// behaviour" keeps it in production).
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';

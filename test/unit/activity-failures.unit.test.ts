@@ -1,4 +1,5 @@
-// How activity errors become the ApplicationFailures Temporal persists (SPEC §5, §7, §9).
+// How activity errors become the ApplicationFailures Temporal persists (docs/architecture.md "The
+// open-PR workflow", docs/architecture.md "Error codes", docs/architecture.md "Forge behaviour").
 import { describe, expect, test } from '@jest/globals';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';

@@ -1,4 +1,5 @@
-// Classification of GitHub failures (SPEC §7, §9): terminal codes, retryable, rate-limit waits.
+// Classification of GitHub failures (docs/architecture.md "Error codes", docs/architecture.md
+// "Forge behaviour"): terminal codes, retryable, rate-limit waits.
 import { describe, test, expect } from '@jest/globals';
 import { Redactor } from '../../domain/redact.js';
 import { SECONDARY_RATE_LIMIT_FALLBACK_MS, classifyGitHubFailure } from '../../adapters/github/errors.js';

@@ -68,7 +68,7 @@ describe('createPrBody', () => {
     expect(body(overrides)).toMatchSnapshot();
   });
 
-  test('study-backed: the parts SPEC §8 names', () => {
+  test('study-backed: the parts docs/architecture.md "PR body" names', () => {
     const text = body({});
     expect(text).toContain('## RelyLoop proposal: BM25 sweep');
     expect(text).toContain(STUDY_ID);
@@ -125,7 +125,7 @@ describe('createPrBody', () => {
       added: false,
     }));
     const text = body({ changes });
-    // GitHub's count (a bare LF as two), with the margin SPEC §9 asks for.
+    // GitHub's count (a bare LF as two), with the margin docs/architecture.md "Forge behaviour" asks for.
     expect(githubTextLength(text)).toBeLessThanOrEqual(MAX_PR_BODY_LENGTH - 1_000);
     expect(githubTextLength(text)).toBeGreaterThan(MAX_PR_BODY_LENGTH - 2_000);
     expect(text).toContain('truncated');

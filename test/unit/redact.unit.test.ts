@@ -5,7 +5,7 @@ import { base64Forms, KEY_WINDOW, REDACTED, Redactor, redactTokens } from '../..
 const classic = (prefix: string) => `${prefix}_${'A1b2C3d4E5'.repeat(4)}`; // 40 chars after the prefix
 const fineGrained = `github_pat_11ABCDEFG0${'x'.repeat(20)}_${'Yz9'.repeat(20)}`;
 
-describe('redactTokens: token families (SPEC §6)', () => {
+describe('redactTokens: token families (docs/architecture.md "Security rules")', () => {
   test.each([
     ['classic PAT', classic('ghp')],
     ['OAuth token', classic('gho')],

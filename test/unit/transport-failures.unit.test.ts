@@ -1,6 +1,6 @@
-// The one classification of network failures (SPEC §9), as a table: what each failure is,
-// and what the git and GitHub adapters make of it. Only authentication, not-found and refused
-// requests are terminal; every network-level failure is retried.
+// The one classification of network failures (docs/architecture.md "Forge behaviour"), as a table:
+// what each failure is, and what the git and GitHub adapters make of it. Only authentication,
+// not-found and refused requests are terminal; every network-level failure is retried.
 import { describe, expect, test } from '@jest/globals';
 import { Errors } from 'isomorphic-git';
 import { classifyGitHubFailure } from '../../adapters/github/errors.js';

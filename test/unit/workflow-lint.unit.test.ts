@@ -1,4 +1,4 @@
-// STYLE.md §2: workflow code is replayed and must stay deterministic; the lint config forbids
+// workflow code is replayed and must stay deterministic; the lint config forbids
 // I/O libraries and Node built-ins there, and allows activities only as `import type`.
 import { describe, expect, test } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
