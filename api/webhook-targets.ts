@@ -1,8 +1,9 @@
-// Whom a webhook delivery (GitHub's, or Gitea's and Forgejo's GitHub-compatible one) is about, and whose secrets may have signed it: a
-// repository webhook signs with the secret of the config repos naming that repository; an
-// organisation's webhook, or a GitHub App's, signs every repository's events — and its own ping —
-// with one secret, which the operator gives to the config repos under that owner (or using that
-// App). Nothing here is trusted: it only chooses which secrets the signature is checked against.
+// Whom a webhook delivery (GitHub's, or Gitea's and Forgejo's GitHub-compatible one) is about, and
+// whose secrets may have signed it: a repository webhook signs with the secret of the config repos
+// naming that repository; an organisation's webhook, or a GitHub App's, signs every repository's
+// events — and its own ping — with one secret, which the operator gives to the config repos under
+// that owner (or using that App). Nothing here is trusted: it only chooses which secrets the
+// signature is checked against.
 import type { SqlScope } from '../db/sql.js';
 import { findConfigReposByApp, findConfigReposByOwner, findConfigReposByUrl } from '../db/pr-lifecycle.js';
 import { hostPoliciesOf, type Config } from '../domain/config.js';

@@ -1,4 +1,4 @@
-// Workflow ids of docs/architecture.md. A proposal's run is `open-pr:{proposal_id}`; once a run has failed and
+// Workflow ids (docs/architecture.md "Architecture"). A proposal's run is `open-pr:{proposal_id}`; once a run has failed and
 // left a pr_open_error, the next id is salted with the first 8 hex chars of that error's SHA-256,
 // so a retry after a failure starts a new run while a double-click during a run attaches to it.
 import { createHash } from 'node:crypto';

@@ -37,7 +37,10 @@ export async function readDevServerSettings(file: string): Promise<DevServerSett
   return parsed.data;
 }
 
-/** The `--dynamic-config-value` flags of temporal-dev.yaml's `dynamic_config` (also given to the tests' dev servers). */
+/**
+ * The `--dynamic-config-value` flags of temporal-dev.yaml's `dynamic_config` (also given to the
+ * tests' dev servers).
+ */
 export function dynamicConfigArgs(s: DevServerSettings): string[] {
   return Object.entries(s.dynamic_config).flatMap(([key, value]) => [
     '--dynamic-config-value',

@@ -69,7 +69,10 @@ export interface StartGiteaOptions {
   /** The port it listens on, on 127.0.0.1. */
   port: number;
   user?: string;
-  /** The URL Gitea names itself by (links, clone URLs, webhook payloads), e.g. a proxy in front of it; default its own origin. */
+  /**
+   * The URL Gitea names itself by (links, clone URLs, webhook payloads), e.g. a proxy in front of
+   * it; default its own origin.
+   */
   rootUrl?: string;
   /** The server's cap on a list page (`[api] MAX_RESPONSE_ITEMS`; Gitea's default 50). */
   maxResponseItems?: number;

@@ -1,6 +1,6 @@
-// Starting a workflow from a route (open_pr, reconcile, a webhook that needs a read-back): within 5 s, attaching to a run of the
-// same id that is still running (conflict policy USE_EXISTING), and a Temporal that does not
-// answer is a 503 QUEUE_UNAVAILABLE, never a silent 202.
+// Starting a workflow from a route (open_pr, reconcile, a webhook that needs a read-back): within
+// 5 s, attaching to a run of the same id that is still running (conflict policy USE_EXISTING), and
+// a Temporal that does not answer is a 503 QUEUE_UNAVAILABLE, never a silent 202.
 import { WorkflowIdConflictPolicy, WorkflowNotFoundError, type WorkflowStartOptions } from '@temporalio/client';
 import { isTemporalUnavailable } from '../../adapters/temporal-client.js';
 import { AppError } from '../../domain/errors.js';

@@ -1,5 +1,5 @@
 // Recovery paths of openPrWorkflow, with short timeouts so they run in seconds:
-// - docs/architecture.md worker-affine git work: when the claimed worker is gone (nobody polls its queue:
+// - git work on one worker (docs/architecture.md): when the claimed worker is gone (nobody polls its queue:
 //   schedule-to-start timeout), the workflow claims another worker and redoes the git steps there,
 //   and the PR still opens exactly once;
 // - retry budgets: a step whose transient failures outlast its budget fails the run with

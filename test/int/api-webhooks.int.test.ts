@@ -556,7 +556,10 @@ describe('deliveries that change nothing wrong', () => {
   });
 });
 
-/** A harness on PostgreSQL whose webhook repo (the same as the main harness's) has a proposal recording PR `prNumber`. */
+/**
+ * A harness on PostgreSQL whose webhook repo (the same as the main harness's) has a proposal
+ * recording PR `prNumber`.
+ */
 async function postgresWithPr(prNumber: number): Promise<{ harness: ApiHarness; owner: string }> {
   const harness = await startApiHarness({ kind: 'postgres' });
   await writeFile(path.join(harness.secretsDir, 'wh_secret'), `${SECRET}\n`);

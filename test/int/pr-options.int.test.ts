@@ -2,7 +2,8 @@
 // review requests and assignees added after creation; a commit built and signed by GitHub through
 // the Git Data API and a create-only branch ref; what GitHub refuses becomes a warning and
 // the others still apply, while a transient failure fails the call for the step to retry; GitHub's
-// "Could not resolve to a node" right after creation is tried again; an adopted PR gets nothing twice. Request bodies are checked against GitHub's OpenAPI.
+// "Could not resolve to a node" right after creation is tried again; an adopted PR gets nothing
+// twice. Request bodies are checked against GitHub's OpenAPI.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createGitHubClient, type GitHubClient } from '../../adapters/github/github-client.js';
 import { NO_PR_OPTIONS, type PrOptions } from '../../domain/pr-options.js';

@@ -28,7 +28,7 @@ describe('migrations agree with schema.prisma', () => {
   });
 
   test('the schema declares every table of docs/architecture.md "Data" and the shared GitHub pacing', () => {
-    // docs/architecture.md "Data"'s tables (webhook deliveries included), and the GitHub pacing
+    // The tables of docs/architecture.md "Data" (webhook deliveries included), and the GitHub pacing
     // state the workers share (db/github-pacing.ts).
     expect(Object.keys(expected.tables).sort()).toEqual([
       'clusters',

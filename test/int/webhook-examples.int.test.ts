@@ -63,7 +63,8 @@ async function row(): Promise<{ status: string; pr_state: string; pr_state_at: s
 beforeAll(async () => {
   h = await startApiHarness({ kind: 'pglite' });
   await writeFile(path.join(h.secretsDir, 'wh_examples'), `${SECRET}\n`);
-  // The examples' repositories: Codertocat/Hello-World (pull requests), Octocoders/Hello-World (pings, and its organisation's events).
+  // The examples' repositories: Codertocat/Hello-World (pull requests), Octocoders/Hello-World
+  // (pings, and its organisation's events).
   for (const [suffix, url] of [
     ['codertocat', 'https://github.com/Codertocat/Hello-World'],
     ['octocoders', 'https://github.com/Octocoders/Hello-World'],
