@@ -298,6 +298,12 @@ export interface HostEnv {
   XDG_CACHE_HOME?: string;
 }
 
+/** Settings of earlier releases: set, they stop start-up with what to do instead (CHANGELOG.md). */
+const REMOVED_SETTINGS: Record<string, string> = {
+  RELYLOOP_GITHUB_HTTP_HOSTS: 'removed; list those hosts in RELYLOOP_GITHUB_HOSTS as http://host:port',
+  TEMPORAL_CLI: 'removed; put the temporal CLI on PATH (or let npm run setup install it)',
+};
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
@@ -322,6 +328,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         `${s.env}=${JSON.stringify(value ?? null)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`,
       );
   }
+  for (const [name, instead] of Object.entries(REMOVED_SETTINGS))
+    if (env[name] !== undefined && env[name] !== '') problems.push(`${name}: ${instead}`);
   const r = raw as Raw;
   if (problems.length === 0) {
     const both = r.githubHosts.hosts.filter((h) => r.giteaHosts.hosts.includes(h));

@@ -146,6 +146,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [env]: value }, cwd)).toThrow(new RegExp(`^Invalid configuration:\\n  ${env}=`));
   });
 
+  test.each([
+    ['RELYLOOP_GITHUB_HTTP_HOSTS', '127.0.0.1:8787', /RELYLOOP_GITHUB_HOSTS as http:\/\/host:port/],
+    ['TEMPORAL_CLI', '/opt/temporal', /on PATH/],
+  ])('%s, a setting of an earlier release, stops start-up saying what to do instead', (env, value, instead) => {
+    expect(() => loadConfig({ [env]: value }, cwd)).toThrow(
+      new RegExp(`^Invalid configuration:\\n  ${env}: removed; `),
+    );
+    expect(() => loadConfig({ [env]: value }, cwd)).toThrow(instead);
+    expect(loadConfig({ [env]: '' }, cwd).githubHosts.hosts).toEqual(['github.com']);
+  });
+
   test('every bad value is reported at once', () => {
     const error = (() => {
       try {
