@@ -1,6 +1,6 @@
-// The one place Octokit is assembled: @octokit/rest with plugin-throttling, writes
-// paced per token by a GitHubPacer (domain/github-pacing.ts), GitHub's API version headers, a
-// per-request timeout, and logs routed to our redacting logger.
+// The one place Octokit is assembled: @octokit/rest with plugin-retry and plugin-throttling (their
+// parts below), writes paced per token by a GitHubPacer (domain/github-pacing.ts), GitHub's API
+// version headers, a per-request timeout, and logs routed to our redacting logger.
 //
 // One retry layer per failure (docs/operations.md "Who retries what"). A network error, a timeout,
 // a 5xx or a rate limit fails the request; the adapter classifies it (errors.ts) and the
