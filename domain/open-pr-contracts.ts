@@ -5,7 +5,6 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 
 export const OPEN_PR_WORKFLOW = 'openPrWorkflow';
 
-/** The 15 steps of docs/architecture.md "The open-PR workflow", in order; `OpenPrStep` search attribute values. */
 /**
  * The 15 steps of docs/architecture.md "The open-PR workflow", in order: each step, the activity
  * that performs it (a key of the activity interfaces in activities/types.ts, which check it at

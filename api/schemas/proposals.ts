@@ -8,7 +8,7 @@ import type { Proposal } from '../../db/proposals.js';
 import type { MetricDeltaEntry } from '../../domain/metric-delta.js';
 import type { ConfigDiffEntry } from '../../domain/params-diff.js';
 import { id, pagingQuery, paramName, refusingReservedKeys, timestamp } from './common.js';
-import { WORKFLOW_ERROR_CODES } from '../../domain/errors.js';
+import { RUN_FAILURE_CODES } from '../../domain/errors.js';
 import { readConfigDiff, readMetricDelta } from '../../domain/stored-json.js';
 
 export const MAX_DIFF_KEYS = 200;
@@ -48,10 +48,7 @@ export const listProposalsQuery = z.strictObject({
     .enum(['true', 'false'])
     .optional()
     .describe('Only proposals whose last open-PR run recorded a failure (`true`) or none (`false`).'),
-  error_code: z
-    .enum([...WORKFLOW_ERROR_CODES, 'INTERNAL_ERROR'])
-    .optional()
-    .describe('Only proposals whose `pr_open_error` carries this code.'),
+  error_code: z.enum(RUN_FAILURE_CODES).optional().describe('Only proposals whose `pr_open_error` carries this code.'),
 });
 
 export const rejectProposalBody = z.strictObject({ reason: z.string().max(500).optional() });

@@ -68,11 +68,13 @@ describe.each<DbKind>(['postgres', 'pglite'])('paging on %s', (kind) => {
       `SELECT id::text AS id FROM proposals WHERE status = 'pending' ORDER BY created_at DESC, id DESC`,
     );
     pendingExpected = pending.map((r) => r.id);
-    // Recorded failures for the triage filters: a quarter CLONE_FAILED, a quarter PARAM_NOT_IN_TEMPLATE.
+    // Recorded failures for the triage filters: a quarter CLONE_FAILED, a quarter PARAM_NOT_IN_TEMPLATE,
+    // an eighth a precondition the load step found broken.
     await h.db.sql.query(`
       WITH n AS (SELECT id, row_number() OVER (ORDER BY id) AS r FROM proposals)
       UPDATE proposals p SET pr_open_error = CASE WHEN n.r % 4 = 0 THEN 'CLONE_FAILED: git fetch failed: HTTP 502'
-                                                   WHEN n.r % 4 = 1 THEN 'PARAM_NOT_IN_TEMPLATE: bm25.k1 is not declared' END
+                                                   WHEN n.r % 4 = 1 THEN 'PARAM_NOT_IN_TEMPLATE: bm25.k1 is not declared'
+                                                   WHEN n.r % 8 = 2 THEN 'CLUSTER_HAS_NO_CONFIG_REPO: cluster c has no config repo' END
         FROM n WHERE p.id = n.id`);
   });
   afterAll(async () => {
@@ -105,9 +107,11 @@ describe.each<DbKind>(['postgres', 'pglite'])('paging on %s', (kind) => {
   });
 
   test.each([
-    ['has_error=true', 'pr_open_error IS NOT NULL', 60],
-    ['has_error=false', 'pr_open_error IS NULL', 60],
+    ['has_error=true', 'pr_open_error IS NOT NULL', 75],
+    ['has_error=false', 'pr_open_error IS NULL', 45],
     ['error_code=CLONE_FAILED', "pr_open_error LIKE 'CLONE\\_FAILED: %'", 30],
+    // A load-step code is recorded like the others, and filtered like them.
+    ['error_code=CLUSTER_HAS_NO_CONFIG_REPO', "pr_open_error LIKE 'CLUSTER\\_HAS\\_NO\\_CONFIG\\_REPO: %'", 15],
     // Which of them are pending depends on the random ids: the count comes from the database.
     [
       'status=pending&error_code=PARAM_NOT_IN_TEMPLATE',
