@@ -53,7 +53,35 @@ export const LAG_RETRIES = 16;
 /** plugin-retry's unit: `retryAfter` 1, 2, 4 are 0.25, 0.5 and 1 s. */
 const LAG_RETRY_UNIT_MS = 250;
 
-const GitHubOctokit = Octokit.plugin(writeLagRetries, retry, throttling);
+interface WriteTurnOptions {
+  pacer: GitHubPacer;
+  token: string;
+  log: OctokitLog;
+}
+
+/**
+ * Every send of a mutating request takes the token's write turn: no other write of the token
+ * unanswered, the gap passed since the last answer; kept while the request runs, freed by its
+ * answer. Registered first, so it is the innermost wrapper: a send plugin-retry repeats for the
+ * write lag waits its turn like any other write.
+ */
+function writeTurns(octokit: Pick<Octokit, 'hook'>, options: Record<string, unknown>): void {
+  const turns = options.writeTurns as WriteTurnOptions | undefined;
+  if (turns === undefined) return;
+  octokit.hook.wrap('request', async (request, req) => {
+    const method = String(req.method).toUpperCase();
+    if (!MUTATING.has(method)) return await request(req);
+    const createsContent = method === 'POST' && CREATES_CONTENT.test(String(req.url));
+    return withWriteTurn(
+      turns.pacer,
+      turns.token,
+      { createsContent, sleep: activitySleep, warn: (m) => turns.log.warn(`GitHub ${m}`) },
+      async () => await request(req),
+    );
+  });
+}
+
+const GitHubOctokit = Octokit.plugin(writeTurns, writeLagRetries, retry, throttling);
 export type GitHubOctokit = InstanceType<typeof GitHubOctokit>;
 
 /** Timing knobs. Production leaves them unset and gets GitHub's recommendations. */
@@ -129,6 +157,7 @@ export function createOctokit({
     userAgent: 'relyloop-pr',
     log,
     request: { fetch: (url: string | URL, init?: RequestInit) => fetchWithin(timeoutMs, url, init) },
+    writeTurns: { pacer: writes, token, log } satisfies WriteTurnOptions,
     // No retries by status: only the write lag, marked by writeLagRetries, is sent again in place.
     retry: { retries: 0, retryAfterBaseValue: LAG_RETRY_UNIT_MS },
     throttle: {
@@ -142,20 +171,10 @@ export function createOctokit({
   });
   octokit.hook.wrap('request', async (request, options) => {
     // The outermost layer runs in the calling activity's context: its cancellation aborts the
-    // request (fetchWithin), wherever the limiters below schedule it.
+    // request (fetchWithin), wherever the limiters and retries below schedule it.
     const cancelled = currentCancellationSignal();
     if (cancelled !== undefined) options.request = { ...options.request, signal: cancelled };
-    const method = String(options.method).toUpperCase();
-    if (!MUTATING.has(method)) return await request(options);
-    // The token's turn to write: no other write of it unanswered, the gap passed since the last
-    // answer; kept while the request runs, freed by its answer.
-    const createsContent = method === 'POST' && CREATES_CONTENT.test(String(options.url));
-    return withWriteTurn(
-      writes,
-      token,
-      { createsContent, sleep: activitySleep, warn: (m) => log.warn(`GitHub ${m}`) },
-      async () => await request(options),
-    );
+    return await request(options);
   });
   octokit.hook.before('request', (options) => {
     options.headers.accept = GITHUB_ACCEPT;

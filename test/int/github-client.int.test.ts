@@ -418,6 +418,35 @@ describe("pacing against a sandbox that enforces GitHub's write spacing", () => 
     expect(writes.map((r) => r.status)).toEqual([201, 201, 201, 201]);
   }, 60_000);
 
+  test("a request sent again for GitHub's lag after a push waits its write turn like any write", async () => {
+    // A token of its own: no earlier test's write is within the gap of its first one.
+    const lagToken = 'ghs_lagPacingToken0123456789abcdefghijklmnop';
+    strict.grantAccess({
+      owner: OWNER,
+      repo: REPO,
+      token: lagToken,
+      permissions: { contents: 'write', pull_requests: 'write', issues: 'write' },
+    });
+    strict.setConsistencyLag(OWNER, REPO, 1_500);
+    await pushBranch(strict, { owner: OWNER, repo: REPO, token: lagToken, branch: 'p/lag2' });
+    const refusalsBefore = { ...strict.rateLimitRefusals };
+    const from = strict.requests.length;
+    const created = await createGitHubClient({
+      apiBaseUrl: strict.apiBaseUrl,
+      token: lagToken,
+      owner: OWNER,
+      repo: REPO,
+      redactor: new Redactor(),
+    }).createOrAdoptPullRequest(pr('p/lag2'));
+    strict.setConsistencyLag(OWNER, REPO, 0);
+    const posts = strict.requests.slice(from).filter((r) => r.method === 'POST' && r.path.endsWith('/pulls'));
+    expect(created).toMatchObject({ headRef: 'p/lag2' });
+    expect(posts.map((r) => r.status)).toEqual([...posts.slice(0, -1).map(() => 422), 201]);
+    expect(posts.length).toBeGreaterThanOrEqual(2);
+    // The sandbox refuses writes of a token closer than 0.9 s: none was.
+    expect(strict.rateLimitRefusals).toEqual(refusalsBefore);
+  }, 60_000);
+
   test('the check can fail: without pacing the same work is refused', async () => {
     const fast = strictClient(FAST);
     const refusedBefore = strict.rateLimitRefusals.write_gap ?? 0;
