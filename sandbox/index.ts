@@ -2,8 +2,9 @@
 // product makes, on 127.0.0.1. Two layouts: GitHub Enterprise over plain http (REST under /api/v3),
 // and github.com's over https (`tls`): git and web on `{hostname}`, REST at the root of
 // `api.{hostname}`, with a throwaway CA (tls.ts); the names resolve through the caller.
-// Every request is recorded; REST bodies and queries are checked against GitHub's OpenAPI
-// description; faults can be injected per test.
+// Every request is recorded; REST bodies and queries, and the sandbox's own REST answers, are
+// checked against GitHub's OpenAPI description; it keeps time on a clock tests can advance
+// (clock.ts); faults can be injected per test.
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';

@@ -1,6 +1,7 @@
-// Checks REST requests against GitHub's published OpenAPI description (@octokit/openapi,
-// api.github.com). A request GitHub would reject must fail the sandbox's caller, so the check is
-// strict: unknown body fields and unknown query parameters count as errors too.
+// Checks REST requests, and the sandbox's own answers, against GitHub's published OpenAPI
+// description (@octokit/openapi, api.github.com). A request GitHub would reject must fail the
+// sandbox's caller, so the check is strict: unknown body fields and unknown query parameters count
+// as errors too. An answer GitHub would not give fails the suite (index.ts `close`).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Ajv, type ValidateFunction } from 'ajv';
@@ -34,6 +35,9 @@ export class OpenApiValidator {
   private readonly compiled = new Map<string, Compiled>();
   private readonly bodyAjv = createAjv(false);
   private readonly queryAjv = createAjv(true);
+  /** Compiled response schemas by `method template status`; null: no body documented. */
+  private readonly responses = new Map<string, ValidateFunction | null>();
+  private readonly responseAjv = createAjv(false);
 
   /** Error messages (empty when valid) for `method template` with this query and raw body. */
   check(method: string, template: string, query: Record<string, string>, rawBody: string): string[] {
@@ -89,9 +93,6 @@ export class OpenApiValidator {
     if (validate === null) return body === undefined || body === null || body === '' ? [] : ['body: none documented'];
     return validate(body) ? [] : describe('answer', validate);
   }
-
-  private readonly responses = new Map<string, ValidateFunction | null>();
-  private readonly responseAjv = createAjv(false);
 
   private compile(method: string, template: string): Compiled {
     const key = `${method} ${template}`;
