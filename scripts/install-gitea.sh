@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Makes a pinned Gitea server available to the test suite and prints its path (issue 24: a real
-# forge in the tests). Gitea builds from its official Go module: the module's source is copied out
+# Makes a pinned Gitea server available to the test suite and prints its path: a real forge in the
+# tests, besides the GitHub sandbox. Gitea builds from its official Go module: the module's source is copied out
 # of the module cache, its embedded assets generated, and one static binary built into
 # ~/.cache/relyloop-pr/gitea/<version>/ (minutes, once; CI and later sessions reuse it). The
 # service itself never needs it. GITEA_BIN points at another build of the same version.
