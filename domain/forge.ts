@@ -1,6 +1,7 @@
 // The forge port: the pull-request operations the open-PR workflow and the PR
 // lifecycle need from any forge, GitHub or Gitea/Forgejo. Each adapter implements them for one
 // repository; what a forge lacks (GitHub's Git Data API, Apps) stays on that forge's own client.
+import { AppError } from './errors.js';
 import type { PrOptions } from './pr-options.js';
 
 export interface PullRequestRef {
@@ -86,4 +87,28 @@ export function headBranchOf(head: { ref: string; label?: string | null | undefi
     !head.label.includes(':')
     ? head.label
     : head.ref;
+}
+
+/**
+ * The warning a PR option the forge refused leaves on the run. A transient failure is not a
+ * refusal: it is thrown, failing the attempt, and the step's retry asks again for what the PR
+ * still lacks (docs/operations.md "Who retries what").
+ */
+export function refusalOf(failure: AppError): string {
+  if (failure.retryable) throw failure;
+  return failure.message;
+}
+
+/**
+ * The forge said an open PR for `head` exists, but none was found: it was closed between the
+ * answer and the lookup. Retryable: a later attempt can create it.
+ */
+export function adoptedPrVanished(forge: 'GitHub' | 'Gitea', head: string, upstreamStatus: number): AppError {
+  return new AppError({
+    code: 'GITHUB_API_FAILED',
+    message: `${forge} reported an open pull request for ${head} but none was found`,
+    retryable: true,
+    upstreamStatus,
+    operation: 'create pull request',
+  });
 }

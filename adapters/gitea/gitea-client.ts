@@ -13,11 +13,13 @@
 // - a PR whose head branch was deleted names `refs/pull/{n}/head` as its head ref (headBranchOf).
 import { AppError } from '../../domain/errors.js';
 import {
+  adoptedPrVanished,
   assertCommentMarker,
   headBranchOf,
   type ForgePullRequests,
   type IssueComment,
   type PullRequestRef,
+  refusalOf,
   type PullRequestState,
 } from '../../domain/forge.js';
 import { missingFrom, type PrOptions } from '../../domain/pr-options.js';
@@ -120,11 +122,9 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
     return (raw === '' ? null : JSON.parse(raw)) as T;
   }
 
-  /** A PR option Gitea refused, for the run's warnings; a transient failure fails the attempt instead. */
+  /** A PR option Gitea refused, for the run's warnings (a transient failure throws). */
   function refusal(error: unknown, operation: string): string {
-    const failure = classify(error, operation);
-    if (failure.retryable) throw failure;
-    return failure.message;
+    return refusalOf(classify(error, operation));
   }
 
   /** Any failure of `operation` as an AppError with a redacted message. */
@@ -236,15 +236,7 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
         if (error instanceof AppError && error.upstreamStatus === 404) return null;
         throw error;
       });
-      if (open === null || open.state !== 'open') {
-        throw new AppError({
-          code: 'GITHUB_API_FAILED',
-          message: `Gitea reported an open pull request for ${input.head} but none was found`,
-          retryable: true,
-          upstreamStatus: 409,
-          operation: 'create pull request',
-        });
-      }
+      if (open === null || open.state !== 'open') throw adoptedPrVanished('Gitea', input.head, 409);
       return toRef(open, true);
     },
 

@@ -4,10 +4,12 @@ import type { Redactor } from '../../domain/redact.js';
 import { AppError } from '../../domain/errors.js';
 import type { GitHubPacer } from '../../domain/github-pacing.js';
 import {
+  adoptedPrVanished,
   assertCommentMarker,
   type ForgePullRequests,
   type IssueComment,
   type PullRequestRef,
+  refusalOf,
   type PullRequestState,
 } from '../../domain/forge.js';
 import { missingFrom, type PrOptions } from '../../domain/pr-options.js';
@@ -129,16 +131,7 @@ class OctokitGitHubClient implements GitHubClient {
       }
     }
     const open = await this.findOpenPullRequest(input.head);
-    if (open === null) {
-      // Closed between GitHub's answer and our lookup: a later attempt can create it.
-      throw new AppError({
-        code: 'GITHUB_API_FAILED',
-        message: `GitHub reported an open pull request for ${input.head} but none was found`,
-        retryable: true,
-        upstreamStatus: 422,
-        operation: 'create pull request',
-      });
-    }
+    if (open === null) throw adoptedPrVanished('GitHub', input.head, 422);
     return { ...open, adopted: true };
   }
 
@@ -369,14 +362,9 @@ class OctokitGitHubClient implements GitHubClient {
     }
   }
 
-  /**
-   * What GitHub's refusal of a PR option says, for the run's warnings. A transient failure is not
-   * a refusal: it fails the attempt, and the step's retry asks again for what is still missing.
-   */
+  /** What GitHub's refusal of a PR option says, for the run's warnings (a transient failure throws). */
   private refusal(error: unknown, operation: string): string {
-    const failure = this.classify(error, operation);
-    if (failure.retryable) throw failure;
-    return failure.message;
+    return refusalOf(this.classify(error, operation));
   }
 
   private classify(error: unknown, operation: string): AppError {
