@@ -1,7 +1,6 @@
 // `npm start`: the embedded default in one process tree. Launches the Temporal dev server (unless
 // TEMPORAL_ADDRESS is set), opens and migrates the database (PGlite unless DATABASE_URL is set),
 // and runs the API and a worker in this process. Ctrl-C stops all of it, newest first.
-import { createTemporalHandle } from '../adapters/temporal-client.js';
 import { readDevServerSettings, startDevServer } from '../runtime/dev-server.js';
 import { installWorkerRuntime } from '../worker/temporal-runtime.js';
 import { findTemporalCli } from '../runtime/temporal-cli.js';
@@ -9,9 +8,7 @@ import { runEntryPoint } from '../runtime/process.js';
 import { readSecretPath } from '../adapters/secrets.js';
 import { startApiServer } from '../api/server.js';
 import { openServiceDatabase } from '../db/database.js';
-import { startWorkers } from '../worker/create-worker.js';
-import { createActivities } from '../activities/index.js';
-import { ensureReconcileSchedule } from '../worker/reconcile-schedule.js';
+import { startServiceWorkers } from '../worker/service-workers.js';
 
 await runEntryPoint('relyloop-pr', async ({ config, redactor, logger, shutdown }) => {
   const metrics = await installWorkerRuntime(config, logger, shutdown, redactor);
@@ -52,23 +49,8 @@ await runEntryPoint('relyloop-pr', async ({ config, redactor, logger, shutdown }
       cause: error,
     });
   });
-  const temporal = createTemporalHandle(address, config.temporalNamespace);
-  shutdown.push('temporal client', () => temporal.close());
-
-  const workers = await startWorkers(
-    config,
-    address,
-    (gitTaskQueue) => createActivities({ config, db, redactor, client: temporal.client, gitTaskQueue, metrics }),
-    logger,
-    shutdown,
-    metrics,
-  );
-  failures.push(workers.done);
-  await ensureReconcileSchedule(
-    temporal.client,
-    { taskQueue: config.temporalTaskQueue, intervalMs: config.reconcileInterval },
-    logger,
-  );
+  const { temporal, done } = await startServiceWorkers({ config, address, db, redactor, logger, shutdown, metrics });
+  failures.push(done);
   const api = await startApiServer({ config, db, temporal, logger, apiToken, redactor }, shutdown);
 
   process.stdout.write(

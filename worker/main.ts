@@ -1,12 +1,9 @@
 // `npm run worker`: a worker process on its own, for horizontal scaling. It needs a shared
 // database (DATABASE_URL: PGlite allows one process) and a reachable Temporal.
 import { runEntryPoint } from '../runtime/process.js';
-import { createActivities } from '../activities/index.js';
-import { ensureReconcileSchedule } from './reconcile-schedule.js';
 import { openServiceDatabase } from '../db/database.js';
-import { startWorkers } from './create-worker.js';
-import { createTemporalHandle } from '../adapters/temporal-client.js';
 import { resolveTemporalAddress } from '../runtime/temporal-address.js';
+import { startServiceWorkers } from './service-workers.js';
 import { installWorkerRuntime } from './temporal-runtime.js';
 
 await runEntryPoint('relyloop-pr-worker', async ({ config, redactor, logger, shutdown }) => {
@@ -18,20 +15,6 @@ await runEntryPoint('relyloop-pr-worker', async ({ config, redactor, logger, shu
   const metrics = await installWorkerRuntime(config, logger, shutdown, redactor);
   const db = await openServiceDatabase(config, logger, shutdown);
   const address = await resolveTemporalAddress(config);
-  const temporal = createTemporalHandle(address, config.temporalNamespace);
-  shutdown.push('temporal client', () => temporal.close());
-  const workers = await startWorkers(
-    config,
-    address,
-    (gitTaskQueue) => createActivities({ config, db, redactor, client: temporal.client, gitTaskQueue, metrics }),
-    logger,
-    shutdown,
-    metrics,
-  );
-  await ensureReconcileSchedule(
-    temporal.client,
-    { taskQueue: config.temporalTaskQueue, intervalMs: config.reconcileInterval },
-    logger,
-  );
-  return workers;
+  const { done } = await startServiceWorkers({ config, address, db, redactor, logger, shutdown, metrics });
+  return { done };
 });
