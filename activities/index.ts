@@ -22,6 +22,7 @@ import { createGitRepoCache } from '../adapters/git/repo-cache.js';
 import { createAppTokenSource } from '../adapters/github/app-tokens.js';
 import { createForgeActivities } from './forge/forge-activities.js';
 import { createReconcileActivities } from './forge/reconcile-activities.js';
+import { createSupersedeActivities } from './forge/supersede-activities.js';
 import type { GitHubLimiterOptions } from '../adapters/github/octokit-client.js';
 import { withLockFence } from './lock/fence.js';
 import { createLockActivities } from './lock/request-lock.js';
@@ -95,6 +96,7 @@ export function createActivities(deps: ActivityDeps): { shared: SharedActivities
       limiter: deps.githubLimiter,
       closedWindowMs: config.reconcileClosedWindow,
     }),
+    ...createSupersedeActivities({ ...access, db: deps.db, pacer, giteaPacer, limiter: deps.githubLimiter }),
     claimGitWorker: async () => deps.gitTaskQueue,
   };
   const cache = createGitRepoCache({

@@ -6,13 +6,13 @@ import type { PrOptions } from '../domain/pr-options.js';
 import type { Provider } from '../domain/github-url.js';
 import type { MarkOpenedOutcome, RecordFailureOutcome } from '../db/proposals.js';
 import type { LockFence } from '../domain/lock-contracts.js';
-import type { OpenPrPolicy, StepActivity } from '../domain/open-pr-contracts.js';
+import type { OpenPrPolicy, StepActivity, SupersedeResult } from '../domain/open-pr-contracts.js';
 import type { CommitDescription } from '../domain/commit-message.js';
 import type { MetricDelta } from '../domain/metric-delta.js';
 import type { StudySummary } from '../domain/pr-body.js';
 import type { ConfigDiff, ParamChange } from '../domain/params-diff.js';
 
-export type { MarkOpenedOutcome, RecordFailureOutcome };
+export type { MarkOpenedOutcome, RecordFailureOutcome, SupersedeResult };
 
 export interface ConfigRepoRef {
   configRepoId: string;
@@ -69,6 +69,16 @@ export interface CommitChangeInput {
   chartPath?: string;
 }
 
+export interface SupersedeInput {
+  repo: ConfigRepoRef;
+  /** The proposal whose PR just opened. */
+  proposalId: string;
+  clusterId: string;
+  paramsPath: string;
+  pr: { number: number; url: string };
+  fence?: LockFence;
+}
+
 export interface ProposalContext {
   proposalId: string;
   status: string;
@@ -115,11 +125,18 @@ export interface SharedActivities extends ReconcileActivities {
     prUrl: string;
     prNumber: number;
     branch: string;
+    /** The params file the PR edits: a newer PR for the same file supersedes this one. */
+    configPath?: string;
     fence?: LockFence;
   }): Promise<MarkOpenedOutcome>;
   /** `keepEarlier`: leave a cause an earlier run recorded (a reset run whose lock grant was stale). */
   recordPrOpenError(input: { proposalId: string; error: string; keepEarlier?: boolean }): Promise<RecordFailureOutcome>;
   closePullRequest(input: { repo: ConfigRepoRef; number: number }): Promise<void>;
+  /**
+   * After the PR opened (outside the 15 steps, inside the lock): closes the open PRs of the
+   * cluster's older proposals that edit the same params file, and records them `superseded`.
+   */
+  supersedeOlderPrs(input: SupersedeInput): Promise<SupersedeResult>;
   deleteBranch(input: { repo: ConfigRepoRef; branch: string }): Promise<void>;
   requestRepoLock(input: {
     configRepoId: string;

@@ -60,6 +60,7 @@ function prOptionColumns(o: PrOptions | undefined) {
         prTeamReviewers: o.teamReviewers,
         prAssignees: o.assignees,
         prVerifiedCommits: o.verifiedCommits === true,
+        prSupersede: o.supersede !== false,
       };
 }
 
@@ -92,6 +93,7 @@ export function prOptionsOf(r: ConfigRepo): PrOptions {
     teamReviewers: r.prTeamReviewers,
     assignees: r.prAssignees,
     verifiedCommits: r.prVerifiedCommits,
+    supersede: r.prSupersede,
   };
 }
 

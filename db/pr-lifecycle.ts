@@ -40,7 +40,8 @@ export async function applyPrObservation(
         FOR UPDATE OF p
      )
      UPDATE proposals p SET pr_state = $4::pr_state, pr_state_at = $5,
-       status = CASE WHEN $4::pr_state = 'merged' AND p.status = 'pr_opened' THEN 'pr_merged'::proposal_status ELSE p.status END,
+       status = CASE WHEN $4::pr_state = 'merged' AND p.status IN ('pr_opened', 'superseded')
+                     THEN 'pr_merged'::proposal_status ELSE p.status END,
        updated_at = now()
        FROM target WHERE p.id = target.id
      RETURNING p.id, p.status::text AS status, target.previous::text AS previous`,

@@ -125,13 +125,13 @@ async function readRowPr(db: Database, id: string): Promise<RowNotPending | unde
  */
 export async function markProposalPrOpened(
   db: Database,
-  input: { id: string; prUrl: string; prNumber: number; branch: string },
+  input: { id: string; prUrl: string; prNumber: number; branch: string; configPath?: string | null },
 ): Promise<MarkOpenedOutcome> {
   const updated = await db.sql.query(
     `UPDATE proposals SET status = 'pr_opened', pr_url = $2, pr_number = $3, pr_branch = $4, pr_state = 'open',
-       pr_open_error = NULL, updated_at = now()
+       pr_config_path = $5, pr_open_error = NULL, updated_at = now()
      WHERE id = $1 AND status = 'pending' RETURNING id`,
-    [input.id, input.prUrl, input.prNumber, input.branch],
+    [input.id, input.prUrl, input.prNumber, input.branch, input.configPath ?? null],
   );
   if (updated.length === 1) return { outcome: 'marked' };
   const row = await readRowPr(db, input.id);

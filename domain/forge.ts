@@ -30,7 +30,8 @@ export interface PullRequestState {
   merged: boolean;
   merged_at: string | null;
   updated_at: string;
-  head: { ref: string };
+  /** The head branch and the commit the PR's head is at. */
+  head: { ref: string; sha: string };
   /** The forge's ETag for this answer, when it gives one: the next read may be conditional on it. */
   etag: string | null;
 }
@@ -62,7 +63,10 @@ export interface ForgePullRequests {
     body: string;
     marker: string;
   }): Promise<{ comment: IssueComment; created: boolean }>;
-  closePullRequest(pullNumber: number): Promise<PullRequestRef>;
+  /** Closes the PR and answers its state after the close (a forge may refuse to close a merged PR). */
+  closePullRequest(pullNumber: number): Promise<PullRequestState>;
+  /** The message of a commit of the repository; null when the forge does not know the commit. */
+  commitMessage(sha: string): Promise<string | null>;
   /** Deletes the branch; a branch already gone counts as done. */
   deleteBranch(branch: string): Promise<{ deleted: boolean }>;
 }

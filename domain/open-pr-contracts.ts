@@ -138,8 +138,24 @@ export const DEFAULT_OPEN_PR_POLICY: OpenPrPolicy = {
   dbRetryBudgetMs: 5 * 60_000,
 };
 
+/** What superseding older PRs did (docs/architecture.md "PR lifecycle"). */
+export interface SupersedeResult {
+  /** Older proposals now `superseded`: their PR closed, its branch deleted when it held only our commit. */
+  superseded: { proposalId: string; prNumber: number; branchDeleted: boolean; warnings?: string[] }[];
+  /** Older PRs left as they are, and why (merged meanwhile, the forge refused). */
+  leftAlone: { proposalId: string; prNumber: number; reason: string }[];
+}
+
 export type OpenPrOutcome =
-  | { outcome: 'opened'; prUrl: string; prNumber: number; branch: string; adoptedPr: boolean }
+  | {
+      outcome: 'opened';
+      prUrl: string;
+      prNumber: number;
+      branch: string;
+      adoptedPr: boolean;
+      /** With the repo's `supersede` option: the older PRs this one replaced, or why that failed. */
+      supersede?: SupersedeResult | { failed: string };
+    }
   /** The proposal was not pending when the run started or got the lock. */
   | { outcome: 'not_pending'; status: string }
   /** Rejected while the PR was being opened: the PR was closed and the branch deleted. */

@@ -18,6 +18,12 @@ export interface PrOptions {
    * Absent in runs loaded before the option existed.
    */
   verifiedCommits?: boolean;
+  /**
+   * When a PR opens, close the open PRs of the cluster's older proposals that edit the same params
+   * file (the older proposals become `superseded`). Absent in runs loaded before the option
+   * existed, which supersede nothing.
+   */
+  supersede?: boolean;
 }
 
 export const NO_PR_OPTIONS: PrOptions = {
@@ -27,6 +33,7 @@ export const NO_PR_OPTIONS: PrOptions = {
   teamReviewers: [],
   assignees: [],
   verifiedCommits: false,
+  supersede: false,
 };
 
 /** GitHub's login rule: alphanumerics and single inner hyphens, at most 39 characters. */

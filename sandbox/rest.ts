@@ -348,7 +348,8 @@ export class RestApi {
     };
   }
 
-  private listPulls({ ctx, state, req }: Call): RestAnswer {
+  private async listPulls({ ctx, state, req }: Call): Promise<RestAnswer> {
+    for (const pull of state.pulls.values()) await this.followHead(ctx, pull);
     const wanted = req.query.state ?? 'open';
     // GitHub only applies `head` in the `owner:branch` form; a bare branch name filters nothing.
     const head = req.query.head?.includes(':') === true ? req.query.head : undefined;
@@ -363,9 +364,10 @@ export class RestApi {
   }
 
   /** With GitHub's conditional requests: the ETag of the answer; If-None-Match holding it gets a bodiless 304. */
-  private getPull({ req, ctx, state, params }: Call): RestAnswer {
+  private async getPull({ req, ctx, state, params }: Call): Promise<RestAnswer> {
     const pull = state.pulls.get(Number(params[0]));
     if (pull === undefined) return notFound();
+    await this.followHead(ctx, pull);
     const body = pullJson(ctx, pull);
     const etag = `W/"${createHash('sha256').update(JSON.stringify(body)).digest('hex')}"`;
     if (req.headers['if-none-match'] === etag) return { status: 304, body: undefined, headers: { etag } };
@@ -375,6 +377,7 @@ export class RestApi {
   private async updatePull({ ctx, state, params, json }: Call): Promise<RestAnswer> {
     const pull = state.pulls.get(Number(params[0]));
     if (pull === undefined) return notFound();
+    await this.followHead(ctx, pull);
     const long = tooLong(`${DOCS}/pulls/pulls#update-a-pull-request`, 'Issue', { title: json.title, body: json.body });
     if (long !== undefined) return { status: 422, body: long };
     if (typeof json.base === 'string') {
@@ -628,6 +631,18 @@ export class RestApi {
       }
     }
     return { status: 204 };
+  }
+
+  /**
+   * An open PR follows its head branch, as on GitHub: a push to the branch moves `head.sha` (and
+   * `updated_at`). A closed PR keeps the head it had.
+   */
+  private async followHead(ctx: JsonContext, pull: SandboxPull): Promise<void> {
+    if (pull.state !== 'open') return;
+    const tip = await this.branchSha(ctx.repo, pull.head.ref);
+    if (tip === null || tip === pull.head.sha) return;
+    pull.head.sha = tip;
+    pull.updated_at = this.deps.clock.iso();
   }
 
   private branchSha(repo: RepoRecord, branch: string): Promise<string | null> {

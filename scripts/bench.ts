@@ -157,6 +157,8 @@ class Bench {
       name,
       repo_url: this.sandbox.repoUrl(OWNER, name),
       auth_ref: `gh_${name}`,
+      // Each run opens its own PR: the lean path, measured without superseding the repo's earlier ones.
+      pr_options: { supersede: false },
     });
     const cluster = await api.call('POST', '/clusters', { name: `prod-${name}` });
     await api.call('PATCH', `/clusters/${cluster.id}`, { config_repo_id: repo.id, config_path: 'clusters/prod' });

@@ -21,6 +21,7 @@ import {
   type OpenPrInput,
   type OpenPrOutcome,
   type OpenPrStep,
+  type SupersedeResult,
 } from '../domain/open-pr-contracts.js';
 import { createStepProxies, type StepProxies } from './activity-options.js';
 import { runGitSteps } from './git-steps.js';
@@ -206,6 +207,7 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
             prUrl: pr.url,
             prNumber: pr.number,
             branch,
+            configPath: change.paramsPath,
             fence,
           }),
         ),
@@ -213,7 +215,10 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
     );
     // `already_recorded`: our own earlier attempt committed the write and lost its answer.
     if (marked.outcome === 'marked' || marked.outcome === 'already_recorded') {
-      return { outcome: 'opened', prUrl: pr.url, prNumber: pr.number, branch, adoptedPr: pr.adopted };
+      const opened = { outcome: 'opened', prUrl: pr.url, prNumber: pr.number, branch, adoptedPr: pr.adopted } as const;
+      // The option comes from the recorded load: runs loaded before it existed supersede nothing.
+      if (proposal.repo.prOptions.supersede !== true) return opened;
+      return { ...opened, supersede: await supersedeOlder(lock, pr, change.paramsPath) };
     }
     // Rejected while we worked: undo what we opened, leave the rejection untouched — and never
     // touch a PR or branch the proposal row points at.
@@ -227,6 +232,37 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
       row: marked,
     });
     return await compensateRejection({ github, proposal, branch }, row, { pr: pr.number, branch: true });
+  }
+
+  /**
+   * Outside the 15 steps, still inside the lock: the open PRs of the cluster's older proposals for
+   * the same params file are closed (docs/architecture.md "PR lifecycle"). Never fails the run:
+   * the PR is open and recorded whatever happens here.
+   */
+  async function supersedeOlder(
+    lock: HeldLock,
+    pr: { number: number; url: string },
+    paramsPath: string,
+  ): Promise<SupersedeResult | { failed: string }> {
+    try {
+      const done = await lock.fenced('superseding older PRs', (fence) =>
+        github(`supersede: older PRs of ${paramsPath}`).supersedeOlderPrs({
+          repo: proposal.repo,
+          proposalId,
+          clusterId: proposal.clusterId,
+          paramsPath,
+          pr: { number: pr.number, url: pr.url },
+          fence,
+        }),
+      );
+      if (done.leftAlone.length > 0) log.warn('older PRs left as they are', { leftAlone: done.leftAlone });
+      return done;
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      const failed = describeFailure(error);
+      log.warn('superseding older PRs failed; the PR is open', { error: failed });
+      return { failed };
+    }
   }
 }
 

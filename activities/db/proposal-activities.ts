@@ -77,14 +77,25 @@ export function createDbActivities({ db, redactor, policy, metrics }: DbActivity
 
     async markProposalOpened({
       proposalId,
-      ...pr
+      prUrl,
+      prNumber,
+      branch,
+      configPath,
     }: {
       proposalId: string;
       prUrl: string;
       prNumber: number;
       branch: string;
+      /** The params file the PR edits (absent in runs of before supersede: never superseded). */
+      configPath?: string;
     }) {
-      const marked = await markProposalPrOpened(db, { id: proposalId, ...pr });
+      const marked = await markProposalPrOpened(db, {
+        id: proposalId,
+        prUrl,
+        prNumber,
+        branch,
+        configPath: configPath ?? null,
+      });
       // Once per PR: only the write that moved the row counts, never a retry or a reset's re-run.
       if (marked.outcome === 'marked') metrics?.runEnded('opened');
       return marked;

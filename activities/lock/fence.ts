@@ -9,7 +9,13 @@ import { lockStateQuery, repoLockWorkflowId, type LockFence } from '../../domain
 import { wrapActivities } from '../wrap-activities.js';
 
 /** The activities that act on GitHub or the proposal row; their input may carry a fence. */
-export const FENCED_ACTIVITIES = ['pushBranch', 'openPullRequest', 'commentChart', 'markProposalOpened'] as const;
+export const FENCED_ACTIVITIES = [
+  'pushBranch',
+  'openPullRequest',
+  'commentChart',
+  'markProposalOpened',
+  'supersedeOlderPrs',
+] as const;
 
 /** LOCK_LOST unless the lock's holder presents `fence.leaseToken`; a query that fails is retried. */
 export async function assertLockHeld(client: Client, fence: LockFence): Promise<void> {

@@ -61,7 +61,7 @@ interface GiteaPull {
   merged: boolean;
   merged_at: string | null;
   updated_at: string;
-  head: { ref: string; label?: string };
+  head: { ref: string; sha: string; label?: string };
   base: { ref: string };
   labels?: { id: number; name: string }[] | null;
   assignees?: { login: string }[] | null;
@@ -194,19 +194,20 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
     adopted,
   });
 
+  const toState = (p: GiteaPull): PullRequestState => ({
+    number: p.number,
+    state: p.state === 'closed' ? 'closed' : 'open',
+    merged: p.merged === true,
+    merged_at: p.merged_at,
+    updated_at: p.updated_at,
+    head: { ref: headBranchOf(p.head), sha: p.head.sha },
+    etag: null,
+  });
+
   const client: ForgePullRequests = {
     async getPullRequest(pullNumber): Promise<PullRequestState | null> {
       try {
-        const p = await request<GiteaPull>('GET', `${repoPath}/pulls/${pullNumber}`);
-        return {
-          number: p.number,
-          state: p.state === 'closed' ? 'closed' : 'open',
-          merged: p.merged === true,
-          merged_at: p.merged_at,
-          updated_at: p.updated_at,
-          head: { ref: headBranchOf(p.head) },
-          etag: null,
-        };
+        return toState(await request<GiteaPull>('GET', `${repoPath}/pulls/${pullNumber}`));
       } catch (error) {
         if (error instanceof GiteaError && error.status === 404) return null;
         throw classify(error, 'get pull request');
@@ -332,12 +333,22 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
     },
 
     async closePullRequest(pullNumber) {
-      return toRef(
+      return toState(
         await call('close pull request', () =>
           request<GiteaPull>('PATCH', `${repoPath}/pulls/${pullNumber}`, { state: 'closed' }),
         ),
-        false,
       );
+    },
+
+    async commitMessage(sha) {
+      try {
+        return (
+          await request<{ commit: { message: string } }>('GET', `${repoPath}/git/commits/${encodeURIComponent(sha)}`)
+        ).commit.message;
+      } catch (error) {
+        if (error instanceof GiteaError && (error.status === 404 || error.status === 422)) return null;
+        throw classify(error, 'get commit');
+      }
     },
 
     async deleteBranch(branch) {

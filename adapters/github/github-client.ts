@@ -65,7 +65,9 @@ interface PullData {
   number: number;
   html_url: string;
   state: string;
-  head: { ref: string };
+  updated_at: string;
+  merged_at: string | null;
+  head: { ref: string; sha: string };
   base: { ref: string };
 }
 
@@ -212,15 +214,7 @@ class OctokitGitHubClient implements GitHubClient {
         pull_number: pullNumber,
         headers,
       });
-      return {
-        number: data.number,
-        state: data.state === 'closed' ? 'closed' : 'open',
-        merged: data.merged === true,
-        merged_at: data.merged_at,
-        updated_at: data.updated_at,
-        head: { ref: data.head.ref },
-        etag: answered.etag ?? null,
-      };
+      return { ...toPullState(data), etag: answered.etag ?? null };
     } catch (error) {
       const status = (error as { status?: unknown }).status;
       if (status === 304) return 'not_modified';
@@ -335,11 +329,21 @@ class OctokitGitHubClient implements GitHubClient {
     return { comment: { id: data.id, body: data.body ?? '', url: data.html_url }, created: true };
   }
 
-  async closePullRequest(pullNumber: number): Promise<PullRequestRef> {
+  async closePullRequest(pullNumber: number): Promise<PullRequestState> {
+    // GitHub answers a merged PR as it is (merged, closed) instead of refusing the close.
     const { data } = await this.call('close pull request', () =>
       this.octokit.rest.pulls.update({ ...this.repoParams, pull_number: pullNumber, state: 'closed' }),
     );
-    return toPullRef(data, false);
+    return { ...toPullState(data), etag: null };
+  }
+
+  async commitMessage(sha: string): Promise<string | null> {
+    try {
+      return (await this.octokit.rest.git.getCommit({ ...this.repoParams, commit_sha: sha })).data.message;
+    } catch (error) {
+      if ((error as { status?: unknown }).status === 404) return null;
+      throw this.classify(error, 'get commit');
+    }
   }
 
   async deleteBranch(branch: string): Promise<{ deleted: boolean }> {
@@ -382,6 +386,17 @@ function isAlreadyExists(error: unknown): boolean {
     (error as { status?: unknown }).status === 422 &&
     /A pull request already exists/i.test(String((error as Error).message))
   );
+}
+
+function toPullState(data: PullData & { merged?: boolean }): Omit<PullRequestState, 'etag'> {
+  return {
+    number: data.number,
+    state: data.state === 'closed' ? 'closed' : 'open',
+    merged: data.merged === true || data.merged_at !== null,
+    merged_at: data.merged_at,
+    updated_at: data.updated_at,
+    head: { ref: data.head.ref, sha: data.head.sha },
+  };
 }
 
 function toPullRef(data: PullData, adopted: boolean): PullRequestRef {

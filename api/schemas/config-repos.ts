@@ -53,6 +53,12 @@ export const prOptionsJson = z
       .describe(
         "Build the commit through GitHub's Git Data API so GitHub signs it (Verified; the App is its author). Needs `app`.",
       ),
+    supersede: z
+      .boolean()
+      .default(true)
+      .describe(
+        "When a proposal's PR opens, close the open PRs of the cluster's older proposals that edit the same params file, with a comment linking the new PR, and delete their branches when they hold only our commit; those proposals become `superseded`. A merged PR is never touched.",
+      ),
   })
   .describe(
     'How the PRs of this repo land. A review request or label GitHub refuses is recorded on the run as a warning; the PR still opens.',
@@ -66,6 +72,7 @@ export function toPrOptions(json: z.output<typeof prOptionsJson>): PrOptions {
     teamReviewers: json.team_reviewers,
     assignees: json.assignees,
     verifiedCommits: json.verified_commits,
+    supersede: json.supersede,
   };
 }
 
@@ -169,6 +176,7 @@ export const configRepoJson = z.strictObject({
     team_reviewers: z.array(z.string()),
     assignees: z.array(z.string()),
     verified_commits: z.boolean(),
+    supersede: z.boolean(),
   }),
   created_at: timestamp,
   updated_at: timestamp,
@@ -197,6 +205,7 @@ export function toConfigRepoJson(r: ConfigRepo): ConfigRepoJson {
       team_reviewers: r.prTeamReviewers,
       assignees: r.prAssignees,
       verified_commits: r.prVerifiedCommits,
+      supersede: r.prSupersede,
     },
     created_at: r.createdAt.toISOString(),
     updated_at: r.updatedAt.toISOString(),

@@ -31,7 +31,7 @@ export const createProposalBody = z.strictObject({
   config_diff: configDiff,
 });
 
-export const PROPOSAL_STATUSES = ['pending', 'pr_opened', 'pr_merged', 'rejected'] as const;
+export const PROPOSAL_STATUSES = ['pending', 'pr_opened', 'pr_merged', 'rejected', 'superseded'] as const;
 export const PR_STATES = ['open', 'closed', 'merged'] as const;
 
 export const listProposalsQuery = z.strictObject({
@@ -81,6 +81,11 @@ export const proposalJson = z.strictObject({
     ),
   pr_open_error: z.string().nullable(),
   rejected_reason: z.string().nullable(),
+  superseded_by: id
+    .nullable()
+    .describe(
+      'With status `superseded`: the proposal whose PR replaced this one (its PR was closed with a comment linking the new one).',
+    ),
   created_at: timestamp,
   updated_at: timestamp,
 });
@@ -103,6 +108,7 @@ export function toProposalJson(p: Proposal): ProposalJson {
     pr_state_at: p.prStateAt?.toISOString() ?? null,
     pr_open_error: p.prOpenError,
     rejected_reason: p.rejectedReason,
+    superseded_by: p.status === 'superseded' ? p.supersededById : null,
     created_at: p.createdAt.toISOString(),
     updated_at: p.updatedAt.toISOString(),
   };

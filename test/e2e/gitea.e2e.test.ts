@@ -73,7 +73,8 @@ describe('open_pr on a real Gitea', () => {
       repo_url: `${proxy.origin}/${user()}/${repoName}`,
       auth_ref: opts.authRef ?? 'gitea_token',
       ...(opts.hook ? { webhook_secret_ref: 'gitea_hook' } : {}),
-      ...(opts.prOptions ? { pr_options: opts.prOptions } : {}),
+      // Several proposals share a repo here: their PRs stay side by side unless a test supersedes.
+      pr_options: { supersede: false, ...opts.prOptions },
     });
     expect(repo).toMatchObject({ status: 201, body: { provider: 'gitea' } });
     if (opts.hook) {
@@ -338,6 +339,48 @@ describe('open_pr on a real Gitea', () => {
     expect(await resultOf(started.body.workflow_id)).toMatchObject({ corrected: 1 });
     expect(await row(s)).toMatchObject({ status: 'pr_merged', prState: 'merged' });
   }, 120_000);
+
+  test('supersede on Gitea: the newer PR closes the older (comment, branch deleted, superseded); a merged one is left alone', async () => {
+    const base = (await giteaRepo({ prOptions: { supersede: true } })) as Seeded;
+    const proposalOn = (to: number) =>
+      seedProposal(h, { reuse: base, study: false, diff: { 'bm25.k1': { from: 1.2, to } } });
+    const [first, second, third] = [await proposalOn(1.3), await proposalOn(1.4), await proposalOn(1.5)];
+    expect(await resultOf(await openPr(first))).toMatchObject({ outcome: 'opened' });
+    const older = (await row(first)).prNumber as number;
+    const opened = await resultOf(await openPr(second));
+    const newer = (await row(second)).prNumber as number;
+    expect(opened).toMatchObject({
+      supersede: {
+        superseded: [{ proposalId: first.proposalId, prNumber: older, branchDeleted: true }],
+        leftAlone: [],
+      },
+    });
+    const closed = (await gitea.request('GET', `/repos/${user()}/${base.repoName}/pulls/${older}`)).body;
+    expect({ state: closed.state, merged: closed.merged }).toEqual({ state: 'closed', merged: false });
+    const notes = (await comments(first, older)).map((c) => String(c.body));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toContain(`Superseded by #${newer} (${proxy.origin}/${user()}/${base.repoName}/pulls/${newer})`);
+    expect((await gitea.request('GET', `/repos/${user()}/${base.repoName}/branches/${branchOf(first)}`)).status).toBe(
+      404,
+    );
+    expect(await row(first)).toMatchObject({
+      status: 'superseded',
+      prState: 'closed',
+      supersededById: second.proposalId,
+    });
+
+    // Merged before the next supersede (no webhook on this repo): Gitea refuses to close it, the
+    // service reads it back, leaves it merged and records the merge.
+    await mergeOnGitea(second, newer);
+    expect(await resultOf(await openPr(third))).toMatchObject({
+      supersede: {
+        superseded: [],
+        leftAlone: [{ proposalId: second.proposalId, prNumber: newer, reason: `PR #${newer} was merged` }],
+      },
+    });
+    expect(await comments(second, newer)).toEqual([]);
+    expect(await row(second)).toMatchObject({ status: 'pr_merged', prState: 'merged', supersededById: null });
+  }, 150_000);
 
   test('a revoked token: GITHUB_AUTH_FAILED, no branch, no PR, the token in no message', async () => {
     const tokenName = `revoked-${randomUUID().slice(0, 8)}`;

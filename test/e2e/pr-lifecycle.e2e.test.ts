@@ -15,6 +15,7 @@ import { pushBranch } from '../../sandbox/branches.js';
 import { git } from '../support/git-cli.js';
 import { GH_TOKEN, OWNER, startOpenPrHarness, type OpenPrHarness } from '../support/open-pr-harness.js';
 import { PARAMS_PATH, seedProposal, type Seeded } from '../support/open-pr-fixtures.js';
+import { sandboxRest } from '../support/sandbox-rest.js';
 import { TEST_NAMESPACE } from '../support/temporal.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -27,23 +28,7 @@ interface Opened {
   path: string;
 }
 
-async function github(
-  method: string,
-  apiPath: string,
-  body?: unknown,
-): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${h.sandbox.apiBaseUrl}${apiPath}`, {
-    method,
-    headers: {
-      authorization: `token ${GH_TOKEN}`,
-      accept: 'application/vnd.github+json',
-      'content-type': 'application/json',
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text === '' ? {} : JSON.parse(text) };
-}
+const github = (method: string, apiPath: string, body?: unknown) => sandboxRest(h.sandbox, method, apiPath, body);
 
 /** A proposal whose PR is open, on a repo whose webhook points at the service. */
 async function openedProposal(): Promise<Opened> {

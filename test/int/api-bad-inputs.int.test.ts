@@ -207,6 +207,13 @@ const cases: Case[] = [
     'VALIDATION_ERROR',
     'pr_options.verified_commits',
   ],
+  [
+    'supersede that is not a boolean',
+    postRepo({ pr_options: { supersede: 'yes' } }),
+    422,
+    'VALIDATION_ERROR',
+    'pr_options.supersede',
+  ],
   // Fields and names
   ['provider is never accepted', postRepo({ provider: 'github' }), 422, 'VALIDATION_ERROR', 'provider'],
   ['unknown field', postRepo({ owner: 'acme' }), 422, 'VALIDATION_ERROR', 'owner'],

@@ -43,6 +43,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('API flows on %s', (kind) => {
         team_reviewers: [],
         assignees: [],
         verified_commits: false,
+        supersede: true,
       },
       created_at: expect.any(String),
       updated_at: expect.any(String),
@@ -97,7 +98,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('API flows on %s', (kind) => {
       provider: 'gitea',
       repo_url: 'https://git.example.com/team_a/cfg',
       app: null,
-      pr_options: { draft: true, labels: ['tuning'], verified_commits: false },
+      pr_options: { draft: true, labels: ['tuning'], verified_commits: false, supersede: true },
     });
     expect(await h.db.prisma.configRepo.findUniqueOrThrow({ where: { id: res.body.id } })).toMatchObject({
       provider: 'gitea',

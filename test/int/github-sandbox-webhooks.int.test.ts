@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { startGitHubSandbox, type GitHubSandbox } from '../../sandbox/index.js';
 import { pushBranch } from '../../sandbox/branches.js';
 import { assertGit, runGit } from '../../sandbox/git-cli.js';
+import { sandboxRest } from '../support/sandbox-rest.js';
 
 const TOKEN = 'ghp_sandboxHookToken0123456789abcdefghijkl';
 const SECRET = 'sandbox-webhook-secret-0123456789';
@@ -23,23 +24,7 @@ const received: Received[] = [];
 let answerStatus = 200;
 let repoSeq = 0;
 
-async function call(
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await fetch(`${sandbox.apiBaseUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `token ${TOKEN}`,
-      accept: 'application/vnd.github+json',
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
-}
+const call = (method: string, path: string, body?: unknown) => sandboxRest(sandbox, method, path, body, TOKEN);
 
 /** A fresh repo with a webhook to the receiver and one open PR from `relyloop/x`. */
 async function repoWithPr(

@@ -40,7 +40,7 @@ describe('migrations agree with schema.prisma', () => {
       'webhook_deliveries',
     ]);
     expect(expected.enums).toEqual({
-      proposal_status: ['pending', 'pr_opened', 'pr_merged', 'rejected'],
+      proposal_status: ['pending', 'pr_opened', 'pr_merged', 'rejected', 'superseded'],
       pr_state: ['open', 'closed', 'merged'],
     });
   });

@@ -35,6 +35,11 @@ export interface SeedOptions {
   token?: string;
   /** Reuse an existing config repo (several proposals on one repo). */
   reuse?: Seeded;
+  /**
+   * The repo's `supersede` PR option (default off here: tests of one proposal's run on a shared
+   * repo keep each PR open side by side; the product's default, on, is tested in supersede.e2e).
+   */
+  supersede?: boolean;
 }
 
 const ok = (res: { status: number; body: unknown }, status: number) => {
@@ -60,6 +65,7 @@ export async function seedProposal(h: OpenPrHarness, opts: SeedOptions = {}): Pr
         name: repoName,
         repo_url: h.sandbox.repoUrl(OWNER, repoName),
         auth_ref: opts.authRef ?? 'gh_acme',
+        pr_options: { supersede: opts.supersede ?? false },
       }),
       201,
     );
