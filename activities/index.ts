@@ -23,6 +23,7 @@ import { createAppTokenSource } from '../adapters/github/app-tokens.js';
 import { createForgeActivities } from './forge/forge-activities.js';
 import { createReconcileActivities } from './forge/reconcile-activities.js';
 import { createSupersedeActivities } from './forge/supersede-activities.js';
+import { createPreviewActivities } from './forge/preview-activities.js';
 import type { GitHubLimiterOptions } from '../adapters/github/octokit-client.js';
 import { withLockFence } from './lock/fence.js';
 import { createLockActivities } from './lock/request-lock.js';
@@ -97,6 +98,14 @@ export function createActivities(deps: ActivityDeps): { shared: SharedActivities
       closedWindowMs: config.reconcileClosedWindow,
     }),
     ...createSupersedeActivities({ ...access, db: deps.db, pacer, giteaPacer, limiter: deps.githubLimiter }),
+    ...createPreviewActivities({
+      ...access,
+      db: deps.db,
+      relyloopBaseUrl: config.relyloopBaseUrl,
+      pacer,
+      giteaPacer,
+      limiter: deps.githubLimiter,
+    }),
     claimGitWorker: async () => deps.gitTaskQueue,
   };
   const cache = createGitRepoCache({

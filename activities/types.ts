@@ -7,6 +7,7 @@ import type { Provider } from '../domain/github-url.js';
 import type { MarkOpenedOutcome, RecordFailureOutcome } from '../db/proposals.js';
 import type { LockFence } from '../domain/lock-contracts.js';
 import type { OpenPrPolicy, StepActivity, SupersedeResult } from '../domain/open-pr-contracts.js';
+import type { PreviewPullRequest } from '../domain/preview-contracts.js';
 import type { CommitDescription } from '../domain/commit-message.js';
 import type { MetricDelta } from '../domain/metric-delta.js';
 import type { StudySummary } from '../domain/pr-body.js';
@@ -103,6 +104,20 @@ export interface PreparedChange {
 
 export type ChartOutcome = { ok: true; chartPath: string } | { ok: false; reason: string };
 
+/** The preview's forge read: the PR as it would be sent, and what its options and supersede would meet. */
+export interface PreviewPullRequestInput {
+  repo: ConfigRepoRef;
+  proposalId: string;
+  clusterId: string;
+  study: StudySummary | null;
+  changes: ParamChange[];
+  chartRendered: boolean;
+  paramsPath: string;
+  /** The params file on the base commit and after the change. */
+  before: string;
+  after: string;
+}
+
 export interface SharedActivities extends ReconcileActivities {
   /** Step 1: the proposal's context and this worker's run policy, or why there is nothing to do. */
   loadProposal(input: {
@@ -131,6 +146,8 @@ export interface SharedActivities extends ReconcileActivities {
   }): Promise<MarkOpenedOutcome>;
   /** `keepEarlier`: leave a cause an earlier run recorded (a reset run whose lock grant was stale). */
   recordPrOpenError(input: { proposalId: string; error: string; keepEarlier?: boolean }): Promise<RecordFailureOutcome>;
+  /** Reads only: title and body as sent, the diff, the options' warnings, the PRs it would supersede. */
+  previewPullRequest(input: PreviewPullRequestInput): Promise<PreviewPullRequest>;
   closePullRequest(input: { repo: ConfigRepoRef; number: number }): Promise<void>;
   /**
    * After the PR opened (outside the 15 steps, inside the lock): closes the open PRs of the
@@ -190,6 +207,10 @@ export interface GitActivities {
     declaredParams: string[];
   }): Promise<PreparedChange>;
   renderChart(input: { proposalId: string; importance: Record<string, number> }): Promise<ChartOutcome>;
+  /** The chart as the preview shows it: the PNG itself, written nowhere. */
+  renderChartPreview(input: {
+    importance: Record<string, number>;
+  }): Promise<{ ok: true; pngBase64: string } | { ok: false; reason: string }>;
   /** Writes params (and chart) straight into the object store with the configured identity and trailers. */
   commitChange(input: CommitChangeInput): Promise<{ commit: string }>;
   /**

@@ -42,6 +42,8 @@ export interface ForgePullRequests {
    * when `ifNoneMatch` is still its ETag (forges without ETags never answer that).
    */
   getPullRequest(pullNumber: number, ifNoneMatch?: string | null): Promise<PullRequestState | null | 'not_modified'>;
+  /** The title and body as this forge is sent them: redacted, with the forge's draft marker. */
+  pullRequestText(input: { title: string; body: string; draft?: boolean }): { title: string; body: string };
   /** Opens the PR, or adopts the open one for the same head and base (a retried attempt's own). */
   createOrAdoptPullRequest(input: {
     head: string;
@@ -55,7 +57,13 @@ export interface ForgePullRequests {
    * assignees); never throws for an option the forge refuses: each refusal is a warning returned.
    */
   applyPrOptions(pullNumber: number, options: PrOptions): Promise<string[]>;
+  /**
+   * What applying `options` to a new PR would meet, found by reads only (a preview): each option
+   * the forge would refuse or leave out, as the warning the run would record.
+   */
+  checkPrOptions(options: PrOptions): Promise<string[]>;
   findOpenPullRequest(head: string): Promise<PullRequestRef | null>;
+
   listComments(issueNumber: number): Promise<IssueComment[]>;
   /** Posts unless a comment holding `marker` (a hidden HTML comment) exists already. */
   createCommentOnce(input: {

@@ -121,6 +121,17 @@ export class RestApi {
       route('PATCH', '/repos/{owner}/{repo}/pulls/{pull_number}', { pull_requests: 'write' }, (c) =>
         this.updatePull(c),
       ),
+      // Checks answered 204 yes / 404 no, for a preview of the PR options.
+      route('GET', '/repos/{owner}/{repo}/collaborators/{username}', 'metadata', ({ ctx, params }) =>
+        ctx.repo.collaborators.has((params[0] ?? '').toLowerCase()) ? { status: 204, body: undefined } : notFound(),
+      ),
+      route(
+        'GET',
+        '/repos/{owner}/{repo}/assignees/{assignee}',
+        { issues: 'read', pull_requests: 'read' },
+        ({ ctx, params }) =>
+          ctx.repo.collaborators.has((params[0] ?? '').toLowerCase()) ? { status: 204, body: undefined } : notFound(),
+      ),
       route('PUT', '/repos/{owner}/{repo}/pulls/{pull_number}/merge', { contents: 'write' }, (c) => this.mergePull(c)),
       route('POST', '/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers', { pull_requests: 'write' }, (c) =>
         this.requestReviewers(c),

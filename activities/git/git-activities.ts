@@ -100,6 +100,11 @@ export function createGitActivities(deps: GitActivityDeps): GitActivities {
       return { ok: true, chartPath: file };
     },
 
+    async renderChartPreview({ importance }) {
+      const result = await render(importance);
+      return result.ok ? { ok: true as const, pngBase64: result.png.toString('base64') } : result;
+    },
+
     async commitChange({ repo, describe, baseCommit, change, chartPath }: CommitChangeInput) {
       const files: { path: string; content: Buffer }[] = [
         { path: change.paramsPath, content: Buffer.from(change.newText, 'utf8') },

@@ -109,8 +109,30 @@ async function exists(p: string): Promise<boolean> {
   );
 }
 
+/**
+ * One fetch at a time into a cache: a run's steps and a preview of the same repo (which takes no
+ * repo lock) may sync it together. Runs of one repo are already serialized by its lock; a preview
+ * only adds objects and moves the base branch's tracking ref, so a run keeps reading the commit
+ * its own sync returned.
+ */
+function createCacheTurns() {
+  const tails = new Map<string, Promise<unknown>>();
+  return async function inTurn<T>(gitdir: string, fn: () => Promise<T>): Promise<T> {
+    const before = tails.get(gitdir) ?? Promise.resolve();
+    const mine = before.then(fn, fn);
+    const tail = mine.catch(() => undefined);
+    tails.set(gitdir, tail);
+    try {
+      return await mine;
+    } finally {
+      if (tails.get(gitdir) === tail) tails.delete(gitdir);
+    }
+  };
+}
+
 export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
   const { redactor } = deps;
+  const inTurn = createCacheTurns();
   const http = deps.http ?? createGitHttpClient();
   const bounds = deps.bounds ?? DEFAULT_CACHE_BOUNDS;
   const now = deps.now ?? (() => new Date());
@@ -192,30 +214,34 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
     return result.fetchHead;
   }
 
+  async function syncInTurn(target: RemoteRef, gitdir: string, onAuth: AuthCallback): Promise<SyncResult> {
+    await mkdir(deps.cacheDir, { recursive: true });
+    let recloneReason: string | undefined;
+    if (await exists(gitdir)) {
+      const health = await tryCheckCacheHealth(gitdir, bounds);
+      if (health.usable) {
+        try {
+          return { baseCommit: await fetchBase(target, gitdir, onAuth), cloned: false };
+        } catch (error) {
+          // The server said no (auth, missing repo or branch, outage): a new clone would not help.
+          if (isServerOrNetworkFailure(error)) throw toGitTransferError('fetch', error, redactor);
+          recloneReason = redactor.redactString(
+            `fetch into the cache failed: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
+      } else {
+        recloneReason = health.reason;
+      }
+      await rm(gitdir, { recursive: true, force: true });
+    }
+    const baseCommit = await clone(target, gitdir, onAuth);
+    return recloneReason === undefined ? { baseCommit, cloned: true } : { baseCommit, cloned: true, recloneReason };
+  }
+
   return {
     async sync(target) {
       const { gitdir, onAuth } = prepare(target);
-      await mkdir(deps.cacheDir, { recursive: true });
-      let recloneReason: string | undefined;
-      if (await exists(gitdir)) {
-        const health = await tryCheckCacheHealth(gitdir, bounds);
-        if (health.usable) {
-          try {
-            return { baseCommit: await fetchBase(target, gitdir, onAuth), cloned: false };
-          } catch (error) {
-            // The server said no (auth, missing repo or branch, outage): a new clone would not help.
-            if (isServerOrNetworkFailure(error)) throw toGitTransferError('fetch', error, redactor);
-            recloneReason = redactor.redactString(
-              `fetch into the cache failed: ${error instanceof Error ? error.message : String(error)}`,
-            );
-          }
-        } else {
-          recloneReason = health.reason;
-        }
-        await rm(gitdir, { recursive: true, force: true });
-      }
-      const baseCommit = await clone(target, gitdir, onAuth);
-      return recloneReason === undefined ? { baseCommit, cloned: true } : { baseCommit, cloned: true, recloneReason };
+      return inTurn(gitdir, () => syncInTurn(target, gitdir, onAuth));
     },
 
     async listRemoteBranches(target, { prefix }) {
@@ -246,20 +272,22 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
       } catch {
         // Not in the cache yet: fetch just that commit (depth 1), read it, drop the ref again.
         try {
-          await git.fetch({
-            fs,
-            http,
-            gitdir,
-            url: target.url,
-            remote: 'origin',
-            ref: branch,
-            remoteRef: branch,
-            singleBranch: true,
-            depth: 1,
-            tags: false,
-            onAuth,
-            cache,
-          });
+          await inTurn(gitdir, () =>
+            git.fetch({
+              fs,
+              http,
+              gitdir,
+              url: target.url,
+              remote: 'origin',
+              ref: branch,
+              remoteRef: branch,
+              singleBranch: true,
+              depth: 1,
+              tags: false,
+              onAuth,
+              cache,
+            }),
+          );
         } catch (error) {
           throw toGitTransferError('fetch', error, redactor);
         } finally {

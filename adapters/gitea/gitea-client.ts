@@ -214,17 +214,22 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
       }
     },
 
-    async createOrAdoptPullRequest(input) {
+    pullRequestText(input) {
       const title =
         input.draft === true && !input.title.startsWith(GITEA_WIP_PREFIX)
           ? `${GITEA_WIP_PREFIX}${input.title}`
           : input.title;
+      return { title: text(title), body: text(input.body) };
+    },
+
+    async createOrAdoptPullRequest(input) {
+      const { title, body } = client.pullRequestText(input);
       try {
         const created = await request<GiteaPull>('POST', `${repoPath}/pulls`, {
           head: input.head,
           base: input.base,
-          title: text(title),
-          body: text(input.body),
+          title,
+          body,
         });
         return toRef(created, false);
       } catch (error) {
@@ -293,6 +298,45 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
         await add('assignees', () =>
           request('PATCH', `${repoPath}/issues/${pullNumber}`, { assignees: [...present, ...newAssignees] }),
         );
+      return warnings;
+    },
+
+    async checkPrOptions(options: PrOptions) {
+      const warnings: string[] = [];
+      const refused = (error: unknown, what: string) => `${what} not checked: ${refusal(error, what)}`;
+      if (options.labels.length > 0) {
+        try {
+          const known = await all<{ id: number; name: string }>('list labels', `${repoPath}/labels`);
+          const unknown = options.labels.filter((name) => !known.some((l) => l.name === name));
+          if (unknown.length > 0)
+            warnings.push(
+              `labels not applied: ${unknown.join(', ')} (no such label in ${where}; Gitea applies only existing labels)`,
+            );
+        } catch (error) {
+          warnings.push(refused(error, 'labels'));
+        }
+      }
+      for (const user of options.reviewers) {
+        try {
+          await request('GET', `${repoPath}/collaborators/${encodeURIComponent(user)}`);
+        } catch (error) {
+          if (error instanceof GiteaError && error.status === 404)
+            warnings.push(`review request for ${user} would not be applied: not a collaborator of ${where}`);
+          else warnings.push(refused(error, `review request for ${user}`));
+        }
+      }
+      if (options.assignees.length > 0) {
+        try {
+          const can = await all<{ login: string }>('list assignees', `${repoPath}/assignees`);
+          for (const assignee of missingFrom(
+            options.assignees,
+            can.map((u) => u.login),
+          ))
+            warnings.push(`${assignee} cannot be assigned in ${where}: Gitea would refuse the assignment`);
+        } catch (error) {
+          warnings.push(refused(error, 'assignees'));
+        }
+      }
       return warnings;
     },
 

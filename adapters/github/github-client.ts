@@ -97,6 +97,11 @@ class OctokitGitHubClient implements GitHubClient {
     this.repoParams = { owner: opts.owner, repo: opts.repo };
   }
 
+  pullRequestText(input: { title: string; body: string }): { title: string; body: string } {
+    const text = (s: string) => this.opts.redactor.redactString(s);
+    return { title: text(input.title), body: text(input.body) };
+  }
+
   async createOrAdoptPullRequest(input: {
     head: string;
     base: string;
@@ -104,15 +109,15 @@ class OctokitGitHubClient implements GitHubClient {
     body: string;
     draft?: boolean;
   }): Promise<PullRequestRef> {
-    const text = (s: string) => this.opts.redactor.redactString(s);
+    const { title, body } = this.pullRequestText(input);
     try {
       // GitHub's lag after the push (422 head invalid) is waited out in the request (octokit-client.ts).
       const { data } = await this.octokit.rest.pulls.create({
         ...this.repoParams,
         head: input.head,
         base: input.base,
-        title: text(input.title),
-        body: text(input.body),
+        title,
+        body,
         ...(input.draft === true ? { draft: true } : {}),
       });
       return toPullRef(data, false);
@@ -283,6 +288,37 @@ class OctokitGitHubClient implements GitHubClient {
     );
     if (newAssignees.length > 0)
       await add('assignees', () => this.octokit.rest.issues.addAssignees({ ...issue, assignees: newAssignees }));
+    return warnings;
+  }
+
+  async checkPrOptions(options: PrOptions): Promise<string[]> {
+    const warnings: string[] = [];
+    const where = `${this.opts.owner}/${this.opts.repo}`;
+    // Yes (204) or no (404); a refusal to answer is itself what the preview reports.
+    const check = async (operation: string, fn: () => Promise<unknown>): Promise<boolean | string> => {
+      try {
+        await fn();
+        return true;
+      } catch (error) {
+        if ((error as { status?: unknown }).status === 404) return false;
+        return this.refusal(error, operation);
+      }
+    };
+    for (const user of options.reviewers) {
+      const ok = await check('check collaborator', () =>
+        this.octokit.rest.repos.checkCollaborator({ ...this.repoParams, username: user }),
+      );
+      if (ok === false)
+        warnings.push(`review request for ${user} would not be applied: not a collaborator of ${where}`);
+      else if (ok !== true) warnings.push(`review request for ${user} not checked: ${ok}`);
+    }
+    for (const assignee of options.assignees) {
+      const ok = await check('check assignee', () =>
+        this.octokit.rest.issues.checkUserCanBeAssigned({ ...this.repoParams, assignee }),
+      );
+      if (ok === false) warnings.push(`${assignee} cannot be assigned in ${where}: GitHub would leave them out`);
+      else if (ok !== true) warnings.push(`assignee ${assignee} not checked: ${ok}`);
+    }
     return warnings;
   }
 

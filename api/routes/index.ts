@@ -4,6 +4,7 @@ import { clusterRoutes } from './clusters.js';
 import { configRepoRoutes } from './config-repos.js';
 import type { RouteContext } from './context.js';
 import { openPrRoutes } from './open-pr.js';
+import { previewRoutes } from './preview.js';
 import { proposalRoutes } from './proposals.js';
 import { studyRoutes } from './studies.js';
 import { templateRoutes } from './templates.js';
@@ -16,5 +17,6 @@ export function createRoutes(ctx: RouteContext): RouteSpec[] {
     ...studyRoutes(ctx),
     ...proposalRoutes(ctx),
     ...openPrRoutes(ctx),
+    ...previewRoutes(ctx),
   ];
 }

@@ -5,7 +5,7 @@ import { createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { ConfigRepo } from '../../db/config-repos.js';
 import { findProposal, findProposalWithRepo } from '../../db/proposals.js';
-import { AppError } from '../../domain/errors.js';
+import { AppError, type EndpointErrorCode } from '../../domain/errors.js';
 import { OPEN_PR_WORKFLOW, type OpenPrInput } from '../../domain/open-pr-contracts.js';
 import { SEARCH_ATTRIBUTES } from '../../domain/temporal-contracts.js';
 import { openPrWorkflowId } from '../../domain/workflow-ids.js';
@@ -42,6 +42,39 @@ async function assertCredentialUsable(ctx: RouteContext, repo: ConfigRepo): Prom
   }
 }
 
+/** What the pre-flight answers, and a Temporal that cannot be reached. */
+export const PREFLIGHT_ERRORS: EndpointErrorCode[] = [
+  'PROPOSAL_NOT_FOUND',
+  'INVALID_STATE_TRANSITION',
+  'CLUSTER_HAS_NO_CONFIG_REPO',
+  'GITHUB_NOT_CONFIGURED',
+  'QUEUE_UNAVAILABLE',
+];
+
+/**
+ * The checks before a run (or its preview), in the documented order: 404 PROPOSAL_NOT_FOUND, 409
+ * INVALID_STATE_TRANSITION (not pending), 422 CLUSTER_HAS_NO_CONFIG_REPO, 503 GITHUB_NOT_CONFIGURED.
+ */
+export async function preflight(ctx: RouteContext, id: string, purpose: string) {
+  const proposal = await findProposalWithRepo(ctx.db, id);
+  if (!proposal) throw new AppError({ code: 'PROPOSAL_NOT_FOUND', message: `proposal ${id} not found` });
+  if (proposal.status !== 'pending') {
+    throw new AppError({
+      code: 'INVALID_STATE_TRANSITION',
+      message: `proposal is ${proposal.status}; only a pending proposal can be ${purpose}`,
+    });
+  }
+  const repo = proposal.cluster.configRepo;
+  if (!repo || !proposal.cluster.configPath) {
+    throw new AppError({
+      code: 'CLUSTER_HAS_NO_CONFIG_REPO',
+      message: `cluster ${proposal.cluster.name} has no config repo and config_path`,
+    });
+  }
+  await assertCredentialUsable(ctx, repo);
+  return { proposal, repo };
+}
+
 export function openPrRoutes(ctx: RouteContext): RouteSpec[] {
   const tag = 'proposals';
   return [
@@ -52,30 +85,9 @@ export function openPrRoutes(ctx: RouteContext): RouteSpec[] {
       summary: 'Open a pull request for a pending proposal (starts or attaches to its workflow)',
       params: idParams,
       success: { status: 202, description: 'Workflow started (or already running)', schema: openPrAccepted },
-      errors: [
-        'PROPOSAL_NOT_FOUND',
-        'INVALID_STATE_TRANSITION',
-        'CLUSTER_HAS_NO_CONFIG_REPO',
-        'GITHUB_NOT_CONFIGURED',
-        'QUEUE_UNAVAILABLE',
-      ],
+      errors: PREFLIGHT_ERRORS,
       async handler({ params }) {
-        const proposal = await findProposalWithRepo(ctx.db, params.id);
-        if (!proposal) throw new AppError({ code: 'PROPOSAL_NOT_FOUND', message: `proposal ${params.id} not found` });
-        if (proposal.status !== 'pending') {
-          throw new AppError({
-            code: 'INVALID_STATE_TRANSITION',
-            message: `proposal is ${proposal.status}; only a pending proposal can be opened as a PR`,
-          });
-        }
-        const repo = proposal.cluster.configRepo;
-        if (!repo || !proposal.cluster.configPath) {
-          throw new AppError({
-            code: 'CLUSTER_HAS_NO_CONFIG_REPO',
-            message: `cluster ${proposal.cluster.name} has no config repo and config_path`,
-          });
-        }
-        await assertCredentialUsable(ctx, repo);
+        const { proposal, repo } = await preflight(ctx, params.id, 'opened as a PR');
         const workflowId = openPrWorkflowId(proposal.id, proposal.prOpenError);
         const input: OpenPrInput = { proposalId: proposal.id };
         const runId = await startOrAttach(ctx, OPEN_PR_WORKFLOW, {

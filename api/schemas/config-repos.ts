@@ -2,7 +2,7 @@
 // from the URL's host (the forge whose allow-list names it) and never accepted: sending it is an
 // unknown field.
 import { z } from 'zod';
-import { providerOf, type ConfigRepo } from '../../db/config-repos.js';
+import { prOptionsOf, providerOf, type ConfigRepo } from '../../db/config-repos.js';
 import { PROVIDERS } from '../../domain/github-url.js';
 import { GITHUB_LOGIN, GITHUB_TEAM_SLUG, PR_OPTION_LIMITS, type PrOptions } from '../../domain/pr-options.js';
 import { branchName, id, pagingQuery, secretRef, timestamp } from './common.js';
@@ -63,6 +63,29 @@ export const prOptionsJson = z
   .describe(
     'How the PRs of this repo land. A review request or label GitHub refuses is recorded on the run as a warning; the PR still opens.',
   );
+
+/** A repo's PR options as answers show them, every field present. */
+export const prOptionsOut = z.strictObject({
+  draft: z.boolean(),
+  labels: z.array(z.string()),
+  reviewers: z.array(z.string()),
+  team_reviewers: z.array(z.string()),
+  assignees: z.array(z.string()),
+  verified_commits: z.boolean(),
+  supersede: z.boolean(),
+});
+
+export function toPrOptionsJson(o: PrOptions): z.infer<typeof prOptionsOut> {
+  return {
+    draft: o.draft,
+    labels: o.labels,
+    reviewers: o.reviewers,
+    team_reviewers: o.teamReviewers,
+    assignees: o.assignees,
+    verified_commits: o.verifiedCommits === true,
+    supersede: o.supersede === true,
+  };
+}
 
 export function toPrOptions(json: z.output<typeof prOptionsJson>): PrOptions {
   return {
@@ -169,15 +192,7 @@ export const configRepoJson = z.strictObject({
     })
     .nullable(),
   webhook_secret_ref: z.string().nullable(),
-  pr_options: z.strictObject({
-    draft: z.boolean(),
-    labels: z.array(z.string()),
-    reviewers: z.array(z.string()),
-    team_reviewers: z.array(z.string()),
-    assignees: z.array(z.string()),
-    verified_commits: z.boolean(),
-    supersede: z.boolean(),
-  }),
+  pr_options: prOptionsOut,
   created_at: timestamp,
   updated_at: timestamp,
 });
@@ -198,15 +213,7 @@ export function toConfigRepoJson(r: ConfigRepo): ConfigRepoJson {
         ? null
         : { app_id: r.appId, private_key_ref: r.appPrivateKeyRef, installation_id: r.appInstallationId },
     webhook_secret_ref: r.webhookSecretRef,
-    pr_options: {
-      draft: r.prDraft,
-      labels: r.prLabels,
-      reviewers: r.prReviewers,
-      team_reviewers: r.prTeamReviewers,
-      assignees: r.prAssignees,
-      verified_commits: r.prVerifiedCommits,
-      supersede: r.prSupersede,
-    },
+    pr_options: toPrOptionsJson(prOptionsOf(r)),
     created_at: r.createdAt.toISOString(),
     updated_at: r.updatedAt.toISOString(),
   };

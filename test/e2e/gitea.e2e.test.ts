@@ -182,17 +182,33 @@ describe('open_pr on a real Gitea', () => {
     expect(posted[0].body).toContain(`${proxy.origin}/${user()}/${s.repoName}`);
   }, 120_000);
 
-  test('a manual proposal with PR options: draft as the WIP prefix, an existing label applied, a missing one a warning', async () => {
+  test('a manual proposal with PR options: draft as the WIP prefix, an existing label applied, a missing one a warning — as its preview said, which wrote nothing', async () => {
     const base = await giteaRepo({ prOptions: { draft: true, labels: ['tuning', 'no-such-label'] } });
     expect(
       (await gitea.request('POST', `/repos/${user()}/${base.repoName}/labels`, { name: 'tuning', color: '#00aabb' }))
         .status,
     ).toBe(201);
     const s = await seedProposal(h, { reuse: base as Seeded, study: false });
+    const from = proxy.requests.length;
+    const preview = await h.api('GET', `/proposals/${s.proposalId}/preview`);
+    const seen = proxy.requests.slice(from);
+    expect(preview.status).toBe(200);
+    expect(preview.body).toMatchObject({
+      branch: branchOf(s),
+      title: expect.stringMatching(/^WIP: RelyLoop manual proposal /),
+      warnings: [
+        `labels not applied: no-such-label (no such label in ${user()}/${base.repoName}; Gitea applies only existing labels)`,
+      ],
+      would_fail: null,
+    });
+    expect(preview.body.diff).toContain('+  "bm25.k1": 1.35,');
+    expect(seen.filter((r) => r.method !== 'GET' && !/git-upload-pack$/.test(r.path))).toEqual([]);
+    expect(seen.some((r) => /git-upload-pack$/.test(r.path))).toBe(true);
+    expect(await pullsOf(s)).toEqual([]);
     const workflowId = await openPr(s);
     expect(await resultOf(workflowId)).toMatchObject({ outcome: 'opened' });
     const pr = await expectOneGiteaPr(s);
-    expect(pr.title).toMatch(/^WIP: /);
+    expect({ title: pr.title, body: pr.body }).toEqual({ title: preview.body.title, body: preview.body.body });
     expect((pr.labels as GiteaJson[]).map((l) => l.name)).toEqual(['tuning']);
     expect(await comments(s, pr.number)).toEqual([]);
     const status = await h.api('GET', `/proposals/${s.proposalId}/open_pr`);

@@ -8,7 +8,7 @@ import { supersedeCommentMarker } from '../../domain/supersede-comment.js';
 import { pushBranch } from '../../sandbox/branches.js';
 import { git } from '../support/git-cli.js';
 import { GH_TOKEN, OWNER, startOpenPrHarness, type OpenPrHarness } from '../support/open-pr-harness.js';
-import { seedProposal, type Seeded } from '../support/open-pr-fixtures.js';
+import { branchOf, seedProposal, type Seeded } from '../support/open-pr-fixtures.js';
 import { sandboxRest } from '../support/sandbox-rest.js';
 
 let h: OpenPrHarness;
@@ -17,9 +17,6 @@ beforeAll(async () => {
   h = await startOpenPrHarness();
 }, 120_000);
 afterAll(async () => h?.close(), 60_000);
-
-const branchOf = (s: Seeded) =>
-  s.studyId === null ? `relyloop/proposal-${s.proposalId}` : `relyloop/study-${s.studyId}`;
 
 async function open(s: Seeded): Promise<{ outcome: OpenPrOutcome; workflowId: string }> {
   const res = await h.api('POST', `/proposals/${s.proposalId}/open_pr`);

@@ -12,6 +12,17 @@ const SOME_ID = '0b6a3c9e-5d1f-4e2a-8b7c-9d0e1f2a3b4c';
 const toDocPath = (p: string) => p.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 const concrete = (p: string) => p.replace(/:[A-Za-z0-9_]+/g, SOME_ID);
 
+const OPEN_PR_CODES = [
+  'UNAUTHORIZED',
+  'VALIDATION_ERROR',
+  'PROPOSAL_NOT_FOUND',
+  'INVALID_STATE_TRANSITION',
+  'CLUSTER_HAS_NO_CONFIG_REPO',
+  'GITHUB_NOT_CONFIGURED',
+  'QUEUE_UNAVAILABLE',
+  'INTERNAL_ERROR',
+];
+
 /** The error codes each route of this issue answers with (docs/api.md, docs/architecture.md "Error codes"). */
 const EXPECTED_CODES: Record<string, string[]> = {
   'post /api/v1/config-repos': [
@@ -104,16 +115,9 @@ const EXPECTED_CODES: Record<string, string[]> = {
     'INVALID_STATE_TRANSITION',
     'INTERNAL_ERROR',
   ],
-  'post /api/v1/proposals/{id}/open_pr': [
-    'UNAUTHORIZED',
-    'VALIDATION_ERROR',
-    'PROPOSAL_NOT_FOUND',
-    'INVALID_STATE_TRANSITION',
-    'CLUSTER_HAS_NO_CONFIG_REPO',
-    'GITHUB_NOT_CONFIGURED',
-    'QUEUE_UNAVAILABLE',
-    'INTERNAL_ERROR',
-  ],
+  'post /api/v1/proposals/{id}/open_pr': OPEN_PR_CODES,
+  // The same pre-flight as open_pr.
+  'get /api/v1/proposals/{id}/preview': OPEN_PR_CODES,
   'get /api/v1/proposals/{id}/open_pr': [
     'UNAUTHORIZED',
     'VALIDATION_ERROR',

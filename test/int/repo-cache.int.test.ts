@@ -163,6 +163,50 @@ describe('sync', () => {
     expect(await cache.sync(t)).toMatchObject({ cloned: false });
   });
 
+  test('fetches into one cache take turns (a run and a preview of the same repo): never two transfers at once', async () => {
+    // A transport that counts the git transfers in flight per cache (its URL).
+    const inner = createGitHttpClient();
+    let inFlight = 0;
+    let most = 0;
+    const counting = {
+      async request(req: Parameters<typeof inner.request>[0]) {
+        const transfer = /git-upload-pack$/.test(req.url);
+        if (transfer) most = Math.max(most, ++inFlight);
+        try {
+          const res = await inner.request(req);
+          // The answer is streamed: the transfer ends when its body has been read.
+          if (!transfer || res.body === undefined) return res;
+          const chunks: Uint8Array[] = [];
+          for await (const chunk of res.body) chunks.push(chunk);
+          return {
+            ...res,
+            body: (async function* () {
+              yield* chunks;
+            })(),
+          };
+        } finally {
+          if (transfer) inFlight--;
+        }
+      },
+    };
+    const own = createGitRepoCache({
+      cacheDir: path.join(root, 'cache-turns'),
+      redactor: new Redactor(),
+      author: AUTHOR,
+      http: counting,
+    });
+    const t = newTarget();
+    await own.sync(t); // the clone
+    const branch = `relyloop/turns-${randomUUID().slice(0, 8)}`;
+    await assertGit(['branch', branch, 'main'], { cwd: sandbox.bareDir('acme', 'configs'), home: home() });
+    const newHead = await commitOnRemote({ 'README.md': `# configs ${randomUUID()}\n` });
+    const [a, b, tip] = await Promise.all([own.sync(t), own.sync(t), own.readRemoteTip(t, branch)]);
+    expect([a.baseCommit, b.baseCommit]).toEqual([newHead, newHead]);
+    expect(tip?.oid).toBe(headSha);
+    expect(most).toBe(1);
+    headSha = newHead;
+  });
+
   test('a cache whose packfiles grew past the bound is cloned again', async () => {
     const t = newTarget();
     const bounded = createGitRepoCache({

@@ -15,6 +15,10 @@ export const PARAMS_TEXT = `{
 }
 `;
 
+/** The branch a seeded proposal's PR is opened from. */
+export const branchOf = (s: Pick<Seeded, 'studyId' | 'proposalId'>) =>
+  s.studyId === null ? `relyloop/proposal-${s.proposalId}` : `relyloop/study-${s.studyId}`;
+
 export interface Seeded {
   repoName: string;
   configRepoId: string;
