@@ -463,6 +463,22 @@ async function main(): Promise<void> {
       warm.large.push((await sequential(api, temporal, large, 1)).ms[0]!);
     }
 
+    // Preview on a warm cache: a study-backed proposal (its chart rendered too), ten times per repo.
+    const previews = { small: [] as number[], large: [] as number[] };
+    for (let i = 0; i < 10; i++) {
+      for (const [kind, repo] of [
+        ['small', small],
+        ['large', large],
+      ] as const) {
+        const id = await newProposal(api, repo);
+        const start = performance.now();
+        const answer = await api.call<{ would_fail: unknown; chart: unknown }>('GET', `/proposals/${id}/preview`);
+        previews[kind].push(performance.now() - start);
+        if (answer.would_fail !== null || answer.chart === null)
+          throw new Error(`preview of ${id} predicted a failure`);
+      }
+    }
+
     // Lock hand-off without other load: two proposals on one repo at once, ten times.
     const pairs: string[] = [];
     for (let i = 0; i < 10; i++) {
@@ -522,6 +538,11 @@ async function main(): Promise<void> {
         'lock hand-off (release → next grant), p50 / p95: two runs on one repo / within the 60-proposal burst',
         `${ms(median(quietHandOffs))} / ${ms(quantile(quietHandOffs, 0.95))} (${quietHandOffs.length}); ${ms(median(handOffs))} / ${ms(quantile(handOffs, 0.95))} (${handOffs.length})`,
         '≤ 30 ms',
+      ],
+      [
+        'GET preview on a warm cache (study-backed: fetch, read, diff, chart), 20 / 20,000 files, p50 / p95',
+        `${ms(median(previews.small))} / ${ms(quantile(previews.small, 0.95))}; ${ms(median(previews.large))} / ${ms(quantile(previews.large, 0.95))}`,
+        '≤ 500 ms p50',
       ],
       [
         'service process RSS (API + worker + PGlite), idle / peak under load',
