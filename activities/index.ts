@@ -24,6 +24,7 @@ import { createForgeActivities } from './forge/forge-activities.js';
 import { createReconcileActivities } from './forge/reconcile-activities.js';
 import { createSupersedeActivities } from './forge/supersede-activities.js';
 import { createPreviewActivities } from './forge/preview-activities.js';
+import { createMergeActivities } from './forge/merge-activities.js';
 import type { GitHubLimiterOptions } from '../adapters/github/octokit-client.js';
 import { withLockFence } from './lock/fence.js';
 import { createLockActivities } from './lock/request-lock.js';
@@ -56,6 +57,8 @@ export function policyOf(config: Config): OpenPrPolicy {
     gitRetryBudgetMs: config.gitRetryBudget,
     githubRetryBudgetMs: config.githubRetryBudget,
     dbRetryBudgetMs: config.dbRetryBudget,
+    mergeChecksTimeoutMs: config.mergeChecksTimeout,
+    mergeReadBackMs: config.mergeReadBack,
   };
 }
 
@@ -98,6 +101,7 @@ export function createActivities(deps: ActivityDeps): { shared: SharedActivities
       closedWindowMs: config.reconcileClosedWindow,
     }),
     ...createSupersedeActivities({ ...access, db: deps.db, pacer, giteaPacer, limiter: deps.githubLimiter }),
+    ...createMergeActivities({ ...access, db: deps.db, pacer, giteaPacer, limiter: deps.githubLimiter }),
     ...createPreviewActivities({
       ...access,
       db: deps.db,

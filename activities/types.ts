@@ -2,7 +2,9 @@
 // workflow sees it (`import type` only). Shared activities run on the shared task queue; git
 // activities run on the worker-specific queue the workflow claims, because they share that worker's
 // local repo cache and chart files.
-import type { PrOptions } from '../domain/pr-options.js';
+import type { MergeMethod, PrOptions } from '../domain/pr-options.js';
+import type { GitHubMergeMode, MergeAttempt, MergeStatus } from '../adapters/github/merge-client.js';
+import type { MergeState } from '../domain/merge-contracts.js';
 import type { Provider } from '../domain/github-url.js';
 import type { MarkOpenedOutcome, RecordFailureOutcome } from '../db/proposals.js';
 import type { LockFence } from '../domain/lock-contracts.js';
@@ -118,7 +120,22 @@ export interface PreviewPullRequestInput {
   after: string;
 }
 
-export interface SharedActivities extends ReconcileActivities {
+/** Merge when green (activities/forge/merge-activities.ts), GitHub only. */
+export interface MergeActivities {
+  startGitHubMerge(input: { repo: ConfigRepoRef; prNumber: number; method: MergeMethod }): Promise<GitHubMergeMode>;
+  stopGitHubMerge(input: { repo: ConfigRepoRef; prNumber: number; mode: 'auto_merge' | 'queued' }): Promise<void>;
+  readMergeStatus(input: { repo: ConfigRepoRef; prNumber: number }): Promise<MergeStatus>;
+  mergeAtHead(input: {
+    repo: ConfigRepoRef;
+    proposalId: string;
+    prNumber: number;
+    sha: string;
+    method: MergeMethod;
+  }): Promise<MergeAttempt>;
+  recordMergeState(input: { proposalId: string; state: MergeState; note: string | null }): Promise<void>;
+}
+
+export interface SharedActivities extends ReconcileActivities, MergeActivities {
   /** Step 1: the proposal's context and this worker's run policy, or why there is nothing to do. */
   loadProposal(input: {
     proposalId: string;

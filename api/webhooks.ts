@@ -43,6 +43,8 @@ import { startOrAttach } from './routes/start-workflow.js';
 import { answer, defineRoute, type Answer, type RouteSpec } from './route.js';
 import { assertJsonDepth } from './validation.js';
 import { candidateRepos, targetOf } from './webhook-targets.js';
+import { CHECK_EVENTS, checkTargetsOf, wakeMerges } from './merge-signals.js';
+import { findActiveMerges } from '../db/merges.js';
 
 export const WEBHOOK_PATH = '/webhooks/github';
 
@@ -63,7 +65,16 @@ export interface WebhookDeps {
 
 /** What a handled delivery answers (and records as its outcome). */
 export type WebhookOutcome =
-  'pong' | 'applied' | 'stale' | 'unmatched' | 'foreign' | 'ignored' | 'merged_after_reject' | 'deferred';
+  | 'pong'
+  | 'applied'
+  | 'stale'
+  | 'unmatched'
+  | 'foreign'
+  | 'ignored'
+  | 'merged_after_reject'
+  | 'deferred'
+  /** A check event woke the merge waits of the PRs it names. */
+  | 'signalled';
 
 function invalid(message: string, field: string): AppError {
   return new AppError({ code: 'VALIDATION_ERROR', message, field });
@@ -105,7 +116,11 @@ export function webhookRoute(deps: WebhookDeps): RouteSpec {
       'that is recorded or looked up (action, pull_request.head.ref) holding a NUL character or an unpaired surrogate is a 422.',
     headers: z.object({
       'x-hub-signature-256': z.string().describe('sha256=<hex HMAC of the raw body>'),
-      'x-github-event': z.string().describe('pull_request and ping are handled; other events are accepted and ignored'),
+      'x-github-event': z
+        .string()
+        .describe(
+          'pull_request and ping are handled; check_run, check_suite and status wake merge waits; other events are accepted and ignored',
+        ),
       'x-github-delivery': z.string().describe("GitHub's delivery GUID; a redelivery is a no-op"),
     }),
     body: z.record(z.string(), z.unknown()).describe("GitHub's webhook payload"),
@@ -264,6 +279,15 @@ async function handle(deps: WebhookDeps, req: Request): Promise<Answer> {
             : `no config repo names ${target.repoUrl}`,
       });
     }
+    if ((CHECK_EVENTS as readonly string[]).includes(event)) {
+      const concerned = await findActiveMerges(db, { configRepoIds: verified, ...checkTargetsOf(event, payload) });
+      const woken = await wakeMerges(deps, concerned);
+      await record(woken.length > 0 ? 'signalled' : 'ignored', woken[0] ?? null);
+      if (woken.length > 0) log.info({ outcome: 'signalled', proposals: woken }, 'checks changed; merge waits woken');
+      return woken.length > 0
+        ? answer(200, { delivery: deliveryId, outcome: 'signalled', proposal_ids: woken })
+        : answer(202, { delivery: deliveryId, outcome: 'ignored', reason: 'no merge waits on these checks' });
+    }
     if (event !== 'pull_request') {
       await record('ignored');
       return answer(202, { delivery: deliveryId, outcome: 'ignored', reason: `event ${event} is not handled` });
@@ -316,6 +340,12 @@ async function handle(deps: WebhookDeps, req: Request): Promise<Answer> {
     }
     const outcome = outcomeOf(applied);
     await record(outcome, applied.outcome === 'unmatched' ? null : applied.proposalId);
+    // A merge wait on this PR reads its state back now (a close or a merge ends it).
+    if (applied.outcome === 'applied')
+      await wakeMerges(
+        deps,
+        await findActiveMerges(db, { configRepoIds: verified, prNumbers: [read.observation.prNumber], branches: [] }),
+      );
     const fields = {
       outcome,
       pr: read.observation.prNumber,

@@ -3,7 +3,7 @@
 // slip past a pre-check.
 import type { ConfigRepo } from '../generated/prisma/client.js';
 import type { Provider } from '../domain/github-url.js';
-import type { PrOptions } from '../domain/pr-options.js';
+import { MERGE_METHODS, type MergeMethod, type PrOptions } from '../domain/pr-options.js';
 import type { Database } from './database.js';
 import { listKeyset, orderByIds, type ListedPage, type PageRequest } from './paging.js';
 import { isForeignKeySqlError, isPrismaError } from './prisma-errors.js';
@@ -61,6 +61,8 @@ function prOptionColumns(o: PrOptions | undefined) {
         prAssignees: o.assignees,
         prVerifiedCommits: o.verifiedCommits === true,
         prSupersede: o.supersede !== false,
+        prMergeWhen: o.merge?.when ?? null,
+        prMergeMethod: o.merge?.method ?? 'merge',
       };
 }
 
@@ -84,6 +86,11 @@ export function providerOf(r: ConfigRepo): Provider {
   return r.provider === 'gitea' ? 'gitea' : 'github';
 }
 
+/** The column's CHECK constraint keeps it to the known methods. */
+function mergeMethodOf(value: string): MergeMethod {
+  return (MERGE_METHODS as readonly string[]).includes(value) ? (value as MergeMethod) : 'merge';
+}
+
 /** A repo's PR options as the activities take them. */
 export function prOptionsOf(r: ConfigRepo): PrOptions {
   return {
@@ -94,6 +101,7 @@ export function prOptionsOf(r: ConfigRepo): PrOptions {
     assignees: r.prAssignees,
     verifiedCommits: r.prVerifiedCommits,
     supersede: r.prSupersede,
+    merge: r.prMergeWhen === 'checks_pass' ? { when: 'checks_pass', method: mergeMethodOf(r.prMergeMethod) } : null,
   };
 }
 

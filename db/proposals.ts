@@ -4,6 +4,7 @@
 import type { Proposal } from '../generated/prisma/client.js';
 import type { MetricDelta } from '../domain/metric-delta.js';
 import type { ConfigDiff } from '../domain/params-diff.js';
+import { ACTIVE_MERGE_STATES } from '../domain/merge-contracts.js';
 import type { Database } from './database.js';
 import { listKeyset, orderByIds, type ColumnFilter, type ListedPage, type PageRequest } from './paging.js';
 
@@ -28,19 +29,29 @@ export async function insertProposal(db: Database, input: NewProposal): Promise<
   return db.prisma.proposal.create({ data: { ...rest, ...(metricDelta === null ? {} : { metricDelta }) } });
 }
 
-/** Rejects a pending proposal; `not_pending` when it is in any other state (or vanished). */
+/**
+ * Rejects a pending proposal — or a `pr_opened` one whose PR is open and still waiting to be
+ * merged when green (the wait then stops and closes it). `not_pending` in any other state (or
+ * vanished); `previous` says which it was.
+ */
 export async function rejectProposal(
   db: Database,
   id: string,
   reason: string | null,
-): Promise<Proposal | 'not_found' | 'not_pending'> {
-  const { count } = await db.prisma.proposal.updateMany({
-    where: { id, status: 'pending' },
-    data: { status: 'rejected', rejectedReason: reason },
-  });
+): Promise<{ row: Proposal; previous: 'pending' | 'pr_opened' } | 'not_found' | 'not_pending'> {
+  const [changed] = await db.sql.query<{ previous: 'pending' | 'pr_opened' }>(
+    `WITH before AS (SELECT id, status FROM proposals WHERE id = $1::uuid FOR UPDATE)
+     UPDATE proposals p SET status = 'rejected', rejected_reason = $2, updated_at = now()
+       FROM before
+      WHERE p.id = before.id
+        AND (before.status = 'pending'
+             OR (before.status = 'pr_opened' AND p.pr_state = 'open' AND p.merge_state = ANY($3::text[])))
+      RETURNING before.status::text AS previous`,
+    [id, reason, ACTIVE_MERGE_STATES],
+  );
   const row = await findProposal(db, id);
   if (row === undefined) return 'not_found';
-  return count === 1 ? row : 'not_pending';
+  return changed === undefined ? 'not_pending' : { row, previous: changed.previous };
 }
 
 export async function listProposals(

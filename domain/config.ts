@@ -269,6 +269,18 @@ export const SETTINGS = {
     schema: duration('1h', '365d'),
     doc: 'How long the reconciliation keeps reading back a PR recorded closed (a closed PR can be reopened; a merge is final). A PR reopened after that, while its reopen webhook was lost, stays recorded closed until another webhook about it arrives; POST /config-repos/{id}/reconcile reads only within the window too.',
   }),
+  mergeChecksTimeout: setting({
+    env: 'RELYLOOP_MERGE_CHECKS_TIMEOUT',
+    default: '3d',
+    schema: duration('1m', '30d'),
+    doc: "Merge when green: how long the service waits for a PR's required checks before it gives up (merge_state timed_out; GitHub's auto-merge is disabled then). Raise it for slow CI; the wait holds no lock and no worker slot.",
+  }),
+  mergeReadBack: setting({
+    env: 'RELYLOOP_MERGE_READBACK_INTERVAL',
+    default: '5m',
+    schema: duration('1s', '1h'),
+    doc: 'Merge when green: how often a waiting merge reads the checks back from GitHub when no webhook told it of a change. Webhooks (check_run, check_suite, status) wake it at once; lower this for repos without them, at the cost of requests.',
+  }),
   logLevel: setting({
     env: 'LOG_LEVEL',
     default: 'info',

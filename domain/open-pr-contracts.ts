@@ -126,6 +126,9 @@ export interface OpenPrPolicy {
   gitRetryBudgetMs: number;
   githubRetryBudgetMs: number;
   dbRetryBudgetMs: number;
+  /** Merge when green: how long the checks may take, and how often they are read back without a webhook. */
+  mergeChecksTimeoutMs?: number;
+  mergeReadBackMs?: number;
 }
 
 /** The defaults of docs/configuration.md; also what `load` itself runs with. */
@@ -136,6 +139,8 @@ export const DEFAULT_OPEN_PR_POLICY: OpenPrPolicy = {
   gitRetryBudgetMs: 5 * 60_000,
   githubRetryBudgetMs: 10 * 60_000,
   dbRetryBudgetMs: 5 * 60_000,
+  mergeChecksTimeoutMs: 3 * 24 * 3600_000,
+  mergeReadBackMs: 5 * 60_000,
 };
 
 /** What superseding older PRs did (docs/architecture.md "PR lifecycle"). */
@@ -155,6 +160,8 @@ export type OpenPrOutcome =
       adoptedPr: boolean;
       /** With the repo's `supersede` option: the older PRs this one replaced, or why that failed. */
       supersede?: SupersedeResult | { failed: string };
+      /** With the repo's `merge` option: the workflow that merges the PR once its checks pass. */
+      merge?: { workflowId: string } | { failed: string };
     }
   /** The proposal was not pending when the run started or got the lock. */
   | { outcome: 'not_pending'; status: string }

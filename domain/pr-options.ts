@@ -24,6 +24,19 @@ export interface PrOptions {
    * existed, which supersede nothing.
    */
   supersede?: boolean;
+  /**
+   * Merge the PR once its checks pass (GitHub's auto-merge or merge queue where the repository has
+   * them, else the service's own durable wait); null or absent: the PR waits for a person.
+   */
+  merge?: MergeOption | null;
+}
+
+export const MERGE_METHODS = ['merge', 'squash', 'rebase'] as const;
+export type MergeMethod = (typeof MERGE_METHODS)[number];
+
+export interface MergeOption {
+  when: 'checks_pass';
+  method: MergeMethod;
 }
 
 export const NO_PR_OPTIONS: PrOptions = {
@@ -34,6 +47,7 @@ export const NO_PR_OPTIONS: PrOptions = {
   assignees: [],
   verifiedCommits: false,
   supersede: false,
+  merge: null,
 };
 
 /** GitHub's login rule: alphanumerics and single inner hyphens, at most 39 characters. */

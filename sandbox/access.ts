@@ -13,7 +13,13 @@ import { DOCS } from './rest-json.js';
 import type { RepoRecord } from './repos.js';
 import type { TokenPermissions } from './types.js';
 
-export const FULL_ACCESS: TokenPermissions = { contents: 'write', pull_requests: 'write', issues: 'write' };
+export const FULL_ACCESS: TokenPermissions = {
+  contents: 'write',
+  pull_requests: 'write',
+  issues: 'write',
+  checks: 'write',
+  statuses: 'write',
+};
 
 type Level = 'none' | 'read' | 'write';
 const RANK: Record<Level, number> = { none: 0, read: 1, write: 2 };
@@ -24,7 +30,7 @@ export type Requirement = { [K in keyof TokenPermissions]?: 'read' | 'write' } |
 export function satisfies(grant: TokenPermissions, need: Requirement): boolean {
   if (need === 'metadata') return true; // every grant on a repo includes metadata:read
   return Object.entries(need).some(
-    ([perm, level]) => RANK[grant[perm as keyof TokenPermissions]] >= RANK[level as Level],
+    ([perm, level]) => RANK[grant[perm as keyof TokenPermissions] ?? 'none'] >= RANK[level as Level],
   );
 }
 

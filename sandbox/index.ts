@@ -21,6 +21,7 @@ import { assertRepoName, createBareRepo, generatedFiles, type RepoRecord } from 
 import { writePushRules } from './rules.js';
 import { createSandboxTls } from './tls.js';
 import { RestApi } from './rest.js';
+import { handleGraphql } from './graphql.js';
 import type {
   CredentialEcho,
   GitHubSandbox,
@@ -106,7 +107,9 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
     const method = req.method ?? 'GET';
     // github.com layout: everything on the api host is REST, at the root.
     const onApiHost = tlsHost !== undefined && (req.headers.host ?? '').toLowerCase().startsWith(`api.${tlsHost}`);
-    const kind = onApiHost || url.pathname.startsWith('/api/v3/') ? 'rest' : 'git';
+    // GraphQL: /api/graphql beside /api/v3 (Enterprise), /graphql on the api host (github.com).
+    const graphqlCall = method === 'POST' && url.pathname === (onApiHost ? '/graphql' : '/api/graphql');
+    const kind = onApiHost || graphqlCall || url.pathname.startsWith('/api/v3/') ? 'rest' : 'git';
     const record: RecordedRequest = {
       method,
       path: url.pathname,
@@ -143,13 +146,18 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
     const deferred = hold?.when === 'after' || (fault !== undefined && 'dropAnswer' in fault);
     let send: () => void = () => undefined;
     if (kind === 'rest') {
-      const answer = await rest.handle({
-        method,
-        pathname: onApiHost ? url.pathname : url.pathname.slice('/api/v3'.length),
-        query: record.query,
-        headers: record.headers,
-        body: record.body,
-      });
+      const answer = graphqlCall
+        ? await handleGraphql(
+            { rest, repos, knownTokens, validationFailures, clock },
+            { headers: record.headers, body: record.body },
+          )
+        : await rest.handle({
+            method,
+            pathname: onApiHost ? url.pathname : url.pathname.slice('/api/v3'.length),
+            query: record.query,
+            headers: record.headers,
+            body: record.body,
+          });
       record.status = answer.status;
       send = () => {
         sendJson(res, answer.status, answer.body, answer.headers);
@@ -280,6 +288,20 @@ export async function startGitHubSandbox(opts: StartGitHubSandboxOptions = {}): 
     },
     isVerifiedCommit: (owner, repo, sha) => rest.gitData.isVerified(repoOf(owner, repo), sha),
     appTokensIssued: apps.issuedTokens,
+    setRequiredChecks: (owner, repo, branch, names) => {
+      repoOf(owner, repo);
+      rest.checksOf(owner, repo).required.set(branch, [...names]);
+    },
+    setMergeQueue: (owner, repo, branch, on) => {
+      repoOf(owner, repo);
+      const queues = rest.checksOf(owner, repo).mergeQueues;
+      if (on) queues.add(branch);
+      else queues.delete(branch);
+    },
+    setAutoMergeAllowed: (owner, repo, allowed) => {
+      repoOf(owner, repo);
+      rest.checksOf(owner, repo).autoMergeAllowed = allowed;
+    },
     addCollaborators: (owner, repo, { users = [], teams = [] }) => {
       const record = repoOf(owner, repo);
       for (const u of users) record.collaborators.add(u.toLowerCase());

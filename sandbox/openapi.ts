@@ -158,6 +158,9 @@ function nullableWithoutType(node: unknown): unknown {
   const { nullable, ...rest } = node as Json;
   const converted = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, nullableWithoutType(v)]));
   if (nullable === true && rest.type === undefined) return { anyOf: [converted, { type: 'null' }] };
+  // A nullable enum admits null too (OpenAPI 3.0), though its list does not name it.
+  if (nullable === true && Array.isArray(converted.enum) && !converted.enum.includes(null))
+    return { ...converted, enum: [...converted.enum, null], nullable };
   return nullable === undefined ? converted : { ...converted, nullable };
 }
 

@@ -175,7 +175,7 @@ export function pullJson(ctx: JsonContext, pull: SandboxPull): Record<string, un
   return {
     url: `${api}/pulls/${pull.number}`,
     id: 5000 + pull.number,
-    node_id: `PR_${pull.number}`,
+    node_id: pullNodeId(ctx, pull),
     html_url: html,
     diff_url: `${html}.diff`,
     patch_url: `${html}.patch`,
@@ -215,7 +215,15 @@ export function pullJson(ctx: JsonContext, pull: SandboxPull): Record<string, un
       statuses: link(`${api}/statuses/${pull.head.sha}`),
     },
     author_association: 'NONE',
-    auto_merge: null,
+    auto_merge:
+      pull.auto_merge == null
+        ? null
+        : {
+            enabled_by: userJson(ctx, SANDBOX_USER.login, SANDBOX_USER.id),
+            merge_method: pull.auto_merge.merge_method,
+            commit_title: `${pull.title} (#${pull.number})`,
+            commit_message: '',
+          },
     active_lock_reason: null,
     draft: pull.draft,
     merged: pull.merged === true,
@@ -384,4 +392,9 @@ export function tooLong(
       : [];
   });
   return errors.length === 0 ? undefined : validationFailed(docs, errors);
+}
+
+/** A PR's global node id: opaque to clients, unique across the sandbox's repositories. */
+export function pullNodeId(ctx: JsonContext, pull: { number: number }): string {
+  return `PR_${Buffer.from(`${ctx.repo.owner}/${ctx.repo.repo}#${pull.number}`).toString('base64url')}`;
 }

@@ -19,6 +19,7 @@ import {
   labelJson,
   paginate,
   pullJson,
+  pullNodeId,
   repoJson,
   SANDBOX_USER,
   userJson,
@@ -28,6 +29,21 @@ import {
 } from './rest-json.js';
 import type { SandboxComment, SandboxPull, TokenPermissions } from './types.js';
 import { pullRequestEvent } from './webhook-payloads.js';
+import {
+  branchRulesJson,
+  checkRunJson,
+  combinedStatusJson,
+  emptyChecksState,
+  requiredChecksPass,
+  statusJson,
+  type CheckConclusion,
+  type CheckRunRecord,
+  type CheckStatus,
+  type ChecksState,
+  type PullRef,
+  type StatusState,
+} from './checks.js';
+import { checkRunEvent, statusEvent } from './check-events.js';
 
 export interface RestRequest {
   method: string;
@@ -46,6 +62,7 @@ interface RepoState {
   nextNumber: number;
   pulls: Map<number, SandboxPull>;
   comments: Map<number, SandboxComment[]>;
+  checks: ChecksState;
 }
 interface Call {
   req: RestRequest;
@@ -104,6 +121,7 @@ export class RestApi {
   private readonly states = new Map<string, RepoState>();
   private readonly validator = new OpenApiValidator();
   private nextCommentId = 90_001;
+  private nextCheckId = 40_001;
   private readonly routes: Route[];
   readonly gitData: GitData;
 
@@ -133,6 +151,42 @@ export class RestApi {
           ctx.repo.collaborators.has((params[0] ?? '').toLowerCase()) ? { status: 204, body: undefined } : notFound(),
       ),
       route('PUT', '/repos/{owner}/{repo}/pulls/{pull_number}/merge', { contents: 'write' }, (c) => this.mergePull(c)),
+      // Checks: commit statuses, check runs, and the rules that require them.
+      route('POST', '/repos/{owner}/{repo}/statuses/{sha}', { statuses: 'write' }, (c) => this.createStatus(c)),
+      route(
+        'GET',
+        '/repos/{owner}/{repo}/commits/{ref}/status',
+        { statuses: 'read' },
+        async ({ ctx, state, params }) => {
+          const sha = await this.resolveRef(ctx.repo, params[0] ?? '');
+          return sha === null ? notFound() : { status: 200, body: combinedStatusJson(ctx, state.checks, sha) };
+        },
+      ),
+      route('POST', '/repos/{owner}/{repo}/check-runs', { checks: 'write' }, (c) => this.createCheckRun(c)),
+      route('PATCH', '/repos/{owner}/{repo}/check-runs/{check_run_id}', { checks: 'write' }, (c) =>
+        this.updateCheckRun(c),
+      ),
+      route(
+        'GET',
+        '/repos/{owner}/{repo}/commits/{ref}/check-runs',
+        { checks: 'read' },
+        async ({ ctx, state, params }) => {
+          const sha = await this.resolveRef(ctx.repo, params[0] ?? '');
+          if (sha === null) return notFound();
+          const runs = state.checks.checkRuns.filter((r) => r.sha === sha).sort((a, b) => b.id - a.id);
+          return {
+            status: 200,
+            body: {
+              total_count: runs.length,
+              check_runs: runs.map((r) => checkRunJson(ctx, r, this.pullsAt(state, sha))),
+            },
+          };
+        },
+      ),
+      route('GET', '/repos/{owner}/{repo}/rules/branches/{branch}', 'metadata', ({ ctx, state, params }) => ({
+        status: 200,
+        body: branchRulesJson(ctx, state.checks, params[0] ?? ''),
+      })),
       route('POST', '/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers', { pull_requests: 'write' }, (c) =>
         this.requestReviewers(c),
       ),
@@ -186,7 +240,12 @@ export class RestApi {
   }
 
   resetRepo(owner: string, repo: string): void {
-    this.states.set(`${owner}/${repo}`, { nextNumber: 1, pulls: new Map(), comments: new Map() });
+    this.states.set(`${owner}/${repo}`, {
+      nextNumber: 1,
+      pulls: new Map(),
+      comments: new Map(),
+      checks: emptyChecksState(),
+    });
   }
 
   pulls(owner: string, repo: string): SandboxPull[] {
@@ -437,9 +496,14 @@ export class RestApi {
    * disabled), 409 when `sha` is not the head or the base moved meanwhile.
    */
   private async mergePull({ ctx, state, params, json }: Call): Promise<RestAnswer> {
-    const docs = `${DOCS}/pulls/pulls#merge-a-pull-request`;
     const pull = state.pulls.get(Number(params[0]));
     if (pull === undefined) return notFound();
+    return this.mergeNow(ctx, pull, json);
+  }
+
+  /** Merges `pull` as `PUT …/merge` with `json` would (auto-merge and the merge queue call it too). */
+  private async mergeNow(ctx: JsonContext, pull: SandboxPull, json: Record<string, unknown>): Promise<RestAnswer> {
+    const docs = `${DOCS}/pulls/pulls#merge-a-pull-request`;
     const notMergeable = (message = 'Pull Request is not mergeable') => ({
       status: 405,
       body: { message, documentation_url: docs, status: '405' },
@@ -498,6 +562,8 @@ export class RestApi {
       closed_at: at,
       updated_at: at,
       merge_commit_sha: sha,
+      auto_merge: null,
+      queued: false,
     });
     this.emitPull(ctx, pull, 'closed');
     return { status: 200, body: { sha, merged: true, message: 'Pull Request successfully merged' } };
@@ -642,6 +708,166 @@ export class RestApi {
       }
     }
     return { status: 204 };
+  }
+
+  private async resolveRef(repo: RepoRecord, ref: string): Promise<string | null> {
+    return /^[0-9a-f]{40}$/.test(ref) ? ref : this.branchSha(repo, ref);
+  }
+
+  /** The open PRs whose head is `sha`, as check runs name them. */
+  private pullsAt(state: RepoState, sha: string): PullRef[] {
+    return [...state.pulls.values()]
+      .filter((p) => p.state === 'open' && p.head.sha === sha)
+      .map((p) => ({ number: p.number, head: p.head, base: p.base }));
+  }
+
+  private async createStatus({ ctx, state, params, json }: Call): Promise<RestAnswer> {
+    const sha = params[0] ?? '';
+    if (!/^[0-9a-f]{40}$/.test(sha) || (await this.resolveCommit(ctx.repo, sha)) === null)
+      return {
+        status: 422,
+        body: validationFailed(`${DOCS}/commits/statuses#create-a-commit-status`, [
+          { resource: 'Status', field: 'sha', code: 'invalid' },
+        ]),
+      };
+    const now = this.deps.clock.iso();
+    const record = {
+      id: this.nextCheckId++,
+      sha,
+      context: typeof json.context === 'string' ? json.context : 'default',
+      state: json.state as StatusState,
+      description: typeof json.description === 'string' ? json.description : null,
+      targetUrl: typeof json.target_url === 'string' ? json.target_url : null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    state.checks.statuses.push(record);
+    await this.refreshHeads(ctx, state);
+    const branches = [...state.pulls.values()]
+      .filter((p) => p.state === 'open' && p.head.sha === sha)
+      .map((p) => ({ name: p.head.ref, sha }));
+    this.deps.emit(`${ctx.repo.owner}/${ctx.repo.repo}`, 'status', () =>
+      statusEvent(ctx, record, branches, userJson(ctx, SANDBOX_USER.login, SANDBOX_USER.id)),
+    );
+    await this.checksChanged(ctx, state, sha);
+    return { status: 201, body: statusJson(ctx, record) };
+  }
+
+  private async createCheckRun({ ctx, state, json }: Call): Promise<RestAnswer> {
+    const sha = typeof json.head_sha === 'string' ? json.head_sha : '';
+    if ((await this.resolveCommit(ctx.repo, sha)) === null)
+      return {
+        status: 422,
+        body: validationFailed(`${DOCS}/checks/runs#create-a-check-run`, [
+          { resource: 'CheckRun', field: 'head_sha', code: 'invalid' },
+        ]),
+      };
+    const now = this.deps.clock.iso();
+    const status = (typeof json.conclusion === 'string' ? 'completed' : (json.status ?? 'queued')) as CheckStatus;
+    const run: CheckRunRecord = {
+      id: this.nextCheckId++,
+      sha,
+      name: String(json.name),
+      status,
+      conclusion: (json.conclusion ?? null) as CheckConclusion | null,
+      startedAt: typeof json.started_at === 'string' ? json.started_at : now,
+      completedAt: status === 'completed' ? now : null,
+      detailsUrl: typeof json.details_url === 'string' ? json.details_url : null,
+    };
+    state.checks.checkRuns.push(run);
+    await this.announceRun(ctx, state, run, 'created');
+    return { status: 201, body: checkRunJson(ctx, run, this.pullsAt(state, sha)) };
+  }
+
+  private async updateCheckRun({ ctx, state, params, json }: Call): Promise<RestAnswer> {
+    const run = state.checks.checkRuns.find((r) => r.id === Number(params[0]));
+    if (run === undefined) return notFound();
+    if (typeof json.conclusion === 'string') {
+      Object.assign(run, {
+        status: 'completed',
+        conclusion: json.conclusion as CheckConclusion,
+        completedAt: this.deps.clock.iso(),
+      });
+    } else if (typeof json.status === 'string') run.status = json.status as CheckStatus;
+    await this.announceRun(ctx, state, run, run.status === 'completed' ? 'completed' : 'created');
+    return { status: 200, body: checkRunJson(ctx, run, this.pullsAt(state, run.sha)) };
+  }
+
+  private async announceRun(
+    ctx: JsonContext,
+    state: RepoState,
+    run: CheckRunRecord,
+    action: 'created' | 'completed',
+  ): Promise<void> {
+    await this.refreshHeads(ctx, state);
+    const pulls = this.pullsAt(state, run.sha);
+    const snapshot = { ...run };
+    this.deps.emit(`${ctx.repo.owner}/${ctx.repo.repo}`, 'check_run', () =>
+      checkRunEvent(ctx, snapshot, pulls, action, userJson(ctx, SANDBOX_USER.login, SANDBOX_USER.id)),
+    );
+    await this.checksChanged(ctx, state, run.sha);
+  }
+
+  private async resolveCommit(repo: RepoRecord, sha: string): Promise<string | null> {
+    return /^[0-9a-f]{40}$/.test(sha) ? this.refSha(repo, sha) : null;
+  }
+
+  private async refreshHeads(ctx: JsonContext, state: RepoState): Promise<void> {
+    for (const pull of state.pulls.values()) await this.followHead(ctx, pull);
+  }
+
+  /**
+   * After a check changed on `sha`: a PR with auto-merge enabled, or in its base branch's merge
+   * queue, whose head is `sha` is merged once every check the base branch requires passed, as
+   * GitHub does (its merge queue builds a merge group first; here the head's checks stand in).
+   */
+  private async checksChanged(ctx: JsonContext, state: RepoState, sha: string): Promise<void> {
+    for (const pull of state.pulls.values()) {
+      if (pull.state !== 'open' || pull.head.sha !== sha) continue;
+      const waiting = pull.auto_merge ?? (pull.queued === true ? { merge_method: 'merge' } : null);
+      if (waiting === null || !requiredChecksPass(state.checks, pull.base.ref, sha)) continue;
+      await this.mergeNow(ctx, pull, { merge_method: waiting.merge_method, sha });
+    }
+  }
+
+  /** The repo's checks state (GraphQL and the test helpers). */
+  checksOf(owner: string, repo: string): ChecksState {
+    const state = this.states.get(`${owner}/${repo}`);
+    if (state === undefined) throw new Error(`no sandbox repo ${owner}/${repo}`);
+    return state.checks;
+  }
+
+  /** A PR by its node id (`PR_…`, opaque to clients), for GraphQL. */
+  pullByNodeId(nodeId: string): { ctx: JsonContext; state: RepoState; pull: SandboxPull } | undefined {
+    for (const [key, state] of this.states) {
+      for (const pull of state.pulls.values()) {
+        const repo = this.deps.repos.get(key);
+        if (repo === undefined) continue;
+        const ctx = { origin: this.deps.origin(), api: this.deps.apiBase(), repo };
+        if (pullNodeId(ctx, pull) === nodeId) return { ctx, state, pull };
+      }
+    }
+    return undefined;
+  }
+
+  /** A PR by number, with its head brought up to date, for GraphQL. */
+  async pullFor(
+    owner: string,
+    repo: string,
+    number: number,
+  ): Promise<{ ctx: JsonContext; state: RepoState; pull: SandboxPull } | undefined> {
+    const record = this.deps.repos.get(`${owner}/${repo}`);
+    const state = this.states.get(`${owner}/${repo}`);
+    const pull = state?.pulls.get(number);
+    if (record === undefined || state === undefined || pull === undefined) return undefined;
+    const ctx = { origin: this.deps.origin(), api: this.deps.apiBase(), repo: record };
+    await this.followHead(ctx, pull);
+    return { ctx, state, pull };
+  }
+
+  /** Auto-merge or the queue just took the PR: merge it now if its checks already passed. */
+  async settle(ctx: JsonContext, state: RepoState, pull: SandboxPull): Promise<void> {
+    await this.checksChanged(ctx, state, pull.head.sha);
   }
 
   /**

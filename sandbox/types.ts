@@ -85,6 +85,9 @@ export interface TokenPermissions {
   contents: 'none' | 'read' | 'write';
   pull_requests: 'none' | 'read' | 'write';
   issues: 'none' | 'read' | 'write';
+  /** Check runs and commit statuses (absent: none). */
+  checks?: 'none' | 'read' | 'write';
+  statuses?: 'none' | 'read' | 'write';
 }
 
 /** A ruleset or branch protection that declines pushes to matching branches (a shell glob). */
@@ -131,6 +134,10 @@ export interface SandboxPull {
   requested_reviewers?: string[];
   requested_teams?: string[];
   assignees?: string[];
+  /** GitHub's auto-merge, enabled through GraphQL: merged with this method once the checks pass. */
+  auto_merge?: { merge_method: 'merge' | 'squash' | 'rebase'; enabled_at: string } | null;
+  /** In its base branch's merge queue (GraphQL enqueuePullRequest). */
+  queued?: boolean;
 }
 
 export interface SandboxComment {
@@ -200,6 +207,12 @@ export interface GitHubSandbox {
   isVerifiedCommit(owner: string, repo: string, sha: string): boolean;
   /** Installation tokens issued so far (leak scans look for them). */
   readonly appTokensIssued: string[];
+  /** The checks (status contexts or check run names) a branch's rules require before a merge. */
+  setRequiredChecks(owner: string, repo: string, branch: string, names: readonly string[]): void;
+  /** Whether a branch's rules require a merge queue (GraphQL `mergeQueue(branch:)`, `enqueuePullRequest`). */
+  setMergeQueue(owner: string, repo: string, branch: string, on: boolean): void;
+  /** The repository's "Allow auto-merge" setting (GraphQL `autoMergeAllowed`, `enablePullRequestAutoMerge`). */
+  setAutoMergeAllowed(owner: string, repo: string, allowed: boolean): void;
   /** Users and teams reviews may be requested from (GitHub: collaborators of the repo). */
   addCollaborators(owner: string, repo: string, who: { users?: string[]; teams?: string[] }): void;
   /** For `ms` after each push, the REST API does not see the pushed branch yet (422 on head). */

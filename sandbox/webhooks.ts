@@ -188,7 +188,8 @@ export class WebhookDispatcher {
   }
 
   private check(event: string, payload: Record<string, unknown>): void {
-    const name = event === 'ping' ? 'ping$event' : `${event}$${String(payload.action)}`;
+    // Events without an action have one schema, `{event}$event` (ping, status).
+    const name = payload.action === undefined ? `${event}$event` : `${event}$${String(payload.action)}`;
     let validate = this.validators.get(name);
     if (validate === undefined) {
       validate = this.ajv.getSchema(`webhooks#/definitions/${name}`);

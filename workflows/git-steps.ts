@@ -23,6 +23,8 @@ import type { HeldLock } from './repo-lock-client.js';
 export interface GitStepsResult {
   change: PreparedChange;
   chartRendered: boolean;
+  /** The branch's commit: pushed by this run, or an earlier attempt's found there; null when another attempt's push won. */
+  commit: string | null;
 }
 
 export interface GitStepsDeps {
@@ -128,27 +130,28 @@ async function gitSteps(
   if (adoptCommit) {
     progress.skip('commit', `adopted ${adoptCommit.slice(0, 12)}`);
     progress.skip('push', 'branch already holds our commit');
-  } else {
-    const { commit } = await progress.run(
-      'commit',
-      () =>
-        git(stepSummary('commit', chart.ok ? 'params and chart' : 'params')).commitChange({
-          repo,
-          baseCommit,
-          change,
-          describe: commitDescriptionOf(proposal),
-          chartPath: chart.ok ? chart.chartPath : undefined,
-        }),
-      (c) => c.commit.slice(0, 12),
-    );
-    await progress.run(
-      'push',
-      () =>
-        lock.fenced('the push', (fence) =>
-          git(stepSummary('push', branch)).pushBranch({ repo, branch, commit, proposalId, fence }),
-        ),
-      (p) => p.outcome,
-    );
+    return { change, chartRendered: chart.ok, commit: adoptCommit };
   }
-  return { change, chartRendered: chart.ok };
+  const { commit } = await progress.run(
+    'commit',
+    () =>
+      git(stepSummary('commit', chart.ok ? 'params and chart' : 'params')).commitChange({
+        repo,
+        baseCommit,
+        change,
+        describe: commitDescriptionOf(proposal),
+        chartPath: chart.ok ? chart.chartPath : undefined,
+      }),
+    (c) => c.commit.slice(0, 12),
+  );
+  const pushed = await progress.run(
+    'push',
+    () =>
+      lock.fenced('the push', (fence) =>
+        git(stepSummary('push', branch)).pushBranch({ repo, branch, commit, proposalId, fence }),
+      ),
+    (p) => p.outcome,
+  );
+  // `adopted`: the branch holds an abandoned attempt's commit of this proposal, not this one.
+  return { change, chartRendered: chart.ok, commit: pushed.outcome === 'adopted' ? null : commit };
 }

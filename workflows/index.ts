@@ -4,3 +4,4 @@ export { openPrWorkflow } from './open-pr.js';
 export { repoLockWorkflow } from './repo-lock.js';
 export { reconcilePrStatesWorkflow } from './reconcile-pr-states.js';
 export { previewProposalWorkflow } from './preview.js';
+export { mergeWhenGreenWorkflow } from './merge-when-green.js';

@@ -5,11 +5,18 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  getExternalWorkflowHandle,
   isCancellation,
   log,
+  ParentClosePolicy,
   setHandler,
+  startChild,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { mergeSupersededSignal, mergeWorkflowId } from '../domain/merge-contracts.js';
+import type { MergeMethod } from '../domain/pr-options.js';
+import { mergeWhenGreenWorkflow } from './merge-when-green.js';
 import type { ProposalContext, SharedActivities } from '../activities/types.js';
 import { createBranchName } from '../domain/branch-names.js';
 import { studySummaryOf } from '../domain/step-inputs.js';
@@ -87,6 +94,8 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
   const { db, github, control, gitOn } = createStepProxies(stepPolicy);
   const branch = createBranchName({ proposalId, studyId: proposal.study?.id ?? null });
   let openedPr: number | undefined;
+  /** The commit the PR was opened with: the only one merge when green merges. */
+  let headCommit: string | null = null;
 
   try {
     progress.start('lock');
@@ -130,7 +139,10 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
     progress.start('release'); // withRepoLock released it in its finally
     progress.finish('release', 'completed');
     countRun(result.outcome);
-    return result;
+    // The option comes from the recorded load: runs loaded before it existed start nothing.
+    const merge = proposal.repo.prOptions.merge;
+    if (result.outcome !== 'opened' || merge == null) return result;
+    return { ...result, merge: await startMergeWhenGreen(result, merge.method) };
   } catch (error) {
     return await endFailedRun(error, { proposalId, progress, db, branch });
   }
@@ -140,7 +152,7 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
     if (!pending || rejected) return { outcome: 'not_pending', status: 'no longer pending' };
 
     localSteps = new CancellationScope();
-    const { change, chartRendered } = await localSteps.run(() =>
+    const { change, chartRendered, commit } = await localSteps.run(() =>
       runGitSteps(
         progress,
         { claim: control(stepSummary('claim')), gitOn, lock, reclaimBudgetMs: stepPolicy.gitRetryBudgetMs },
@@ -216,6 +228,7 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
     // `already_recorded`: our own earlier attempt committed the write and lost its answer.
     if (marked.outcome === 'marked' || marked.outcome === 'already_recorded') {
       const opened = { outcome: 'opened', prUrl: pr.url, prNumber: pr.number, branch, adoptedPr: pr.adopted } as const;
+      headCommit = commit;
       // The option comes from the recorded load: runs loaded before it existed supersede nothing.
       if (proposal.repo.prOptions.supersede !== true) return opened;
       return { ...opened, supersede: await supersedeOlder(lock, pr, change.paramsPath) };
@@ -232,6 +245,43 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
       row: marked,
     });
     return await compensateRejection({ github, proposal, branch }, row, { pr: pr.number, branch: true });
+  }
+
+  /**
+   * After the lock is released: the workflow that merges the PR once its checks pass, as a child
+   * that outlives this run. One per proposal: a reset run that finds it started names it.
+   */
+  async function startMergeWhenGreen(
+    opened: { prNumber: number; branch: string },
+    method: MergeMethod,
+  ): Promise<{ workflowId: string } | { failed: string }> {
+    const workflowId = mergeWorkflowId(proposalId);
+    try {
+      await startChild(mergeWhenGreenWorkflow, {
+        workflowId,
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        staticSummary: `Merge PR #${opened.prNumber} of proposal ${proposalId} when its checks pass`,
+        args: [
+          {
+            proposalId,
+            prNumber: opened.prNumber,
+            branch: opened.branch,
+            headSha: headCommit,
+            method,
+            repo: proposal.repo,
+            policy: stepPolicy,
+            checksTimeoutMs: stepPolicy.mergeChecksTimeoutMs ?? DEFAULT_OPEN_PR_POLICY.mergeChecksTimeoutMs ?? 0,
+            readBackMs: stepPolicy.mergeReadBackMs ?? DEFAULT_OPEN_PR_POLICY.mergeReadBackMs ?? 0,
+          },
+        ],
+      });
+      return { workflowId };
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return { workflowId };
+      const failed = describeFailure(error);
+      log.warn('could not start merging the PR when its checks pass; the PR is open', { error: failed });
+      return { failed };
+    }
   }
 
   /**
@@ -256,6 +306,11 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
         }),
       );
       if (done.leftAlone.length > 0) log.warn('older PRs left as they are', { leftAlone: done.leftAlone });
+      // A superseded proposal's merge, if one is waiting, stops: its PR is closed.
+      for (const older of done.superseded)
+        await getExternalWorkflowHandle(mergeWorkflowId(older.proposalId))
+          .signal(mergeSupersededSignal, `superseded by proposal ${proposalId} (PR #${pr.number})`)
+          .catch(() => undefined);
       return done;
     } catch (error) {
       if (isCancellation(error)) throw error;

@@ -5,7 +5,8 @@ import { createGiteaClient } from '../../adapters/gitea/gitea-client.js';
 import type { ForgePullRequests } from '../../domain/forge.js';
 import type { GitHubPacer } from '../../domain/github-pacing.js';
 import { tryCurrentContext } from '../../runtime/activity-context.js';
-import { createGitHubClient } from '../../adapters/github/github-client.js';
+import { createGitHubClient, type CreateGitHubClientOptions } from '../../adapters/github/github-client.js';
+import type { Redactor } from '../../domain/redact.js';
 import type { GitHubLimiterOptions } from '../../adapters/github/octokit-client.js';
 import { resolveRepoAccess, type RepoAccess, type RepoAccessDeps } from '../repo-access.js';
 import type { ConfigRepoRef } from '../types.js';
@@ -39,7 +40,16 @@ export async function forgeClientFor(deps: ForgeClientDeps, repo: ConfigRepoRef)
     });
     return { pulls, access };
   }
-  const pulls = createGitHubClient({
+  const pulls = createGitHubClient(githubOptionsOf(access, deps));
+  return { pulls, access };
+}
+
+/** What a GitHub client of this repo is made with: its API, the token read for it, and the pacing. */
+export function githubOptionsOf(
+  { ref, token }: RepoAccess,
+  deps: { redactor: Redactor; pacer: GitHubPacer; limiter?: GitHubLimiterOptions | undefined },
+): CreateGitHubClientOptions {
+  return {
     apiBaseUrl: ref.apiBaseUrl,
     token,
     owner: ref.owner,
@@ -47,6 +57,5 @@ export async function forgeClientFor(deps: ForgeClientDeps, repo: ConfigRepoRef)
     redactor: deps.redactor,
     pacer: deps.pacer,
     ...(deps.limiter ? { limiter: deps.limiter } : {}),
-  });
-  return { pulls, access };
+  };
 }

@@ -12,6 +12,7 @@ import type { GitHubPacer } from '../../domain/github-pacing.js';
 import { createGitHubClient } from '../../adapters/github/github-client.js';
 import type { GitHubLimiterOptions } from '../../adapters/github/octokit-client.js';
 import { resolveRepoAccess, type RepoAccessDeps } from '../repo-access.js';
+import { githubOptionsOf } from '../forge/forge-client.js';
 import type { ChartOutcome, CommitChangeInput, ConfigRepoRef, GitActivities } from '../types.js';
 import { tokenAuth, type CacheRef, type GitRepoCache, type RemoteRef } from '../../adapters/git/repo-cache.js';
 
@@ -45,18 +46,10 @@ export function createGitActivities(deps: GitActivityDeps): GitActivities {
   const local = (repo: ConfigRepoRef): CacheRef => ({ configRepoId: repo.configRepoId });
   /** Verified commits: GitHub builds and signs the commit, and creates the branch. */
   const signedByGitHub = (repo: ConfigRepoRef) => repo.prOptions.verifiedCommits === true && repo.app !== undefined;
-  const githubFor = async (repo: ConfigRepoRef) => {
-    const { ref, token } = await resolveRepoAccess(deps, repo);
-    return createGitHubClient({
-      apiBaseUrl: ref.apiBaseUrl,
-      token,
-      owner: ref.owner,
-      repo: ref.repo,
-      redactor: deps.redactor,
-      pacer: deps.github.pacer,
-      ...(deps.github.limiter ? { limiter: deps.github.limiter } : {}),
-    });
-  };
+  const githubFor = async (repo: ConfigRepoRef) =>
+    createGitHubClient(
+      githubOptionsOf(await resolveRepoAccess(deps, repo), { redactor: deps.redactor, ...deps.github }),
+    );
   const chartPathFor = (proposalId: string) => {
     if (!isUuid(proposalId)) throw new AppError({ code: 'VALIDATION_ERROR', message: 'proposal id is not a uuid' });
     return path.join(deps.chartDir, `${proposalId}.png`);

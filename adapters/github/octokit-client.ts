@@ -70,7 +70,10 @@ function writeTurns(octokit: Pick<Octokit, 'hook'>, options: Record<string, unkn
   if (turns === undefined) return;
   octokit.hook.wrap('request', async (request, req) => {
     const method = String(req.method).toUpperCase();
-    if (!MUTATING.has(method)) return await request(req);
+    // A GraphQL query is sent as a POST but writes nothing: only mutations take a write turn.
+    const graphqlQuery =
+      /\/graphql$/.test(String(req.url)) && !/^\s*mutation\b/.test(String((req as { query?: unknown }).query ?? ''));
+    if (!MUTATING.has(method) || graphqlQuery) return await request(req);
     const createsContent = method === 'POST' && CREATES_CONTENT.test(String(req.url));
     return withWriteTurn(
       turns.pacer,

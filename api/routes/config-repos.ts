@@ -45,10 +45,10 @@ const verifiedNeedsApp = () =>
     'verified commits need GitHub App auth (`app`): GitHub signs the commits an App builds through its API',
   );
 
-/** What a Gitea/Forgejo repo cannot have: GitHub Apps, and commits GitHub builds and signs. */
+/** What a Gitea/Forgejo repo cannot have: GitHub Apps, commits GitHub builds and signs, merge when green (yet). */
 function assertGiteaCapable(
   provider: Provider,
-  body: { app?: unknown; pr_options?: { verified_commits?: boolean } },
+  body: { app?: unknown; pr_options?: { verified_commits?: boolean; merge?: unknown } },
 ): void {
   if (provider !== 'gitea') return;
   if (body.app !== undefined)
@@ -61,6 +61,9 @@ function assertGiteaCapable(
       'pr_options.verified_commits',
       "verified commits are built and signed through GitHub's Git Data API, which Gitea does not have",
     );
+  }
+  if (body.pr_options?.merge !== undefined && body.pr_options.merge !== null) {
+    throw validationError('pr_options.merge', 'merging when checks pass is supported on GitHub repos only');
   }
 }
 

@@ -7,6 +7,7 @@ import type { ConfigRepo } from '../../db/config-repos.js';
 import { findProposal, findProposalWithRepo } from '../../db/proposals.js';
 import { AppError, type EndpointErrorCode } from '../../domain/errors.js';
 import { OPEN_PR_WORKFLOW, type OpenPrInput } from '../../domain/open-pr-contracts.js';
+import { mergeWorkflowId, type MergeState } from '../../domain/merge-contracts.js';
 import { SEARCH_ATTRIBUTES } from '../../domain/temporal-contracts.js';
 import { openPrWorkflowId } from '../../domain/workflow-ids.js';
 import { checkSecretFile } from '../../adapters/secrets.js';
@@ -119,7 +120,8 @@ export function openPrRoutes(ctx: RouteContext): RouteSpec[] {
       success: { status: 200, description: 'The latest run', schema: openPrRun },
       errors: ['PROPOSAL_NOT_FOUND', 'QUEUE_UNAVAILABLE'],
       async handler({ params }) {
-        if ((await findProposal(ctx.db, params.id)) === undefined)
+        const row = await findProposal(ctx.db, params.id);
+        if (row === undefined)
           throw new AppError({ code: 'PROPOSAL_NOT_FOUND', message: `proposal ${params.id} not found` });
         let view;
         try {
@@ -130,7 +132,12 @@ export function openPrRoutes(ctx: RouteContext): RouteSpec[] {
         }
         if (!view)
           throw new AppError({ code: 'PROPOSAL_NOT_FOUND', message: `proposal ${params.id} has no open-PR run yet` });
-        return view;
+        // Merge when green runs after this run, in its own workflow: where it stands, from the row.
+        const merge =
+          row.mergeState === null
+            ? null
+            : { state: row.mergeState as MergeState, note: row.mergeNote, workflow_id: mergeWorkflowId(row.id) };
+        return { ...view, merge };
       },
     }),
   ];

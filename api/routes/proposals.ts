@@ -16,7 +16,7 @@ import {
 import { validationError } from '../validation.js';
 import { toListResult, type RouteContext } from './context.js';
 import { assertClusterAndTemplate } from './lookups.js';
-import { signalRunRejected } from './start-workflow.js';
+import { signalMergeRejected, signalRunRejected } from './start-workflow.js';
 
 const notFound = (id: string) => new AppError({ code: 'PROPOSAL_NOT_FOUND', message: `proposal ${id} not found` });
 
@@ -105,11 +105,12 @@ export function proposalRoutes(ctx: RouteContext): RouteSpec[] {
         if (outcome === 'not_pending') {
           throw new AppError({
             code: 'INVALID_STATE_TRANSITION',
-            message: `proposal ${params.id} is not pending; only a pending proposal can be rejected`,
+            message: `proposal ${params.id} is not pending; only a pending proposal, or one whose PR waits to be merged when green, can be rejected`,
           });
         }
-        await signalRunRejected(ctx, outcome.id, outcome.prOpenError);
-        return toProposalJson(outcome);
+        if (outcome.previous === 'pr_opened') await signalMergeRejected(ctx, outcome.row.id, body?.reason ?? null);
+        else await signalRunRejected(ctx, outcome.row.id, outcome.row.prOpenError);
+        return toProposalJson(outcome.row);
       },
     }),
   ];

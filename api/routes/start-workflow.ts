@@ -6,6 +6,7 @@ import { isTemporalUnavailable } from '../../adapters/temporal-client.js';
 import { AppError } from '../../domain/errors.js';
 import { proposalRejectedSignal } from '../../domain/open-pr-contracts.js';
 import { openPrWorkflowId } from '../../domain/workflow-ids.js';
+import { mergeRejectedSignal, mergeWorkflowId } from '../../domain/merge-contracts.js';
 import type { RouteContext } from './context.js';
 
 /** How long a route waits for Temporal to accept a start or answer a query. */
@@ -61,5 +62,27 @@ export async function signalRunRejected(
       { workflowId, err: error },
       'could not tell the open-PR run of the rejection; its mark-opened step will find it',
     );
+  }
+}
+
+/**
+ * Tells a proposal's merge-when-green wait that the proposal was rejected: it stops, and closes
+ * the PR. Best effort like signalRunRejected: a wait that misses it refuses to merge a proposal
+ * that is no longer pr_opened.
+ */
+export async function signalMergeRejected(
+  ctx: Pick<RouteContext, 'temporal' | 'logger'>,
+  proposalId: string,
+  reason: string | null,
+): Promise<void> {
+  try {
+    await ctx.temporal.connection.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
+      ctx.temporal.client.workflow
+        .getHandle(mergeWorkflowId(proposalId))
+        .signal(mergeRejectedSignal, reason === null ? 'the proposal was rejected' : `rejected: ${reason}`),
+    );
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return;
+    ctx.logger.warn({ proposalId, err: error }, 'could not tell the merge wait of the rejection; it will not merge');
   }
 }

@@ -4,7 +4,13 @@
 import { z } from 'zod';
 import { prOptionsOf, providerOf, type ConfigRepo } from '../../db/config-repos.js';
 import { PROVIDERS } from '../../domain/github-url.js';
-import { GITHUB_LOGIN, GITHUB_TEAM_SLUG, PR_OPTION_LIMITS, type PrOptions } from '../../domain/pr-options.js';
+import {
+  GITHUB_LOGIN,
+  GITHUB_TEAM_SLUG,
+  MERGE_METHODS,
+  PR_OPTION_LIMITS,
+  type PrOptions,
+} from '../../domain/pr-options.js';
 import { branchName, id, pagingQuery, secretRef, timestamp } from './common.js';
 
 const distinct = <T extends z.ZodType<string[]>>(list: T) =>
@@ -59,6 +65,16 @@ export const prOptionsJson = z
       .describe(
         "When a proposal's PR opens, close the open PRs of the cluster's older proposals that edit the same params file, with a comment linking the new PR, and delete their branches when they hold only our commit; those proposals become `superseded`. A merged PR is never touched.",
       ),
+    merge: z
+      .strictObject({
+        when: z.literal('checks_pass'),
+        method: z.enum(MERGE_METHODS).default('merge'),
+      })
+      .nullable()
+      .default(null)
+      .describe(
+        "Merge the PR once the head commit's required checks pass: GitHub's auto-merge or merge queue where the repository has them, else the service waits (durably, without the repo lock) and merges with the head commit as a guard. Null: a person merges. GitHub only.",
+      ),
   })
   .describe(
     'How the PRs of this repo land. A review request or label GitHub refuses is recorded on the run as a warning; the PR still opens.',
@@ -73,6 +89,7 @@ export const prOptionsOut = z.strictObject({
   assignees: z.array(z.string()),
   verified_commits: z.boolean(),
   supersede: z.boolean(),
+  merge: z.strictObject({ when: z.literal('checks_pass'), method: z.enum(MERGE_METHODS) }).nullable(),
 });
 
 export function toPrOptionsJson(o: PrOptions): z.infer<typeof prOptionsOut> {
@@ -84,6 +101,7 @@ export function toPrOptionsJson(o: PrOptions): z.infer<typeof prOptionsOut> {
     assignees: o.assignees,
     verified_commits: o.verifiedCommits === true,
     supersede: o.supersede === true,
+    merge: o.merge ?? null,
   };
 }
 
@@ -96,6 +114,7 @@ export function toPrOptions(json: z.output<typeof prOptionsJson>): PrOptions {
     assignees: json.assignees,
     verifiedCommits: json.verified_commits,
     supersede: json.supersede,
+    merge: json.merge,
   };
 }
 

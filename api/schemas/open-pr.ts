@@ -1,6 +1,7 @@
 // Wire schemas of the open_pr routes (docs/api.md).
 import { z } from 'zod';
 import { OPEN_PR_STEPS } from '../../domain/open-pr-contracts.js';
+import { MERGE_STATES } from '../../domain/merge-contracts.js';
 import { id, timestamp } from './common.js';
 
 export const openPrAccepted = z.strictObject({
@@ -33,4 +34,12 @@ export const openPrRun = z.strictObject({
   started_at: timestamp.nullable(),
   closed_at: timestamp.nullable(),
   web_ui_url: z.string().describe('This run in the Temporal Web UI.'),
+  merge: z
+    .strictObject({
+      state: z.enum(MERGE_STATES),
+      note: z.string().nullable(),
+      workflow_id: z.string().describe('The wait, `merge:{proposal id}`, in the Web UI.'),
+    })
+    .nullable()
+    .describe("Merge when green (the repo's `pr_options.merge`): where merging the PR stands, and why it ended."),
 });

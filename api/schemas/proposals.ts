@@ -9,6 +9,7 @@ import type { MetricDeltaEntry } from '../../domain/metric-delta.js';
 import type { ConfigDiffEntry } from '../../domain/params-diff.js';
 import { id, pagingQuery, paramName, refusingReservedKeys, timestamp } from './common.js';
 import { RUN_FAILURE_CODES } from '../../domain/errors.js';
+import { MERGE_STATES, type MergeState } from '../../domain/merge-contracts.js';
 import { readConfigDiff, readMetricDelta } from '../../domain/stored-json.js';
 
 export const MAX_DIFF_KEYS = 200;
@@ -86,6 +87,13 @@ export const proposalJson = z.strictObject({
     .describe(
       'With status `superseded`: the proposal whose PR replaced this one (its PR was closed with a comment linking the new one).',
     ),
+  merge_state: z
+    .enum(MERGE_STATES)
+    .nullable()
+    .describe(
+      "Merge when green (the repo's `pr_options.merge`): where merging its PR stands; null when the repo does not merge PRs.",
+    ),
+  merge_note: z.string().nullable().describe('Why the merge ended as it did: the failed check, the head that moved, …'),
   created_at: timestamp,
   updated_at: timestamp,
 });
@@ -109,6 +117,8 @@ export function toProposalJson(p: Proposal): ProposalJson {
     pr_open_error: p.prOpenError,
     rejected_reason: p.rejectedReason,
     superseded_by: p.status === 'superseded' ? p.supersededById : null,
+    merge_state: (MERGE_STATES as readonly string[]).includes(p.mergeState ?? '') ? (p.mergeState as MergeState) : null,
+    merge_note: p.mergeNote,
     created_at: p.createdAt.toISOString(),
     updated_at: p.updatedAt.toISOString(),
   };

@@ -208,6 +208,27 @@ const cases: Case[] = [
     'pr_options.verified_commits',
   ],
   [
+    'Gitea repo merging when green',
+    postRepo({ repo_url: 'https://git.example.com/acme/cfg', pr_options: { merge: { when: 'checks_pass' } } }),
+    422,
+    'VALIDATION_ERROR',
+    'pr_options.merge',
+  ],
+  [
+    'merge with an unknown method',
+    postRepo({ pr_options: { merge: { when: 'checks_pass', method: 'fast-forward' } } }),
+    422,
+    'VALIDATION_ERROR',
+    'pr_options.merge.method',
+  ],
+  [
+    'merge when something other than checks pass',
+    postRepo({ pr_options: { merge: { when: 'approved' } } }),
+    422,
+    'VALIDATION_ERROR',
+    'pr_options.merge.when',
+  ],
+  [
     'supersede that is not a boolean',
     postRepo({ pr_options: { supersede: 'yes' } }),
     422,

@@ -44,6 +44,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('API flows on %s', (kind) => {
         assignees: [],
         verified_commits: false,
         supersede: true,
+        merge: null,
       },
       created_at: expect.any(String),
       updated_at: expect.any(String),
@@ -98,7 +99,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('API flows on %s', (kind) => {
       provider: 'gitea',
       repo_url: 'https://git.example.com/team_a/cfg',
       app: null,
-      pr_options: { draft: true, labels: ['tuning'], verified_commits: false, supersede: true },
+      pr_options: { draft: true, labels: ['tuning'], verified_commits: false, supersede: true, merge: null },
     });
     expect(await h.db.prisma.configRepo.findUniqueOrThrow({ where: { id: res.body.id } })).toMatchObject({
       provider: 'gitea',

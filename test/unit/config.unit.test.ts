@@ -43,6 +43,8 @@ describe('loadConfig', () => {
       gitMaxConcurrent: 8,
       reconcileInterval: 900_000,
       reconcileClosedWindow: 2_592_000_000,
+      mergeChecksTimeout: 259_200_000,
+      mergeReadBack: 300_000,
       dbRetryBudget: 300_000,
       shutdownGrace: 30_000,
       logLevel: 'info',
