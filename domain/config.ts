@@ -272,7 +272,7 @@ export const SETTINGS = {
   mergeChecksTimeout: setting({
     env: 'RELYLOOP_MERGE_CHECKS_TIMEOUT',
     default: '3d',
-    schema: duration('1m', '30d'),
+    schema: duration('5s', '30d'),
     doc: "Merge when green: how long the service waits for a PR's required checks before it gives up (merge_state timed_out; GitHub's auto-merge is disabled then). Raise it for slow CI; the wait holds no lock and no worker slot.",
   }),
   mergeReadBack: setting({

@@ -3,7 +3,8 @@
 // the worker's repo cache, branch check, path check, apply diff — as the same activities a run
 // uses, so a failure they predict is the one the run would hit; the chart is rendered into the
 // result instead of a file; the title, body, diff and option warnings come from a forge activity
-// that only reads. No repo lock is taken: a run of the same repo goes on undisturbed.
+// that only reads. Steps that read different things run together (load and claim; sync, branch
+// check and chart). No repo lock is taken: a run of the same repo goes on undisturbed.
 import { chartFilePath, createBranchName } from '../domain/branch-names.js';
 import { terminalCodeOf } from '../domain/errors.js';
 import { DEFAULT_OPEN_PR_POLICY, type OpenPrPolicy } from '../domain/open-pr-contracts.js';
@@ -38,13 +39,18 @@ function predicted(error: unknown, step: string): PredictedFailure {
 export async function previewProposalWorkflow({
   proposalId,
 }: PreviewInput): Promise<PreviewResult | { notPending: string }> {
-  const load = createStepProxies(previewPolicy(DEFAULT_OPEN_PR_POLICY)).db;
-  const loaded = await load('preview: load the proposal').loadProposal({ proposalId });
+  const first = createStepProxies(previewPolicy(DEFAULT_OPEN_PR_POLICY));
+  // The load and the worker claim do not depend on each other: asked for together.
+  const [loaded, queue] = await Promise.all([
+    first.db('preview: load the proposal').loadProposal({ proposalId }),
+    first.control('preview: claim a worker').claimGitWorker(),
+  ]);
   // The API checked the proposal just before; one that changed since is reported as it is now.
   if ('notPending' in loaded) return { notPending: loaded.notPending };
   const { proposal } = loaded;
   const { repo } = proposal;
-  const { control, gitOn, github } = createStepProxies(previewPolicy(loaded.policy));
+  const { gitOn, github } = createStepProxies(previewPolicy(loaded.policy));
+  const git = gitOn(queue);
   const branch = createBranchName({ proposalId, studyId: proposal.study?.id ?? null });
   const result: PreviewResult = {
     proposalId,
@@ -64,54 +70,53 @@ export async function previewProposalWorkflow({
     supersedes: [],
     wouldFail: null,
   };
-  /** Runs one read step; a terminal failure ends the preview with it as the predicted failure. */
-  const step = async <T>(name: string, fn: () => Promise<T>): Promise<T | undefined> => {
+  /** One read step: its value, or the failure the run would record for it. */
+  const step = async <T>(name: string, fn: () => Promise<T>): Promise<{ value: T } | { failed: PredictedFailure }> => {
     try {
-      return await fn();
+      return { value: await fn() };
     } catch (error) {
-      result.wouldFail = predicted(error, name);
-      return undefined;
+      return { failed: predicted(error, name) };
     }
   };
 
-  const git = gitOn(await control('preview: claim a worker').claimGitWorker());
-  const synced = await step('sync', () => git(`preview: sync ${repo.baseBranch}`).syncRepoCache({ repo }));
-  if (synced === undefined) return result;
-  result.baseCommit = synced.baseCommit;
-  const tip = await step('branch_check', () =>
-    git(`preview: check ${branch}`).checkBranch({ repo, branch, proposalId }),
-  );
-  if (tip === undefined) return result;
-  result.adoptsCommit = tip.adoptCommit ?? null;
+  // Sync, branch check and chart read different things: run together, reported in step order.
+  const importance = proposal.study?.parameterImportance;
+  const study = proposal.study;
+  const [synced, tip, chart] = await Promise.all([
+    step('sync', () => git(`preview: sync ${repo.baseBranch}`).syncRepoCache({ repo })),
+    step('branch_check', () => git(`preview: check ${branch}`).checkBranch({ repo, branch, proposalId })),
+    study && importance && Object.keys(importance).length > 0
+      ? git('preview: render the chart').renderChartPreview({ importance })
+      : Promise.resolve(null),
+  ]);
+  if ('failed' in synced) return { ...result, wouldFail: synced.failed };
+  result.baseCommit = synced.value.baseCommit;
+  if ('failed' in tip) return { ...result, wouldFail: tip.failed };
+  result.adoptsCommit = tip.value.adoptCommit ?? null;
+  if (chart === null) result.chartNote = study ? 'study has no parameter importance' : 'manual proposal';
+  else if (chart.ok && study) result.chart = { path: chartFilePath(study.id), pngBase64: chart.pngBase64 };
+  else if (!chart.ok) result.chartNote = `chart failed, importance table in the PR body instead: ${chart.reason}`;
+
   const file = await step('path_check', () =>
     git('preview: read the params file').readParamsFile({
       repo,
-      baseCommit: synced.baseCommit,
+      baseCommit: synced.value.baseCommit,
       configPath: proposal.configPath,
       templateName: proposal.templateName,
     }),
   );
-  if (file === undefined) return result;
-  result.paramsPath = file.path;
+  if ('failed' in file) return { ...result, wouldFail: file.failed };
+  result.paramsPath = file.value.path;
   const change = await step('apply_diff', () =>
     git('preview: apply the parameter changes').applyConfigDiff({
-      paramsPath: file.path,
-      text: file.text,
+      paramsPath: file.value.path,
+      text: file.value.text,
       diff: proposal.configDiff,
       declaredParams: proposal.declaredParams,
     }),
   );
-  if (change === undefined) return result;
-  result.changes = change.changes;
-
-  const importance = proposal.study?.parameterImportance;
-  if (proposal.study && importance && Object.keys(importance).length > 0) {
-    const chart = await git('preview: render the chart').renderChartPreview({ importance });
-    if (chart.ok) result.chart = { path: chartFilePath(proposal.study.id), pngBase64: chart.pngBase64 };
-    else result.chartNote = `chart failed, importance table in the PR body instead: ${chart.reason}`;
-  } else {
-    result.chartNote = proposal.study ? 'study has no parameter importance' : 'manual proposal';
-  }
+  if ('failed' in change) return { ...result, wouldFail: change.failed };
+  result.changes = change.value.changes;
 
   const pr = await step('open_pr', () =>
     github('preview: the PR as it would be sent').previewPullRequest({
@@ -119,13 +124,14 @@ export async function previewProposalWorkflow({
       proposalId,
       clusterId: proposal.clusterId,
       study: studySummaryOf(proposal.study, proposal.metricDelta),
-      changes: change.changes,
+      changes: change.value.changes,
       chartRendered: result.chart !== null,
-      paramsPath: file.path,
-      before: file.text,
-      after: change.newText,
+      paramsPath: file.value.path,
+      before: file.value.text,
+      after: change.value.newText,
     }),
   );
-  if (pr === undefined) return result;
-  return { ...result, title: pr.title, body: pr.body, diff: pr.diff, warnings: pr.warnings, supersedes: pr.supersedes };
+  if ('failed' in pr) return { ...result, wouldFail: pr.failed };
+  const { title, body, diff, warnings, supersedes } = pr.value;
+  return { ...result, title, body, diff, warnings, supersedes };
 }

@@ -12,6 +12,7 @@ import { pushBranch } from '../../sandbox/branches.js';
 import { git } from '../support/git-cli.js';
 import { GH_TOKEN, OWNER, startOpenPrHarness, type OpenPrHarness } from '../support/open-pr-harness.js';
 import { branchOf, PARAMS_PATH, seedProposal, type Seeded } from '../support/open-pr-fixtures.js';
+import { saveHistory } from '../support/history-fixtures.js';
 import { sandboxRest } from '../support/sandbox-rest.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -20,8 +21,10 @@ const CHECK = 'ci/test';
 let h: OpenPrHarness;
 
 beforeAll(async () => {
-  // Reads back every 2 s without a webhook (the default is 5 minutes).
-  h = await startOpenPrHarness({ env: { RELYLOOP_MERGE_READBACK_INTERVAL: '2s' } });
+  // Reads back every 2 s without a webhook (the default is 5 minutes); gives up after 15 s (3 days).
+  h = await startOpenPrHarness({
+    env: { RELYLOOP_MERGE_READBACK_INTERVAL: '2s', RELYLOOP_MERGE_CHECKS_TIMEOUT: '15s' },
+  });
   await writeFile(path.join(h.root, 'secrets', 'wh_merge'), `${SECRET}\n`);
 }, 120_000);
 afterAll(async () => h?.close(), 60_000);
@@ -34,7 +37,7 @@ interface Opened {
 
 /** A manual proposal on a repo that merges when green (ci/test required on main), its PR opened. */
 async function openedWithMerge(
-  opts: { method?: string; webhook?: boolean; autoMerge?: boolean; mergeQueue?: boolean } = {},
+  opts: { method?: string; webhook?: boolean; autoMerge?: boolean; mergeQueue?: boolean; record?: string } = {},
 ): Promise<Opened> {
   const s = await seedProposal(h, { study: false });
   h.sandbox.setRequiredChecks(OWNER, s.repoName, 'main', [CHECK]);
@@ -53,6 +56,11 @@ async function openedWithMerge(
     });
   const res = await h.api('POST', `/proposals/${s.proposalId}/open_pr`);
   const outcome = await h.env.client.workflow.getHandle(res.body.workflow_id).result();
+  if (opts.record !== undefined)
+    await saveHistory(
+      `open-pr-${opts.record}`,
+      await h.env.client.workflow.getHandle(res.body.workflow_id).fetchHistory(),
+    );
   expect(outcome).toMatchObject({ outcome: 'opened', merge: { workflowId: `merge:${s.proposalId}` } });
   const [pull] = h.sandbox.pulls(OWNER, s.repoName);
   if (pull === undefined) throw new Error('no PR');
@@ -77,6 +85,9 @@ async function row(o: Opened) {
 }
 
 const mergeResult = (o: Opened) => h.env.client.workflow.getHandle(`merge:${o.s.proposalId}`).result();
+/** Keeps the merge wait's history for the replay test (RECORD_HISTORIES=1). */
+const recordMerge = async (o: Opened, name: string) =>
+  saveHistory(name, await h.env.client.workflow.getHandle(`merge:${o.s.proposalId}`).fetchHistory());
 
 async function waitForMergeState(o: Opened, state: string): Promise<void> {
   await waitUntil(`merge_state ${state}`, async () => (await row(o)).merge_state === state, 20_000);
@@ -86,11 +97,12 @@ const pullOf = (o: Opened) => h.sandbox.pulls(OWNER, o.s.repoName).find((p) => p
 
 describe('merge when the checks pass', () => {
   test("the service's own wait: pending, then success through the status webhook → merged at the head, pr_merged", async () => {
-    const o = await openedWithMerge();
+    const o = await openedWithMerge({ record: 'merge-when-green' });
     await waitForMergeState(o, 'waiting');
     await setStatus(o, 'pending');
     await setStatus(o, 'success');
     expect(await mergeResult(o)).toEqual({ state: 'merged', note: null });
+    await recordMerge(o, 'merge-when-green-own-wait');
     expect(pullOf(o)).toMatchObject({ state: 'closed', merged: true });
     expect(await row(o)).toMatchObject({ status: 'pr_merged', pr_state: 'merged', merge_state: 'merged' });
     const bare = h.sandbox.bareDir(OWNER, o.s.repoName);
@@ -153,6 +165,7 @@ describe('merge when the checks pass', () => {
     expect(pullOf(o)?.auto_merge).toMatchObject({ merge_method: 'merge' });
     await setStatus(o, 'success');
     expect(await mergeResult(o)).toEqual({ state: 'merged', note: null });
+    await recordMerge(o, 'merge-when-green-auto-merge');
     expect(await row(o)).toMatchObject({ status: 'pr_merged', merge_state: 'merged' });
     // GitHub merged it (auto-merge), not a PUT …/merge of the service.
     const merges = h.sandbox.requests.filter(
@@ -194,6 +207,7 @@ describe('merge when the checks pass', () => {
     const rejected = await h.api('POST', `/proposals/${o.s.proposalId}/reject`, { reason: 'not this one' });
     expect(rejected.body).toMatchObject({ status: 'rejected', rejected_reason: 'not this one' });
     expect(await mergeResult(o)).toEqual({ state: 'cancelled', note: 'rejected: not this one' });
+    await recordMerge(o, 'merge-when-green-rejected');
     expect(pullOf(o)).toMatchObject({ state: 'closed', auto_merge: null });
     expect(pullOf(o)?.merged).not.toBe(true);
     const bare = h.sandbox.bareDir(OWNER, o.s.repoName);
@@ -202,6 +216,51 @@ describe('merge when the checks pass', () => {
     // A check passing afterwards merges nothing.
     await setStatus(o, 'success');
     expect(pullOf(o)?.merged).not.toBe(true);
+  }, 120_000);
+
+  test('checks that never finish: the wait times out, GitHub’s auto-merge is disabled, the PR stays open', async () => {
+    const o = await openedWithMerge({ autoMerge: true });
+    await setStatus(o, 'pending');
+    expect(await mergeResult(o)).toEqual({ state: 'timed_out', note: `still pending: ${CHECK}` });
+    expect(pullOf(o)).toMatchObject({ state: 'open', auto_merge: null });
+    expect(await row(o)).toMatchObject({ status: 'pr_opened', merge_state: 'timed_out' });
+  }, 120_000);
+
+  test('someone closes the PR during the wait: the pull_request webhook ends it, closed', async () => {
+    const o = await openedWithMerge();
+    await waitForMergeState(o, 'waiting');
+    expect(
+      (await sandboxRest(h.sandbox, 'PATCH', `/repos/${OWNER}/${o.s.repoName}/pulls/${o.pr}`, { state: 'closed' }))
+        .status,
+    ).toBe(200);
+    expect(await mergeResult(o)).toEqual({ state: 'closed', note: `PR #${o.pr} was closed` });
+    expect(await row(o)).toMatchObject({ status: 'pr_opened', pr_state: 'closed', merge_state: 'closed' });
+  }, 120_000);
+
+  test('superseded during the wait: the newer proposal closes the PR and its wait ends, closed; the newer one waits', async () => {
+    const o = await openedWithMerge();
+    await waitForMergeState(o, 'waiting');
+    expect(
+      (
+        await h.api('PATCH', `/config-repos/${o.s.configRepoId}`, {
+          pr_options: { supersede: true, merge: { when: 'checks_pass', method: 'merge' } },
+        })
+      ).status,
+    ).toBe(200);
+    const newer = await seedProposal(h, { reuse: o.s, study: false, diff: { 'bm25.k1': { from: 1.2, to: 1.5 } } });
+    const res = await h.api('POST', `/proposals/${newer.proposalId}/open_pr`);
+    expect(await h.env.client.workflow.getHandle(res.body.workflow_id).result()).toMatchObject({
+      supersede: { superseded: [{ proposalId: o.s.proposalId }] },
+      merge: { workflowId: `merge:${newer.proposalId}` },
+    });
+    const ended = await mergeResult(o);
+    expect(ended.state).toBe('closed');
+    expect(await row(o)).toMatchObject({ status: 'superseded', merge_state: 'closed' });
+    await waitUntil(
+      'the newer merge waits',
+      async () => (await h.api('GET', `/proposals/${newer.proposalId}`)).body.merge_state === 'waiting',
+      20_000,
+    );
   }, 120_000);
 
   test('a proposal whose PR is not waiting to merge cannot be rejected (409)', async () => {

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { pushBranch } from '../../sandbox/branches.js';
 import type { RecordedRequest } from '../../sandbox/index.js';
 import { git, gitBlob } from '../support/git-cli.js';
+import { saveHistory } from '../support/history-fixtures.js';
 import { GH_TOKEN, OWNER, startOpenPrHarness, type OpenPrHarness } from '../support/open-pr-harness.js';
 import { branchOf, PARAMS_PATH, seedProposal, type Seeded } from '../support/open-pr-fixtures.js';
 
@@ -63,6 +64,7 @@ describe('GET /proposals/{id}/preview', () => {
     expect(await rowOf(s)).toEqual(before);
     expect(await git(bare, 'for-each-ref', '--format=%(refname)', 'refs/heads/')).toBe('refs/heads/main');
     expect(h.sandbox.pulls(OWNER, s.repoName)).toEqual([]);
+    await saveHistory('preview-study-backed', await h.env.client.workflow.getHandle(body.workflow_id).fetchHistory());
     expect(body).toMatchObject({
       proposal_id: s.proposalId,
       workflow_id: expect.stringMatching(new RegExp(`^preview:${s.proposalId}:`)),

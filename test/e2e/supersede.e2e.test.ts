@@ -9,6 +9,7 @@ import { pushBranch } from '../../sandbox/branches.js';
 import { git } from '../support/git-cli.js';
 import { GH_TOKEN, OWNER, startOpenPrHarness, type OpenPrHarness } from '../support/open-pr-harness.js';
 import { branchOf, seedProposal, type Seeded } from '../support/open-pr-fixtures.js';
+import { saveHistory } from '../support/history-fixtures.js';
 import { sandboxRest } from '../support/sandbox-rest.js';
 
 let h: OpenPrHarness;
@@ -78,8 +79,26 @@ describe('a newer proposal for the same params file supersedes the older one', (
     });
     expect((await open(first)).outcome).toMatchObject({ outcome: 'opened', supersede: { superseded: [] } });
     const older = (await proposal(first.proposalId)).pr_number;
-    const { outcome } = await open(second);
+    const from = h.sandbox.requests.length;
+    const { outcome, workflowId } = await open(second);
+    await saveHistory('open-pr-supersede', await h.env.client.workflow.getHandle(workflowId).fetchHistory());
     const newer = pullOf(second);
+    // What superseding one PR cost on GitHub: 3 writes, 2 reads.
+    const repoApi = `/api/v3/repos/${OWNER}/${first.repoName}`;
+    const olderBranch = encodeURIComponent(`heads/${branchOf(first)}`);
+    expect(
+      h.sandbox.requests
+        .slice(from)
+        .filter((r) => r.kind === 'rest')
+        .map((r) => `${r.method} ${r.path.replace(repoApi, '')}`)
+        .filter((r) => r.includes(`/${older}`) || r.includes('/git/commits/') || r.includes(olderBranch)),
+    ).toEqual([
+      `PATCH /pulls/${older}`,
+      `GET /issues/${older}/comments`,
+      `POST /issues/${older}/comments`,
+      `GET /git/commits/${pullOf(first)?.head.sha ?? ''}`,
+      `DELETE /git/refs/${olderBranch}`,
+    ]);
     expect(outcome).toEqual({
       outcome: 'opened',
       prUrl: `${h.sandbox.origin}/${OWNER}/${first.repoName}/pull/${newer?.number}`,
