@@ -9,7 +9,7 @@
 // The head it started on is the only one it merges: a branch someone pushed to ends the wait
 // (`head_moved`). A failed check, the timeout, a close, a supersede or a rejection end it too;
 // each outcome is recorded on the proposal (`merge_state`, `merge_note`).
-import { condition, setHandler } from '@temporalio/workflow';
+import { condition, isCancellation, log, setHandler } from '@temporalio/workflow';
 import type { ConfigRepoRef } from '../activities/types.js';
 import {
   checksChangedSignal,
@@ -23,6 +23,7 @@ import {
 } from '../domain/merge-contracts.js';
 import type { OpenPrPolicy } from '../domain/open-pr-contracts.js';
 import { createStepProxies } from './activity-options.js';
+import { describeFailure } from './open-pr-progress.js';
 
 export interface MergeWorkflowInput extends MergeInput {
   repo: ConfigRepoRef;
@@ -56,11 +57,13 @@ export async function mergeWhenGreenWorkflow(input: MergeWorkflowInput): Promise
     return { state, note };
   };
 
-  const started = await github(`merge: GitHub's auto-merge or merge queue for PR #${prNumber}`).startGitHubMerge({
-    repo,
-    prNumber,
-    method,
-  });
+  // GitHub's own merge is an offer: when asking for it fails past its retries, the service waits itself.
+  const started = await github(`merge: GitHub's auto-merge or merge queue for PR #${prNumber}`)
+    .startGitHubMerge({ repo, prNumber, method })
+    .catch((error: unknown) => {
+      if (isCancellation(error)) throw error;
+      return { mode: 'none' as const, reason: `asking GitHub failed: ${describeFailure(error)}` };
+    });
   const mode = started.mode === 'none' ? 'waiting' : started.mode;
   /** Undoes GitHub's own merge before the wait ends without a merge. */
   const stopGitHubMerge = async () => {
@@ -90,7 +93,19 @@ export async function mergeWhenGreenWorkflow(input: MergeWorkflowInput): Promise
       return await finish('cancelled', stop.note);
     }
     changed = false;
-    const status = await github(`merge: read the checks of PR #${prNumber}`).readMergeStatus({ repo, prNumber });
+    // A read that fails past its retries (GitHub down for long) is tried again at the next wake-up.
+    const status = await github(`merge: read the checks of PR #${prNumber}`)
+      .readMergeStatus({ repo, prNumber })
+      .catch((error: unknown) => {
+        if (isCancellation(error)) throw error;
+        log.warn('reading the checks failed; reading again later', { prNumber, error: describeFailure(error) });
+        return null;
+      });
+    if (status === null) {
+      if (Date.now() >= deadline) return await finish('timed_out', 'the checks could not be read from GitHub');
+      await condition(() => changed || stop !== undefined, Math.min(input.readBackMs, deadline - Date.now()));
+      continue;
+    }
     view.headSha = status.pull.head.sha;
     view.checks = status.checks;
     if (status.pull.merged) return await finish('merged', null);

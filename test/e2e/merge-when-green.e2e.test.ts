@@ -218,6 +218,30 @@ describe('merge when the checks pass', () => {
     expect(pullOf(o)?.merged).not.toBe(true);
   }, 120_000);
 
+  test('GitHub failing for a moment while the wait reads the checks: the read is retried, the merge goes through', async () => {
+    const o = await openedWithMerge();
+    await waitForMergeState(o, 'waiting');
+    h.sandbox.injectFaults({
+      method: 'GET',
+      path: new RegExp(`^/api/v3/repos/${OWNER}/${o.s.repoName}/commits/[0-9a-f]{40}/status$`),
+      faults: [{ status: 502 }, { reset: true }],
+    });
+    await setStatus(o, 'success');
+    expect(await mergeResult(o)).toEqual({ state: 'merged', note: null });
+    expect(await row(o)).toMatchObject({ status: 'pr_merged', merge_state: 'merged' });
+    // What the wait cost on GitHub: the GraphQL look at auto-merge and the queue, reads of the checks
+    // in fours (the PR, the branch's rules, check runs, combined status), and one merge at the head.
+    const repoApi = `/api/v3/repos/${OWNER}/${o.s.repoName}`;
+    const spent = h.sandbox.requests.filter(
+      (r) => r.kind === 'rest' && (r.path.startsWith(repoApi) || r.path.endsWith('graphql')),
+    );
+    const count = (re: RegExp) => spent.filter((r) => re.test(`${r.method} ${r.path}`)).length;
+    const rules = count(/^GET .*\/rules\/branches\//);
+    expect(count(/^GET .*\/check-runs$/)).toBe(rules);
+    expect(count(/^PUT .*\/pulls\/\d+\/merge$/)).toBe(1);
+    expect(rules).toBeGreaterThanOrEqual(1);
+  }, 120_000);
+
   test('checks that never finish: the wait times out, GitHub’s auto-merge is disabled, the PR stays open', async () => {
     const o = await openedWithMerge({ autoMerge: true });
     await setStatus(o, 'pending');
