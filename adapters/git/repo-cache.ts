@@ -1,7 +1,8 @@
 // GitRepoCache: the adapter over isomorphic-git for docs/architecture.md "The open-PR workflow" steps 5–11. One
 // persistent cache per config repo, bare-style (no working tree): a shallow single-branch clone
-// on first use, a shallow fetch of the base branch afterwards. The token reaches git only through
-// `onAuth` (docs/architecture.md "Security rules"): never a URL, `.git/config` or any other file of the cache.
+// on first use, a shallow fetch of the base branch afterwards. The token reaches git only in memory,
+// through `onAuth` and the request header built from it (docs/architecture.md "Security rules"):
+// never a URL, `.git/config` or any other file of the cache.
 import fs from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import git, { type AuthCallback, type HttpClient } from 'isomorphic-git';
@@ -130,16 +131,42 @@ function createCacheTurns() {
   };
 }
 
+/**
+ * The transport with the target's credentials on every request to its origin, from the first
+ * one: git's smart HTTP would otherwise ask each operation's first request again after a 401
+ * challenge (one round trip more per sync, branch check and push). `onAuth` stays for a server
+ * that refuses them. A request to any other origin (a redirect) goes without.
+ */
+function withCredentials(http: HttpClient, target: RemoteRef): HttpClient {
+  const auth = target.onAuth(target.url, {});
+  if (auth === undefined || auth instanceof Promise || auth.username === undefined) return http;
+  const authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password ?? ''}`).toString('base64')}`;
+  const origin = new URL(target.url).origin;
+  return {
+    request: (req) =>
+      http.request(
+        new URL(req.url).origin === origin &&
+          !Object.keys(req.headers ?? {}).some((h) => h.toLowerCase() === 'authorization')
+          ? { ...req, headers: { ...req.headers, authorization } }
+          : req,
+      ),
+  };
+}
+
 export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
   const { redactor } = deps;
   const inTurn = createCacheTurns();
-  const http = deps.http ?? createGitHttpClient();
+  const transport = deps.http ?? createGitHttpClient();
   const bounds = deps.bounds ?? DEFAULT_CACHE_BOUNDS;
   const now = deps.now ?? (() => new Date());
 
-  function prepare(target: RemoteRef): { gitdir: string; onAuth: AuthCallback } {
+  function prepare(target: RemoteRef): { gitdir: string; onAuth: AuthCallback; http: HttpClient } {
     assertBranchName(target.baseBranch);
-    return { gitdir: assertCacheGitdir(deps.cacheDir, target.configRepoId), onAuth: target.onAuth };
+    return {
+      gitdir: assertCacheGitdir(deps.cacheDir, target.configRepoId),
+      onAuth: target.onAuth,
+      http: withCredentials(transport, target),
+    };
   }
 
   async function pointOriginHead(gitdir: string, baseBranch: string): Promise<void> {
@@ -155,7 +182,7 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
     });
   }
 
-  async function clone(target: RemoteRef, gitdir: string, onAuth: AuthCallback): Promise<string> {
+  async function clone(target: RemoteRef, gitdir: string, onAuth: AuthCallback, http: HttpClient): Promise<string> {
     const staging = createStagingGitdir(deps.cacheDir, target.configRepoId);
     try {
       // noCheckout: `dir` is required by the types but never written to.
@@ -184,7 +211,7 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
     }
   }
 
-  async function fetchBase(target: RemoteRef, gitdir: string, onAuth: AuthCallback): Promise<string> {
+  async function fetchBase(target: RemoteRef, gitdir: string, onAuth: AuthCallback, http: HttpClient): Promise<string> {
     const configured = await git.getConfig({ fs, gitdir, path: 'remote.origin.url' });
     if (configured !== target.url) throw new Error('the cache points at another remote URL');
     const tracking = `refs/remotes/origin/${target.baseBranch}`;
@@ -214,14 +241,19 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
     return result.fetchHead;
   }
 
-  async function syncInTurn(target: RemoteRef, gitdir: string, onAuth: AuthCallback): Promise<SyncResult> {
+  async function syncInTurn(
+    target: RemoteRef,
+    gitdir: string,
+    onAuth: AuthCallback,
+    http: HttpClient,
+  ): Promise<SyncResult> {
     await mkdir(deps.cacheDir, { recursive: true });
     let recloneReason: string | undefined;
     if (await exists(gitdir)) {
       const health = await tryCheckCacheHealth(gitdir, bounds);
       if (health.usable) {
         try {
-          return { baseCommit: await fetchBase(target, gitdir, onAuth), cloned: false };
+          return { baseCommit: await fetchBase(target, gitdir, onAuth, http), cloned: false };
         } catch (error) {
           // The server said no (auth, missing repo or branch, outage): a new clone would not help.
           if (isServerOrNetworkFailure(error)) throw toGitTransferError('fetch', error, redactor);
@@ -234,18 +266,18 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
       }
       await rm(gitdir, { recursive: true, force: true });
     }
-    const baseCommit = await clone(target, gitdir, onAuth);
+    const baseCommit = await clone(target, gitdir, onAuth, http);
     return recloneReason === undefined ? { baseCommit, cloned: true } : { baseCommit, cloned: true, recloneReason };
   }
 
   return {
     async sync(target) {
-      const { gitdir, onAuth } = prepare(target);
-      return inTurn(gitdir, () => syncInTurn(target, gitdir, onAuth));
+      const { gitdir, onAuth, http } = prepare(target);
+      return inTurn(gitdir, () => syncInTurn(target, gitdir, onAuth, http));
     },
 
     async listRemoteBranches(target, { prefix }) {
-      const { onAuth } = prepare(target);
+      const { onAuth, http } = prepare(target);
       try {
         const refs = await git.listServerRefs({
           http,
@@ -261,7 +293,7 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
     },
 
     async readRemoteTip(target, branch) {
-      const { gitdir, onAuth } = prepare(target);
+      const { gitdir, onAuth, http } = prepare(target);
       assertBranchName(branch);
       const tip = (await this.listRemoteBranches(target, { prefix: branch })).find((b) => b.name === branch);
       if (tip === undefined) return undefined;
@@ -347,7 +379,7 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
     },
 
     async pushBranch(target, { branch, commit }) {
-      const { gitdir, onAuth } = prepare(target);
+      const { gitdir, onAuth, http } = prepare(target);
       assertBranchName(branch);
       return pushBranchCreateOnly({
         gitdir,

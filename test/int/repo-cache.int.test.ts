@@ -163,6 +163,24 @@ describe('sync', () => {
     expect(await cache.sync(t)).toMatchObject({ cloned: false });
   });
 
+  test('the credentials go with the first request of each git operation: no 401 challenge first', async () => {
+    const t = newTarget();
+    const from = sandbox.requests.length;
+    const { baseCommit } = await cache.sync(t); // a clone
+    await cache.sync(t); // a fetch
+    await cache.listRemoteBranches(t, { prefix: 'relyloop/' });
+    const commit = await cache.createCommit(t, {
+      baseCommit,
+      message: 'Tune\n',
+      files: [{ path: 'first-request.json', content: Buffer.from('{}') }],
+    });
+    await cache.pushBranch(t, { branch: `relyloop/first-${randomUUID().slice(0, 8)}`, commit });
+    const git = sandbox.requests.slice(from).filter((r) => r.kind === 'git');
+    expect(git.length).toBeGreaterThanOrEqual(6);
+    expect(git.filter((r) => r.status === 401)).toEqual([]);
+    expect(git.every((r) => /^Basic /.test(r.headers.authorization ?? ''))).toBe(true);
+  });
+
   test('fetches into one cache take turns (a run and a preview of the same repo): never two transfers at once', async () => {
     // A transport that counts the git transfers in flight per cache (its URL).
     const inner = createGitHttpClient();
