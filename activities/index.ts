@@ -78,6 +78,8 @@ export function createActivities(deps: ActivityDeps): { shared: SharedActivities
     writeGapMs: deps.githubLimiter?.writeMinTimeMs ?? config.githubWriteGap,
   });
   const giteaPacer = createDbGitHubPacer(deps.db.sql, { ...GITEA_PACING_RULES, writeGapMs: config.giteaWriteGap });
+  // What every activity that talks to a forge is made with.
+  const forge = { ...access, pacer, giteaPacer, limiter: deps.githubLimiter };
   const shared: SharedActivities = {
     ...createDbActivities({ db: deps.db, redactor, policy: policyOf(config), metrics }),
     ...createLockActivities({
@@ -85,31 +87,11 @@ export function createActivities(deps: ActivityDeps): { shared: SharedActivities
       taskQueue: config.temporalTaskQueue,
       lockOptions: deps.lockOptions,
     }),
-    ...createForgeActivities({
-      ...access,
-      relyloopBaseUrl: config.relyloopBaseUrl,
-      limiter: deps.githubLimiter,
-      pacer,
-      giteaPacer,
-    }),
-    ...createReconcileActivities({
-      ...access,
-      db: deps.db,
-      pacer,
-      giteaPacer,
-      limiter: deps.githubLimiter,
-      closedWindowMs: config.reconcileClosedWindow,
-    }),
-    ...createSupersedeActivities({ ...access, db: deps.db, pacer, giteaPacer, limiter: deps.githubLimiter }),
-    ...createMergeActivities({ ...access, db: deps.db, pacer, giteaPacer, limiter: deps.githubLimiter }),
-    ...createPreviewActivities({
-      ...access,
-      db: deps.db,
-      relyloopBaseUrl: config.relyloopBaseUrl,
-      pacer,
-      giteaPacer,
-      limiter: deps.githubLimiter,
-    }),
+    ...createForgeActivities({ ...forge, relyloopBaseUrl: config.relyloopBaseUrl }),
+    ...createReconcileActivities({ ...forge, db: deps.db, closedWindowMs: config.reconcileClosedWindow }),
+    ...createSupersedeActivities({ ...forge, db: deps.db }),
+    ...createMergeActivities({ ...forge, db: deps.db }),
+    ...createPreviewActivities({ ...forge, db: deps.db, relyloopBaseUrl: config.relyloopBaseUrl }),
     claimGitWorker: async () => deps.gitTaskQueue,
   };
   const cache = createGitRepoCache({

@@ -2,11 +2,11 @@
 // `check_suite` or `status` event, or a change of a PR's state, wakes the merge waits it concerns,
 // which read the checks back themselves; the event's own content is never trusted beyond naming
 // the PR. A signal that cannot be delivered is not an error: each wait reads back on its own.
-import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TemporalHandle } from '../adapters/temporal-client.js';
 import { checksChangedSignal, mergeWorkflowId } from '../domain/merge-contracts.js';
 import { isStorableText } from '../domain/storable-text.js';
 import type { Logger } from '../runtime/logger.js';
+import { signalIfRunning } from './routes/start-workflow.js';
 
 export const CHECK_EVENTS = ['check_run', 'check_suite', 'status'] as const;
 
@@ -33,25 +33,23 @@ export function checkTargetsOf(event: string, payload: unknown): { prNumbers: nu
   return { prNumbers: [...new Set(prNumbers)].slice(0, 100), branches: [...new Set(branches)].slice(0, 100) };
 }
 
-/** Wakes each proposal's merge wait; ids whose wait got the signal. */
+/** Wakes each proposal's merge wait (within GitHub's 10 s for the delivery); ids whose wait got the signal. */
 export async function wakeMerges(
   deps: { temporal: TemporalHandle; logger: Logger },
   proposalIds: readonly string[],
 ): Promise<string[]> {
   const woken: string[] = [];
-  for (const id of proposalIds) {
-    try {
-      await deps.temporal.connection.withDeadline(Date.now() + 2_000, () =>
-        deps.temporal.client.workflow.getHandle(mergeWorkflowId(id)).signal(checksChangedSignal),
-      );
+  for (const id of proposalIds)
+    if (
+      await signalIfRunning(
+        deps,
+        mergeWorkflowId(id),
+        checksChangedSignal,
+        [],
+        'could not wake the merge wait; it reads the checks back itself',
+        2_000,
+      )
+    )
       woken.push(id);
-    } catch (error) {
-      if (!(error instanceof WorkflowNotFoundError))
-        deps.logger.warn(
-          { proposal: id, err: error },
-          'could not wake the merge wait; it reads the checks back itself',
-        );
-    }
-  }
   return woken;
 }

@@ -7,7 +7,7 @@
 // state, `pr_state_at`). A webhook needs a strictly newer time (two events in one second cannot be
 // ordered, so the first one kept stands); a reconciliation read is the current truth and may
 // replace a fact of the same second.
-import type { PrObservation, PrState } from '../domain/pr-lifecycle.js';
+import { observationOf, type PrObservation, type PrState } from '../domain/pr-lifecycle.js';
 import type { ProposalStatus } from './proposals.js';
 import type { Database } from './database.js';
 import type { SqlScope } from './sql.js';
@@ -59,6 +59,19 @@ export async function applyPrObservation(
   return owner.unordered === true
     ? { outcome: 'unordered', proposalId: owner.id, configRepoId: owner.config_repo_id }
     : { outcome: 'stale', proposalId: owner.id };
+}
+
+/** A PR as its forge answered a read of it, applied as the current truth (as the reconciliation does). */
+export function applyReadBack(
+  db: SqlScope,
+  configRepoId: string,
+  pull: Parameters<typeof observationOf>[0],
+): Promise<ApplyOutcome> {
+  return applyPrObservation(db, {
+    configRepoIds: [configRepoId],
+    observation: observationOf(pull),
+    source: 'reconcile',
+  });
 }
 
 export interface WebhookDeliveryRecord {

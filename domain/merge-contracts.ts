@@ -40,9 +40,6 @@ export interface MergeInput {
   /** The commit the PR was opened with; null when the run did not push it itself (then: the head the wait first sees). */
   headSha: string | null;
   method: MergeMethod;
-  /** The wait's bounds, from the policy of the worker that loaded the proposal. */
-  checksTimeoutMs: number;
-  readBackMs: number;
 }
 
 export interface MergeOutcome {

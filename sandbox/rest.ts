@@ -139,16 +139,14 @@ export class RestApi {
       route('PATCH', '/repos/{owner}/{repo}/pulls/{pull_number}', { pull_requests: 'write' }, (c) =>
         this.updatePull(c),
       ),
-      // Checks answered 204 yes / 404 no, for a preview of the PR options.
-      route('GET', '/repos/{owner}/{repo}/collaborators/{username}', 'metadata', ({ ctx, params }) =>
-        ctx.repo.collaborators.has((params[0] ?? '').toLowerCase()) ? { status: 204, body: undefined } : notFound(),
-      ),
+      // Checks answered 204 yes / 404 no, for a preview of the PR options: a collaborator may be
+      // asked for a review and assigned.
+      route('GET', '/repos/{owner}/{repo}/collaborators/{username}', 'metadata', isCollaborator),
       route(
         'GET',
         '/repos/{owner}/{repo}/assignees/{assignee}',
         { issues: 'read', pull_requests: 'read' },
-        ({ ctx, params }) =>
-          ctx.repo.collaborators.has((params[0] ?? '').toLowerCase()) ? { status: 204, body: undefined } : notFound(),
+        isCollaborator,
       ),
       route('PUT', '/repos/{owner}/{repo}/pulls/{pull_number}/merge', { contents: 'write' }, (c) => this.mergePull(c)),
       // Checks: commit statuses, check runs, and the rules that require them.
@@ -157,10 +155,7 @@ export class RestApi {
         'GET',
         '/repos/{owner}/{repo}/commits/{ref}/status',
         { statuses: 'read' },
-        async ({ ctx, state, params }) => {
-          const sha = await this.resolveRef(ctx.repo, params[0] ?? '');
-          return sha === null ? notFound() : { status: 200, body: combinedStatusJson(ctx, state.checks, sha) };
-        },
+        this.atCommit(({ ctx, state }, sha) => ({ status: 200, body: combinedStatusJson(ctx, state.checks, sha) })),
       ),
       route('POST', '/repos/{owner}/{repo}/check-runs', { checks: 'write' }, (c) => this.createCheckRun(c)),
       route('PATCH', '/repos/{owner}/{repo}/check-runs/{check_run_id}', { checks: 'write' }, (c) =>
@@ -170,18 +165,14 @@ export class RestApi {
         'GET',
         '/repos/{owner}/{repo}/commits/{ref}/check-runs',
         { checks: 'read' },
-        async ({ ctx, state, params }) => {
-          const sha = await this.resolveRef(ctx.repo, params[0] ?? '');
-          if (sha === null) return notFound();
+        this.atCommit(({ ctx, state }, sha) => {
           const runs = state.checks.checkRuns.filter((r) => r.sha === sha).sort((a, b) => b.id - a.id);
+          const pulls = this.pullsAt(state, sha);
           return {
             status: 200,
-            body: {
-              total_count: runs.length,
-              check_runs: runs.map((r) => checkRunJson(ctx, r, this.pullsAt(state, sha))),
-            },
+            body: { total_count: runs.length, check_runs: runs.map((r) => checkRunJson(ctx, r, pulls)) },
           };
-        },
+        }),
       ),
       route('GET', '/repos/{owner}/{repo}/rules/branches/{branch}', 'metadata', ({ ctx, state, params }) => ({
         status: 200,
@@ -710,8 +701,13 @@ export class RestApi {
     return { status: 204 };
   }
 
-  private async resolveRef(repo: RepoRecord, ref: string): Promise<string | null> {
-    return /^[0-9a-f]{40}$/.test(ref) ? ref : this.branchSha(repo, ref);
+  /** A GET about the commit `{ref}` names (a sha, or a branch's tip); 404 for a branch that does not exist. */
+  private atCommit(answer: (call: Call, sha: string) => RestAnswer): (call: Call) => Promise<RestAnswer> {
+    return async (call) => {
+      const ref = call.params[0] ?? '';
+      const sha = /^[0-9a-f]{40}$/.test(ref) ? ref : await this.branchSha(call.ctx.repo, ref);
+      return sha === null ? notFound() : answer(call, sha);
+    };
   }
 
   /** The open PRs whose head is `sha`, as check runs name them. */
@@ -899,6 +895,11 @@ export class RestApi {
       (await runGit(['merge-base', '--is-ancestor', a, b], { cwd: repo.bareDir, home: this.deps.home })).code === 0
     );
   }
+}
+
+/** 204 when the login is a collaborator of the repo, else 404 (GitHub's yes/no checks). */
+function isCollaborator({ ctx, params }: Call): RestAnswer {
+  return ctx.repo.collaborators.has((params[0] ?? '').toLowerCase()) ? { status: 204, body: undefined } : notFound();
 }
 
 function notFound(): RestAnswer {

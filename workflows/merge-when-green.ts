@@ -21,17 +21,20 @@ import {
   type MergeState,
   type MergeView,
 } from '../domain/merge-contracts.js';
-import type { OpenPrPolicy } from '../domain/open-pr-contracts.js';
+import { DEFAULT_OPEN_PR_POLICY, type OpenPrPolicy } from '../domain/open-pr-contracts.js';
 import { createStepProxies } from './activity-options.js';
 import { describeFailure } from './open-pr-progress.js';
 
 export interface MergeWorkflowInput extends MergeInput {
   repo: ConfigRepoRef;
+  /** The loading worker's policy: the steps' timeouts, and the wait's own bounds. */
   policy: OpenPrPolicy;
 }
 
 export async function mergeWhenGreenWorkflow(input: MergeWorkflowInput): Promise<MergeOutcome> {
   const { repo, proposalId, prNumber, branch, method } = input;
+  const checksTimeoutMs = input.policy.mergeChecksTimeoutMs ?? (DEFAULT_OPEN_PR_POLICY.mergeChecksTimeoutMs as number);
+  const readBackMs = input.policy.mergeReadBackMs ?? (DEFAULT_OPEN_PR_POLICY.mergeReadBackMs as number);
   const { github, db } = createStepProxies(input.policy);
   let changed = false;
   let stop: { kind: 'rejected' | 'superseded'; note: string } | undefined;
@@ -76,7 +79,7 @@ export async function mergeWhenGreenWorkflow(input: MergeWorkflowInput): Promise
   };
   await record(mode, started.mode === 'none' ? `the service merges it when its checks pass (${started.reason})` : null);
   let head: string | null = input.headSha ?? (started.mode === 'none' ? null : started.headSha);
-  const deadline = Date.now() + input.checksTimeoutMs;
+  const deadline = Date.now() + checksTimeoutMs;
 
   for (;;) {
     if (stop !== undefined) {
@@ -103,7 +106,7 @@ export async function mergeWhenGreenWorkflow(input: MergeWorkflowInput): Promise
       });
     if (status === null) {
       if (Date.now() >= deadline) return await finish('timed_out', 'the checks could not be read from GitHub');
-      await condition(() => changed || stop !== undefined, Math.min(input.readBackMs, deadline - Date.now()));
+      await condition(() => changed || stop !== undefined, Math.min(readBackMs, deadline - Date.now()));
       continue;
     }
     view.headSha = status.pull.head.sha;
@@ -147,6 +150,6 @@ export async function mergeWhenGreenWorkflow(input: MergeWorkflowInput): Promise
     }
     // A webhook wakes the wait at once; the read-back interval catches what webhooks missed.
     if (!changed && stop === undefined)
-      await condition(() => changed || stop !== undefined, Math.min(input.readBackMs, left));
+      await condition(() => changed || stop !== undefined, Math.min(readBackMs, left));
   }
 }

@@ -270,8 +270,6 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
             method,
             repo: proposal.repo,
             policy: stepPolicy,
-            checksTimeoutMs: stepPolicy.mergeChecksTimeoutMs ?? DEFAULT_OPEN_PR_POLICY.mergeChecksTimeoutMs ?? 0,
-            readBackMs: stepPolicy.mergeReadBackMs ?? DEFAULT_OPEN_PR_POLICY.mergeReadBackMs ?? 0,
           },
         ],
       });

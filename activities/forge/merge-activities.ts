@@ -9,10 +9,10 @@ import {
 } from '../../adapters/github/merge-client.js';
 import type { Database } from '../../db/database.js';
 import { recordMergeState } from '../../db/merges.js';
-import { applyPrObservation } from '../../db/pr-lifecycle.js';
+import { findProposal } from '../../db/proposals.js';
+import { applyReadBack } from '../../db/pr-lifecycle.js';
 import type { MergeState } from '../../domain/merge-contracts.js';
 import type { MergeMethod } from '../../domain/pr-options.js';
-import { observationOf } from '../../domain/pr-lifecycle.js';
 import { resolveRepoAccess } from '../repo-access.js';
 import type { ConfigRepoRef } from '../types.js';
 import { githubOptionsOf, type ForgeClientDeps } from './forge-client.js';
@@ -41,12 +41,7 @@ export function createMergeActivities(deps: MergeActivityDeps) {
     /** The PR and its deciding checks; a merge or close it shows is recorded on the proposal. */
     async readMergeStatus(input: { repo: ConfigRepoRef; prNumber: number }) {
       const status = await (await clientFor(input.repo)).readMergeStatus({ pullNumber: input.prNumber });
-      if (status.pull.state === 'closed')
-        await applyPrObservation(deps.db, {
-          configRepoIds: [input.repo.configRepoId],
-          observation: observationOf(status.pull),
-          source: 'reconcile',
-        });
+      if (status.pull.state === 'closed') await applyReadBack(deps.db, input.repo.configRepoId, status.pull);
       return status;
     },
 
@@ -59,21 +54,14 @@ export function createMergeActivities(deps: MergeActivityDeps) {
       method: MergeMethod;
     }): Promise<MergeAttempt> {
       // A rejection whose signal was lost still stops the merge.
-      const [row] = await deps.db.sql.query<{ status: string }>(
-        'SELECT status::text AS status FROM proposals WHERE id = $1::uuid',
-        [input.proposalId],
-      );
+      const row = await findProposal(deps.db, input.proposalId);
       if (row?.status !== 'pr_opened')
         return { outcome: 'refused', message: `the proposal is ${row?.status ?? 'gone'}; not merged` };
       const client = await clientFor(input.repo);
       const attempt = await client.mergeAt({ pullNumber: input.prNumber, sha: input.sha, method: input.method });
       if (attempt.outcome === 'merged') {
         const { pull } = await client.readMergeStatus({ pullNumber: input.prNumber });
-        await applyPrObservation(deps.db, {
-          configRepoIds: [input.repo.configRepoId],
-          observation: observationOf(pull),
-          source: 'reconcile',
-        });
+        await applyReadBack(deps.db, input.repo.configRepoId, pull);
       }
       return attempt;
     },

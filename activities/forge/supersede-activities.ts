@@ -11,7 +11,7 @@
 // forge is a reason in the result, never a failure; a transient failure fails the attempt, and the
 // step's retry carries on where the row says it stopped.
 import type { Database } from '../../db/database.js';
-import { applyPrObservation } from '../../db/pr-lifecycle.js';
+import { applyReadBack } from '../../db/pr-lifecycle.js';
 import {
   dropSupersedeIntent,
   listSupersedeCandidates,
@@ -22,7 +22,6 @@ import {
 import { parseRelyLoopTrailers } from '../../domain/commit-message.js';
 import { AppError } from '../../domain/errors.js';
 import type { ForgePullRequests, PullRequestState } from '../../domain/forge.js';
-import { observationOf } from '../../domain/pr-lifecycle.js';
 import { createSupersedeComment, supersedeCommentMarker } from '../../domain/supersede-comment.js';
 import { tryCurrentContext } from '../../runtime/activity-context.js';
 import type { SupersedeInput, SupersedeResult } from '../types.js';
@@ -95,11 +94,7 @@ async function supersedeOne(
   if (closed.merged) {
     // Merged before the close: the merge stands, and the row learns of it like from a webhook.
     await dropSupersedeIntent(db, older.proposalId, input.proposalId);
-    await applyPrObservation(db, {
-      configRepoIds: [input.repo.configRepoId],
-      observation: observationOf(closed),
-      source: 'reconcile',
-    });
+    await applyReadBack(db, input.repo.configRepoId, closed);
     return { reason: `PR #${older.prNumber} was merged` };
   }
   const reasons: string[] = [];

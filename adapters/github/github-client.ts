@@ -424,7 +424,8 @@ function isAlreadyExists(error: unknown): boolean {
   );
 }
 
-function toPullState(data: PullData & { merged?: boolean }): Omit<PullRequestState, 'etag'> {
+/** A pull request as GitHub's REST API answers it (get, update), in the forge port's terms. */
+export function toPullState(data: PullData & { merged?: boolean }): Omit<PullRequestState, 'etag'> {
   return {
     number: data.number,
     state: data.state === 'closed' ? 'closed' : 'open',

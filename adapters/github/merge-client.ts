@@ -13,7 +13,7 @@ import type { PullRequestState } from '../../domain/forge.js';
 import type { MergeMethod } from '../../domain/pr-options.js';
 import { AppError } from '../../domain/errors.js';
 import { classifyGitHubFailure } from './errors.js';
-import type { CreateGitHubClientOptions } from './github-client.js';
+import { toPullState, type CreateGitHubClientOptions } from './github-client.js';
 import { createOctokit, type GitHubOctokit } from './octokit-client.js';
 
 export interface CheckState {
@@ -173,14 +173,7 @@ export function createGitHubMergeClient(opts: CreateGitHubClientOptions): GitHub
         }
       };
       const pr = await call('get pull request', () => octokit.rest.pulls.get({ ...repo, pull_number: pullNumber }));
-      const pull = {
-        number: pr.number,
-        state: pr.state === 'closed' ? ('closed' as const) : ('open' as const),
-        merged: pr.merged === true || pr.merged_at !== null,
-        merged_at: pr.merged_at,
-        updated_at: pr.updated_at,
-        head: { ref: pr.head.ref, sha: pr.head.sha },
-      };
+      const pull = toPullState(pr);
       if (pull.state === 'closed') return { pull, checks: [], verdict: 'pending' };
       const sha = pr.head.sha;
       const [rules, runs, combined] = await Promise.all([

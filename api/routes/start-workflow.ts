@@ -2,6 +2,7 @@
 // 5 s, attaching to a run of the same id that is still running (conflict policy USE_EXISTING), and
 // a Temporal that does not answer is a 503 QUEUE_UNAVAILABLE, never a silent 202.
 import { WorkflowIdConflictPolicy, WorkflowNotFoundError, type WorkflowStartOptions } from '@temporalio/client';
+import type { SignalDefinition } from '@temporalio/common';
 import { isTemporalUnavailable } from '../../adapters/temporal-client.js';
 import { AppError } from '../../domain/errors.js';
 import { proposalRejectedSignal } from '../../domain/open-pr-contracts.js';
@@ -41,6 +42,30 @@ export async function startOrAttach(
 }
 
 /**
+ * Sends `signal` to `workflowId` if it runs, within `deadlineMs`: true when it was delivered. None
+ * running is fine (false); any other failure is logged with `failed` and is false too — every
+ * signal sent this way is a hint its workflow can do without.
+ */
+export async function signalIfRunning<Args extends unknown[]>(
+  ctx: Pick<RouteContext, 'temporal' | 'logger'>,
+  workflowId: string,
+  signal: SignalDefinition<Args>,
+  args: Args,
+  failed: string,
+  deadlineMs = TEMPORAL_DEADLINE_MS,
+): Promise<boolean> {
+  try {
+    await ctx.temporal.connection.withDeadline(Date.now() + deadlineMs, () =>
+      ctx.temporal.client.workflow.getHandle(workflowId).signal(signal, ...args),
+    );
+    return true;
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) ctx.logger.warn({ workflowId, err: error }, failed);
+    return false;
+  }
+}
+
+/**
  * Tells a rejected proposal's running open-PR run at once, so it starts no further side
  * effect. The run is the one the proposal's current `pr_open_error` names; none running is fine.
  * Best effort: the rejection is already committed, and a run that misses this signal still finds
@@ -51,18 +76,13 @@ export async function signalRunRejected(
   proposalId: string,
   prOpenError: string | null,
 ): Promise<void> {
-  const workflowId = openPrWorkflowId(proposalId, prOpenError);
-  try {
-    await ctx.temporal.connection.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
-      ctx.temporal.client.workflow.getHandle(workflowId).signal(proposalRejectedSignal),
-    );
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return; // no run in flight (or it has ended)
-    ctx.logger.warn(
-      { workflowId, err: error },
-      'could not tell the open-PR run of the rejection; its mark-opened step will find it',
-    );
-  }
+  await signalIfRunning(
+    ctx,
+    openPrWorkflowId(proposalId, prOpenError),
+    proposalRejectedSignal,
+    [],
+    'could not tell the open-PR run of the rejection; its mark-opened step will find it',
+  );
 }
 
 /**
@@ -75,14 +95,11 @@ export async function signalMergeRejected(
   proposalId: string,
   reason: string | null,
 ): Promise<void> {
-  try {
-    await ctx.temporal.connection.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
-      ctx.temporal.client.workflow
-        .getHandle(mergeWorkflowId(proposalId))
-        .signal(mergeRejectedSignal, reason === null ? 'the proposal was rejected' : `rejected: ${reason}`),
-    );
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return;
-    ctx.logger.warn({ proposalId, err: error }, 'could not tell the merge wait of the rejection; it will not merge');
-  }
+  await signalIfRunning(
+    ctx,
+    mergeWorkflowId(proposalId),
+    mergeRejectedSignal,
+    [reason === null ? 'the proposal was rejected' : `rejected: ${reason}`],
+    'could not tell the merge wait of the rejection; it will not merge',
+  );
 }

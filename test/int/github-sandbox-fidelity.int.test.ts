@@ -9,6 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { startGitHubSandbox, type GitHubSandbox } from '../../sandbox/index.js';
 import { pushBranch } from '../../sandbox/branches.js';
+import { sandboxRest } from '../support/sandbox-rest.js';
 
 const run = promisify(execFile);
 const OWNER_TOKEN = 'ghs_fidelityOwner0123456789abcdefghijklmn';
@@ -19,23 +20,8 @@ const NO_ISSUES = 'github_pat_fidelityNoIssues0123456789abcd';
 let sandbox: GitHubSandbox;
 let work: string;
 
-async function call(method: string, urlPath: string, token: string, body?: unknown) {
-  const response = await fetch(`${sandbox.apiBaseUrl}${urlPath}`, {
-    method,
-    headers: {
-      authorization: `token ${token}`,
-      accept: 'application/vnd.github+json',
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    json: (text === '' ? undefined : JSON.parse(text)) as Record<string, unknown>,
-    headers: response.headers,
-  };
-}
+const call = (method: string, urlPath: string, token: string, body?: unknown) =>
+  sandboxRest(sandbox, method, urlPath, body, token);
 
 /** The git CLI with `token` as a one-off Basic header; resolves with exit code and stderr. */
 async function gitAs(token: string, args: string[], cwd = work): Promise<{ code: number; stderr: string }> {

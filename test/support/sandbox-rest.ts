@@ -9,7 +9,7 @@ export async function sandboxRest(
   apiPath: string,
   body?: unknown,
   token = GH_TOKEN,
-): Promise<{ status: number; json: Record<string, unknown> }> {
+): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }> {
   const res = await fetch(`${sandbox.apiBaseUrl}${apiPath}`, {
     method,
     headers: {
@@ -20,5 +20,5 @@ export async function sandboxRest(
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, json: text === '' ? {} : JSON.parse(text) };
+  return { status: res.status, json: text === '' ? {} : JSON.parse(text), headers: res.headers };
 }
