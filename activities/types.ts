@@ -60,6 +60,12 @@ export interface CommentChartInput {
   studyId: string;
   prNumber: number;
   branch: string;
+  /**
+   * The run (Temporal run id) whose open_pr attempt created the PR, as that step answered it;
+   * absent when the PR was adopted. The first attempt of the comment step in that same run posts
+   * without first listing the PR's comments: none of ours can be there yet.
+   */
+  prCreatedInRun?: string;
   fence?: LockFence;
 }
 
@@ -148,7 +154,14 @@ export interface SharedActivities extends ReconcileActivities, MergeActivities {
    */
   openPullRequest(
     input: OpenPullRequestInput,
-  ): Promise<{ number: number; url: string; adopted: boolean; warnings?: string[] }>;
+  ): Promise<{
+    number: number;
+    url: string;
+    adopted: boolean;
+    /** The run whose attempt created the PR (absent when adopted): see CommentChartInput. */
+    createdInRun?: string;
+    warnings?: string[];
+  }>;
   /** Posts the chart comment unless one with this proposal's marker exists. */
   commentChart(input: CommentChartInput): Promise<{ posted: boolean }>;
   /** Step 14, idempotent: `already_recorded` is our own earlier write (docs/architecture.md "The open-PR workflow"). */

@@ -65,11 +65,16 @@ export interface ForgePullRequests {
   findOpenPullRequest(head: string): Promise<PullRequestRef | null>;
 
   listComments(issueNumber: number): Promise<IssueComment[]>;
-  /** Posts unless a comment holding `marker` (a hidden HTML comment) exists already. */
+  /**
+   * Posts unless a comment holding `marker` (a hidden HTML comment) exists already. `unseen`: the
+   * caller knows no such comment can exist yet (nothing of its own posted there), so the look is
+   * skipped — one request less.
+   */
   createCommentOnce(input: {
     issueNumber: number;
     body: string;
     marker: string;
+    unseen?: boolean;
   }): Promise<{ comment: IssueComment; created: boolean }>;
   /** Closes the PR and answers its state after the close (a forge may refuse to close a merged PR). */
   closePullRequest(pullNumber: number): Promise<PullRequestState>;

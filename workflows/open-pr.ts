@@ -196,6 +196,7 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
                 studyId: proposal.study?.id as string,
                 prNumber: pr.number,
                 branch,
+                ...(pr.createdInRun !== undefined ? { prCreatedInRun: pr.createdInRun } : {}),
                 fence,
               }),
             ),

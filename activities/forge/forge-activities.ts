@@ -4,6 +4,7 @@
 // and redacted by the client before they are sent.
 import { createChartComment, chartCommentMarker } from '../../domain/chart-comment.js';
 import { createPrBody, createPrTitle } from '../../domain/pr-body.js';
+import { tryCurrentContext } from '../../runtime/activity-context.js';
 import { forgeClientFor, type ForgeClientDeps } from './forge-client.js';
 import type { ForgePullRequests } from '../../domain/forge.js';
 import type { CommentChartInput, ConfigRepoRef, OpenPullRequestInput, SharedActivities } from '../types.js';
@@ -35,15 +36,30 @@ export function createForgeActivities(deps: ForgeActivityDeps): GitHubActivities
       });
       // Labels, review requests, assignees: a refusal is a warning on the run, never fatal.
       const warnings = await gh.applyPrOptions(pr.number, repo.prOptions);
-      return { number: pr.number, url: pr.url, adopted: pr.adopted, ...(warnings.length > 0 ? { warnings } : {}) };
+      const createdInRun = pr.adopted ? undefined : tryCurrentContext()?.info.workflowExecution?.runId;
+      return {
+        number: pr.number,
+        url: pr.url,
+        adopted: pr.adopted,
+        ...(createdInRun !== undefined ? { createdInRun } : {}),
+        ...(warnings.length > 0 ? { warnings } : {}),
+      };
     },
 
-    async commentChart({ repo, proposalId, studyId, prNumber, branch }: CommentChartInput) {
+    async commentChart({ repo, proposalId, studyId, prNumber, branch, prCreatedInRun }: CommentChartInput) {
       const { gh, webUrl } = await client(repo);
+      // Only this step posts the chart comment, once per run. On the first attempt in the run that
+      // created the PR, nothing of ours can be on it. A retried attempt (an earlier one may have
+      // posted and lost the answer), a PR adopted from an earlier run, and a run reset from another
+      // (a new run id) all look first.
+      const info = tryCurrentContext()?.info;
+      const unseen =
+        prCreatedInRun !== undefined && info?.attempt === 1 && info.workflowExecution?.runId === prCreatedInRun;
       const { created } = await gh.createCommentOnce({
         issueNumber: prNumber,
         body: createChartComment({ webUrl, branch, studyId, proposalId }),
         marker: chartCommentMarker(proposalId),
+        unseen,
       });
       return { posted: created };
     },

@@ -364,7 +364,9 @@ export function createGiteaClient(opts: CreateGiteaClientOptions): ForgePullRequ
       const body = text(input.body.includes(input.marker) ? input.body : `${input.body}\n\n${input.marker}`);
       // Look before the post: an earlier attempt whose answer was lost may have posted it. The
       // POST itself is never retried here (a lost answer would post twice); the step retries.
-      const existing = (await client.listComments(input.issueNumber)).find((c) => c.body.includes(input.marker));
+      const existing = input.unseen
+        ? undefined
+        : (await client.listComments(input.issueNumber)).find((c) => c.body.includes(input.marker));
       if (existing !== undefined) return { comment: existing, created: false };
       const posted = await call('create comment', () =>
         request<{ id: number; body: string; html_url: string }>(

@@ -350,6 +350,7 @@ class OctokitGitHubClient implements GitHubClient {
     issueNumber: number;
     body: string;
     marker: string;
+    unseen?: boolean;
   }): Promise<{ comment: IssueComment; created: boolean }> {
     assertCommentMarker(input.marker);
     const body = this.opts.redactor.redactString(
@@ -357,7 +358,9 @@ class OctokitGitHubClient implements GitHubClient {
     );
     // Look before the post: an earlier attempt whose answer was lost may have posted it. The POST
     // itself is never repeated here (a lost answer would post twice); the step's retry looks again.
-    const existing = (await this.listComments(input.issueNumber)).find((c) => c.body.includes(input.marker));
+    const existing = input.unseen
+      ? undefined
+      : (await this.listComments(input.issueNumber)).find((c) => c.body.includes(input.marker));
     if (existing !== undefined) return { comment: existing, created: false };
     const { data } = await this.call('create comment', () =>
       this.octokit.rest.issues.createComment({ ...this.repoParams, issue_number: input.issueNumber, body }),

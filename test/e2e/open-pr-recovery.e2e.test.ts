@@ -237,10 +237,19 @@ describe('who retries what (docs/operations.md): one layer per failure kind', ()
     {
       failure: 'REST 5xx',
       step: 'commentChart',
-      method: 'GET',
+      method: 'POST',
       path: (s) => restPath(s, 'issues/\\d+/comments'),
       fault: { status: 502 },
       requests: 2,
+    },
+    {
+      failure: 'REST answer lost after GitHub posted the comment',
+      step: 'commentChart',
+      method: 'POST',
+      path: (s) => restPath(s, 'issues/\\d+/comments'),
+      fault: { dropAnswer: true },
+      // The retry lists the comments, finds its own (the marker) and does not post again.
+      requests: 1,
     },
     {
       failure: 'REST 429 with Retry-After',
@@ -290,6 +299,16 @@ describe('who retries what (docs/operations.md): one layer per failure kind', ()
       // Attempt 2 is the proof that nothing absorbed the failure in place (it would be attempt 1).
       const sent = h.sandbox.requests.filter((r) => r.method === row.method && path.test(r.path));
       if (row.requests !== undefined) expect(sent).toHaveLength(row.requests);
+      if (row.step === 'commentChart') {
+        // The first attempt posted on the PR its run had just created without a look; the retry
+        // looked first. One chart comment either way.
+        const comments = restPath(s, 'issues/\\d+/comments');
+        expect(h.sandbox.requests.filter((r) => comments.test(r.path)).map((r) => r.method)).toEqual(
+          row.requests === 1 ? ['POST', 'GET'] : ['POST', 'GET', 'POST'],
+        );
+        const [pr] = h.sandbox.pulls(OWNER, s.repoName);
+        expect(h.sandbox.comments(OWNER, s.repoName, pr!.number)).toHaveLength(1);
+      }
     },
     60_000,
   );
