@@ -152,9 +152,7 @@ export interface SharedActivities extends ReconcileActivities, MergeActivities {
    * Renders title and body (docs/architecture.md "PR body") and opens the PR, or adopts the open
    * one for the same head.
    */
-  openPullRequest(
-    input: OpenPullRequestInput,
-  ): Promise<{
+  openPullRequest(input: OpenPullRequestInput): Promise<{
     number: number;
     url: string;
     adopted: boolean;
@@ -221,7 +219,14 @@ export interface ReconcileActivities {
 }
 
 export interface GitActivities {
-  syncRepoCache(input: { repo: ConfigRepoRef }): Promise<{ baseCommit: string }>;
+  /**
+   * `branch`: also answer that branch's tip as the remote listed it when the fetch began (null: not
+   * there; absent: no list was read, ask with checkBranch).
+   */
+  syncRepoCache(input: {
+    repo: ConfigRepoRef;
+    branch?: string;
+  }): Promise<{ baseCommit: string; branchTip?: string | null }>;
   /** Undefined when the branch is free; our own earlier commit when it can be adopted; BRANCH_EXISTS otherwise. */
   checkBranch(input: { repo: ConfigRepoRef; branch: string; proposalId: string }): Promise<{ adoptCommit?: string }>;
   readParamsFile(input: {

@@ -6,7 +6,7 @@
 // crash-looping deployment costs time, not the run; a count of three failed runs whose workers died
 // three times in a row).
 import { TimeoutType } from '@temporalio/common';
-import { ActivityFailure, log, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityFailure, log, patched, TimeoutFailure } from '@temporalio/workflow';
 import type {
   ChartOutcome,
   GitActivities,
@@ -14,11 +14,18 @@ import type {
   ProposalContext,
   SharedActivities,
 } from '../activities/types.js';
+import { settledInOrder } from '../domain/settled.js';
 import { commitDescriptionOf } from '../domain/step-inputs.js';
 import { stepSummary } from '../domain/open-pr-contracts.js';
 import type { Proxy } from './activity-options.js';
 import type { Progress } from './open-pr-progress.js';
 import type { HeldLock } from './repo-lock-client.js';
+
+/**
+ * Runs from this version on render the chart while the sync fetches, and take the branch check
+ * from the refs the sync's fetch listed (no request when the branch is not there).
+ */
+export const LEAN_GIT_STEPS_PATCH = 'lean-git-steps';
 
 export interface GitStepsResult {
   change: PreparedChange;
@@ -77,6 +84,7 @@ export async function runGitSteps(
   }
 }
 
+/** Steps 4–11, in the order their inputs allow (docs/architecture.md "The open-PR workflow"). */
 async function gitSteps(
   progress: Progress,
   git: (summary: string) => GitActivities,
@@ -85,16 +93,51 @@ async function gitSteps(
   branch: string,
 ): Promise<GitStepsResult> {
   const { repo, proposalId } = proposal;
-  const { baseCommit } = await progress.run(
-    'sync',
-    () => git(stepSummary('sync', `fetch ${repo.baseBranch}`)).syncRepoCache({ repo }),
-    (r) => `base ${r.baseCommit.slice(0, 12)}`,
-  );
-  const { adoptCommit } = await progress.run(
-    'branch_check',
-    () => git(stepSummary('branch_check', branch)).checkBranch({ repo, branch, proposalId }),
-    (r) => (r.adoptCommit ? `adopting our earlier commit ${r.adoptCommit.slice(0, 12)}` : 'branch is free'),
-  );
+  // Runs started before this version replay their recorded order: one step after the other, and
+  // the branch asked for on its own.
+  const lean = patched(LEAN_GIT_STEPS_PATCH);
+  const sync = () =>
+    progress.run(
+      'sync',
+      () => git(stepSummary('sync', `fetch ${repo.baseBranch}`)).syncRepoCache({ repo, ...(lean ? { branch } : {}) }),
+      (r) => `base ${r.baseCommit.slice(0, 12)}`,
+    );
+  const importance = proposal.study?.parameterImportance;
+  const renderChart = async (): Promise<ChartOutcome> => {
+    if (!importance || Object.keys(importance).length === 0) {
+      progress.skip('render_chart', proposal.study ? 'study has no parameter importance' : 'manual proposal');
+      return { ok: false, reason: 'no parameter importance' };
+    }
+    return progress.run(
+      'render_chart',
+      () => git(stepSummary('render_chart')).renderChart({ proposalId, importance }),
+      (c) => (c.ok ? 'rendered' : `failed, importance table in the PR body instead: ${c.reason}`),
+    );
+  };
+
+  // The chart needs only the study: it renders while the sync fetches. Both end before the run
+  // goes on, and a failure is the sync's first (the step order), whichever came first.
+  let chart: ChartOutcome | undefined;
+  let synced: Awaited<ReturnType<typeof sync>>;
+  if (lean) [synced, chart] = await settledInOrder(sync(), renderChart());
+  else synced = await sync();
+  const { baseCommit } = synced;
+
+  // The sync's fetch began with the remote's list of refs: a branch not in it is free, and needs
+  // no request of its own. One that is there (or no list) is looked at: our own earlier commit is
+  // adopted, anything else refused.
+  const { adoptCommit } =
+    synced.branchTip === null
+      ? await progress.run(
+          'branch_check',
+          async () => ({ adoptCommit: undefined }),
+          () => 'branch is free (not among the refs the sync saw)',
+        )
+      : await progress.run(
+          'branch_check',
+          () => git(stepSummary('branch_check', branch)).checkBranch({ repo, branch, proposalId }),
+          (r) => (r.adoptCommit ? `adopting our earlier commit ${r.adoptCommit.slice(0, 12)}` : 'branch is free'),
+        );
   const file = await progress.run('path_check', () =>
     git(stepSummary('path_check', `${proposal.configPath}/${proposal.templateName}.params.json`)).readParamsFile({
       repo,
@@ -114,18 +157,7 @@ async function gitSteps(
       }),
     (c) => `${c.changes.length} parameter(s), ${c.changes.filter((x) => x.drift).length} drifted`,
   );
-
-  let chart: ChartOutcome = { ok: false, reason: 'no parameter importance' };
-  const importance = proposal.study?.parameterImportance;
-  if (importance && Object.keys(importance).length > 0) {
-    chart = await progress.run(
-      'render_chart',
-      () => git(stepSummary('render_chart')).renderChart({ proposalId, importance }),
-      (c) => (c.ok ? 'rendered' : `failed, importance table in the PR body instead: ${c.reason}`),
-    );
-  } else {
-    progress.skip('render_chart', proposal.study ? 'study has no parameter importance' : 'manual proposal');
-  }
+  chart ??= await renderChart();
 
   if (adoptCommit) {
     progress.skip('commit', `adopted ${adoptCommit.slice(0, 12)}`);

@@ -57,9 +57,9 @@ export function createGitActivities(deps: GitActivityDeps): GitActivities {
   const render = deps.renderChart ?? tryRenderChart;
 
   return {
-    async syncRepoCache({ repo }) {
-      const { baseCommit } = await deps.cache.sync(await remote(repo));
-      return { baseCommit };
+    async syncRepoCache({ repo, branch }) {
+      const { baseCommit, branchTip } = await deps.cache.sync(await remote(repo), { branch });
+      return branchTip === undefined ? { baseCommit } : { baseCommit, branchTip };
     },
 
     async checkBranch({ repo, branch, proposalId }) {

@@ -15,6 +15,7 @@ import { assertBranchName, assertCacheGitdir, createStagingGitdir } from './cach
 import { isServerOrNetworkFailure, toGitTransferError } from './git-errors.js';
 import { createGitHttpClient } from './git-http-client.js';
 import { pushBranchCreateOnly, type PushOutcome } from './push-branch.js';
+import { tapRefAdvertisement } from './ref-advertisement.js';
 import { readBlobAtPath, writeFilesToTree, type FileWrite } from './tree-files.js';
 
 export type { PushOutcome } from './push-branch.js';
@@ -51,6 +52,11 @@ export interface SyncResult {
   cloned: boolean;
   /** Why an existing cache was thrown away, when it was. */
   recloneReason?: string;
+  /**
+   * The asked-for branch as the remote listed it when the fetch began: its tip, null when it was
+   * not there, undefined when no list was read (then ask the remote).
+   */
+  branchTip?: string | null;
 }
 
 export interface RemoteBranch {
@@ -70,7 +76,8 @@ export interface ParamsFile {
 }
 
 export interface GitRepoCache {
-  sync(target: RemoteRef): Promise<SyncResult>;
+  /** Fetches the base branch; `branch`: also tell that branch's tip from the refs the fetch saw. */
+  sync(target: RemoteRef, options?: { branch?: string }): Promise<SyncResult>;
   listRemoteBranches(target: RemoteRef, options: { prefix: string }): Promise<RemoteBranch[]>;
   /** The remote branch's tip and its RelyLoop trailers, or undefined when the branch does not exist. */
   readRemoteTip(target: RemoteRef, branch: string): Promise<RemoteTip | undefined>;
@@ -271,9 +278,14 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
   }
 
   return {
-    async sync(target) {
+    async sync(target, options = {}) {
       const { gitdir, onAuth, http } = prepare(target);
-      return inTurn(gitdir, () => syncInTurn(target, gitdir, onAuth, http));
+      if (options.branch === undefined) return inTurn(gitdir, () => syncInTurn(target, gitdir, onAuth, http));
+      assertBranchName(options.branch);
+      const tap = tapRefAdvertisement(http);
+      const synced = await inTurn(gitdir, () => syncInTurn(target, gitdir, onAuth, tap.http));
+      const refs = tap.refs();
+      return refs === undefined ? synced : { ...synced, branchTip: refs.get(`refs/heads/${options.branch}`) ?? null };
     },
 
     async listRemoteBranches(target, { prefix }) {

@@ -210,11 +210,20 @@ describe('open_pr end to end', () => {
       const summaries = ((await handle.fetchHistory()).events ?? [])
         .filter((e) => e.activityTaskScheduledEventAttributes)
         .map((e) => JSON.parse(Buffer.from(e.userMetadata?.summary?.data ?? []).toString() || 'null') as string | null);
-      // One per step that is an activity, in table order, numbered and labelled from the table.
-      expect(summaries.map((x) => x?.split(':')[0])).toEqual(
-        OPEN_PR_STEP_TABLE.filter((row) => row.activity !== null).map((row) => stepSummary(row.step)),
-      );
+      // One per step that is an activity, numbered and labelled from the table, in table order but
+      // for two: the chart renders while the sync fetches, and the branch check needs no activity
+      // of its own when the refs the sync's fetch began with do not hold the branch.
+      const scheduled: OpenPrStep[] = OPEN_PR_STEP_TABLE.filter(
+        (row) => row.activity !== null && row.step !== 'branch_check' && row.step !== 'render_chart',
+      ).map((row) => row.step);
+      scheduled.splice(scheduled.indexOf('sync') + 1, 0, 'render_chart');
+      expect(summaries.map((x) => x?.split(':')[0])).toEqual(scheduled.map((step) => stepSummary(step)));
       expect(summaries).toContain(stepSummary('open_pr', `${branch} → main`));
+      const progress = await handle.query(progressQuery);
+      expect(progress.steps.find((x) => x.step === 'branch_check')).toMatchObject({
+        status: 'completed',
+        note: 'branch is free (not among the refs the sync saw)',
+      });
     });
 
     test('the token is nowhere: history, cache, requests, logs, the row; every request body is valid', async () => {

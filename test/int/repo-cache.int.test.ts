@@ -181,6 +181,35 @@ describe('sync', () => {
     expect(git.every((r) => /^Basic /.test(r.headers.authorization ?? ''))).toBe(true);
   });
 
+  test('a sync asked for a branch tells its tip from the refs the fetch began with: as `git ls-remote` lists it, no request more', async () => {
+    const t = newTarget();
+    const { baseCommit } = await cache.sync(t);
+    const branch = `relyloop/tip-${randomUUID().slice(0, 8)}`;
+    const commit = await cache.createCommit(t, {
+      baseCommit,
+      message: 'Tune\n',
+      files: [{ path: 'tip.json', content: Buffer.from('{}') }],
+    });
+    await cache.pushBranch(t, { branch, commit });
+    const listed = (await bareGit(['ls-remote', '.', `refs/heads/${branch}`])).split('\t')[0];
+    expect(listed).toBe(commit);
+
+    for (const [asked, tip] of [
+      [branch, commit],
+      [`relyloop/absent-${randomUUID().slice(0, 8)}`, null],
+    ] as const) {
+      const plain = sandbox.requests.length;
+      await cache.sync(t);
+      const withBranch = sandbox.requests.length;
+      const synced = await cache.sync(t, { branch: asked });
+      expect(synced.branchTip).toBe(tip);
+      // The same requests as a sync that was not asked: the answer came from its own fetch.
+      expect(sandbox.requests.length - withBranch).toBe(withBranch - plain);
+    }
+    // A first sync (a clone) reads the list too.
+    expect((await cache.sync(newTarget(), { branch })).branchTip).toBe(commit);
+  });
+
   test('fetches into one cache take turns (a run and a preview of the same repo): never two transfers at once', async () => {
     // A transport that counts the git transfers in flight per cache (its URL).
     const inner = createGitHttpClient();
