@@ -80,6 +80,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
 fi
+# npm ci runs it (postinstall); again here for a node_modules installed before a patch was added.
+node scripts/patch-dependencies.mjs
 phase "npm ci"
 
 # --- Prisma client -----------------------------------------------------------------------------

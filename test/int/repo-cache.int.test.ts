@@ -217,7 +217,12 @@ describe('sync', () => {
     let most = 0;
     const counting = {
       async request(req: Parameters<typeof inner.request>[0]) {
-        const transfer = /git-upload-pack$/.test(req.url);
+        // A fetch's pack transfer; the ref list readRemoteTip asks for (protocol v2 ls-refs, the same
+        // URL) writes nothing into the cache and takes no turn.
+        const v2 = Object.entries(req.headers ?? {}).some(
+          ([k, v]) => k.toLowerCase() === 'git-protocol' && v.includes('version=2'),
+        );
+        const transfer = /git-upload-pack$/.test(req.url) && !v2;
         if (transfer) most = Math.max(most, ++inFlight);
         try {
           const res = await inner.request(req);

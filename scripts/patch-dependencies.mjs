@@ -1,0 +1,81 @@
+// Run by `npm install` / `npm ci` (postinstall): fixes to installed dependencies, each small,
+// exact and meant for upstream. A patch whose code is not found (the dependency changed) is
+// reported and left out; test/unit/patched-dependencies.unit.test.ts fails until it is looked at.
+//   node scripts/patch-dependencies.mjs [--check]
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export const PATCHES = [
+  {
+    name: 'isomorphic-git: pack index fan-out in one pass',
+    // GitPackIndex.toBuffer counted, for each of the 256 first bytes, every hash at or below it:
+    // 256 × N parseInt calls (0.9 s of a 20,000-file clone). One count per hash, then running sums.
+    files: ['node_modules/isomorphic-git/index.cjs', 'node_modules/isomorphic-git/index.js'],
+    find: `    for (let i = 0; i < 256; i++) {
+      let count = 0;
+      for (const hash of this.hashes) {
+        if (parseInt(hash.slice(0, 2), 16) <= i) count++;
+      }
+      fanoutBuffer.writeUInt32BE(count);
+    }`,
+    replace: `    const byFirstByte = new Uint32Array(256);
+    for (const hash of this.hashes) byFirstByte[parseInt(hash.slice(0, 2), 16)]++;
+    let count = 0;
+    for (let i = 0; i < 256; i++) {
+      count += byFirstByte[i];
+      fanoutBuffer.writeUInt32BE(count);
+    }`,
+  },
+  {
+    name: "isomorphic-git: Node's own SHA-1, synchronously",
+    // The Node build hashes with Node's crypto (createSha1) only when crypto.subtle is missing; Node
+    // has it, so every object of a pack went through an async subtle digest on the thread pool
+    // (20,000 objects, 20,000 round trips). Node's createHash is synchronous and faster for objects
+    // this small. The browser build (index.js, sha.js) keeps crypto.subtle.
+    files: ['node_modules/isomorphic-git/index.cjs'],
+    find: `async function shasum(buffer) {
+  if (supportsSubtleSHA1 === null) {
+    supportsSubtleSHA1 = await testSubtleSHA1();
+  }
+  return supportsSubtleSHA1 ? subtleSHA1(buffer) : shasumSync(buffer)
+}`,
+    replace: `async function shasum(buffer) {
+  // Node's crypto (createSha1): synchronous, no thread-pool round trip per object.
+  return shasumSync(buffer)
+}`,
+  },
+];
+
+/** Each patch's state in each of its files: 'applied', 'patched now' or 'not found'. */
+export function patchDependencies({ write }) {
+  const report = [];
+  for (const patch of PATCHES) {
+    for (const file of patch.files) {
+      const full = path.join(root, file);
+      let text;
+      try {
+        text = readFileSync(full, 'utf8');
+      } catch {
+        report.push({ patch: patch.name, file, state: 'not found' });
+        continue;
+      }
+      if (text.includes(patch.replace)) report.push({ patch: patch.name, file, state: 'applied' });
+      else if (!text.includes(patch.find)) report.push({ patch: patch.name, file, state: 'not found' });
+      else {
+        if (write) writeFileSync(full, text.replace(patch.find, patch.replace));
+        report.push({ patch: patch.name, file, state: write ? 'patched now' : 'not applied' });
+      }
+    }
+  }
+  return report;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const report = patchDependencies({ write: !process.argv.includes('--check') });
+  for (const r of report)
+    if (r.state !== 'applied') console.log(`patch-dependencies: ${r.patch}: ${r.file} ${r.state}`);
+  if (process.argv.includes('--check') && report.some((r) => r.state !== 'applied')) process.exit(1);
+}
