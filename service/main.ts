@@ -8,15 +8,16 @@ import { runEntryPoint } from '../runtime/process.js';
 import { readSecretPath } from '../adapters/secrets.js';
 import { startApiServer } from '../api/server.js';
 import { openServiceDatabase } from '../db/database.js';
+import { settledInOrder } from '../domain/settled.js';
 import { startServiceWorkers } from '../worker/service-workers.js';
 
 await runEntryPoint('relyloop-pr', async ({ config, redactor, logger, shutdown }) => {
   const metrics = await installWorkerRuntime(config, logger, shutdown, redactor);
   const failures: Promise<unknown>[] = [];
 
-  let address = config.temporalAddress;
-  let uiUrl = config.temporalUiUrl;
-  if (address === undefined) {
+  // The dev server and the database start side by side: neither needs the other.
+  const temporalReady = (async () => {
+    if (config.temporalAddress !== undefined) return { address: config.temporalAddress, uiUrl: config.temporalUiUrl };
     const settings = await readDevServerSettings(config.temporalDevConfig);
     if (settings.namespace !== config.temporalNamespace) {
       throw new Error(
@@ -39,11 +40,11 @@ await runEntryPoint('relyloop-pr', async ({ config, redactor, logger, shutdown }
         throw new Error(`temporal dev server exited (${code})`);
       }),
     );
-    address = server.address;
-    uiUrl = server.uiUrl;
-  }
-
-  const db = await openServiceDatabase(config, logger, shutdown);
+    return { address: server.address, uiUrl: server.uiUrl };
+  })();
+  const dbReady = openServiceDatabase(config, logger, shutdown);
+  // Both settle before a failure of either is reported: whatever did start is on the shutdown list.
+  const [{ address, uiUrl }, db] = await settledInOrder(temporalReady, dbReady);
   const apiToken = await readSecretPath(config.apiTokenFile, redactor).catch((error: unknown) => {
     throw new Error(`cannot read the API token at ${config.apiTokenFile} (run \`npm run setup\` to create one)`, {
       cause: error,
