@@ -2,8 +2,9 @@
 // otherwise a PostgreSQL server. Both get the same Prisma client (through a driver adapter), the
 // same SQL executor for migrations and health checks, and pending migrations applied on open.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -95,16 +96,73 @@ async function openPostgres(url: string, migrate: boolean, statementTimeoutMs: n
 export const PGLITE_CONF = ['shared_buffers = 16MB'];
 
 /**
- * Creates a new PGlite data directory in a short-lived child process. `initdb` runs in its own
+ * Runs PGlite's `initdb` into `dir` in a short-lived child process. `initdb` runs in its own
  * WebAssembly instance whose memory PGlite keeps referenced afterwards: done in-process, it left
  * the service ~430 MB larger for its whole life (measured).
  */
-async function initPgliteDir(dir: string): Promise<void> {
+async function runPgliteInitdb(dir: string): Promise<void> {
   const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
   const script =
     'const { PGlite } = require(process.argv[1]); PGlite.create(process.argv[2]).then((db) => db.close());';
   // Node by its absolute path and PGlite by its resolved file: the child needs nothing of the environment.
   await promisify(execFile)(process.execPath, ['-e', script, pglite, dir], { env: {}, timeout: 120_000 });
+}
+
+/**
+ * Where the install keeps a just-initialised PGlite data directory (one per PGlite version, in
+ * node_modules/.cache): `initdb` costs ≈ 3 s of CPU, a copy of its result 50 ms. Nothing is ever
+ * written to it but that result, in one rename.
+ */
+export function pgliteTemplateDir(): string {
+  // The package's exports hide its package.json: found from its entry point, upwards.
+  let dir = path.dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  const { version } = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string };
+  // dir is node_modules/@electric-sql/pglite
+  return path.join(dir, '..', '..', '.cache', 'relyloop-pr', `pglite-${version}-initdb`);
+}
+
+/** `npm run setup`: makes the template unless it is there, so even the first `npm start` copies it. */
+export async function ensurePgliteTemplate(): Promise<void> {
+  const template = pgliteTemplateDir();
+  if (existsSync(path.join(template, 'PG_VERSION'))) return;
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'relyloop-pglite-initdb-'));
+  try {
+    await initPgliteDir(path.join(scratch, 'pglite'), template);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Creates a new PGlite data directory: a copy of the install's template when there is one, else
+ * `initdb`, whose result then becomes the template. A template that cannot be read or written
+ * only costs the `initdb`.
+ */
+export async function initPgliteDir(dir: string, template = pgliteTemplateDir()): Promise<'template' | 'initdb'> {
+  // Only into a directory of its own making: anything already at `dir` is left to initdb as before.
+  if (!existsSync(dir) && existsSync(path.join(template, 'PG_VERSION'))) {
+    try {
+      await cp(template, dir, { recursive: true, errorOnExist: true, force: false });
+      return 'template';
+    } catch {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  await runPgliteInitdb(dir);
+  // Published in one rename: a reader sees the whole template or none. Another process that got
+  // there first keeps its own.
+  const staging = `${template}.${process.pid}.${Date.now()}`;
+  try {
+    await mkdir(path.dirname(template), { recursive: true });
+    await cp(dir, staging, { recursive: true });
+    await rename(staging, template);
+  } catch {
+    // read-only install, or a template published meanwhile
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+  return 'initdb';
 }
 
 async function openPglite(dir: string, migrate: boolean): Promise<Database> {

@@ -106,6 +106,11 @@ if [ ! -f "$build_stamp" ] || [ "$(cat "$build_stamp")" != "$build_want" ] || [ 
 fi
 phase "build (dist/)"
 
+# --- embedded database template ----------------------------------------------------------------
+# PGlite's initdb (≈ 3 s) once per install: a new data dir starts from a copy (db/database.ts).
+node --input-type=module -e "await (await import('./dist/db/database.js')).ensurePgliteTemplate()"
+phase "PGlite template"
+
 # --- API token ---------------------------------------------------------------------------------
 secrets_dir="${RELYLOOP_SECRETS_DIR:-./secrets}"
 token_file="${RELYLOOP_API_TOKEN_FILE:-$secrets_dir/api_token}"
