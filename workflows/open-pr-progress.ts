@@ -52,10 +52,20 @@ export class Progress {
     e.startedAt = Date.now();
     delete e.endedAt;
     delete e.failure;
+    // A step started beside one earlier in the table that still runs (the chart beside the sync)
+    // leaves that one current: a failure then names it, and the run is shown waiting on it.
+    const earlierRunning = this.state.steps.some(
+      (s) => s.status === 'running' && s.step !== step && stepNumber(s.step) < stepNumber(step),
+    );
+    if (!earlierRunning) this.makeCurrent(step);
+  }
+
+  private makeCurrent(step: OpenPrStep): void {
+    const e = this.entry(step);
     this.state.currentStep = step;
     upsertSearchAttributes([
       { key: SEARCH_ATTRIBUTES.openPrStep, value: step },
-      { key: SEARCH_ATTRIBUTES.openPrStepSince, value: new Date(e.startedAt) },
+      { key: SEARCH_ATTRIBUTES.openPrStepSince, value: new Date(e.startedAt ?? Date.now()) },
     ]);
     setCurrentDetails(`Step ${stepNumber(step)}/${OPEN_PR_STEPS.length}: **${step}**`);
   }
@@ -72,6 +82,14 @@ export class Progress {
     if (e.startedAt !== undefined && status !== 'skipped') recordStep(step, status, (e.endedAt - e.startedAt) / 1000);
     if (detail?.note !== undefined) e.note = detail.note;
     if (detail?.failure !== undefined) e.failure = detail.failure;
+    // Steps running side by side: a failure is what the run shows (and ends at); a step that is
+    // done hands "current" to one still running.
+    if (this.state.currentStep !== step) {
+      if (status === 'failed') this.makeCurrent(step);
+    } else if (status !== 'failed') {
+      const running = this.state.steps.find((s) => s.status === 'running');
+      if (running !== undefined) this.makeCurrent(running.step);
+    }
   }
 
   skip(step: OpenPrStep, note: string): void {
