@@ -2,6 +2,7 @@
 // factories here). Shared activities go on the shared task queue; git activities on this worker's
 // own queue, which `claimGitWorker` hands to the workflow (worker-specific task queue pattern).
 import path from 'node:path';
+import { createChartProcess } from './chart/chart-process.js';
 import type { Client } from '@temporalio/client';
 import type { Database } from '../db/database.js';
 import { createDbGitHubPacer } from '../db/github-pacing.js';
@@ -104,7 +105,7 @@ export function createActivities(deps: ActivityDeps): { shared: SharedActivities
     ...access,
     cache,
     chartDir: path.join(config.repoCacheDir, '.charts'),
-    renderChart: deps.renderChart,
+    renderChart: deps.renderChart ?? createChartProcess().render,
     github: { pacer, ...(deps.githubLimiter ? { limiter: deps.githubLimiter } : {}) },
   });
   const fenced = <T extends object>(activities: T) =>

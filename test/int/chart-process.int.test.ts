@@ -1,0 +1,61 @@
+// The chart renderer process (activities/chart/chart-process.ts): the PNG the worker would have
+// drawn itself, a process that ends when idle and comes back, and a lost process that fails the
+// attempt (Temporal retries it) instead of passing for a chart that cannot be drawn.
+import { afterEach, describe, expect, test } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { createChartProcess, type ChartRenderer } from '../../activities/chart/chart-process.js';
+import { tryRenderChart } from '../../activities/chart/render-chart.js';
+import { waitUntil } from '../support/wait.js';
+
+const IMPORTANCE = { 'field_boosts.title': 0.61, 'bm25.k1': 0.27, 'field_boosts.body': 0.12 };
+let renderer: ChartRenderer | undefined;
+afterEach(async () => {
+  await renderer?.close();
+});
+
+/** Pids of this test process's chart renderer children. */
+function chartChildren(): number[] {
+  const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)]).toString();
+  return out
+    .split('\n')
+    .filter((l) => l.includes('chart-child'))
+    .map((l) => Number(l.trim().split(/\s+/)[0]));
+}
+
+describe('chart renderer process', () => {
+  test('draws the PNG the worker would draw itself, byte for byte; refuses bad data with a reason', async () => {
+    renderer = createChartProcess();
+    const [own, inProcess] = [await renderer.render(IMPORTANCE), await tryRenderChart(IMPORTANCE)];
+    expect(own.ok && inProcess.ok).toBe(true);
+    if (!own.ok || !inProcess.ok) return;
+    expect(Buffer.isBuffer(own.png)).toBe(true);
+    expect(own.png.equals(inProcess.png)).toBe(true);
+    expect(own.png.subarray(0, 8)).toEqual(Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'));
+    expect(await renderer.render({ 'bm25.k1': Number.NaN })).toEqual({
+      ok: false,
+      reason: 'importance of "bm25.k1" is not a finite number',
+    });
+    expect(chartChildren()).toHaveLength(1);
+  }, 60_000);
+
+  test('ends when idle, and the next chart starts it again', async () => {
+    renderer = createChartProcess({ idleMs: 200 });
+    expect((await renderer.render(IMPORTANCE)).ok).toBe(true);
+    const [first] = chartChildren();
+    expect(first).toBeDefined();
+    await waitUntil('the idle renderer exited', async () => chartChildren().length === 0, 10_000);
+    expect((await renderer.render(IMPORTANCE)).ok).toBe(true);
+    expect(chartChildren()).toHaveLength(1);
+    expect(chartChildren()[0]).not.toBe(first);
+  }, 60_000);
+
+  test('a renderer killed mid-chart fails that chart (the step retries); the next chart gets a new one', async () => {
+    renderer = createChartProcess();
+    expect((await renderer.render(IMPORTANCE)).ok).toBe(true);
+    const [pid] = chartChildren();
+    const drawing = renderer.render(IMPORTANCE);
+    process.kill(pid!, 'SIGKILL');
+    await expect(drawing).rejects.toThrow(/chart renderer process/);
+    expect((await renderer.render(IMPORTANCE)).ok).toBe(true);
+  }, 60_000);
+});
