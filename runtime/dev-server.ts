@@ -6,9 +6,9 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { Connection } from '@temporalio/client';
-// @temporalio/proto is CommonJS: Node's ESM loader cannot see its named exports.
-import proto, { type temporal } from '@temporalio/proto';
+// @temporalio/client and @temporalio/proto load once the server is spawned (0.3 s of a start the
+// server's own boot hides). @temporalio/proto is CommonJS: Node's ESM loader cannot see its named exports.
+import type { temporal } from '@temporalio/proto';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { SEARCH_ATTRIBUTES, searchAttributeDefinitions } from '../domain/temporal-contracts.js';
@@ -124,6 +124,7 @@ async function waitUntilServing(
   timeoutMs: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const { Connection } = await import('@temporalio/client');
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
@@ -132,7 +133,9 @@ async function waitUntilServing(
       );
     }
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      // Short: until the server listens, a connect waits out its whole timeout (gRPC retries the
+      // refused connection inside it); a 1 s timeout cost up to 1 s of every start.
+      const connection = await Connection.connect({ address, connectTimeout: 200 });
       try {
         await connection.workflowService.describeNamespace({ namespace });
         return;
@@ -141,23 +144,25 @@ async function waitUntilServing(
       }
     } catch (error) {
       lastError = error;
-      await new Promise((r) => setTimeout(r, 250));
+      await new Promise((r) => setTimeout(r, 50));
     }
   }
   throw new Error(`temporal server did not answer on ${address} within ${timeoutMs} ms`, { cause: lastError });
 }
 
 /** The proto enum of each search attribute type the workflows use. */
-const { IndexedValueType } = proto.temporal.api.enums.v1;
-const INDEXED_VALUE_TYPES: Record<string, temporal.api.enums.v1.IndexedValueType> = {
-  KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  TEXT: IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
-  INT: IndexedValueType.INDEXED_VALUE_TYPE_INT,
-  DOUBLE: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
-  BOOL: IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
-  DATETIME: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-  KEYWORD_LIST: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
-};
+async function indexedValueTypes(): Promise<Record<string, temporal.api.enums.v1.IndexedValueType>> {
+  const { IndexedValueType } = (await import('@temporalio/proto')).default.temporal.api.enums.v1;
+  return {
+    KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    TEXT: IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+    INT: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+    DOUBLE: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+    BOOL: IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+    DATETIME: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+    KEYWORD_LIST: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+  };
+}
 
 /**
  * `start-dev --search-attribute` registers attributes only on a namespace it creates: on a data
@@ -165,6 +170,8 @@ const INDEXED_VALUE_TYPES: Record<string, temporal.api.enums.v1.IndexedValueType
  * run setting it would fail its workflow tasks. The missing ones are added here; returns their names.
  */
 export async function ensureSearchAttributes(address: string, namespace: string): Promise<string[]> {
+  const { Connection } = await import('@temporalio/client');
+  const INDEXED_VALUE_TYPES = await indexedValueTypes();
   const connection = await Connection.connect({ address, connectTimeout: 5_000 });
   try {
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
