@@ -47,6 +47,58 @@ export const PATCHES = [
   return shasumSync(buffer)
 }`,
   },
+  {
+    name: 'isomorphic-git: a push of one commit sends what differs from its parent, path by path',
+    // push listed every object of the new commit's whole tree, then every object of the remote
+    // HEAD's whole tree to leave out again: two walks of all trees (0.3 s for 20,000 files, where
+    // native git takes 0.06 s). A single new commit whose parent the remote has (the walk of new
+    // commits stopped at it) needs only the trees and blobs that differ from the parent's at the
+    // same path: the walk descends only where they differ. Anything else keeps the original walk.
+    files: ['node_modules/isomorphic-git/index.cjs', 'node_modules/isomorphic-git/index.js'],
+    find: `      objects = await listObjects({ fs, cache, gitdir, oids: commits });
+    }
+
+    if (thinPack) {`,
+    replace: `      objects =
+        (thinPack && commits.size === 1
+          ? await listObjectsAgainstParent({ fs, cache, gitdir, oid: [...commits][0] })
+          : undefined) ?? (await listObjects({ fs, cache, gitdir, oids: commits }));
+    }
+
+    // Objects listed against the parent leave out what the remote has already.
+    if (thinPack && !objects.againstParent) {`,
+  },
+  {
+    name: 'isomorphic-git: listObjectsAgainstParent (used by the push patch)',
+    files: ['node_modules/isomorphic-git/index.cjs', 'node_modules/isomorphic-git/index.js'],
+    find: `async function listObjects({`,
+    replace: `// The objects of commit \`oid\` that its one parent's tree lacks at the same path (the commit, the
+// trees on the way to each change, the new blobs); undefined for a merge or a root commit.
+async function listObjectsAgainstParent({ fs, cache, gitdir, oid }) {
+  const read = async (id) => (await _readObject({ fs, cache, gitdir, oid: id })).object;
+  const headers = GitCommit.from(await read(oid)).headers();
+  if (headers.parent.length !== 1) return undefined
+  const parentTree = GitCommit.from(await read(headers.parent[0])).headers().tree;
+  const objects = new Set([oid]);
+  objects.againstParent = true;
+  async function walk(tree, before) {
+    if (tree === before) return
+    objects.add(tree);
+    const old = new Map();
+    if (before) for (const entry of GitTree.from(await read(before))) old.set(entry.path, entry);
+    for (const entry of GitTree.from(await read(tree))) {
+      const was = old.get(entry.path);
+      if (was && was.oid === entry.oid) continue
+      if (entry.type === 'blob') objects.add(entry.oid);
+      else if (entry.type === 'tree') await walk(entry.oid, was && was.type === 'tree' ? was.oid : undefined);
+    }
+  }
+  await walk(headers.tree, parentTree);
+  return objects
+}
+
+async function listObjects({`,
+  },
 ];
 
 /** Each patch's state in each of its files: 'applied', 'patched now' or 'not found'. */

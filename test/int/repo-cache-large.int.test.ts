@@ -97,6 +97,14 @@ describe('a 20,000-file config repo', () => {
     const pushes = sandbox.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git-receive-pack'));
     expect(pushes).toHaveLength(1);
     expect(pushes[0]?.body.length).toBeLessThan(64 * 1024);
+    // Exactly the objects native git counts between main and the branch (the push lists them
+    // against the parent's tree): the commit, the root tree, clusters/ and clusters/prod/,
+    // .relyloop/ and .relyloop/digest-charts/, the params file and the PNG.
+    const body = Buffer.from(pushes[0]!.body, 'latin1');
+    const pack = body.indexOf('PACK');
+    const newObjects = (await assertGit(['rev-list', '--objects', `main..${branch}`], bare)).split('\n');
+    expect(body.readUInt32BE(pack + 8)).toBe(newObjects.length);
+    expect(newObjects).toHaveLength(8);
 
     // A warm fetch after someone else's commit on main brings only the new objects, not the tree.
     const work = await mkdtemp(path.join(root, 'work-'));
