@@ -9,6 +9,7 @@ import {
   isCancellation,
   log,
   ParentClosePolicy,
+  patched,
   setHandler,
   startChild,
   upsertSearchAttributes,
@@ -32,6 +33,7 @@ import {
 } from '../domain/open-pr-contracts.js';
 import { createStepProxies, type StepProxies } from './activity-options.js';
 import { runGitSteps } from './git-steps.js';
+import { settledInOrder } from '../domain/settled.js';
 import { describeFailure, findApplicationFailure, Progress } from './open-pr-progress.js';
 import { countRun } from './metrics.js';
 import { isLockLost, withRepoLock, type HeldLock, type LockLostDetails } from './repo-lock-client.js';
@@ -65,6 +67,9 @@ const LOCAL_STEPS: readonly (OpenPrStep | null)[] = [
 
 /** Thrown inside the locked section when the proposal was rejected before a side effect. */
 class RejectedBeforeSideEffect extends Error {}
+
+/** Runs from this version on post the chart comment and record the PR on the proposal side by side. */
+export const COMMENT_BESIDE_MARK_PATCH = 'comment-beside-mark';
 
 export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenPrOutcome> {
   const progress = new Progress();
@@ -183,8 +188,9 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
     if (pr.warnings?.length)
       log.warn('PR options not all applied; the PR is open', { pr: pr.number, warnings: pr.warnings });
 
-    if (chartRendered) {
-      // Not fatal (docs/architecture.md "The open-PR workflow" step 13): the chart is on the branch either way.
+    // Not fatal (docs/architecture.md "The open-PR workflow" step 13): the chart is on the branch either way.
+    const comment = async (): Promise<void> => {
+      if (!chartRendered) return progress.skip('comment', 'no chart');
       await progress
         .run(
           'comment',
@@ -207,25 +213,32 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
           if (isCancellation(error) || error instanceof RejectedBeforeSideEffect || isLockLost(error)) throw error;
           log.warn('chart comment failed; continuing', { error: describeFailure(error) });
         });
-    } else {
-      progress.skip('comment', 'no chart');
+    };
+    const markOpened = () =>
+      progress.run(
+        'mark_opened',
+        () =>
+          lock.fenced('marking the proposal', async (fence) =>
+            db(stepSummary('mark_opened')).markProposalOpened({
+              proposalId,
+              prUrl: pr.url,
+              prNumber: pr.number,
+              branch,
+              configPath: change.paramsPath,
+              fence,
+            }),
+          ),
+        (m) => (m.outcome === 'already_recorded' ? 'already recorded by an earlier attempt' : m.outcome),
+      );
+    // The proposal records its PR while the chart comment is posted (with production pacing the
+    // comment waits out GitHub's 1 s after the PR): neither needs the other. Runs started before
+    // this version replay their recorded order, the comment first.
+    let marked: Awaited<ReturnType<typeof markOpened>>;
+    if (patched(COMMENT_BESIDE_MARK_PATCH)) [, marked] = await settledInOrder(comment(), markOpened());
+    else {
+      await comment();
+      marked = await markOpened();
     }
-
-    const marked = await progress.run(
-      'mark_opened',
-      () =>
-        lock.fenced('marking the proposal', async (fence) =>
-          db(stepSummary('mark_opened')).markProposalOpened({
-            proposalId,
-            prUrl: pr.url,
-            prNumber: pr.number,
-            branch,
-            configPath: change.paramsPath,
-            fence,
-          }),
-        ),
-      (m) => (m.outcome === 'already_recorded' ? 'already recorded by an earlier attempt' : m.outcome),
-    );
     // `already_recorded`: our own earlier attempt committed the write and lost its answer.
     if (marked.outcome === 'marked' || marked.outcome === 'already_recorded') {
       const opened = { outcome: 'opened', prUrl: pr.url, prNumber: pr.number, branch, adoptedPr: pr.adopted } as const;
