@@ -226,16 +226,37 @@ async function newProposal(api: Api, repo: Repo): Promise<string> {
 }
 
 /** POST open_pr, then wait for the run's result (Temporal long-polls it); milliseconds. */
-async function openPr(api: Api, temporal: Client, proposalId: string): Promise<{ ms: number; workflowId: string }> {
+/**
+ * POST open_pr, then wait for the run's result (Temporal long-polls it): milliseconds to the run's
+ * end, and (`opened: true`) to the moment the proposal row recorded its PR (the mark_opened
+ * step's completion in the history; the server's clock is this machine's).
+ */
+async function openPr(
+  api: Api,
+  temporal: Client,
+  proposalId: string,
+  opts: { opened?: boolean } = {},
+): Promise<{ ms: number; openedMs: number; workflowId: string }> {
+  const startedAt = Date.now();
   const start = performance.now();
   const { workflow_id: workflowId } = await api.call<{ workflow_id: string }>(
     'POST',
     `/proposals/${proposalId}/open_pr`,
   );
-  const outcome = (await temporal.workflow.getHandle(workflowId).result()) as { outcome: string };
+  const handle = temporal.workflow.getHandle(workflowId);
+  const outcome = (await handle.result()) as { outcome: string };
   const elapsed = performance.now() - start;
   if (outcome.outcome !== 'opened') throw new Error(`run ${workflowId} ended ${JSON.stringify(outcome)}`);
-  return { ms: elapsed, workflowId };
+  if (!opts.opened) return { ms: elapsed, openedMs: NaN, workflowId };
+  const events = (await handle.fetchHistory()).events ?? [];
+  const marked = events.find(
+    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'markProposalOpened',
+  )?.eventId;
+  const done = events.find(
+    (e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? '') === String(marked ?? '-'),
+  );
+  const at = Number(done?.eventTime?.seconds ?? NaN) * 1000 + (done?.eventTime?.nanos ?? 0) / 1e6;
+  return { ms: elapsed, openedMs: at - startedAt, workflowId };
 }
 
 async function sequential(
@@ -244,13 +265,14 @@ async function sequential(
   repo: Repo,
   runs: number,
   pauseMs = 0,
-): Promise<{ ms: number[]; workflowIds: string[] }> {
-  const out = { ms: [] as number[], workflowIds: [] as string[] };
+): Promise<{ ms: number[]; openedMs: number[]; workflowIds: string[] }> {
+  const out = { ms: [] as number[], openedMs: [] as number[], workflowIds: [] as string[] };
   for (let i = 0; i < runs; i++) {
     const proposal = await newProposal(api, repo);
     if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
-    const r = await openPr(api, temporal, proposal);
+    const r = await openPr(api, temporal, proposal, { opened: true });
     out.ms.push(r.ms);
+    out.openedMs.push(r.openedMs);
     out.workflowIds.push(r.workflowId);
   }
   return out;
@@ -580,6 +602,8 @@ async function main(): Promise<void> {
     const farBase = median(farBaseline.ms);
     const farP50 = median(farLatency.ms);
     const farGoal = 400 + (farBase - base);
+    const opened50 = median(latency.openedMs);
+    const farOpened50 = median(farLatency.openedMs);
     const p50 = median(latency.ms);
     const perPr = (r: { git: number; rest: number; total: number }) =>
       `${+r.total.toFixed(2)} (git ${+r.git.toFixed(2)} + REST ${+r.rest.toFixed(2)})`;
@@ -591,18 +615,18 @@ async function main(): Promise<void> {
         'baseline',
       ],
       [
-        `POST open_pr → pr_opened, pacing off (${RUNS} sequential, 20 files), p50 / p95`,
-        `${ms(p50)} / ${ms(quantile(latency.ms, 0.95))} (${(p50 / base).toFixed(1)}× the script)`,
+        `POST open_pr → proposal pr_opened, pacing off (${RUNS} sequential, 20 files), p50 / p95; → the run's end`,
+        `${ms(opened50)} / ${ms(quantile(latency.openedMs, 0.95))} (${(opened50 / base).toFixed(1)}× the script); run ${ms(p50)} / ${ms(quantile(latency.ms, 0.95))}`,
         '≤ 400 ms p50 and ≤ 3× the script',
       ],
       [
         `the same ${NETWORK_DELAY_MS} ms away each way (${farLatency.ms.length} sequential; the script ${ms(farBase)} there), p50 / p95`,
-        `${ms(farP50)} / ${ms(quantile(farLatency.ms, 0.95))} (${(farP50 / farBase).toFixed(1)}× the script)`,
+        `${ms(farOpened50)} / ${ms(quantile(farLatency.openedMs, 0.95))} (${(farOpened50 / farBase).toFixed(1)}× the script); run ${ms(farP50)} / ${ms(quantile(farLatency.ms, 0.95))}`,
         `≤ ${ms(farGoal)} p50 (400 ms + the script's own growth) and ≤ 3× the script`,
       ],
       [
         `the same with production pacing (${pacedLatency.ms.length} sequential, the token idle 1.1 s before each), p50 / p95`,
-        `${ms(median(pacedLatency.ms))} / ${ms(quantile(pacedLatency.ms, 0.95))}`,
+        `${ms(median(pacedLatency.openedMs))} / ${ms(quantile(pacedLatency.openedMs, 0.95))}; run ${ms(median(pacedLatency.ms))} / ${ms(quantile(pacedLatency.ms, 0.95))}`,
         '≤ 1.4 s p50',
       ],
       [
