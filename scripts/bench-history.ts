@@ -32,7 +32,8 @@ export interface Breakdown {
   /** From the lock request's completion to the grant signal. */
   lockWait: number;
   activities: number;
-  localActivities: number;
+  /** Marker events: local activities and version patches (`patched`). */
+  markers: number;
   workflowTasks: number;
   events: number;
   historyBytes: number;
@@ -50,7 +51,7 @@ export async function historyBreakdown(client: Client, workflowId: string): Prom
     byActivity: {},
     lockWait: 0,
     activities: 0,
-    localActivities: 0,
+    markers: 0,
     workflowTasks: 0,
     events: events.length,
     historyBytes: bytes,
@@ -86,7 +87,7 @@ export async function historyBreakdown(client: Client, workflowId: string): Prom
         break;
       }
       case T.EVENT_TYPE_MARKER_RECORDED:
-        b.localActivities += 1;
+        b.markers += 1;
         break;
       case T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED: {
         const scheduled = byId.get(Number(e.workflowTaskCompletedEventAttributes?.scheduledEventId));
@@ -127,7 +128,7 @@ export function meanBreakdown(breakdowns: Breakdown[]): Breakdown {
     byActivity,
     lockWait: mean((b) => b.lockWait),
     activities: mean((b) => b.activities),
-    localActivities: mean((b) => b.localActivities),
+    markers: mean((b) => b.markers),
     workflowTasks: mean((b) => b.workflowTasks),
     events: mean((b) => b.events),
     historyBytes: mean((b) => b.historyBytes),

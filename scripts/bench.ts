@@ -418,7 +418,7 @@ function stepTimes(b: Breakdown): string {
 }
 
 function breakdownLines(label: string, b: Breakdown): string {
-  return `  ${label}: run ${ms(b.total)} = activities working ${ms(b.activityRun)} + waiting to start ${ms(b.activityQueue)} (${Math.round(b.activities)} activities, ${Math.round(b.localActivities)} local) + workflow tasks ${ms(b.workflowTask)} (${Math.round(b.workflowTasks)}, of which ${ms(b.workflowTaskQueue)} dispatch) + lock wait ${ms(b.lockWait)}; history ${Math.round(b.events)} events, ${(b.historyBytes / 1024).toFixed(1)} KiB`;
+  return `  ${label}: run ${ms(b.total)} = activities working ${ms(b.activityRun)} + waiting to start ${ms(b.activityQueue)} (${Math.round(b.activities)} activities, ${Math.round(b.markers)} markers) + workflow tasks ${ms(b.workflowTask)} (${Math.round(b.workflowTasks)}, of which ${ms(b.workflowTaskQueue)} dispatch) + lock wait ${ms(b.lockWait)}; history ${Math.round(b.events)} events, ${(b.historyBytes / 1024).toFixed(1)} KiB`;
 }
 
 async function main(): Promise<void> {
