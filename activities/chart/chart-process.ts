@@ -20,6 +20,8 @@ export interface ChartResponse {
 export interface ChartRenderer {
   /** The chart, or why it could not be drawn; throws only when the renderer process was lost. */
   render(importance: Readonly<Record<string, number>>): Promise<ChartResult>;
+  /** The renderer process's pid while it runs. */
+  pid(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -100,6 +102,7 @@ export function createChartProcess(opts: { idleMs?: number } = {}): ChartRendere
         if (pending.size === 0) proc.channel?.unref();
       }
     },
+    pid: () => child?.process.pid,
     async close() {
       clearTimeout(idleTimer);
       const proc = child?.process;

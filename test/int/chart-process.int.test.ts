@@ -2,7 +2,7 @@
 // drawn itself, a process that ends when idle and comes back, and a lost process that fails the
 // attempt (Temporal retries it) instead of passing for a chart that cannot be drawn.
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createChartProcess, type ChartRenderer } from '../../activities/chart/chart-process.js';
 import { tryRenderChart } from '../../activities/chart/render-chart.js';
 import { waitUntil } from '../support/wait.js';
@@ -13,13 +13,14 @@ afterEach(async () => {
   await renderer?.close();
 });
 
-/** Pids of this test process's chart renderer children. */
-function chartChildren(): number[] {
-  const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)]).toString();
-  return out
-    .split('\n')
-    .filter((l) => l.includes('chart-child'))
-    .map((l) => Number(l.trim().split(/\s+/)[0]));
+/** Whether a process runs `chart-child` (a pid read from the renderer). */
+function isChartProcess(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('chart-child');
+  } catch {
+    return false;
+  }
 }
 
 describe('chart renderer process', () => {
@@ -35,24 +36,29 @@ describe('chart renderer process', () => {
       ok: false,
       reason: 'importance of "bm25.k1" is not a finite number',
     });
-    expect(chartChildren()).toHaveLength(1);
+    expect(isChartProcess(renderer.pid())).toBe(true);
   }, 60_000);
 
   test('ends when idle, and the next chart starts it again', async () => {
     renderer = createChartProcess({ idleMs: 200 });
     expect((await renderer.render(IMPORTANCE)).ok).toBe(true);
-    const [first] = chartChildren();
-    expect(first).toBeDefined();
-    await waitUntil('the idle renderer exited', async () => chartChildren().length === 0, 10_000);
+    const first = renderer.pid();
+    expect(isChartProcess(first)).toBe(true);
+    await waitUntil(
+      'the idle renderer exited',
+      async () => !isChartProcess(first) && renderer?.pid() === undefined,
+      10_000,
+    );
     expect((await renderer.render(IMPORTANCE)).ok).toBe(true);
-    expect(chartChildren()).toHaveLength(1);
-    expect(chartChildren()[0]).not.toBe(first);
+    expect(isChartProcess(renderer.pid())).toBe(true);
+    expect(renderer.pid()).not.toBe(first);
   }, 60_000);
 
   test('a renderer killed mid-chart fails that chart (the step retries); the next chart gets a new one', async () => {
     renderer = createChartProcess();
     expect((await renderer.render(IMPORTANCE)).ok).toBe(true);
-    const [pid] = chartChildren();
+    const pid = renderer.pid();
+    expect(isChartProcess(pid)).toBe(true);
     const drawing = renderer.render(IMPORTANCE);
     process.kill(pid!, 'SIGKILL');
     await expect(drawing).rejects.toThrow(/chart renderer process/);
