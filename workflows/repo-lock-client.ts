@@ -77,11 +77,12 @@ export async function withRepoLock<T>(
   const requestId = uuid4();
 
   let revokedBecause: string | undefined;
-  let inFlight: CancellationScope | undefined;
+  // Every fenced call running now (the chart comment and mark_opened run side by side).
+  const inFlight = new Set<CancellationScope>();
   setHandler(lockRevokedSignal, ({ leaseToken, reason }) => {
     if (grant?.leaseToken !== leaseToken) return;
     revokedBecause = reason;
-    inFlight?.cancel();
+    for (const scope of inFlight) scope.cancel();
   });
 
   setHandler(lockGrantedSignal, (g) => {
@@ -127,7 +128,7 @@ export async function withRepoLock<T>(
           );
         }
         const scope = new CancellationScope();
-        inFlight = scope;
+        inFlight.add(scope);
         try {
           return await scope.run(() => call(fence));
         } catch (error) {
@@ -154,7 +155,7 @@ export async function withRepoLock<T>(
           }
           throw error;
         } finally {
-          if (inFlight === scope) inFlight = undefined;
+          inFlight.delete(scope);
         }
       },
     };
