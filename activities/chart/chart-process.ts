@@ -26,6 +26,8 @@ export interface ChartRenderer {
 }
 
 export const CHART_PROCESS_IDLE_MS = 60_000;
+/** Charts kept, by their importances: every proposal of a study shares its chart. ≈ 20 KB each. */
+export const CHART_CACHE_ENTRIES = 32;
 
 export function createChartProcess(opts: { idleMs?: number } = {}): ChartRenderer {
   const idleMs = opts.idleMs ?? CHART_PROCESS_IDLE_MS;
@@ -33,6 +35,8 @@ export function createChartProcess(opts: { idleMs?: number } = {}): ChartRendere
   const pending = new Map<number, { resolve: (r: ChartResult) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   let idleTimer: NodeJS.Timeout | undefined;
+  // The PNG is a function of the importances, in their order: drawn once per study, not per proposal.
+  const drawn = new Map<string, Buffer>();
 
   function start(): NonNullable<typeof child> {
     // From the compiled runtime a .js file; from the sources (tests, tsx) the .ts one, through tsx.
@@ -80,27 +84,43 @@ export function createChartProcess(opts: { idleMs?: number } = {}): ChartRendere
     idleTimer.unref();
   }
 
+  async function draw(importance: Readonly<Record<string, number>>): Promise<ChartResult> {
+    clearTimeout(idleTimer);
+    child ??= start();
+    const { process: proc, ready } = child;
+    const id = nextId++;
+    const answer = new Promise<ChartResult>((resolve, reject) => pending.set(id, { resolve, reject }));
+    // While requests wait for their answer the channel keeps the worker alive.
+    proc.channel?.ref();
+    try {
+      await ready;
+      try {
+        proc.send({ id, importance } satisfies ChartRequest);
+      } catch (error) {
+        pending.delete(id);
+        throw new Error('the chart renderer process is gone', { cause: error });
+      }
+      return await answer;
+    } finally {
+      if (pending.size === 0) proc.channel?.unref();
+    }
+  }
+
   return {
     async render(importance) {
-      clearTimeout(idleTimer);
-      child ??= start();
-      const { process: proc, ready } = child;
-      const id = nextId++;
-      const answer = new Promise<ChartResult>((resolve, reject) => pending.set(id, { resolve, reject }));
-      // While requests wait for their answer the channel keeps the worker alive.
-      proc.channel?.ref();
-      try {
-        await ready;
-        try {
-          proc.send({ id, importance } satisfies ChartRequest);
-        } catch (error) {
-          pending.delete(id);
-          throw new Error('the chart renderer process is gone', { cause: error });
-        }
-        return await answer;
-      } finally {
-        if (pending.size === 0) proc.channel?.unref();
+      const key = JSON.stringify(Object.entries(importance));
+      const kept = drawn.get(key);
+      if (kept !== undefined) {
+        drawn.delete(key); // most recently used last
+        drawn.set(key, kept);
+        return { ok: true, png: kept };
       }
+      const result = await draw(importance);
+      if (result.ok) {
+        drawn.set(key, result.png);
+        if (drawn.size > CHART_CACHE_ENTRIES) drawn.delete(drawn.keys().next().value as string);
+      }
+      return result;
     },
     pid: () => child?.process.pid,
     async close() {

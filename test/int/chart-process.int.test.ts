@@ -8,6 +8,8 @@ import { tryRenderChart } from '../../activities/chart/render-chart.js';
 import { waitUntil } from '../support/wait.js';
 
 const IMPORTANCE = { 'field_boosts.title': 0.61, 'bm25.k1': 0.27, 'field_boosts.body': 0.12 };
+/** Another study's importances (a chart not drawn yet). */
+const other = (n: number) => ({ 'field_boosts.title': 0.5 + n / 100, 'bm25.k1': 0.3 });
 let renderer: ChartRenderer | undefined;
 afterEach(async () => {
   await renderer?.close();
@@ -49,7 +51,7 @@ describe('chart renderer process', () => {
       async () => !isChartProcess(first) && renderer?.pid() === undefined,
       10_000,
     );
-    expect((await renderer.render(IMPORTANCE)).ok).toBe(true);
+    expect((await renderer.render(other(1))).ok).toBe(true);
     expect(isChartProcess(renderer.pid())).toBe(true);
     expect(renderer.pid()).not.toBe(first);
   }, 60_000);
@@ -59,9 +61,19 @@ describe('chart renderer process', () => {
     expect((await renderer.render(IMPORTANCE)).ok).toBe(true);
     const pid = renderer.pid();
     expect(isChartProcess(pid)).toBe(true);
-    const drawing = renderer.render(IMPORTANCE);
+    const drawing = renderer.render(other(2));
     process.kill(pid!, 'SIGKILL');
     await expect(drawing).rejects.toThrow(/chart renderer process/);
-    expect((await renderer.render(IMPORTANCE)).ok).toBe(true);
+    expect((await renderer.render(other(2))).ok).toBe(true);
+  }, 60_000);
+
+  test("a study's chart is drawn once: the next proposal of the study gets the same bytes without a renderer", async () => {
+    renderer = createChartProcess();
+    const first = await renderer.render(IMPORTANCE);
+    await renderer.close();
+    expect(renderer.pid()).toBeUndefined();
+    const again = await renderer.render({ ...IMPORTANCE });
+    expect(renderer.pid()).toBeUndefined(); // nothing was started for it
+    expect(first.ok && again.ok && again.png.equals(first.png)).toBe(true);
   }, 60_000);
 });
