@@ -5,14 +5,15 @@
 //   npx tsx scripts/bench-git.ts
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createGitRepoCache, tokenAuth, type RemoteRef } from '../adapters/git/repo-cache.js';
 import { createBranchName } from '../domain/branch-names.js';
 import { Redactor } from '../domain/redact.js';
 import { startGitHubSandbox, type GitHubSandbox } from '../sandbox/index.js';
-import { assertGit, isolatedGitEnv } from '../sandbox/git-cli.js';
+import { assertGit } from '../sandbox/git-cli.js';
+import { procStatusMb, shallowCloneArgs, tokenGitEnv } from './bench-support.js';
 
 const TOKEN = `ghp_${'BenchToken'.padEnd(36, 'z')}`;
 const PARAMS_PATH = 'clusters/prod/products.params.json';
@@ -29,13 +30,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 
 /** Native git with the token in an env-provided header (never argv), like a CI job would. */
 function nativeGit(args: string[], cwd: string, home: string, extraEnv: Record<string, string> = {}): Promise<string> {
-  const header = `Authorization: Basic ${Buffer.from(`x-access-token:${TOKEN}`).toString('base64')}`;
-  const env = isolatedGitEnv(home, {
-    GIT_CONFIG_COUNT: '1',
-    GIT_CONFIG_KEY_0: 'http.extraHeader',
-    GIT_CONFIG_VALUE_0: header,
-    ...extraEnv,
-  });
+  const env = tokenGitEnv(home, TOKEN, extraEnv);
   return new Promise((resolve, reject) => {
     const child = spawn('git', args, { cwd, env });
     let out = '';
@@ -99,24 +94,7 @@ async function benchIsomorphic(sandbox: GitHubSandbox, repo: string, root: strin
 async function benchNative(sandbox: GitHubSandbox, repo: string, root: string): Promise<Timings> {
   const home = path.join(root, 'home');
   const gitdir = path.join(root, `native-${randomUUID()}.git`);
-  const [, clone] = await timed(() =>
-    nativeGit(
-      [
-        'clone',
-        '--quiet',
-        '--bare',
-        '--depth',
-        '1',
-        '--single-branch',
-        '--branch',
-        'main',
-        sandbox.gitUrl('acme', repo),
-        gitdir,
-      ],
-      root,
-      home,
-    ),
-  );
+  const [, clone] = await timed(() => nativeGit(shallowCloneArgs(sandbox.gitUrl('acme', repo), gitdir), root, home));
   await newRemoteCommit(sandbox, repo, root, 2);
   const [, fetch] = await timed(() =>
     nativeGit(['fetch', '--quiet', '--depth', '1', 'origin', '+refs/heads/main:refs/heads/main'], gitdir, home),
@@ -200,13 +178,11 @@ async function main(): Promise<void> {
       redactor: new Redactor(),
       author: { name: 'b', email: 'b@e.c' },
     });
-    const statusKb = async (key: string) =>
-      Number(new RegExp(`${key}:\\s+(\\d+)`).exec(await readFile('/proc/self/status', 'utf8'))?.[1] ?? NaN);
-    const beforeKb = await statusKb('VmRSS');
+    const beforeMb = await procStatusMb('self', 'VmRSS');
     const start = performance.now();
     await cache.sync({ configRepoId: randomUUID(), url: url!, onAuth: tokenAuth(TOKEN), baseBranch: 'main' });
     const ms = performance.now() - start;
-    console.log(JSON.stringify({ ms, peakMb: (await statusKb('VmHWM')) / 1024, beforeMb: beforeKb / 1024 }));
+    console.log(JSON.stringify({ ms, peakMb: await procStatusMb('self', 'VmHWM'), beforeMb }));
     return;
   }
   const root = await mkdtemp(path.join(tmpdir(), 'bench-git-'));
@@ -258,22 +234,7 @@ async function main(): Promise<void> {
       path.join(root, 'history-cache'),
     ]);
     const [, nativeMs] = await timed(() =>
-      nativeGit(
-        [
-          'clone',
-          '--quiet',
-          '--bare',
-          '--depth',
-          '1',
-          '--single-branch',
-          '--branch',
-          'main',
-          url,
-          path.join(root, 'history-native.git'),
-        ],
-        root,
-        path.join(root, 'home'),
-      ),
+      nativeGit(shallowCloneArgs(url, path.join(root, 'history-native.git')), root, path.join(root, 'home')),
     );
     const [, fullMs] = await timed(() =>
       nativeGit(

@@ -6,7 +6,8 @@ import proto, { type temporal } from '@temporalio/proto';
 type Event = temporal.api.history.v1.IHistoryEvent;
 const T = proto.temporal.api.enums.v1.EventType;
 
-const timeOf = (e: Event): number => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+/** An event's time, epoch milliseconds (the server's clock). */
+export const timeOf = (e: Event): number => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
 
 async function eventsOf(client: Client, workflowId: string): Promise<{ events: Event[]; bytes: number }> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();

@@ -1,7 +1,7 @@
 // Pieces of `npm run bench` (scripts/bench.ts) that stand apart from the service: a network with
 // latency in front of the sandbox, the requests a run sent, a cold clone beside native git, and
 // `npm start`'s time to ready.
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -12,6 +12,67 @@ import { Redactor } from '../domain/redact.js';
 import type { GitHubSandbox } from '../sandbox/index.js';
 import { isolatedGitEnv } from '../sandbox/git-cli.js';
 import { freePort } from '../sandbox/ports.js';
+
+/**
+ * The environment for native git sending `token` as GitHub's Basic header from env-provided config
+ * (never argv), like a CI job; `extra` on top.
+ */
+export function tokenGitEnv(home: string, token: string, extra: Record<string, string> = {}): Record<string, string> {
+  const header = `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
+  return isolatedGitEnv(home, {
+    GIT_CONFIG_COUNT: '1',
+    GIT_CONFIG_KEY_0: 'http.extraHeader',
+    GIT_CONFIG_VALUE_0: header,
+    ...extra,
+  });
+}
+
+/** Native `git clone` of the repo cache's shape: bare, depth 1, the one branch `main`. */
+export const shallowCloneArgs = (url: string, dir: string): string[] => [
+  'clone',
+  '--quiet',
+  '--bare',
+  '--depth',
+  '1',
+  '--single-branch',
+  '--branch',
+  'main',
+  url,
+  dir,
+];
+
+/** A kB figure of `/proc/{pid}/status` (VmRSS, VmHWM), in MB. */
+export async function procStatusMb(pid: number | 'self', key: string): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
+}
+
+/**
+ * Until the service `child` prints its banner ("relyloop-pr is running"): milliseconds from the
+ * call. Rejects with its output when it exits first or `timeoutMs` passes.
+ */
+export function untilRunning(child: ChildProcess, timeoutMs: number): Promise<number> {
+  const start = performance.now();
+  let out = '';
+  return new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`the service did not start in ${timeoutMs} ms:\n${out}`)),
+      timeoutMs,
+    );
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('relyloop-pr is running')) {
+        clearTimeout(timer);
+        resolve(performance.now() - start);
+      }
+    });
+    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the service exited (${code}) before it was ready:\n${out}`));
+    });
+  });
+}
 
 export const median = (xs: number[]): number => quantile(xs, 0.5);
 export function quantile(xs: number[], q: number): number {
@@ -72,12 +133,7 @@ export async function coldClones(
   const out = { cache: [] as number[], native: [] as number[] };
   const home = path.join(root, 'clone-home');
   await mkdir(home, { recursive: true });
-  const header = `Authorization: Basic ${Buffer.from(`x-access-token:${repo.token}`).toString('base64')}`;
-  const env = isolatedGitEnv(home, {
-    GIT_CONFIG_COUNT: '1',
-    GIT_CONFIG_KEY_0: 'http.extraHeader',
-    GIT_CONFIG_VALUE_0: header,
-  });
+  const env = tokenGitEnv(home, repo.token);
   const cache = createGitRepoCache({
     cacheDir: path.join(root, 'clone-cache'),
     redactor: new Redactor(),
@@ -91,11 +147,7 @@ export async function coldClones(
     const dir = path.join(root, `native-clone-${i}.git`);
     start = performance.now();
     // Asynchronous: the sandbox answering it runs in this process.
-    await promisify(execFile)(
-      'git',
-      ['clone', '--quiet', '--bare', '--depth', '1', '--single-branch', '--branch', 'main', url, dir],
-      { env },
-    );
+    await promisify(execFile)('git', shallowCloneArgs(url, dir), { env });
     out.native.push(performance.now() - start);
     await rm(dir, { recursive: true, force: true });
   }
@@ -124,7 +176,6 @@ export async function startTimes(
     yaml.replace(/^port: \d+$/m, `port: ${port}`).replace(/^ui_port: \d+$/m, `ui_port: ${uiPort}`),
   );
   const once = async (): Promise<number> => {
-    const start = performance.now();
     const child = spawn(process.execPath, ['dist/service/main.js'], {
       cwd: projectRoot,
       env: {
@@ -139,17 +190,8 @@ export async function startTimes(
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let out = '';
-    const ready = new Promise<number>((resolve, reject) => {
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('relyloop-pr is running')) resolve(performance.now() - start);
-      });
-      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      child.once('exit', (code) => reject(new Error(`npm start exited (${code}) before it was ready:\n${out}`)));
-    });
     try {
-      return await ready;
+      return await untilRunning(child, 120_000);
     } finally {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGINT');

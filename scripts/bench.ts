@@ -19,10 +19,19 @@ import { createLogger } from '../runtime/logger.js';
 import { findTemporalCli } from '../runtime/temporal-cli.js';
 import { Redactor } from '../domain/redact.js';
 import { startGitHubSandbox, type GitHubSandbox } from '../sandbox/index.js';
-import { isolatedGitEnv } from '../sandbox/git-cli.js';
 import { freePort } from '../sandbox/ports.js';
-import { historyBreakdown, lockHandOffs, meanBreakdown, type Breakdown } from './bench-history.js';
-import { coldClones, median, quantile, requestsPerRun, startDelayProxy, startTimes } from './bench-support.js';
+import { historyBreakdown, lockHandOffs, meanBreakdown, timeOf, type Breakdown } from './bench-history.js';
+import {
+  coldClones,
+  median,
+  procStatusMb,
+  quantile,
+  requestsPerRun,
+  startDelayProxy,
+  startTimes,
+  tokenGitEnv,
+  untilRunning,
+} from './bench-support.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const NETWORK_DELAY_MS = 25;
@@ -97,22 +106,9 @@ async function startService(env: Record<string, string>): Promise<Service> {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  const deadline = Date.now() + 120_000;
-  while (!out.includes('relyloop-pr is running')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the service did not start:\n${out}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const status = async (pid: number, key: string) =>
-    Number(new RegExp(`${key}:\\s+(\\d+)`).exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+  await untilRunning(child, 120_000);
   const sum = async (pids: number[], key: string) =>
-    (await Promise.all(pids.map((p) => status(p, key).catch(() => 0)))).reduce((a, b) => a + b, 0);
+    (await Promise.all(pids.map((p) => procStatusMb(p, key).catch(() => 0)))).reduce((a, b) => a + b, 0);
   return {
     url: `http://127.0.0.1:${port}/api/v1`,
     child,
@@ -120,8 +116,8 @@ async function startService(env: Record<string, string>): Promise<Service> {
     async rssMb() {
       const kids = await childPids(child.pid!);
       return {
-        now: await status(child.pid!, 'VmRSS'),
-        peak: await status(child.pid!, 'VmHWM'),
+        now: await procStatusMb(child.pid!, 'VmRSS'),
+        peak: await procStatusMb(child.pid!, 'VmHWM'),
         children: { now: await sum(kids, 'VmRSS'), peak: await sum(kids, 'VmHWM') },
       };
     },
@@ -169,8 +165,10 @@ class Bench {
     readonly secretsDir: string,
   ) {}
 
-  /** A sandbox repo with its own token (GitHub's limits are per token) and its rows. */
-  /** `via`: the host:port the service reaches the sandbox through (a delay proxy). */
+  /**
+   * A sandbox repo with its own token (GitHub's limits are per token) and its rows; `via`: the
+   * host:port the service reaches the sandbox through (a delay proxy).
+   */
   async createRepo(api: Api, size: 'small' | 'large', via?: string): Promise<Repo> {
     const name = `cfg-${size}-${++this.repoCount}`;
     const token = `ghp_${randomUUID().replace(/-/g, '').padEnd(36, 'x')}`;
@@ -229,7 +227,6 @@ async function newProposal(api: Api, repo: Repo): Promise<string> {
   return proposal.id;
 }
 
-/** POST open_pr, then wait for the run's result (Temporal long-polls it); milliseconds. */
 /**
  * POST open_pr, then wait for the run's result (Temporal long-polls it): milliseconds to the run's
  * end, and (`opened: true`) to the moment the proposal row recorded its PR (the mark_opened
@@ -259,8 +256,7 @@ async function openPr(
   const done = events.find(
     (e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? '') === String(marked ?? '-'),
   );
-  const at = Number(done?.eventTime?.seconds ?? NaN) * 1000 + (done?.eventTime?.nanos ?? 0) / 1e6;
-  return { ms: elapsed, openedMs: at - startedAt, workflowId };
+  return { ms: elapsed, openedMs: (done === undefined ? NaN : timeOf(done)) - startedAt, workflowId };
 }
 
 async function sequential(
@@ -301,6 +297,7 @@ async function burst(api: Api, temporal: Client, service: Service, serverPid: nu
   const seconds = (performance.now() - start) / 1000;
   const cpu = (await service.cpuSeconds()) - cpu0;
   const serverCpu = (await cpuSecondsOf(serverPid)) - server0;
+  const rss = await service.rssMb();
   return {
     prsPerSecond: proposals.length / seconds,
     seconds,
@@ -308,8 +305,8 @@ async function burst(api: Api, temporal: Client, service: Service, serverPid: nu
     cpuPerPr: cpu / proposals.length,
     /** The dev server's CPU for the same PRs: all-in is the sum. */
     serverCpuPerPr: serverCpu / proposals.length,
-    peakRssMb: (await service.rssMb()).peak,
-    peakChildrenRssMb: (await service.rssMb()).children.peak,
+    peakRssMb: rss.peak,
+    peakChildrenRssMb: rss.children.peak,
     workflowIds: results.map((r) => r.workflowId),
   };
 }
@@ -333,11 +330,7 @@ async function straightLine(
   const home = path.join(root, `${repo}-home`);
   const work = path.join(root, `${repo}-work`);
   await mkdir(home, { recursive: true });
-  const header = `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
-  const env = isolatedGitEnv(home, {
-    GIT_CONFIG_COUNT: '1',
-    GIT_CONFIG_KEY_0: 'http.extraHeader',
-    GIT_CONFIG_VALUE_0: header,
+  const env = tokenGitEnv(home, token, {
     GIT_AUTHOR_NAME: 'bench',
     GIT_AUTHOR_EMAIL: 'bench@example.com',
     GIT_COMMITTER_NAME: 'bench',
