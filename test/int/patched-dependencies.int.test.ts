@@ -25,35 +25,80 @@ describe('patched dependencies', () => {
     expect(report.filter((r) => r.state !== 'applied')).toEqual([]);
   });
 
-  test("isomorphic-git's pack index is byte for byte `git index-pack`'s, fan-out included", async () => {
-    // A pack of a few thousand objects whose ids start with every byte (the fan-out's 256 slots).
+  /** A commit of 1,800 small similar files (ids starting with every byte), packed by native git. */
+  async function nativePack(
+    name: string,
+    packArgs: string[],
+  ): Promise<{ pack: string; opts: { cwd: string; home: string } }> {
     const home = path.join(root, 'home');
-    const work = path.join(root, 'work');
+    const work = path.join(root, `work-${name}`);
     await mkdir(work, { recursive: true });
     const opts = { cwd: work, home };
     await assertGit(['init', '--quiet', '-b', 'main'], opts);
     for (let d = 0; d < 30; d++) {
       await mkdir(path.join(work, `d${d}`), { recursive: true });
-      for (let f = 0; f < 60; f++) await writeFile(path.join(work, `d${d}`, `f${f}.json`), `{"d": ${d}, "f": ${f}}\n`);
+      for (let f = 0; f < 60; f++)
+        await writeFile(
+          path.join(work, `d${d}`, `f${f}.json`),
+          `{"d": ${d}, "f": ${f}, "pad": "${'x'.repeat(200)}"}\n`,
+        );
     }
     await assertGit(['add', '-A'], opts);
     await assertGit(['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '--quiet', '-m', 'x'], opts);
-    const packName = await assertGit(['pack-objects', '--revs', path.join(root, 'pack')], { ...opts, input: 'HEAD\n' });
+    const packName = await assertGit(['pack-objects', '--revs', ...packArgs, path.join(root, `pack-${name}`)], {
+      ...opts,
+      input: 'HEAD\n',
+    });
     expect(packName).toMatch(/^[0-9a-f]{40}$/);
-    const pack = path.join(root, `pack-${packName}.pack`);
+    return { pack: path.join(root, `pack-${name}-${packName}.pack`), opts };
+  }
 
-    const nativeIdx = path.join(root, 'native.idx');
+  /** isomorphic-git's indexPack (GitPackIndex.fromPack, as a fetch runs it) on a copy of `pack`. */
+  async function isoIndex(pack: string, name: string): Promise<Buffer> {
+    const gitdir = path.join(root, `iso-${name}`);
+    await mkdir(path.join(gitdir, 'objects', 'pack'), { recursive: true });
+    const file = path.join(gitdir, 'objects', 'pack', path.basename(pack));
+    await copyFile(pack, file);
+    await git.indexPack({ fs, dir: gitdir, gitdir, filepath: `objects/pack/${path.basename(pack)}` });
+    return readFile(file.replace(/\.pack$/, '.idx'));
+  }
+
+  test.each([
+    ['ref-delta', []],
+    ['ofs-delta', ['--delta-base-offset']],
+  ])("isomorphic-git's pack index is byte for byte `git index-pack`'s, fan-out included (%s)", async (name, args) => {
+    // Deltas of both kinds: the base named by id (git's default) and by offset (what servers send).
+    const { pack, opts } = await nativePack(name, args);
+    const verify = await assertGit(['verify-pack', '-v', pack.replace(/\.pack$/, '.idx')], opts);
+    expect(verify).toMatch(/chain length = 1: \d+ objects?/);
+
+    const nativeIdx = path.join(root, `native-${name}.idx`);
     await assertGit(['index-pack', '-o', nativeIdx, pack], opts);
-    const isoGitdir = path.join(root, 'iso');
-    await mkdir(path.join(isoGitdir, 'objects', 'pack'), { recursive: true });
-    await copyFile(pack, path.join(isoGitdir, 'objects', 'pack', path.basename(pack)));
-    await git.indexPack({ fs, dir: isoGitdir, gitdir: isoGitdir, filepath: `objects/pack/${path.basename(pack)}` });
-    const isoIdx = await readFile(
-      path.join(isoGitdir, 'objects', 'pack', path.basename(pack).replace(/\.pack$/, '.idx')),
-    );
     const native = await readFile(nativeIdx);
     const objects = native.readUInt32BE(8 + 255 * 4);
     expect(objects).toBeGreaterThan(1800);
-    expect(isoIdx.equals(native)).toBe(true);
+    expect((await isoIndex(pack, name)).equals(native)).toBe(true);
+  });
+
+  test('a pack cut short or with a damaged object is refused, and no index is written', async () => {
+    const { pack } = await nativePack('damaged', ['--delta-base-offset']);
+    const bytes = await readFile(pack);
+    const cut = path.join(root, 'cut', path.basename(pack));
+    await mkdir(path.dirname(cut), { recursive: true });
+    await writeFile(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    await expect(isoIndex(cut, 'cut')).rejects.toThrow();
+    expect(
+      fs.existsSync(path.join(root, 'iso-cut', 'objects', 'pack', path.basename(pack).replace(/\.pack$/, '.idx'))),
+    ).toBe(false);
+
+    const damaged = Buffer.from(bytes);
+    damaged.fill(0xff, 200, 260); // inside the first objects' deflated bytes
+    const bad = path.join(root, 'bad', path.basename(pack));
+    await mkdir(path.dirname(bad), { recursive: true });
+    await writeFile(bad, damaged);
+    await expect(isoIndex(bad, 'bad')).rejects.toThrow();
+    expect(
+      fs.existsSync(path.join(root, 'iso-bad', 'objects', 'pack', path.basename(pack).replace(/\.pack$/, '.idx'))),
+    ).toBe(false);
   });
 });
