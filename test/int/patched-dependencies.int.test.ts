@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type BottleneckBuild from 'bottleneck';
 import git from 'isomorphic-git';
 import { assertGit } from '../../sandbox/git-cli.js';
 // @ts-expect-error a plain .mjs script, no types
@@ -100,5 +101,74 @@ describe('patched dependencies', () => {
     expect(
       fs.existsSync(path.join(root, 'iso-bad', 'objects', 'pack', path.basename(pack).replace(/\.pack$/, '.idx'))),
     ).toBe(false);
+  });
+});
+
+describe('patched bottleneck (under the Octokit throttling plugin)', () => {
+  // The full build (our own groups) and the light build (the plugin's).
+  const builds = [
+    ['bottleneck', async () => (await import('bottleneck')).default],
+    // @ts-expect-error the light build has no declarations of its own; it has the full build's API
+    ['bottleneck/light.js', async () => (await import('bottleneck/light.js')).default as typeof BottleneckBuild],
+  ] as const;
+
+  /** Runs `fn` counting the timers it sets with no delay (Node clamps each to 1 ms) and with one. */
+  async function timersOf<T>(fn: () => Promise<T>): Promise<{ value: T; zero: number; delayed: number }> {
+    const real = globalThis.setTimeout;
+    const count = { zero: 0, delayed: 0 };
+    globalThis.setTimeout = ((cb: () => void, ms?: number) => {
+      count[ms ? 'delayed' : 'zero'] += 1;
+      return real(cb, ms);
+    }) as typeof setTimeout;
+    try {
+      return { value: await fn(), ...count };
+    } finally {
+      globalThis.setTimeout = real;
+    }
+  }
+
+  test.each(builds)('%s: a job due now is started without a timer', async (_name, load) => {
+    const Bottleneck = await load();
+    const limiter = new Bottleneck({ maxConcurrent: 1, minTime: 0 });
+    const group = new Bottleneck.Group({ maxConcurrent: 10, minTime: 0 });
+    const { value, zero } = await timersOf(async () => [
+      await limiter.schedule(async () => 'limiter'),
+      await group.key('token').schedule(async () => 'group'),
+    ]);
+    expect(value).toEqual(['limiter', 'group']);
+    expect(zero).toBe(0);
+  });
+
+  test.each(builds)(
+    '%s: one at a time, and a job with a wait (minTime) still waits on a timer',
+    async (_name, load) => {
+      const Bottleneck = await load();
+      const limiter = new Bottleneck({ maxConcurrent: 1, minTime: 30 });
+      const events: string[] = [];
+      const job = (n: number) => async () => {
+        events.push(`start ${n}`);
+        await new Promise((r) => setImmediate(r));
+        events.push(`end ${n}`);
+      };
+      const { delayed } = await timersOf(() => Promise.all([1, 2, 3].map((n) => limiter.schedule(job(n)))));
+      expect(events).toEqual(['start 1', 'end 1', 'start 2', 'end 2', 'start 3', 'end 3']);
+      expect(delayed).toBeGreaterThanOrEqual(2);
+    },
+  );
+
+  test.each(builds)('%s: stop drops the jobs not yet run, due now or later', async (_name, load) => {
+    const Bottleneck = await load();
+    const limiter = new Bottleneck({ maxConcurrent: 2, minTime: 0 });
+    let ran = 0;
+    const results = [1, 2, 3].map(() =>
+      limiter.schedule(async () => {
+        ran += 1;
+      }),
+    );
+    await limiter.stop({ dropWaitingJobs: true });
+    const settled = await Promise.allSettled(results);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(ran).toBe(settled.filter((s) => s.status === 'fulfilled').length);
+    expect(settled.filter((s) => s.status === 'rejected').length).toBeGreaterThan(0);
   });
 });
