@@ -108,6 +108,18 @@ export interface LockFence {
   configRepoId: string;
   leaseToken: string;
 }
+/**
+ * The memo key under which the lock workflow publishes its holder's lease token (`null` when nobody
+ * holds it), updated in the same workflow task that changes the holder: the fence reads it with a
+ * describe call, which the server answers alone (a query travels to the lock's worker and back).
+ * Lock runs started before it existed do not publish it; the fence queries them.
+ */
+export const LOCK_HOLDER_MEMO = 'repoLockHolder';
+export interface LockHolderMemo {
+  leaseToken: string | null;
+}
+/** The Temporal patch under which lock runs publish LOCK_HOLDER_MEMO. */
+export const LOCK_HOLDER_MEMO_PATCH = 'lock-holder-memo';
 /** Lock → requester: the lock is yours. */
 export const lockGrantedSignal = defineSignal<[LockGrant]>('lockGranted');
 /** Holder and queue, for operators (`temporal workflow query --type lockState`). */

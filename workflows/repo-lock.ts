@@ -11,8 +11,10 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyLocalActivities,
   setHandler,
+  upsertMemo,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -20,6 +22,8 @@ import type { SharedActivities } from '../activities/types.js';
 import {
   DEFAULT_REPO_LOCK_OPTIONS,
   forceReleaseSignal,
+  LOCK_HOLDER_MEMO,
+  LOCK_HOLDER_MEMO_PATCH,
   lockGrantedSignal,
   lockRevokedSignal,
   lockStateQuery,
@@ -29,6 +33,7 @@ import {
   viewOfLockState,
   withdrawLockSignal,
   type LockHolder,
+  type LockHolderMemo,
   type LockRequest,
   type RepoLockInput,
   type RepoLockState,
@@ -50,6 +55,17 @@ export async function repoLockWorkflow(input: RepoLockInput = {}): Promise<void>
   // Holders whose grant was taken, to be told so (fencing).
   const revoked: { holder: LockHolder; reason: string }[] = [];
   let nextSweepAt = Date.now() + options.sweepIntervalMs;
+  // The holder as the fence reads it (LOCK_HOLDER_MEMO): published whenever it changes, before
+  // the lock signals anyone about the change, so a former holder's token stops passing no later
+  // than the next holder is granted.
+  const publishesHolder = patched(LOCK_HOLDER_MEMO_PATCH);
+  let published: string | null | undefined;
+  const publishHolder = () => {
+    const leaseToken = state.holder?.leaseToken ?? null;
+    if (!publishesHolder || leaseToken === published) return;
+    upsertMemo({ [LOCK_HOLDER_MEMO]: { leaseToken } satisfies LockHolderMemo });
+    published = leaseToken;
+  };
 
   setHandler(requestLockSignal, (request) => {
     if (state.holder && sameRun(state.holder, request)) {
@@ -84,12 +100,14 @@ export async function repoLockWorkflow(input: RepoLockInput = {}): Promise<void>
   setHandler(lockStateQuery, () => viewOfLockState(state));
 
   for (;;) {
+    publishHolder();
     // Tell a revoked holder before anyone else gets the lock.
     while (revoked.length > 0) {
       const { holder, reason } = revoked.shift() as (typeof revoked)[number];
       await signalRevoked(holder, reason);
     }
     await grantWhileFree(state);
+    publishHolder();
     if (regrant && state.holder) {
       regrant = false;
       await signalGrant(state.holder, state.holder.leaseToken);

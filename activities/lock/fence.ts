@@ -5,7 +5,13 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { AppError } from '../../domain/errors.js';
-import { lockStateQuery, repoLockWorkflowId, type LockFence } from '../../domain/lock-contracts.js';
+import {
+  LOCK_HOLDER_MEMO,
+  lockStateQuery,
+  repoLockWorkflowId,
+  type LockFence,
+  type LockHolderMemo,
+} from '../../domain/lock-contracts.js';
 import { wrapActivities } from '../wrap-activities.js';
 
 /** The activities that act on GitHub or the proposal row; their input may carry a fence. */
@@ -29,20 +35,30 @@ export async function assertLockHeld(client: Client, fence: LockFence): Promise<
 }
 
 /**
- * A query can fail for a moment when the lock workflow's cached copy sat on a worker that just
- * died: that failure fails the attempt, and the step's retry policy asks again (docs/operations.md
- * "Who retries what").
+ * The lock's holder as its workflow last decided it: the token it publishes in its memo, read by a
+ * describe call the server answers alone. The memo changes in the workflow task that changes the
+ * holder, before the lock signals the former or the next holder, so a revoked token fails here no
+ * later than another run can be granted the lock. A lock run that does not publish it (started
+ * before the memo existed) is queried, as before. A failed call fails the attempt, and the step's
+ * retry policy asks again (docs/operations.md "Who retries what").
  */
 async function queryHolderToken(client: Client, configRepoId: string): Promise<string | null> {
+  const handle = client.workflow.getHandle(repoLockWorkflowId(configRepoId));
   try {
-    return (
-      (await client.workflow.getHandle(repoLockWorkflowId(configRepoId)).query(lockStateQuery)).holder?.leaseToken ??
-      null
-    );
+    const published = publishedHolder((await handle.describe()).memo);
+    return published !== undefined ? published : ((await handle.query(lockStateQuery)).holder?.leaseToken ?? null);
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return null; // no lock workflow at all: nobody holds it
     throw error;
   }
+}
+
+/** The lease token a lock run published (null: nobody holds it); undefined when it publishes none. */
+export function publishedHolder(memo: Record<string, unknown> | undefined): string | null | undefined {
+  const published = memo?.[LOCK_HOLDER_MEMO];
+  if (typeof published !== 'object' || published === null || !('leaseToken' in published)) return undefined;
+  const { leaseToken } = published as LockHolderMemo;
+  return typeof leaseToken === 'string' ? leaseToken : null;
 }
 
 /** Checks the fence of every fenced activity before it runs. */

@@ -7,11 +7,12 @@ import { fileURLToPath } from 'node:url';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { assertLockHeld } from '../../activities/lock/fence.js';
+import { assertLockHeld, publishedHolder } from '../../activities/lock/fence.js';
 import { createLockActivities } from '../../activities/lock/request-lock.js';
 import type { AppError } from '../../domain/errors.js';
 import {
   forceReleaseSignal,
+  LOCK_HOLDER_MEMO,
   lockStateQuery,
   repoLockWorkflowId,
   requestLockSignal,
@@ -33,9 +34,8 @@ describe('repo-lock mutex', () => {
   let running: Promise<void>;
   const events: { label: string; at: number }[] = [];
 
-  beforeAll(async () => {
-    env = await startTestTemporal();
-    worker = await Worker.create({
+  const createWorker = () =>
+    Worker.create({
       connection: env.nativeConnection,
       namespace: TEST_NAMESPACE,
       taskQueue,
@@ -49,6 +49,9 @@ describe('repo-lock mutex', () => {
         ...createLockTestActivities(events),
       },
     });
+  beforeAll(async () => {
+    env = await startTestTemporal();
+    worker = await createWorker();
     running = worker.run();
   }, 120_000);
   afterAll(async () => {
@@ -236,4 +239,43 @@ describe('repo-lock mutex', () => {
     expect(await lost({ configRepoId: randomUUID(), leaseToken: token })).toMatch(/^LOCK_LOST: /);
     await holder?.terminate('cleanup');
   }, 60_000);
+
+  test("the fence reads the holder the lock published in its memo, with or without the lock's worker", async () => {
+    const repo = randomUUID();
+    const [holder] = await startInOrder([{ configRepoId: repo, label: 'memo', holdMs: 60_000, leaseMs: 30_000 }]);
+    await until('memo holds', () => labels().includes('memo:acquired'));
+    const token = (await lockState(repo)).holder?.leaseToken as string;
+    const memo = async () => publishedHolder((await lockHandle(repo).describe()).memo);
+    expect(await memo()).toBe(token);
+
+    // No worker polls the lock's queue: a query would wait for one; the published holder answers.
+    worker.shutdown();
+    await running;
+    await expect(assertLockHeld(env.client, { configRepoId: repo, leaseToken: token })).resolves.toBeUndefined();
+    await expect(assertLockHeld(env.client, { configRepoId: repo, leaseToken: 'not-the-token' })).rejects.toMatchObject(
+      {
+        code: 'LOCK_LOST',
+      },
+    );
+    worker = await createWorker();
+    running = worker.run();
+
+    await lockHandle(repo).signal(forceReleaseSignal, { reason: 'memo test' });
+    await until('the memo says nobody holds it', async () => (await memo()) === null);
+    await expect(assertLockHeld(env.client, { configRepoId: repo, leaseToken: token })).rejects.toMatchObject({
+      code: 'LOCK_LOST',
+    });
+    await holder?.terminate('cleanup');
+  }, 60_000);
+});
+
+describe('publishedHolder', () => {
+  test("reads the lock's memo: a token, nobody (null), or nothing published (an older lock run: query it)", () => {
+    expect(publishedHolder({ [LOCK_HOLDER_MEMO]: { leaseToken: 'abc' } })).toBe('abc');
+    expect(publishedHolder({ [LOCK_HOLDER_MEMO]: { leaseToken: null } })).toBeNull();
+    expect(publishedHolder(undefined)).toBeUndefined();
+    expect(publishedHolder({})).toBeUndefined();
+    expect(publishedHolder({ [LOCK_HOLDER_MEMO]: 'abc' })).toBeUndefined();
+    expect(publishedHolder({ [LOCK_HOLDER_MEMO]: {} })).toBeUndefined();
+  });
 });
