@@ -166,3 +166,63 @@ export async function lockHandOffs(client: Client, workflowIds: string[]): Promi
   }
   return handOffs;
 }
+
+/** The requests a step sends, told apart from a step beside it by what they ask for. */
+const STEP_REQUESTS: Record<string, RegExp> = {
+  syncRepoCache: /git-upload-pack/,
+  pushBranch: /git-receive-pack/,
+  openPullRequest: /\/pulls$/,
+  commentChart: /\/comments$/,
+};
+
+export interface StepSplit {
+  /** From the attempt's start (the server's event) to its first request reaching the forge. */
+  beforeFirst: number;
+  /** From the first request's arrival to the last one's answer (its arrival, for git). */
+  inRequests: number;
+  /** From the last answer to the attempt's completion. */
+  afterLast: number;
+}
+
+/**
+ * For the steps that talk to the forge: where an attempt's time goes, in the worker before its
+ * first request, in its requests, and after the last answer — the mean over `workflowIds`' runs.
+ * `requests` is the sandbox's log (its clock and the server's are this machine's).
+ */
+export async function forgeStepSplits(
+  client: Client,
+  workflowIds: string[],
+  requests: { method: string; path: string; query: Record<string, string>; receivedAt: number; answeredAt?: number }[],
+): Promise<Record<string, StepSplit>> {
+  const sums: Record<string, StepSplit & { n: number }> = {};
+  for (const id of workflowIds) {
+    const { events } = await eventsOf(client, id);
+    const byId = new Map(events.map((e) => [Number(e.eventId), e]));
+    for (const e of events) {
+      if (e.eventType !== T.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) continue;
+      const attrs = e.activityTaskCompletedEventAttributes;
+      const started = byId.get(Number(attrs?.startedEventId));
+      const name = byId.get(Number(attrs?.scheduledEventId))?.activityTaskScheduledEventAttributes?.activityType?.name;
+      const asks = typeof name === 'string' ? STEP_REQUESTS[name] : undefined;
+      if (started === undefined || asks === undefined) continue;
+      const [from, to] = [timeOf(started), timeOf(e)];
+      const mine = requests.filter(
+        (r) =>
+          r.receivedAt >= from - 1 && r.receivedAt <= to + 1 && (asks.test(r.path) || asks.test(r.query.service ?? '')),
+      );
+      if (mine.length === 0) continue;
+      const last = mine[mine.length - 1]!;
+      const s = (sums[name as string] ??= { beforeFirst: 0, inRequests: 0, afterLast: 0, n: 0 });
+      s.beforeFirst += mine[0]!.receivedAt - from;
+      s.inRequests += (last.answeredAt ?? last.receivedAt) - mine[0]!.receivedAt;
+      s.afterLast += to - (last.answeredAt ?? last.receivedAt);
+      s.n += 1;
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(sums).map(([name, { n, ...s }]) => [
+      name,
+      { beforeFirst: s.beforeFirst / n, inRequests: s.inRequests / n, afterLast: s.afterLast / n },
+    ]),
+  );
+}

@@ -20,7 +20,14 @@ import { findTemporalCli } from '../runtime/temporal-cli.js';
 import { Redactor } from '../domain/redact.js';
 import { startGitHubSandbox, type GitHubSandbox } from '../sandbox/index.js';
 import { freePort } from '../sandbox/ports.js';
-import { historyBreakdown, lockHandOffs, meanBreakdown, timeOf, type Breakdown } from './bench-history.js';
+import {
+  forgeStepSplits,
+  historyBreakdown,
+  lockHandOffs,
+  meanBreakdown,
+  timeOf,
+  type Breakdown,
+} from './bench-history.js';
 import {
   coldClones,
   median,
@@ -481,10 +488,18 @@ async function main(): Promise<void> {
     const requests = requestsPerRun(sandbox, requestsFrom, RUNS);
     const breakdowns = await Promise.all(latency.workflowIds.map((id) => historyBreakdown(temporal, id)));
     const avgBreakdown = meanBreakdown(breakdowns);
+    const splits = await forgeStepSplits(temporal, latency.workflowIds, sandbox.requests.slice(requestsFrom));
     const whereTimeGoes = () => {
       console.log('\nwhere the time of one pacing-off run goes (mean over the sequential runs, from their histories):');
       console.log(breakdownLines('mean', avgBreakdown));
       console.log(`  per step (waiting to start / working): ${stepTimes(avgBreakdown)}`);
+      console.log(
+        `  forge steps (in the worker before the first request / in the requests / after the last answer): ${Object.entries(
+          splits,
+        )
+          .map(([name, s]) => `${name} ${ms(s.beforeFirst)}/${ms(s.inRequests)}/${ms(s.afterLast)}`)
+          .join(', ')}`,
+      );
     };
     if (process.env.BENCH_ONLY === 'burst') {
       // profiling: one burst of 60 proposals over 20 repos
