@@ -24,16 +24,23 @@ export interface GitActivityDeps extends RepoAccessDeps {
   chartDir: string;
   /** Test seam: replaces the chart renderer to force a failure. */
   renderChart?: typeof tryRenderChart;
+  /** Test seam: the clock of the chart sweep. */
+  now?: () => number;
 }
 
 /** Charts are committed within minutes of rendering; a day-old one belongs to a finished run. */
-const CHART_MAX_AGE_MS = 24 * 3600_000;
+export const CHART_MAX_AGE_MS = 24 * 3600_000;
+/**
+ * The chart dir is swept at most this often: each sweep stats every chart of the last day, which
+ * done at every render grew with the day's proposals (2 ms a run after a few hundred).
+ */
+export const CHART_SWEEP_INTERVAL_MS = 10 * 60_000;
 
-async function sweepOldCharts(dir: string): Promise<void> {
+async function sweepOldCharts(dir: string, now: number): Promise<void> {
   for (const name of await readdir(dir)) {
     const file = path.join(dir, name);
     const info = await stat(file).catch(() => undefined);
-    if (info && Date.now() - info.mtimeMs > CHART_MAX_AGE_MS) await rm(file, { force: true });
+    if (info && now - info.mtimeMs > CHART_MAX_AGE_MS) await rm(file, { force: true });
   }
 }
 
@@ -55,6 +62,8 @@ export function createGitActivities(deps: GitActivityDeps): GitActivities {
     return path.join(deps.chartDir, `${proposalId}.png`);
   };
   const render = deps.renderChart ?? tryRenderChart;
+  const now = deps.now ?? Date.now;
+  let sweptAt = -Infinity;
 
   return {
     async syncRepoCache({ repo, branch }) {
@@ -88,7 +97,10 @@ export function createGitActivities(deps: GitActivityDeps): GitActivities {
       if (!result.ok) return { ok: false, reason: result.reason };
       const file = chartPathFor(proposalId);
       await mkdir(deps.chartDir, { recursive: true });
-      await sweepOldCharts(deps.chartDir);
+      if (now() - sweptAt >= CHART_SWEEP_INTERVAL_MS) {
+        sweptAt = now();
+        await sweepOldCharts(deps.chartDir, sweptAt);
+      }
       await writeFile(file, result.png);
       return { ok: true, chartPath: file };
     },
