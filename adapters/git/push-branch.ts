@@ -21,6 +21,8 @@ export interface PushBranchInput {
   branch: string;
   commit: string;
   redactor: Redactor;
+  /** isomorphic-git's pack cache of this gitdir (repo-cache.ts `packCaches`). */
+  cache?: object;
   /** Runs after the create-only check, right before the pack is sent (tests stage a race here). */
   beforeSend?: (() => Promise<void>) | undefined;
 }
@@ -78,6 +80,7 @@ export async function pushBranchCreateOnly(input: PushBranchInput): Promise<Push
       fs,
       http: input.http,
       gitdir,
+      ...(input.cache === undefined ? {} : { cache: input.cache }),
       url: input.url,
       onAuth: input.onAuth,
       ref: localRef,

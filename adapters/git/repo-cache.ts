@@ -106,6 +106,8 @@ export interface GitRepoCacheDeps {
   bounds?: CacheBounds;
   /** Transport with an idle timeout (git-http-client.ts); a default one when omitted. */
   http?: HttpClient;
+  /** How many caches keep their pack cache between operations, and how long (PACK_CACHE_LIMITS). */
+  packCacheLimits?: typeof PACK_CACHE_LIMITS;
   /** Test seam: runs inside a push after the create-only check, before the pack is sent. */
   beforePushSend?: () => Promise<void>;
 }
@@ -138,6 +140,38 @@ function createCacheTurns() {
   };
 }
 
+/** How many caches keep their pack cache between operations, and for how long unused. */
+export const PACK_CACHE_LIMITS = { gitdirs: 8, idleMs: 30_000 };
+
+/**
+ * isomorphic-git's pack cache (the parsed pack indexes, and the packs read) kept per cache between
+ * operations, for the few used last: each operation otherwise listed, read and parsed every pack
+ * index of the cache again (one per fetch, up to `maxPackfiles`; 20,000 entries each on a large
+ * repo) and read the pack again. A pack never changes once written (it is named by its hash) and
+ * a new one is found by the next read's listing of the pack dir. Dropped after `idleMs` unused and
+ * when the cache is removed or cloned anew. The health check reads the disk with a cache of its own.
+ */
+function createPackCaches(limits = PACK_CACHE_LIMITS) {
+  const held = new Map<string, { cache: object; idle: NodeJS.Timeout }>();
+  const drop = (gitdir: string) => {
+    clearTimeout(held.get(gitdir)?.idle);
+    held.delete(gitdir);
+  };
+  return {
+    of(gitdir: string): object {
+      const cache = held.get(gitdir)?.cache ?? {};
+      drop(gitdir);
+      held.set(gitdir, { cache, idle: setTimeout(() => drop(gitdir), limits.idleMs).unref() });
+      for (const oldest of held.keys()) {
+        if (held.size <= limits.gitdirs) break;
+        drop(oldest);
+      }
+      return cache;
+    },
+    drop,
+  };
+}
+
 /**
  * The transport with the target's credentials on every request to its origin, from the first
  * one: git's smart HTTP would otherwise ask each operation's first request again after a 401
@@ -163,6 +197,7 @@ function withCredentials(http: HttpClient, target: RemoteRef): HttpClient {
 export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
   const { redactor } = deps;
   const inTurn = createCacheTurns();
+  const packCaches = createPackCaches(deps.packCacheLimits);
   const transport = deps.http ?? createGitHttpClient();
   const bounds = deps.bounds ?? DEFAULT_CACHE_BOUNDS;
   const now = deps.now ?? (() => new Date());
@@ -240,7 +275,7 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
       singleBranch: true,
       tags: false,
       onAuth,
-      cache: {},
+      cache: packCaches.of(gitdir),
       ...(known ? {} : { depth: 1 }),
     });
     await pointOriginHead(gitdir, target.baseBranch);
@@ -271,8 +306,10 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
       } else {
         recloneReason = health.reason;
       }
+      packCaches.drop(gitdir);
       await rm(gitdir, { recursive: true, force: true });
     }
+    packCaches.drop(gitdir);
     const baseCommit = await clone(target, gitdir, onAuth, http);
     return recloneReason === undefined ? { baseCommit, cloned: true } : { baseCommit, cloned: true, recloneReason };
   }
@@ -309,7 +346,7 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
       assertBranchName(branch);
       const tip = (await this.listRemoteBranches(target, { prefix: branch })).find((b) => b.name === branch);
       if (tip === undefined) return undefined;
-      const cache = {};
+      const cache = packCaches.of(gitdir);
       let message: string;
       try {
         message = (await git.readCommit({ fs, gitdir, cache, oid: tip.oid })).commit.message;
@@ -347,7 +384,7 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
       const problem = tryConfigPathProblem(configPath) ?? tryTemplateNameProblem(templateName);
       if (problem !== undefined) throw new AppError({ code: 'CONFIG_PATH_INVALID', message: problem });
       const filePath = paramsFilePath(configPath, templateName);
-      const blob = await readBlobAtPath({ gitdir, cache: {} }, commit, filePath);
+      const blob = await readBlobAtPath({ gitdir, cache: packCaches.of(gitdir) }, commit, filePath);
       if (!blob.ok) throw new AppError({ code: blob.code, message: blob.message });
       let text: string;
       try {
@@ -360,7 +397,7 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
 
     async createCommit(cache, { baseCommit, files, message }) {
       const gitdir = assertCacheGitdir(deps.cacheDir, cache.configRepoId);
-      const store = { gitdir, cache: {} };
+      const store = { gitdir, cache: packCaches.of(gitdir) };
       const { commit: base } = await git.readCommit({ fs, gitdir, cache: store.cache, oid: baseCommit });
       const tree = await writeFilesToTree(store, base.tree, files);
       const signature = { ...deps.author, timestamp: Math.floor(now().getTime() / 1000), timezoneOffset: 0 };
@@ -380,7 +417,7 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
 
     async describeBase(cache, { baseCommit, paths }) {
       const gitdir = assertCacheGitdir(deps.cacheDir, cache.configRepoId);
-      const store = { gitdir, cache: {} };
+      const store = { gitdir, cache: packCaches.of(gitdir) };
       const { commit } = await git.readCommit({ fs, gitdir, cache: store.cache, oid: baseCommit });
       const modes: Record<string, '100644' | '100755' | undefined> = {};
       for (const p of paths) {
@@ -401,6 +438,7 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
         branch,
         commit,
         redactor,
+        cache: packCaches.of(gitdir),
         beforeSend: deps.beforePushSend,
       });
     },

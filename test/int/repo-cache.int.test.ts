@@ -277,6 +277,40 @@ describe('sync', () => {
     });
   });
 
+  test("a cache's parsed pack indexes serve the next operations, for the few caches used last and not past idle", async () => {
+    const [a, b] = [newTarget(), newTarget()];
+    const held = createGitRepoCache({
+      cacheDir,
+      redactor: new Redactor(),
+      author: AUTHOR,
+      packCacheLimits: { gitdirs: 1, idleMs: 200 },
+    });
+    const read = (t: Target, commit: string) =>
+      held.readParamsFile(t, { commit, configPath: 'clusters/prod', templateName: 'products' });
+    const { baseCommit } = await held.sync(a);
+    await expect(read(a, baseCommit)).resolves.toMatchObject({ text: PARAMS });
+    // The index on disk spoiled: the next read still has it parsed in memory.
+    const packDir = path.join(cacheDir, a.configRepoId, 'objects', 'pack');
+    const spoil = async () => {
+      for (const idx of (await readdir(packDir)).filter((f) => f.endsWith('.idx')))
+        await writeFile(path.join(packDir, idx), 'not an index');
+    };
+    await spoil();
+    await expect(read(a, baseCommit)).resolves.toMatchObject({ text: PARAMS });
+    // Another cache used since (one kept): the index is read from disk again, and is spoiled.
+    await held.sync(b);
+    await expect(read(b, baseCommit)).resolves.toMatchObject({ text: PARAMS });
+    await expect(read(a, baseCommit)).rejects.toThrow();
+    // The health check reads the disk: the cache is cloned again, and read from memory after.
+    expect(await held.sync(a)).toMatchObject({ cloned: true, recloneReason: expect.stringContaining('damaged') });
+    await expect(read(a, baseCommit)).resolves.toMatchObject({ text: PARAMS });
+    await spoil();
+    await expect(read(a, baseCommit)).resolves.toMatchObject({ text: PARAMS });
+    // Unused past idleMs: dropped.
+    await new Promise((r) => setTimeout(r, 400));
+    await expect(read(a, baseCommit)).rejects.toThrow();
+  });
+
   test('a cache whose loose objects (our commits) grew past the bound is cloned again', async () => {
     const t = newTarget();
     const bounded = createGitRepoCache({
