@@ -42,6 +42,8 @@ export interface GitStepsDeps {
   lock: HeldLock;
   /** How long after the first claim a lost worker is still replaced (the git steps' retry budget). */
   reclaimBudgetMs: number;
+  /** The first claim, when the caller made it (beside the recheck); later ones are made here. */
+  claimed?: string;
 }
 
 /**
@@ -65,11 +67,7 @@ export async function runGitSteps(
   // Workflow time: deterministic on replay.
   const deadline = Date.now() + deps.reclaimBudgetMs;
   for (let claim = 1; ; claim++) {
-    const queue = await progress.run(
-      'claim',
-      () => deps.claim.claimGitWorker(),
-      (q) => `git steps on ${q}`,
-    );
+    const queue = claim === 1 && deps.claimed !== undefined ? deps.claimed : await claimGitWorker(progress, deps.claim);
     progress.countGitClaim();
     try {
       return await gitSteps(progress, deps.gitOn(queue), deps.lock, proposal, branch);
@@ -82,6 +80,15 @@ export async function runGitSteps(
       });
     }
   }
+}
+
+/** Step 4: a git worker's own queue, where every git step of the run goes. */
+export function claimGitWorker(progress: Progress, claim: GitStepsDeps['claim']): Promise<string> {
+  return progress.run(
+    'claim',
+    () => claim.claimGitWorker(),
+    (q) => `git steps on ${q}`,
+  );
 }
 
 /** Steps 4–11, in the order their inputs allow (docs/architecture.md "The open-PR workflow"). */

@@ -32,7 +32,7 @@ import {
   type SupersedeResult,
 } from '../domain/open-pr-contracts.js';
 import { createStepProxies, type StepProxies } from './activity-options.js';
-import { runGitSteps } from './git-steps.js';
+import { claimGitWorker, runGitSteps } from './git-steps.js';
 import { settledInOrder } from '../domain/settled.js';
 import { describeFailure, findApplicationFailure, Progress } from './open-pr-progress.js';
 import { countRun } from './metrics.js';
@@ -70,6 +70,11 @@ class RejectedBeforeSideEffect extends Error {}
 
 /** Runs from this version on post the chart comment and record the PR on the proposal side by side. */
 export const COMMENT_BESIDE_MARK_PATCH = 'comment-beside-mark';
+/**
+ * Runs from this version on claim the git worker while the recheck reads the proposal: a claim only
+ * names a worker's queue (no side effect), so one made for a proposal no longer pending is unused.
+ */
+export const CLAIM_BESIDE_RECHECK_PATCH = 'claim-beside-recheck';
 
 export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenPrOutcome> {
   const progress = new Progress();
@@ -153,14 +158,20 @@ export async function openPrWorkflow({ proposalId }: OpenPrInput): Promise<OpenP
   }
 
   async function openPr(lock: HeldLock): Promise<OpenPrOutcome> {
-    const pending = await progress.run('recheck', () => db(stepSummary('recheck')).isProposalPending({ proposalId }));
+    const recheck = () => progress.run('recheck', () => db(stepSummary('recheck')).isProposalPending({ proposalId }));
+    const claim = control(stepSummary('claim'));
+    let pending: boolean;
+    let claimed: string | undefined;
+    if (!rejected && patched(CLAIM_BESIDE_RECHECK_PATCH))
+      [pending, claimed] = await settledInOrder(recheck(), claimGitWorker(progress, claim));
+    else pending = await recheck();
     if (!pending || rejected) return { outcome: 'not_pending', status: 'no longer pending' };
 
     localSteps = new CancellationScope();
     const { change, chartRendered, commit } = await localSteps.run(() =>
       runGitSteps(
         progress,
-        { claim: control(stepSummary('claim')), gitOn, lock, reclaimBudgetMs: stepPolicy.gitRetryBudgetMs },
+        { claim, gitOn, lock, reclaimBudgetMs: stepPolicy.gitRetryBudgetMs, ...(claimed ? { claimed } : {}) },
         { proposal, branch },
       ),
     );

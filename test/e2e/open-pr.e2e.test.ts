@@ -207,9 +207,12 @@ describe('open_pr end to end', () => {
         ClusterId: [s.clusterId],
         OpenPrStep: ['release'],
       });
-      const summaries = ((await handle.fetchHistory()).events ?? [])
-        .filter((e) => e.activityTaskScheduledEventAttributes)
-        .map((e) => JSON.parse(Buffer.from(e.userMetadata?.summary?.data ?? []).toString() || 'null') as string | null);
+      const scheduledEvents = ((await handle.fetchHistory()).events ?? []).filter(
+        (e) => e.activityTaskScheduledEventAttributes,
+      );
+      const summaries = scheduledEvents.map(
+        (e) => JSON.parse(Buffer.from(e.userMetadata?.summary?.data ?? []).toString() || 'null') as string | null,
+      );
       // One per step that is an activity, numbered and labelled from the table, in table order but
       // for two: the chart renders while the sync fetches, and the branch check needs no activity
       // of its own when the refs the sync's fetch began with do not hold the branch.
@@ -219,6 +222,13 @@ describe('open_pr end to end', () => {
       scheduled.splice(scheduled.indexOf('sync') + 1, 0, 'render_chart');
       expect(summaries.map((x) => x?.split(':')[0])).toEqual(scheduled.map((step) => stepSummary(step)));
       expect(summaries).toContain(stepSummary('open_pr', `${branch} → main`));
+      // The claim (a queue name, no side effect) is asked for beside the recheck: one workflow task.
+      const scheduledBy = (step: OpenPrStep) =>
+        String(
+          scheduledEvents[summaries.findIndex((x) => x?.startsWith(stepSummary(step)))]
+            ?.activityTaskScheduledEventAttributes?.workflowTaskCompletedEventId,
+        );
+      expect(scheduledBy('claim')).toBe(scheduledBy('recheck'));
       const progress = await handle.query(progressQuery);
       expect(progress.steps.find((x) => x.step === 'branch_check')).toMatchObject({
         status: 'completed',
