@@ -36,29 +36,38 @@ async function countShallowLines(gitdir: string): Promise<number> {
 
 async function countLooseObjects(gitdir: string): Promise<number> {
   const objects = path.join(gitdir, 'objects');
-  let count = 0;
-  for (const dir of await readdir(objects).catch(() => [] as string[])) {
-    if (/^[0-9a-f]{2}$/.test(dir)) count += (await readdir(path.join(objects, dir)).catch(() => [])).length;
-  }
-  return count;
+  const dirs = (await readdir(objects).catch(() => [] as string[])).filter((dir) => /^[0-9a-f]{2}$/.test(dir));
+  const counts = await Promise.all(
+    dirs.map(async (dir) => (await readdir(path.join(objects, dir)).catch(() => [])).length),
+  );
+  return counts.reduce((a, b) => a + b, 0);
 }
 
-export async function tryCheckCacheHealth(gitdir: string, bounds: CacheBounds): Promise<CacheHealth> {
+async function tryFindDamage(gitdir: string): Promise<string | undefined> {
   try {
     const head = await git.resolveRef({ fs, gitdir, ref: 'HEAD' });
     const cache = {};
     const { commit } = await git.readCommit({ fs, gitdir, cache, oid: head });
     await git.readTree({ fs, gitdir, cache, oid: commit.tree });
+    return undefined;
   } catch (error) {
-    return { usable: false, reason: `damaged: ${error instanceof Error ? error.message : String(error)}` };
+    return `damaged: ${error instanceof Error ? error.message : String(error)}`;
   }
-  const packs = await countPackfiles(gitdir);
+}
+
+/** The checks read the disk side by side (each is a few file-system calls, most of their time a wait). */
+export async function tryCheckCacheHealth(gitdir: string, bounds: CacheBounds): Promise<CacheHealth> {
+  const [damage, packs, shallow, loose] = await Promise.all([
+    tryFindDamage(gitdir),
+    countPackfiles(gitdir),
+    countShallowLines(gitdir),
+    countLooseObjects(gitdir),
+  ]);
+  if (damage !== undefined) return { usable: false, reason: damage };
   if (packs > bounds.maxPackfiles)
     return { usable: false, reason: `${packs} packfiles exceed the bound of ${bounds.maxPackfiles}` };
-  const shallow = await countShallowLines(gitdir);
   if (shallow > bounds.maxShallowLines)
     return { usable: false, reason: `${shallow} shallow lines exceed the bound of ${bounds.maxShallowLines}` };
-  const loose = await countLooseObjects(gitdir);
   if (loose > bounds.maxLooseObjects)
     return { usable: false, reason: `${loose} loose objects exceed the bound of ${bounds.maxLooseObjects}` };
   return { usable: true };
