@@ -17,6 +17,21 @@ import { freePort } from '../sandbox/ports.js';
  * The environment for native git sending `token` as GitHub's Basic header from env-provided config
  * (never argv), like a CI job; `extra` on top.
  */
+/**
+ * The environment `npm start` gives the service (package.json): its malloc arena limit and its
+ * V8 heap limit, read from the script so the bench measures what operators run.
+ */
+export async function npmStartEnv(projectRoot: string): Promise<Record<string, string>> {
+  const { scripts } = JSON.parse(await readFile(path.join(projectRoot, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const arenas = /MALLOC_ARENA_MAX=\$\{MALLOC_ARENA_MAX:-(\d+)\}/.exec(scripts.start ?? '')?.[1];
+  const heap = /--max-old-space-size=(\d+)/.exec(scripts.start ?? '')?.[1];
+  if (arenas === undefined || heap === undefined)
+    throw new Error('package.json start: no MALLOC_ARENA_MAX or heap limit');
+  return { MALLOC_ARENA_MAX: arenas, NODE_OPTIONS: `--max-old-space-size=${heap}` };
+}
+
 export function tokenGitEnv(home: string, token: string, extra: Record<string, string> = {}): Record<string, string> {
   const header = `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
   return isolatedGitEnv(home, {
@@ -175,13 +190,14 @@ export async function startTimes(
     devConfig,
     yaml.replace(/^port: \d+$/m, `port: ${port}`).replace(/^ui_port: \d+$/m, `ui_port: ${uiPort}`),
   );
+  const startEnv = await npmStartEnv(projectRoot);
   const once = async (): Promise<number> => {
     const child = spawn(process.execPath, ['dist/service/main.js'], {
       cwd: projectRoot,
       env: {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '/',
-        MALLOC_ARENA_MAX: '2',
+        ...startEnv,
         RELYLOOP_DATA_DIR: path.join(dir, 'data'),
         RELYLOOP_SECRETS_DIR: path.join(dir, 'secrets'),
         TEMPORAL_DEV_CONFIG: devConfig,

@@ -35,6 +35,7 @@ import {
   quantile,
   requestsPerRun,
   startDelayProxy,
+  npmStartEnv,
   startTimes,
   tokenGitEnv,
   untilRunning,
@@ -102,12 +103,13 @@ async function startService(env: Record<string, string>): Promise<Service> {
   // BENCH_SERVICE_NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the service.
   const nodeOptions = process.env.BENCH_SERVICE_NODE_OPTIONS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeOptions, 'dist/service/main.js'], {
-    // What `npm start` runs (package.json), with its MALLOC_ARENA_MAX.
+    // What `npm start` runs (package.json), with its MALLOC_ARENA_MAX and heap limit.
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/',
-      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+      ...(await npmStartEnv(ROOT)),
+      ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}),
       ...env,
       RELYLOOP_API_PORT: String(port),
     },
