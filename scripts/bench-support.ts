@@ -14,10 +14,6 @@ import { isolatedGitEnv } from '../sandbox/git-cli.js';
 import { freePort } from '../sandbox/ports.js';
 
 /**
- * The environment for native git sending `token` as GitHub's Basic header from env-provided config
- * (never argv), like a CI job; `extra` on top.
- */
-/**
  * The environment `npm start` gives the service (package.json): its malloc arena limit and its
  * V8 heap limit, read from the script so the bench measures what operators run.
  */
@@ -32,6 +28,10 @@ export async function npmStartEnv(projectRoot: string): Promise<Record<string, s
   return { MALLOC_ARENA_MAX: arenas, NODE_OPTIONS: `--max-old-space-size=${heap}` };
 }
 
+/**
+ * The environment for native git sending `token` as GitHub's Basic header from env-provided config
+ * (never argv), like a CI job; `extra` on top.
+ */
 export function tokenGitEnv(home: string, token: string, extra: Record<string, string> = {}): Record<string, string> {
   const header = `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
   return isolatedGitEnv(home, {

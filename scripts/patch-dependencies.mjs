@@ -110,7 +110,8 @@ var nodeZlib = require('zlib');
   },
   // fromPack kept its objects in a plain object keyed by pack offset: integer keys in the millions
   // make it a dictionary, and the two passes over it (Object.keys(...).map(Number), for-in with
-  // Number(offset)) converted every key to a string and back — ≈ 80 ms of a 20,000-object clone.
+  // Number(offset)) converted every key to a string and back (together with an earlier require()
+  // of zlib per object, now the one `nodeZlib` above: ≈ 100 ms of a 20,000-object clone).
   // A Map keyed by offset, filled in pack order (listpack reads the pack front to back, so its
   // order is the ascending order Object.keys gave).
   {
@@ -297,8 +298,8 @@ function* listpackBuffer(pack) {
   },
   // Bottleneck (under @octokit/plugin-throttling, which SPEC §2 names) yields to the event loop with
   // setTimeout(0) several times per job and starts a job due now with another: Node clamps each to
-  // 1 ms, and a POST passes three limiters (write, notifications, global), ≈ 18 ms of a 27 ms POST
-  // to a local server (a GET 11 of 16). A zero wait yields with setImmediate (the same turn of the
+  // 1 ms, and a POST passes three limiters (write, notifications, global): ≈ 24 ms of a 27 ms POST
+  // to a local server (a GET ≈ 14 of 16). A zero wait yields with setImmediate (the same turn of the
   // loop later, no clamp); a job with a real wait keeps its timer; stopping clears either.
   {
     name: 'bottleneck: a zero wait yields with setImmediate (yieldLoop)',
