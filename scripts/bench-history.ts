@@ -35,6 +35,8 @@ export interface Breakdown {
   activities: number;
   /** Marker events: local activities and version patches (`patched`). */
   markers: number;
+  /** Each completed activity attempt: its type and when it started and completed. */
+  completedAttempts: { name: string; started: number; completed: number }[];
   workflowTasks: number;
   events: number;
   historyBytes: number;
@@ -53,6 +55,7 @@ export async function historyBreakdown(client: Client, workflowId: string): Prom
     lockWait: 0,
     activities: 0,
     markers: 0,
+    completedAttempts: [],
     workflowTasks: 0,
     events: events.length,
     historyBytes: bytes,
@@ -83,8 +86,10 @@ export async function historyBreakdown(client: Client, workflowId: string): Prom
         const scheduled = byId.get(Number(attrs?.scheduledEventId));
         if (started) b.activityRun += timeOf(e) - timeOf(started);
         if (started && scheduled) activity(scheduled).run += timeOf(e) - timeOf(started);
-        if (scheduled?.activityTaskScheduledEventAttributes?.activityType?.name === 'requestRepoLock')
-          lockRequested = timeOf(e);
+        const name = scheduled?.activityTaskScheduledEventAttributes?.activityType?.name;
+        if (name === 'requestRepoLock') lockRequested = timeOf(e);
+        if (started && name && e.eventType === T.EVENT_TYPE_ACTIVITY_TASK_COMPLETED)
+          b.completedAttempts.push({ name, started: timeOf(started), completed: timeOf(e) });
         break;
       }
       case T.EVENT_TYPE_MARKER_RECORDED:
@@ -130,6 +135,7 @@ export function meanBreakdown(breakdowns: Breakdown[]): Breakdown {
     lockWait: mean((b) => b.lockWait),
     activities: mean((b) => b.activities),
     markers: mean((b) => b.markers),
+    completedAttempts: breakdowns.flatMap((b) => b.completedAttempts),
     workflowTasks: mean((b) => b.workflowTasks),
     events: mean((b) => b.events),
     historyBytes: mean((b) => b.historyBytes),
@@ -186,38 +192,30 @@ export interface StepSplit {
 
 /**
  * For the steps that talk to the forge: where an attempt's time goes, in the worker before its
- * first request, in its requests, and after the last answer — the mean over `workflowIds`' runs.
- * `requests` is the sandbox's log (its clock and the server's are this machine's).
+ * first request, in its requests, and after the last answer — the mean over `attempts` (a
+ * Breakdown's). `requests` is the sandbox's log (its clock and the server's are this machine's).
  */
-export async function forgeStepSplits(
-  client: Client,
-  workflowIds: string[],
-  requests: { method: string; path: string; query: Record<string, string>; receivedAt: number; answeredAt?: number }[],
-): Promise<Record<string, StepSplit>> {
+export function forgeStepSplits(
+  attempts: Breakdown['completedAttempts'],
+  requests: { path: string; query: Record<string, string>; receivedAt: number; answeredAt?: number }[],
+): Record<string, StepSplit> {
   const sums: Record<string, StepSplit & { n: number }> = {};
-  for (const id of workflowIds) {
-    const { events } = await eventsOf(client, id);
-    const byId = new Map(events.map((e) => [Number(e.eventId), e]));
-    for (const e of events) {
-      if (e.eventType !== T.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) continue;
-      const attrs = e.activityTaskCompletedEventAttributes;
-      const started = byId.get(Number(attrs?.startedEventId));
-      const name = byId.get(Number(attrs?.scheduledEventId))?.activityTaskScheduledEventAttributes?.activityType?.name;
-      const asks = typeof name === 'string' ? STEP_REQUESTS[name] : undefined;
-      if (started === undefined || asks === undefined) continue;
-      const [from, to] = [timeOf(started), timeOf(e)];
-      const mine = requests.filter(
-        (r) =>
-          r.receivedAt >= from - 1 && r.receivedAt <= to + 1 && (asks.test(r.path) || asks.test(r.query.service ?? '')),
-      );
-      if (mine.length === 0) continue;
-      const last = mine[mine.length - 1]!;
-      const s = (sums[name as string] ??= { beforeFirst: 0, inRequests: 0, afterLast: 0, n: 0 });
-      s.beforeFirst += mine[0]!.receivedAt - from;
-      s.inRequests += (last.answeredAt ?? last.receivedAt) - mine[0]!.receivedAt;
-      s.afterLast += to - (last.answeredAt ?? last.receivedAt);
-      s.n += 1;
-    }
+  for (const { name, started, completed } of attempts) {
+    const asks = STEP_REQUESTS[name];
+    if (asks === undefined) continue;
+    const mine = requests.filter(
+      (r) =>
+        r.receivedAt >= started - 1 &&
+        r.receivedAt <= completed + 1 &&
+        (asks.test(r.path) || asks.test(r.query.service ?? '')),
+    );
+    if (mine.length === 0) continue;
+    const last = mine[mine.length - 1]!;
+    const s = (sums[name] ??= { beforeFirst: 0, inRequests: 0, afterLast: 0, n: 0 });
+    s.beforeFirst += mine[0]!.receivedAt - started;
+    s.inRequests += (last.answeredAt ?? last.receivedAt) - mine[0]!.receivedAt;
+    s.afterLast += completed - (last.answeredAt ?? last.receivedAt);
+    s.n += 1;
   }
   return Object.fromEntries(
     Object.entries(sums).map(([name, { n, ...s }]) => [

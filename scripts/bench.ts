@@ -494,7 +494,7 @@ async function main(): Promise<void> {
     const requests = requestsPerRun(sandbox, requestsFrom, RUNS);
     const breakdowns = await Promise.all(latency.workflowIds.map((id) => historyBreakdown(temporal, id)));
     const avgBreakdown = meanBreakdown(breakdowns);
-    const splits = await forgeStepSplits(temporal, latency.workflowIds, sandbox.requests.slice(requestsFrom));
+    const splits = forgeStepSplits(avgBreakdown.completedAttempts, sandbox.requests.slice(requestsFrom));
     const whereTimeGoes = () => {
       console.log('\nwhere the time of one pacing-off run goes (mean over the sequential runs, from their histories):');
       console.log(breakdownLines('mean', avgBreakdown));

@@ -306,9 +306,9 @@ export function createGitRepoCache(deps: GitRepoCacheDeps): GitRepoCache {
       } else {
         recloneReason = health.reason;
       }
-      packCaches.drop(gitdir);
       await rm(gitdir, { recursive: true, force: true });
     }
+    // A cache cloned anew starts with no pack of the one it replaces kept in memory.
     packCaches.drop(gitdir);
     const baseCommit = await clone(target, gitdir, onAuth, http);
     return recloneReason === undefined ? { baseCommit, cloned: true } : { baseCommit, cloned: true, recloneReason };
